@@ -1,0 +1,578 @@
+//! What one stream is: file, SRT endpoint and settings. Validation with
+//! messages that say what to do, and SRT URI parsing/printing (secrets masked).
+
+use super::secret::Passphrase;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::PathBuf;
+
+pub const LATENCY_MS_RANGE: (u32, u32) = (20, 8000);
+pub const OVERHEAD_PERCENT_RANGE: (u32, u32) = (5, 100);
+pub const PASSPHRASE_LEN_RANGE: (usize, usize) = (10, 79);
+pub const STREAM_ID_MAX_LEN: usize = 512;
+pub const DEFAULT_LATENCY_MS: u32 = 120;
+pub const DEFAULT_OVERHEAD_PERCENT: u32 = 25;
+
+/// How this end of the SRT connection is set up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Bind and wait; every caller that connects receives the stream.
+    Listener,
+    /// Connect to a listener at host:port; reconnect when it goes away.
+    Caller,
+    /// Both ends connect to each other at the same time.
+    Rendezvous,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Listener => "listener",
+            Mode::Caller => "caller",
+            Mode::Rendezvous => "rendezvous",
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// AES key length for SRT encryption.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Encryption {
+    #[default]
+    None,
+    Aes128,
+    Aes192,
+    Aes256,
+}
+
+impl Encryption {
+    /// libsrt's `pbkeylen` (key length in bytes).
+    pub fn pbkeylen(self) -> u32 {
+        match self {
+            Encryption::None => 0,
+            Encryption::Aes128 => 16,
+            Encryption::Aes192 => 24,
+            Encryption::Aes256 => 32,
+        }
+    }
+
+    pub fn from_pbkeylen(n: u32) -> Option<Self> {
+        match n {
+            0 => Some(Encryption::None),
+            16 => Some(Encryption::Aes128),
+            24 => Some(Encryption::Aes192),
+            32 => Some(Encryption::Aes256),
+            _ => None,
+        }
+    }
+}
+
+/// What happens at the end of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoopMode {
+    /// Restamp PCR/PTS/DTS and continue continuity counters: one endless stream.
+    #[default]
+    Seamless,
+    /// Start over with discontinuity_indicator set on each PID's first packet.
+    Signalled,
+    /// Stop at the end of the file.
+    Off,
+}
+
+impl std::str::FromStr for LoopMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "seamless" => Ok(LoopMode::Seamless),
+            "signalled" | "signaled" => Ok(LoopMode::Signalled),
+            "off" => Ok(LoopMode::Off),
+            other => Err(format!(
+                "unknown loop mode '{other}': use seamless, signalled or off"
+            )),
+        }
+    }
+}
+
+/// One stream: a TS file played out over SRT.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamConfig {
+    #[serde(default)]
+    pub name: String,
+    pub file: PathBuf,
+    pub mode: Mode,
+    /// Remote host for caller and rendezvous; local bind address for a
+    /// listener (empty: all interfaces).
+    #[serde(default)]
+    pub host: String,
+    /// Remote port (caller, rendezvous) or the port to listen on.
+    pub port: u16,
+    /// Local port for caller/rendezvous (0: any for caller, `port` for rendezvous).
+    #[serde(default)]
+    pub local_port: u16,
+    #[serde(default = "default_latency")]
+    pub latency_ms: u32,
+    #[serde(default = "default_overhead")]
+    pub overhead_percent: u32,
+    #[serde(default)]
+    pub encryption: Encryption,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passphrase: Option<Passphrase>,
+    #[serde(default)]
+    pub stream_id: String,
+    /// IP type-of-service byte (DSCP << 2): EF = 0xB8 (184), AF41 = 0x88 (136).
+    #[serde(default)]
+    pub iptos: Option<u8>,
+    #[serde(default, rename = "loop")]
+    pub loop_mode: LoopMode,
+    /// Pace at this constant bitrate instead of by PCR (for files without PCR).
+    #[serde(default)]
+    pub bitrate_bps: Option<u64>,
+}
+
+fn default_latency() -> u32 {
+    DEFAULT_LATENCY_MS
+}
+fn default_overhead() -> u32 {
+    DEFAULT_OVERHEAD_PERCENT
+}
+
+impl StreamConfig {
+    pub fn new(file: impl Into<PathBuf>, mode: Mode, host: &str, port: u16) -> Self {
+        Self {
+            name: String::new(),
+            file: file.into(),
+            mode,
+            host: host.to_string(),
+            port,
+            local_port: 0,
+            latency_ms: DEFAULT_LATENCY_MS,
+            overhead_percent: DEFAULT_OVERHEAD_PERCENT,
+            encryption: Encryption::None,
+            passphrase: None,
+            stream_id: String::new(),
+            iptos: None,
+            loop_mode: LoopMode::Seamless,
+            bitrate_bps: None,
+        }
+    }
+
+    /// A name for messages: the given one, or file name and endpoint.
+    pub fn display_name(&self) -> String {
+        if !self.name.is_empty() {
+            return self.name.clone();
+        }
+        let file = self
+            .file
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.file.display().to_string());
+        format!("{file} → {}", self.endpoint())
+    }
+
+    /// `host:port` as the user thinks of it (listener: `:port` on all interfaces).
+    pub fn endpoint(&self) -> String {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        format!("{host}:{}", self.port)
+    }
+
+    /// Checks every setting; the error says what is wrong and how to fix it.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.file.as_os_str().is_empty() {
+            return Err(ConfigError::NoFile);
+        }
+        if self.port == 0 {
+            return Err(ConfigError::NoPort);
+        }
+        match self.mode {
+            Mode::Caller | Mode::Rendezvous if self.host.trim().is_empty() => {
+                return Err(ConfigError::NoHost(self.mode));
+            }
+            _ => {}
+        }
+        if !self.host.is_empty() && !valid_host(&self.host) {
+            return Err(ConfigError::BadHost(self.host.clone()));
+        }
+        let (lo, hi) = LATENCY_MS_RANGE;
+        if !(lo..=hi).contains(&self.latency_ms) {
+            return Err(ConfigError::Latency(self.latency_ms));
+        }
+        let (lo, hi) = OVERHEAD_PERCENT_RANGE;
+        if !(lo..=hi).contains(&self.overhead_percent) {
+            return Err(ConfigError::Overhead(self.overhead_percent));
+        }
+        match (&self.encryption, &self.passphrase) {
+            (Encryption::None, Some(p)) if !p.is_empty() => {
+                return Err(ConfigError::PassphraseWithoutEncryption)
+            }
+            (Encryption::None, _) => {}
+            (_, None) => return Err(ConfigError::EncryptionWithoutPassphrase),
+            (_, Some(p)) => {
+                let (lo, hi) = PASSPHRASE_LEN_RANGE;
+                if !(lo..=hi).contains(&p.len()) {
+                    return Err(ConfigError::PassphraseLength(p.len()));
+                }
+                if !p.expose().is_ascii() || p.expose().chars().any(|c| c.is_control()) {
+                    return Err(ConfigError::PassphraseCharacters);
+                }
+            }
+        }
+        if self.stream_id.len() > STREAM_ID_MAX_LEN {
+            return Err(ConfigError::StreamIdLength(self.stream_id.len()));
+        }
+        if self.stream_id.chars().any(|c| c.is_control()) {
+            return Err(ConfigError::StreamIdCharacters);
+        }
+        if let Some(b) = self.bitrate_bps {
+            if !(10_000..=1_000_000_000).contains(&b) {
+                return Err(ConfigError::Bitrate(b));
+            }
+        }
+        Ok(())
+    }
+
+    /// The SRT URI for this stream in the srt-live-transmit/ffmpeg convention.
+    /// The passphrase is printed as `***` unless `reveal_passphrase` is set.
+    pub fn to_uri(&self, reveal_passphrase: bool) -> String {
+        let mut q = vec![format!("mode={}", self.mode)];
+        q.push(format!("latency={}", self.latency_ms));
+        if self.overhead_percent != DEFAULT_OVERHEAD_PERCENT {
+            q.push(format!("oheadbw={}", self.overhead_percent));
+        }
+        if self.encryption != Encryption::None {
+            q.push(format!("pbkeylen={}", self.encryption.pbkeylen()));
+            if let Some(p) = &self.passphrase {
+                let text = if reveal_passphrase {
+                    percent_encode(p.expose())
+                } else {
+                    "***".to_string()
+                };
+                q.push(format!("passphrase={text}"));
+            }
+        }
+        if !self.stream_id.is_empty() {
+            q.push(format!("streamid={}", percent_encode(&self.stream_id)));
+        }
+        if let Some(t) = self.iptos {
+            q.push(format!("iptos={t}"));
+        }
+        if self.local_port != 0 {
+            q.push(format!("localport={}", self.local_port));
+        }
+        format!("srt://{}?{}", self.endpoint(), q.join("&"))
+    }
+}
+
+/// Hostnames and IP literals only: letters, digits, dots, dashes, colons.
+fn valid_host(host: &str) -> bool {
+    host.len() <= 253
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_' | '%'))
+}
+
+/// Parses a DSCP/TOS value: a number (TOS byte, decimal or 0x hex) or a DSCP
+/// class name (EF, AF11..AF43, CS0..CS7), which is turned into the TOS byte.
+pub fn parse_iptos(s: &str) -> Result<u8, ConfigError> {
+    let t = s.trim();
+    let upper = t.to_ascii_uppercase();
+    let dscp = match upper.as_str() {
+        "EF" => Some(46),
+        _ if upper.starts_with("CS") && upper.len() == 3 => upper[2..]
+            .parse::<u8>()
+            .ok()
+            .filter(|n| *n <= 7)
+            .map(|n| n * 8),
+        _ if upper.starts_with("AF") && upper.len() == 4 => {
+            let class = upper[2..3].parse::<u8>().ok().filter(|c| (1..=4).contains(c));
+            let drop = upper[3..4].parse::<u8>().ok().filter(|d| (1..=3).contains(d));
+            class.zip(drop).map(|(c, d)| c * 8 + d * 2)
+        }
+        _ => None,
+    };
+    if let Some(d) = dscp {
+        return Ok(d << 2);
+    }
+    let n = if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        u32::from_str_radix(hex, 16).ok()
+    } else {
+        t.parse::<u32>().ok()
+    };
+    n.and_then(|v| u8::try_from(v).ok())
+        .ok_or_else(|| ConfigError::Iptos(s.to_string()))
+}
+
+/// Why a stream configuration was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("no file given: choose a .ts file to play")]
+    NoFile,
+    #[error("no port given: add the SRT port, e.g. srt://:9000 or srt://host:9000")]
+    NoPort,
+    #[error("{0} mode needs the receiver's host: use srt://HOST:PORT?mode={0}")]
+    NoHost(Mode),
+    #[error("'{0}' is not a valid host name or IP address")]
+    BadHost(String),
+    #[error("latency {0} ms is out of range: use 20 to 8000 ms (libsrt default 120; rule of thumb 4 × RTT)")]
+    Latency(u32),
+    #[error("overhead {0} % is out of range: libsrt accepts 5 to 100 % (default 25)")]
+    Overhead(u32),
+    #[error("a passphrase was given but encryption is off: set pbkeylen=16, 24 or 32 (AES-128/192/256)")]
+    PassphraseWithoutEncryption,
+    #[error("encryption needs a passphrase of 10 to 79 characters")]
+    EncryptionWithoutPassphrase,
+    #[error("passphrase has {0} characters: SRT needs 10 to 79")]
+    PassphraseLength(usize),
+    #[error("passphrase must be printable ASCII so every SRT receiver can type it")]
+    PassphraseCharacters,
+    #[error("stream ID has {0} bytes: SRT allows at most 512")]
+    StreamIdLength(usize),
+    #[error("stream ID must not contain control characters")]
+    StreamIdCharacters,
+    #[error("bitrate {0} bit/s is out of range: give 10000 to 1000000000")]
+    Bitrate(u64),
+    #[error("'{0}' is not a TOS/DSCP value: give 0-255, 0xB8, or a class name such as EF or AF41")]
+    Iptos(String),
+    #[error("'{0}' is not an SRT URI: use srt://[host]:port?mode=listener|caller|rendezvous")]
+    UriScheme(String),
+    #[error("bad SRT URI '{uri}': {why}")]
+    Uri { uri: String, why: String },
+    #[error("'{key}' is not an option this player supports (known: mode, latency, passphrase, pbkeylen, streamid, oheadbw, iptos, localport)")]
+    UnknownOption { key: String },
+    #[error("{key}={value}: {why}")]
+    OptionValue {
+        key: String,
+        value: String,
+        why: String,
+    },
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn parse_number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ConfigError> {
+    value.parse::<T>().map_err(|_| ConfigError::OptionValue {
+        key: key.to_string(),
+        value: value.to_string(),
+        why: "not a number".to_string(),
+    })
+}
+
+/// Parses `srt://[host]:port?key=value&...` for `file` into a stream config.
+/// An empty host means listener on all interfaces unless `mode` says otherwise.
+pub fn parse_uri(uri: &str, file: impl Into<PathBuf>) -> Result<StreamConfig, ConfigError> {
+    let rest = uri
+        .strip_prefix("srt://")
+        .ok_or_else(|| ConfigError::UriScheme(mask_uri(uri)))?;
+    let bad = |why: &str| ConfigError::Uri {
+        uri: mask_uri(uri),
+        why: why.to_string(),
+    };
+    let (authority, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let authority = authority.trim_end_matches('/');
+    let (host, port_str) = if let Some(v6) = authority.strip_prefix('[') {
+        let (h, p) = v6.split_once(']').ok_or_else(|| bad("unclosed [ in IPv6 address"))?;
+        (h, p.strip_prefix(':').unwrap_or(""))
+    } else {
+        authority.rsplit_once(':').unwrap_or((authority, ""))
+    };
+    if port_str.is_empty() {
+        return Err(ConfigError::NoPort);
+    }
+    let port: u16 = port_str
+        .parse()
+        .ok()
+        .filter(|p| *p != 0)
+        .ok_or_else(|| bad("the port must be a number from 1 to 65535"))?;
+    let default_mode = if host.is_empty() {
+        Mode::Listener
+    } else {
+        Mode::Caller
+    };
+    let mut cfg = StreamConfig::new(file, default_mode, host, port);
+    let mut pbkeylen: Option<u32> = None;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, raw) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = percent_decode(raw).ok_or_else(|| bad("bad %-escape in the query"))?;
+        match key {
+            "mode" => {
+                cfg.mode = match value.as_str() {
+                    "listener" | "server" => Mode::Listener,
+                    "caller" | "client" => Mode::Caller,
+                    "rendezvous" => Mode::Rendezvous,
+                    _ => {
+                        return Err(ConfigError::OptionValue {
+                            key: key.into(),
+                            value,
+                            why: "use listener, caller or rendezvous".into(),
+                        })
+                    }
+                }
+            }
+            "latency" => cfg.latency_ms = parse_number(key, &value)?,
+            "oheadbw" => cfg.overhead_percent = parse_number(key, &value)?,
+            "passphrase" => cfg.passphrase = Some(Passphrase::new(value)),
+            "pbkeylen" => pbkeylen = Some(parse_number(key, &value)?),
+            "streamid" => cfg.stream_id = value,
+            "iptos" => cfg.iptos = Some(parse_iptos(&value)?),
+            "localport" => cfg.local_port = parse_number(key, &value)?,
+            "bitrate" => cfg.bitrate_bps = Some(parse_number(key, &value)?),
+            _ => return Err(ConfigError::UnknownOption { key: key.into() }),
+        }
+    }
+    cfg.encryption = match pbkeylen {
+        Some(n) => Encryption::from_pbkeylen(n).ok_or_else(|| ConfigError::OptionValue {
+            key: "pbkeylen".into(),
+            value: n.to_string(),
+            why: "use 16, 24 or 32 (AES-128/192/256), or 0 for none".into(),
+        })?,
+        // libsrt's default key length when only a passphrase is given.
+        None if cfg.passphrase.is_some() => Encryption::Aes128,
+        None => Encryption::None,
+    };
+    if cfg.mode == Mode::Listener && cfg.host == "0.0.0.0" {
+        cfg.host.clear();
+    }
+    Ok(cfg)
+}
+
+/// Replaces the value of any `passphrase=` in a URI-like text with `***`.
+pub fn mask_uri(uri: &str) -> String {
+    let Some((head, query)) = uri.split_once('?') else {
+        return uri.to_string();
+    };
+    let masked: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some(("passphrase", _)) => "passphrase=***".to_string(),
+            _ => pair.to_string(),
+        })
+        .collect();
+    format!("{head}?{}", masked.join("&"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_listener_and_caller_uris() {
+        let c = parse_uri("srt://:9000", "a.ts").unwrap();
+        assert_eq!((c.mode, c.host.as_str(), c.port), (Mode::Listener, "", 9000));
+        let c = parse_uri(
+            "srt://10.1.2.3:7001?mode=caller&latency=400&passphrase=abc%20defghijk&pbkeylen=24&streamid=%23!::r=live,m=publish&oheadbw=33&iptos=EF",
+            "a.ts",
+        )
+        .unwrap();
+        assert_eq!(c.mode, Mode::Caller);
+        assert_eq!(c.latency_ms, 400);
+        assert_eq!(c.passphrase.as_ref().unwrap().expose(), "abc defghijk");
+        assert_eq!(c.encryption, Encryption::Aes192);
+        assert_eq!(c.stream_id, "#!::r=live,m=publish");
+        assert_eq!(c.overhead_percent, 33);
+        assert_eq!(c.iptos, Some(0xB8));
+        c.validate().unwrap();
+        let printed = c.to_uri(false);
+        assert!(printed.contains("passphrase=***"), "{printed}");
+        assert!(!printed.contains("abc"), "{printed}");
+        let back = parse_uri(&c.to_uri(true), "a.ts").unwrap();
+        assert_eq!(back, c);
+        let v6 = parse_uri("srt://[::1]:9000?mode=caller", "a.ts").unwrap();
+        assert_eq!((v6.host.as_str(), v6.port), ("::1", 9000));
+    }
+
+    #[test]
+    fn refuses_bad_values_with_advice() {
+        let err = |u: &str| {
+            parse_uri(u, "a.ts")
+                .and_then(|c| c.validate().map(|_| c))
+                .unwrap_err()
+        };
+        assert_eq!(err("srt://:9000?latency=10"), ConfigError::Latency(10));
+        assert_eq!(err("srt://:9000?oheadbw=4"), ConfigError::Overhead(4));
+        assert_eq!(err("srt://:9000?oheadbw=101"), ConfigError::Overhead(101));
+        assert_eq!(
+            err("srt://:9000?passphrase=short&pbkeylen=16"),
+            ConfigError::PassphraseLength(5)
+        );
+        assert_eq!(
+            err(&format!("srt://:9000?passphrase={}", "x".repeat(80))),
+            ConfigError::PassphraseLength(80)
+        );
+        assert_eq!(err("srt://:9000?pbkeylen=32"), ConfigError::EncryptionWithoutPassphrase);
+        assert_eq!(err("srt://:9000?mode=caller"), ConfigError::NoHost(Mode::Caller));
+        assert_eq!(err("srt://host"), ConfigError::NoPort);
+        assert!(matches!(err("srt://:9000?qos=true"), ConfigError::UnknownOption { .. }));
+        assert!(matches!(err("srt://:9000?overheadbandwidth=25"), ConfigError::UnknownOption { .. }));
+        assert!(matches!(err("srt://:9000?pbkeylen=20&passphrase=0123456789"), ConfigError::OptionValue { .. }));
+        assert!(matches!(err("udp://:9000"), ConfigError::UriScheme(_)));
+        assert!(matches!(err("srt://:70000"), ConfigError::Uri { .. }));
+        assert!(matches!(err("srt://a b:9000"), ConfigError::BadHost(_)));
+        let msg = err("srt://:9000?latency=10").to_string();
+        assert!(msg.contains("20 to 8000"), "{msg}");
+    }
+
+    #[test]
+    fn dscp_names_become_tos_bytes() {
+        assert_eq!(parse_iptos("EF").unwrap(), 0xB8);
+        assert_eq!(parse_iptos("af41").unwrap(), 0x88);
+        assert_eq!(parse_iptos("CS5").unwrap(), 0xA0);
+        assert_eq!(parse_iptos("0xB8").unwrap(), 184);
+        assert_eq!(parse_iptos("136").unwrap(), 136);
+        assert!(parse_iptos("AF51").is_err());
+        assert!(parse_iptos("300").is_err());
+    }
+
+    #[test]
+    fn masking_hides_passphrases_in_any_uri() {
+        assert_eq!(
+            mask_uri("srt://h:1?latency=5&passphrase=secretsecret"),
+            "srt://h:1?latency=5&passphrase=***"
+        );
+    }
+}

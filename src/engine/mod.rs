@@ -1,0 +1,17 @@
+//! The playout engine: GStreamer pipelines fed by our own TS reader and pacer.
+//! Knows nothing of any UI.
+
+pub mod config;
+pub mod manager;
+pub mod pacer;
+pub mod secret;
+pub mod source;
+pub mod srt_params;
+pub mod stats;
+pub mod status;
+pub mod stream;
+
+pub use config::{Encryption, LoopMode, Mode, StreamConfig};
+pub use manager::{ManagerError, StreamManager};
+pub use secret::Passphrase;
+pub use status::{EventKind, StreamEvent, StreamId, StreamSnapshot, StreamState};

@@ -1,0 +1,365 @@
+//! SRT statistics from srtsink's `stats` structure, read field by field through
+//! GStreamer's typed values; rates from counter deltas; a bounded history.
+
+use serde::Serialize;
+use std::collections::{HashMap, VecDeque};
+
+/// Points kept in a stream's history: one hour at one sample per second.
+pub const HISTORY_LEN: usize = 3600;
+
+macro_rules! link_stats {
+    ($( $field:ident : $ty:ty = $gst:literal ),* $(,)?) => {
+        /// Counters and gauges libsrt reports for one connection, exactly as
+        /// GStreamer 1.22's srtsink provides them (`None`: not provided).
+        #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+        pub struct LinkCounters {
+            $( #[serde(skip_serializing_if = "Option::is_none")] pub $field: Option<$ty>, )*
+        }
+
+        impl LinkCounters {
+            /// GStreamer field names, in the order of the struct.
+            pub const FIELD_NAMES: &'static [&'static str] = &[$($gst),*];
+
+            fn from_structure(s: &gst::StructureRef) -> Self {
+                Self { $( $field: field::<$ty>(s, $gst), )* }
+            }
+
+            /// Values as text in the order of [`Self::FIELD_NAMES`] (empty: not provided).
+            pub fn values_as_text(&self) -> Vec<String> {
+                vec![$( self.$field.map(|v| v.to_string()).unwrap_or_default() ),*]
+            }
+        }
+    };
+}
+
+link_stats! {
+    packets_sent: u64 = "packets-sent",
+    packets_sent_lost: u64 = "packets-sent-lost",
+    packets_retransmitted: u64 = "packets-retransmitted",
+    packet_ack_received: u64 = "packet-ack-received",
+    packet_nack_received: u64 = "packet-nack-received",
+    send_duration_us: u64 = "send-duration-us",
+    bytes_sent: u64 = "bytes-sent",
+    bytes_retransmitted: u64 = "bytes-retransmitted",
+    bytes_sent_dropped: u64 = "bytes-sent-dropped",
+    packets_sent_dropped: u64 = "packets-sent-dropped",
+    send_rate_mbps: f64 = "send-rate-mbps",
+    negotiated_latency_ms: u64 = "negotiated-latency-ms",
+    packets_received: u64 = "packets-received",
+    packets_received_lost: u64 = "packets-received-lost",
+    packets_received_retransmitted: u64 = "packets-received-retransmitted",
+    packets_received_dropped: u64 = "packets-received-dropped",
+    packet_ack_sent: u64 = "packet-ack-sent",
+    packet_nack_sent: u64 = "packet-nack-sent",
+    bytes_received: u64 = "bytes-received",
+    bytes_received_lost: u64 = "bytes-received-lost",
+    receive_rate_mbps: f64 = "receive-rate-mbps",
+    bandwidth_mbps: f64 = "bandwidth-mbps",
+    rtt_ms: f64 = "rtt-ms",
+}
+
+/// A number read from a structure field whatever integer or float type
+/// GStreamer stored it as; `None` when the field is absent or not numeric.
+trait FromStatValue: Sized {
+    fn from_f64(v: f64) -> Self;
+    fn from_u64(v: u64) -> Self;
+}
+impl FromStatValue for u64 {
+    fn from_f64(v: f64) -> Self {
+        v.max(0.0) as u64
+    }
+    fn from_u64(v: u64) -> Self {
+        v
+    }
+}
+impl FromStatValue for f64 {
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+    fn from_u64(v: u64) -> Self {
+        v as f64
+    }
+}
+
+fn field<T: FromStatValue>(s: &gst::StructureRef, name: &str) -> Option<T> {
+    use gst::glib::Type;
+    let v = s.value(name).ok()?;
+    let t = v.type_();
+    if t == Type::I64 {
+        v.get::<i64>().ok().map(|x| T::from_u64(x.max(0) as u64))
+    } else if t == Type::U64 {
+        v.get::<u64>().ok().map(T::from_u64)
+    } else if t == Type::I32 {
+        v.get::<i32>().ok().map(|x| T::from_u64(x.max(0) as u64))
+    } else if t == Type::U32 {
+        v.get::<u32>().ok().map(|x| T::from_u64(u64::from(x)))
+    } else if t == Type::F64 {
+        v.get::<f64>().ok().map(T::from_f64)
+    } else {
+        None
+    }
+}
+
+/// One connection's statistics at one moment, with rates over the last interval.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LinkStats {
+    /// The caller's address (listener mode); `None` for a caller/rendezvous socket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
+    #[serde(flatten)]
+    pub counters: LinkCounters,
+    /// Bits per second sent (payload incl. retransmissions) over the last interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub send_bitrate_bps: Option<f64>,
+    /// Packets reported lost, as % of packets sent, over the last interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loss_percent: Option<f64>,
+    /// Packets retransmitted, as % of packets sent, over the last interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retransmit_percent: Option<f64>,
+}
+
+impl LinkStats {
+    /// True once the connection has completed its handshake.
+    pub fn is_connected(&self) -> bool {
+        self.counters.negotiated_latency_ms.is_some_and(|l| l > 0)
+    }
+}
+
+/// The statistics of one stream (all its connections) at one moment.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct StatsSample {
+    /// Seconds since the stream started.
+    pub elapsed_secs: f64,
+    /// srtsink's own byte counter over all connections.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes_sent_total: Option<u64>,
+    pub links: Vec<LinkStats>,
+}
+
+impl StatsSample {
+    /// Reads srtsink's `stats`: per-socket fields at the top level (caller,
+    /// rendezvous) and/or one structure per caller in `callers` (listener).
+    pub fn from_structure(s: &gst::StructureRef, elapsed_secs: f64) -> Self {
+        let mut links = Vec::new();
+        let top = LinkCounters::from_structure(s);
+        if top != LinkCounters::default() {
+            links.push(LinkStats {
+                peer: None,
+                counters: top,
+                ..Default::default()
+            });
+        }
+        if let Ok(callers) = s.get::<gst::glib::ValueArray>("callers") {
+            for v in callers.iter() {
+                let Ok(cs) = v.get::<gst::Structure>() else {
+                    continue;
+                };
+                let peer = cs
+                    .get::<gio::SocketAddress>("caller-address")
+                    .ok()
+                    .and_then(|a| socket_address_text(&a));
+                links.push(LinkStats {
+                    peer,
+                    counters: LinkCounters::from_structure(&cs),
+                    ..Default::default()
+                });
+            }
+        }
+        Self {
+            elapsed_secs,
+            bytes_sent_total: field::<u64>(s, "bytes-sent-total"),
+            links,
+        }
+    }
+
+    /// Sum of the links' send bitrates.
+    pub fn send_bitrate_bps(&self) -> Option<f64> {
+        let rates: Vec<f64> = self.links.iter().filter_map(|l| l.send_bitrate_bps).collect();
+        (!rates.is_empty()).then(|| rates.iter().sum())
+    }
+}
+
+/// `ip:port` of a socket address.
+pub fn socket_address_text(a: &gio::SocketAddress) -> Option<String> {
+    use gio::prelude::*;
+    let inet = a.downcast_ref::<gio::InetSocketAddress>()?;
+    let ip = inet.address().to_str();
+    Some(if ip.contains(':') {
+        format!("[{ip}]:{}", inet.port())
+    } else {
+        format!("{ip}:{}", inet.port())
+    })
+}
+
+/// Computes per-interval rates from successive samples.
+#[derive(Debug, Default)]
+pub struct RateTracker {
+    previous: HashMap<String, (f64, LinkCounters)>,
+}
+
+fn delta(now: Option<u64>, before: Option<u64>) -> Option<u64> {
+    let now = now?;
+    // A counter that went down belongs to a new socket (reconnect): count from 0.
+    Some(match before {
+        Some(b) if b <= now => now - b,
+        _ => now,
+    })
+}
+
+impl RateTracker {
+    /// Fills the rate fields of every link of `sample`.
+    pub fn update(&mut self, sample: &mut StatsSample) {
+        let mut seen = HashMap::new();
+        for link in &mut sample.links {
+            let key = link.peer.clone().unwrap_or_default();
+            if let Some((t0, before)) = self.previous.get(&key) {
+                let dt = sample.elapsed_secs - t0;
+                let c = &link.counters;
+                if dt > 0.0 {
+                    link.send_bitrate_bps =
+                        delta(c.bytes_sent, before.bytes_sent).map(|b| b as f64 * 8.0 / dt);
+                }
+                let sent = delta(c.packets_sent, before.packets_sent);
+                let pct = |n: Option<u64>| match (n, sent) {
+                    (Some(n), Some(s)) if s > 0 => Some(n as f64 * 100.0 / s as f64),
+                    (Some(_), Some(_)) => Some(0.0),
+                    _ => None,
+                };
+                link.loss_percent = pct(delta(c.packets_sent_lost, before.packets_sent_lost));
+                link.retransmit_percent =
+                    pct(delta(c.packets_retransmitted, before.packets_retransmitted));
+            }
+            seen.insert(key, (sample.elapsed_secs, link.counters.clone()));
+        }
+        self.previous = seen;
+    }
+}
+
+/// One point of a stream's history, for plots.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct HistoryPoint {
+    pub elapsed_secs: f64,
+    pub connections: usize,
+    pub send_bitrate_bps: Option<f64>,
+    /// Highest RTT over the connections.
+    pub rtt_ms: Option<f64>,
+    pub loss_percent: Option<f64>,
+    pub retransmit_percent: Option<f64>,
+    /// Lowest estimated link bandwidth over the connections.
+    pub bandwidth_mbps: Option<f64>,
+}
+
+fn fold_opt(values: impl Iterator<Item = Option<f64>>, f: fn(f64, f64) -> f64) -> Option<f64> {
+    values.flatten().reduce(f)
+}
+
+impl HistoryPoint {
+    pub fn from_sample(s: &StatsSample) -> Self {
+        let connected = || s.links.iter().filter(|l| l.is_connected());
+        Self {
+            elapsed_secs: s.elapsed_secs,
+            connections: connected().count(),
+            send_bitrate_bps: s.send_bitrate_bps(),
+            rtt_ms: fold_opt(connected().map(|l| l.counters.rtt_ms), f64::max),
+            loss_percent: fold_opt(connected().map(|l| l.loss_percent), f64::max),
+            retransmit_percent: fold_opt(connected().map(|l| l.retransmit_percent), f64::max),
+            bandwidth_mbps: fold_opt(connected().map(|l| l.counters.bandwidth_mbps), f64::min),
+        }
+    }
+}
+
+/// A bounded ring of history points.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    points: VecDeque<HistoryPoint>,
+}
+
+impl History {
+    pub fn push(&mut self, p: HistoryPoint) {
+        if self.points.len() == HISTORY_LEN {
+            self.points.pop_front();
+        }
+        self.points.push_back(p);
+    }
+
+    pub fn points(&self) -> &VecDeque<HistoryPoint> {
+        &self.points
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(t: f64, bytes: u64, sent: u64, lost: u64, retrans: u64) -> StatsSample {
+        StatsSample {
+            elapsed_secs: t,
+            bytes_sent_total: None,
+            links: vec![LinkStats {
+                peer: Some("10.0.0.1:5000".into()),
+                counters: LinkCounters {
+                    bytes_sent: Some(bytes),
+                    packets_sent: Some(sent),
+                    packets_sent_lost: Some(lost),
+                    packets_retransmitted: Some(retrans),
+                    negotiated_latency_ms: Some(120),
+                    ..Default::default()
+                },
+                ..Default::default()
+            }],
+        }
+    }
+
+    #[test]
+    fn rates_come_from_deltas_and_survive_counter_resets() {
+        let mut r = RateTracker::default();
+        let mut a = sample(1.0, 1_000_000, 1000, 0, 0);
+        r.update(&mut a);
+        assert_eq!(a.links[0].send_bitrate_bps, None, "no rate from one sample");
+        let mut b = sample(2.0, 1_625_000, 1500, 5, 10);
+        r.update(&mut b);
+        assert_eq!(b.links[0].send_bitrate_bps, Some(5_000_000.0));
+        assert_eq!(b.links[0].loss_percent, Some(1.0));
+        assert_eq!(b.links[0].retransmit_percent, Some(2.0));
+        // Reconnect: counters restart from a new socket.
+        let mut c = sample(3.0, 125_000, 100, 0, 0);
+        r.update(&mut c);
+        assert_eq!(c.links[0].send_bitrate_bps, Some(1_000_000.0));
+        let h = HistoryPoint::from_sample(&c);
+        assert_eq!(h.connections, 1);
+        assert_eq!(h.send_bitrate_bps, Some(1_000_000.0));
+    }
+
+    #[test]
+    fn reads_typed_fields_of_a_listener_structure() {
+        gst::init().unwrap();
+        let caller = gst::Structure::builder("application/x-srt-statistics")
+            .field("packets-sent", 10i64)
+            .field("packets-sent-lost", 1i32)
+            .field("bytes-sent", 13160u64)
+            .field("rtt-ms", 0.25f64)
+            .field("negotiated-latency-ms", 120i32)
+            .build();
+        let arr = gst::glib::ValueArray::new([caller]);
+        // GValueArray is not Send, so the builder refuses it; srtsink builds
+        // the same structure in C. The array is owned by the structure alone.
+        let callers = unsafe {
+            use gst::glib::translate::UnsafeFrom;
+            use gst::glib::value::ToValue;
+            gst::glib::SendValue::unsafe_from(arr.to_value().into_raw())
+        };
+        let mut s = gst::Structure::builder("application/x-srt-statistics")
+            .field("bytes-sent-total", 13160u64)
+            .build();
+        s.set_value("callers", callers);
+        let sample = StatsSample::from_structure(&s, 1.0);
+        assert_eq!(sample.links.len(), 1);
+        let c = &sample.links[0].counters;
+        assert_eq!(c.packets_sent, Some(10));
+        assert_eq!(c.packets_sent_lost, Some(1));
+        assert_eq!(c.rtt_ms, Some(0.25));
+        assert_eq!(c.bandwidth_mbps, None, "absent fields stay absent");
+        assert_eq!(sample.bytes_sent_total, Some(13160));
+    }
+}

@@ -1,0 +1,132 @@
+//! What a stream publishes: its state, events and statistics.
+
+use super::config::StreamConfig;
+use super::stats::{History, StatsSample};
+use serde::Serialize;
+use std::collections::VecDeque;
+
+/// Events kept per stream.
+pub const EVENT_LOG_LEN: usize = 1000;
+
+pub type StreamId = u64;
+
+/// Where a stream is in its life, in the user's words.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum StreamState {
+    Starting,
+    /// A listener that runs with nobody connected.
+    Waiting,
+    /// A caller or rendezvous stream trying its first connection.
+    Connecting,
+    /// At least one receiver connected.
+    Connected { connections: usize },
+    /// A caller or rendezvous stream whose peer went away; it retries on its own.
+    Reconnecting { reason: String },
+    /// The file played to its end (loop off).
+    Ended,
+    Stopped,
+    Failed { message: String },
+}
+
+impl StreamState {
+    pub fn is_running(&self) -> bool {
+        !matches!(
+            self,
+            StreamState::Ended | StreamState::Stopped | StreamState::Failed { .. }
+        )
+    }
+
+    /// Short text for tables and logs.
+    pub fn label(&self) -> String {
+        match self {
+            StreamState::Starting => "starting".into(),
+            StreamState::Waiting => "waiting for callers".into(),
+            StreamState::Connecting => "connecting".into(),
+            StreamState::Connected { connections } => format!("connected ({connections})"),
+            StreamState::Reconnecting { .. } => "reconnecting".into(),
+            StreamState::Ended => "ended".into(),
+            StreamState::Stopped => "stopped".into(),
+            StreamState::Failed { message } => format!("error: {message}"),
+        }
+    }
+}
+
+/// Something that happened to a stream.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    Started { uri: String },
+    CallerAdded { address: String },
+    CallerRemoved { address: String },
+    /// A caller reached the listener but did not complete the connection.
+    CallerRejected {
+        address: String,
+        stream_id: String,
+        reason: String,
+    },
+    Connected,
+    /// A caller/rendezvous connection failed or broke; SRT retries.
+    ConnectionLost { reason: String },
+    Looped { pass: u64 },
+    Warning { message: String },
+    Error { message: String },
+    Ended,
+    Stopped,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StreamEvent {
+    /// Seconds since the stream started.
+    pub elapsed_secs: f64,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What probing the stream's file found, for display.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SourceSummary {
+    pub bitrate_bps: f64,
+    pub duration_secs: f64,
+    pub pcr_pid: Option<u16>,
+    pub paced_by_pcr: bool,
+}
+
+/// The latest state of one stream, cheap to clone for the UI and CLI.
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamSnapshot {
+    pub id: StreamId,
+    pub name: String,
+    pub config: StreamConfig,
+    #[serde(flatten)]
+    pub state: StreamState,
+    pub source: SourceSummary,
+    pub uptime_secs: f64,
+    /// Completed passes of the file.
+    pub loops: u64,
+    pub datagrams_sent: u64,
+    /// PCR jumps in the file bridged at its mean rate.
+    pub pcr_jumps: u64,
+    /// Addresses of connected callers (listener).
+    pub callers: Vec<String>,
+    pub latest: Option<StatsSample>,
+}
+
+/// The part of a stream's status that grows: kept apart from the snapshot.
+#[derive(Debug, Default)]
+pub struct StreamLog {
+    pub events: VecDeque<StreamEvent>,
+    pub history: History,
+    /// Events pushed ever (so a reader can tell what it has not seen).
+    pub events_total: u64,
+}
+
+impl StreamLog {
+    pub fn push(&mut self, e: StreamEvent) {
+        if self.events.len() == EVENT_LOG_LEN {
+            self.events.pop_front();
+        }
+        self.events.push_back(e);
+        self.events_total += 1;
+    }
+}

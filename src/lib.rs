@@ -1,0 +1,6 @@
+//! SRT Streamer: play MPEG transport streams over SRT, paced by their PCR
+//! timeline and looped seamlessly. The library holds everything; the binary's
+//! CLI (and later the GUI) are thin faces over [`engine::StreamManager`].
+
+pub mod engine;
+pub mod ts;

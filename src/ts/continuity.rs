@@ -1,0 +1,140 @@
+//! Continuity counter checking by the rules of ETSI TR 101 290 1.4: a packet
+//! may be repeated once, packets without payload do not increment the counter,
+//! and a discontinuity_indicator allows any value.
+
+use super::packet::{self, NULL_PID};
+
+#[derive(Debug, Clone, Copy, Default)]
+struct PidState {
+    last_cc: u8,
+    duplicates: u8,
+    seen: bool,
+}
+
+/// Tracks the continuity counter of every PID of a stream.
+#[derive(Debug, Clone)]
+pub struct ContinuityChecker {
+    pids: Box<[PidState; 8192]>,
+}
+
+impl Default for ContinuityChecker {
+    fn default() -> Self {
+        Self {
+            pids: Box::new([PidState::default(); 8192]),
+        }
+    }
+}
+
+/// What one packet told the checker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Continuity {
+    Ok,
+    /// The expected and found counter values.
+    Error { expected: u8, found: u8 },
+}
+
+impl ContinuityChecker {
+    /// Checks one packet (which must start with a sync byte).
+    pub fn check(&mut self, p: &[u8]) -> Continuity {
+        let h = packet::header(p);
+        if h.pid == NULL_PID {
+            return Continuity::Ok;
+        }
+        let st = &mut self.pids[usize::from(h.pid)];
+        let cc = h.continuity_counter;
+        if !st.seen || packet::discontinuity_indicator(p) {
+            *st = PidState {
+                last_cc: cc,
+                duplicates: 0,
+                seen: true,
+            };
+            return Continuity::Ok;
+        }
+        if !h.has_payload {
+            // Adaptation-only packets carry the previous counter value.
+            return Continuity::Ok;
+        }
+        let expected = (st.last_cc + 1) & 0x0F;
+        if cc == st.last_cc {
+            st.duplicates += 1;
+            if st.duplicates == 1 {
+                return Continuity::Ok;
+            }
+            return Continuity::Error {
+                expected,
+                found: cc,
+            };
+        }
+        st.duplicates = 0;
+        st.last_cc = cc;
+        if cc == expected {
+            Continuity::Ok
+        } else {
+            Continuity::Error {
+                expected,
+                found: cc,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pkt(pid: u16, cc: u8, payload: bool) -> [u8; 188] {
+        let mut p = [0u8; 188];
+        p[0] = 0x47;
+        p[1] = (pid >> 8) as u8;
+        p[2] = pid as u8;
+        p[3] = if payload { 0x10 } else { 0x20 } | cc;
+        if !payload {
+            p[4] = 183;
+        }
+        p
+    }
+
+    #[test]
+    fn counts_gaps_and_second_duplicates_only() {
+        let mut c = ContinuityChecker::default();
+        let seq = [0u8, 1, 2, 2, 3, 3, 3, 5, 6];
+        let errors: Vec<_> = seq
+            .iter()
+            .map(|&cc| c.check(&pkt(0x100, cc, true)))
+            .collect();
+        assert_eq!(errors[3], Continuity::Ok, "one duplicate is allowed");
+        assert_eq!(
+            errors[6],
+            Continuity::Error {
+                expected: 4,
+                found: 3
+            }
+        );
+        assert_eq!(
+            errors[7],
+            Continuity::Error {
+                expected: 4,
+                found: 5
+            }
+        );
+        assert_eq!(errors.iter().filter(|e| **e != Continuity::Ok).count(), 2);
+    }
+
+    #[test]
+    fn adaptation_only_and_wrap_are_fine() {
+        let mut c = ContinuityChecker::default();
+        assert_eq!(c.check(&pkt(0x20, 15, true)), Continuity::Ok);
+        assert_eq!(c.check(&pkt(0x20, 15, false)), Continuity::Ok);
+        assert_eq!(c.check(&pkt(0x20, 0, true)), Continuity::Ok);
+    }
+
+    #[test]
+    fn discontinuity_indicator_resets() {
+        let mut c = ContinuityChecker::default();
+        c.check(&pkt(0x30, 4, true));
+        let mut d = pkt(0x30, 9, false);
+        d[5] = 0x80;
+        assert_eq!(c.check(&d), Continuity::Ok);
+        assert_eq!(c.check(&pkt(0x30, 10, true)), Continuity::Ok);
+    }
+}

@@ -1,0 +1,8 @@
+//! Pure MPEG transport stream code: packets, PSI, continuity. No I/O here.
+
+pub mod continuity;
+pub mod packet;
+pub mod psi;
+pub mod scan;
+
+pub use packet::{PACKET_SIZE, SYNC_BYTE};
