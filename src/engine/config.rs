@@ -118,6 +118,9 @@ pub struct StreamConfig {
     /// Local port for caller/rendezvous (0: any for caller, `port` for rendezvous).
     #[serde(default)]
     pub local_port: u16,
+    /// Local address to bind for caller/rendezvous (empty: all interfaces).
+    #[serde(default)]
+    pub local_address: String,
     #[serde(default = "default_latency")]
     pub latency_ms: u32,
     #[serde(default = "default_overhead")]
@@ -154,6 +157,7 @@ impl StreamConfig {
             host: host.to_string(),
             port,
             local_port: 0,
+            local_address: String::new(),
             latency_ms: DEFAULT_LATENCY_MS,
             overhead_percent: DEFAULT_OVERHEAD_PERCENT,
             encryption: Encryption::None,
@@ -202,8 +206,10 @@ impl StreamConfig {
             }
             _ => {}
         }
-        if !self.host.is_empty() && !valid_host(&self.host) {
-            return Err(ConfigError::BadHost(self.host.clone()));
+        for h in [&self.host, &self.local_address] {
+            if !h.is_empty() && !valid_host(h) {
+                return Err(ConfigError::BadHost(h.clone()));
+            }
         }
         let (lo, hi) = LATENCY_MS_RANGE;
         if !(lo..=hi).contains(&self.latency_ms) {
@@ -270,6 +276,9 @@ impl StreamConfig {
         }
         if self.local_port != 0 {
             q.push(format!("localport={}", self.local_port));
+        }
+        if !self.local_address.is_empty() {
+            q.push(format!("adapter={}", self.local_address));
         }
         format!("srt://{}?{}", self.endpoint(), q.join("&"))
     }
@@ -349,7 +358,7 @@ pub enum ConfigError {
     UriScheme(String),
     #[error("bad SRT URI '{uri}': {why}")]
     Uri { uri: String, why: String },
-    #[error("'{key}' is not an option this player supports (known: mode, latency, passphrase, pbkeylen, streamid, oheadbw, iptos, localport)")]
+    #[error("'{key}' is not an option this player supports (known: mode, latency, passphrase, pbkeylen, streamid, oheadbw, iptos, localport, adapter, bitrate)")]
     UnknownOption { key: String },
     #[error("{key}={value}: {why}")]
     OptionValue {
@@ -461,6 +470,7 @@ pub fn parse_uri(uri: &str, file: impl Into<PathBuf>) -> Result<StreamConfig, Co
             "streamid" => cfg.stream_id = value,
             "iptos" => cfg.iptos = Some(parse_iptos(&value)?),
             "localport" => cfg.local_port = parse_number(key, &value)?,
+            "adapter" | "localaddress" => cfg.local_address = value,
             "bitrate" => cfg.bitrate_bps = Some(parse_number(key, &value)?),
             _ => return Err(ConfigError::UnknownOption { key: key.into() }),
         }

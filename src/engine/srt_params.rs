@@ -63,6 +63,13 @@ pub fn srt_params(cfg: &StreamConfig, bitrate_bps: f64) -> SrtParams {
     if let Some(tos) = cfg.iptos {
         q.push(format!("iptos={tos}"));
     }
+    // GStreamer binds a rendezvous socket to the *remote* host unless told
+    // otherwise: always give the local address.
+    let local_address = if cfg.local_address.is_empty() {
+        "0.0.0.0"
+    } else {
+        cfg.local_address.as_str()
+    };
     match cfg.mode {
         Mode::Rendezvous => {
             let lp = if cfg.local_port == 0 {
@@ -70,10 +77,11 @@ pub fn srt_params(cfg: &StreamConfig, bitrate_bps: f64) -> SrtParams {
             } else {
                 cfg.local_port
             };
+            q.push(format!("localaddress={local_address}"));
             q.push(format!("localport={lp}"));
         }
         Mode::Caller if cfg.local_port != 0 => {
-            q.push("localaddress=0.0.0.0".to_string());
+            q.push(format!("localaddress={local_address}"));
             q.push(format!("localport={}", cfg.local_port));
         }
         _ => {}
@@ -125,6 +133,6 @@ mod tests {
         let cfg = parse_uri("srt://10.0.0.2:7000?mode=rendezvous", "a.ts").unwrap();
         let p = srt_params(&cfg, 5e6);
         assert!(p.uri.starts_with("srt://10.0.0.2:7000?mode=rendezvous"));
-        assert!(p.uri.ends_with("localport=7000"));
+        assert!(p.uri.ends_with("localaddress=0.0.0.0&localport=7000"), "{}", p.uri);
     }
 }

@@ -129,7 +129,12 @@ pub fn explain_srt_error(text: &str, cfg: &StreamConfig) -> String {
         "the receiver rejected the encryption: use the same passphrase and key length (AES-128/192/256) at both ends".to_string()
     } else if t.contains("resolve") {
         format!("cannot resolve host '{}': check the name or give an IP address", cfg.host)
-    } else if t.contains("timed out") || t.contains("timeout") || t.contains("broken") {
+    } else if t.contains("error on srt socket") || t.contains("broken") || t.contains("closed") {
+        format!(
+            "the connection with {} broke (the receiver stopped or is unreachable); SRT reconnects on its own",
+            cfg.endpoint()
+        )
+    } else if t.contains("timed out") || t.contains("timeout") {
         format!(
             "no SRT connection with {}: check that the receiver is running in the matching mode and that UDP port {} is reachable",
             cfg.endpoint(),
@@ -457,6 +462,10 @@ struct Monitor {
     pending_handshakes: HashMap<String, (String, Instant)>,
     was_connected: bool,
     lost_reason: Option<String>,
+    /// After a connection broke, stats may still show the old socket until
+    /// srtsink has replaced it: its counters must restart before we trust them.
+    stale_socket: bool,
+    last_packets_sent: Option<u64>,
 }
 
 impl Monitor {
@@ -481,6 +490,8 @@ impl Monitor {
             pending_handshakes: HashMap::new(),
             was_connected: false,
             lost_reason: None,
+            stale_socket: false,
+            last_packets_sent: None,
         }
     }
 
@@ -600,6 +611,7 @@ impl Monitor {
                 }
                 let reason = explain_srt_error(&raw, &self.cfg);
                 self.was_connected = false;
+                self.stale_socket = true;
                 self.lost_reason = Some(reason.clone());
                 self.shared.event(EventKind::ConnectionLost {
                     reason: reason.clone(),
@@ -621,7 +633,15 @@ impl Monitor {
         self.rates.update(&mut sample);
         let point = HistoryPoint::from_sample(&sample);
         if self.cfg.mode != Mode::Listener {
-            let connected = sample.links.first().is_some_and(|l| l.is_connected());
+            let packets = sample.links.first().and_then(|l| l.counters.packets_sent);
+            if self.stale_socket
+                && (packets.is_none() || packets < self.last_packets_sent)
+            {
+                self.stale_socket = false;
+            }
+            self.last_packets_sent = packets;
+            let connected =
+                !self.stale_socket && sample.links.first().is_some_and(|l| l.is_connected());
             if connected && !self.was_connected {
                 self.was_connected = true;
                 self.lost_reason = None;

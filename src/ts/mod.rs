@@ -1,5 +1,6 @@
 //! Pure MPEG transport stream code: packets, PSI, continuity. No I/O here.
 
+pub mod check;
 pub mod continuity;
 pub mod packet;
 pub mod psi;

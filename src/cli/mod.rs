@@ -1,0 +1,87 @@
+//! The command line: the same engine as the app, for automation and benchmarks.
+
+mod output;
+mod play;
+mod streams_file;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "srt-streamer", version, about = "Play MPEG transport streams over SRT, paced by PCR and looped seamlessly")]
+pub struct Cli {
+    /// Log level on the terminal: error, warn, info, debug or trace. The log
+    /// file gets at least info.
+    #[arg(long, global = true, default_value = "warn")]
+    pub log_level: String,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Play TS files over SRT: `play FILE URI [FILE URI]...`.
+    ///
+    /// URI: srt://[host]:port?mode=listener|caller|rendezvous&latency=MS&passphrase=..&pbkeylen=16|24|32&streamid=..&oheadbw=PERCENT&iptos=TOS|EF|AF41&localport=PORT&bitrate=BPS
+    /// (an empty host means a listener on all interfaces).
+    Play(play::PlayArgs),
+}
+
+pub use play::PlayArgs;
+
+/// Where the log file lives: `$XDG_STATE_HOME/srt-streamer/srt-streamer.log`.
+pub fn log_file_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
+    Some(base.join("srt-streamer").join("srt-streamer.log"))
+}
+
+/// Logs to stderr and to the log file (rotated at 10 MB, one old copy kept).
+pub fn init_logging(level: &str) -> anyhow::Result<()> {
+    use tracing_subscriber::prelude::*;
+    use tracing_subscriber::filter::LevelFilter;
+    let term_level: LevelFilter = level
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--log-level '{level}': use error, warn, info, debug or trace"))?;
+    let file_level = term_level.max(LevelFilter::INFO);
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_filter(term_level);
+    let file_layer = log_file_path().and_then(|path| {
+        std::fs::create_dir_all(path.parent()?).ok()?;
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() > 10 * 1024 * 1024) {
+            let _ = std::fs::rename(&path, path.with_extension("log.1"));
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .ok()?;
+        Some(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(file))
+                .with_filter(file_level),
+        )
+    });
+    tracing_subscriber::registry()
+        .with(stderr)
+        .with(file_layer)
+        .try_init()
+        .map_err(|e| anyhow::anyhow!("cannot set up logging: {e}"))
+}
+
+/// Runs the CLI; returns the process exit code.
+pub fn run(cli: Cli) -> i32 {
+    if let Err(e) = init_logging(&cli.log_level) {
+        eprintln!("error: {e}");
+        return 2;
+    }
+    match cli.command {
+        Some(Command::Play(args)) => play::run(args),
+        None => play::run(PlayArgs::bundled_sample()),
+    }
+}

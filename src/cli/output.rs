@@ -1,0 +1,138 @@
+//! Statistics records on stdout: JSON lines, CSV, or a human line on stderr.
+
+use crate::engine::stats::LinkCounters;
+use crate::engine::StreamSnapshot;
+use std::io::Write;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatsFormat {
+    Json,
+    Csv,
+}
+
+pub struct StatsWriter {
+    format: Option<StatsFormat>,
+    header_written: bool,
+}
+
+fn unix_time() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+fn opt(v: Option<f64>, digits: usize) -> String {
+    v.map(|x| format!("{x:.digits$}")).unwrap_or_default()
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+impl StatsWriter {
+    pub fn new(format: Option<StatsFormat>) -> Self {
+        Self {
+            format,
+            header_written: false,
+        }
+    }
+
+    pub fn write(&mut self, s: &StreamSnapshot) {
+        let mut out = std::io::stdout().lock();
+        let result = match self.format {
+            Some(StatsFormat::Json) => self.json(&mut out, s),
+            Some(StatsFormat::Csv) => self.csv(&mut out, s),
+            None => {
+                eprintln!("{}", human_line(s));
+                Ok(())
+            }
+        };
+        // A closed stdout (e.g. `| head`) must not stop the streams.
+        let _ = result.and_then(|_| out.flush());
+    }
+
+    fn json(&mut self, out: &mut impl Write, s: &StreamSnapshot) -> std::io::Result<()> {
+        let record = serde_json::json!({
+            "time": unix_time(),
+            "stream": s.id,
+            "name": s.name,
+            "state": s.state,
+            "uptime_secs": s.uptime_secs,
+            "loops": s.loops,
+            "datagrams_sent": s.datagrams_sent,
+            "file_bitrate_bps": s.source.bitrate_bps,
+            "callers": s.callers,
+            "stats": s.latest,
+        });
+        writeln!(out, "{record}")
+    }
+
+    fn csv(&mut self, out: &mut impl Write, s: &StreamSnapshot) -> std::io::Result<()> {
+        if !self.header_written {
+            self.header_written = true;
+            let mut cols = vec![
+                "time", "stream", "name", "state", "uptime_secs", "loops", "peer",
+                "send_bitrate_bps", "loss_percent", "retransmit_percent",
+            ];
+            cols.extend(LinkCounters::FIELD_NAMES);
+            writeln!(out, "{}", cols.join(","))?;
+        }
+        let head = [
+            format!("{:.3}", unix_time()),
+            s.id.to_string(),
+            csv_field(&s.name),
+            csv_field(&s.state.label()),
+            format!("{:.1}", s.uptime_secs),
+            s.loops.to_string(),
+        ]
+        .join(",");
+        let links = s.latest.as_ref().map(|l| l.links.as_slice()).unwrap_or(&[]);
+        if links.is_empty() {
+            let empty = ",".repeat(3 + LinkCounters::FIELD_NAMES.len());
+            return writeln!(out, "{head},{empty}");
+        }
+        for l in links {
+            let mut row = vec![
+                l.peer.clone().unwrap_or_default(),
+                opt(l.send_bitrate_bps, 0),
+                opt(l.loss_percent, 3),
+                opt(l.retransmit_percent, 3),
+            ];
+            row.extend(l.counters.values_as_text());
+            writeln!(out, "{head},{}", row.join(","))?;
+        }
+        Ok(())
+    }
+}
+
+/// One line per stream for people watching a terminal.
+pub fn human_line(s: &StreamSnapshot) -> String {
+    let mut line = format!(
+        "[{:>7.1}s] #{} {}  {}",
+        s.uptime_secs,
+        s.id,
+        s.name,
+        s.state.label()
+    );
+    if let Some(latest) = &s.latest {
+        if let Some(bps) = latest.send_bitrate_bps() {
+            line.push_str(&format!("  {:.2} Mbit/s", bps / 1e6));
+        }
+        for l in latest.links.iter().filter(|l| l.is_connected()) {
+            line.push_str(&format!(
+                "  [{} rtt {} ms loss {}% retx {}%]",
+                l.peer.as_deref().unwrap_or("peer"),
+                opt(l.counters.rtt_ms, 2),
+                opt(l.loss_percent, 2),
+                opt(l.retransmit_percent, 2)
+            ));
+        }
+    }
+    line.push_str(&format!("  loops {}", s.loops));
+    line
+}

@@ -1,0 +1,218 @@
+//! `srt-streamer play`: start streams, print statistics, stop cleanly on Ctrl-C.
+
+use super::output::{StatsFormat, StatsWriter};
+use super::streams_file;
+use crate::engine::config::{parse_uri, LoopMode, StreamConfig};
+use crate::engine::{source, EventKind, StreamManager, StreamState};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlayArgs {
+    /// Pairs of FILE and SRT URI, e.g. `media/sample.ts 'srt://:9000?latency=200'`.
+    #[arg(value_name = "FILE URI")]
+    pub pairs: Vec<String>,
+    /// A TOML file of streams (`[[stream]]` tables), played beside any pairs.
+    #[arg(long, value_name = "FILE")]
+    pub streams: Option<PathBuf>,
+    /// At end of file: seamless (restamped, continuous), signalled
+    /// (discontinuity_indicator set) or off (stop).
+    #[arg(long = "loop", default_value = "seamless", value_parser = parse_loop)]
+    pub loop_mode: LoopMode,
+    /// Seconds between statistics records.
+    #[arg(long, default_value_t = 1.0)]
+    pub stats_interval: f64,
+    /// Print one statistics record per stream per interval on stdout.
+    #[arg(long, value_enum)]
+    pub stats: Option<StatsFormat>,
+    /// Pace at this constant bitrate (bit/s) instead of by PCR: for files without PCR.
+    #[arg(long)]
+    pub bitrate: Option<u64>,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    pub duration: Option<f64>,
+}
+
+fn parse_loop(s: &str) -> Result<LoopMode, String> {
+    s.parse()
+}
+
+impl PlayArgs {
+    /// What `srt-streamer` with no arguments plays: the bundled sample as a
+    /// listener on port 9000.
+    pub fn bundled_sample() -> Self {
+        let file = bundled_sample_path()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "media/sample.ts".to_string());
+        Self {
+            pairs: vec![file, "srt://:9000".to_string()],
+            streams: None,
+            loop_mode: LoopMode::Seamless,
+            stats_interval: 1.0,
+            stats: None,
+            bitrate: None,
+            duration: None,
+        }
+    }
+}
+
+/// Finds the bundled sample: `$SRT_STREAMER_MEDIA`, ./media, next to the
+/// binary's source tree, or the installed data folder.
+pub fn bundled_sample_path() -> Option<PathBuf> {
+    let mut candidates = Vec::new();
+    if let Some(dir) = std::env::var_os("SRT_STREAMER_MEDIA") {
+        candidates.push(PathBuf::from(dir).join("sample.ts"));
+    }
+    candidates.push(PathBuf::from("media/sample.ts"));
+    if let Ok(exe) = std::env::current_exe() {
+        for up in exe.ancestors().skip(1).take(4) {
+            candidates.push(up.join("media/sample.ts"));
+            candidates.push(up.join("share/srt-streamer/media/sample.ts"));
+        }
+    }
+    candidates.push(PathBuf::from("/usr/share/srt-streamer/media/sample.ts"));
+    candidates.into_iter().find(|p| p.is_file())
+}
+
+/// Builds every stream's configuration, checks them all, probes every file.
+fn configs(args: &PlayArgs) -> Result<Vec<StreamConfig>, String> {
+    if args.pairs.len() % 2 != 0 {
+        return Err(format!(
+            "'{}' has no URI: give FILE URI pairs, e.g. play media/sample.ts srt://:9000",
+            args.pairs.last().map(String::as_str).unwrap_or_default()
+        ));
+    }
+    let mut out = Vec::new();
+    for pair in args.pairs.chunks(2) {
+        let mut cfg = parse_uri(&pair[1], &pair[0]).map_err(|e| format!("{}: {e}", pair[0]))?;
+        cfg.loop_mode = args.loop_mode;
+        if cfg.bitrate_bps.is_none() {
+            cfg.bitrate_bps = args.bitrate;
+        }
+        out.push(cfg);
+    }
+    if let Some(path) = &args.streams {
+        out.extend(streams_file::load(path)?);
+    }
+    if out.is_empty() {
+        return Err("nothing to play: give FILE URI pairs or --streams FILE".into());
+    }
+    let mut ports = std::collections::HashMap::new();
+    for cfg in &out {
+        cfg.validate()
+            .map_err(|e| format!("{}: {e}", cfg.display_name()))?;
+        source::probe_file(&cfg.file, cfg.bitrate_bps)
+            .map_err(|e| format!("{}: {e}", cfg.display_name()))?;
+        if cfg.mode != crate::engine::Mode::Caller {
+            let port = if cfg.local_port != 0 { cfg.local_port } else { cfg.port };
+            if let Some(other) = ports.insert(port, cfg.display_name()) {
+                return Err(format!(
+                    "{} and {other} both use port {port}: give each listener its own port",
+                    cfg.display_name()
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub fn run(args: PlayArgs) -> i32 {
+    if !(0.1..=3600.0).contains(&args.stats_interval) {
+        eprintln!("error: --stats-interval must be between 0.1 and 3600 seconds");
+        return 2;
+    }
+    let configs = match configs(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let interval = Duration::from_secs_f64(args.stats_interval);
+    let mut manager = match StreamManager::without_notify(interval) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if let Err(e) = signal_hook::flag::register(sig, stop.clone()) {
+            eprintln!("error: cannot handle signal {sig}: {e}");
+            return 2;
+        }
+    }
+    let mut failed_to_start = false;
+    for cfg in configs {
+        let name = cfg.display_name();
+        match manager.start(cfg) {
+            Ok(id) => eprintln!("#{id} {name}: playing"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed_to_start = true;
+            }
+        }
+    }
+    if manager.ids().is_empty() {
+        return 1;
+    }
+
+    let mut writer = StatsWriter::new(args.stats);
+    let started = Instant::now();
+    let mut next_report = started + interval;
+    let mut seen_events = std::collections::HashMap::new();
+    loop {
+        std::thread::sleep(Duration::from_millis(50));
+        for id in manager.ids() {
+            let since = seen_events.get(&id).copied().unwrap_or(0);
+            if let Some((events, total)) = manager.events_since(id, since) {
+                for e in events {
+                    print_event(id, &e.kind);
+                }
+                seen_events.insert(id, total);
+            }
+        }
+        if Instant::now() >= next_report {
+            next_report += interval;
+            for snap in manager.snapshots() {
+                writer.write(&snap);
+            }
+        }
+        let timed_out = args
+            .duration
+            .is_some_and(|d| started.elapsed().as_secs_f64() >= d);
+        if stop.load(Ordering::SeqCst) || timed_out || !manager.any_running() {
+            break;
+        }
+    }
+    manager.stop_all();
+    let any_failed = manager
+        .snapshots()
+        .iter()
+        .any(|s| matches!(s.state, StreamState::Failed { .. }));
+    i32::from(any_failed || failed_to_start)
+}
+
+fn print_event(id: u64, e: &EventKind) {
+    let text = match e {
+        EventKind::Started { uri } => format!("started {uri}"),
+        EventKind::CallerAdded { address } => format!("caller connected from {address}"),
+        EventKind::CallerRemoved { address } => format!("caller {address} disconnected"),
+        EventKind::CallerRejected {
+            address,
+            stream_id,
+            reason,
+        } => format!("caller {address} (stream ID '{stream_id}') rejected: {reason}"),
+        EventKind::Connected => "connected".to_string(),
+        EventKind::ConnectionLost { reason } => format!("connection lost, reconnecting: {reason}"),
+        EventKind::Looped { pass } => format!("looped (pass {pass})"),
+        EventKind::Warning { message } => format!("warning: {message}"),
+        EventKind::Error { message } => format!("error: {message}"),
+        EventKind::Ended => "end of file".to_string(),
+        EventKind::Stopped => "stopped".to_string(),
+    };
+    eprintln!("#{id} {text}");
+}
