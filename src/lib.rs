@@ -2,6 +2,6 @@
 //! timeline and looped seamlessly. The library holds everything; the binary's
 //! CLI (and later the GUI) are thin faces over [`engine::StreamManager`].
 
+pub mod cli;
 pub mod engine;
 pub mod ts;
-pub mod cli;

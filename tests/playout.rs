@@ -27,17 +27,30 @@ fn seamless_loop_is_one_continuous_stream_across_three_seams() {
     let mut m = manager();
     let id = m.start(listener(&file, port)).unwrap();
     let rx = Receiver::slt(&format!("srt://127.0.0.1:{port}"), dir.path().join("rx.ts"));
-    assert!(wait_until(T, || snapshot(&m, id).loops >= 4), "file looped 4 times");
+    assert!(
+        wait_until(T, || snapshot(&m, id).loops >= 4),
+        "file looped 4 times"
+    );
     drop(rx);
     let rx_check = check_file(&dir.path().join("rx.ts"));
-    assert!(rx_check.packets > 3 * 3000, "got {} packets", rx_check.packets);
+    assert!(
+        rx_check.packets > 3 * 3000,
+        "got {} packets",
+        rx_check.packets
+    );
     assert_eq!(rx_check.sync_loss_bytes, 0, "TS sync intact");
     assert_eq!(rx_check.cc_errors, 0, "continuity intact across seams");
-    assert_eq!(rx_check.undeclared_pcr_jumps, 0, "PCR monotonic and continuous");
+    assert_eq!(
+        rx_check.undeclared_pcr_jumps, 0,
+        "PCR monotonic and continuous"
+    );
     assert_eq!(rx_check.declared_pcr_jumps, 0);
     assert!(rx_check.discontinuity_flags.is_empty(), "nothing to signal");
     let span = pcr_span_secs(&rx_check);
-    assert!(span > 3.0, "PCR advanced {span} s: more than three passes of a 1 s file");
+    assert!(
+        span > 3.0,
+        "PCR advanced {span} s: more than three passes of a 1 s file"
+    );
 }
 
 #[test]
@@ -54,9 +67,16 @@ fn signalled_loop_flags_each_pid_after_every_wrap() {
     drop(rx);
     let c = check_file(&dir.path().join("rx.ts"));
     assert_eq!(c.sync_loss_bytes, 0);
-    assert_eq!(c.cc_errors, 0, "discontinuity_indicator makes the jumps legal");
+    assert_eq!(
+        c.cc_errors, 0,
+        "discontinuity_indicator makes the jumps legal"
+    );
     assert_eq!(c.undeclared_pcr_jumps, 0, "every PCR jump is declared");
-    assert!(c.declared_pcr_jumps >= 3, "{} declared jumps", c.declared_pcr_jumps);
+    assert!(
+        c.declared_pcr_jumps >= 3,
+        "{} declared jumps",
+        c.declared_pcr_jumps
+    );
     for pid in [0x0000u16, 0x1000, 0x0100, 0x0101] {
         let n = c.discontinuity_flags.get(&pid).copied().unwrap_or(0);
         assert!(n >= 3, "PID {pid:#x} flagged {n} times");
@@ -75,7 +95,10 @@ fn loop_off_ends_the_stream() {
     assert!(wait_until(T, || snapshot(&m, id).state == StreamState::Ended));
     assert!(events(&m, id).contains(&EventKind::Ended));
     // The port is free again.
-    assert!(wait_until(T, || std::net::UdpSocket::bind(("0.0.0.0", port)).is_ok()));
+    assert!(wait_until(T, || std::net::UdpSocket::bind((
+        "0.0.0.0", port
+    ))
+    .is_ok()));
 }
 
 #[test]
@@ -89,9 +112,15 @@ fn listener_serves_gstreamer_srtsrc() {
         dir.path().join("rx.ts"),
     );
     assert!(rx.wait_bytes(600_000, T), "got {} bytes", rx.bytes());
-    assert!(matches!(snapshot(&m, id).state, StreamState::Connected { connections: 1 }));
+    assert!(matches!(
+        snapshot(&m, id).state,
+        StreamState::Connected { connections: 1 }
+    ));
     let c = rx.check();
-    assert_eq!((c.sync_loss_bytes, c.cc_errors, c.undeclared_pcr_jumps), (0, 0, 0));
+    assert_eq!(
+        (c.sync_loss_bytes, c.cc_errors, c.undeclared_pcr_jumps),
+        (0, 0, 0)
+    );
 }
 
 #[test]
@@ -99,7 +128,10 @@ fn caller_reaches_srt_live_transmit_and_gstreamer_listeners() {
     let dir = tempfile::tempdir().unwrap();
     let mut m = manager();
     let p1 = free_port();
-    let slt = Receiver::slt(&format!("srt://:{p1}?mode=listener"), dir.path().join("slt.ts"));
+    let slt = Receiver::slt(
+        &format!("srt://:{p1}?mode=listener"),
+        dir.path().join("slt.ts"),
+    );
     let p2 = free_port();
     let gst = Receiver::gst(
         &[&format!("uri=srt://:{p2}?mode=listener")],
@@ -107,15 +139,29 @@ fn caller_reaches_srt_live_transmit_and_gstreamer_listeners() {
     );
     std::thread::sleep(Duration::from_millis(300));
     let a = m
-        .start(uri_config(&sample(), &format!("srt://127.0.0.1:{p1}?mode=caller")))
+        .start(uri_config(
+            &sample(),
+            &format!("srt://127.0.0.1:{p1}?mode=caller"),
+        ))
         .unwrap();
     let b = m
-        .start(uri_config(&sample(), &format!("srt://127.0.0.1:{p2}?mode=caller&latency=200")))
+        .start(uri_config(
+            &sample(),
+            &format!("srt://127.0.0.1:{p2}?mode=caller&latency=200"),
+        ))
         .unwrap();
     for rx in [&slt, &gst] {
-        assert!(rx.wait_bytes(600_000, T), "{} got {} bytes", rx.out.display(), rx.bytes());
+        assert!(
+            rx.wait_bytes(600_000, T),
+            "{} got {} bytes",
+            rx.out.display(),
+            rx.bytes()
+        );
         let c = rx.check();
-        assert_eq!((c.sync_loss_bytes, c.cc_errors, c.undeclared_pcr_jumps), (0, 0, 0));
+        assert_eq!(
+            (c.sync_loss_bytes, c.cc_errors, c.undeclared_pcr_jumps),
+            (0, 0, 0)
+        );
     }
     for id in [a, b] {
         assert!(wait_until(T, || matches!(
@@ -127,7 +173,9 @@ fn caller_reaches_srt_live_transmit_and_gstreamer_listeners() {
         let link = &latest.links[0];
         assert!(link.counters.rtt_ms.is_some() && link.counters.packets_sent.unwrap() > 0);
     }
-    let negotiated = snapshot(&m, b).latest.unwrap().links[0].counters.negotiated_latency_ms;
+    let negotiated = snapshot(&m, b).latest.unwrap().links[0]
+        .counters
+        .negotiated_latency_ms;
     assert_eq!(negotiated, Some(200), "latency setting took effect");
 }
 
@@ -148,7 +196,10 @@ fn rendezvous_with_srt_live_transmit() {
         dir.path().join("rx.ts"),
     );
     assert!(rx.wait_bytes(600_000, T), "got {} bytes", rx.bytes());
-    assert!(wait_until(T, || matches!(snapshot(&m, id).state, StreamState::Connected { .. })));
+    assert!(wait_until(T, || matches!(
+        snapshot(&m, id).state,
+        StreamState::Connected { .. }
+    )));
     let c = rx.check();
     assert_eq!((c.sync_loss_bytes, c.cc_errors), (0, 0));
 }
@@ -172,9 +223,18 @@ fn aes_128_192_256_deliver_with_the_right_passphrase() {
         ));
     }
     for rx in &rxs {
-        assert!(rx.wait_bytes(400_000, T), "{} got {}", rx.out.display(), rx.bytes());
+        assert!(
+            rx.wait_bytes(400_000, T),
+            "{} got {}",
+            rx.out.display(),
+            rx.bytes()
+        );
         let c = rx.check();
-        assert_eq!((c.sync_loss_bytes, c.cc_errors), (0, 0), "decrypted cleanly");
+        assert_eq!(
+            (c.sync_loss_bytes, c.cc_errors),
+            (0, 0),
+            "decrypted cleanly"
+        );
     }
 }
 
@@ -185,15 +245,18 @@ fn wrong_passphrase_delivers_nothing_and_the_stream_says_so() {
     // Our listener, a caller with the wrong passphrase.
     let port = free_port();
     let id = m
-        .start(uri_config(&sample(), &format!("srt://:{port}?passphrase=right-passphrase&pbkeylen=16")))
+        .start(uri_config(
+            &sample(),
+            &format!("srt://:{port}?passphrase=right-passphrase&pbkeylen=16"),
+        ))
         .unwrap();
     let rx = Receiver::slt(
         &format!("srt://127.0.0.1:{port}?passphrase=wrong-passphrase&pbkeylen=16"),
         dir.path().join("rx.ts"),
     );
-    assert!(wait_until(T, || events(&m, id)
-        .iter()
-        .any(|e| matches!(e, EventKind::CallerRejected { reason, .. } if reason.contains("passphrase")))));
+    assert!(wait_until(T, || events(&m, id).iter().any(
+        |e| matches!(e, EventKind::CallerRejected { reason, .. } if reason.contains("passphrase"))
+    )));
     assert_eq!(rx.bytes(), 0, "nothing delivered");
     assert!(snapshot(&m, id).callers.is_empty());
 
@@ -210,11 +273,13 @@ fn wrong_passphrase_delivers_nothing_and_the_stream_says_so() {
             &format!("srt://127.0.0.1:{port2}?passphrase=our-passphrase1&pbkeylen=16"),
         ))
         .unwrap();
-    assert!(wait_until(T, || events(&m, id2).iter().any(|e| matches!(
-        e,
-        EventKind::ConnectionLost { .. }
-    ))));
-    assert!(!matches!(snapshot(&m, id2).state, StreamState::Connected { .. }));
+    assert!(wait_until(T, || events(&m, id2)
+        .iter()
+        .any(|e| matches!(e, EventKind::ConnectionLost { .. }))));
+    assert!(!matches!(
+        snapshot(&m, id2).state,
+        StreamState::Connected { .. }
+    ));
     assert_eq!(rx2.bytes(), 0);
 }
 
@@ -228,19 +293,28 @@ fn one_listener_serves_three_callers() {
     // may be refused once and retry, as IRDs and srt-live-transmit do.
     let rxs: Vec<_> = (0..3)
         .map(|i| {
-            Receiver::slt_retrying(&format!("srt://127.0.0.1:{port}"), dir.path().join(format!("rx{i}.ts")))
+            Receiver::slt_retrying(
+                &format!("srt://127.0.0.1:{port}"),
+                dir.path().join(format!("rx{i}.ts")),
+            )
         })
         .collect();
     assert!(wait_until(T, || snapshot(&m, id).callers.len() == 3));
-    assert_eq!(snapshot(&m, id).state, StreamState::Connected { connections: 3 });
+    assert_eq!(
+        snapshot(&m, id).state,
+        StreamState::Connected { connections: 3 }
+    );
     for rx in &rxs {
         assert!(rx.wait_bytes(500_000, T));
         let c = rx.check();
         assert_eq!((c.sync_loss_bytes, c.cc_errors), (0, 0));
     }
-    assert!(wait_until(T, || snapshot(&m, id)
-        .latest
-        .is_some_and(|l| l.links.iter().filter(|l| l.peer.is_some()).count() == 3)));
+    assert!(wait_until(T, || snapshot(&m, id).latest.is_some_and(|l| l
+        .links
+        .iter()
+        .filter(|l| l.peer.is_some())
+        .count()
+        == 3)));
 }
 
 #[test]
@@ -251,16 +325,33 @@ fn ten_streams_at_once() {
     for i in 0..10 {
         let port = free_port();
         m.start(listener(&sample(), port)).unwrap();
-        rxs.push(Receiver::slt(&format!("srt://127.0.0.1:{port}"), dir.path().join(format!("rx{i}.ts"))));
+        rxs.push(Receiver::slt(
+            &format!("srt://127.0.0.1:{port}"),
+            dir.path().join(format!("rx{i}.ts")),
+        ));
     }
     for rx in &rxs {
-        assert!(rx.wait_bytes(1_000_000, T), "{} got {}", rx.out.display(), rx.bytes());
+        assert!(
+            rx.wait_bytes(1_000_000, T),
+            "{} got {}",
+            rx.out.display(),
+            rx.bytes()
+        );
     }
     for rx in &rxs {
         let c = rx.check();
-        assert_eq!((c.sync_loss_bytes, c.cc_errors, c.undeclared_pcr_jumps), (0, 0, 0));
+        assert_eq!(
+            (c.sync_loss_bytes, c.cc_errors, c.undeclared_pcr_jumps),
+            (0, 0, 0)
+        );
     }
-    assert_eq!(m.snapshots().iter().filter(|s| s.callers.len() == 1).count(), 10);
+    assert_eq!(
+        m.snapshots()
+            .iter()
+            .filter(|s| s.callers.len() == 1)
+            .count(),
+        10
+    );
 }
 
 #[test]
@@ -277,8 +368,15 @@ fn receiver_that_leaves_and_comes_back_gets_the_live_position() {
     let rx2 = Receiver::slt(&format!("srt://127.0.0.1:{port}"), dir.path().join("b.ts"));
     assert!(rx2.wait_bytes(300_000, T));
     let ev = events(&m, id);
-    assert_eq!(ev.iter().filter(|e| matches!(e, EventKind::CallerAdded { .. })).count(), 2);
-    assert!(ev.iter().any(|e| matches!(e, EventKind::CallerRemoved { .. })));
+    assert_eq!(
+        ev.iter()
+            .filter(|e| matches!(e, EventKind::CallerAdded { .. }))
+            .count(),
+        2
+    );
+    assert!(ev
+        .iter()
+        .any(|e| matches!(e, EventKind::CallerRemoved { .. })));
     let c = rx2.check();
     assert_eq!((c.sync_loss_bytes, c.cc_errors), (0, 0));
 }
@@ -288,17 +386,39 @@ fn caller_reconnects_when_the_listener_comes_back() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let mut m = manager();
-    let mut rx = Receiver::slt(&format!("srt://:{port}?mode=listener"), dir.path().join("a.ts"));
+    let mut rx = Receiver::slt(
+        &format!("srt://:{port}?mode=listener"),
+        dir.path().join("a.ts"),
+    );
     std::thread::sleep(Duration::from_millis(300));
     let id = m
-        .start(uri_config(&sample(), &format!("srt://127.0.0.1:{port}?mode=caller")))
+        .start(uri_config(
+            &sample(),
+            &format!("srt://127.0.0.1:{port}?mode=caller"),
+        ))
         .unwrap();
     assert!(rx.wait_bytes(300_000, T));
     rx.stop();
-    assert!(wait_until(T, || matches!(snapshot(&m, id).state, StreamState::Reconnecting { .. })));
-    let rx2 = Receiver::slt(&format!("srt://:{port}?mode=listener"), dir.path().join("b.ts"));
-    assert!(rx2.wait_bytes(300_000, Duration::from_secs(30)), "got {}", rx2.bytes());
-    assert!(wait_until(T, || matches!(snapshot(&m, id).state, StreamState::Connected { .. })));
+    assert!(wait_until(T, || matches!(
+        snapshot(&m, id).state,
+        StreamState::Reconnecting { .. }
+    )));
+    let rx2 = Receiver::slt(
+        &format!("srt://:{port}?mode=listener"),
+        dir.path().join("b.ts"),
+    );
+    assert!(
+        rx2.wait_bytes(300_000, Duration::from_secs(30)),
+        "got {}",
+        rx2.bytes()
+    );
+    assert!(wait_until(T, || matches!(
+        snapshot(&m, id).state,
+        StreamState::Connected { .. }
+    )));
     let ev = events(&m, id);
-    assert!(ev.iter().filter(|e| **e == EventKind::Connected).count() >= 2, "{ev:?}");
+    assert!(
+        ev.iter().filter(|e| **e == EventKind::Connected).count() >= 2,
+        "{ev:?}"
+    );
 }

@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "srt-streamer", version, about = "Play MPEG transport streams over SRT, paced by PCR and looped seamlessly")]
+#[command(
+    name = "srt-streamer",
+    version,
+    about = "Play MPEG transport streams over SRT, paced by PCR and looped seamlessly"
+)]
 pub struct Cli {
     /// Log level on the terminal: error, warn, info, debug or trace. The log
     /// file gets at least info.
@@ -40,11 +44,11 @@ pub fn log_file_path() -> Option<PathBuf> {
 
 /// Logs to stderr and to the log file (rotated at 10 MB, one old copy kept).
 pub fn init_logging(level: &str) -> anyhow::Result<()> {
-    use tracing_subscriber::prelude::*;
     use tracing_subscriber::filter::LevelFilter;
-    let term_level: LevelFilter = level
-        .parse()
-        .map_err(|_| anyhow::anyhow!("--log-level '{level}': use error, warn, info, debug or trace"))?;
+    use tracing_subscriber::prelude::*;
+    let term_level: LevelFilter = level.parse().map_err(|_| {
+        anyhow::anyhow!("--log-level '{level}': use error, warn, info, debug or trace")
+    })?;
     let file_level = term_level.max(LevelFilter::INFO);
     let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)

@@ -57,11 +57,10 @@ impl StatsWriter {
     }
 
     fn json(&mut self, out: &mut impl Write, s: &StreamSnapshot) -> std::io::Result<()> {
-        let record = serde_json::json!({
+        let mut record = serde_json::json!({
             "time": unix_time(),
             "stream": s.id,
             "name": s.name,
-            "state": s.state,
             "uptime_secs": s.uptime_secs,
             "loops": s.loops,
             "datagrams_sent": s.datagrams_sent,
@@ -69,6 +68,13 @@ impl StatsWriter {
             "callers": s.callers,
             "stats": s.latest,
         });
+        // The state's fields ("state", and "connections", "reason" or
+        // "message" where it has them) at the top level of the record.
+        if let (Some(rec), Ok(serde_json::Value::Object(state))) =
+            (record.as_object_mut(), serde_json::to_value(&s.state))
+        {
+            rec.extend(state);
+        }
         writeln!(out, "{record}")
     }
 
@@ -76,8 +82,16 @@ impl StatsWriter {
         if !self.header_written {
             self.header_written = true;
             let mut cols = vec![
-                "time", "stream", "name", "state", "uptime_secs", "loops", "peer",
-                "send_bitrate_bps", "loss_percent", "retransmit_percent",
+                "time",
+                "stream",
+                "name",
+                "state",
+                "uptime_secs",
+                "loops",
+                "peer",
+                "send_bitrate_bps",
+                "loss_percent",
+                "retransmit_percent",
             ];
             cols.extend(LinkCounters::FIELD_NAMES);
             writeln!(out, "{}", cols.join(","))?;

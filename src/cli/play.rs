@@ -78,7 +78,7 @@ pub fn bundled_sample_path() -> Option<PathBuf> {
 
 /// Builds every stream's configuration, checks them all, probes every file.
 fn configs(args: &PlayArgs) -> Result<Vec<StreamConfig>, String> {
-    if args.pairs.len() % 2 != 0 {
+    if !args.pairs.len().is_multiple_of(2) {
         return Err(format!(
             "'{}' has no URI: give FILE URI pairs, e.g. play media/sample.ts srt://:9000",
             args.pairs.last().map(String::as_str).unwrap_or_default()
@@ -106,7 +106,11 @@ fn configs(args: &PlayArgs) -> Result<Vec<StreamConfig>, String> {
         source::probe_file(&cfg.file, cfg.bitrate_bps)
             .map_err(|e| format!("{}: {e}", cfg.display_name()))?;
         if cfg.mode != crate::engine::Mode::Caller {
-            let port = if cfg.local_port != 0 { cfg.local_port } else { cfg.port };
+            let port = if cfg.local_port != 0 {
+                cfg.local_port
+            } else {
+                cfg.port
+            };
             if let Some(other) = ports.insert(port, cfg.display_name()) {
                 return Err(format!(
                     "{} and {other} both use port {port}: give each listener its own port",

@@ -53,9 +53,7 @@ pub fn parse(text: &str, base: &Path) -> Result<Vec<StreamConfig>, String> {
     for (i, table) in file.stream.into_iter().enumerate() {
         let n = i + 1;
         let mut cfg = if table.contains_key("uri") {
-            let e: UriEntry = table
-                .try_into()
-                .map_err(|e| format!("stream {n}: {e}"))?;
+            let e: UriEntry = table.try_into().map_err(|e| format!("stream {n}: {e}"))?;
             let mut cfg = parse_uri(&e.uri, e.file).map_err(|err| format!("stream {n}: {err}"))?;
             cfg.name = e.name;
             cfg.loop_mode = e.loop_mode;
@@ -112,8 +110,11 @@ iptos = 184
 
     #[test]
     fn unknown_keys_are_errors() {
-        let err = parse("[[stream]]\nfile='a.ts'\nmode='listener'\nport=1\nqos=true\n", Path::new("."))
-            .unwrap_err();
+        let err = parse(
+            "[[stream]]\nfile='a.ts'\nmode='listener'\nport=1\nqos=true\n",
+            Path::new("."),
+        )
+        .unwrap_err();
         assert!(err.contains("qos"), "{err}");
     }
 }

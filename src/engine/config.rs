@@ -305,8 +305,14 @@ pub fn parse_iptos(s: &str) -> Result<u8, ConfigError> {
             .filter(|n| *n <= 7)
             .map(|n| n * 8),
         _ if upper.starts_with("AF") && upper.len() == 4 => {
-            let class = upper[2..3].parse::<u8>().ok().filter(|c| (1..=4).contains(c));
-            let drop = upper[3..4].parse::<u8>().ok().filter(|d| (1..=3).contains(d));
+            let class = upper[2..3]
+                .parse::<u8>()
+                .ok()
+                .filter(|c| (1..=4).contains(c));
+            let drop = upper[3..4]
+                .parse::<u8>()
+                .ok()
+                .filter(|d| (1..=3).contains(d));
             class.zip(drop).map(|(c, d)| c * 8 + d * 2)
         }
         _ => None,
@@ -338,7 +344,9 @@ pub enum ConfigError {
     Latency(u32),
     #[error("overhead {0} % is out of range: libsrt accepts 5 to 100 % (default 25)")]
     Overhead(u32),
-    #[error("a passphrase was given but encryption is off: set pbkeylen=16, 24 or 32 (AES-128/192/256)")]
+    #[error(
+        "a passphrase was given but encryption is off: set pbkeylen=16, 24 or 32 (AES-128/192/256)"
+    )]
     PassphraseWithoutEncryption,
     #[error("encryption needs a passphrase of 10 to 79 characters")]
     EncryptionWithoutPassphrase,
@@ -425,7 +433,9 @@ pub fn parse_uri(uri: &str, file: impl Into<PathBuf>) -> Result<StreamConfig, Co
     let (authority, query) = rest.split_once('?').unwrap_or((rest, ""));
     let authority = authority.trim_end_matches('/');
     let (host, port_str) = if let Some(v6) = authority.strip_prefix('[') {
-        let (h, p) = v6.split_once(']').ok_or_else(|| bad("unclosed [ in IPv6 address"))?;
+        let (h, p) = v6
+            .split_once(']')
+            .ok_or_else(|| bad("unclosed [ in IPv6 address"))?;
         (h, p.strip_prefix(':').unwrap_or(""))
     } else {
         authority.rsplit_once(':').unwrap_or((authority, ""))
@@ -513,7 +523,10 @@ mod tests {
     #[test]
     fn parses_listener_and_caller_uris() {
         let c = parse_uri("srt://:9000", "a.ts").unwrap();
-        assert_eq!((c.mode, c.host.as_str(), c.port), (Mode::Listener, "", 9000));
+        assert_eq!(
+            (c.mode, c.host.as_str(), c.port),
+            (Mode::Listener, "", 9000)
+        );
         let c = parse_uri(
             "srt://10.1.2.3:7001?mode=caller&latency=400&passphrase=abc%20defghijk&pbkeylen=24&streamid=%23!::r=live,m=publish&oheadbw=33&iptos=EF",
             "a.ts",
@@ -554,12 +567,27 @@ mod tests {
             err(&format!("srt://:9000?passphrase={}", "x".repeat(80))),
             ConfigError::PassphraseLength(80)
         );
-        assert_eq!(err("srt://:9000?pbkeylen=32"), ConfigError::EncryptionWithoutPassphrase);
-        assert_eq!(err("srt://:9000?mode=caller"), ConfigError::NoHost(Mode::Caller));
+        assert_eq!(
+            err("srt://:9000?pbkeylen=32"),
+            ConfigError::EncryptionWithoutPassphrase
+        );
+        assert_eq!(
+            err("srt://:9000?mode=caller"),
+            ConfigError::NoHost(Mode::Caller)
+        );
         assert_eq!(err("srt://host"), ConfigError::NoPort);
-        assert!(matches!(err("srt://:9000?qos=true"), ConfigError::UnknownOption { .. }));
-        assert!(matches!(err("srt://:9000?overheadbandwidth=25"), ConfigError::UnknownOption { .. }));
-        assert!(matches!(err("srt://:9000?pbkeylen=20&passphrase=0123456789"), ConfigError::OptionValue { .. }));
+        assert!(matches!(
+            err("srt://:9000?qos=true"),
+            ConfigError::UnknownOption { .. }
+        ));
+        assert!(matches!(
+            err("srt://:9000?overheadbandwidth=25"),
+            ConfigError::UnknownOption { .. }
+        ));
+        assert!(matches!(
+            err("srt://:9000?pbkeylen=20&passphrase=0123456789"),
+            ConfigError::OptionValue { .. }
+        ));
         assert!(matches!(err("udp://:9000"), ConfigError::UriScheme(_)));
         assert!(matches!(err("srt://:70000"), ConfigError::Uri { .. }));
         assert!(matches!(err("srt://a b:9000"), ConfigError::BadHost(_)));

@@ -149,7 +149,9 @@ impl StreamManager {
 
     /// True while any stream is still playing.
     pub fn any_running(&self) -> bool {
-        self.streams.values().any(|s| s.snapshot().state.is_running())
+        self.streams
+            .values()
+            .any(|s| s.snapshot().state.is_running())
     }
 }
 

@@ -118,10 +118,13 @@ impl Pacer {
         let index = self.next_index;
         self.next_index += PACKET_SIZE as u64;
         let Some(pcr_pid) = self.pcr_pid else {
-            self.ready.push_back((p, index as f64 * self.ticks_per_byte));
+            self.ready
+                .push_back((p, index as f64 * self.ticks_per_byte));
             return;
         };
-        let pcr = (packet::pid(&p) == pcr_pid).then(|| packet::pcr(&p)).flatten();
+        let pcr = (packet::pid(&p) == pcr_pid)
+            .then(|| packet::pcr(&p))
+            .flatten();
         let Some(pcr) = pcr else {
             self.pending.push((index, p));
             if self.pending.len() >= self.max_pending {
@@ -191,10 +194,7 @@ impl Pacer {
             ticks: base.ticks + (last_index - base.index) as f64 * self.ticks_per_byte,
             pcr: None,
         };
-        let from = Anchor {
-            pcr: None,
-            ..base
-        };
+        let from = Anchor { pcr: None, ..base };
         self.stamp_pending(Some(from), to);
         self.anchor = Some(to);
     }

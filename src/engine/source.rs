@@ -77,7 +77,9 @@ pub enum SourceError {
     M2ts(PathBuf),
     #[error("{0} has 204-byte packets (with Reed-Solomon bytes): convert it to 188-byte packets first (e.g. `tsp -I file INPUT -O file OUTPUT.ts`)")]
     Ts204(PathBuf),
-    #[error("{path} holds only {packets} whole packets: a file needs at least 7 (one SRT datagram)")]
+    #[error(
+        "{path} holds only {packets} whole packets: a file needs at least 7 (one SRT datagram)"
+    )]
     TooShort { path: PathBuf, packets: u64 },
     #[error("{0} has no PCR, so it cannot be paced by its own clock: give its bitrate (bitrate=BPS in the URI, or --bitrate) to pace it at a constant rate")]
     NoPcr(PathBuf),
@@ -167,8 +169,8 @@ pub fn probe_file(path: &Path, bitrate_override: Option<u64>) -> Result<SourceIn
     let last = scan::last_pcr(&tail, tail_start, pcr_pid)
         .filter(|l| l.offset > first.offset)
         .ok_or_else(|| SourceError::NoPcr(path.to_path_buf()))?;
-    let bitrate_bps = scan::bitrate_between(first, last)
-        .ok_or_else(|| SourceError::NoPcr(path.to_path_buf()))?;
+    let bitrate_bps =
+        scan::bitrate_between(first, last).ok_or_else(|| SourceError::NoPcr(path.to_path_buf()))?;
     if !(10_000.0..=1.0e9).contains(&bitrate_bps) {
         return Err(SourceError::ImplausibleBitrate {
             path: path.to_path_buf(),
@@ -197,6 +199,10 @@ struct PacketReader {
     eof: bool,
     /// Bytes skipped to find sync again.
     skipped_bytes: u64,
+    /// The last packet was good: a sync byte alone is trusted for the next.
+    in_sync: bool,
+    /// Bytes left over at the end of the file (less than a packet).
+    tail_bytes: u64,
 }
 
 impl PacketReader {
@@ -208,6 +214,8 @@ impl PacketReader {
             len: 0,
             eof: false,
             skipped_bytes: 0,
+            in_sync: true,
+            tail_bytes: 0,
         }
     }
 
@@ -216,6 +224,7 @@ impl PacketReader {
         self.pos = 0;
         self.len = 0;
         self.eof = false;
+        self.in_sync = true;
         Ok(())
     }
 
@@ -243,11 +252,15 @@ impl PacketReader {
         loop {
             self.fill(2 * PACKET_SIZE)?;
             if self.len - self.pos < PACKET_SIZE {
+                self.tail_bytes = (self.len - self.pos) as u64;
                 return Ok(None);
             }
             let window = &self.buf[self.pos..self.len];
             let synced = window[0] == SYNC_BYTE
-                && (window.len() < 2 * PACKET_SIZE || window[PACKET_SIZE] == SYNC_BYTE);
+                && (self.in_sync
+                    || window.len() < 2 * PACKET_SIZE
+                    || window[PACKET_SIZE] == SYNC_BYTE);
+            self.in_sync = synced;
             if synced {
                 let mut p = [0u8; PACKET_SIZE];
                 p.copy_from_slice(&window[..PACKET_SIZE]);
@@ -319,12 +332,6 @@ impl LoopingSource {
                 path: info.path.clone(),
                 source: e,
             })?;
-        let mut notices = Vec::new();
-        if info.trailing_bytes > 0 {
-            notices.push(SourceNotice::Truncated {
-                trailing_bytes: info.trailing_bytes,
-            });
-        }
         Ok(Self {
             info,
             reader,
@@ -335,7 +342,7 @@ impl LoopingSource {
             pids: Box::new([PidLoopState::default(); 8192]),
             packets_in_pass: 0,
             held: None,
-            notices,
+            notices: Vec::new(),
             reported_skip: 0,
             deleted_reported: false,
         })
@@ -368,6 +375,11 @@ impl LoopingSource {
     }
 
     fn start_next_pass(&mut self) -> Result<(), SourceError> {
+        if self.pass == 0 && self.reader.tail_bytes > 0 {
+            self.notices.push(SourceNotice::Truncated {
+                trailing_bytes: self.reader.tail_bytes,
+            });
+        }
         self.pass += 1;
         self.notices.push(SourceNotice::Looped { pass: self.pass });
         if !self.deleted_reported && !self.info.path.exists() {
@@ -376,7 +388,8 @@ impl LoopingSource {
         }
         let d = self.info.pass_duration_27mhz();
         self.pcr_offset_27mhz = (self.pcr_offset_27mhz + d) % packet::PCR_CYCLE;
-        self.pts_offset_90khz = ((self.pass as u128 * d as u128 / 300) % packet::PTS_CYCLE as u128) as u64;
+        self.pts_offset_90khz =
+            ((self.pass as u128 * d as u128 / 300) % packet::PTS_CYCLE as u128) as u64;
         for st in self.pids.iter_mut().filter(|s| s.seen) {
             st.first_in_pass = true;
         }
@@ -396,7 +409,14 @@ impl LoopingSource {
                     self.packets_in_pass += 1;
                     break p;
                 }
-                None if self.mode == LoopMode::Off => return Ok(None),
+                None if self.mode == LoopMode::Off => {
+                    if self.reader.tail_bytes > 0 {
+                        self.notices.push(SourceNotice::Truncated {
+                            trailing_bytes: self.reader.tail_bytes,
+                        });
+                    }
+                    return Ok(None);
+                }
                 None => {
                     if self.packets_in_pass == 0 {
                         // The file was emptied while playing: never spin on it.
@@ -419,7 +439,8 @@ impl LoopingSource {
             LoopMode::Seamless if self.pass > 0 => {
                 if first_in_pass {
                     let step = u8::from(h.has_payload);
-                    st.cc_offset = (st.last_cc_out + step).wrapping_sub(h.continuity_counter) & 0x0F;
+                    st.cc_offset =
+                        (st.last_cc_out + step).wrapping_sub(h.continuity_counter) & 0x0F;
                 }
                 let cc = (h.continuity_counter + st.cc_offset) & 0x0F;
                 packet::set_continuity_counter(&mut p, cc);
@@ -428,13 +449,12 @@ impl LoopingSource {
                 }
                 packet::shift_pes_timestamps(&mut p, self.pts_offset_90khz);
             }
-            LoopMode::Signalled if first_in_pass && !packet::set_discontinuity_indicator(&mut p) => {
+            LoopMode::Signalled
+                if first_in_pass && !packet::set_discontinuity_indicator(&mut p) =>
+            {
                 // No adaptation field to carry the flag: send an adaptation-only
                 // packet with it first, with the counter the next packet follows.
-                let cc = h
-                    .continuity_counter
-                    .wrapping_sub(u8::from(h.has_payload))
-                    & 0x0F;
+                let cc = h.continuity_counter.wrapping_sub(u8::from(h.has_payload)) & 0x0F;
                 st.last_cc_out = packet::header(&p).continuity_counter;
                 st.seen = true;
                 self.held = Some(p);

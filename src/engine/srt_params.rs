@@ -107,7 +107,12 @@ mod tests {
     fn overhead_takes_effect_through_maxbw_zero_and_inputbw() {
         let cfg = parse_uri("srt://:9000?oheadbw=33&iptos=EF&latency=200", "a.ts").unwrap();
         let p = srt_params(&cfg, 5_000_000.0);
-        assert!(p.uri.starts_with("srt://0.0.0.0:9000?mode=listener&maxbw=0&inputbw=625000&oheadbw=33"), "{}", p.uri);
+        assert!(
+            p.uri
+                .starts_with("srt://0.0.0.0:9000?mode=listener&maxbw=0&inputbw=625000&oheadbw=33"),
+            "{}",
+            p.uri
+        );
         assert!(p.uri.contains("iptos=184"));
         assert!(!p.uri.contains("overheadbandwidth") && !p.uri.contains("qos"));
         assert_eq!(p.latency_ms, 200);
@@ -133,6 +138,10 @@ mod tests {
         let cfg = parse_uri("srt://10.0.0.2:7000?mode=rendezvous", "a.ts").unwrap();
         let p = srt_params(&cfg, 5e6);
         assert!(p.uri.starts_with("srt://10.0.0.2:7000?mode=rendezvous"));
-        assert!(p.uri.ends_with("localaddress=0.0.0.0&localport=7000"), "{}", p.uri);
+        assert!(
+            p.uri.ends_with("localaddress=0.0.0.0&localport=7000"),
+            "{}",
+            p.uri
+        );
     }
 }

@@ -175,7 +175,11 @@ impl StatsSample {
 
     /// Sum of the links' send bitrates.
     pub fn send_bitrate_bps(&self) -> Option<f64> {
-        let rates: Vec<f64> = self.links.iter().filter_map(|l| l.send_bitrate_bps).collect();
+        let rates: Vec<f64> = self
+            .links
+            .iter()
+            .filter_map(|l| l.send_bitrate_bps)
+            .collect();
         (!rates.is_empty()).then(|| rates.iter().sum())
     }
 }

@@ -20,13 +20,19 @@ pub enum StreamState {
     /// A caller or rendezvous stream trying its first connection.
     Connecting,
     /// At least one receiver connected.
-    Connected { connections: usize },
+    Connected {
+        connections: usize,
+    },
     /// A caller or rendezvous stream whose peer went away; it retries on its own.
-    Reconnecting { reason: String },
+    Reconnecting {
+        reason: String,
+    },
     /// The file played to its end (loop off).
     Ended,
     Stopped,
-    Failed { message: String },
+    Failed {
+        message: String,
+    },
 }
 
 impl StreamState {
@@ -56,9 +62,15 @@ impl StreamState {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EventKind {
-    Started { uri: String },
-    CallerAdded { address: String },
-    CallerRemoved { address: String },
+    Started {
+        uri: String,
+    },
+    CallerAdded {
+        address: String,
+    },
+    CallerRemoved {
+        address: String,
+    },
     /// A caller reached the listener but did not complete the connection.
     CallerRejected {
         address: String,
@@ -67,10 +79,18 @@ pub enum EventKind {
     },
     Connected,
     /// A caller/rendezvous connection failed or broke; SRT retries.
-    ConnectionLost { reason: String },
-    Looped { pass: u64 },
-    Warning { message: String },
-    Error { message: String },
+    ConnectionLost {
+        reason: String,
+    },
+    Looped {
+        pass: u64,
+    },
+    Warning {
+        message: String,
+    },
+    Error {
+        message: String,
+    },
     Ended,
     Stopped,
 }

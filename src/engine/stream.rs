@@ -95,10 +95,10 @@ impl Shared {
 
 /// Events from srtsink's signal handlers (which run on SRT threads and must not block).
 enum Signal {
-    CallerConnecting { address: String, stream_id: String },
-    CallerAdded { address: String },
-    CallerRemoved { address: String },
-    CallerRefused { address: String, stream_id: String },
+    Connecting { address: String, stream_id: String },
+    Added { address: String },
+    Removed { address: String },
+    Refused { address: String, stream_id: String },
 }
 
 /// A stream that is playing. Dropping it stops it.
@@ -128,7 +128,10 @@ pub fn explain_srt_error(text: &str, cfg: &StreamConfig) -> String {
     } else if t.contains("authenticate") || t.contains("badsecret") || t.contains("bad secret") {
         "the receiver rejected the encryption: use the same passphrase and key length (AES-128/192/256) at both ends".to_string()
     } else if t.contains("resolve") {
-        format!("cannot resolve host '{}': check the name or give an IP address", cfg.host)
+        format!(
+            "cannot resolve host '{}': check the name or give an IP address",
+            cfg.host
+        )
     } else if t.contains("error on srt socket") || t.contains("broken") || t.contains("closed") {
         format!(
             "the connection with {} broke (the receiver stopped or is unreachable); SRT reconnects on its own",
@@ -272,18 +275,29 @@ impl RunningStream {
         let log = lock(&self.shared.log);
         let kept_from = log.events_total - log.events.len() as u64;
         let skip = since.saturating_sub(kept_from) as usize;
-        (log.events.iter().skip(skip).cloned().collect(), log.events_total)
+        (
+            log.events.iter().skip(skip).cloned().collect(),
+            log.events_total,
+        )
     }
 
     pub fn history(&self) -> Vec<HistoryPoint> {
-        lock(&self.shared.log).history.points().iter().copied().collect()
+        lock(&self.shared.log)
+            .history
+            .points()
+            .iter()
+            .copied()
+            .collect()
     }
 
     /// Stops playing and releases the port. Safe to call more than once.
     pub fn stop(&mut self) {
         let was_running = !self.shared.stop.swap(true, Ordering::SeqCst);
         let _ = self.pipeline.set_state(gst::State::Null);
-        for t in [self.feeder.take(), self.monitor.take()].into_iter().flatten() {
+        for t in [self.feeder.take(), self.monitor.take()]
+            .into_iter()
+            .flatten()
+        {
             let _ = t.join();
         }
         if was_running && lock(&self.shared.snapshot).state.is_running() {
@@ -360,9 +374,9 @@ fn connect_signals(sink: &gst::Element, cfg: &StreamConfig, tx: mpsc::Sender<Sig
             // A listener with a stream ID serves only callers that ask for it.
             let accept = wanted_id.is_empty() || wanted_id == stream_id;
             let _ = t.send(if accept {
-                Signal::CallerConnecting { address, stream_id }
+                Signal::Connecting { address, stream_id }
             } else {
-                Signal::CallerRefused { address, stream_id }
+                Signal::Refused { address, stream_id }
             });
             Some(accept.to_value())
         });
@@ -370,12 +384,12 @@ fn connect_signals(sink: &gst::Element, cfg: &StreamConfig, tx: mpsc::Sender<Sig
     let t = tx.clone();
     sink.connect("caller-added", false, move |args| {
         let address = args.get(2).map(addr_of).unwrap_or_default();
-        let _ = t.send(Signal::CallerAdded { address });
+        let _ = t.send(Signal::Added { address });
         None
     });
     sink.connect("caller-removed", false, move |args| {
         let address = args.get(2).map(addr_of).unwrap_or_default();
-        let _ = tx.send(Signal::CallerRemoved { address });
+        let _ = tx.send(Signal::Removed { address });
         None
     });
 }
@@ -413,7 +427,15 @@ fn notice_event(n: SourceNotice) -> EventKind {
 fn feed(shared: Arc<Shared>, pipeline: gst::Pipeline, appsrc: gst_app::AppSrc, mut pacer: Pacer) {
     let mut base_ns: Option<i128> = None;
     while !shared.stop.load(Ordering::SeqCst) {
-        let d = match pacer.next_datagram() {
+        let next = pacer.next_datagram();
+        for n in pacer.take_notices() {
+            if let SourceNotice::Looped { pass } = n {
+                shared.loops.store(pass, Ordering::Relaxed);
+            }
+            shared.event(notice_event(n));
+        }
+        shared.pcr_jumps.store(pacer.pcr_jumps(), Ordering::Relaxed);
+        let d = match next {
             Ok(Some(d)) => d,
             Ok(None) => {
                 let _ = appsrc.end_of_stream();
@@ -424,13 +446,6 @@ fn feed(shared: Arc<Shared>, pipeline: gst::Pipeline, appsrc: gst_app::AppSrc, m
                 break;
             }
         };
-        for n in pacer.take_notices() {
-            if let SourceNotice::Looped { pass } = n {
-                shared.loops.store(pass, Ordering::Relaxed);
-            }
-            shared.event(notice_event(n));
-        }
-        shared.pcr_jumps.store(pacer.pcr_jumps(), Ordering::Relaxed);
         let base = *base_ns.get_or_insert_with(|| {
             let now = pipeline
                 .current_running_time()
@@ -533,11 +548,11 @@ impl Monitor {
 
     fn on_signal(&mut self, sig: Signal) {
         match sig {
-            Signal::CallerConnecting { address, stream_id } => {
+            Signal::Connecting { address, stream_id } => {
                 self.pending_handshakes
                     .insert(address, (stream_id, Instant::now()));
             }
-            Signal::CallerRefused { address, stream_id } => {
+            Signal::Refused { address, stream_id } => {
                 self.shared.event(EventKind::CallerRejected {
                     address,
                     reason: format!(
@@ -547,13 +562,13 @@ impl Monitor {
                     stream_id,
                 });
             }
-            Signal::CallerAdded { address } => {
+            Signal::Added { address } => {
                 self.pending_handshakes.remove(&address);
                 self.callers.push(address.clone());
                 self.shared.event(EventKind::CallerAdded { address });
                 self.publish_callers();
             }
-            Signal::CallerRemoved { address } => {
+            Signal::Removed { address } => {
                 if let Some(i) = self.callers.iter().position(|a| *a == address) {
                     self.callers.remove(i);
                 }
@@ -600,7 +615,8 @@ impl Monitor {
                     e.debug().map(|d| d.to_string()).unwrap_or_default()
                 );
                 tracing::debug!(stream = self.shared.id, "bus error: {text}");
-                self.shared.fail(explain_srt_error(&e.error().to_string(), &self.cfg));
+                self.shared
+                    .fail(explain_srt_error(&e.error().to_string(), &self.cfg));
             }
             gst::MessageView::Warning(w) => {
                 let raw = w.error().to_string();
@@ -634,9 +650,7 @@ impl Monitor {
         let point = HistoryPoint::from_sample(&sample);
         if self.cfg.mode != Mode::Listener {
             let packets = sample.links.first().and_then(|l| l.counters.packets_sent);
-            if self.stale_socket
-                && (packets.is_none() || packets < self.last_packets_sent)
-            {
+            if self.stale_socket && (packets.is_none() || packets < self.last_packets_sent) {
                 self.stale_socket = false;
             }
             self.last_packets_sent = packets;

@@ -55,7 +55,10 @@ impl StreamCheck {
         }
         while !data.is_empty() {
             if data[0] != SYNC_BYTE {
-                let skip = data.iter().position(|b| *b == SYNC_BYTE).unwrap_or(data.len());
+                let skip = data
+                    .iter()
+                    .position(|b| *b == SYNC_BYTE)
+                    .unwrap_or(data.len());
                 self.sync_loss_bytes += skip as u64;
                 data = &data[skip..];
                 continue;

@@ -30,7 +30,10 @@ impl Default for ContinuityChecker {
 pub enum Continuity {
     Ok,
     /// The expected and found counter values.
-    Error { expected: u8, found: u8 },
+    Error {
+        expected: u8,
+        found: u8,
+    },
 }
 
 impl ContinuityChecker {

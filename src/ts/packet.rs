@@ -79,7 +79,7 @@ pub fn payload(p: &[u8]) -> &[u8] {
 /// Adaptation field flags byte, when the field is at least one byte long.
 fn adaptation_flags(p: &[u8]) -> Option<u8> {
     match adaptation_length(p) {
-        Some(len) if len >= 1 && len <= 183 => Some(p[5]),
+        Some(len) if (1..=183).contains(&len) => Some(p[5]),
         _ => None,
     }
 }
@@ -163,7 +163,10 @@ fn pes_timestamp_offsets(p: &[u8]) -> Option<(Option<usize>, Option<usize>)> {
     let stream_id = pes[3];
     // Stream IDs without the optional PES header (program_stream_map, padding,
     // private_stream_2, ECM, EMM, directory, DSMCC, H.222.1 type E).
-    if matches!(stream_id, 0xBC | 0xBE | 0xBF | 0xF0 | 0xF1 | 0xF2 | 0xF8 | 0xFF) {
+    if matches!(
+        stream_id,
+        0xBC | 0xBE | 0xBF | 0xF0 | 0xF1 | 0xF2 | 0xF8 | 0xFF
+    ) {
         return None;
     }
     if pes[6] & 0xC0 != 0x80 {
@@ -294,7 +297,10 @@ mod tests {
         let d = discontinuity_packet(0x101, 4);
         assert!(discontinuity_indicator(&d));
         let h = header(&d);
-        assert_eq!((h.pid, h.continuity_counter, h.has_payload), (0x101, 4, false));
+        assert_eq!(
+            (h.pid, h.continuity_counter, h.has_payload),
+            (0x101, 4, false)
+        );
     }
 
     #[test]

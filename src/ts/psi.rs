@@ -190,9 +190,6 @@ mod tests {
         assert_eq!(a.push(&pkt), vec![SectionEvent::Section(pat.clone())]);
         pat[9] = 2;
         pkt[5..5 + pat.len()].copy_from_slice(&pat);
-        assert_eq!(
-            a.push(&pkt),
-            vec![SectionEvent::CrcError { table_id: 0 }]
-        );
+        assert_eq!(a.push(&pkt), vec![SectionEvent::CrcError { table_id: 0 }]);
     }
 }

@@ -12,7 +12,9 @@ const SYNC_RUN: usize = 5;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Framing {
     /// Plain 188-byte packets starting at this byte offset.
-    Ts { offset: usize },
+    Ts {
+        offset: usize,
+    },
     /// 192-byte packets (M2TS/Blu-ray, with a 4-byte timecode prefix).
     M2ts,
     /// 204-byte packets (188 + 16 bytes Reed-Solomon).
@@ -21,7 +23,9 @@ pub enum Framing {
 }
 
 fn runs_at(buf: &[u8], offset: usize, stride: usize) -> bool {
-    let needed = SYNC_RUN.min(buf.len().saturating_sub(offset).div_ceil(stride)).max(1);
+    let needed = SYNC_RUN
+        .min(buf.len().saturating_sub(offset).div_ceil(stride))
+        .max(1);
     (0..needed).all(|i| buf.get(offset + i * stride) == Some(&SYNC_BYTE))
         && buf.len() >= offset + stride.min(buf.len())
 }
@@ -163,7 +167,10 @@ mod tests {
             m2ts[4 + i * 192] = SYNC_BYTE;
         }
         assert_eq!(detect_framing(&m2ts), Framing::M2ts);
-        assert_eq!(detect_framing(b"hello world, not a transport stream at all"), Framing::NotTs);
-        assert_eq!(detect_framing(&vec![0x47u8; 10]), Framing::NotTs);
+        assert_eq!(
+            detect_framing(b"hello world, not a transport stream at all"),
+            Framing::NotTs
+        );
+        assert_eq!(detect_framing(&[0x47u8; 10]), Framing::NotTs);
     }
 }

@@ -90,7 +90,13 @@ impl Receiver {
         let mut args = vec!["-q", "srtsrc"];
         args.extend_from_slice(props);
         let loc = format!("location={}", out.display());
-        args.extend_from_slice(&["!", "filesink", &loc, "sync=false", "buffer-mode=unbuffered"]);
+        args.extend_from_slice(&[
+            "!",
+            "filesink",
+            &loc,
+            "sync=false",
+            "buffer-mode=unbuffered",
+        ]);
         let child = Command::new("gst-launch-1.0")
             .args(&args)
             .stdin(Stdio::null())
