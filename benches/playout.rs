@@ -1,1 +1,344 @@
-fn main() {}
+//! Playout benchmark: prints figures, asserts nothing.
+//!
+//! `cargo bench --bench playout` measures, side by side in the same run, our
+//! player (`srt-streamer play`, release build) and the reference pipeline of
+//! the system we replace (`filesrc ! tsparse set-timestamps=true alignment=7
+//! smoothing-latency=20000 ! srtsink`), both received by the same in-process
+//! GStreamer `srtsrc` receivers:
+//! - receiver-side PCR jitter (arrival time against PCR), peak-to-peak and
+//!   p99, after the first second, at 5 and 20 Mbit/s;
+//! - start-up deviation (how far the first second strays from the steady timeline);
+//! - CC errors and undeclared PCR jumps across loop seams;
+//! - RSS for 1 and 10 streams, CPU per stream;
+//! - 20 streams × 5 Mbit/s in one process with clean receivers.
+
+use gst::prelude::*;
+use srt_streamer::ts::check::StreamCheck;
+use srt_streamer::ts::packet::{self, PACKET_SIZE};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const PCR_PID: u16 = 0x100;
+
+struct RxData {
+    check: StreamCheck,
+    /// (arrival seconds since the receiver started, PCR in 27 MHz ticks)
+    arrivals: Vec<(f64, u64)>,
+    bytes: u64,
+}
+
+/// An in-process GStreamer srtsrc receiver timestamping what arrives.
+struct Rx {
+    pipeline: gst::Pipeline,
+    data: Arc<Mutex<RxData>>,
+}
+
+impl Rx {
+    fn caller(port: u16) -> Rx {
+        let pipeline = gst::Pipeline::new();
+        let src = gst::ElementFactory::make("srtsrc")
+            .property("uri", format!("srt://127.0.0.1:{port}?mode=caller"))
+            .build()
+            .expect("srtsrc");
+        let sink = gst_app::AppSink::builder().sync(false).build();
+        pipeline.add_many([&src, sink.upcast_ref()]).unwrap();
+        src.link(&sink).unwrap();
+        let data = Arc::new(Mutex::new(RxData {
+            check: StreamCheck::new(Some(PCR_PID)),
+            arrivals: Vec::new(),
+            bytes: 0,
+        }));
+        let d = data.clone();
+        let t0 = Instant::now();
+        sink.set_callbacks(
+            gst_app::AppSinkCallbacks::builder()
+                .new_sample(move |s| {
+                    let now = t0.elapsed().as_secs_f64();
+                    let sample = s.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                    let Some(buf) = sample.buffer() else {
+                        return Ok(gst::FlowSuccess::Ok);
+                    };
+                    let Ok(map) = buf.map_readable() else {
+                        return Ok(gst::FlowSuccess::Ok);
+                    };
+                    let mut d = d.lock().unwrap();
+                    d.bytes += map.len() as u64;
+                    d.check.push(&map);
+                    for p in map.chunks_exact(PACKET_SIZE) {
+                        if p[0] == 0x47 && packet::pid(p) == PCR_PID {
+                            if let Some(pcr) = packet::pcr(p) {
+                                d.arrivals.push((now, pcr));
+                            }
+                        }
+                    }
+                    Ok(gst::FlowSuccess::Ok)
+                })
+                .build(),
+        );
+        pipeline.set_state(gst::State::Playing).unwrap();
+        Rx { pipeline, data }
+    }
+
+    fn bytes(&self) -> u64 {
+        self.data.lock().unwrap().bytes
+    }
+}
+
+impl Drop for Rx {
+    fn drop(&mut self) {
+        let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}
+
+struct Jitter {
+    p2p_ms: f64,
+    p99_ms: f64,
+    startup_ms: f64,
+}
+
+fn jitter(arrivals: &[(f64, u64)]) -> Option<Jitter> {
+    let (t0, _) = *arrivals.first()?;
+    let mut unwrapped = 0u64;
+    let mut last = arrivals[0].1;
+    let offsets: Vec<(f64, f64)> = arrivals
+        .iter()
+        .map(|&(t, pcr)| {
+            unwrapped += packet::pcr_delta(last, pcr);
+            last = pcr;
+            (t - t0, t - unwrapped as f64 / 27e6)
+        })
+        .collect();
+    let steady: Vec<f64> = offsets.iter().filter(|(t, _)| *t >= 1.0).map(|(_, o)| *o).collect();
+    if steady.len() < 10 {
+        return None;
+    }
+    let mut sorted = steady.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    let p2p = sorted[sorted.len() - 1] - sorted[0];
+    let mut dev: Vec<f64> = steady.iter().map(|o| (o - median).abs()).collect();
+    dev.sort_by(f64::total_cmp);
+    let p99 = dev[(dev.len() as f64 * 0.99) as usize - 1];
+    let startup = offsets
+        .iter()
+        .filter(|(t, _)| *t < 1.0)
+        .map(|(_, o)| (o - median).abs())
+        .fold(0.0, f64::max);
+    Some(Jitter {
+        p2p_ms: p2p * 1e3,
+        p99_ms: p99 * 1e3,
+        startup_ms: startup * 1e3,
+    })
+}
+
+fn free_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn ours(streams: &[(PathBuf, u16)]) -> Child {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_srt-streamer"));
+    c.arg("play").arg("--stats-interval").arg("3600");
+    for (file, port) in streams {
+        c.arg(file).arg(format!("srt://:{port}"));
+    }
+    c.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("srt-streamer")
+}
+
+fn reference(file: &Path, port: u16) -> Child {
+    Command::new("gst-launch-1.0")
+        .args(["-q", "filesrc"])
+        .arg(format!("location={}", file.display()))
+        .args(["!", "tsparse", "set-timestamps=true", "alignment=7", "smoothing-latency=20000"])
+        .args(["!", "srtsink"])
+        .arg(format!("uri=srt://:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("gst-launch-1.0")
+}
+
+fn kill(mut c: Child) {
+    let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
+    let _ = c.wait();
+}
+
+/// (RSS in MB, CPU seconds) of a process.
+fn proc_usage(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let rss_kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| {
+        f.iter().filter_map(|v| v.parse::<f64>().ok()).sum()
+    });
+    (rss_kb / 1024.0, ticks / 100.0)
+}
+
+fn wait_bytes(rx: &Rx, n: u64, timeout: Duration) -> bool {
+    let end = Instant::now() + timeout;
+    while Instant::now() < end {
+        if rx.bytes() >= n {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+struct Run {
+    jitter: Option<Jitter>,
+    cc_errors: u64,
+    undeclared_jumps: u64,
+}
+
+/// One sender (started by `spawn`) and one receiver for `secs` seconds.
+fn measure(spawn: impl FnOnce(u16) -> Child, secs: f64) -> Run {
+    let port = free_port();
+    let child = spawn(port);
+    std::thread::sleep(Duration::from_millis(500));
+    let rx = Rx::caller(port);
+    std::thread::sleep(Duration::from_secs_f64(secs));
+    kill(child);
+    let d = rx.data.lock().unwrap();
+    Run {
+        jitter: jitter(&d.arrivals),
+        cc_errors: d.check.cc_errors,
+        undeclared_jumps: d.check.undeclared_pcr_jumps,
+    }
+}
+
+fn make_media(dir: &Path, sample: &Path) -> (PathBuf, PathBuf, PathBuf, PathBuf) {
+    std::fs::create_dir_all(dir).unwrap();
+    let hi = dir.join("sample-20M.ts");
+    if !hi.exists() {
+        let ok = Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
+            .arg(sample)
+            .args(["-map", "0", "-c", "copy", "-f", "mpegts", "-muxrate", "20000000", "-pcr_period", "20"])
+            .args(["-mpegts_flags", "+resend_headers"])
+            .arg(&hi)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(ok, "ffmpeg is needed to make the 20 Mbit/s file");
+    }
+    let cut = |src: &Path, name: &str, bps: f64| {
+        let out = dir.join(name);
+        let data = std::fs::read(src).unwrap();
+        let n = ((bps / 8.0 / 188.0) as usize).min(data.len() / 188);
+        std::fs::write(&out, &data[..n * 188]).unwrap();
+        out
+    };
+    let lo_cut = cut(sample, "cut-5M-1s.ts", 5e6);
+    let hi_cut = cut(&hi, "cut-20M-1s.ts", 20e6);
+    (sample.to_path_buf(), hi, lo_cut, hi_cut)
+}
+
+fn fmt_jitter(j: &Option<Jitter>) -> (String, String, String) {
+    match j {
+        Some(j) => (
+            format!("{:.2}", j.p2p_ms),
+            format!("{:.2}", j.p99_ms),
+            format!("{:.1}", j.startup_ms),
+        ),
+        None => ("-".into(), "-".into(), "-".into()),
+    }
+}
+
+fn resources(file: &Path, n: usize, ours_side: bool) -> (f64, f64) {
+    let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
+    let children: Vec<Child> = if ours_side {
+        vec![ours(&ports.iter().map(|p| (file.to_path_buf(), *p)).collect::<Vec<_>>())]
+    } else {
+        ports.iter().map(|p| reference(file, *p)).collect()
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    let rxs: Vec<Rx> = ports.iter().map(|p| Rx::caller(*p)).collect();
+    for rx in &rxs {
+        wait_bytes(rx, 100_000, Duration::from_secs(10));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let start: Vec<(f64, f64)> = children.iter().map(|c| proc_usage(c.id())).collect();
+    let window = 4.0;
+    std::thread::sleep(Duration::from_secs_f64(window));
+    let end: Vec<(f64, f64)> = children.iter().map(|c| proc_usage(c.id())).collect();
+    let rss: f64 = end.iter().map(|u| u.0).sum();
+    let cpu: f64 = start.iter().zip(&end).map(|(a, b)| b.1 - a.1).sum();
+    drop(rxs);
+    for c in children {
+        kill(c);
+    }
+    (rss, cpu / window * 100.0 / n as f64)
+}
+
+fn main() {
+    gst::init().expect("GStreamer");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (lo, hi, lo_cut, hi_cut) = make_media(&root.join("target/bench-media"), &root.join("media/sample.ts"));
+    let secs = 8.0;
+    // BENCH_ONLY=jitter runs just the jitter rows.
+    let only_jitter = std::env::var("BENCH_ONLY").is_ok_and(|v| v == "jitter");
+
+    println!("# Playout benchmark (loopback, {secs} s per run, receiver: GStreamer srtsrc, latency 120 ms)\n");
+    println!("| measure | rate | srt-streamer | reference (tsparse ! srtsink) | target |");
+    println!("|---|---|---|---|---|");
+    for (name, file, target_p2p) in [("5 Mbit/s", &lo, 2.0), ("20 Mbit/s", &hi, 0.8)] {
+        let a = measure(|p| ours(&[(file.clone(), p)]), secs);
+        let b = measure(|p| reference(file, p), secs);
+        let (ap, a99, ast) = fmt_jitter(&a.jitter);
+        let (bp, b99, bst) = fmt_jitter(&b.jitter);
+        println!("| PCR jitter p-p (ms) | {name} | {ap} | {bp} | ≤ {target_p2p} |");
+        println!("| PCR jitter p99 (ms) | {name} | {a99} | {b99} | |");
+        println!("| start-up deviation (ms) | {name} | {ast} | {bst} | ≤ 5 |");
+        println!("| CC errors / undeclared PCR jumps (one pass) | {name} | {} / {} | {} / {} | 0 / 0 |",
+            a.cc_errors, a.undeclared_jumps, b.cc_errors, b.undeclared_jumps);
+    }
+    if only_jitter {
+        return;
+    }
+    for (name, file) in [("5 Mbit/s", &lo_cut), ("20 Mbit/s", &hi_cut)] {
+        let a = measure(|p| ours(&[(file.clone(), p)]), 5.5);
+        println!(
+            "| CC errors / undeclared PCR jumps across ≥4 seams (1 s file, 5.5 s) | {name} | {} / {} | n/a (stops at end of file) | 0 / 0 |",
+            a.cc_errors, a.undeclared_jumps
+        );
+    }
+    let (rss1, cpu1) = resources(&lo, 1, true);
+    let (rrss1, rcpu1) = resources(&lo, 1, false);
+    println!("| RSS, 1 stream (MB) | 5 Mbit/s | {rss1:.1} | {rrss1:.1} | |");
+    println!("| CPU per stream, 1 stream (% of a core) | 5 Mbit/s | {cpu1:.1} | {rcpu1:.1} | |");
+    let (rss10, cpu10) = resources(&lo, 10, true);
+    let (rrss10, rcpu10) = resources(&lo, 10, false);
+    println!("| RSS, 10 streams (MB, all processes) | 5 Mbit/s | {rss10:.1} | {rrss10:.1} | ≤ 120 |");
+    println!("| CPU per stream, 10 streams (% of a core) | 5 Mbit/s | {cpu10:.1} | {rcpu10:.1} | |");
+
+    // 20 streams in one process, every receiver checked.
+    let ports: Vec<u16> = (0..20).map(|_| free_port()).collect();
+    let child = ours(&ports.iter().map(|p| (lo.clone(), *p)).collect::<Vec<_>>());
+    std::thread::sleep(Duration::from_millis(500));
+    let rxs: Vec<Rx> = ports.iter().map(|p| Rx::caller(*p)).collect();
+    std::thread::sleep(Duration::from_secs(8));
+    let (rss20, _) = proc_usage(child.id());
+    kill(child);
+    let mut clean = 0;
+    let mut total_cc = 0;
+    let mut worst_p2p: f64 = 0.0;
+    for rx in &rxs {
+        let d = rx.data.lock().unwrap();
+        total_cc += d.check.cc_errors;
+        if d.check.cc_errors == 0 && d.check.sync_loss_bytes == 0 && d.bytes > 3_000_000 {
+            clean += 1;
+        }
+        if let Some(j) = jitter(&d.arrivals) {
+            worst_p2p = worst_p2p.max(j.p2p_ms);
+        }
+    }
+    println!("| 20 streams × 5 Mbit/s in one process: clean receivers | 5 Mbit/s | {clean}/20 (CC errors {total_cc}, worst p-p {worst_p2p:.2} ms, RSS {rss20:.0} MB) | | 20/20 |");
+}
