@@ -37,9 +37,17 @@ struct Rx {
 
 impl Rx {
     fn caller(port: u16) -> Rx {
+        Rx::new(&format!("srt://127.0.0.1:{port}?mode=caller"))
+    }
+
+    fn listener(port: u16) -> Rx {
+        Rx::new(&format!("srt://:{port}?mode=listener"))
+    }
+
+    fn new(uri: &str) -> Rx {
         let pipeline = gst::Pipeline::new();
         let src = gst::ElementFactory::make("srtsrc")
-            .property("uri", format!("srt://127.0.0.1:{port}?mode=caller"))
+            .property("uri", uri)
             .build()
             .expect("srtsrc");
         let sink = gst_app::AppSink::builder().sync(false).build();
@@ -138,21 +146,33 @@ fn free_port() -> u16 {
 }
 
 fn ours(streams: &[(PathBuf, u16)]) -> Child {
+    let uris: Vec<(PathBuf, String)> = streams
+        .iter()
+        .map(|(f, p)| (f.clone(), format!("srt://:{p}")))
+        .collect();
+    ours_uris(&uris)
+}
+
+fn ours_uris(streams: &[(PathBuf, String)]) -> Child {
     let mut c = Command::new(env!("CARGO_BIN_EXE_srt-streamer"));
     c.arg("play").arg("--stats-interval").arg("3600");
-    for (file, port) in streams {
-        c.arg(file).arg(format!("srt://:{port}"));
+    for (file, uri) in streams {
+        c.arg(file).arg(uri);
     }
     c.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("srt-streamer")
 }
 
 fn reference(file: &Path, port: u16) -> Child {
+    reference_uri(file, &format!("srt://:{port}"))
+}
+
+fn reference_uri(file: &Path, uri: &str) -> Child {
     Command::new("gst-launch-1.0")
         .args(["-q", "filesrc"])
         .arg(format!("location={}", file.display()))
         .args(["!", "tsparse", "set-timestamps=true", "alignment=7", "smoothing-latency=20000"])
         .args(["!", "srtsink"])
-        .arg(format!("uri=srt://:{port}"))
+        .arg(format!("uri={uri}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -198,12 +218,26 @@ struct Run {
     undeclared_jumps: u64,
 }
 
-/// One sender (started by `spawn`) and one receiver for `secs` seconds.
+/// One sender (started by `spawn`) and one receiver for `secs` seconds: the
+/// sender listens and the receiver calls it half a second later.
 fn measure(spawn: impl FnOnce(u16) -> Child, secs: f64) -> Run {
     let port = free_port();
     let child = spawn(port);
     std::thread::sleep(Duration::from_millis(500));
     let rx = Rx::caller(port);
+    collect(child, rx, secs)
+}
+
+/// The receiver listens first; the sender calls it from its very first byte.
+fn measure_caller(spawn: impl FnOnce(u16) -> Child, secs: f64) -> Run {
+    let port = free_port();
+    let rx = Rx::listener(port);
+    std::thread::sleep(Duration::from_millis(300));
+    let child = spawn(port);
+    collect(child, rx, secs)
+}
+
+fn collect(child: Child, rx: Rx, secs: f64) -> Run {
     std::thread::sleep(Duration::from_secs_f64(secs));
     kill(child);
     let d = rx.data.lock().unwrap();
@@ -299,6 +333,19 @@ fn main() {
         println!("| start-up deviation (ms) | {name} | {ast} | {bst} | ≤ 5 |");
         println!("| CC errors / undeclared PCR jumps (one pass) | {name} | {} / {} | {} / {} | 0 / 0 |",
             a.cc_errors, a.undeclared_jumps, b.cc_errors, b.undeclared_jumps);
+    }
+    for (name, file) in [("5 Mbit/s", &lo), ("20 Mbit/s", &hi)] {
+        let a = measure_caller(
+            |p| ours_uris(&[(file.clone(), format!("srt://127.0.0.1:{p}?mode=caller"))]),
+            4.0,
+        );
+        let b = measure_caller(
+            |p| reference_uri(file, &format!("srt://127.0.0.1:{p}?mode=caller")),
+            4.0,
+        );
+        let (ap, _, ast) = fmt_jitter(&a.jitter);
+        let (bp, _, bst) = fmt_jitter(&b.jitter);
+        println!("| caller into a waiting receiver: start-up deviation (ms) / p-p (ms) | {name} | {ast} / {ap} | {bst} / {bp} | ≤ 5 |");
     }
     if only_jitter {
         return;
