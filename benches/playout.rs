@@ -118,7 +118,11 @@ fn jitter(arrivals: &[(f64, u64)]) -> Option<Jitter> {
             (t - t0, t - unwrapped as f64 / 27e6)
         })
         .collect();
-    let steady: Vec<f64> = offsets.iter().filter(|(t, _)| *t >= 1.0).map(|(_, o)| *o).collect();
+    let steady: Vec<f64> = offsets
+        .iter()
+        .filter(|(t, _)| *t >= 1.0)
+        .map(|(_, o)| *o)
+        .collect();
     if steady.len() < 10 {
         return None;
     }
@@ -142,7 +146,11 @@ fn jitter(arrivals: &[(f64, u64)]) -> Option<Jitter> {
 }
 
 fn free_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn ours(streams: &[(PathBuf, u16)]) -> Child {
@@ -159,7 +167,10 @@ fn ours_uris(streams: &[(PathBuf, String)]) -> Child {
     for (file, uri) in streams {
         c.arg(file).arg(uri);
     }
-    c.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("srt-streamer")
+    c.stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("srt-streamer")
 }
 
 fn reference(file: &Path, port: u16) -> Child {
@@ -170,7 +181,13 @@ fn reference_uri(file: &Path, uri: &str) -> Child {
     Command::new("gst-launch-1.0")
         .args(["-q", "filesrc"])
         .arg(format!("location={}", file.display()))
-        .args(["!", "tsparse", "set-timestamps=true", "alignment=7", "smoothing-latency=20000"])
+        .args([
+            "!",
+            "tsparse",
+            "set-timestamps=true",
+            "alignment=7",
+            "smoothing-latency=20000",
+        ])
         .args(["!", "srtsink"])
         .arg(format!("uri={uri}"))
         .stdout(Stdio::null())
@@ -180,7 +197,9 @@ fn reference_uri(file: &Path, uri: &str) -> Child {
 }
 
 fn kill(mut c: Child) {
-    let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &c.id().to_string()])
+        .status();
     let _ = c.wait();
 }
 
@@ -194,7 +213,12 @@ fn proc_usage(pid: u32) -> (f64, f64) {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0.0);
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
     let ticks: f64 = fields.get(11..13).map_or(0.0, |f| {
         f.iter().filter_map(|v| v.parse::<f64>().ok()).sum()
     });
@@ -255,7 +279,18 @@ fn make_media(dir: &Path, sample: &Path) -> (PathBuf, PathBuf, PathBuf, PathBuf)
         let ok = Command::new("ffmpeg")
             .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
             .arg(sample)
-            .args(["-map", "0", "-c", "copy", "-f", "mpegts", "-muxrate", "20000000", "-pcr_period", "20"])
+            .args([
+                "-map",
+                "0",
+                "-c",
+                "copy",
+                "-f",
+                "mpegts",
+                "-muxrate",
+                "20000000",
+                "-pcr_period",
+                "20",
+            ])
             .args(["-mpegts_flags", "+resend_headers"])
             .arg(&hi)
             .status()
@@ -289,7 +324,12 @@ fn fmt_jitter(j: &Option<Jitter>) -> (String, String, String) {
 fn resources(file: &Path, n: usize, ours_side: bool) -> (f64, f64) {
     let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
     let children: Vec<Child> = if ours_side {
-        vec![ours(&ports.iter().map(|p| (file.to_path_buf(), *p)).collect::<Vec<_>>())]
+        vec![ours(
+            &ports
+                .iter()
+                .map(|p| (file.to_path_buf(), *p))
+                .collect::<Vec<_>>(),
+        )]
     } else {
         ports.iter().map(|p| reference(file, *p)).collect()
     };
@@ -315,7 +355,10 @@ fn resources(file: &Path, n: usize, ours_side: bool) -> (f64, f64) {
 fn main() {
     gst::init().expect("GStreamer");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let (lo, hi, lo_cut, hi_cut) = make_media(&root.join("target/bench-media"), &root.join("media/sample.ts"));
+    let (lo, hi, lo_cut, hi_cut) = make_media(
+        &root.join("target/bench-media"),
+        &root.join("media/sample.ts"),
+    );
     let secs = 8.0;
     // BENCH_ONLY=jitter runs just the jitter rows.
     let only_jitter = std::env::var("BENCH_ONLY").is_ok_and(|v| v == "jitter");
@@ -331,8 +374,10 @@ fn main() {
         println!("| PCR jitter p-p (ms) | {name} | {ap} | {bp} | ≤ {target_p2p} |");
         println!("| PCR jitter p99 (ms) | {name} | {a99} | {b99} | |");
         println!("| start-up deviation (ms) | {name} | {ast} | {bst} | ≤ 5 |");
-        println!("| CC errors / undeclared PCR jumps (one pass) | {name} | {} / {} | {} / {} | 0 / 0 |",
-            a.cc_errors, a.undeclared_jumps, b.cc_errors, b.undeclared_jumps);
+        println!(
+            "| CC errors / undeclared PCR jumps (one pass) | {name} | {} / {} | {} / {} | 0 / 0 |",
+            a.cc_errors, a.undeclared_jumps, b.cc_errors, b.undeclared_jumps
+        );
     }
     for (name, file) in [("5 Mbit/s", &lo), ("20 Mbit/s", &hi)] {
         let a = measure_caller(
@@ -363,8 +408,12 @@ fn main() {
     println!("| CPU per stream, 1 stream (% of a core) | 5 Mbit/s | {cpu1:.1} | {rcpu1:.1} | |");
     let (rss10, cpu10) = resources(&lo, 10, true);
     let (rrss10, rcpu10) = resources(&lo, 10, false);
-    println!("| RSS, 10 streams (MB, all processes) | 5 Mbit/s | {rss10:.1} | {rrss10:.1} | ≤ 120 |");
-    println!("| CPU per stream, 10 streams (% of a core) | 5 Mbit/s | {cpu10:.1} | {rcpu10:.1} | |");
+    println!(
+        "| RSS, 10 streams (MB, all processes) | 5 Mbit/s | {rss10:.1} | {rrss10:.1} | ≤ 120 |"
+    );
+    println!(
+        "| CPU per stream, 10 streams (% of a core) | 5 Mbit/s | {cpu10:.1} | {rcpu10:.1} | |"
+    );
 
     // 20 streams in one process, every receiver checked.
     let ports: Vec<u16> = (0..20).map(|_| free_port()).collect();
