@@ -422,6 +422,18 @@ fn parse_number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, Confi
 
 /// Parses `srt://[host]:port?key=value&...` for `file` into a stream config.
 /// An empty host means listener on all interfaces unless `mode` says otherwise.
+///
+/// ```
+/// use srt_streamer::engine::config::{parse_uri, Encryption, Mode};
+/// let cfg = parse_uri("srt://:9000?latency=400&passphrase=0123456789ab&pbkeylen=32", "a.ts").unwrap();
+/// assert_eq!((cfg.mode, cfg.port, cfg.latency_ms), (Mode::Listener, 9000, 400));
+/// assert_eq!(cfg.encryption, Encryption::Aes256);
+/// assert!(cfg.validate().is_ok());
+/// // Printed URIs mask the passphrase unless asked not to.
+/// assert_eq!(cfg.to_uri(false), "srt://:9000?mode=listener&latency=400&pbkeylen=32&passphrase=***");
+/// // Keys libsrt does not know are refused, not silently dropped.
+/// assert!(parse_uri("srt://:9000?overheadbandwidth=25", "a.ts").is_err());
+/// ```
 pub fn parse_uri(uri: &str, file: impl Into<PathBuf>) -> Result<StreamConfig, ConfigError> {
     let rest = uri
         .strip_prefix("srt://")

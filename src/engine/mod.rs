@@ -4,6 +4,7 @@
 pub mod config;
 pub mod manager;
 pub mod pacer;
+pub mod priority;
 pub mod secret;
 pub mod source;
 pub mod srt_params;

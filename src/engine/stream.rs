@@ -204,6 +204,21 @@ impl RunningStream {
             notify,
         });
 
+        if let Some(bus) = pipeline.bus() {
+            // The streaming thread announces itself synchronously: raise it.
+            bus.set_sync_handler(|_, msg| {
+                if let gst::MessageView::StreamStatus(s) = msg.view() {
+                    if s.get().0 == gst::StreamStatusType::Enter
+                        && !super::priority::raise_current_thread()
+                    {
+                        tracing::debug!(
+                            "cannot raise the streaming thread's priority (needs CAP_SYS_NICE)"
+                        );
+                    }
+                }
+                gst::BusSyncReply::Pass
+            });
+        }
         let (sig_tx, sig_rx) = mpsc::channel::<Signal>();
         connect_signals(&sink, &cfg, sig_tx);
 
@@ -644,6 +659,7 @@ impl Monitor {
     }
 
     fn poll_stats(&mut self) {
+        super::priority::raise_srt_threads();
         let s = self.sink.property::<gst::Structure>("stats");
         let mut sample = StatsSample::from_structure(&s, self.shared.elapsed());
         self.rates.update(&mut sample);
