@@ -422,3 +422,29 @@ fn caller_reconnects_when_the_listener_comes_back() {
         "{ev:?}"
     );
 }
+
+#[test]
+fn a_listener_with_a_stream_id_serves_only_callers_that_ask_for_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut m = manager();
+    let id = m
+        .start(uri_config(&sample(), &format!("srt://:{port}?streamid=news-hd")))
+        .unwrap();
+    let wrong = Receiver::slt(
+        &format!("srt://127.0.0.1:{port}?streamid=sport-hd"),
+        dir.path().join("wrong.ts"),
+    );
+    assert!(wait_until(T, || events(&m, id).iter().any(|e| matches!(
+        e,
+        EventKind::CallerRejected { stream_id, reason, .. }
+            if stream_id == "sport-hd" && reason.contains("does not match")
+    ))));
+    let right = Receiver::slt(
+        &format!("srt://127.0.0.1:{port}?streamid=news-hd"),
+        dir.path().join("right.ts"),
+    );
+    assert!(right.wait_bytes(300_000, T));
+    assert_eq!(wrong.bytes(), 0);
+    assert_eq!(snapshot(&m, id).callers.len(), 1);
+}
