@@ -472,6 +472,14 @@ fn main() {
     let (rrss1, rcpu1) = resources(&lo, 1, false);
     println!("| RSS, 1 stream (MB) | 5 Mbit/s | {rss1:.1} | {rrss1:.1} | |");
     println!("| CPU per stream, 1 stream (% of a core) | 5 Mbit/s | {cpu1:.1} | {rcpu1:.1} | |");
+    // A 225 MB file (the sample 30 times over): memory must not grow with it.
+    let big = root.join("target/bench-media/sample-x30.ts");
+    if !big.exists() {
+        let data = std::fs::read(&lo).unwrap();
+        std::fs::write(&big, data.repeat(30)).unwrap();
+    }
+    let (rss_big, _) = resources(&big, 1, true);
+    println!("| RSS, 1 stream of a 225 MB file (MB) | 5 Mbit/s | {rss_big:.1} | | bounded |");
     let (rss10, cpu10) = resources(&lo, 10, true);
     let (rrss10, rcpu10) = resources(&lo, 10, false);
     println!(

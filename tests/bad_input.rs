@@ -60,7 +60,10 @@ fn every_bad_file_is_refused_with_advice_while_a_good_stream_plays_on() {
 
     // A path that cannot be opened (a file used as a folder).
     let msg = start_err(&mut m, &sample().join("inside.ts"), &uri);
-    assert!(msg.contains("cannot read") && msg.contains("permissions"), "{msg}");
+    assert!(
+        msg.contains("cannot read") && msg.contains("permissions"),
+        "{msg}"
+    );
 
     std::fs::write(d.join("empty.ts"), b"").unwrap();
     let msg = start_err(&mut m, &d.join("empty.ts"), &uri);

@@ -429,7 +429,10 @@ fn a_listener_with_a_stream_id_serves_only_callers_that_ask_for_it() {
     let port = free_port();
     let mut m = manager();
     let id = m
-        .start(uri_config(&sample(), &format!("srt://:{port}?streamid=news-hd")))
+        .start(uri_config(
+            &sample(),
+            &format!("srt://:{port}?streamid=news-hd"),
+        ))
         .unwrap();
     let wrong = Receiver::slt(
         &format!("srt://127.0.0.1:{port}?streamid=sport-hd"),

@@ -29,9 +29,16 @@ pub enum Command {
     /// URI: srt://[host]:port?mode=listener|caller|rendezvous&latency=MS&passphrase=..&pbkeylen=16|24|32&streamid=..&oheadbw=PERCENT&iptos=TOS|EF|AF41&localport=PORT&bitrate=BPS
     /// (an empty host means a listener on all interfaces).
     Play(play::PlayArgs),
+    /// Open the desktop app (the same as no subcommand), optionally starting
+    /// the streams of a TOML file.
+    Gui {
+        /// A TOML file of streams to start at once.
+        #[arg(long, value_name = "FILE")]
+        streams: Option<PathBuf>,
+    },
 }
 
-pub use play::PlayArgs;
+pub use play::{bundled_sample_path, PlayArgs};
 
 /// Where the log file lives: `$XDG_STATE_HOME/srt-streamer/srt-streamer.log`.
 pub fn log_file_path() -> Option<PathBuf> {
@@ -86,6 +93,16 @@ pub fn run(cli: Cli) -> i32 {
     }
     match cli.command {
         Some(Command::Play(args)) => play::run(args),
-        None => play::run(PlayArgs::bundled_sample()),
+        None => crate::ui::run(Vec::new()),
+        Some(Command::Gui { streams }) => {
+            let configs = match streams.as_deref().map(streams_file::load).transpose() {
+                Ok(c) => c.unwrap_or_default(),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return 2;
+                }
+            };
+            crate::ui::run(configs)
+        }
     }
 }

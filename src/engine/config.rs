@@ -179,7 +179,7 @@ impl StreamConfig {
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_else(|| self.file.display().to_string());
-        format!("{file} → {}", self.endpoint())
+        format!("{file} @ {}", self.endpoint())
     }
 
     /// `host:port` as the user thinks of it (listener: `:port` on all interfaces).

@@ -3,7 +3,7 @@
 use super::config::{Mode, StreamConfig};
 use super::stats::HistoryPoint;
 use super::status::{StreamEvent, StreamId, StreamSnapshot};
-use super::stream::{Notify, RunningStream, StartError};
+use super::stream::{Notify, RunningStream, StartError, StreamReader};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -129,6 +129,11 @@ impl StreamManager {
 
     pub fn ids(&self) -> Vec<StreamId> {
         self.streams.keys().copied().collect()
+    }
+
+    /// Readers for every stream, in id order.
+    pub fn readers(&self) -> Vec<StreamReader> {
+        self.streams.values().map(|s| s.reader()).collect()
     }
 
     pub fn snapshot(&self, id: StreamId) -> Option<StreamSnapshot> {

@@ -101,6 +101,43 @@ enum Signal {
     Refused { address: String, stream_id: String },
 }
 
+/// Reads a stream's published state; never waits on GStreamer (the locks it
+/// takes are held only while a snapshot is copied).
+#[derive(Clone)]
+pub struct StreamReader(Arc<Shared>);
+
+impl StreamReader {
+    pub fn id(&self) -> StreamId {
+        self.0.id
+    }
+
+    pub fn snapshot(&self) -> StreamSnapshot {
+        let sh = &self.0;
+        let mut s = lock(&sh.snapshot).clone();
+        s.uptime_secs = sh.elapsed();
+        s.datagrams_sent = sh.datagrams.load(Ordering::Relaxed);
+        s.loops = sh.loops.load(Ordering::Relaxed);
+        s.pcr_jumps = sh.pcr_jumps.load(Ordering::Relaxed);
+        s
+    }
+
+    /// Events from index `since` of all events ever logged (those still kept),
+    /// and the total count to pass next time.
+    pub fn events_since(&self, since: u64) -> (Vec<StreamEvent>, u64) {
+        let log = lock(&self.0.log);
+        let kept_from = log.events_total - log.events.len() as u64;
+        let skip = since.saturating_sub(kept_from) as usize;
+        (
+            log.events.iter().skip(skip).cloned().collect(),
+            log.events_total,
+        )
+    }
+
+    pub fn history(&self) -> Vec<HistoryPoint> {
+        lock(&self.0.log).history.points().iter().copied().collect()
+    }
+}
+
 /// A stream that is playing. Dropping it stops it.
 pub struct RunningStream {
     shared: Arc<Shared>,
@@ -275,34 +312,21 @@ impl RunningStream {
         self.shared.id
     }
 
-    pub fn snapshot(&self) -> StreamSnapshot {
-        let mut s = lock(&self.shared.snapshot).clone();
-        s.uptime_secs = self.shared.elapsed();
-        s.datagrams_sent = self.shared.datagrams.load(Ordering::Relaxed);
-        s.loops = self.shared.loops.load(Ordering::Relaxed);
-        s.pcr_jumps = self.shared.pcr_jumps.load(Ordering::Relaxed);
-        s
+    /// A cheap handle for reading this stream's state from any thread.
+    pub fn reader(&self) -> StreamReader {
+        StreamReader(self.shared.clone())
     }
 
-    /// Events from index `since` of all events ever logged (those still kept),
-    /// and the total count to pass next time.
+    pub fn snapshot(&self) -> StreamSnapshot {
+        self.reader().snapshot()
+    }
+
     pub fn events_since(&self, since: u64) -> (Vec<StreamEvent>, u64) {
-        let log = lock(&self.shared.log);
-        let kept_from = log.events_total - log.events.len() as u64;
-        let skip = since.saturating_sub(kept_from) as usize;
-        (
-            log.events.iter().skip(skip).cloned().collect(),
-            log.events_total,
-        )
+        self.reader().events_since(since)
     }
 
     pub fn history(&self) -> Vec<HistoryPoint> {
-        lock(&self.shared.log)
-            .history
-            .points()
-            .iter()
-            .copied()
-            .collect()
+        self.reader().history()
     }
 
     /// Stops playing and releases the port. Safe to call more than once.

@@ -1,0 +1,133 @@
+//! The UI's link to the engine: commands go to an engine thread (which owns
+//! the StreamManager and may block on GStreamer), readers and replies come back.
+//! The UI thread never waits on the engine.
+
+use crate::engine::{StreamConfig, StreamId, StreamManager, StreamReader};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub enum Command {
+    Start(Box<StreamConfig>),
+    Stop(StreamId),
+    /// Stop and start again with the same settings (a new stream id).
+    Restart(StreamId),
+    Remove(StreamId),
+    StopAll,
+}
+
+/// What the engine thread reports back, for toasts.
+pub enum Reply {
+    Started { id: StreamId, name: String },
+    Refused { name: String, message: String },
+    Failed { message: String },
+}
+
+pub struct EngineLink {
+    tx: Sender<Command>,
+    replies: Receiver<Reply>,
+    readers: Arc<Mutex<Vec<StreamReader>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl EngineLink {
+    /// Starts the engine thread. `repaint` is called (from engine threads)
+    /// whenever something the UI shows has changed.
+    pub fn start(stats_interval: Duration, repaint: Arc<dyn Fn() + Send + Sync>) -> Self {
+        let (tx, rx) = mpsc::channel::<Command>();
+        let (reply_tx, replies) = mpsc::channel::<Reply>();
+        let readers = Arc::new(Mutex::new(Vec::new()));
+        let shared = readers.clone();
+        let spawned = std::thread::Builder::new()
+            .name("engine".into())
+            .spawn(move || engine_thread(rx, reply_tx, shared, stats_interval, repaint));
+        if let Err(e) = spawned {
+            tracing::error!("cannot start the engine thread: {e}");
+        }
+        Self {
+            tx,
+            replies,
+            readers,
+        }
+    }
+
+    pub fn send(&self, c: Command) {
+        // The engine thread lives as long as the app; a send error means it
+        // died, which its own log already says.
+        let _ = self.tx.send(c);
+    }
+
+    pub fn readers(&self) -> Vec<StreamReader> {
+        lock(&self.readers).clone()
+    }
+
+    pub fn try_reply(&self) -> Option<Reply> {
+        self.replies.try_recv().ok()
+    }
+}
+
+impl Drop for EngineLink {
+    fn drop(&mut self) {
+        let _ = self.tx.send(Command::StopAll);
+    }
+}
+
+fn engine_thread(
+    rx: Receiver<Command>,
+    replies: Sender<Reply>,
+    readers: Arc<Mutex<Vec<StreamReader>>>,
+    stats_interval: Duration,
+    repaint: Arc<dyn Fn() + Send + Sync>,
+) {
+    let mut manager = match StreamManager::new(stats_interval, repaint.clone()) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = replies.send(Reply::Failed {
+                message: e.to_string(),
+            });
+            repaint();
+            return;
+        }
+    };
+    let start = |manager: &mut StreamManager, cfg: StreamConfig| {
+        let name = cfg.display_name();
+        match manager.start(cfg) {
+            Ok(id) => Reply::Started { id, name },
+            Err(e) => Reply::Refused {
+                name,
+                message: e.to_string(),
+            },
+        }
+    };
+    while let Ok(cmd) = rx.recv() {
+        let reply = match cmd {
+            Command::Start(cfg) => Some(start(&mut manager, *cfg)),
+            Command::Stop(id) => manager.stop(id).err().map(|e| Reply::Failed {
+                message: e.to_string(),
+            }),
+            Command::Restart(id) => match manager.snapshot(id) {
+                Some(s) => {
+                    let _ = manager.remove(id);
+                    Some(start(&mut manager, s.config))
+                }
+                None => None,
+            },
+            Command::Remove(id) => manager.remove(id).err().map(|e| Reply::Failed {
+                message: e.to_string(),
+            }),
+            Command::StopAll => {
+                manager.stop_all();
+                *lock(&readers) = manager.readers();
+                break;
+            }
+        };
+        *lock(&readers) = manager.readers();
+        if let Some(r) = reply {
+            let _ = replies.send(r);
+        }
+        repaint();
+    }
+}

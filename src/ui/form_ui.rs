@@ -1,0 +1,356 @@
+//! Drawing the new-stream form.
+
+use super::form::*;
+use crate::engine::config::{Encryption, LoopMode, Mode};
+use crate::engine::receiver_commands::Receiver;
+use std::path::PathBuf;
+
+/// What the user asked the form for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FormAction {
+    None,
+    Start,
+    Browse,
+    ChooseFile(PathBuf),
+    FillFromUri,
+    Copied(&'static str),
+}
+
+const ERROR_COLOR: egui::Color32 = egui::Color32::from_rgb(230, 80, 70);
+
+fn error_line(ui: &mut egui::Ui, errors: &[(Field, String)], field: Field) {
+    for (f, msg) in errors {
+        if *f == field {
+            ui.colored_label(ERROR_COLOR, msg);
+        }
+    }
+}
+
+/// A grid row: the label (also the field's accessible name), the text field
+/// and, under it, what is wrong with it.
+#[allow(clippy::too_many_arguments)]
+fn field(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut String,
+    hint: &str,
+    tip: Option<&str>,
+    password: bool,
+    errors: &[(Field, String)],
+    which: Option<Field>,
+) {
+    let l = ui.label(label);
+    ui.vertical(|ui| {
+        let r = ui
+            .add(
+                egui::TextEdit::singleline(value)
+                    .hint_text(hint)
+                    .password(password)
+                    .desired_width(260.0),
+            )
+            .labelled_by(l.id);
+        if let Some(t) = tip {
+            r.on_hover_text(t);
+        }
+        if let Some(f) = which {
+            error_line(ui, errors, f);
+        }
+    });
+    ui.end_row();
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn form_ui(
+    ui: &mut egui::Ui,
+    form: &mut StreamForm,
+    recent: &[PathBuf],
+    media: &[PathBuf],
+    this_host: &str,
+    last_error: Option<&str>,
+    busy_picking: bool,
+) -> FormAction {
+    let mut action = FormAction::None;
+    let errors = form.to_config().err().unwrap_or_default();
+
+    ui.heading("New stream");
+    ui.horizontal(|ui| {
+        let l = ui.label("Paste SRT URI");
+        ui.add(
+            egui::TextEdit::singleline(&mut form.paste_uri)
+                .hint_text("srt://host:port?mode=caller&latency=200")
+                .desired_width(340.0),
+        )
+        .labelled_by(l.id);
+        if ui
+            .add_enabled(!form.paste_uri.trim().is_empty(), egui::Button::new("Fill form"))
+            .on_hover_text("Take mode, host, port, latency, overhead, encryption, stream ID and DSCP from the URI")
+            .clicked()
+        {
+            action = FormAction::FillFromUri;
+        }
+    });
+    ui.add_space(6.0);
+
+    egui::Grid::new("stream-form")
+        .num_columns(2)
+        .spacing([12.0, 6.0])
+        .show(ui, |ui| {
+            field(
+                ui,
+                "Name",
+                &mut form.name,
+                "optional",
+                None,
+                false,
+                &errors,
+                None,
+            );
+
+            let l = ui.label("File");
+            ui.vertical(|ui| {
+                ui.horizontal(|ui| {
+                    ui.add(
+                        egui::TextEdit::singleline(&mut form.file)
+                            .hint_text("/path/to/stream.ts")
+                            .desired_width(380.0),
+                    )
+                    .labelled_by(l.id);
+                    let browse = ui
+                        .add_enabled(!busy_picking, egui::Button::new("Browse…"))
+                        .on_hover_text(
+                            "Choose a file (Ctrl+O). You can also drop a file on the window.",
+                        );
+                    if browse.clicked() {
+                        action = FormAction::Browse;
+                    }
+                    ui.menu_button("Recent", |ui| {
+                        if recent.is_empty() {
+                            ui.label("No recent files");
+                        }
+                        for f in recent {
+                            if ui.button(f.display().to_string()).clicked() {
+                                action = FormAction::ChooseFile(f.clone());
+                                ui.close();
+                            }
+                        }
+                    });
+                    ui.menu_button("Media folder", |ui| {
+                        if media.is_empty() {
+                            ui.label("No .ts files (set the media folder in Settings)");
+                        }
+                        for f in media {
+                            let name = f
+                                .file_name()
+                                .map(|n| n.to_string_lossy().into_owned())
+                                .unwrap_or_default();
+                            if ui.button(name).clicked() {
+                                action = FormAction::ChooseFile(f.clone());
+                                ui.close();
+                            }
+                        }
+                    });
+                });
+                error_line(ui, &errors, Field::File);
+            });
+            ui.end_row();
+
+            ui.label("Mode").on_hover_text(TIP_MODE);
+            ui.horizontal(|ui| {
+                ui.radio_value(&mut form.mode, Mode::Listener, "Listener")
+                    .on_hover_text(TIP_MODE);
+                ui.radio_value(&mut form.mode, Mode::Caller, "Caller")
+                    .on_hover_text(TIP_MODE);
+                ui.radio_value(&mut form.mode, Mode::Rendezvous, "Rendezvous")
+                    .on_hover_text(TIP_MODE);
+            });
+            ui.end_row();
+
+            let (host_label, host_hint) = match form.mode {
+                Mode::Listener => ("Bind address", "all interfaces"),
+                _ => ("Receiver host", "IP address or host name"),
+            };
+            field(
+                ui,
+                host_label,
+                &mut form.host,
+                host_hint,
+                None,
+                false,
+                &errors,
+                Some(Field::Host),
+            );
+            field(
+                ui,
+                "Port",
+                &mut form.port,
+                "9000",
+                None,
+                false,
+                &errors,
+                Some(Field::Port),
+            );
+            if form.mode != Mode::Listener {
+                field(
+                    ui,
+                    "Local port",
+                    &mut form.local_port,
+                    "automatic",
+                    None,
+                    false,
+                    &errors,
+                    Some(Field::LocalPort),
+                );
+            }
+            field(
+                ui,
+                "Latency (ms)",
+                &mut form.latency_ms,
+                "120",
+                Some(TIP_LATENCY),
+                false,
+                &errors,
+                Some(Field::Latency),
+            );
+            field(
+                ui,
+                "Overhead (%)",
+                &mut form.overhead_percent,
+                "25",
+                Some(TIP_OVERHEAD),
+                false,
+                &errors,
+                Some(Field::Overhead),
+            );
+
+            ui.label("Encryption").on_hover_text(TIP_ENCRYPTION);
+            ui.horizontal(|ui| {
+                for (e, name) in [
+                    (Encryption::None, "None"),
+                    (Encryption::Aes128, "AES-128"),
+                    (Encryption::Aes192, "AES-192"),
+                    (Encryption::Aes256, "AES-256"),
+                ] {
+                    ui.radio_value(&mut form.encryption, e, name)
+                        .on_hover_text(TIP_ENCRYPTION);
+                }
+            });
+            ui.end_row();
+            if form.encryption != Encryption::None {
+                let hidden = !form.show_passphrase;
+                field(
+                    ui,
+                    "Passphrase",
+                    &mut form.passphrase,
+                    "10 to 79 characters",
+                    Some(TIP_ENCRYPTION),
+                    hidden,
+                    &errors,
+                    Some(Field::Passphrase),
+                );
+                ui.label("");
+                ui.checkbox(&mut form.show_passphrase, "Show passphrase");
+                ui.end_row();
+            }
+            field(
+                ui,
+                "Stream ID",
+                &mut form.stream_id,
+                "optional",
+                Some(TIP_STREAM_ID),
+                false,
+                &errors,
+                Some(Field::StreamId),
+            );
+
+            ui.label("DSCP").on_hover_text(TIP_DSCP);
+            ui.horizontal(|ui| {
+                for (name, tos) in DSCP_CHOICES {
+                    let selected = match tos {
+                        None => form.dscp.trim().is_empty(),
+                        Some(t) => crate::engine::config::parse_iptos(&form.dscp).ok() == Some(*t),
+                    };
+                    if ui
+                        .selectable_label(selected, *name)
+                        .on_hover_text(TIP_DSCP)
+                        .clicked()
+                    {
+                        form.dscp = tos.map(|t| t.to_string()).unwrap_or_default();
+                    }
+                }
+            });
+            ui.end_row();
+            field(
+                ui,
+                "TOS byte",
+                &mut form.dscp,
+                "empty, 184, 0xB8 or EF",
+                Some(TIP_DSCP),
+                false,
+                &errors,
+                Some(Field::Dscp),
+            );
+
+            ui.label("At end of file").on_hover_text(TIP_LOOP);
+            ui.horizontal(|ui| {
+                ui.radio_value(&mut form.loop_mode, LoopMode::Seamless, "Loop seamlessly")
+                    .on_hover_text(TIP_LOOP);
+                ui.radio_value(&mut form.loop_mode, LoopMode::Signalled, "Loop, signalled")
+                    .on_hover_text(TIP_LOOP);
+                ui.radio_value(&mut form.loop_mode, LoopMode::Off, "Stop")
+                    .on_hover_text(TIP_LOOP);
+            });
+            ui.end_row();
+            field(
+                ui,
+                "Bitrate (bit/s)",
+                &mut form.bitrate,
+                "from PCR",
+                Some(TIP_BITRATE),
+                false,
+                &errors,
+                Some(Field::Bitrate),
+            );
+        });
+
+    ui.add_space(8.0);
+    ui.horizontal(|ui| {
+        let start = ui
+            .add_enabled(errors.is_empty(), egui::Button::new("Start stream"))
+            .on_hover_text("Start this stream (Ctrl+Enter)");
+        if start.clicked() {
+            action = FormAction::Start;
+        }
+        if !errors.is_empty() {
+            ui.colored_label(ERROR_COLOR, format!("{} setting(s) to fix", errors.len()));
+        }
+    });
+    if let Some(e) = last_error {
+        ui.colored_label(ERROR_COLOR, e);
+    }
+
+    ui.add_space(8.0);
+    ui.separator();
+    ui.label("Receiver command for this stream:");
+    ui.horizontal(|ui| {
+        for r in Receiver::ALL {
+            let cmd = form.receiver_command(r, this_host);
+            let b = ui
+                .add_enabled(
+                    cmd.is_some(),
+                    egui::Button::new(format!("Copy {}", r.label())),
+                )
+                .on_hover_text(
+                    cmd.clone()
+                        .unwrap_or_else(|| "fix the settings first".into()),
+                );
+            if b.clicked() {
+                if let Some(c) = cmd {
+                    ui.ctx().copy_text(c);
+                    action = FormAction::Copied(r.label());
+                }
+            }
+        }
+        ui.checkbox(&mut form.commands_with_passphrase, "include passphrase");
+    });
+    action
+}

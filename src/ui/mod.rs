@@ -1,0 +1,52 @@
+//! The desktop app (eframe/egui, glow renderer: works under Mesa llvmpipe and
+//! plain Xvfb). One file per screen; the engine is reached only through
+//! `engine_link` (commands) and stream readers (snapshots).
+
+pub mod app;
+pub mod dashboard;
+pub mod details;
+pub mod engine_link;
+pub mod files;
+pub mod form;
+pub mod form_ui;
+pub mod settings;
+pub mod system;
+pub mod toasts;
+
+pub use app::{App, AppOptions};
+
+/// Opens the window, starting `streams` at once; returns the process exit code.
+pub fn run(streams: Vec<crate::engine::StreamConfig>) -> i32 {
+    let launched = std::time::Instant::now();
+    let options = eframe::NativeOptions {
+        renderer: eframe::Renderer::Glow,
+        viewport: egui::ViewportBuilder::default()
+            .with_title("SRT Streamer")
+            .with_app_id("srt-streamer")
+            .with_inner_size([1200.0, 760.0])
+            .with_min_inner_size([800.0, 500.0])
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
+    let result = eframe::run_native(
+        "srt-streamer",
+        options,
+        Box::new(move |cc| {
+            Ok(Box::new(App::new(
+                cc,
+                AppOptions {
+                    streams,
+                    launched: Some(launched),
+                    ..Default::default()
+                },
+            )))
+        }),
+    );
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: cannot open the window: {e}. Without a display, use `srt-streamer play` (see --help).");
+            1
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The desktop app driven through its accessibility tree (egui_kittest): the
+//! real form, the real engine, a real receiver.
+
+mod common;
+
+use common::*;
+use egui::accesskit::Role;
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use srt_streamer::ui::settings::Settings;
+use srt_streamer::ui::{App, AppOptions};
+use std::time::{Duration, Instant};
+
+fn harness<'a>() -> Harness<'a, App> {
+    Harness::builder()
+        .with_size([1300.0, 900.0])
+        .build_eframe(|cc| {
+            App::new(
+                cc,
+                AppOptions {
+                    settings: Some(Settings::default()),
+                    sample: Some(sample()),
+                    ..Default::default()
+                },
+            )
+        })
+}
+
+/// Steps the UI (as the engine's repaints would) until `cond` or the timeout.
+fn step_until(
+    h: &mut Harness<'_, App>,
+    timeout: Duration,
+    mut cond: impl FnMut(&Harness<'_, App>) -> bool,
+) -> bool {
+    let end = Instant::now() + timeout;
+    while Instant::now() < end {
+        h.step();
+        if cond(h) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+fn set_field(h: &mut Harness<'_, App>, label: &str, value: &str) {
+    h.get_by_role_and_label(Role::TextInput, label)
+        .set_text_value_accesskit(value);
+    // One frame applies the value, the next shows what follows from it.
+    h.step();
+    h.step();
+}
+
+#[test]
+fn fill_the_form_start_a_listener_and_see_the_receiver_connect() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut h = harness();
+    h.step();
+    // The bundled sample is pre-selected.
+    assert_eq!(
+        h.get_by_role_and_label(Role::TextInput, "File")
+            .value()
+            .as_deref(),
+        Some(sample().display().to_string().as_str())
+    );
+    set_field(&mut h, "Port", &port.to_string());
+    set_field(&mut h, "Latency (ms)", "200");
+    h.get_by_label("Start stream").click();
+    assert!(
+        step_until(&mut h, Duration::from_secs(10), |h| h
+            .query_by_label("waiting for callers")
+            .is_some()),
+        "the new row says it waits for callers"
+    );
+    let rx = Receiver::slt(&format!("srt://127.0.0.1:{port}"), dir.path().join("rx.ts"));
+    assert!(
+        step_until(&mut h, Duration::from_secs(15), |h| h
+            .query_by_label("connected (1)")
+            .is_some()),
+        "the row changes to connected"
+    );
+    assert!(rx.wait_bytes(200_000, Duration::from_secs(10)));
+    let snap = &h.state().settings;
+    assert!(
+        snap.recent_files.contains(&sample()),
+        "the file joined the recent files"
+    );
+}
+
+#[test]
+fn invalid_values_show_their_message_and_start_nothing() {
+    let mut h = harness();
+    h.step();
+    set_field(&mut h, "Latency (ms)", "5");
+    assert!(h
+        .query_by_label_contains("latency 5 ms is out of range: use 20 to 8000 ms")
+        .is_some());
+    set_field(&mut h, "Port", "70000");
+    assert!(h
+        .query_by_label_contains("the port must be 1 to 65535")
+        .is_some());
+    h.get_by_label("Start stream").click();
+    h.step();
+    h.get_by_label("Caller").click();
+    h.step();
+    assert!(
+        h.query_by_label_contains("needs the receiver's host")
+            .is_some()
+            || h.query_by_label_contains("setting(s) to fix").is_some()
+    );
+    // Nothing started.
+    std::thread::sleep(Duration::from_millis(500));
+    h.step();
+    assert!(h.query_by_label("Streams (0)").is_some());
+}
+
+#[test]
+fn a_pasted_uri_fills_the_form() {
+    let mut h = harness();
+    h.step();
+    set_field(
+        &mut h,
+        "Paste SRT URI",
+        "srt://10.2.3.4:7001?mode=caller&latency=400&oheadbw=33",
+    );
+    h.get_by_label("Fill form").click();
+    h.step();
+    h.step();
+    assert_eq!(
+        h.get_by_role_and_label(Role::TextInput, "Receiver host")
+            .value()
+            .as_deref(),
+        Some("10.2.3.4")
+    );
+    assert_eq!(
+        h.get_by_role_and_label(Role::TextInput, "Port")
+            .value()
+            .as_deref(),
+        Some("7001")
+    );
+    assert_eq!(
+        h.get_by_role_and_label(Role::TextInput, "Latency (ms)")
+            .value()
+            .as_deref(),
+        Some("400")
+    );
+    assert_eq!(
+        h.get_by_role_and_label(Role::TextInput, "Overhead (%)")
+            .value()
+            .as_deref(),
+        Some("33")
+    );
+}
