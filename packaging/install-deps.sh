@@ -18,7 +18,7 @@ if command -v apt-get >/dev/null 2>&1; then
   pkgs=(pkg-config build-essential
         libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
         gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-        gstreamer1.0-tools iputils-ping iperf3)
+        gstreamer1.0-tools iputils-ping iperf3 zenity)
   [ "$with_tests" = 1 ] && pkgs+=(srt-tools ffmpeg tcpdump iproute2 xvfb)
   missing=()
   for p in "${pkgs[@]}"; do
@@ -32,7 +32,7 @@ if command -v apt-get >/dev/null 2>&1; then
 elif command -v dnf >/dev/null 2>&1; then
   pkgs=(pkgconf-pkg-config gcc gstreamer1-devel gstreamer1-plugins-base-devel
         gstreamer1-plugins-base gstreamer1-plugins-good gstreamer1-plugins-bad-free
-        gstreamer1-plugins-bad-free-extras gstreamer1 iputils iperf3)
+        gstreamer1-plugins-bad-free-extras gstreamer1 iputils iperf3 zenity)
   [ "$with_tests" = 1 ] && pkgs+=(srt ffmpeg-free tcpdump iproute xorg-x11-server-Xvfb)
   $SUDO dnf install -y -q "${pkgs[@]}"
 else
