@@ -4,5 +4,6 @@
 
 pub mod cli;
 pub mod engine;
+pub mod nettest;
 pub mod ts;
 pub mod ui;

@@ -1,5 +1,6 @@
 //! The command line: the same engine as the app, for automation and benchmarks.
 
+mod nettest;
 mod output;
 mod play;
 mod streams_file;
@@ -29,6 +30,9 @@ pub enum Command {
     /// URI: srt://[host]:port?mode=listener|caller|rendezvous&latency=MS&passphrase=..&pbkeylen=16|24|32&streamid=..&oheadbw=PERCENT&iptos=TOS|EF|AF41&localport=PORT&bitrate=BPS
     /// (an empty host means a listener on all interfaces).
     Play(play::PlayArgs),
+    /// Measure the path to a receiver site (ping, iperf3) and recommend SRT
+    /// latency and overhead: `nettest HOST[:PORT] [--udp-bitrate RATE] [--duration SECS] [--tcp] [--json]`.
+    Nettest(nettest::NettestArgs),
     /// Open the desktop app (the same as no subcommand), optionally starting
     /// the streams of a TOML file.
     Gui {
@@ -93,6 +97,7 @@ pub fn run(cli: Cli) -> i32 {
     }
     match cli.command {
         Some(Command::Play(args)) => play::run(args),
+        Some(Command::Nettest(args)) => nettest::run(args),
         None => crate::ui::run(Vec::new()),
         Some(Command::Gui { streams }) => {
             let configs = match streams.as_deref().map(streams_file::load).transpose() {

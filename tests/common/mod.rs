@@ -3,6 +3,8 @@
 //! what arrived.
 #![allow(dead_code)]
 
+pub mod netns;
+
 use srt_streamer::engine::{StreamConfig, StreamId, StreamManager, StreamSnapshot};
 use srt_streamer::ts::check::StreamCheck;
 use std::path::{Path, PathBuf};
