@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::netns::{LocalIperf, NetNs};
 use common::free_port;
+use common::netns::{LocalIperf, NetNs};
 use srt_streamer::nettest::iperf::Protocol;
 use srt_streamer::nettest::servers::Server;
 use srt_streamer::nettest::{self, NetTestError, Progress, Request, Target};
@@ -12,12 +12,18 @@ use std::process::Command;
 use std::time::Duration;
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn manual(host: &str, ports: Vec<u16>, udp_bps: u64, secs: u64) -> Request {
     Request {
-        target: Target::Manual { host: host.into(), ports },
+        target: Target::Manual {
+            host: host.into(),
+            ports,
+        },
         udp_bitrate_bps: udp_bps,
         duration: Duration::from_secs(secs),
         force_tcp: false,
@@ -29,14 +35,25 @@ fn manual(host: &str, ports: Vec<u16>, udp_bps: u64, secs: u64) -> Request {
 fn udp_test_on_loopback_measures_the_sending_direction() {
     let port = free_port();
     let _server = LocalIperf::start(port);
-    let r = rt().block_on(nettest::run(manual("127.0.0.1", vec![port], 5_000_000, 2), None)).unwrap();
+    let r = rt()
+        .block_on(nettest::run(
+            manual("127.0.0.1", vec![port], 5_000_000, 2),
+            None,
+        ))
+        .unwrap();
     assert_eq!(r.protocol, Protocol::Udp);
     assert!(!r.loss_assumed);
     assert!(r.loss_percent < 1.0, "{}", r.loss_percent);
     let bw = r.bandwidth_mbps.unwrap();
     assert!((4.5..5.5).contains(&bw), "received {bw} Mbit/s of 5");
     assert!(r.rtt_ms < 5.0);
-    assert_eq!((r.recommendation.latency_ms, r.recommendation.overhead_percent), (60, 33));
+    assert_eq!(
+        (
+            r.recommendation.latency_ms,
+            r.recommendation.overhead_percent
+        ),
+        (60, 33)
+    );
 }
 
 #[test]
@@ -44,19 +61,43 @@ fn a_namespace_host_and_a_rate_limited_link_show_real_loss() {
     let mut ns = NetNs::new();
     let port = 5201;
     ns.iperf_server(port);
-    let clean = rt().block_on(nettest::run(manual(&ns.addr, vec![port], 4_000_000, 2), None)).unwrap();
-    assert!(clean.loss_percent < 1.0, "clean link lost {} %", clean.loss_percent);
+    let clean = rt()
+        .block_on(nettest::run(
+            manual(&ns.addr, vec![port], 4_000_000, 2),
+            None,
+        ))
+        .unwrap();
+    assert!(
+        clean.loss_percent < 1.0,
+        "clean link lost {} %",
+        clean.loss_percent
+    );
     assert_eq!(clean.recommendation.rtt_multiplier, 3);
 
     ns.limit_rate("3mbit");
-    let lossy = rt().block_on(nettest::run(manual(&ns.addr, vec![port], 6_000_000, 3), None)).unwrap();
-    eprintln!("rate-limited link: {}", serde_json::to_string_pretty(&lossy).unwrap());
+    let lossy = rt()
+        .block_on(nettest::run(
+            manual(&ns.addr, vec![port], 6_000_000, 3),
+            None,
+        ))
+        .unwrap();
+    eprintln!(
+        "rate-limited link: {}",
+        serde_json::to_string_pretty(&lossy).unwrap()
+    );
     assert!(!lossy.loss_assumed);
-    assert!(lossy.loss_percent > 20.0, "6 Mbit/s into 3 Mbit/s lost only {} %", lossy.loss_percent);
+    assert!(
+        lossy.loss_percent > 20.0,
+        "6 Mbit/s into 3 Mbit/s lost only {} %",
+        lossy.loss_percent
+    );
     let rec = &lossy.recommendation;
     assert_eq!(rec.row, None, "beyond the confirmed table");
     assert!(f64::from(rec.overhead_percent) >= (1.65 * lossy.loss_percent).min(100.0).floor());
-    assert!(rec.warnings.iter().any(|w| w.contains("beyond the Deployment Guide")));
+    assert!(rec
+        .warnings
+        .iter()
+        .any(|w| w.contains("beyond the Deployment Guide")));
     let bw = lossy.bandwidth_mbps.unwrap();
     assert!(bw < 3.5, "the link passed {bw} Mbit/s");
 }
@@ -81,13 +122,25 @@ fn a_busy_server_is_retried_on_the_next_port() {
     let _a = LocalIperf::start(p1);
     let _b = LocalIperf::start(p2);
     let mut hog = Command::new("iperf3")
-        .args(["-c", "127.0.0.1", "-p", &p1.to_string(), "-t", "15", "-b", "1M"])
+        .args([
+            "-c",
+            "127.0.0.1",
+            "-p",
+            &p1.to_string(),
+            "-t",
+            "15",
+            "-b",
+            "1M",
+        ])
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(700));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let r = rt().block_on(nettest::run(manual("127.0.0.1", vec![p1, p2], 2_000_000, 1), Some(tx)));
+    let r = rt().block_on(nettest::run(
+        manual("127.0.0.1", vec![p1, p2], 2_000_000, 1),
+        Some(tx),
+    ));
     let _ = hog.kill();
     let r = r.unwrap();
     assert_eq!(r.paths[0].port, Some(p2));
@@ -102,15 +155,30 @@ fn a_busy_server_is_retried_on_the_next_port() {
 fn refused_unreachable_and_unknown_hosts_each_say_what_happened() {
     let rt = rt();
     let port = free_port();
-    let e = rt.block_on(nettest::run(manual("127.0.0.1", vec![port], 1_000_000, 1), None)).unwrap_err();
+    let e = rt
+        .block_on(nettest::run(
+            manual("127.0.0.1", vec![port], 1_000_000, 1),
+            None,
+        ))
+        .unwrap_err();
     assert!(matches!(e, NetTestError::Refused { .. }), "{e}");
     assert!(e.to_string().contains(&format!("iperf3 -s -p {port}")));
 
     let ns = NetNs::new();
-    let e = rt.block_on(nettest::run(manual(&ns.dead_addr, vec![5201], 1_000_000, 1), None)).unwrap_err();
+    let e = rt
+        .block_on(nettest::run(
+            manual(&ns.dead_addr, vec![5201], 1_000_000, 1),
+            None,
+        ))
+        .unwrap_err();
     assert!(matches!(e, NetTestError::NoPingReply { .. }), "{e}");
 
-    let e = rt.block_on(nettest::run(manual("no-such-host.invalid", vec![5201], 1_000_000, 1), None)).unwrap_err();
+    let e = rt
+        .block_on(nettest::run(
+            manual("no-such-host.invalid", vec![5201], 1_000_000, 1),
+            None,
+        ))
+        .unwrap_err();
     assert!(matches!(e, NetTestError::UnknownHost(_)), "{e}");
 }
 
@@ -125,7 +193,10 @@ fn missing_ping_or_iperf3_names_the_package() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("ping is not installed") && err.contains("iputils-ping"), "{err}");
+    assert!(
+        err.contains("ping is not installed") && err.contains("iputils-ping"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -143,21 +214,51 @@ fn closest_mode_pings_all_then_tests_the_fastest_and_json_has_the_fields() {
     let file = dir.path().join("servers.json");
     std::fs::write(&file, list.to_string()).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_srt-streamer"))
-        .args(["nettest", "--closest", "--json", "--duration", "1", "--udp-bitrate", "2M", "--servers"])
+        .args([
+            "nettest",
+            "--closest",
+            "--json",
+            "--duration",
+            "1",
+            "--udp-bitrate",
+            "2M",
+            "--servers",
+        ])
         .arg(&file)
         .env("XDG_STATE_HOME", dir.path())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    for key in ["rtt_ms", "loss_percent", "jitter_ms", "bandwidth_mbps", "protocol", "loss_assumed"] {
+    for key in [
+        "rtt_ms",
+        "loss_percent",
+        "jitter_ms",
+        "bandwidth_mbps",
+        "protocol",
+        "loss_assumed",
+    ] {
         assert!(j.get(key).is_some(), "{key} missing in {j}");
     }
     for key in ["latency_ms", "overhead_percent", "rtt_multiplier", "reason"] {
-        assert!(j["recommendation"].get(key).is_some(), "recommendation.{key} missing");
+        assert!(
+            j["recommendation"].get(key).is_some(),
+            "recommendation.{key} missing"
+        );
     }
     assert_eq!(j["protocol"], "udp");
-    assert!(j["notes"][0].as_str().unwrap().contains("2 of 3 servers answered"), "{j}");
+    assert!(
+        j["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("2 of 3 servers answered"),
+        "{j}"
+    );
     // Regional mode tests several and the worst path decides.
     let servers: Vec<Server> = serde_json::from_value(list["servers"].clone()).unwrap();
     let r = rt()

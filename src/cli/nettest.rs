@@ -97,7 +97,10 @@ fn request(a: &NettestArgs) -> Result<Request, String> {
 }
 
 pub fn run(a: NettestArgs) -> i32 {
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -131,13 +134,24 @@ pub fn run(a: NettestArgs) -> i32 {
                 continue;
             }
             match p {
-                Progress::PingingCandidates { count } => eprintln!("pinging {count} servers at once…"),
-                Progress::Pinging { host, replies, of } if replies == of => eprintln!("ping {host}: {replies}/{of} replies"),
+                Progress::PingingCandidates { count } => {
+                    eprintln!("pinging {count} servers at once…")
+                }
+                Progress::Pinging { host, replies, of } if replies == of => {
+                    eprintln!("ping {host}: {replies}/{of} replies")
+                }
                 Progress::Pinging { .. } => {}
-                Progress::Testing { host, port, protocol, seconds } => {
+                Progress::Testing {
+                    host,
+                    port,
+                    protocol,
+                    seconds,
+                } => {
                     eprintln!("iperf3 {protocol} to {host}:{port} for {seconds} s…")
                 }
-                Progress::Busy { host, port } => eprintln!("{host}:{port} is busy, trying the next port"),
+                Progress::Busy { host, port } => {
+                    eprintln!("{host}:{port} is busy, trying the next port")
+                }
                 Progress::Note { text } => eprintln!("{text}"),
             }
         }
@@ -155,7 +169,11 @@ pub fn run(a: NettestArgs) -> i32 {
             println!(
                 "  loss       {:.2} % ({})",
                 r.loss_percent,
-                if r.loss_assumed { "assumed: TCP test" } else { "measured" }
+                if r.loss_assumed {
+                    "assumed: TCP test"
+                } else {
+                    "measured"
+                }
             );
             if let Some(j) = r.jitter_ms {
                 println!("  jitter     {j:.2} ms");
@@ -164,7 +182,10 @@ pub fn run(a: NettestArgs) -> i32 {
                 println!("  bandwidth  {b:.2} Mbit/s ({})", r.protocol);
             }
             let rec = &r.recommendation;
-            println!("Recommended: latency {} ms, overhead {} %", rec.latency_ms, rec.overhead_percent);
+            println!(
+                "Recommended: latency {} ms, overhead {} %",
+                rec.latency_ms, rec.overhead_percent
+            );
             println!("  {}", rec.reason);
             for w in &rec.warnings {
                 println!("  warning: {w}");

@@ -66,11 +66,20 @@ struct Sum {
 fn classify(host: &str, port: u16, msg: &str) -> NetTestError {
     let m = msg.to_ascii_lowercase();
     if m.contains("busy") {
-        NetTestError::ServerBusy { host: host.into(), port }
+        NetTestError::ServerBusy {
+            host: host.into(),
+            port,
+        }
     } else if m.contains("refused") {
-        NetTestError::Refused { host: host.into(), port }
+        NetTestError::Refused {
+            host: host.into(),
+            port,
+        }
     } else if m.contains("timed out") || m.contains("no route") || m.contains("unreachable") {
-        NetTestError::Unreachable { host: host.into(), port }
+        NetTestError::Unreachable {
+            host: host.into(),
+            port,
+        }
     } else if m.contains("name or service not known") || m.contains("resolve") {
         NetTestError::UnknownHost(host.into())
     } else {
@@ -78,14 +87,24 @@ fn classify(host: &str, port: u16, msg: &str) -> NetTestError {
     }
 }
 
-pub fn parse_iperf(host: &str, port: u16, protocol: Protocol, json: &str) -> Result<IperfResult, NetTestError> {
-    let j: Json = serde_json::from_str(json)
-        .map_err(|e| NetTestError::Output(format!("iperf3 printed something that is not its JSON ({e})")))?;
+pub fn parse_iperf(
+    host: &str,
+    port: u16,
+    protocol: Protocol,
+    json: &str,
+) -> Result<IperfResult, NetTestError> {
+    let j: Json = serde_json::from_str(json).map_err(|e| {
+        NetTestError::Output(format!(
+            "iperf3 printed something that is not its JSON ({e})"
+        ))
+    })?;
     if let Some(err) = j.error {
         return Err(classify(host, port, &err));
     }
     let (Some(sent), Some(recv)) = (j.end.sum_sent, j.end.sum_received) else {
-        return Err(NetTestError::Output("iperf3's JSON has no end summary".into()));
+        return Err(NetTestError::Output(
+            "iperf3's JSON has no end summary".into(),
+        ));
     };
     Ok(match protocol {
         Protocol::Udp => IperfResult {
@@ -118,15 +137,27 @@ pub async fn run_iperf_once(
     duration: Duration,
 ) -> Result<IperfResult, NetTestError> {
     let mut cmd = tokio::process::Command::new("iperf3");
-    cmd.args(["-c", host, "-p", &port.to_string(), "--json", "--connect-timeout", "3000"])
-        .arg("-t")
-        .arg(duration.as_secs().max(1).to_string());
+    cmd.args([
+        "-c",
+        host,
+        "-p",
+        &port.to_string(),
+        "--json",
+        "--connect-timeout",
+        "3000",
+    ])
+    .arg("-t")
+    .arg(duration.as_secs().max(1).to_string());
     if protocol == Protocol::Udp {
         // SRT-sized datagrams.
         cmd.args(["-u", "-l", "1316", "-b", &udp_bitrate_bps.to_string()]);
     }
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
-    let child = cmd.spawn().map_err(|e| spawn_error("iperf3", "iperf3", e))?;
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let child = cmd
+        .spawn()
+        .map_err(|e| spawn_error("iperf3", "iperf3", e))?;
     let limit = duration + Duration::from_secs(10);
     let out = match tokio::time::timeout(limit, child.wait_with_output()).await {
         Ok(r) => r.map_err(|e| NetTestError::Output(e.to_string()))?,
@@ -154,7 +185,10 @@ pub async fn run_iperf(
         match run_iperf_once(host, port, protocol, udp_bitrate_bps, duration).await {
             Err(NetTestError::ServerBusy { .. }) => {
                 on_busy(port);
-                last = NetTestError::ServerBusy { host: host.into(), port };
+                last = NetTestError::ServerBusy {
+                    host: host.into(),
+                    port,
+                };
             }
             other => return other,
         }
@@ -162,7 +196,11 @@ pub async fn run_iperf(
     Err(match last {
         NetTestError::ServerBusy { host, .. } => NetTestError::AllBusy {
             host,
-            ports: ports.iter().map(u16::to_string).collect::<Vec<_>>().join(", "),
+            ports: ports
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
         },
         e => e,
     })
@@ -173,7 +211,11 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> String {
-        std::fs::read_to_string(format!("{}/tests/fixtures/iperf3/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+        std::fs::read_to_string(format!(
+            "{}/tests/fixtures/iperf3/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
     }
 
     #[test]
@@ -185,9 +227,21 @@ mod tests {
         let t = parse_iperf("h", 5201, Protocol::Tcp, &fixture("tcp-ok.json")).unwrap();
         assert_eq!(t.retransmits, Some(8));
         assert_eq!(t.loss_percent, None);
-        assert!(matches!(parse_iperf("h", 1, Protocol::Udp, &fixture("refused.json")), Err(NetTestError::Refused { .. })));
-        assert!(matches!(parse_iperf("h", 1, Protocol::Udp, &fixture("busy.json")), Err(NetTestError::ServerBusy { .. })));
-        assert!(matches!(parse_iperf("h", 1, Protocol::Udp, &fixture("timeout.json")), Err(NetTestError::Unreachable { .. })));
-        assert!(matches!(parse_iperf("h", 1, Protocol::Udp, "garbage"), Err(NetTestError::Output(_))));
+        assert!(matches!(
+            parse_iperf("h", 1, Protocol::Udp, &fixture("refused.json")),
+            Err(NetTestError::Refused { .. })
+        ));
+        assert!(matches!(
+            parse_iperf("h", 1, Protocol::Udp, &fixture("busy.json")),
+            Err(NetTestError::ServerBusy { .. })
+        ));
+        assert!(matches!(
+            parse_iperf("h", 1, Protocol::Udp, &fixture("timeout.json")),
+            Err(NetTestError::Unreachable { .. })
+        ));
+        assert!(matches!(
+            parse_iperf("h", 1, Protocol::Udp, "garbage"),
+            Err(NetTestError::Output(_))
+        ));
     }
 }

@@ -30,7 +30,9 @@ pub enum NetTestError {
     NoPingReply { host: String },
     #[error("{host}:{port} refused the connection: no iperf3 server runs on that port (start one with `iperf3 -s -p {port}`)")]
     Refused { host: String, port: u16 },
-    #[error("{host}:{port} does not answer (timed out): check the address, the port and the firewall")]
+    #[error(
+        "{host}:{port} does not answer (timed out): check the address, the port and the firewall"
+    )]
     Unreachable { host: String, port: u16 },
     #[error("the iperf3 server {host}:{port} is busy with another test")]
     ServerBusy { host: String, port: u16 },
@@ -81,11 +83,27 @@ pub struct Request {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "progress", rename_all = "snake_case")]
 pub enum Progress {
-    PingingCandidates { count: usize },
-    Pinging { host: String, replies: u32, of: u32 },
-    Testing { host: String, port: u16, protocol: Protocol, seconds: u64 },
-    Busy { host: String, port: u16 },
-    Note { text: String },
+    PingingCandidates {
+        count: usize,
+    },
+    Pinging {
+        host: String,
+        replies: u32,
+        of: u32,
+    },
+    Testing {
+        host: String,
+        port: u16,
+        protocol: Protocol,
+        seconds: u64,
+    },
+    Busy {
+        host: String,
+        port: u16,
+    },
+    Note {
+        text: String,
+    },
 }
 
 /// One tested path.
@@ -134,7 +152,14 @@ pub async fn test_host(
 ) -> Result<PathReport, NetTestError> {
     let count = 10;
     let ping = ping::run_ping(host, count, Duration::from_millis(200), |n| {
-        send(progress, Progress::Pinging { host: host.into(), replies: n, of: count })
+        send(
+            progress,
+            Progress::Pinging {
+                host: host.into(),
+                replies: n,
+                of: count,
+            },
+        )
     })
     .await?;
     let Some(rtt_ms) = ping.rtt_avg_ms else {
@@ -142,7 +167,9 @@ pub async fn test_host(
     };
     let mut protocol = if req.force_tcp || rtt_ms > TCP_ABOVE_RTT_MS {
         if !req.force_tcp {
-            notes.push(format!("RTT {rtt_ms:.0} ms > {TCP_ABOVE_RTT_MS:.0} ms: TCP test, loss assumed"));
+            notes.push(format!(
+                "RTT {rtt_ms:.0} ms > {TCP_ABOVE_RTT_MS:.0} ms: TCP test, loss assumed"
+            ));
         }
         Protocol::Tcp
     } else {
@@ -151,15 +178,37 @@ pub async fn test_host(
     let run = |protocol: Protocol| {
         send(
             progress,
-            Progress::Testing { host: host.into(), port: ports.first().copied().unwrap_or(0), protocol, seconds: req.duration.as_secs() },
+            Progress::Testing {
+                host: host.into(),
+                port: ports.first().copied().unwrap_or(0),
+                protocol,
+                seconds: req.duration.as_secs(),
+            },
         );
-        iperf::run_iperf(host, ports, protocol, req.udp_bitrate_bps, req.duration, |p| {
-            send(progress, Progress::Busy { host: host.into(), port: p })
-        })
+        iperf::run_iperf(
+            host,
+            ports,
+            protocol,
+            req.udp_bitrate_bps,
+            req.duration,
+            |p| {
+                send(
+                    progress,
+                    Progress::Busy {
+                        host: host.into(),
+                        port: p,
+                    },
+                )
+            },
+        )
     };
     let iperf = match run(protocol).await {
-        Err(NetTestError::Unreachable { .. } | NetTestError::TimedOut { .. }) if protocol == Protocol::Udp => {
-            notes.push("the UDP test got no answer (UDP blocked?): TCP test instead, loss assumed".into());
+        Err(NetTestError::Unreachable { .. } | NetTestError::TimedOut { .. })
+            if protocol == Protocol::Udp =>
+        {
+            notes.push(
+                "the UDP test got no answer (UDP blocked?): TCP test instead, loss assumed".into(),
+            );
             protocol = Protocol::Tcp;
             run(protocol).await?
         }
@@ -188,7 +237,12 @@ pub async fn rank_servers(
     servers: &[Server],
     progress: &Option<UnboundedSender<Progress>>,
 ) -> Vec<(Server, f64)> {
-    send(progress, Progress::PingingCandidates { count: servers.len() });
+    send(
+        progress,
+        Progress::PingingCandidates {
+            count: servers.len(),
+        },
+    );
     let tasks: Vec<_> = servers
         .iter()
         .cloned()
@@ -209,14 +263,25 @@ pub async fn rank_servers(
     ranked
 }
 
-fn report(paths: Vec<PathReport>, notes: Vec<String>, req: &Request) -> Report {
+fn report(
+    paths: Vec<PathReport>,
+    notes: Vec<String>,
+    req: &Request,
+) -> Result<Report, NetTestError> {
     // The worst path decides (regional mode): highest loss, then highest RTT.
     let worst = paths
         .iter()
-        .max_by(|a, b| a.loss_percent.total_cmp(&b.loss_percent).then(a.rtt_ms.total_cmp(&b.rtt_ms)))
+        .max_by(|a, b| {
+            a.loss_percent
+                .total_cmp(&b.loss_percent)
+                .then(a.rtt_ms.total_cmp(&b.rtt_ms))
+        })
         .cloned()
-        .unwrap_or_else(|| unreachable_path());
-    let bandwidth = paths.iter().filter_map(|p| p.bandwidth_mbps).reduce(f64::min);
+        .ok_or_else(|| NetTestError::NoServer("no path could be tested".into()))?;
+    let bandwidth = paths
+        .iter()
+        .filter_map(|p| p.bandwidth_mbps)
+        .reduce(f64::min);
     let recommendation = recommend(&PathMeasure {
         rtt_ms: worst.rtt_ms,
         loss_percent: worst.loss_percent,
@@ -224,7 +289,7 @@ fn report(paths: Vec<PathReport>, notes: Vec<String>, req: &Request) -> Report {
         bandwidth_bps: bandwidth.map(|b| b * 1e6),
         stream_bitrate_bps: req.stream_bitrate_bps,
     });
-    Report {
+    Ok(Report {
         host: worst.host.clone(),
         rtt_ms: worst.rtt_ms,
         loss_percent: worst.loss_percent,
@@ -235,41 +300,19 @@ fn report(paths: Vec<PathReport>, notes: Vec<String>, req: &Request) -> Report {
         recommendation,
         paths,
         notes,
-    }
-}
-
-/// A placeholder only reached with no paths, which `run` never passes.
-fn unreachable_path() -> PathReport {
-    PathReport {
-        host: String::new(),
-        port: None,
-        rtt_ms: 0.0,
-        loss_percent: 0.0,
-        loss_assumed: true,
-        jitter_ms: None,
-        bandwidth_mbps: None,
-        protocol: Protocol::Tcp,
-        ping: PingResult {
-            host: String::new(),
-            sent: 0,
-            received: 0,
-            loss_percent: 100.0,
-            rtt_min_ms: None,
-            rtt_avg_ms: None,
-            rtt_max_ms: None,
-            rtt_mdev_ms: None,
-        },
-        iperf: None,
-    }
+    })
 }
 
 /// Runs a whole network test.
-pub async fn run(req: Request, progress: Option<UnboundedSender<Progress>>) -> Result<Report, NetTestError> {
+pub async fn run(
+    req: Request,
+    progress: Option<UnboundedSender<Progress>>,
+) -> Result<Report, NetTestError> {
     let mut notes = Vec::new();
     let (candidates, wanted) = match &req.target {
         Target::Manual { host, ports } => {
             let path = test_host(host, ports, &req, &progress, &mut notes).await?;
-            return Ok(report(vec![path], notes, &req));
+            return report(vec![path], notes, &req);
         }
         Target::Closest { servers } => (servers.clone(), 1),
         Target::Regional { servers, count } => (servers.clone(), (*count).max(1)),
@@ -285,7 +328,12 @@ pub async fn run(req: Request, progress: Option<UnboundedSender<Progress>>) -> R
         "{} of {} servers answered; fastest: {}",
         ranked.len(),
         candidates.len(),
-        ranked.iter().take(3).map(|(s, r)| format!("{} ({r:.1} ms)", s.host)).collect::<Vec<_>>().join(", ")
+        ranked
+            .iter()
+            .take(3)
+            .map(|(s, r)| format!("{} ({r:.1} ms)", s.host))
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
     let mut paths = Vec::new();
     let mut last_err = None;
@@ -293,7 +341,15 @@ pub async fn run(req: Request, progress: Option<UnboundedSender<Progress>>) -> R
         if paths.len() == wanted {
             break;
         }
-        match test_host(&server.host, &server.port_list(), &req, &progress, &mut notes).await {
+        match test_host(
+            &server.host,
+            &server.port_list(),
+            &req,
+            &progress,
+            &mut notes,
+        )
+        .await
+        {
             Ok(p) => paths.push(p),
             Err(e) => {
                 notes.push(format!("{}: {e}", server.host));
@@ -301,10 +357,10 @@ pub async fn run(req: Request, progress: Option<UnboundedSender<Progress>>) -> R
             }
         }
     }
-    if paths.is_empty() {
-        return Err(last_err.unwrap_or_else(|| NetTestError::NoServer("no server could be tested".into())));
+    match (paths.is_empty(), last_err) {
+        (true, Some(e)) => Err(e),
+        _ => report(paths, notes, &req),
     }
-    Ok(report(paths, notes, &req))
 }
 
 /// Parses `HOST[:PORT[-LAST]]` into a host and the ports to try.
@@ -326,8 +382,12 @@ pub fn parse_target(text: &str) -> Result<(String, Vec<u16>), String> {
         vec![DEFAULT_PORT]
     } else {
         let (a, b) = port.split_once('-').unwrap_or((port, port));
-        let a: u16 = a.parse().map_err(|_| format!("'{port}' is not a port (1-65535)"))?;
-        let b: u16 = b.parse().map_err(|_| format!("'{port}' is not a port range"))?;
+        let a: u16 = a
+            .parse()
+            .map_err(|_| format!("'{port}' is not a port (1-65535)"))?;
+        let b: u16 = b
+            .parse()
+            .map_err(|_| format!("'{port}' is not a port range"))?;
         if a == 0 || b < a {
             return Err(format!("'{port}' is not a port range"));
         }
@@ -345,7 +405,9 @@ pub fn parse_bitrate(text: &str) -> Result<u64, String> {
         Some('g' | 'G') => (&t[..t.len() - 1], 1e9),
         _ => (t, 1.0),
     };
-    let v: f64 = num.parse().map_err(|_| format!("'{text}' is not a bitrate: use e.g. 10M, 800k or 5000000"))?;
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("'{text}' is not a bitrate: use e.g. 10M, 800k or 5000000"))?;
     let bps = v * mult;
     if !(1e3..=1e11).contains(&bps) {
         return Err(format!("'{text}' is out of range (1k to 100G)"));
@@ -359,10 +421,19 @@ mod tests {
 
     #[test]
     fn targets_and_bitrates() {
-        assert_eq!(parse_target("h.example").unwrap(), ("h.example".into(), vec![5201]));
+        assert_eq!(
+            parse_target("h.example").unwrap(),
+            ("h.example".into(), vec![5201])
+        );
         assert_eq!(parse_target("10.0.0.1:5300").unwrap().1, vec![5300]);
-        assert_eq!(parse_target("h:5200-5202").unwrap().1, vec![5200, 5201, 5202]);
-        assert_eq!(parse_target("[::1]:5201").unwrap(), ("::1".into(), vec![5201]));
+        assert_eq!(
+            parse_target("h:5200-5202").unwrap().1,
+            vec![5200, 5201, 5202]
+        );
+        assert_eq!(
+            parse_target("[::1]:5201").unwrap(),
+            ("::1".into(), vec![5201])
+        );
         assert!(parse_target(":5201").is_err());
         assert!(parse_target("h:99999").is_err());
         assert_eq!(parse_bitrate("10M").unwrap(), 10_000_000);

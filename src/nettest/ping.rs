@@ -21,13 +21,17 @@ pub struct PingResult {
 
 /// Parses the output of iputils `ping`.
 pub fn parse_ping(host: &str, text: &str) -> Result<PingResult, NetTestError> {
-    if text.contains("Name or service not known") || text.contains("Temporary failure in name resolution") {
+    if text.contains("Name or service not known")
+        || text.contains("Temporary failure in name resolution")
+    {
         return Err(NetTestError::UnknownHost(host.to_string()));
     }
     let stats = text
         .lines()
         .find(|l| l.contains("packets transmitted"))
-        .ok_or_else(|| NetTestError::Output(format!("ping printed no statistics: {}", text.trim())))?;
+        .ok_or_else(|| {
+            NetTestError::Output(format!("ping printed no statistics: {}", text.trim()))
+        })?;
     let num_before = |word: &str| -> Option<f64> {
         let parts: Vec<&str> = stats.split(',').collect();
         parts.iter().find(|p| p.contains(word)).and_then(|p| {
@@ -109,7 +113,11 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> String {
-        std::fs::read_to_string(format!("{}/tests/fixtures/ping/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+        std::fs::read_to_string(format!(
+            "{}/tests/fixtures/ping/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
     }
 
     #[test]
@@ -119,7 +127,10 @@ mod tests {
         assert_eq!(ok.rtt_avg_ms, Some(0.036));
         assert_eq!(ok.rtt_mdev_ms, Some(0.003));
         let lost = parse_ping("10.231.99.3", &fixture("unreachable.txt")).unwrap();
-        assert_eq!((lost.received, lost.loss_percent, lost.rtt_avg_ms), (0, 100.0, None));
+        assert_eq!(
+            (lost.received, lost.loss_percent, lost.rtt_avg_ms),
+            (0, 100.0, None)
+        );
         assert!(matches!(
             parse_ping("nosuchhost.invalid", &fixture("unknown-host.txt")),
             Err(NetTestError::UnknownHost(_))

@@ -16,10 +16,30 @@ pub struct GuideRow {
 }
 
 pub const GUIDE_TABLE: [GuideRow; 4] = [
-    GuideRow { max_loss_percent: 1.0, rtt_multiplier: 3, overhead_percent: 33, min_latency_ms: 60 },
-    GuideRow { max_loss_percent: 3.0, rtt_multiplier: 4, overhead_percent: 25, min_latency_ms: 80 },
-    GuideRow { max_loss_percent: 7.0, rtt_multiplier: 5, overhead_percent: 20, min_latency_ms: 100 },
-    GuideRow { max_loss_percent: 10.0, rtt_multiplier: 6, overhead_percent: 17, min_latency_ms: 120 },
+    GuideRow {
+        max_loss_percent: 1.0,
+        rtt_multiplier: 3,
+        overhead_percent: 33,
+        min_latency_ms: 60,
+    },
+    GuideRow {
+        max_loss_percent: 3.0,
+        rtt_multiplier: 4,
+        overhead_percent: 25,
+        min_latency_ms: 80,
+    },
+    GuideRow {
+        max_loss_percent: 7.0,
+        rtt_multiplier: 5,
+        overhead_percent: 20,
+        min_latency_ms: 100,
+    },
+    GuideRow {
+        max_loss_percent: 10.0,
+        rtt_multiplier: 6,
+        overhead_percent: 17,
+        min_latency_ms: 120,
+    },
 ];
 
 /// libsrt's limits and ours.
@@ -59,7 +79,10 @@ pub struct Recommendation {
 pub fn recommend(m: &PathMeasure) -> Recommendation {
     let loss = m.loss_percent.max(0.0);
     let rtt = m.rtt_ms.max(0.0);
-    let row = GUIDE_TABLE.iter().copied().find(|r| loss <= r.max_loss_percent);
+    let row = GUIDE_TABLE
+        .iter()
+        .copied()
+        .find(|r| loss <= r.max_loss_percent);
     let mut warnings = Vec::new();
     let (multiplier, table_overhead, min_latency, row_text) = match row {
         Some(r) => (
@@ -160,7 +183,11 @@ mod tests {
         ];
         for (loss, mult, oh, min) in cases {
             let r = rec(5.0, loss);
-            assert_eq!((r.rtt_multiplier, r.overhead_percent, r.latency_ms), (mult, oh, min), "loss {loss}");
+            assert_eq!(
+                (r.rtt_multiplier, r.overhead_percent, r.latency_ms),
+                (mult, oh, min),
+                "loss {loss}"
+            );
             assert!(r.warnings.is_empty(), "loss {loss}: {:?}", r.warnings);
             // Above the minimum, latency is multiplier × RTT.
             let r = rec(100.0, loss);

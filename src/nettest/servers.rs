@@ -81,7 +81,8 @@ pub fn load() -> ServerList {
 }
 
 pub fn load_file(path: &std::path::Path) -> Result<ServerList, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("{} is not a server list: {e}", path.display()))
 }
 
@@ -103,7 +104,9 @@ pub fn parse_public_export(text: &str) -> Result<Vec<Server>, String> {
     for m in &items {
         let host = get(m, "IP/HOST");
         let port_text = get(m, "PORT");
-        let mut parts = port_text.split(['-', ' ']).filter_map(|p| p.trim().parse::<u16>().ok());
+        let mut parts = port_text
+            .split(['-', ' '])
+            .filter_map(|p| p.trim().parse::<u16>().ok());
         let (Some(a), b) = (parts.next(), parts.next()) else {
             continue;
         };
@@ -135,7 +138,10 @@ pub async fn refresh() -> Result<usize, String> {
             .output(),
     )
     .await
-    .map_err(|_| "offline: the server list could not be refreshed (timed out); the bundled list is used".to_string())?
+    .map_err(|_| {
+        "offline: the server list could not be refreshed (timed out); the bundled list is used"
+            .to_string()
+    })?
     .map_err(|e| format!("cannot run curl ({e}): install curl to refresh the server list"))?;
     if !out.status.success() {
         return Err("offline: the server list could not be refreshed; the bundled list is used, and manual mode works".into());

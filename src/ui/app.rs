@@ -24,6 +24,7 @@ const REPAINT_DELAY: Duration = Duration::from_millis(250);
 pub enum Screen {
     Streams,
     NewStream,
+    NetTest,
     Settings,
 }
 
@@ -48,6 +49,7 @@ pub struct App {
     files: FileJobs,
     pub toasts: Toasts,
     pub form: StreamForm,
+    pub nettest: super::nettest_ui::NetTestScreen,
     form_error: Option<String>,
     pub screen: Screen,
     details: Option<StreamId>,
@@ -85,7 +87,8 @@ impl App {
             repaint.clone(),
         );
         let system = SystemMonitor::start(repaint.clone());
-        let files = FileJobs::new(repaint);
+        let files = FileJobs::new(repaint.clone());
+        let nettest = super::nettest_ui::NetTestScreen::new(repaint);
         let sample = options
             .sample
             .or_else(crate::cli::bundled_sample_path)
@@ -110,6 +113,7 @@ impl App {
             files,
             toasts: Toasts::default(),
             form,
+            nettest,
             form_error: None,
             screen: Screen::NewStream,
             details: None,
@@ -434,6 +438,16 @@ impl eframe::App for App {
                     self.screen = Screen::Settings;
                     self.details = None;
                 }
+                if ui
+                    .selectable_label(
+                        self.screen == Screen::NetTest && self.details.is_none(),
+                        "Network test",
+                    )
+                    .clicked()
+                {
+                    self.screen = Screen::NetTest;
+                    self.details = None;
+                }
             });
         });
 
@@ -508,6 +522,21 @@ impl eframe::App for App {
                             }
                         }
                     });
+                }
+                Screen::NetTest => {
+                    let file = (!self.form.file.trim().is_empty())
+                        .then(|| PathBuf::from(self.form.file.trim()));
+                    let overhead = self.form.overhead_percent.trim().parse().unwrap_or(25);
+                    if let super::nettest_ui::NetAction::Apply(latency, overhead) =
+                        self.nettest.ui(ui, file, overhead)
+                    {
+                        self.form.latency_ms = latency.to_string();
+                        self.form.overhead_percent = overhead.to_string();
+                        self.screen = Screen::NewStream;
+                        self.toasts.info(format!(
+                            "latency {latency} ms and overhead {overhead} % put in the form"
+                        ));
+                    }
                 }
                 Screen::Settings => self.settings_ui(ui),
             }

@@ -9,6 +9,7 @@ pub mod engine_link;
 pub mod files;
 pub mod form;
 pub mod form_ui;
+pub mod nettest_ui;
 pub mod settings;
 pub mod system;
 pub mod toasts;

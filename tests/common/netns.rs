@@ -5,8 +5,16 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 fn ip(args: &[&str]) {
-    let ok = Command::new("ip").args(args).status().map(|s| s.success()).unwrap_or(false);
-    assert!(ok, "ip {} failed (tests with network namespaces run as root)", args.join(" "));
+    let ok = Command::new("ip")
+        .args(args)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "ip {} failed (tests with network namespaces run as root)",
+        args.join(" ")
+    );
 }
 
 pub struct NetNs {
@@ -31,11 +39,21 @@ impl NetNs {
         let ns_if = format!("vn{}x{n}", std::process::id() % 100000);
         let net = format!("10.231.{}", tag + 1);
         ip(&["netns", "add", &name]);
-        ip(&["link", "add", &host_if, "type", "veth", "peer", "name", &ns_if]);
+        ip(&[
+            "link", "add", &host_if, "type", "veth", "peer", "name", &ns_if,
+        ]);
         ip(&["link", "set", &ns_if, "netns", &name]);
         ip(&["addr", "add", &format!("{net}.1/24"), "dev", &host_if]);
         ip(&["link", "set", &host_if, "up"]);
-        ip(&["-n", &name, "addr", "add", &format!("{net}.2/24"), "dev", &ns_if]);
+        ip(&[
+            "-n",
+            &name,
+            "addr",
+            "add",
+            &format!("{net}.2/24"),
+            "dev",
+            &ns_if,
+        ]);
         ip(&["-n", &name, "link", "set", &ns_if, "up"]);
         ip(&["-n", &name, "link", "set", "lo", "up"]);
         Self {
@@ -51,7 +69,15 @@ impl NetNs {
     /// Starts an iperf3 server inside the namespace.
     pub fn iperf_server(&mut self, port: u16) {
         let child = Command::new("ip")
-            .args(["netns", "exec", &self.name, "iperf3", "-s", "-p", &port.to_string()])
+            .args([
+                "netns",
+                "exec",
+                &self.name,
+                "iperf3",
+                "-s",
+                "-p",
+                &port.to_string(),
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -64,7 +90,20 @@ impl NetNs {
     /// loss once the rate is exceeded).
     pub fn limit_rate(&self, rate: &str) {
         let ok = Command::new("tc")
-            .args(["qdisc", "add", "dev", &self.host_if, "root", "tbf", "rate", rate, "burst", "16kbit", "latency", "20ms"])
+            .args([
+                "qdisc",
+                "add",
+                "dev",
+                &self.host_if,
+                "root",
+                "tbf",
+                "rate",
+                rate,
+                "burst",
+                "16kbit",
+                "latency",
+                "20ms",
+            ])
             .status()
             .map(|s| s.success())
             .unwrap_or(false);
@@ -78,8 +117,12 @@ impl Drop for NetNs {
             let _ = s.kill();
             let _ = s.wait();
         }
-        let _ = Command::new("ip").args(["link", "del", &self.host_if]).status();
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.host_if])
+            .status();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
     }
 }
 

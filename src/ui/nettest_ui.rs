@@ -1,0 +1,335 @@
+//! The Network Test screen: runs on a tokio runtime off the UI thread, with
+//! progress and cancel; results with colour thresholds, a history of runs, and
+//! "Apply to new stream".
+
+use crate::engine::source::probe_file;
+use crate::nettest::{self, servers, Progress, Report, Request, Target};
+use std::sync::mpsc;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Manual,
+    Closest,
+    Regional,
+}
+
+pub enum NetAction {
+    None,
+    /// Latency (ms) and overhead (%) for the new-stream form.
+    Apply(u32, u32),
+}
+
+struct Running {
+    task: tokio::task::JoinHandle<()>,
+    progress: tokio::sync::mpsc::UnboundedReceiver<Progress>,
+    last: String,
+}
+
+pub struct NetTestScreen {
+    rt: Option<tokio::runtime::Runtime>,
+    pub host: String,
+    pub mode: Mode,
+    pub continent: String,
+    pub udp_bitrate: String,
+    pub duration_secs: u64,
+    pub tcp: bool,
+    running: Option<Running>,
+    results: mpsc::Receiver<(String, Result<Report, String>)>,
+    results_tx: mpsc::Sender<(String, Result<Report, String>)>,
+    /// Newest first.
+    pub history: Vec<(String, Result<Report, String>)>,
+    list: servers::ServerList,
+    repaint: std::sync::Arc<dyn Fn() + Send + Sync>,
+}
+
+const GOOD: egui::Color32 = egui::Color32::from_rgb(60, 180, 75);
+const FAIR: egui::Color32 = egui::Color32::from_rgb(220, 170, 30);
+const BAD: egui::Color32 = egui::Color32::from_rgb(230, 70, 60);
+
+fn grade(v: f64, good: f64, fair: f64) -> egui::Color32 {
+    if v <= good {
+        GOOD
+    } else if v <= fair {
+        FAIR
+    } else {
+        BAD
+    }
+}
+
+impl NetTestScreen {
+    pub fn new(repaint: std::sync::Arc<dyn Fn() + Send + Sync>) -> Self {
+        let (results_tx, results) = mpsc::channel();
+        let list = servers::load();
+        let continent = list
+            .continents()
+            .into_iter()
+            .find(|c| c == "Europe")
+            .unwrap_or_default();
+        Self {
+            rt: None,
+            host: String::new(),
+            mode: Mode::Manual,
+            continent,
+            udp_bitrate: String::new(),
+            duration_secs: 5,
+            tcp: false,
+            running: None,
+            results,
+            results_tx,
+            history: Vec::new(),
+            list,
+            repaint,
+        }
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    fn start(
+        &mut self,
+        stream_file: Option<std::path::PathBuf>,
+        overhead_percent: u32,
+    ) -> Result<(), String> {
+        let target = match self.mode {
+            Mode::Manual => {
+                let (host, ports) = nettest::parse_target(&self.host)?;
+                Target::Manual { host, ports }
+            }
+            Mode::Closest => Target::Closest {
+                servers: self.list.in_continent(&self.continent),
+            },
+            Mode::Regional => Target::Regional {
+                servers: self.list.in_continent(&self.continent),
+                count: 3,
+            },
+        };
+        let rate = if self.udp_bitrate.trim().is_empty() {
+            None
+        } else {
+            Some(nettest::parse_bitrate(&self.udp_bitrate)?)
+        };
+        if self.rt.is_none() {
+            self.rt = Some(
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .enable_all()
+                    .build()
+                    .map_err(|e| format!("cannot start the test runtime: {e}"))?,
+            );
+        }
+        let Some(rt) = &self.rt else {
+            return Err("no runtime".into());
+        };
+        let (ptx, prx) = tokio::sync::mpsc::unbounded_channel();
+        let results = self.results_tx.clone();
+        let repaint = self.repaint.clone();
+        let duration = Duration::from_secs(self.duration_secs.clamp(1, 60));
+        let tcp = self.tcp;
+        let label = match &target {
+            Target::Manual { host, .. } => host.clone(),
+            Target::Closest { .. } => format!("closest in {}", self.continent),
+            Target::Regional { .. } => format!("{} (regional)", self.continent),
+        };
+        let task = rt.spawn(async move {
+            // The stream's bitrate, probed off the UI thread.
+            let stream_bps = match stream_file {
+                Some(f) => tokio::task::spawn_blocking(move || {
+                    probe_file(&f, None).ok().map(|i| i.bitrate_bps)
+                })
+                .await
+                .ok()
+                .flatten(),
+                None => None,
+            };
+            let udp = rate
+                .or(stream_bps.map(|b| (b * (1.0 + f64::from(overhead_percent) / 100.0)) as u64))
+                .unwrap_or(10_000_000);
+            let req = Request {
+                target,
+                udp_bitrate_bps: udp,
+                duration,
+                force_tcp: tcp,
+                stream_bitrate_bps: stream_bps,
+            };
+            let r = nettest::run(req, Some(ptx))
+                .await
+                .map_err(|e| e.to_string());
+            let _ = results.send((label, r));
+            repaint();
+        });
+        self.running = Some(Running {
+            task,
+            progress: prx,
+            last: "starting…".into(),
+        });
+        Ok(())
+    }
+
+    fn poll(&mut self) {
+        if let Some(run) = &mut self.running {
+            while let Ok(p) = run.progress.try_recv() {
+                run.last = match p {
+                    Progress::PingingCandidates { count } => {
+                        format!("pinging {count} servers at once…")
+                    }
+                    Progress::Pinging { host, replies, of } => {
+                        format!("ping {host}: {replies}/{of}")
+                    }
+                    Progress::Testing {
+                        host,
+                        port,
+                        protocol,
+                        seconds,
+                    } => format!("{protocol} test to {host}:{port}, {seconds} s…"),
+                    Progress::Busy { host, port } => format!("{host}:{port} busy, next port…"),
+                    Progress::Note { text } => text,
+                };
+            }
+        }
+        while let Ok(r) = self.results.try_recv() {
+            self.running = None;
+            self.history.insert(0, r);
+            self.history.truncate(20);
+        }
+    }
+
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        stream_file: Option<std::path::PathBuf>,
+        overhead_percent: u32,
+    ) -> NetAction {
+        self.poll();
+        let mut action = NetAction::None;
+        ui.heading("Network test");
+        ui.label("Measures the path toward the receiver's site with ping and iperf3 (UDP in the direction this app sends), and recommends SRT latency and overhead.");
+        ui.horizontal(|ui| {
+            ui.radio_value(&mut self.mode, Mode::Manual, "Manual");
+            ui.radio_value(&mut self.mode, Mode::Closest, "Closest public server");
+            ui.radio_value(&mut self.mode, Mode::Regional, "Regional (3 servers)");
+        });
+        match self.mode {
+            Mode::Manual => {
+                ui.horizontal(|ui| {
+                    let l = ui.label("iperf3 server");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.host)
+                            .hint_text("host[:port or port range]")
+                            .desired_width(280.0),
+                    )
+                    .labelled_by(l.id);
+                });
+            }
+            Mode::Closest | Mode::Regional => {
+                ui.horizontal(|ui| {
+                    ui.label("Continent");
+                    for c in self.list.continents() {
+                        ui.selectable_value(&mut self.continent, c.clone(), c);
+                    }
+                });
+                ui.label(format!(
+                    "{} servers in the list ({}); public servers need the internet, manual mode works offline.",
+                    self.list.in_continent(&self.continent).len(),
+                    if self.list.updated.is_empty() { "bundled".into() } else { format!("list of {}", self.list.updated) }
+                ));
+            }
+        }
+        ui.horizontal(|ui| {
+            let l = ui.label("UDP rate");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.udp_bitrate)
+                    .hint_text("stream bitrate + overhead")
+                    .desired_width(160.0),
+            )
+            .labelled_by(l.id)
+            .on_hover_text(
+                "e.g. 10M or 800k. Empty: the selected file's bitrate plus the form's overhead.",
+            );
+            ui.add(
+                egui::DragValue::new(&mut self.duration_secs)
+                    .range(1..=60)
+                    .prefix("duration ")
+                    .suffix(" s"),
+            );
+            ui.checkbox(&mut self.tcp, "TCP (loss assumed)");
+        });
+        ui.horizontal(|ui| {
+            if let Some(run) = &self.running {
+                // Progress arrives on a channel: look again soon while running.
+                ui.ctx().request_repaint_after(Duration::from_millis(200));
+                ui.spinner();
+                ui.label(&run.last);
+                if ui.button("Cancel").clicked() {
+                    run.task.abort();
+                    self.running = None;
+                    self.history
+                        .insert(0, ("cancelled".into(), Err("cancelled by the user".into())));
+                }
+            } else if ui.button("Run test").clicked() {
+                if let Err(e) = self.start(stream_file, overhead_percent) {
+                    self.history.insert(0, (self.host.clone(), Err(e)));
+                }
+            }
+        });
+        ui.separator();
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            for (i, (label, r)) in self.history.iter().enumerate() {
+                ui.group(|ui| match r {
+                    Err(e) => {
+                        ui.colored_label(BAD, format!("{label}: {e}"));
+                    }
+                    Ok(rep) => {
+                        ui.strong(format!("{label}: path to {}", rep.host));
+                        ui.horizontal(|ui| {
+                            ui.colored_label(
+                                grade(rep.rtt_ms, 50.0, 150.0),
+                                format!("RTT {:.1} ms", rep.rtt_ms),
+                            );
+                            ui.colored_label(
+                                grade(rep.loss_percent, 1.0, 5.0),
+                                format!(
+                                    "loss {:.2} %{}",
+                                    rep.loss_percent,
+                                    if rep.loss_assumed { " (assumed)" } else { "" }
+                                ),
+                            );
+                            if let Some(j) = rep.jitter_ms {
+                                ui.colored_label(grade(j, 5.0, 20.0), format!("jitter {j:.2} ms"));
+                            }
+                            if let Some(b) = rep.bandwidth_mbps {
+                                ui.label(format!("bandwidth {b:.2} Mbit/s ({})", rep.protocol));
+                            }
+                        });
+                        let rec = &rep.recommendation;
+                        ui.horizontal(|ui| {
+                            ui.strong(format!(
+                                "Recommended: latency {} ms, overhead {} %",
+                                rec.latency_ms, rec.overhead_percent
+                            ));
+                            if ui
+                                .button(if i == 0 {
+                                    "Apply to new stream"
+                                } else {
+                                    "Apply"
+                                })
+                                .clicked()
+                            {
+                                action = NetAction::Apply(rec.latency_ms, rec.overhead_percent);
+                            }
+                        });
+                        ui.label(&rec.reason);
+                        for w in &rec.warnings {
+                            ui.colored_label(FAIR, format!("Warning: {w}"));
+                        }
+                        for n in &rep.notes {
+                            ui.label(format!("Note: {n}"));
+                        }
+                    }
+                });
+            }
+        });
+        action
+    }
+}
