@@ -142,6 +142,7 @@ fn a_busy_server_is_retried_on_the_next_port() {
         Some(tx),
     ));
     let _ = hog.kill();
+    let _ = hog.wait();
     let r = r.unwrap();
     assert_eq!(r.paths[0].port, Some(p2));
     let mut saw_busy = false;
