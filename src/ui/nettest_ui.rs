@@ -40,6 +40,9 @@ pub struct NetTestScreen {
     /// Newest first.
     pub history: Vec<(String, Result<Report, String>)>,
     list: servers::ServerList,
+    refreshed: mpsc::Receiver<Result<usize, String>>,
+    refreshed_tx: mpsc::Sender<Result<usize, String>>,
+    refreshing: bool,
     repaint: std::sync::Arc<dyn Fn() + Send + Sync>,
 }
 
@@ -60,6 +63,7 @@ fn grade(v: f64, good: f64, fair: f64) -> egui::Color32 {
 impl NetTestScreen {
     pub fn new(repaint: std::sync::Arc<dyn Fn() + Send + Sync>) -> Self {
         let (results_tx, results) = mpsc::channel();
+        let (refreshed_tx, refreshed) = mpsc::channel();
         let list = servers::load();
         let continent = list
             .continents()
@@ -79,12 +83,40 @@ impl NetTestScreen {
             results_tx,
             history: Vec::new(),
             list,
+            refreshed,
+            refreshed_tx,
+            refreshing: false,
             repaint,
         }
     }
 
     pub fn is_running(&self) -> bool {
         self.running.is_some()
+    }
+
+    fn runtime(&mut self) -> Result<&tokio::runtime::Runtime, String> {
+        if self.rt.is_none() {
+            self.rt = Some(
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .enable_all()
+                    .build()
+                    .map_err(|e| format!("cannot start the test runtime: {e}"))?,
+            );
+        }
+        self.rt.as_ref().ok_or_else(|| "no runtime".to_string())
+    }
+
+    /// Downloads the public server list in the background.
+    fn refresh_list(&mut self) -> Result<(), String> {
+        let tx = self.refreshed_tx.clone();
+        let repaint = self.repaint.clone();
+        self.runtime()?.spawn(async move {
+            let _ = tx.send(servers::refresh().await);
+            repaint();
+        });
+        self.refreshing = true;
+        Ok(())
     }
 
     fn start(
@@ -110,18 +142,6 @@ impl NetTestScreen {
         } else {
             Some(nettest::parse_bitrate(&self.udp_bitrate)?)
         };
-        if self.rt.is_none() {
-            self.rt = Some(
-                tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(1)
-                    .enable_all()
-                    .build()
-                    .map_err(|e| format!("cannot start the test runtime: {e}"))?,
-            );
-        }
-        let Some(rt) = &self.rt else {
-            return Err("no runtime".into());
-        };
         let (ptx, prx) = tokio::sync::mpsc::unbounded_channel();
         let results = self.results_tx.clone();
         let repaint = self.repaint.clone();
@@ -132,7 +152,7 @@ impl NetTestScreen {
             Target::Closest { .. } => format!("closest in {}", self.continent),
             Target::Regional { .. } => format!("{} (regional)", self.continent),
         };
-        let task = rt.spawn(async move {
+        let task = self.runtime()?.spawn(async move {
             // The stream's bitrate, probed off the UI thread.
             let stream_bps = match stream_file {
                 Some(f) => tokio::task::spawn_blocking(move || {
@@ -188,6 +208,19 @@ impl NetTestScreen {
                 };
             }
         }
+        while let Ok(r) = self.refreshed.try_recv() {
+            self.refreshing = false;
+            let entry = match r {
+                Ok(n) => {
+                    self.list = servers::load();
+                    Ok(format!("server list refreshed: {n} servers"))
+                }
+                Err(e) => Err(e),
+            };
+            if let Err(e) = entry {
+                self.history.insert(0, ("server list".into(), Err(e)));
+            }
+        }
         while let Ok(r) = self.results.try_recv() {
             self.running = None;
             self.history.insert(0, r);
@@ -227,6 +260,21 @@ impl NetTestScreen {
                     ui.label("Continent");
                     for c in self.list.continents() {
                         ui.selectable_value(&mut self.continent, c.clone(), c);
+                    }
+                });
+                ui.horizontal(|ui| {
+                    if self.refreshing {
+                        ui.spinner();
+                    } else if ui
+                        .button("Refresh server list")
+                        .on_hover_text(
+                            "Download the current public iperf3 server list (needs the internet)",
+                        )
+                        .clicked()
+                    {
+                        if let Err(e) = self.refresh_list() {
+                            self.history.insert(0, ("server list".into(), Err(e)));
+                        }
                     }
                 });
                 ui.label(format!(
