@@ -326,6 +326,22 @@ fn make_media(dir: &Path, sample: &Path) -> (PathBuf, PathBuf, PathBuf, PathBuf)
 
 const RUNS: usize = 3;
 
+/// The machine's own floor: how late a thread wakes from 20 ms sleeps (8 s).
+fn wakeup_lateness_ms() -> (f64, f64) {
+    let mut late = Vec::new();
+    let mut t = Instant::now();
+    for _ in 0..400 {
+        t += Duration::from_millis(20);
+        let now = Instant::now();
+        if t > now {
+            std::thread::sleep(t - now);
+        }
+        late.push(Instant::now().duration_since(t).as_secs_f64() * 1e3);
+    }
+    late.sort_by(f64::total_cmp);
+    (late[(late.len() * 99) / 100], late[late.len() - 1])
+}
+
 struct Summary {
     p2p: String,
     p99: String,
@@ -466,6 +482,8 @@ fn main() {
         let (bp, _, bst) = fmt_jitter(&b.jitter);
         println!("| caller into a waiting receiver: start-up deviation (ms) / p-p (ms) | {name} | {ast} / {ap} | {bst} / {bp} | ≤ 5 |");
     }
+    let (p99, max) = wakeup_lateness_ms();
+    println!("| machine floor: wake-up lateness of 20 ms sleeps, p99 / max (ms) | | {p99:.2} / {max:.2} | | |");
     if only_jitter {
         return;
     }
