@@ -1,5 +1,6 @@
 //! The command line: the same engine as the app, for automation and benchmarks.
 
+pub mod analyze;
 mod nettest;
 mod output;
 mod play;
@@ -33,6 +34,8 @@ pub enum Command {
     /// Measure the path to a receiver site (ping, iperf3) and recommend SRT
     /// latency and overhead: `nettest HOST[:PORT] [--udp-bitrate RATE] [--duration SECS] [--tcp] [--json]`.
     Nettest(nettest::NettestArgs),
+    /// Analyse a TS file: services, PIDs, PCR, TR 101 290 (`analyze FILE [--json]`).
+    Analyze(analyze::AnalyzeArgs),
     /// Open the desktop app (the same as no subcommand), optionally starting
     /// the streams of a TOML file.
     Gui {
@@ -98,6 +101,7 @@ pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Some(Command::Play(args)) => play::run(args),
         Some(Command::Nettest(args)) => nettest::run(args),
+        Some(Command::Analyze(args)) => analyze::run(args),
         None => crate::ui::run(Vec::new()),
         Some(Command::Gui { streams }) => {
             let configs = match streams.as_deref().map(streams_file::load).transpose() {

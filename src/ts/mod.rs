@@ -1,6 +1,8 @@
 //! Pure MPEG transport stream code: packets, PSI, continuity. No I/O here.
 
+pub mod analyzer;
 pub mod check;
+pub mod codecs;
 pub mod continuity;
 pub mod packet;
 pub mod psi;
