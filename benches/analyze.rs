@@ -28,7 +28,15 @@ fn main() {
     }
     let t = Instant::now();
     let ff = std::process::Command::new("ffprobe")
-        .args(["-v", "error", "-count_packets", "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0"])
+        .args([
+            "-v",
+            "error",
+            "-count_packets",
+            "-show_entries",
+            "stream=nb_read_packets",
+            "-of",
+            "csv=p=0",
+        ])
         .arg(&path)
         .output();
     let ff_secs = t.elapsed().as_secs_f64();
@@ -36,7 +44,10 @@ fn main() {
     println!("| tool | time | throughput |\n|---|---|---|");
     println!("| srt-streamer analyzer (all TR 101 290 checks, {packets} packets) | {best:.3} s | {:.2} GB/s |", mb / 1e3 / best);
     match ff {
-        Ok(o) if o.status.success() => println!("| ffprobe -count_packets (demux only) | {ff_secs:.3} s | {:.2} GB/s |", mb / 1e3 / ff_secs),
+        Ok(o) if o.status.success() => println!(
+            "| ffprobe -count_packets (demux only) | {ff_secs:.3} s | {:.2} GB/s |",
+            mb / 1e3 / ff_secs
+        ),
         _ => println!("| ffprobe | not available | |"),
     }
 }

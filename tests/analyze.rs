@@ -27,7 +27,11 @@ fn analyze(pk: &[[u8; 188]]) -> Report {
 
 /// Packet indices of `pid`.
 fn of_pid(pk: &[[u8; 188]], pid: u16) -> Vec<usize> {
-    pk.iter().enumerate().filter(|(_, p)| packet::pid(&p[..]) == pid).map(|(i, _)| i).collect()
+    pk.iter()
+        .enumerate()
+        .filter(|(_, p)| packet::pid(&p[..]) == pid)
+        .map(|(i, _)| i)
+        .collect()
 }
 
 #[test]
@@ -49,12 +53,21 @@ fn dropped_and_duplicated_packets_count_exactly() {
     let video = of_pid(&pk, 0x100);
     // Drop 3 single video packets far apart.
     let drop: Vec<usize> = vec![video[1000], video[5000], video[20000]];
-    let dropped: Vec<[u8; 188]> = pk.iter().enumerate().filter(|(i, _)| !drop.contains(i)).map(|(_, p)| *p).collect();
+    let dropped: Vec<[u8; 188]> = pk
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !drop.contains(i))
+        .map(|(_, p)| *p)
+        .collect();
     let r = analyze(&dropped);
     assert_eq!(r.tr101290.continuity_count_error.count, 3);
     assert_eq!(r.pids.iter().find(|p| p.pid == 0x100).unwrap().cc_errors, 3);
     let first = r.tr101290.continuity_count_error.first.unwrap();
-    assert_eq!(first.byte_offset, (drop[0] as u64) * 188, "the packet after the gap");
+    assert_eq!(
+        first.byte_offset,
+        (drop[0] as u64) * 188,
+        "the packet after the gap"
+    );
 
     // A packet sent twice is allowed; three times is an error.
     let audio = of_pid(&pk, 0x101);
@@ -94,15 +107,27 @@ fn a_missing_pat_for_two_seconds_is_one_pat_error() {
     let r = analyze(&no_pat);
     assert_eq!(r.tr101290.pat_error.count, 1);
     let at = r.tr101290.pat_error.first.unwrap();
-    assert!((3.4..3.7).contains(&at.time_secs), "reported {:.3} s", at.time_secs);
-    assert_eq!(r.tr101290.continuity_count_error.count, 1, "PID 0 resumes with a gap");
+    assert!(
+        (3.4..3.7).contains(&at.time_secs),
+        "reported {:.3} s",
+        at.time_secs
+    );
+    assert_eq!(
+        r.tr101290.continuity_count_error.count, 1,
+        "PID 0 resumes with a gap"
+    );
     assert_eq!(r.tr101290.pmt_error.count, 0);
 }
 
 #[test]
 fn pcr_gaps_are_repetition_errors() {
     let mut pk = packets();
-    let pcr_packets: Vec<usize> = pk.iter().enumerate().filter(|(_, p)| packet::pcr(&p[..]).is_some()).map(|(i, _)| i).collect();
+    let pcr_packets: Vec<usize> = pk
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| packet::pcr(&p[..]).is_some())
+        .map(|(i, _)| i)
+        .collect();
     // Clear the PCR flag of 2 consecutive PCRs (60 ms gap) at two places.
     for &k in &[100usize, 101, 400, 401] {
         pk[pcr_packets[k]][5] &= !0x10;
@@ -127,7 +152,11 @@ fn corrupted_sync_bytes_and_sync_loss() {
 
     let mut pk = packets();
     // Two consecutive bad sync bytes: sync is lost, then found again.
-    let i = nulls.windows(2).find(|w| w[1] == w[0] + 1).map(|w| w[0]).unwrap();
+    let i = nulls
+        .windows(2)
+        .find(|w| w[1] == w[0] + 1)
+        .map(|w| w[0])
+        .unwrap();
     pk[i][0] = 0x12;
     pk[i + 1][0] = 0x34;
     let r = analyze(&pk);
@@ -142,9 +171,14 @@ fn truncated_random_and_empty_inputs_get_a_verdict() {
     let cut = bytes.len() - 100;
     let mut a = Analyzer::default();
     a.push(&bytes[..cut]);
-    assert_eq!(a.report().verdict, format!("truncated at byte {}", cut - 88));
+    assert_eq!(
+        a.report().verdict,
+        format!("truncated at byte {}", cut - 88)
+    );
     let mut a = Analyzer::default();
-    let noise: Vec<u8> = (0..1_000_000u32).map(|i| (i.wrapping_mul(2654435761) >> 11) as u8).collect();
+    let noise: Vec<u8> = (0..1_000_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 11) as u8)
+        .collect();
     a.push(&noise);
     assert_eq!(a.report().verdict, "not a transport stream");
     assert_eq!(Analyzer::default().report().verdict, "empty");
@@ -161,23 +195,38 @@ fn services_and_pids_agree_with_ffprobe() {
     let prog = &j["programs"][0];
     let r = analyze(&packets());
     let s = &r.services[0];
-    assert_eq!(u64::from(s.program_number), prog["program_num"].as_u64().unwrap());
+    assert_eq!(
+        u64::from(s.program_number),
+        prog["program_num"].as_u64().unwrap()
+    );
     assert_eq!(u64::from(s.pmt_pid), prog["pmt_pid"].as_u64().unwrap());
     assert_eq!(s.pcr_pid.map(u64::from), prog["pcr_pid"].as_u64());
     assert_eq!(s.name.as_deref(), prog["tags"]["service_name"].as_str());
-    assert_eq!(s.provider.as_deref(), prog["tags"]["service_provider"].as_str());
+    assert_eq!(
+        s.provider.as_deref(),
+        prog["tags"]["service_provider"].as_str()
+    );
     let ff_streams: Vec<(u64, String)> = prog["streams"]
         .as_array()
         .unwrap()
         .iter()
         .map(|st| {
-            let id = u64::from_str_radix(st["id"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
+            let id = u64::from_str_radix(st["id"].as_str().unwrap().trim_start_matches("0x"), 16)
+                .unwrap();
             (id, st["codec_name"].as_str().unwrap().to_string())
         })
         .collect();
-    assert_eq!(s.streams.iter().map(|p| u64::from(*p)).collect::<Vec<_>>(), ff_streams.iter().map(|s| s.0).collect::<Vec<_>>());
+    assert_eq!(
+        s.streams.iter().map(|p| u64::from(*p)).collect::<Vec<_>>(),
+        ff_streams.iter().map(|s| s.0).collect::<Vec<_>>()
+    );
     for (pid, codec) in ff_streams {
-        let ours = &r.pids.iter().find(|p| u64::from(p.pid) == pid).unwrap().codec;
+        let ours = &r
+            .pids
+            .iter()
+            .find(|p| u64::from(p.pid) == pid)
+            .unwrap()
+            .codec;
         let same = match codec.as_str() {
             "h264" => ours == "H.264",
             "mp2" => ours.contains("MP2"),

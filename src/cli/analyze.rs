@@ -46,15 +46,22 @@ pub fn print_human(r: &Report) {
             s.name.as_deref().unwrap_or("?"),
             s.provider.as_deref().unwrap_or("?"),
             s.pmt_pid,
-            s.pcr_pid.map(|p| format!("{p:#06x}")).unwrap_or_else(|| "-".into())
+            s.pcr_pid
+                .map(|p| format!("{p:#06x}"))
+                .unwrap_or_else(|| "-".into())
         );
     }
-    println!("{:>7} {:>5} {:<22} {:>12} {:>7} {:>6}", "PID", "type", "codec", "bit/s", "share", "CC err");
+    println!(
+        "{:>7} {:>5} {:<22} {:>12} {:>7} {:>6}",
+        "PID", "type", "codec", "bit/s", "share", "CC err"
+    );
     for p in &r.pids {
         println!(
             "{:>#7x} {:>5} {:<22} {:>12.0} {:>6.2}% {:>6}",
             p.pid,
-            p.stream_type.map(|t| format!("{t:#04x}")).unwrap_or_else(|| "-".into()),
+            p.stream_type
+                .map(|t| format!("{t:#04x}"))
+                .unwrap_or_else(|| "-".into()),
             p.codec,
             p.bitrate_bps,
             p.share_percent,
@@ -70,10 +77,16 @@ pub fn print_human(r: &Report) {
     println!("TR 101 290:");
     for (name, e) in r.tr101290.entries() {
         let where_ = |o: Option<crate::ts::analyzer::Occurrence>| {
-            o.map(|o| format!("{:.3} s / byte {}", o.time_secs, o.byte_offset)).unwrap_or_default()
+            o.map(|o| format!("{:.3} s / byte {}", o.time_secs, o.byte_offset))
+                .unwrap_or_default()
         };
         if e.count > 0 {
-            println!("  {name:<42} {:>6}  first {}  last {}", e.count, where_(e.first), where_(e.last));
+            println!(
+                "  {name:<42} {:>6}  first {}  last {}",
+                e.count,
+                where_(e.first),
+                where_(e.last)
+            );
         } else {
             println!("  {name:<42} {:>6}", 0);
         }
@@ -93,7 +106,10 @@ pub fn run(a: AnalyzeArgs) -> i32 {
         }
     };
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
     } else {
         print_human(&report);
     }

@@ -4,6 +4,7 @@ pub mod analyze;
 mod nettest;
 mod output;
 mod play;
+mod receive;
 mod streams_file;
 
 use clap::{Parser, Subcommand};
@@ -36,6 +37,8 @@ pub enum Command {
     Nettest(nettest::NettestArgs),
     /// Analyse a TS file: services, PIDs, PCR, TR 101 290 (`analyze FILE [--json]`).
     Analyze(analyze::AnalyzeArgs),
+    /// Receive an SRT stream, analyse it live and optionally record it.
+    Receive(receive::ReceiveArgs),
     /// Open the desktop app (the same as no subcommand), optionally starting
     /// the streams of a TOML file.
     Gui {
@@ -102,6 +105,7 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Play(args)) => play::run(args),
         Some(Command::Nettest(args)) => nettest::run(args),
         Some(Command::Analyze(args)) => analyze::run(args),
+        Some(Command::Receive(args)) => receive::run(args),
         None => crate::ui::run(Vec::new()),
         Some(Command::Gui { streams }) => {
             let configs = match streams.as_deref().map(streams_file::load).transpose() {

@@ -5,6 +5,7 @@ pub mod config;
 pub mod manager;
 pub mod pacer;
 pub mod priority;
+pub mod receiver;
 pub mod receiver_commands;
 pub mod secret;
 pub mod source;

@@ -117,6 +117,9 @@ pub struct LinkStats {
     /// Packets retransmitted, as % of packets sent, over the last interval.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retransmit_percent: Option<f64>,
+    /// Bits per second received, over the last interval (receivers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receive_bitrate_bps: Option<f64>,
 }
 
 impl LinkStats {
@@ -223,6 +226,10 @@ impl RateTracker {
                 if dt > 0.0 {
                     link.send_bitrate_bps =
                         delta(c.bytes_sent, before.bytes_sent).map(|b| b as f64 * 8.0 / dt);
+                    if c.packets_received.is_some_and(|p| p > 0) {
+                        link.receive_bitrate_bps = delta(c.bytes_received, before.bytes_received)
+                            .map(|b| b as f64 * 8.0 / dt);
+                    }
                 }
                 let sent = delta(c.packets_sent, before.packets_sent);
                 let pct = |n: Option<u64>| match (n, sent) {

@@ -433,7 +433,7 @@ fn connect_signals(sink: &gst::Element, cfg: &StreamConfig, tx: mpsc::Sender<Sig
     });
 }
 
-fn first_bus_error(pipeline: &gst::Pipeline) -> Option<String> {
+pub(crate) fn first_bus_error(pipeline: &gst::Pipeline) -> Option<String> {
     let bus = pipeline.bus()?;
     while let Some(msg) = bus.pop() {
         if let gst::MessageView::Error(e) = msg.view() {

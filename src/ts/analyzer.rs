@@ -96,7 +96,10 @@ impl Tr101290 {
             ("1.6 PID_error", &self.pid_error),
             ("2.2 CRC_error", &self.crc_error),
             ("2.3a PCR_repetition_error", &self.pcr_repetition_error),
-            ("2.3b PCR_discontinuity_indicator_error", &self.pcr_discontinuity_indicator_error),
+            (
+                "2.3b PCR_discontinuity_indicator_error",
+                &self.pcr_discontinuity_indicator_error,
+            ),
             ("2.4 PCR_accuracy_error", &self.pcr_accuracy_error),
             ("2.5 PTS_error", &self.pts_error),
         ]
@@ -194,9 +197,18 @@ struct PsiState {
 
 impl PsiState {
     fn new() -> Self {
-        Self { assembler: SectionAssembler::default(), last_seen: None, gap_reported: false }
+        Self {
+            assembler: SectionAssembler::default(),
+            last_seen: None,
+            gap_reported: false,
+        }
     }
 }
+
+/// Elementary streams of a program: (PID, stream_type, codec).
+type EsList = Vec<(u16, u8, String)>;
+/// From the SDT: (service name, provider, service type).
+type SdtEntry = (Option<String>, Option<String>, Option<u8>);
 
 pub struct Analyzer {
     cfg: AnalyzerConfig,
@@ -213,9 +225,9 @@ pub struct Analyzer {
     pat: PsiState,
     pmts: BTreeMap<u16, (PsiState, u16)>,
     programs: BTreeMap<u16, u16>,
-    program_info: BTreeMap<u16, (u16, Vec<(u16, u8, String)>)>,
+    program_info: BTreeMap<u16, (u16, EsList)>,
     sdt: SectionAssembler,
-    services: BTreeMap<u16, (Option<String>, Option<String>, Option<u8>)>,
+    services: BTreeMap<u16, SdtEntry>,
     clock_pid: Option<u16>,
     clock: f64,
     clock_anchor: Option<(u64, f64, f64)>,
@@ -281,7 +293,10 @@ impl Analyzer {
     }
 
     fn at(&self) -> Occurrence {
-        Occurrence { time_secs: self.now(), byte_offset: self.offset }
+        Occurrence {
+            time_secs: self.now(),
+            byte_offset: self.offset,
+        }
     }
 
     fn push_inner(&mut self, data: &[u8]) {
@@ -433,7 +448,8 @@ impl Analyzer {
                     if let Some((prev_off, prev_pcr)) = st.prev {
                         let prev_delta = packet::pcr_delta(prev_pcr, last_pcr) as f64;
                         let prev_bytes = (last_off - prev_off) as f64;
-                        if prev_bytes > 0.0 && prev_delta > 0.0 && prev_delta / PCR_HZ as f64 <= 0.1 {
+                        if prev_bytes > 0.0 && prev_delta > 0.0 && prev_delta / PCR_HZ as f64 <= 0.1
+                        {
                             let predicted = prev_delta / prev_bytes * (offset - last_off) as f64;
                             let err_ns = (delta as f64 - predicted).abs() / PCR_HZ as f64 * 1e9;
                             st.max_accuracy_ns = st.max_accuracy_ns.max(err_ns);
@@ -466,7 +482,10 @@ impl Analyzer {
         if step_secs.is_some() || st.points.is_empty() {
             st.points.push((x, st.unwrapped));
         }
-        let at = Occurrence { time_secs: live.unwrap_or(self.clock), byte_offset: offset };
+        let at = Occurrence {
+            time_secs: live.unwrap_or(self.clock),
+            byte_offset: offset,
+        };
         if errors.0 {
             self.tr.pcr_discontinuity_indicator_error.hit(at);
         }
@@ -504,7 +523,9 @@ impl Analyzer {
         }
         let mut pmt_errors = 0;
         for (st, _) in self.pmts.values_mut() {
-            if !st.gap_reported && now - st.last_seen.unwrap_or(self.first_time.unwrap_or(0.0)) > psi {
+            if !st.gap_reported
+                && now - st.last_seen.unwrap_or(self.first_time.unwrap_or(0.0)) > psi
+            {
                 st.gap_reported = true;
                 pmt_errors += 1;
             }
@@ -517,7 +538,11 @@ impl Analyzer {
         let mut pid_errors = 0;
         let mut pts_errors = 0;
         for st in self.pids.iter_mut().filter(|s| s.referenced) {
-            let since = if st.seen { st.last_seen } else { self.first_time.unwrap_or(0.0) };
+            let since = if st.seen {
+                st.last_seen
+            } else {
+                self.first_time.unwrap_or(0.0)
+            };
             if !st.gap_reported && now - since > pid_limit {
                 st.gap_reported = true;
                 pid_errors += 1;
@@ -568,7 +593,9 @@ impl Analyzer {
             if let Some(programs) = psi::parse_pat(&s) {
                 for (&number, &pmt_pid) in &programs {
                     if self.programs.insert(number, pmt_pid) != Some(pmt_pid) {
-                        self.pmts.entry(pmt_pid).or_insert_with(|| (PsiState::new(), number));
+                        self.pmts
+                            .entry(pmt_pid)
+                            .or_insert_with(|| (PsiState::new(), number));
                     }
                 }
             }
@@ -595,10 +622,16 @@ impl Analyzer {
                 st.gap_reported = false;
             }
             if let Some(pmt) = psi::parse_pmt(&s) {
-                let streams: Vec<(u16, u8, String)> = pmt
+                let streams: EsList = pmt
                     .streams
                     .iter()
-                    .map(|e| (e.pid, e.stream_type, codec_name(e.stream_type, &e.descriptors).to_string()))
+                    .map(|e| {
+                        (
+                            e.pid,
+                            e.stream_type,
+                            codec_name(e.stream_type, &e.descriptors).to_string(),
+                        )
+                    })
                     .collect();
                 for (es, _, _) in &streams {
                     self.pids[usize::from(*es)].referenced = true;
@@ -606,7 +639,8 @@ impl Analyzer {
                 if pmt.pcr_pid != packet::NULL_PID {
                     self.pids[usize::from(pmt.pcr_pid)].referenced = true;
                 }
-                self.program_info.insert(pmt.program_number, (pmt.pcr_pid, streams));
+                self.program_info
+                    .insert(pmt.program_number, (pmt.pcr_pid, streams));
             }
         }
     }
@@ -632,7 +666,8 @@ impl Analyzer {
                         let name = d.get(2 + plen).and_then(|&nlen| {
                             d.get(3 + plen..3 + plen + usize::from(nlen)).map(dvb_text)
                         });
-                        self.services.insert(service_id, (name, provider, Some(service_type)));
+                        self.services
+                            .insert(service_id, (name, provider, Some(service_type)));
                     }
                 }
                 i = body_end;
@@ -649,7 +684,11 @@ impl Analyzer {
         }
         .max(0.0);
         let total_bytes = self.packets * PACKET_SIZE as u64;
-        let bitrate = if duration > 0.0 { total_bytes as f64 * 8.0 / duration } else { 0.0 };
+        let bitrate = if duration > 0.0 {
+            total_bytes as f64 * 8.0 / duration
+        } else {
+            0.0
+        };
         let pcr_reports: Vec<PcrReport> = self
             .pcrs
             .iter()
@@ -694,8 +733,16 @@ impl Analyzer {
                     pid,
                     stream_type: es.map(|(_, t, _)| *t),
                     codec,
-                    bitrate_bps: if duration > 0.0 { s.packets as f64 * 1504.0 / duration } else { 0.0 },
-                    share_percent: if self.packets > 0 { s.packets as f64 * 100.0 / self.packets as f64 } else { 0.0 },
+                    bitrate_bps: if duration > 0.0 {
+                        s.packets as f64 * 1504.0 / duration
+                    } else {
+                        0.0
+                    },
+                    share_percent: if self.packets > 0 {
+                        s.packets as f64 * 100.0 / self.packets as f64
+                    } else {
+                        0.0
+                    },
                     packets: s.packets,
                     cc_errors: s.cc_errors,
                     scrambled: s.scrambled,
@@ -716,7 +763,9 @@ impl Analyzer {
                     service_type: sdt.and_then(|s| s.2),
                     pmt_pid,
                     pcr_pid: info.map(|i| i.0),
-                    streams: info.map(|i| i.1.iter().map(|s| s.0).collect()).unwrap_or_default(),
+                    streams: info
+                        .map(|i| i.1.iter().map(|s| s.0).collect())
+                        .unwrap_or_default(),
                 }
             })
             .collect::<Vec<_>>();
@@ -744,7 +793,10 @@ impl Analyzer {
         };
         // A PAT never seen is an error even in a very short stream.
         if self.saw_sync && self.pat.last_seen.is_none() && tr.pat_error.count == 0 {
-            tr.pat_error.hit(Occurrence { time_secs: self.now(), byte_offset: self.offset });
+            tr.pat_error.hit(Occurrence {
+                time_secs: self.now(),
+                byte_offset: self.offset,
+            });
         }
         Report {
             verdict,
@@ -768,7 +820,10 @@ fn dvb_text(b: &[u8]) -> String {
         Some(&c) if c < 0x20 => &b[1..],
         _ => b,
     };
-    b.iter().map(|&c| c as char).filter(|c| !c.is_control()).collect()
+    b.iter()
+        .map(|&c| c as char)
+        .filter(|c| !c.is_control())
+        .collect()
 }
 
 /// Least-squares line through (x, y); returns the peak-to-peak of the
@@ -779,7 +834,9 @@ fn fit_residuals(points: &[(f64, f64)], live: bool) -> (f64, Vec<(f64, f64)>) {
         return (0.0, Vec::new());
     }
     let n = points.len() as f64;
-    let (sx, sy) = points.iter().fold((0.0, 0.0), |a, p| (a.0 + p.0, a.1 + p.1));
+    let (sx, sy) = points
+        .iter()
+        .fold((0.0, 0.0), |a, p| (a.0 + p.0, a.1 + p.1));
     let (mx, my) = (sx / n, sy / n);
     let (mut sxx, mut sxy) = (0.0, 0.0);
     for &(x, y) in points {
@@ -796,6 +853,8 @@ fn fit_residuals(points: &[(f64, f64)], live: bool) -> (f64, Vec<(f64, f64)>) {
             (t, (y - fit) * 1000.0)
         })
         .collect();
-    let (lo, hi) = residuals.iter().fold((f64::MAX, f64::MIN), |a, r| (a.0.min(r.1), a.1.max(r.1)));
+    let (lo, hi) = residuals
+        .iter()
+        .fold((f64::MAX, f64::MIN), |a, r| (a.0.min(r.1), a.1.max(r.1)));
     (hi - lo, residuals)
 }

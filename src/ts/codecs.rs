@@ -66,7 +66,10 @@ mod tests {
         assert_eq!(codec_name(0x24, &[]), "HEVC");
         assert_eq!(codec_name(0x06, &[0x6A, 0x01, 0x00]), "AC-3");
         assert_eq!(codec_name(0x06, &[0x56, 0x05, 0, 0, 0, 0, 0]), "teletext");
-        assert_eq!(codec_name(0x06, &[0x05, 0x04, b'E', b'A', b'C', b'3']), "E-AC-3");
+        assert_eq!(
+            codec_name(0x06, &[0x05, 0x04, b'E', b'A', b'C', b'3']),
+            "E-AC-3"
+        );
         assert_eq!(codec_name(0x86, &[]), "SCTE-35");
         assert_eq!(codec_name(0x99, &[]), "unknown");
     }

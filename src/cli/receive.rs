@@ -1,0 +1,145 @@
+//! `srt-streamer receive URI [--record FILE] [--duration SECS] [--stats-interval SECS] [--json]`.
+
+use crate::engine::config::parse_uri;
+use crate::engine::manager::init_gstreamer;
+use crate::engine::receiver::{RecordConfig, RunningReceiver};
+use crate::ts::analyzer::AnalyzerConfig;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReceiveArgs {
+    /// srt://[host]:port?mode=listener|caller|rendezvous&latency=MS&passphrase=..&pbkeylen=..&streamid=..
+    pub uri: String,
+    /// Record what arrives to this .ts file.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// Start a new recording file every N megabytes (FILE-0001.ts, …).
+    #[arg(long, value_name = "MB")]
+    pub rotate_mb: Option<u64>,
+    /// Start a new recording file every N seconds.
+    #[arg(long, value_name = "SECS")]
+    pub rotate_secs: Option<f64>,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    pub duration: Option<f64>,
+    #[arg(long, default_value_t = 1.0)]
+    pub stats_interval: f64,
+    /// One JSON record per interval and a final one.
+    #[arg(long)]
+    pub json: bool,
+    /// TR 101 290 2.3a limit: 40 ms (default) or 100 ms.
+    #[arg(long, default_value_t = 40.0)]
+    pub pcr_repetition_ms: f64,
+}
+
+fn record_json(rx: &RunningReceiver, final_record: bool) -> serde_json::Value {
+    let snap = rx.snapshot();
+    let a = rx.analysis();
+    let mut v = serde_json::json!({
+        "final": final_record,
+        "receiver": snap,
+        "tr101290": a.tr101290,
+        "pids": a.pids,
+        "services": a.services,
+        "pcr": a.pcr,
+        "bitrate_bps": a.bitrate_bps,
+        "packets": a.packets,
+        "verdict": a.verdict,
+    });
+    if let Some(o) = v.as_object_mut() {
+        o.insert(
+            "time".into(),
+            serde_json::json!(std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(0.0)),
+        );
+    }
+    v
+}
+
+pub fn run(a: ReceiveArgs) -> i32 {
+    let cfg = match parse_uri(&a.uri, "") {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    if let Err(e) = init_gstreamer() {
+        eprintln!("error: {e}");
+        return 2;
+    }
+    let record = a.record.clone().map(|path| RecordConfig {
+        path,
+        rotate_bytes: a.rotate_mb.map(|m| m * 1_000_000),
+        rotate_secs: a.rotate_secs,
+    });
+    let analysis = AnalyzerConfig {
+        pcr_repetition_ms: a.pcr_repetition_ms,
+        ..Default::default()
+    };
+    let interval = Duration::from_secs_f64(a.stats_interval.clamp(0.1, 3600.0));
+    let mut rx = match RunningReceiver::start(cfg, record, analysis, interval) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let _ = signal_hook::flag::register(sig, stop.clone());
+    }
+    let started = Instant::now();
+    let mut next = started + interval;
+    let mut seen = 0;
+    loop {
+        std::thread::sleep(Duration::from_millis(50));
+        let (events, total) = rx.events_since(seen);
+        seen = total;
+        for e in events {
+            eprintln!("{:?}", e.kind);
+        }
+        if Instant::now() >= next {
+            next += interval;
+            if a.json {
+                println!("{}", record_json(&rx, false));
+            } else {
+                let s = rx.snapshot();
+                let an = rx.analysis();
+                let rate = s
+                    .stats
+                    .as_ref()
+                    .and_then(|st| st.links.first())
+                    .and_then(|l| l.receive_bitrate_bps);
+                eprintln!(
+                    "[{:>6.1}s] {}  {} bytes  {}  CC errors {}  TR 101 290 P1 {}",
+                    s.uptime_secs,
+                    s.state.label(),
+                    s.bytes_received,
+                    rate.map(|r| format!("{:.2} Mbit/s", r / 1e6))
+                        .unwrap_or_default(),
+                    an.tr101290.continuity_count_error.count,
+                    an.tr101290.priority1_total()
+                );
+            }
+        }
+        let done = a
+            .duration
+            .is_some_and(|d| started.elapsed().as_secs_f64() >= d);
+        if done || stop.load(Ordering::SeqCst) || !rx.snapshot().state.is_running() {
+            break;
+        }
+    }
+    rx.stop();
+    if a.json {
+        println!("{}", record_json(&rx, true));
+    } else {
+        super::analyze::print_human(&rx.analysis());
+    }
+    0
+}
