@@ -190,3 +190,44 @@ fn network_test_screen_measures_and_applies_to_the_form() {
         Some("33")
     );
 }
+
+#[test]
+fn media_screen_analyses_the_sample() {
+    let mut h = harness();
+    h.step();
+    h.get_by_label("Media").click();
+    h.step();
+    h.step();
+    h.get_by_label("Analyse").click();
+    assert!(step_until(&mut h, Duration::from_secs(20), |h| h
+        .query_by_label_contains(": ok")
+        .is_some()));
+    assert!(h.query_by_label_contains("Sample 720p25").is_some());
+    assert!(h.query_by_label("H.264").is_some());
+    assert!(h.query_by_label("1.4 Continuity_count_error").is_some());
+}
+
+#[test]
+fn receive_screen_analyses_a_live_stream() {
+    let port = free_port();
+    let mut h = harness();
+    h.step();
+    h.get_by_label("Receive").click();
+    h.step();
+    h.step();
+    set_field(&mut h, "SRT input", &format!("srt://:{port}?mode=listener"));
+    h.get_by_label("Start receiver").click();
+    assert!(step_until(&mut h, Duration::from_secs(10), |h| h
+        .query_by_label("waiting for callers")
+        .is_some()));
+    let mut m = manager();
+    m.start(uri_config(
+        &sample(),
+        &format!("srt://127.0.0.1:{port}?mode=caller"),
+    ))
+    .unwrap();
+    assert!(step_until(&mut h, Duration::from_secs(20), |h| h
+        .query_by_label_contains("TR 101 290 priority 1 errors 0")
+        .is_some()
+        && h.query_by_label("connected (1)").is_some()));
+}

@@ -25,6 +25,8 @@ pub enum Screen {
     Streams,
     NewStream,
     NetTest,
+    Media,
+    Receive,
     Settings,
 }
 
@@ -50,6 +52,8 @@ pub struct App {
     pub toasts: Toasts,
     pub form: StreamForm,
     pub nettest: super::nettest_ui::NetTestScreen,
+    pub media: super::media_ui::MediaScreen,
+    pub receive: super::receive_ui::ReceiveScreen,
     form_error: Option<String>,
     pub screen: Screen,
     details: Option<StreamId>,
@@ -88,7 +92,9 @@ impl App {
         );
         let system = SystemMonitor::start(repaint.clone());
         let files = FileJobs::new(repaint.clone());
-        let nettest = super::nettest_ui::NetTestScreen::new(repaint);
+        let nettest = super::nettest_ui::NetTestScreen::new(repaint.clone());
+        let media = super::media_ui::MediaScreen::new(repaint.clone());
+        let receive = super::receive_ui::ReceiveScreen::new(repaint);
         let sample = options
             .sample
             .or_else(crate::cli::bundled_sample_path)
@@ -114,6 +120,8 @@ impl App {
             toasts: Toasts::default(),
             form,
             nettest,
+            media,
+            receive,
             form_error: None,
             screen: Screen::NewStream,
             details: None,
@@ -448,6 +456,15 @@ impl eframe::App for App {
                     self.screen = Screen::NetTest;
                     self.details = None;
                 }
+                for (screen, label) in [(Screen::Media, "Media"), (Screen::Receive, "Receive")] {
+                    if ui
+                        .selectable_label(self.screen == screen && self.details.is_none(), label)
+                        .clicked()
+                    {
+                        self.screen = screen;
+                        self.details = None;
+                    }
+                }
             });
         });
 
@@ -538,6 +555,11 @@ impl eframe::App for App {
                         ));
                     }
                 }
+                Screen::Media => {
+                    let file = self.form.file.clone();
+                    self.media.ui(ui, &file);
+                }
+                Screen::Receive => self.receive.ui(ui),
                 Screen::Settings => self.settings_ui(ui),
             }
         });

@@ -1,0 +1,222 @@
+//! The Media screen: what is in a file — the analyzer's report always (PIDs,
+//! services, PCR plot, TR 101 290), ffprobe's JSON as a tree when installed.
+//! Analysis and ffprobe run on background threads.
+
+use crate::cli::analyze::analyze_file;
+use crate::ts::analyzer::{AnalyzerConfig, Report};
+use std::path::PathBuf;
+use std::sync::mpsc;
+
+pub struct MediaScreen {
+    pub file: String,
+    pub pcr_repetition_ms: f64,
+    busy: bool,
+    tx: mpsc::Sender<(PathBuf, Result<Report, String>, Option<serde_json::Value>)>,
+    rx: mpsc::Receiver<(PathBuf, Result<Report, String>, Option<serde_json::Value>)>,
+    result: Option<(PathBuf, Result<Report, String>, Option<serde_json::Value>)>,
+    repaint: std::sync::Arc<dyn Fn() + Send + Sync>,
+}
+
+fn ffprobe(path: &std::path::Path) -> Option<serde_json::Value> {
+    let out = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_format",
+            "-show_programs",
+            "-show_streams",
+            "-of",
+            "json",
+        ])
+        .arg(path)
+        .output()
+        .ok()?;
+    serde_json::from_slice(&out.stdout).ok()
+}
+
+fn json_tree(ui: &mut egui::Ui, key: &str, v: &serde_json::Value, depth: usize) {
+    match v {
+        serde_json::Value::Object(map) => {
+            egui::CollapsingHeader::new(key)
+                .default_open(depth < 1)
+                .id_salt((key, depth, map.len()))
+                .show(ui, |ui| {
+                    for (k, v) in map {
+                        json_tree(ui, k, v, depth + 1);
+                    }
+                });
+        }
+        serde_json::Value::Array(items) => {
+            egui::CollapsingHeader::new(format!("{key} [{}]", items.len()))
+                .default_open(depth < 2)
+                .id_salt((key, depth, items.len()))
+                .show(ui, |ui| {
+                    for (i, v) in items.iter().enumerate() {
+                        json_tree(ui, &i.to_string(), v, depth + 1);
+                    }
+                });
+        }
+        other => {
+            ui.label(format!("{key}: {other}"));
+        }
+    }
+}
+
+impl MediaScreen {
+    pub fn new(repaint: std::sync::Arc<dyn Fn() + Send + Sync>) -> Self {
+        let (tx, rx) = mpsc::channel();
+        Self {
+            file: String::new(),
+            pcr_repetition_ms: 40.0,
+            busy: false,
+            tx,
+            rx,
+            result: None,
+            repaint,
+        }
+    }
+
+    fn start(&mut self) {
+        let path = PathBuf::from(self.file.trim());
+        let tx = self.tx.clone();
+        let repaint = self.repaint.clone();
+        let cfg = AnalyzerConfig {
+            pcr_repetition_ms: self.pcr_repetition_ms,
+            ..Default::default()
+        };
+        self.busy = true;
+        let spawned = std::thread::Builder::new()
+            .name("analyze".into())
+            .spawn(move || {
+                let report = analyze_file(&path, cfg)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()));
+                let probe = ffprobe(&path);
+                let _ = tx.send((path, report, probe));
+                repaint();
+            });
+        if spawned.is_err() {
+            self.busy = false;
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, form_file: &str) {
+        while let Ok(r) = self.rx.try_recv() {
+            self.busy = false;
+            self.result = Some(r);
+        }
+        if self.file.is_empty() {
+            self.file = form_file.to_string();
+        }
+        ui.heading("Media analysis");
+        ui.horizontal(|ui| {
+            let l = ui.label("File to analyse");
+            ui.add(egui::TextEdit::singleline(&mut self.file).desired_width(420.0))
+                .labelled_by(l.id);
+            ui.add(
+                egui::DragValue::new(&mut self.pcr_repetition_ms)
+                    .range(10.0..=200.0)
+                    .prefix("PCR limit ")
+                    .suffix(" ms"),
+            )
+            .on_hover_text("TR 101 290 2.3a: 40 ms (default) or 100 ms");
+            if self.busy {
+                ui.spinner();
+            } else if ui
+                .add_enabled(!self.file.trim().is_empty(), egui::Button::new("Analyse"))
+                .clicked()
+            {
+                self.start();
+            }
+        });
+        let Some((path, report, probe)) = &self.result else {
+            ui.label("Analyses services, PIDs, bitrates, PCR and the TR 101 290 priority 1 and key priority 2 checks.");
+            return;
+        };
+        ui.separator();
+        let r = match report {
+            Ok(r) => r,
+            Err(e) => {
+                ui.colored_label(egui::Color32::from_rgb(230, 70, 60), e);
+                return;
+            }
+        };
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            ui.strong(format!("{}: {}", path.display(), r.verdict));
+            ui.label(format!("{:.2} s, {:.3} Mbit/s, {} packets", r.duration_secs, r.bitrate_bps / 1e6, r.packets));
+            for s in &r.services {
+                egui::CollapsingHeader::new(format!(
+                    "Service {} \"{}\" ({})",
+                    s.program_number,
+                    s.name.as_deref().unwrap_or("?"),
+                    s.provider.as_deref().unwrap_or("?")
+                ))
+                .default_open(true)
+                .show(ui, |ui| {
+                    ui.label(format!("PMT PID {:#06x}, PCR PID {}", s.pmt_pid, s.pcr_pid.map(|p| format!("{p:#06x}")).unwrap_or("-".into())));
+                    for pid in &s.streams {
+                        if let Some(p) = r.pids.iter().find(|p| p.pid == *pid) {
+                            ui.label(format!("{:#06x}  {}", p.pid, p.codec));
+                        }
+                    }
+                });
+            }
+            ui.strong("PIDs");
+            egui::Grid::new("pids").striped(true).show(ui, |ui| {
+                for h in ["PID", "type", "codec", "bitrate", "share", "CC errors", "PCR", "scrambled"] {
+                    ui.strong(h);
+                }
+                ui.end_row();
+                for p in &r.pids {
+                    ui.label(format!("{:#06x}", p.pid));
+                    ui.label(p.stream_type.map(|t| format!("{t:#04x}")).unwrap_or("-".into()));
+                    ui.label(&p.codec);
+                    ui.label(format!("{:.3} Mbit/s", p.bitrate_bps / 1e6));
+                    ui.label(format!("{:.2} %", p.share_percent));
+                    ui.label(p.cc_errors.to_string());
+                    ui.label(if p.has_pcr { "yes" } else { "" });
+                    ui.label(if p.scrambled { "yes" } else { "" });
+                    ui.end_row();
+                }
+            });
+            if let Some(pcr) = &r.pcr {
+                ui.strong(format!(
+                    "PCR {:#06x}: interval mean {:.1} ms, max {:.1} ms; jitter {:.3} ms; accuracy max {:.0} ns",
+                    pcr.pid, pcr.mean_interval_ms, pcr.max_interval_ms, pcr.jitter_ms, pcr.max_accuracy_ns
+                ));
+                let pts: Vec<[f64; 2]> = r.pcr_deviation.iter().map(|(t, d)| [*t, *d]).collect();
+                egui_plot::Plot::new("pcr-dev")
+                    .height(140.0)
+                    .include_y(-0.01)
+                    .include_y(0.01)
+                    .show(ui, |p| p.line(egui_plot::Line::new("PCR deviation from the byte clock (ms)", pts)));
+            }
+            ui.strong("ETSI TR 101 290");
+            egui::Grid::new("tr101290").striped(true).show(ui, |ui| {
+                for h in ["indicator", "count", "first", "last"] {
+                    ui.strong(h);
+                }
+                ui.end_row();
+                let at = |o: Option<crate::ts::analyzer::Occurrence>| {
+                    o.map(|o| format!("{:.3} s (byte {})", o.time_secs, o.byte_offset)).unwrap_or_default()
+                };
+                for (name, e) in r.tr101290.entries() {
+                    ui.label(name);
+                    let color = if e.count == 0 { egui::Color32::from_rgb(60, 180, 75) } else { egui::Color32::from_rgb(230, 70, 60) };
+                    ui.colored_label(color, e.count.to_string());
+                    ui.label(at(e.first));
+                    ui.label(at(e.last));
+                    ui.end_row();
+                }
+            });
+            match probe {
+                Some(v) => {
+                    ui.strong("ffprobe");
+                    json_tree(ui, "ffprobe", v, 0);
+                }
+                None => {
+                    ui.label("ffprobe is not installed (package ffmpeg): only our own analysis is shown.");
+                }
+            }
+        });
+    }
+}
