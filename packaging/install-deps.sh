@@ -7,7 +7,14 @@
 set -euo pipefail
 
 with_tests=0
-[ "${1:-}" = "--test" ] && with_tests=1
+with_package=0
+for a in "$@"; do
+  case "$a" in
+    --test) with_tests=1 ;;
+    --package) with_package=1 ;;
+    *) echo "usage: $0 [--test] [--package]" >&2; exit 2 ;;
+  esac
+done
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -20,6 +27,7 @@ if command -v apt-get >/dev/null 2>&1; then
         gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
         gstreamer1.0-tools iputils-ping iperf3 zenity)
   [ "$with_tests" = 1 ] && pkgs+=(srt-tools ffmpeg tcpdump iproute2 xvfb)
+  [ "$with_package" = 1 ] && pkgs+=(squashfs-tools desktop-file-utils appstream rpm rpmlint librsvg2-bin util-linux srt-tools)
   missing=()
   for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -34,6 +42,7 @@ elif command -v dnf >/dev/null 2>&1; then
         gstreamer1-plugins-base gstreamer1-plugins-good gstreamer1-plugins-bad-free
         gstreamer1-plugins-bad-free-extras gstreamer1 iputils iperf3 zenity)
   [ "$with_tests" = 1 ] && pkgs+=(srt ffmpeg-free tcpdump iproute xorg-x11-server-Xvfb)
+  [ "$with_package" = 1 ] && pkgs+=(squashfs-tools desktop-file-utils appstream rpm-build rpmlint librsvg2-tools util-linux)
   $SUDO dnf install -y -q "${pkgs[@]}"
 else
   echo "Unknown distribution: install GStreamer 1.22+ with its SRT plugin (plugins-bad) and development headers by hand." >&2
@@ -43,6 +52,10 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "Rust is not installed: install it with rustup (https://rustup.rs), then run this again." >&2
   exit 1
+fi
+if [ "$with_package" = 1 ] && ! command -v cargo-generate-rpm >/dev/null 2>&1; then
+  echo "Installing cargo-generate-rpm (crates.io)"
+  cargo install --locked cargo-generate-rpm >/dev/null 2>&1 || cargo install cargo-generate-rpm
 fi
 if ! gst-inspect-1.0 srtsink >/dev/null 2>&1; then
   echo "GStreamer's srtsink is missing even after installing: check the plugins-bad package of your distribution." >&2

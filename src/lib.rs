@@ -2,6 +2,7 @@
 //! timeline and looped seamlessly. The library holds everything; the binary's
 //! CLI (and later the GUI) are thin faces over [`engine::StreamManager`].
 
+pub mod child_env;
 pub mod cli;
 pub mod engine;
 pub mod nettest;

@@ -137,6 +137,7 @@ pub async fn run_iperf_once(
     duration: Duration,
 ) -> Result<IperfResult, NetTestError> {
     let mut cmd = tokio::process::Command::new("iperf3");
+    crate::child_env::clean_tokio(&mut cmd);
     cmd.args([
         "-c",
         host,

@@ -76,7 +76,7 @@ pub async fn run_ping(
     interval: Duration,
     mut on_reply: impl FnMut(u32),
 ) -> Result<PingResult, NetTestError> {
-    let mut child = tokio::process::Command::new("ping")
+    let mut child = crate::child_env::clean_tokio(&mut tokio::process::Command::new("ping"))
         .args(["-n", "-c", &count.to_string(), "-W", "2"])
         .arg("-i")
         .arg(format!("{:.2}", interval.as_secs_f64().max(0.2)))

@@ -132,7 +132,7 @@ pub fn parse_public_export(text: &str) -> Result<Vec<Server>, String> {
 pub async fn refresh() -> Result<usize, String> {
     let out = tokio::time::timeout(
         std::time::Duration::from_secs(15),
-        tokio::process::Command::new("curl")
+        crate::child_env::clean_tokio(&mut tokio::process::Command::new("curl"))
             .args(["-fsSL", "--max-time", "10", REFRESH_URL])
             .kill_on_drop(true)
             .output(),

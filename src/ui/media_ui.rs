@@ -18,7 +18,7 @@ pub struct MediaScreen {
 }
 
 fn ffprobe(path: &std::path::Path) -> Option<serde_json::Value> {
-    let out = std::process::Command::new("ffprobe")
+    let out = crate::child_env::clean_std(&mut std::process::Command::new("ffprobe"))
         .args([
             "-v",
             "error",
