@@ -28,6 +28,7 @@ appdir=target/appimage/AppDir
 rm -rf target/appimage && mkdir -p "$appdir/usr/bin" "$appdir/usr/lib/gstreamer-1.0" "$appdir/usr/libexec" \
   "$appdir/usr/share/srt-streamer/media" "$appdir/usr/share/applications" "$appdir/usr/share/metainfo"
 cp target/release/srt-streamer "$appdir/usr/bin/"
+strip --strip-debug "$appdir/usr/bin/srt-streamer"
 cp media/sample.ts "$appdir/usr/share/srt-streamer/media/"
 cp packaging/linux/srt-streamer.desktop "$appdir/" && cp packaging/linux/srt-streamer.desktop "$appdir/usr/share/applications/"
 cp packaging/linux/io.github.srt_streamer.SrtStreamer.metainfo.xml "$appdir/usr/share/metainfo/"

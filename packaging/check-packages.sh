@@ -33,8 +33,8 @@ unshare -m bash -c "
   mount -t tmpfs none '$plugins'
   mount -t tmpfs none '$scannerdir'
   for l in '$libdir'/libgst*.so* '$libdir'/libsrt*.so*; do mount --bind /dev/null \"\$l\"; done
+  ! gst-inspect-1.0 srtsink >/dev/null 2>&1 || { echo 'the system GStreamer is still visible'; exit 1; }
   export XDG_CACHE_HOME=\$(mktemp -d) XDG_STATE_HOME=\$(mktemp -d)
-  APPIMAGE_EXTRACT_AND_RUN=1 '$app' play --duration 8 --stats-interval 2 /usr/share/doesnotexist.ts srt://:1 2>&1 | head -3 || true
   APPIMAGE_EXTRACT_AND_RUN=1 '$app' play --duration 8 --stats-interval 2 '$PWD/media/sample.ts' srt://:$port
 " &
 player=$!
