@@ -10,7 +10,7 @@ use super::form_ui::{form_ui, FormAction};
 use super::settings::{Settings, Theme, STORAGE_KEY};
 use super::system::{system_panel_ui, udp_buffer_needed, udp_limit_warning, SystemMonitor};
 use super::toasts::Toasts;
-use crate::engine::{Mode, StreamEvent, StreamId, StreamSnapshot, StreamState};
+use crate::engine::{Mode, StreamEvent, StreamId, StreamSnapshot};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -564,10 +564,6 @@ impl eframe::App for App {
             }
         });
         self.toasts.ui(&ctx);
-        // Failed streams keep their message in their row; nothing else polls.
-        let _ = streams
-            .iter()
-            .any(|s| matches!(s.state, StreamState::Failed { .. }));
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
