@@ -81,5 +81,17 @@ cat "$runtime" target/appimage/app.squashfs > "$out/SRT_Streamer-x86_64.AppImage
 chmod +x "$out/SRT_Streamer-x86_64.AppImage"
 
 echo "== RPM"
-cargo generate-rpm -o "$out/"
+# Signed with RPM_SIGNING_KEY (an armored PGP private key) when given; otherwise
+# with a throwaway key made here, so that the signing path is always exercised.
+key="${RPM_SIGNING_KEY:-}"
+if [ -z "$key" ]; then
+  gnupg=$(mktemp -d)
+  gpg --homedir "$gnupg" --batch --pinentry-mode loopback --passphrase '' --quick-gen-key "SRT Streamer test build <build@localhost>" rsa3072 sign 1d 2>/dev/null
+  key=target/packages/test-signing-key.asc
+  gpg --homedir "$gnupg" --batch --pinentry-mode loopback --passphrase '' --armor --export-secret-keys > "$key"
+  gpg --homedir "$gnupg" --batch --armor --export > target/packages/test-signing-key.pub.asc
+  rm -rf "$gnupg"
+fi
+rm -f "$out"/srt-streamer-*.rpm
+cargo generate-rpm -o "$out/" --signing-key "$key"
 ls -l "$out"

@@ -27,7 +27,7 @@ if command -v apt-get >/dev/null 2>&1; then
         gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
         gstreamer1.0-tools iputils-ping iperf3 zenity)
   [ "$with_tests" = 1 ] && pkgs+=(srt-tools ffmpeg tcpdump iproute2 xvfb)
-  [ "$with_package" = 1 ] && pkgs+=(squashfs-tools desktop-file-utils appstream rpm rpmlint librsvg2-bin util-linux srt-tools)
+  [ "$with_package" = 1 ] && pkgs+=(squashfs-tools desktop-file-utils appstream rpm rpmlint librsvg2-bin util-linux srt-tools gnupg)
   missing=()
   for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -42,7 +42,7 @@ elif command -v dnf >/dev/null 2>&1; then
         gstreamer1-plugins-base gstreamer1-plugins-good gstreamer1-plugins-bad-free
         gstreamer1-plugins-bad-free-extras gstreamer1 iputils iperf3 zenity)
   [ "$with_tests" = 1 ] && pkgs+=(srt ffmpeg-free tcpdump iproute xorg-x11-server-Xvfb)
-  [ "$with_package" = 1 ] && pkgs+=(squashfs-tools desktop-file-utils appstream rpm-build rpmlint librsvg2-tools util-linux)
+  [ "$with_package" = 1 ] && pkgs+=(squashfs-tools desktop-file-utils appstream rpm-build rpmlint librsvg2-tools util-linux gnupg2)
   $SUDO dnf install -y -q "${pkgs[@]}"
 else
   echo "Unknown distribution: install GStreamer 1.22+ with its SRT plugin (plugins-bad) and development headers by hand." >&2
