@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod manager;
+mod monitor;
 pub mod pacer;
 pub mod priority;
 pub mod receiver;
