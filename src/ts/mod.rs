@@ -6,6 +6,7 @@ pub mod codecs;
 pub mod continuity;
 pub mod packet;
 pub mod psi;
+pub mod report;
 pub mod scan;
 
 pub use packet::{PACKET_SIZE, SYNC_BYTE};
