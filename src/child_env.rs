@@ -17,28 +17,39 @@ pub fn in_appimage() -> bool {
     std::env::var_os("SRT_STREAMER_APPDIR").is_some()
 }
 
+/// What each AppImage variable should be in a child: the user's own value
+/// from before AppRun changed it, or `None` (removed). Empty outside the AppImage.
+fn child_overrides() -> Vec<(&'static str, Option<std::ffi::OsString>)> {
+    if !in_appimage() {
+        return Vec::new();
+    }
+    APPIMAGE_VARS
+        .iter()
+        .map(|v| {
+            let orig = std::env::var_os(format!("SRT_STREAMER_ORIG_{v}")).filter(|o| !o.is_empty());
+            (*v, orig)
+        })
+        .collect()
+}
+
 /// Removes the AppImage's variables from a command (no-op outside the AppImage),
 /// restoring what the user had before AppRun changed them.
 pub fn clean_std(cmd: &mut std::process::Command) -> &mut std::process::Command {
-    if in_appimage() {
-        for v in APPIMAGE_VARS {
-            match std::env::var_os(format!("SRT_STREAMER_ORIG_{v}")) {
-                Some(orig) if !orig.is_empty() => cmd.env(v, orig),
-                _ => cmd.env_remove(v),
-            };
-        }
+    for (v, orig) in child_overrides() {
+        match orig {
+            Some(o) => cmd.env(v, o),
+            None => cmd.env_remove(v),
+        };
     }
     cmd
 }
 
 pub fn clean_tokio(cmd: &mut tokio::process::Command) -> &mut tokio::process::Command {
-    if in_appimage() {
-        for v in APPIMAGE_VARS {
-            match std::env::var_os(format!("SRT_STREAMER_ORIG_{v}")) {
-                Some(orig) if !orig.is_empty() => cmd.env(v, orig),
-                _ => cmd.env_remove(v),
-            };
-        }
+    for (v, orig) in child_overrides() {
+        match orig {
+            Some(o) => cmd.env(v, o),
+            None => cmd.env_remove(v),
+        };
     }
     cmd
 }

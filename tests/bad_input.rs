@@ -14,15 +14,6 @@ fn start_err(m: &mut StreamManager, file: &Path, uri: &str) -> String {
     m.start(uri_config(file, uri)).unwrap_err().to_string()
 }
 
-fn events(m: &StreamManager, id: u64) -> Vec<EventKind> {
-    m.events_since(id, 0)
-        .unwrap()
-        .0
-        .into_iter()
-        .map(|e| e.kind)
-        .collect()
-}
-
 /// Packets of the sample whose PID passes `keep`.
 fn filtered_sample(dir: &Path, name: &str, keep: impl Fn(u16) -> bool) -> std::path::PathBuf {
     let data = std::fs::read(sample()).unwrap();

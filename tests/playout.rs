@@ -10,15 +10,6 @@ use std::time::Duration;
 
 const T: Duration = Duration::from_secs(15);
 
-fn events(m: &srt_streamer::engine::StreamManager, id: u64) -> Vec<EventKind> {
-    m.events_since(id, 0)
-        .unwrap()
-        .0
-        .into_iter()
-        .map(|e| e.kind)
-        .collect()
-}
-
 #[test]
 fn seamless_loop_is_one_continuous_stream_across_three_seams() {
     let dir = tempfile::tempdir().unwrap();

@@ -340,13 +340,7 @@ impl RunningReceiver {
     }
 
     pub fn events_since(&self, since: u64) -> (Vec<StreamEvent>, u64) {
-        let log = lock(&self.shared.log);
-        let kept_from = log.events_total - log.events.len() as u64;
-        let skip = since.saturating_sub(kept_from) as usize;
-        (
-            log.events.iter().skip(skip).cloned().collect(),
-            log.events_total,
-        )
+        lock(&self.shared.log).since(since)
     }
 
     pub fn stop(&mut self) {

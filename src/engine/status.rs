@@ -142,6 +142,17 @@ pub struct StreamLog {
 }
 
 impl StreamLog {
+    /// Events from index `since` of all events ever logged (those still kept),
+    /// and the total count to pass next time.
+    pub fn since(&self, since: u64) -> (Vec<StreamEvent>, u64) {
+        let kept_from = self.events_total - self.events.len() as u64;
+        let skip = since.saturating_sub(kept_from) as usize;
+        (
+            self.events.iter().skip(skip).cloned().collect(),
+            self.events_total,
+        )
+    }
+
     pub fn push(&mut self, e: StreamEvent) {
         if self.events.len() == EVENT_LOG_LEN {
             self.events.pop_front();

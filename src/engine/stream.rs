@@ -123,13 +123,7 @@ impl StreamReader {
     /// Events from index `since` of all events ever logged (those still kept),
     /// and the total count to pass next time.
     pub fn events_since(&self, since: u64) -> (Vec<StreamEvent>, u64) {
-        let log = lock(&self.0.log);
-        let kept_from = log.events_total - log.events.len() as u64;
-        let skip = since.saturating_sub(kept_from) as usize;
-        (
-            log.events.iter().skip(skip).cloned().collect(),
-            log.events_total,
-        )
+        lock(&self.0.log).since(since)
     }
 
     pub fn history(&self) -> Vec<HistoryPoint> {

@@ -425,42 +425,20 @@ impl eframe::App for App {
                     self.screen = Screen::Streams;
                     self.details = None;
                 }
-                if ui
-                    .selectable_label(
-                        self.screen == Screen::NewStream && self.details.is_none(),
-                        "New stream",
-                    )
-                    .on_hover_text("Ctrl+N")
-                    .clicked()
-                {
-                    self.screen = Screen::NewStream;
-                    self.details = None;
-                }
-                if ui
-                    .selectable_label(
-                        self.screen == Screen::Settings && self.details.is_none(),
-                        "Settings",
-                    )
-                    .clicked()
-                {
-                    self.screen = Screen::Settings;
-                    self.details = None;
-                }
-                if ui
-                    .selectable_label(
-                        self.screen == Screen::NetTest && self.details.is_none(),
-                        "Network test",
-                    )
-                    .clicked()
-                {
-                    self.screen = Screen::NetTest;
-                    self.details = None;
-                }
-                for (screen, label) in [(Screen::Media, "Media"), (Screen::Receive, "Receive")] {
-                    if ui
-                        .selectable_label(self.screen == screen && self.details.is_none(), label)
-                        .clicked()
-                    {
+                for (screen, label, hint) in [
+                    (Screen::NewStream, "New stream", Some("Ctrl+N")),
+                    (Screen::Settings, "Settings", None),
+                    (Screen::NetTest, "Network test", None),
+                    (Screen::Media, "Media", None),
+                    (Screen::Receive, "Receive", None),
+                ] {
+                    let tab =
+                        ui.selectable_label(self.screen == screen && self.details.is_none(), label);
+                    let tab = match hint {
+                        Some(h) => tab.on_hover_text(h),
+                        None => tab,
+                    };
+                    if tab.clicked() {
                         self.screen = screen;
                         self.details = None;
                     }

@@ -158,3 +158,10 @@ pub fn listener(file: &Path, port: u16) -> StreamConfig {
 pub fn uri_config(file: &Path, uri: &str) -> StreamConfig {
     srt_streamer::engine::config::parse_uri(uri, file).unwrap()
 }
+
+/// Every event kind a stream logged so far.
+pub fn events(m: &StreamManager, id: StreamId) -> Vec<srt_streamer::engine::EventKind> {
+    m.events_since(id, 0)
+        .map(|(ev, _)| ev.into_iter().map(|e| e.kind).collect())
+        .unwrap_or_default()
+}
