@@ -62,7 +62,7 @@ fn dropped_and_duplicated_packets_count_exactly() {
     let r = analyze(&dropped);
     assert_eq!(r.tr101290.continuity_count_error.count, 3);
     assert_eq!(r.pids.iter().find(|p| p.pid == 0x100).unwrap().cc_errors, 3);
-    let first = r.tr101290.continuity_count_error.first.unwrap();
+    let first = r.tr101290.continuity_count_error.first().unwrap();
     assert_eq!(
         first.byte_offset,
         (drop[0] as u64) * 188,
@@ -106,7 +106,7 @@ fn a_missing_pat_for_two_seconds_is_one_pat_error() {
         .collect();
     let r = analyze(&no_pat);
     assert_eq!(r.tr101290.pat_error.count, 1);
-    let at = r.tr101290.pat_error.first.unwrap();
+    let at = r.tr101290.pat_error.first().unwrap();
     assert!(
         (3.4..3.7).contains(&at.time_secs),
         "reported {:.3} s",

@@ -196,18 +196,20 @@ impl MediaScreen {
                     ui.strong(h);
                 }
                 ui.end_row();
-                let at = |o: Option<crate::ts::analyzer::Occurrence>| {
+                let at = |o: Option<&crate::ts::analyzer::Occurrence>| {
                     o.map(|o| format!("{:.3} s (byte {})", o.time_secs, o.byte_offset)).unwrap_or_default()
                 };
                 for (name, e) in r.tr101290.entries() {
                     ui.label(name);
                     let color = if e.count == 0 { egui::Color32::from_rgb(60, 180, 75) } else { egui::Color32::from_rgb(230, 70, 60) };
                     ui.colored_label(color, e.count.to_string());
-                    ui.label(at(e.first));
-                    ui.label(at(e.last));
+                    ui.label(at(e.first()));
+                    ui.label(at(e.last()));
                     ui.end_row();
                 }
             });
+            ui.label(format!("Time base: {}. Packets: {}.", r.time_base, r.packet_format));
+            occurrences_ui(ui, &r.tr101290, "media");
             match probe {
                 Some(v) => {
                     ui.strong("ffprobe");
@@ -218,5 +220,50 @@ impl MediaScreen {
                 }
             }
         });
+    }
+}
+
+/// Every kept occurrence of each indicator that fired: time, byte offset, PID
+/// and what was expected, one collapsible list per indicator.
+pub(crate) fn occurrences_ui(
+    ui: &mut egui::Ui,
+    tr: &crate::ts::report::Tr101290,
+    id: impl std::hash::Hash + std::fmt::Debug + Copy,
+) {
+    for ind in tr.indicators().into_iter().filter(|i| i.count.count > 0) {
+        let title = format!("{} — {} × {}", ind.name, ind.count.count, ind.meaning);
+        egui::CollapsingHeader::new(title)
+            .id_salt((id, ind.name))
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt((id, ind.name, "list"))
+                    .max_height(200.0)
+                    .show(ui, |ui| {
+                        egui::Grid::new((id, ind.name, "grid"))
+                            .striped(true)
+                            .show(ui, |ui| {
+                                for h in ["time", "byte", "PID", "what"] {
+                                    ui.strong(h);
+                                }
+                                ui.end_row();
+                                for (k, o) in ind.count.occurrences().enumerate() {
+                                    if k as u64 == crate::ts::report::OCCURRENCES_HEAD as u64
+                                        && ind.count.omitted() > 0
+                                    {
+                                        ui.label("…");
+                                        ui.label(format!("{} more not kept", ind.count.omitted()));
+                                        ui.end_row();
+                                    }
+                                    ui.label(format!("{:.3} s", o.time_secs));
+                                    ui.label(o.byte_offset.to_string());
+                                    ui.label(
+                                        o.pid.map(|p| format!("{p:#06x}")).unwrap_or_default(),
+                                    );
+                                    ui.label(&o.detail);
+                                    ui.end_row();
+                                }
+                            });
+                    });
+            });
     }
 }
