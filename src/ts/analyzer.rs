@@ -263,6 +263,7 @@ impl Analyzer {
             let o = self.occurrence(None, format!("{SYNC_LOSE} bad sync bytes in a row"));
             self.tr.ts_sync_loss.hit(o);
             self.in_sync = false;
+            self.positions_moved();
         }
     }
 
@@ -318,15 +319,20 @@ impl Analyzer {
             let o = self.occurrence(Some(pid), "transport_error_indicator set".into());
             self.tr.transport_error.hit(o);
         }
-        if let Continuity::Error { expected, found } = self.cc.check(p) {
-            let o = self.occurrence(
-                Some(pid),
-                format!("continuity_counter {found}, expected {expected}"),
-            );
-            self.tr.continuity_count_error.hit(o);
-            self.pids[usize::from(pid)].cc_errors += 1;
+        match self.cc.check(p) {
+            Continuity::Ok => {}
+            Continuity::Repeated => self.positions_moved(),
+            Continuity::Error { expected, found } => {
+                let o = self.occurrence(
+                    Some(pid),
+                    format!("continuity_counter {found}, expected {expected}"),
+                );
+                self.tr.continuity_count_error.hit(o);
+                self.pids[usize::from(pid)].cc_errors += 1;
+                self.positions_moved();
+            }
         }
-        if h.has_adaptation {
+        if h.has_adaptation && pid != NULL_PID {
             self.adaptation(pid, p, offset);
         }
         if h.payload_unit_start && h.has_payload && pid >= 0x20 && pid != NULL_PID {
@@ -357,6 +363,14 @@ impl Analyzer {
         if now >= self.next_check {
             self.next_check = now + CHECK_EVERY_SECS;
             self.periodic_checks(now);
+        }
+    }
+
+    /// Packets were lost, repeated or skipped: byte positions no longer
+    /// follow the PCRs' constant-rate line (2.4 starts a new one).
+    fn positions_moved(&mut self) {
+        for t in self.pcrs.values_mut() {
+            t.restart_window();
         }
     }
 
@@ -463,8 +477,10 @@ impl Analyzer {
         let refs = self.tables.references();
         for &pid in &self.watched {
             let st = &mut self.pids[usize::from(pid)];
-            if !refs.iter().any(|r| r.0 == pid) {
+            if !refs.iter().any(|r| r.0 == pid) && st.reference.is_some() {
+                // Dropped from its PMT: no longer expected, nor its PTS.
                 st.reference = None;
+                st.pts = None;
             }
             if !refs.iter().any(|r| r.0 == pid && r.2) {
                 st.pcr_named = None;

@@ -44,6 +44,8 @@ fn same_content(a: &[u8], b: &[u8]) -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Continuity {
     Ok,
+    /// The first repeat of the previous packet (allowed once).
+    Repeated,
     /// The expected and found counter values.
     Error {
         expected: u8,
@@ -94,7 +96,7 @@ impl ContinuityChecker {
         if cc == st.last_cc && same_content(p, previous) {
             st.duplicates = st.duplicates.saturating_add(1);
             if st.duplicates == 1 {
-                return Continuity::Ok;
+                return Continuity::Repeated;
             }
             return Continuity::Error {
                 expected,
@@ -139,7 +141,7 @@ mod tests {
             .iter()
             .map(|&cc| c.check(&pkt(0x100, cc, true)))
             .collect();
-        assert_eq!(errors[3], Continuity::Ok, "one duplicate is allowed");
+        assert_eq!(errors[3], Continuity::Repeated, "one duplicate is allowed");
         assert_eq!(
             errors[6],
             Continuity::Error {
@@ -154,7 +156,8 @@ mod tests {
                 found: 5
             }
         );
-        assert_eq!(errors.iter().filter(|e| **e != Continuity::Ok).count(), 2);
+        let is_error = |e: &&Continuity| matches!(e, Continuity::Error { .. });
+        assert_eq!(errors.iter().filter(is_error).count(), 2);
     }
 
     #[test]
@@ -174,7 +177,7 @@ mod tests {
                 found: 3
             }
         );
-        assert_eq!(c.check(&b), Continuity::Ok, "a true duplicate of b");
+        assert_eq!(c.check(&b), Continuity::Repeated, "a true duplicate of b");
     }
 
     #[test]

@@ -10,8 +10,11 @@
 //!   declared discontinuity it is the stream-clock time between the packets.
 //! - 2.4: each PCR against a least-squares constant-rate line (PCR against
 //!   byte offset) through the last [`ACCURACY_WINDOW`] PCRs including itself;
-//!   a PCR found inaccurate stays in the window at its fitted value; the
-//!   window starts again after a jump. ±300 ns of alternating wobble reads
+//!   a PCR found inaccurate stays in the window at its fitted value (one bad
+//!   PCR does not bend the line), but after [`MOVED_AFTER`] inaccurate PCRs in
+//!   a row the stream has moved (a rate change, null packets removed) and the
+//!   window starts again. It also starts again after a PCR jump, and when the
+//!   analyzer sees packets lost, repeated or skipped (byte positions moved). ±300 ns of alternating wobble reads
 //!   ≈300 ns, not the 1200 ns an interval-to-interval comparison would give.
 //! - Jitter: peak-to-peak of the residuals of a line through the latest
 //!   [`JITTER_POINTS`] PCRs (against arrival time when live). Memory is bounded.
@@ -23,6 +26,8 @@ use std::collections::VecDeque;
 pub const ACCURACY_WINDOW: usize = 10;
 /// PCRs kept for the jitter figure and the deviation plot (≈80 s at 20 ms).
 pub const JITTER_POINTS: usize = 4096;
+/// Inaccurate PCRs in a row after which the window starts again.
+pub const MOVED_AFTER: u32 = 3;
 /// 2.3b: a continuous PCR step is at most this long.
 pub const MAX_STEP_TICKS: u64 = PCR_HZ / 10;
 
@@ -63,6 +68,7 @@ pub struct PcrTrack {
     /// 2.4 window: (byte offset, PCR ticks since the window's first PCR).
     window: VecDeque<(f64, f64)>,
     window_base: Option<(u64, u64)>,
+    inaccurate_in_row: u32,
     /// Jitter: (x: byte offset or arrival s, y: PCR s unwrapped).
     points: VecDeque<(f64, f64)>,
     unwrapped_secs: f64,
@@ -72,6 +78,13 @@ impl PcrTrack {
     /// A packet of this PID with discontinuity_indicator set and no PCR.
     pub fn declare_discontinuity(&mut self) {
         self.declared = true;
+    }
+
+    /// Byte positions moved (packets lost, repeated or skipped): the 2.4 line
+    /// starts again at the next PCR.
+    pub fn restart_window(&mut self) {
+        self.window.clear();
+        self.window_base = None;
     }
 
     /// A PCR checked against 2.3a's `limit_ms` and 2.4's `accuracy_ns`.
@@ -107,9 +120,10 @@ impl PcrTrack {
             }
         }
         self.last = Some((pcr, offset, time));
-        if !continuous {
+        if !continuous || self.window_base.is_none() {
             self.window.clear();
             self.window_base = Some((pcr, offset));
+            self.inaccurate_in_row = 0;
         }
         if let Some((base_pcr, base_off)) = self.window_base {
             if self.window.len() == ACCURACY_WINDOW {
@@ -124,11 +138,17 @@ impl PcrTrack {
                 self.max_accuracy_ns = self.max_accuracy_ns.max(ns);
                 if ns > accuracy_ns {
                     f.inaccurate_ns = Some(ns);
-                    // An inaccurate PCR does not bend the line later PCRs
-                    // are measured against: it enters at its fitted value.
-                    if let Some(last) = self.window.back_mut() {
+                    self.inaccurate_in_row += 1;
+                    if self.inaccurate_in_row >= MOVED_AFTER {
+                        self.window.clear();
+                        self.window_base = Some((pcr, offset));
+                        self.window.push_back((0.0, 0.0));
+                        self.inaccurate_in_row = 0;
+                    } else if let Some(last) = self.window.back_mut() {
                         last.1 -= err;
                     }
+                } else {
+                    self.inaccurate_in_row = 0;
                 }
             }
         }
@@ -262,6 +282,23 @@ mod tests {
         let n = f.iter().filter(|f| f.inaccurate_ns.is_some()).count();
         assert_eq!(n, 1);
         assert!(f[50].inaccurate_ns.is_some());
+    }
+
+    #[test]
+    fn a_step_in_position_is_three_errors_then_a_new_line() {
+        // 188 bytes lost before PCR 50: every later PCR sits 188 bytes early.
+        let pcrs: Vec<(u64, bool)> = (0..100u64).map(|i| (i * TICKS_PER_PCR, false)).collect();
+        let mut t = PcrTrack::default();
+        let n = pcrs
+            .iter()
+            .enumerate()
+            .map(|(i, &(pcr, disc))| {
+                let off = i as u64 * BYTES_PER_PCR - if i >= 50 { 188 } else { 0 };
+                t.on_pcr(sample(pcr, off, i as f64 * 0.02, disc), 40.0, 500.0)
+            })
+            .filter(|f| f.inaccurate_ns.is_some())
+            .count();
+        assert_eq!(n, MOVED_AFTER as usize);
     }
 
     #[test]

@@ -5,13 +5,16 @@
 //! timestamps time moves with the bytes at the rate of the last interval
 //! (or the given bitrate until an interval is known). A better source takes
 //! over where it appears, continuing from the current time, so the clock never
-//! goes backwards. Jumps of the source (discontinuities, gaps over
-//! [`MAX_STEP_SECS`], backward steps) keep the time from the byte rate.
+//! goes backwards. Jumps of the source (discontinuities, PCR steps over
+//! [`MAX_PCR_STEP_SECS`], PTS/DTS steps over [`MAX_STEP_SECS`], backward
+//! steps) keep the time from the byte rate.
 
 use super::packet::{pcr_delta, PCR_HZ, PTS_CYCLE};
 
-/// A timestamp step larger than this is a jump, not elapsed time.
+/// A PTS/DTS step larger than this is a jump, not elapsed time.
 pub const MAX_STEP_SECS: f64 = 2.0;
+/// A PCR step larger than this is a jump.
+pub const MAX_PCR_STEP_SECS: f64 = 0.1;
 const PTS_HZ: f64 = 90_000.0;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -103,7 +106,8 @@ impl Clock {
             Source::Pcr { pid: p } if p == pid => {
                 let delta = pcr_delta(self.last_value, pcr) as f64 / PCR_HZ as f64;
                 self.last_value = pcr;
-                self.step(offset, delta, discontinuity);
+                // A step outside 0–100 ms is a jump (TR 101 290 2.3b), not time.
+                self.step(offset, delta, discontinuity || delta > MAX_PCR_STEP_SECS);
             }
             Source::Pcr { .. } => {}
             _ => self.take_over(Source::Pcr { pid }, pcr, offset),
