@@ -4,9 +4,12 @@ pub mod analyzer;
 pub mod check;
 pub mod codecs;
 pub mod continuity;
+pub mod framing;
 pub mod packet;
+pub mod pcr_track;
 pub mod psi;
 pub mod report;
 pub mod scan;
+pub mod timestamps;
 
 pub use packet::{PACKET_SIZE, SYNC_BYTE};
