@@ -29,7 +29,7 @@ pub struct Cli {
 pub enum Command {
     /// Play TS files over SRT: `play FILE URI [FILE URI]...`.
     ///
-    /// URI: srt://[host]:port?mode=listener|caller|rendezvous&latency=MS&passphrase=..&pbkeylen=16|24|32&streamid=..&oheadbw=PERCENT&iptos=TOS|EF|AF41&localport=PORT&bitrate=BPS
+    /// URI: srt://[host]:port?mode=listener|caller|rendezvous&latency=MS&passphrase=..&pbkeylen=16|24|32&streamid=..&oheadbw=PERCENT&iptos=TOS|EF|AF41&localport=PORT&bitrate=BPS&pcr_pid=PID
     /// (an empty host means a listener on all interfaces).
     Play(play::PlayArgs),
     /// Measure the path to a receiver site (ping, iperf3) and recommend SRT

@@ -45,7 +45,11 @@ pub struct NettestArgs {
 
 fn request(a: &NettestArgs) -> Result<Request, String> {
     let stream_bitrate = match (&a.file, a.stream_bitrate) {
-        (Some(f), _) => Some(probe_file(f, None).map_err(|e| e.to_string())?.bitrate_bps),
+        (Some(f), _) => Some(
+            probe_file(f, Default::default())
+                .map_err(|e| e.to_string())?
+                .bitrate_bps,
+        ),
         (None, Some(b)) => Some(b as f64),
         (None, None) => None,
     };

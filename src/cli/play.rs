@@ -103,7 +103,7 @@ fn configs(args: &PlayArgs) -> Result<Vec<StreamConfig>, String> {
     for cfg in &out {
         cfg.validate()
             .map_err(|e| format!("{}: {e}", cfg.display_name()))?;
-        source::probe_file(&cfg.file, cfg.bitrate_bps)
+        source::probe_file(&cfg.file, cfg.probe_request())
             .map_err(|e| format!("{}: {e}", cfg.display_name()))?;
         if cfg.mode != crate::engine::Mode::Caller {
             let port = if cfg.local_port != 0 {

@@ -36,6 +36,8 @@ struct UriEntry {
     loop_mode: LoopMode,
     #[serde(default)]
     bitrate_bps: Option<u64>,
+    #[serde(default)]
+    pcr_pid: Option<u16>,
 }
 
 /// Reads the streams of a file; relative file paths are taken from the TOML
@@ -58,6 +60,9 @@ pub fn parse(text: &str, base: &Path) -> Result<Vec<StreamConfig>, String> {
             cfg.name = e.name;
             cfg.loop_mode = e.loop_mode;
             cfg.bitrate_bps = e.bitrate_bps;
+            if e.pcr_pid.is_some() {
+                cfg.pcr_pid = e.pcr_pid;
+            }
             cfg
         } else {
             table

@@ -139,6 +139,9 @@ pub struct StreamConfig {
     /// Pace at this constant bitrate instead of by PCR (for files without PCR).
     #[serde(default)]
     pub bitrate_bps: Option<u64>,
+    /// Pace by this PID's PCRs (an MPTS); default: the first programme's PCR PID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pcr_pid: Option<u16>,
 }
 
 fn default_latency() -> u32 {
@@ -166,6 +169,7 @@ impl StreamConfig {
             iptos: None,
             loop_mode: LoopMode::Seamless,
             bitrate_bps: None,
+            pcr_pid: None,
         }
     }
 
@@ -246,7 +250,20 @@ impl StreamConfig {
                 return Err(ConfigError::Bitrate(b));
             }
         }
+        if let Some(pid) = self.pcr_pid {
+            if !(0x0010..=0x1FFE).contains(&pid) {
+                return Err(ConfigError::PcrPid(pid.to_string()));
+            }
+        }
         Ok(())
+    }
+
+    /// What to ask of the probe for this stream's file.
+    pub fn probe_request(&self) -> super::source::ProbeRequest {
+        super::source::ProbeRequest {
+            bitrate_bps: self.bitrate_bps,
+            pcr_pid: self.pcr_pid,
+        }
     }
 
     /// The SRT URI for this stream in the srt-live-transmit/ffmpeg convention.
@@ -279,6 +296,9 @@ impl StreamConfig {
         }
         if !self.local_address.is_empty() {
             q.push(format!("adapter={}", self.local_address));
+        }
+        if let Some(pid) = self.pcr_pid {
+            q.push(format!("pcr_pid={pid:#06x}"));
         }
         format!("srt://{}?{}", self.endpoint(), q.join("&"))
     }
@@ -360,13 +380,15 @@ pub enum ConfigError {
     StreamIdCharacters,
     #[error("bitrate {0} bit/s is out of range: give 10000 to 1000000000")]
     Bitrate(u64),
+    #[error("pcr_pid '{0}' is not a PID that can carry a PCR: give 16 to 8190, or hex 0x0010 to 0x1FFE (see `srt-streamer analyze FILE` for the file's PCR PIDs)")]
+    PcrPid(String),
     #[error("'{0}' is not a TOS/DSCP value: give 0-255, 0xB8, or a class name such as EF or AF41")]
     Iptos(String),
     #[error("'{0}' is not an SRT URI: use srt://[host]:port?mode=listener|caller|rendezvous")]
     UriScheme(String),
     #[error("bad SRT URI '{uri}': {why}")]
     Uri { uri: String, why: String },
-    #[error("'{key}' is not an option this player supports (known: mode, latency, passphrase, pbkeylen, streamid, oheadbw, iptos, localport, adapter, bitrate)")]
+    #[error("'{key}' is not an option this player supports (known: mode, latency, passphrase, pbkeylen, streamid, oheadbw, iptos, localport, adapter, bitrate, pcr_pid)")]
     UnknownOption { key: String },
     #[error("{key}={value}: {why}")]
     OptionValue {
@@ -410,6 +432,17 @@ fn percent_decode(s: &str) -> Option<String> {
         }
     }
     String::from_utf8(out).ok()
+}
+
+/// A PID in decimal or `0x` hex.
+pub fn parse_pid(value: &str) -> Result<u16, ConfigError> {
+    let v = value.trim();
+    let n = match v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
+        Some(hex) => u16::from_str_radix(hex, 16).ok(),
+        None => v.parse::<u16>().ok(),
+    };
+    n.filter(|p| (0x0010..=0x1FFE).contains(p))
+        .ok_or_else(|| ConfigError::PcrPid(value.to_string()))
 }
 
 fn parse_number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ConfigError> {
@@ -494,6 +527,7 @@ pub fn parse_uri(uri: &str, file: impl Into<PathBuf>) -> Result<StreamConfig, Co
             "localport" => cfg.local_port = parse_number(key, &value)?,
             "adapter" | "localaddress" => cfg.local_address = value,
             "bitrate" => cfg.bitrate_bps = Some(parse_number(key, &value)?),
+            "pcr_pid" => cfg.pcr_pid = Some(parse_pid(&value)?),
             _ => return Err(ConfigError::UnknownOption { key: key.into() }),
         }
     }

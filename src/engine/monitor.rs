@@ -182,6 +182,14 @@ impl Monitor {
                 self.shared.set_state(StreamState::Reconnecting { reason });
             }
             gst::MessageView::Eos(_) => {
+                // The last datagrams are still in libsrt's send buffer, inside
+                // the latency window (and maybe to be retransmitted): give them
+                // time to arrive before the socket closes.
+                let linger = Duration::from_millis(u64::from(self.cfg.latency_ms) * 3 + 250);
+                let until = Instant::now() + linger;
+                while Instant::now() < until && !self.shared.stop.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
                 self.shared.event(EventKind::Ended);
                 self.shared.set_state(StreamState::Ended);
                 self.shared.stop.store(true, Ordering::SeqCst);

@@ -1,28 +1,46 @@
-//! Reading a TS file: probing it (framing, PCR PID, bitrate), reading packets
-//! with resynchronisation, and looping with restamping. Memory stays bounded:
-//! the file is read in chunks, never whole.
+//! Probing a TS file for playout: its packet format (188/192/204 bytes), where
+//! packets start, its programmes and PCR PIDs, and its PCR track — duration,
+//! mean and peak rate, jumps — read from the whole file, or from evenly spaced
+//! samples of a huge one so a 100 GB file probes in bounded time.
 
-use crate::engine::config::LoopMode;
-use crate::ts::packet::{self, PACKET_SIZE, SYNC_BYTE};
-use crate::ts::scan::{self, Framing};
+use crate::ts::framing::{self, Deframer, PacketFormat};
+use crate::ts::packet::PACKET_SIZE;
+use crate::ts::pcr_track::{self, Jump, TrackSummary};
+use crate::ts::scan::{Programme, TrackCollector};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-/// Bytes read from each end of a file when probing it.
-const PROBE_BYTES: u64 = 4 * 1024 * 1024;
-/// Chunk size of the packet reader.
-const READ_CHUNK: usize = 128 * PACKET_SIZE * 7;
+pub use super::reader::{LoopingSource, SourceNotice, SourcePacket};
+
+/// Bytes read at the start of a file to find its packet format.
+const HEAD_BYTES: u64 = 4 * 1024 * 1024;
+/// Files up to this size have their whole PCR track read.
+const FULL_SCAN_BYTES: u64 = 512 * 1024 * 1024;
+/// Larger files are sampled: this many runs of [`SAMPLE_BYTES`] each.
+const SAMPLES: u64 = 96;
+const SAMPLE_BYTES: u64 = 1024 * 1024;
 /// A file needs at least this many packets to be played.
 const MIN_PACKETS: u64 = 7;
+/// Lowest and highest constant bitrate a user may give.
+const BITRATE_RANGE: std::ops::RangeInclusive<f64> = 10_000.0..=1.0e9;
 
 /// How send times are derived.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Pacing {
-    /// From the PCRs of this PID, interpolated by byte position.
+    /// From the PCRs of this PID, interval by interval.
     Pcr { pid: u16 },
     /// At a constant bitrate given by the user.
     ConstantBitrate,
+}
+
+/// What the user asked for when a file is opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ProbeRequest {
+    /// Pace at this constant rate instead of by PCR.
+    pub bitrate_bps: Option<u64>,
+    /// Pace by this PID's PCRs instead of the first programme's.
+    pub pcr_pid: Option<u16>,
 }
 
 /// What probing a file found.
@@ -30,33 +48,41 @@ pub enum Pacing {
 pub struct SourceInfo {
     pub path: PathBuf,
     pub file_size: u64,
+    pub format: PacketFormat,
     /// Offset of the first packet (bytes of garbage before it are skipped).
     pub start_offset: u64,
-    /// Whole packets from `start_offset`.
+    /// Whole packets from `start_offset` (an estimate when garbage is inside).
     pub packets: u64,
     /// Bytes of a partial packet at the end of the file (a truncated file).
     pub trailing_bytes: u64,
-    /// PID carrying the PCR, when there is one.
+    /// PID whose PCRs pace the stream (or would, without a constant bitrate).
     pub pcr_pid: Option<u16>,
-    /// Mean bitrate (from the first and last PCR, or the user's value).
+    /// Every PID carrying PCRs, in order of appearance.
+    pub pcr_pids: Vec<u16>,
+    pub programmes: Vec<Programme>,
+    /// Mean bitrate of one pass (188-byte packets) as it is played.
     pub bitrate_bps: f64,
+    /// Highest rate over a 100 ms window: what the sender must be able to send.
+    pub peak_bps: f64,
+    /// Rate of the first PCR interval: paces what comes before the first PCR.
+    pub first_bps: f64,
+    /// Seconds one pass takes.
+    pub duration_secs: f64,
+    /// PCR jumps inside the file, bridged when played.
+    pub jumps: Vec<Jump>,
+    /// The PCR track was sampled (a huge file), not read whole.
+    pub sampled: bool,
     pub pacing: Pacing,
 }
 
 impl SourceInfo {
-    /// Bytes played per pass.
+    /// Bytes of 188-byte packets played per pass.
     pub fn pass_bytes(&self) -> u64 {
         self.packets * PACKET_SIZE as u64
     }
 
-    /// Duration of one pass at the mean bitrate.
     pub fn duration_secs(&self) -> f64 {
-        self.pass_bytes() as f64 * 8.0 / self.bitrate_bps
-    }
-
-    /// Duration of one pass in 27 MHz ticks, as used for seamless restamping.
-    pub fn pass_duration_27mhz(&self) -> u64 {
-        (self.pass_bytes() as f64 * 8.0 * packet::PCR_HZ as f64 / self.bitrate_bps).round() as u64
+        self.duration_secs
     }
 }
 
@@ -71,25 +97,31 @@ pub enum SourceError {
     Unreadable { path: PathBuf, source: io::Error },
     #[error("{0} is empty: choose a file that holds a transport stream")]
     Empty(PathBuf),
-    #[error("{0} is not an MPEG transport stream (no 0x47 sync bytes every 188 bytes): choose a .ts file, or remux with `ffmpeg -i INPUT -c copy -f mpegts OUTPUT.ts`")]
+    #[error("{0} is not an MPEG transport stream (no sync bytes every 188, 192 or 204 bytes): choose a .ts file, or remux with `ffmpeg -i INPUT -c copy -f mpegts OUTPUT.ts`")]
     NotTs(PathBuf),
-    #[error("{0} has 192-byte packets (M2TS/Blu-ray): remux to 188-byte TS with `ffmpeg -i INPUT -c copy -f mpegts OUTPUT.ts`")]
-    M2ts(PathBuf),
-    #[error("{0} has 204-byte packets (with Reed-Solomon bytes): convert it to 188-byte packets first (e.g. `tsp -I file INPUT -O file OUTPUT.ts`)")]
-    Ts204(PathBuf),
     #[error(
         "{path} holds only {packets} whole packets: a file needs at least 7 (one SRT datagram)"
     )]
     TooShort { path: PathBuf, packets: u64 },
     #[error("{0} has no PCR, so it cannot be paced by its own clock: give its bitrate (bitrate=BPS in the URI, or --bitrate) to pace it at a constant rate")]
     NoPcr(PathBuf),
-    #[error("{path}: the PCRs give an implausible bitrate of {bitrate_bps:.0} bit/s (PCR discontinuities?): give the bitrate explicitly (bitrate=BPS or --bitrate)")]
-    ImplausibleBitrate { path: PathBuf, bitrate_bps: f64 },
+    #[error(
+        "{path}: PID {pid:#06x} (pcr_pid) carries no PCR; PIDs with PCRs in this file: {available}"
+    )]
+    NoPcrOnPid {
+        path: PathBuf,
+        pid: u16,
+        available: String,
+    },
+    #[error("{path}: the PCRs of PID {pid:#06x} never form a usable interval (every step is a jump): give the bitrate explicitly (bitrate=BPS or --bitrate)")]
+    NoUsablePcr { path: PathBuf, pid: u16 },
+    #[error("bitrate {0} bit/s is out of range: give 10000 to 1000000000")]
+    BitrateOutOfRange(u64),
     #[error("reading {path} failed: {source}")]
     Read { path: PathBuf, source: io::Error },
 }
 
-fn open(path: &Path) -> Result<File, SourceError> {
+pub(super) fn open(path: &Path) -> Result<File, SourceError> {
     match std::fs::metadata(path) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             return Err(SourceError::NotFound(path.to_path_buf()))
@@ -116,9 +148,9 @@ fn read_at(file: &mut File, offset: u64, len: u64) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// Probes a file: is it a TS, where do packets start, which PID has the PCR,
-/// what is its bitrate. Reads at most a few MB from each end.
-pub fn probe_file(path: &Path, bitrate_override: Option<u64>) -> Result<SourceInfo, SourceError> {
+/// Probes a file: its packet format, where packets start, its programmes and
+/// PCR PIDs, and how long one pass plays at which rates.
+pub fn probe_file(path: &Path, req: ProbeRequest) -> Result<SourceInfo, SourceError> {
     let mut file = open(path)?;
     let read_err = |e| SourceError::Read {
         path: path.to_path_buf(),
@@ -128,342 +160,188 @@ pub fn probe_file(path: &Path, bitrate_override: Option<u64>) -> Result<SourceIn
     if file_size == 0 {
         return Err(SourceError::Empty(path.to_path_buf()));
     }
-    let head = read_at(&mut file, 0, PROBE_BYTES.min(file_size)).map_err(read_err)?;
-    let start_offset = match scan::detect_framing(&head) {
-        Framing::Ts { offset } => offset as u64,
-        Framing::M2ts => return Err(SourceError::M2ts(path.to_path_buf())),
-        Framing::Ts204 => return Err(SourceError::Ts204(path.to_path_buf())),
-        Framing::NotTs => return Err(SourceError::NotTs(path.to_path_buf())),
+    let head = read_at(&mut file, 0, HEAD_BYTES.min(file_size)).map_err(read_err)?;
+    let detected = framing::detect(&head).ok_or_else(|| SourceError::NotTs(path.to_path_buf()))?;
+    let format = detected.format;
+    let unit = format.unit_bytes() as u64;
+    let start_offset = detected.first_unit as u64;
+    let estimated = (file_size - start_offset) / unit;
+    if estimated < MIN_PACKETS {
+        return Err(SourceError::TooShort {
+            path: path.to_path_buf(),
+            packets: estimated,
+        });
+    }
+    let sampled = file_size > FULL_SCAN_BYTES;
+    let mut collector = TrackCollector::default();
+    let (packets, trailing_bytes) = if sampled {
+        sample_file(&mut file, format, start_offset, file_size, &mut collector)
+            .map_err(read_err)?;
+        (estimated, (file_size - start_offset) % unit)
+    } else {
+        scan_file(&mut file, format, start_offset, &mut collector).map_err(read_err)?
     };
-    let packets = (file_size - start_offset) / PACKET_SIZE as u64;
-    let trailing_bytes = (file_size - start_offset) % PACKET_SIZE as u64;
     if packets < MIN_PACKETS {
         return Err(SourceError::TooShort {
             path: path.to_path_buf(),
             packets,
         });
     }
-    let aligned_head = &head[start_offset as usize..];
-    let aligned_head = &aligned_head[..aligned_head.len() - aligned_head.len() % PACKET_SIZE];
-    let probe = scan::probe_head(aligned_head, start_offset);
-
-    if let Some(bps) = bitrate_override {
-        return Ok(SourceInfo {
-            path: path.to_path_buf(),
-            file_size,
-            start_offset,
-            packets,
-            trailing_bytes,
-            pcr_pid: probe.pcr_pid,
-            bitrate_bps: bps as f64,
-            pacing: Pacing::ConstantBitrate,
-        });
-    }
-    let (Some(pcr_pid), Some(first)) = (probe.pcr_pid, probe.first_pcr) else {
-        return Err(SourceError::NoPcr(path.to_path_buf()));
+    let pcr_pids = collector.pcr_pids().to_vec();
+    let pcr_pid = match req.pcr_pid {
+        Some(pid) if pcr_pids.contains(&pid) => Some(pid),
+        Some(pid) => {
+            return Err(SourceError::NoPcrOnPid {
+                path: path.to_path_buf(),
+                pid,
+                available: if pcr_pids.is_empty() {
+                    "none".into()
+                } else {
+                    pcr_pids
+                        .iter()
+                        .map(|p| format!("{p:#06x}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+            })
+        }
+        None => collector.default_pcr_pid(),
     };
-    let end = start_offset + packets * PACKET_SIZE as u64;
-    let tail_start = end.saturating_sub(PROBE_BYTES).max(start_offset);
-    let tail_start = tail_start - (tail_start - start_offset) % PACKET_SIZE as u64;
-    let tail = read_at(&mut file, tail_start, end - tail_start).map_err(read_err)?;
-    let last = scan::last_pcr(&tail, tail_start, pcr_pid)
-        .filter(|l| l.offset > first.offset)
-        .ok_or_else(|| SourceError::NoPcr(path.to_path_buf()))?;
-    let bitrate_bps =
-        scan::bitrate_between(first, last).ok_or_else(|| SourceError::NoPcr(path.to_path_buf()))?;
-    if !(10_000.0..=1.0e9).contains(&bitrate_bps) {
-        return Err(SourceError::ImplausibleBitrate {
-            path: path.to_path_buf(),
-            bitrate_bps,
-        });
-    }
-    Ok(SourceInfo {
+    let summary: Option<TrackSummary> =
+        pcr_pid.and_then(|pid| pcr_track::summarize(collector.track(pid), packets, sampled));
+    let mut info = SourceInfo {
         path: path.to_path_buf(),
         file_size,
+        format,
         start_offset,
         packets,
         trailing_bytes,
-        pcr_pid: Some(pcr_pid),
-        bitrate_bps,
-        pacing: Pacing::Pcr { pid: pcr_pid },
-    })
+        pcr_pid,
+        pcr_pids,
+        programmes: collector.programmes(),
+        bitrate_bps: 0.0,
+        peak_bps: 0.0,
+        first_bps: 0.0,
+        duration_secs: 0.0,
+        jumps: Vec::new(),
+        sampled,
+        pacing: Pacing::ConstantBitrate,
+    };
+    if let Some(s) = &summary {
+        info.jumps = s.jumps.clone();
+    }
+    if let Some(bps) = req.bitrate_bps {
+        if !BITRATE_RANGE.contains(&(bps as f64)) {
+            return Err(SourceError::BitrateOutOfRange(bps));
+        }
+        let bps = bps as f64;
+        info.bitrate_bps = bps;
+        info.peak_bps = bps;
+        info.first_bps = bps;
+        info.duration_secs = info.pass_bytes() as f64 * 8.0 / bps;
+        return Ok(info);
+    }
+    let Some(pid) = pcr_pid else {
+        return Err(SourceError::NoPcr(path.to_path_buf()));
+    };
+    let s = summary.ok_or_else(|| SourceError::NoUsablePcr {
+        path: path.to_path_buf(),
+        pid,
+    })?;
+    info.bitrate_bps = s.mean_bps;
+    info.peak_bps = s.peak_bps.max(s.mean_bps);
+    info.first_bps = s.first_bps;
+    info.duration_secs = s.duration_secs;
+    info.pacing = Pacing::Pcr { pid };
+    Ok(info)
 }
 
-/// Reads whole packets from an open file in chunks, resynchronising on lost
-/// sync. Stops at the end of the last whole packet.
-struct PacketReader {
-    file: File,
-    buf: Vec<u8>,
-    pos: usize,
-    len: usize,
-    eof: bool,
-    /// Bytes skipped to find sync again.
-    skipped_bytes: u64,
-    /// The last packet was good: a sync byte alone is trusted for the next.
-    in_sync: bool,
-    /// Bytes left over at the end of the file (less than a packet).
-    tail_bytes: u64,
+/// Reads the whole file through the deframer. Returns the number of whole
+/// packets and the bytes of a partial packet at the end.
+fn scan_file(
+    file: &mut File,
+    format: PacketFormat,
+    start: u64,
+    collector: &mut TrackCollector,
+) -> io::Result<(u64, u64)> {
+    file.seek(SeekFrom::Start(start))?;
+    let mut de = Deframer::new(format);
+    let mut buf = vec![0u8; 1 << 20];
+    let mut index = 0u64;
+    let mut read = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        de.push(&buf[..n], n == 0, |offset, p| {
+            collector.push(start + offset, index, p);
+            index += 1;
+        });
+        read += n as u64;
+        if n == 0 {
+            break;
+        }
+    }
+    let consumed = index * format.unit_bytes() as u64 + de.skipped_bytes();
+    Ok((index, read.saturating_sub(consumed)))
 }
 
-impl PacketReader {
-    fn new(file: File) -> Self {
-        Self {
-            file,
-            buf: vec![0; READ_CHUNK],
-            pos: 0,
-            len: 0,
-            eof: false,
-            skipped_bytes: 0,
-            in_sync: true,
-            tail_bytes: 0,
-        }
+/// Reads runs of the file evenly spaced from start to end.
+fn sample_file(
+    file: &mut File,
+    format: PacketFormat,
+    start: u64,
+    size: u64,
+    collector: &mut TrackCollector,
+) -> io::Result<()> {
+    let unit = format.unit_bytes() as u64;
+    let span = size - start;
+    let step = span / SAMPLES;
+    for k in 0..=SAMPLES {
+        let at = (start + k * step).min(size.saturating_sub(SAMPLE_BYTES));
+        let data = read_at(file, at, SAMPLE_BYTES)?;
+        let mut de = Deframer::new(format);
+        de.push(&data, true, |offset, p| {
+            let file_offset = at + offset;
+            collector.push(file_offset, (file_offset - start) / unit, p);
+        });
     }
-
-    fn rewind(&mut self, offset: u64) -> io::Result<()> {
-        self.file.seek(SeekFrom::Start(offset))?;
-        self.pos = 0;
-        self.len = 0;
-        self.eof = false;
-        self.in_sync = true;
-        Ok(())
-    }
-
-    /// Ensures at least `n` bytes after `pos`, unless the file ends first.
-    fn fill(&mut self, n: usize) -> io::Result<()> {
-        if self.len - self.pos >= n || self.eof {
-            return Ok(());
-        }
-        self.buf.copy_within(self.pos..self.len, 0);
-        self.len -= self.pos;
-        self.pos = 0;
-        while self.len < self.buf.len() {
-            let got = self.file.read(&mut self.buf[self.len..])?;
-            if got == 0 {
-                self.eof = true;
-                break;
-            }
-            self.len += got;
-        }
-        Ok(())
-    }
-
-    /// The next packet, or `None` at the end of the file.
-    fn next(&mut self) -> io::Result<Option<[u8; PACKET_SIZE]>> {
-        loop {
-            self.fill(2 * PACKET_SIZE)?;
-            if self.len - self.pos < PACKET_SIZE {
-                self.tail_bytes = (self.len - self.pos) as u64;
-                return Ok(None);
-            }
-            let window = &self.buf[self.pos..self.len];
-            let synced = window[0] == SYNC_BYTE
-                && (self.in_sync
-                    || window.len() < 2 * PACKET_SIZE
-                    || window[PACKET_SIZE] == SYNC_BYTE);
-            self.in_sync = synced;
-            if synced {
-                let mut p = [0u8; PACKET_SIZE];
-                p.copy_from_slice(&window[..PACKET_SIZE]);
-                self.pos += PACKET_SIZE;
-                return Ok(Some(p));
-            }
-            // Lost sync: skip to the next byte that starts two sync bytes in a row.
-            let skip = (1..window.len())
-                .find(|&i| {
-                    window[i] == SYNC_BYTE
-                        && window.get(i + PACKET_SIZE).is_none_or(|b| *b == SYNC_BYTE)
-                })
-                .unwrap_or(window.len());
-            self.pos += skip;
-            self.skipped_bytes += skip as u64;
-        }
-    }
+    Ok(())
 }
 
-/// Something the source wants the user to know while it plays.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SourceNotice {
-    /// The file was started again from the beginning (pass number from 1).
-    Looped { pass: u64 },
-    /// Sync was lost inside the file and found again after skipping bytes.
-    SyncLost { skipped_bytes: u64 },
-    /// The file disappeared from disk; play continues from the open handle.
-    FileDeleted,
-    /// A partial packet at the end of the file is not played.
-    Truncated { trailing_bytes: u64 },
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Per-PID state of the looper.
-#[derive(Clone, Copy, Default)]
-struct PidLoopState {
-    /// Continuity counter of the last packet sent on this PID.
-    last_cc_out: u8,
-    seen: bool,
-    /// The first packet of this PID in the current pass is still to come.
-    first_in_pass: bool,
-    /// Added to this PID's counters in the current pass (seamless mode).
-    cc_offset: u8,
-}
-
-/// A file played as an endless (or single) sequence of packets, with the
-/// loop transformation of [`LoopMode`] applied at each wrap.
-pub struct LoopingSource {
-    info: SourceInfo,
-    reader: PacketReader,
-    mode: LoopMode,
-    pass: u64,
-    pcr_offset_27mhz: u64,
-    pts_offset_90khz: u64,
-    pids: Box<[PidLoopState; 8192]>,
-    packets_in_pass: u64,
-    held: Option<[u8; PACKET_SIZE]>,
-    notices: Vec<SourceNotice>,
-    reported_skip: u64,
-    deleted_reported: bool,
-}
-
-impl LoopingSource {
-    pub fn open(info: SourceInfo, mode: LoopMode) -> Result<Self, SourceError> {
-        let file = open(&info.path)?;
-        let mut reader = PacketReader::new(file);
-        reader
-            .rewind(info.start_offset)
-            .map_err(|e| SourceError::Read {
-                path: info.path.clone(),
-                source: e,
-            })?;
-        Ok(Self {
-            info,
-            reader,
-            mode,
-            pass: 0,
-            pcr_offset_27mhz: 0,
-            pts_offset_90khz: 0,
-            pids: Box::new([PidLoopState::default(); 8192]),
-            packets_in_pass: 0,
-            held: None,
-            notices: Vec::new(),
-            reported_skip: 0,
-            deleted_reported: false,
-        })
+    fn sample() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("media/sample.ts")
     }
 
-    pub fn info(&self) -> &SourceInfo {
-        &self.info
+    #[test]
+    fn the_sample_probes_at_5_mbits() {
+        let info = probe_file(&sample(), ProbeRequest::default()).unwrap();
+        assert_eq!(info.format, PacketFormat::Ts188);
+        assert_eq!(info.pcr_pid, Some(0x100));
+        assert!((info.bitrate_bps - 5e6).abs() < 5e4, "{}", info.bitrate_bps);
+        assert!(
+            (info.duration_secs - 12.0).abs() < 0.2,
+            "{}",
+            info.duration_secs
+        );
+        assert!(info.peak_bps >= info.bitrate_bps * 0.99);
+        assert!(info.jumps.is_empty());
+        assert!(!info.sampled);
     }
 
-    /// Completed passes so far (0 during the first play of the file).
-    pub fn loops(&self) -> u64 {
-        self.pass
-    }
-
-    pub fn take_notices(&mut self) -> Vec<SourceNotice> {
-        if self.reader.skipped_bytes > self.reported_skip {
-            self.notices.push(SourceNotice::SyncLost {
-                skipped_bytes: self.reader.skipped_bytes - self.reported_skip,
-            });
-            self.reported_skip = self.reader.skipped_bytes;
-        }
-        std::mem::take(&mut self.notices)
-    }
-
-    fn read_err(&self, e: io::Error) -> SourceError {
-        SourceError::Read {
-            path: self.info.path.clone(),
-            source: e,
-        }
-    }
-
-    fn start_next_pass(&mut self) -> Result<(), SourceError> {
-        if self.pass == 0 && self.reader.tail_bytes > 0 {
-            self.notices.push(SourceNotice::Truncated {
-                trailing_bytes: self.reader.tail_bytes,
-            });
-        }
-        self.pass += 1;
-        self.notices.push(SourceNotice::Looped { pass: self.pass });
-        if !self.deleted_reported && !self.info.path.exists() {
-            self.deleted_reported = true;
-            self.notices.push(SourceNotice::FileDeleted);
-        }
-        let d = self.info.pass_duration_27mhz();
-        self.pcr_offset_27mhz = (self.pcr_offset_27mhz + d) % packet::PCR_CYCLE;
-        self.pts_offset_90khz =
-            ((self.pass as u128 * d as u128 / 300) % packet::PTS_CYCLE as u128) as u64;
-        for st in self.pids.iter_mut().filter(|s| s.seen) {
-            st.first_in_pass = true;
-        }
-        self.reader
-            .rewind(self.info.start_offset)
-            .map_err(|e| self.read_err(e))
-    }
-
-    /// The next packet to send, or `None` when play ends (loop off).
-    pub fn next_packet(&mut self) -> Result<Option<[u8; PACKET_SIZE]>, SourceError> {
-        if let Some(p) = self.held.take() {
-            return Ok(Some(p));
-        }
-        let mut p = loop {
-            match self.reader.next().map_err(|e| self.read_err(e))? {
-                Some(p) => {
-                    self.packets_in_pass += 1;
-                    break p;
-                }
-                None if self.mode == LoopMode::Off => {
-                    if self.reader.tail_bytes > 0 {
-                        self.notices.push(SourceNotice::Truncated {
-                            trailing_bytes: self.reader.tail_bytes,
-                        });
-                    }
-                    return Ok(None);
-                }
-                None => {
-                    if self.packets_in_pass == 0 {
-                        // The file was emptied while playing: never spin on it.
-                        return Err(SourceError::Empty(self.info.path.clone()));
-                    }
-                    self.packets_in_pass = 0;
-                    self.start_next_pass()?
-                }
-            }
-        };
-        let pid = packet::pid(&p);
-        if pid == packet::NULL_PID {
-            return Ok(Some(p));
-        }
-        let h = packet::header(&p);
-        let st = &mut self.pids[usize::from(pid)];
-        let first_in_pass = st.first_in_pass;
-        st.first_in_pass = false;
-        match self.mode {
-            LoopMode::Seamless if self.pass > 0 => {
-                if first_in_pass {
-                    let step = u8::from(h.has_payload);
-                    st.cc_offset =
-                        (st.last_cc_out + step).wrapping_sub(h.continuity_counter) & 0x0F;
-                }
-                let cc = (h.continuity_counter + st.cc_offset) & 0x0F;
-                packet::set_continuity_counter(&mut p, cc);
-                if let Some(v) = packet::pcr(&p) {
-                    packet::set_pcr(&mut p, v + self.pcr_offset_27mhz);
-                }
-                packet::shift_pes_timestamps(&mut p, self.pts_offset_90khz);
-            }
-            LoopMode::Signalled
-                if first_in_pass && !packet::set_discontinuity_indicator(&mut p) =>
-            {
-                // No adaptation field to carry the flag: send an adaptation-only
-                // packet with it first, with the counter the next packet follows.
-                let cc = h.continuity_counter.wrapping_sub(u8::from(h.has_payload)) & 0x0F;
-                st.last_cc_out = packet::header(&p).continuity_counter;
-                st.seen = true;
-                self.held = Some(p);
-                return Ok(Some(packet::discontinuity_packet(pid, cc)));
-            }
-            _ => {}
-        }
-        st.last_cc_out = packet::header(&p).continuity_counter;
-        st.seen = true;
-        Ok(Some(p))
+    #[test]
+    fn a_pcr_pid_that_carries_no_pcr_is_refused_with_the_ones_that_do() {
+        let e = probe_file(
+            &sample(),
+            ProbeRequest {
+                pcr_pid: Some(0x101),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("0x0101") && text.contains("0x0100"), "{text}");
     }
 }

@@ -106,10 +106,34 @@ pub struct StreamEvent {
 /// What probing the stream's file found, for display.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SourceSummary {
+    /// Mean bitrate of one pass as played.
     pub bitrate_bps: f64,
+    /// Highest rate over 100 ms: what libsrt's input rate is set from.
+    pub peak_bps: f64,
     pub duration_secs: f64,
     pub pcr_pid: Option<u16>,
+    /// Every PID with PCRs (an MPTS has several).
+    pub pcr_pids: Vec<u16>,
     pub paced_by_pcr: bool,
+    /// "188-byte TS", "192-byte M2TS", "204-byte TS".
+    pub packet_format: String,
+    /// PCR jumps inside the file (bridged when played).
+    pub pcr_jumps_in_file: usize,
+}
+
+impl SourceSummary {
+    pub fn of(info: &super::source::SourceInfo) -> Self {
+        Self {
+            bitrate_bps: info.bitrate_bps,
+            peak_bps: info.peak_bps,
+            duration_secs: info.duration_secs,
+            pcr_pid: info.pcr_pid,
+            pcr_pids: info.pcr_pids.clone(),
+            paced_by_pcr: matches!(info.pacing, super::source::Pacing::Pcr { .. }),
+            packet_format: info.format.describe().to_string(),
+            pcr_jumps_in_file: info.jumps.len(),
+        }
+    }
 }
 
 /// The latest state of one stream, cheap to clone for the UI and CLI.

@@ -4,7 +4,7 @@
 
 use super::config::{Mode, StreamConfig};
 use super::pacer::Pacer;
-use super::source::{self, LoopingSource, Pacing, SourceError, SourceNotice};
+use super::source::{self, LoopingSource, SourceError, SourceNotice};
 use super::srt_params::{srt_params, SrtParams};
 use super::stats::{socket_address_text, HistoryPoint};
 use super::status::{
@@ -189,16 +189,19 @@ impl RunningStream {
         notify: Notify,
     ) -> Result<Self, StartError> {
         cfg.validate()?;
-        let info = source::probe_file(&cfg.file, cfg.bitrate_bps)?;
-        let params = srt_params(&cfg, info.bitrate_bps);
-        let pacer = Pacer::new(LoopingSource::open(info.clone(), cfg.loop_mode)?);
+        let info = source::probe_file(&cfg.file, cfg.probe_request())?;
+        // Never capped below the file's peak: libsrt's input rate is the peak
+        // over a short window, not the mean.
+        let params = srt_params(&cfg, info.peak_bps);
+        let looping = cfg.loop_mode != super::config::LoopMode::Off;
+        let pacer = Pacer::new(LoopingSource::open(info.clone(), looping)?, cfg.loop_mode);
 
         let pipeline = gst::Pipeline::with_name(&format!("stream-{id}"));
         let appsrc = make_element("appsrc", "src")?
             .dynamic_cast::<gst_app::AppSrc>()
             .map_err(|_| StartError::Pipeline("appsrc is not an AppSrc".into()))?;
         let sink = make_element("srtsink", "sink")?;
-        configure_appsrc(&appsrc, info.bitrate_bps);
+        configure_appsrc(&appsrc, info.peak_bps);
         configure_sink(&sink, &cfg, &params);
         pipeline
             .add_many([appsrc.upcast_ref::<gst::Element>(), &sink])
@@ -212,12 +215,7 @@ impl RunningStream {
                 name: cfg.display_name(),
                 config: cfg.clone(),
                 state: StreamState::Starting,
-                source: SourceSummary {
-                    bitrate_bps: info.bitrate_bps,
-                    duration_secs: info.duration_secs(),
-                    pcr_pid: info.pcr_pid,
-                    paced_by_pcr: matches!(info.pacing, Pacing::Pcr { .. }),
-                },
+                source: SourceSummary::of(&info),
                 uptime_secs: 0.0,
                 loops: 0,
                 datagrams_sent: 0,
@@ -460,6 +458,9 @@ fn notice_event(n: SourceNotice) -> EventKind {
         },
         SourceNotice::Truncated { trailing_bytes } => EventKind::Warning {
             message: format!("the file is truncated: its last {trailing_bytes} bytes are not a whole packet and are not sent"),
+        },
+        SourceNotice::PcrJump { file_offset, kind, bridged_secs } => EventKind::Warning {
+            message: format!("PCR jump at byte {file_offset} of the file ({kind}): bridged over {:.1} ms at the rate of the intervals before it", bridged_secs * 1000.0),
         },
     }
 }

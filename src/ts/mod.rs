@@ -4,13 +4,16 @@ pub mod analyzer;
 pub mod check;
 pub mod codecs;
 pub mod continuity;
+pub mod framing;
 pub mod packet;
 pub mod pcr_check;
+pub mod pcr_track;
 pub mod psi;
 pub mod report;
 pub mod scan;
 mod summary;
 pub mod tables;
 pub mod timebase;
+pub mod timestamps;
 
 pub use packet::{PACKET_SIZE, SYNC_BYTE};

@@ -1,176 +1,176 @@
-//! Probing a transport stream from its first and last bytes: packet alignment,
-//! the PCR PID, and PCRs with their byte positions (for the stream's bitrate).
+//! Probing a transport stream: its programmes (PAT/PMT) with their PCR PIDs,
+//! and the PCR track of every PID that carries PCRs, from 188-byte packets fed
+//! in order (the whole stream, or runs sampled from a huge file).
 
-use super::packet::{self, PACKET_SIZE, SYNC_BYTE};
+use super::packet;
+use super::pcr_track::PcrPoint;
 use super::psi::{self, SectionAssembler, SectionEvent};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-/// How many consecutive sync bytes make us trust an alignment.
-const SYNC_RUN: usize = 5;
+/// PIDs with PCRs followed at most (an MPTS rarely has more than a dozen).
+const MAX_PCR_PIDS: usize = 32;
+/// PCRs kept per PID (about 4 h at one PCR every 20 ms); beyond that the
+/// track is thinned to every other PCR, which keeps every jump.
+const MAX_POINTS_PER_PID: usize = 1 << 20;
 
-/// Packet framing found at the start of a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Framing {
-    /// Plain 188-byte packets starting at this byte offset.
-    Ts {
-        offset: usize,
-    },
-    /// 192-byte packets (M2TS/Blu-ray, with a 4-byte timecode prefix).
-    M2ts,
-    /// 204-byte packets (188 + 16 bytes Reed-Solomon).
-    Ts204,
-    NotTs,
-}
-
-fn runs_at(buf: &[u8], offset: usize, stride: usize) -> bool {
-    let needed = SYNC_RUN
-        .min(buf.len().saturating_sub(offset).div_ceil(stride))
-        .max(1);
-    (0..needed).all(|i| buf.get(offset + i * stride) == Some(&SYNC_BYTE))
-        && buf.len() >= offset + stride.min(buf.len())
-}
-
-/// Finds how the bytes are framed. Needs a few packets of data to be sure.
-pub fn detect_framing(buf: &[u8]) -> Framing {
-    if buf.len() < PACKET_SIZE {
-        return Framing::NotTs;
-    }
-    for offset in 0..PACKET_SIZE.min(buf.len()) {
-        if buf[offset] == SYNC_BYTE && runs_at(buf, offset, PACKET_SIZE) {
-            return Framing::Ts { offset };
-        }
-    }
-    if buf.len() >= 4 + 192 * 2 && runs_at(buf, 4, 192) {
-        return Framing::M2ts;
-    }
-    if buf.len() >= 204 * 2 && runs_at(buf, 0, 204) {
-        return Framing::Ts204;
-    }
-    Framing::NotTs
-}
-
-/// A PCR value (27 MHz) and the file offset of the packet that carries it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PcrAt {
-    pub offset: u64,
-    pub pcr: u64,
-}
-
-/// What the first bytes of a stream tell.
-#[derive(Debug, Clone, Default)]
-pub struct HeadProbe {
-    /// The PCR PID from the first program's PMT, or else the first PID seen
-    /// carrying a PCR.
+/// A programme of the stream.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Programme {
+    pub number: u16,
+    pub pmt_pid: u16,
+    /// The PCR PID its PMT names (0x1FFF: none).
     pub pcr_pid: Option<u16>,
-    /// The first PCR on `pcr_pid`.
-    pub first_pcr: Option<PcrAt>,
-    /// Up to a few dozen PCRs on `pcr_pid`, for a bitrate estimate of short heads.
-    pub pcrs: Vec<PcrAt>,
+}
+
+/// Collects programmes and PCR tracks from packets fed in stream order.
+#[derive(Debug, Default)]
+pub struct TrackCollector {
+    pat: SectionAssembler,
+    pmt_pids: BTreeMap<u16, u16>,
+    pmts: HashMap<u16, SectionAssembler>,
+    pcr_pid_of: BTreeMap<u16, Option<u16>>,
+    tracks: HashMap<u16, Vec<PcrPoint>>,
+    /// PIDs in the order their first PCR was seen.
+    pcr_pid_order: Vec<u16>,
     pub packets: u64,
-    pub sync_errors: u64,
 }
 
-/// Probes `buf`, which starts at file offset `base` and is aligned to packets.
-pub fn probe_head(buf: &[u8], base: u64) -> HeadProbe {
-    let mut probe = HeadProbe::default();
-    let mut pat = SectionAssembler::default();
-    let mut pmt_pid: Option<u16> = None;
-    let mut pmt = SectionAssembler::default();
-    let mut pmt_pcr_pid: Option<u16> = None;
-    let mut pcrs_by_pid: HashMap<u16, Vec<PcrAt>> = HashMap::new();
-    let mut first_pcr_pid: Option<u16> = None;
-    for (i, p) in buf.chunks_exact(PACKET_SIZE).enumerate() {
-        probe.packets += 1;
-        if p[0] != SYNC_BYTE {
-            probe.sync_errors += 1;
-            continue;
-        }
+impl TrackCollector {
+    /// Feeds one 188-byte packet found at `file_offset`, the `packet_index`-th
+    /// packet of the stream.
+    pub fn push(&mut self, file_offset: u64, packet_index: u64, p: &[u8]) {
+        self.packets += 1;
         let pid = packet::pid(p);
-        if pid == 0 && pmt_pid.is_none() {
-            for ev in pat.push(p) {
+        if pid == 0 && self.pmt_pids.is_empty() {
+            for ev in self.pat.push(p) {
                 if let SectionEvent::Section(s) = ev {
-                    pmt_pid = psi::parse_pat(&s)
-                        .and_then(|progs| progs.into_iter().min().map(|(_, pid)| pid));
+                    if let Some(progs) = psi::parse_pat(&s) {
+                        self.pmt_pids = progs.into_iter().collect();
+                        for pmt in self.pmt_pids.values() {
+                            self.pmts.entry(*pmt).or_default();
+                        }
+                    }
                 }
             }
-        } else if Some(pid) == pmt_pid && pmt_pcr_pid.is_none() {
-            for ev in pmt.push(p) {
+        } else if let Some(asm) = self.pmts.get_mut(&pid) {
+            for ev in asm.push(p) {
                 if let SectionEvent::Section(s) = ev {
-                    pmt_pcr_pid = psi::parse_pmt(&s).map(|m| m.pcr_pid);
+                    if let Some(pmt) = psi::parse_pmt(&s) {
+                        let pcr = (pmt.pcr_pid != packet::NULL_PID).then_some(pmt.pcr_pid);
+                        self.pcr_pid_of.insert(pmt.program_number, pcr);
+                    }
                 }
             }
         }
-        if let Some(v) = packet::pcr(p) {
-            first_pcr_pid.get_or_insert(pid);
-            let list = pcrs_by_pid.entry(pid).or_default();
-            if list.len() < 64 {
-                list.push(PcrAt {
-                    offset: base + (i * PACKET_SIZE) as u64,
-                    pcr: v,
-                });
+        if let Some(pcr) = packet::pcr(p) {
+            if !self.tracks.contains_key(&pid) {
+                if self.tracks.len() >= MAX_PCR_PIDS {
+                    return;
+                }
+                self.pcr_pid_order.push(pid);
             }
+            let track = self.tracks.entry(pid).or_default();
+            if track.len() >= MAX_POINTS_PER_PID {
+                thin(track);
+            }
+            track.push(PcrPoint {
+                file_offset,
+                packet_index,
+                pcr,
+                discontinuity: packet::discontinuity_indicator(p),
+            });
         }
     }
-    // A PMT that names a PID without PCRs (0x1FFF, or a broken one) is not trusted.
-    let pcr_pid = pmt_pcr_pid
-        .filter(|p| pcrs_by_pid.contains_key(p))
-        .or(first_pcr_pid);
-    probe.pcr_pid = pcr_pid;
-    if let Some(pid) = pcr_pid {
-        probe.pcrs = pcrs_by_pid.remove(&pid).unwrap_or_default();
-        probe.first_pcr = probe.pcrs.first().copied();
+
+    /// Every programme of the PAT with the PCR PID its PMT names (when the
+    /// PMT was seen), in programme-number order.
+    pub fn programmes(&self) -> Vec<Programme> {
+        self.pmt_pids
+            .iter()
+            .map(|(&number, &pmt_pid)| Programme {
+                number,
+                pmt_pid,
+                pcr_pid: self.pcr_pid_of.get(&number).copied().flatten(),
+            })
+            .collect()
     }
-    probe
+
+    /// PIDs that carry PCRs, in the order their first PCR came.
+    pub fn pcr_pids(&self) -> &[u16] {
+        &self.pcr_pid_order
+    }
+
+    /// The PID to pace by: the first programme's PCR PID when it carries PCRs,
+    /// else the first PID seen with a PCR.
+    pub fn default_pcr_pid(&self) -> Option<u16> {
+        self.programmes()
+            .iter()
+            .find_map(|p| p.pcr_pid.filter(|pid| self.tracks.contains_key(pid)))
+            .or_else(|| self.pcr_pid_order.first().copied())
+    }
+
+    pub fn track(&self, pid: u16) -> &[PcrPoint] {
+        self.tracks.get(&pid).map(Vec::as_slice).unwrap_or_default()
+    }
 }
 
-/// The last PCR on `pcr_pid` in `buf` (aligned to packets, at file offset `base`).
-pub fn last_pcr(buf: &[u8], base: u64, pcr_pid: u16) -> Option<PcrAt> {
-    buf.chunks_exact(PACKET_SIZE)
-        .enumerate()
-        .rev()
-        .find_map(|(i, p)| {
-            (p[0] == SYNC_BYTE && packet::pid(p) == pcr_pid)
-                .then(|| packet::pcr(p))
-                .flatten()
-                .map(|pcr| PcrAt {
-                    offset: base + (i * PACKET_SIZE) as u64,
-                    pcr,
-                })
-        })
-}
-
-/// Mean bitrate between two PCRs, in bits per second.
-pub fn bitrate_between(a: PcrAt, b: PcrAt) -> Option<f64> {
-    let ticks = packet::pcr_delta(a.pcr, b.pcr);
-    if b.offset <= a.offset || ticks == 0 {
-        return None;
+/// Halves a track, keeping every PCR next to a discontinuity and the last one.
+fn thin(track: &mut Vec<PcrPoint>) {
+    let n = track.len();
+    let mut keep = Vec::with_capacity(n / 2 + 1);
+    for (i, p) in track.iter().enumerate() {
+        let flagged = p.discontinuity || track.get(i + 1).is_some_and(|q| q.discontinuity);
+        if i % 2 == 0 || flagged || i + 1 == n {
+            keep.push(*p);
+        }
     }
-    Some((b.offset - a.offset) as f64 * 8.0 * packet::PCR_HZ as f64 / ticks as f64)
+    *track = keep;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ts::packet::{PACKET_SIZE, SYNC_BYTE};
+
+    fn pcr_packet(pid: u16, pcr: u64) -> [u8; PACKET_SIZE] {
+        let mut p = [0xFFu8; PACKET_SIZE];
+        p[0] = SYNC_BYTE;
+        p[1] = (pid >> 8) as u8;
+        p[2] = pid as u8;
+        p[3] = 0x20;
+        p[4] = 183;
+        p[5] = 0x10;
+        p[6..12].fill(0);
+        packet::set_pcr(&mut p, pcr);
+        p
+    }
 
     #[test]
-    fn framing_of_plain_m2ts_and_garbage() {
-        let mut ts = vec![0u8; PACKET_SIZE * 6];
-        for i in 0..6 {
-            ts[i * PACKET_SIZE] = SYNC_BYTE;
+    fn tracks_every_pcr_pid_in_order_of_appearance() {
+        let mut c = TrackCollector::default();
+        for i in 0..10u64 {
+            c.push(i * 376, 2 * i, &pcr_packet(0x200, i * 27_000));
+            c.push(i * 376 + 188, 2 * i + 1, &pcr_packet(0x100, i * 27_000));
         }
-        assert_eq!(detect_framing(&ts), Framing::Ts { offset: 0 });
-        let mut shifted = vec![0u8; 10];
-        shifted.extend_from_slice(&ts);
-        assert_eq!(detect_framing(&shifted), Framing::Ts { offset: 10 });
-        let mut m2ts = vec![0u8; 192 * 6];
-        for i in 0..6 {
-            m2ts[4 + i * 192] = SYNC_BYTE;
-        }
-        assert_eq!(detect_framing(&m2ts), Framing::M2ts);
-        assert_eq!(
-            detect_framing(b"hello world, not a transport stream at all"),
-            Framing::NotTs
-        );
-        assert_eq!(detect_framing(&[0x47u8; 10]), Framing::NotTs);
+        assert_eq!(c.pcr_pids(), &[0x200, 0x100]);
+        assert_eq!(c.track(0x100).len(), 10);
+        assert_eq!(c.track(0x100)[3].packet_index, 7);
+        // No PAT/PMT: the first PID with a PCR paces.
+        assert_eq!(c.default_pcr_pid(), Some(0x200));
+    }
+
+    #[test]
+    fn thinning_keeps_discontinuities() {
+        let mut t: Vec<PcrPoint> = (0..10)
+            .map(|i| PcrPoint {
+                file_offset: i,
+                packet_index: i,
+                pcr: i,
+                discontinuity: i == 5,
+            })
+            .collect();
+        thin(&mut t);
+        let idx: Vec<u64> = t.iter().map(|p| p.packet_index).collect();
+        assert_eq!(idx, vec![0, 2, 4, 5, 6, 8, 9]);
     }
 }

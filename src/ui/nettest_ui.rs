@@ -156,7 +156,9 @@ impl NetTestScreen {
             // The stream's bitrate, probed off the UI thread.
             let stream_bps = match stream_file {
                 Some(f) => tokio::task::spawn_blocking(move || {
-                    probe_file(&f, None).ok().map(|i| i.bitrate_bps)
+                    probe_file(&f, Default::default())
+                        .ok()
+                        .map(|i| i.bitrate_bps)
                 })
                 .await
                 .ok()

@@ -116,7 +116,7 @@ pub fn udp_buffer_needed(streams: &[StreamSnapshot]) -> u64 {
     streams
         .iter()
         .filter(|s| s.state.is_running())
-        .map(|s| srt_params(&s.config, s.source.bitrate_bps).sndbuf_bytes)
+        .map(|s| srt_params(&s.config, s.source.peak_bps).sndbuf_bytes)
         .max()
         .unwrap_or(0)
 }

@@ -3,6 +3,7 @@
 //! what arrived.
 #![allow(dead_code)]
 
+pub mod corpus;
 pub mod netns;
 
 use srt_streamer::engine::{StreamConfig, StreamId, StreamManager, StreamSnapshot};
