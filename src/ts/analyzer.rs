@@ -3,11 +3,20 @@
 //! chunking; 188-, 192- or 204-byte packets; arrival times for live input),
 //! a report out. No I/O.
 //!
+//! Packets of 192 bytes (M2TS: a 4-byte timecode first) and 204 bytes (16
+//! Reed-Solomon bytes after) are read as the 188-byte packets inside them
+//! ([`super::framing::PacketFormat`]); byte offsets in reports are those of
+//! the packet's sync byte in the original stream. Sync follows TR 101 290 1.1
+//! (acquired on 5 sync bytes a packet apart, lost on 2 bad ones in a row),
+//! not the framing module's faster resync, so 1.1 and 1.2 count as the
+//! standard says.
+//!
 //! The pieces: sync acquisition and packet dispatch here; the stream clock in
 //! `timebase`; PSI/SI and CRCs in `tables`; PCR checks in `pcr_check`;
 //! continuity in `continuity`; the report in `summary`.
 
 use super::continuity::{Continuity, ContinuityChecker};
+pub use super::framing::PacketFormat;
 use super::packet::{self, NULL_PID, PACKET_SIZE, SYNC_BYTE};
 use super::pcr_check::{PcrSample, PcrTrack};
 use super::tables::Tables;
@@ -46,33 +55,13 @@ impl Default for AnalyzerConfig {
     }
 }
 
-/// Packet layouts the analyzer reads: (bytes per packet, words).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PacketFormat {
-    Ts188,
-    M2ts192,
-    Rs204,
-}
-
-impl PacketFormat {
-    const ALL: [PacketFormat; 3] = [Self::Ts188, Self::M2ts192, Self::Rs204];
-
-    pub const fn unit_bytes(self) -> usize {
-        match self {
-            Self::Ts188 => 188,
-            Self::M2ts192 => 192,
-            Self::Rs204 => 204,
-        }
-    }
-
-    pub const fn describe(self) -> &'static str {
-        match self {
-            Self::Ts188 => "188-byte TS",
-            Self::M2ts192 => "192-byte M2TS (timecode prefix)",
-            Self::Rs204 => "204-byte TS (Reed-Solomon parity)",
-        }
-    }
-}
+/// Packet layouts tried when acquiring sync (the framing module's formats),
+/// most common first.
+const FORMATS: [PacketFormat; 3] = [
+    PacketFormat::Ts188,
+    PacketFormat::M2ts192,
+    PacketFormat::Rs204,
+];
 
 /// Sync bytes in a row that acquire sync (TR 101 290 1.1).
 const SYNC_ACQUIRE: usize = 5;
@@ -271,7 +260,7 @@ impl Analyzer {
     fn acquire(&mut self, buf: &[u8], pos: &mut usize) -> bool {
         let formats: &[PacketFormat] = match &self.format {
             Some(f) => std::slice::from_ref(f),
-            None => &PacketFormat::ALL,
+            None => &FORMATS,
         };
         let longest = formats
             .iter()
