@@ -422,3 +422,92 @@ fn live_analysis_keeps_bounded_state_over_many_loops() {
     }
     assert_eq!(r.time_base, "arrival time");
 }
+
+#[test]
+fn mangled_input_in_every_framing_never_panics() {
+    let bytes = std::fs::read(sample()).unwrap();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for round in 0..60 {
+        let start = (next() % (bytes.len() as u64 - 300_000)) as usize;
+        let mut data = bytes[start..start + 150_000].to_vec();
+        for _ in 0..(next() % 400) {
+            let i = (next() % data.len() as u64) as usize;
+            data[i] = next() as u8;
+        }
+        let unit = [188usize, 192, 204][round % 3];
+        let framed: Vec<u8> = data
+            .chunks(188)
+            .flat_map(|p| {
+                let mut u = Vec::with_capacity(unit);
+                if unit == 192 {
+                    u.extend_from_slice(&[1, 2, 3, 4]);
+                }
+                u.extend_from_slice(p);
+                if unit == 204 {
+                    u.extend_from_slice(&[0xAB; 16]);
+                }
+                u
+            })
+            .collect();
+        let cut = framed.len() - (next() % 500) as usize;
+        let chunk = 1 + (next() % 5000) as usize;
+        let mut a = Analyzer::default();
+        for c in framed[..cut].chunks(chunk) {
+            a.push(c);
+        }
+        let r = a.report();
+        assert!(r.packets * 188 <= cut as u64);
+        if unit != 188 {
+            assert!(
+                r.packet_format.starts_with(&unit.to_string()),
+                "{}",
+                r.packet_format
+            );
+        }
+    }
+}
+
+#[test]
+fn offsets_of_192_and_204_byte_files_are_the_original_bytes() {
+    let pk = packets();
+    let video = of_pid(&pk, 0x100);
+    let gone = video[2000];
+    let kept: Vec<&[u8; 188]> = pk
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != gone)
+        .map(|(_, p)| p)
+        .collect();
+    for (unit, before) in [(192usize, 4usize), (204, 0)] {
+        let bytes: Vec<u8> = kept
+            .iter()
+            .flat_map(|p| {
+                let mut u = vec![0u8; before];
+                u.extend_from_slice(&p[..]);
+                u.resize(unit, 0);
+                u
+            })
+            .collect();
+        let mut a = Analyzer::default();
+        for c in bytes.chunks(99_991) {
+            a.push(c);
+        }
+        let r = a.report();
+        assert_eq!(r.tr101290.continuity_count_error.count, 1, "{unit}");
+        // The packet after the gap now sits at index `gone` of the file.
+        let at = r.tr101290.continuity_count_error.first().unwrap();
+        assert_eq!(at.byte_offset, (gone * unit + before) as u64, "{unit}");
+        assert!(r.verdict.contains("1 × 1.4"), "{}", r.verdict);
+        assert!(
+            (r.duration_secs - 11.99).abs() < 0.05,
+            "{}",
+            r.duration_secs
+        );
+    }
+}
