@@ -81,6 +81,8 @@ pub(crate) struct PidState {
     pub pts: Option<Gap>,
     /// Named as PCR PID by a PMT: (program, since when, PCR seen).
     pub pcr_named: Option<(u16, f64, bool)>,
+    /// A PMT PID of the current PAT (a flag here spares a map lookup per packet).
+    pub pmt: bool,
 }
 
 pub struct Analyzer {
@@ -339,7 +341,7 @@ impl Analyzer {
             let o = self.occurrence(Some(pid), format!("PID absent for {gap:.3} s"));
             self.tr.pid_error.hit(o);
         }
-        if pid < 0x20 || self.tables.is_pmt_pid(pid) {
+        if pid < 0x20 || self.pids[usize::from(pid)].pmt {
             let limit = self.cfg.psi_period_ms / 1e3;
             let scrambled = h.scrambling != 0;
             let at = (now, offset);
@@ -461,8 +463,14 @@ impl Analyzer {
         }
     }
 
-    /// The PMTs changed: follow the PIDs they refer to now.
+    /// The PAT or PMTs changed: follow the PIDs they refer to now.
     fn update_references(&mut self, now: f64) {
+        for st in self.pids.iter_mut() {
+            st.pmt = false;
+        }
+        for &pmt_pid in self.tables.programs.values() {
+            self.pids[usize::from(pmt_pid & 0x1FFF)].pmt = true;
+        }
         let refs = self.tables.references();
         for &pid in &self.watched {
             let st = &mut self.pids[usize::from(pid)];
