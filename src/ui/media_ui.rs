@@ -10,6 +10,8 @@ use std::sync::mpsc;
 pub struct MediaScreen {
     pub file: String,
     pub pcr_repetition_ms: f64,
+    /// TR 101 290 1.6: how long a listed PID may be absent.
+    pub pid_timeout_secs: f64,
     busy: bool,
     tx: mpsc::Sender<(PathBuf, Result<Report, String>, Option<serde_json::Value>)>,
     rx: mpsc::Receiver<(PathBuf, Result<Report, String>, Option<serde_json::Value>)>,
@@ -68,6 +70,7 @@ impl MediaScreen {
         Self {
             file: String::new(),
             pcr_repetition_ms: 40.0,
+            pid_timeout_secs: 5.0,
             busy: false,
             tx,
             rx,
@@ -82,6 +85,7 @@ impl MediaScreen {
         let repaint = self.repaint.clone();
         let cfg = AnalyzerConfig {
             pcr_repetition_ms: self.pcr_repetition_ms,
+            pid_timeout_ms: self.pid_timeout_secs * 1e3,
             ..Default::default()
         };
         self.busy = true;
@@ -119,6 +123,15 @@ impl MediaScreen {
                     .suffix(" ms"),
             )
             .on_hover_text("TR 101 290 2.3a: 40 ms (default) or 100 ms");
+            ui.add(
+                egui::DragValue::new(&mut self.pid_timeout_secs)
+                    .range(0.1..=60.0)
+                    .prefix("PID limit ")
+                    .suffix(" s"),
+            )
+            .on_hover_text(
+                "TR 101 290 1.6: how long a PID the PMT lists may be absent (default 5 s)",
+            );
             if self.busy {
                 ui.spinner();
             } else if ui
