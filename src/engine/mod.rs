@@ -10,6 +10,7 @@ pub mod receiver;
 pub mod receiver_commands;
 pub mod secret;
 pub mod source;
+pub mod srt;
 pub mod srt_params;
 pub mod stats;
 pub mod status;
