@@ -36,6 +36,8 @@ pub enum SrtError {
     ConnectionLost,
     #[error("not connected")]
     NotConnected,
+    #[error("accept on a socket that is not listening: call listen first")]
+    NotListening,
     #[error("invalid value for {option}: {detail}")]
     InvalidOption {
         option: &'static str,

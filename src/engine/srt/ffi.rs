@@ -247,9 +247,12 @@ fn empty_storage() -> sockaddr_storage {
     unsafe { std::mem::zeroed() }
 }
 
+/// Our own error code for "libsrt gave no usable address".
+const NO_ADDR: i32 = -2;
+
 fn no_addr() -> LastError {
     LastError {
-        code: err::EINVPARAM,
+        code: NO_ADDR,
         sys_errno: 0,
         text: "libsrt returned an address that is neither IPv4 nor IPv6".into(),
     }
@@ -301,39 +304,55 @@ fn name_of(
     unsafe { socket_addr_from((&st as *const sockaddr_storage).cast()) }.ok_or_else(no_addr)
 }
 
-pub fn peer_name(s: SRTSOCKET) -> Res<SocketAddr> {
-    name_of(s, sys::srt_getpeername)
+/// The peer's address. libsrt 1.5.1 reports an empty address (length 0)
+/// on a caller's own socket: then `None`.
+pub fn peer_name(s: SRTSOCKET) -> Res<Option<SocketAddr>> {
+    match name_of(s, sys::srt_getpeername) {
+        Ok(a) => Ok(Some(a)),
+        Err(e) if e.code == NO_ADDR => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 pub fn sock_name(s: SRTSOCKET) -> Res<SocketAddr> {
     name_of(s, sys::srt_getsockname)
 }
 
-/// Waits up to `timeout` for one of `events` on `s`: Ok(true) if it came.
-pub fn wait_for(s: SRTSOCKET, events: c_int, timeout: Duration) -> Res<bool> {
+/// A new libsrt epoll set watching `s` for `events` (and errors). Add a
+/// listener right after `srt_listen`: libsrt raises a listener's readiness
+/// when a caller is queued, not when the socket is added to a set later.
+pub fn epoll_watch(s: SRTSOCKET, events: c_int) -> Res<c_int> {
     // SAFETY: no arguments; returns an epoll id or -1.
     let eid = check(unsafe { sys::srt_epoll_create() })?;
     let flags = events | sys::SRT_EPOLL_ERR;
     // SAFETY: eid is ours; flags is a valid int read during the call.
-    let added = check(unsafe { sys::srt_epoll_add_usock(eid, s, &flags) });
-    let result = added.and_then(|_| {
-        let mut ev = [sys::SRT_EPOLL_EVENT::default(); 1];
-        let ms = i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX);
-        // SAFETY: ev has room for 1 event, as we say.
-        let n = unsafe { sys::srt_epoll_uwait(eid, ev.as_mut_ptr(), 1, ms) };
-        if n < 0 {
-            let e = last_error();
-            // A timeout is reported as an error by srt_epoll_uwait.
-            if e.code == err::ETIMEOUT {
-                return Ok(false);
-            }
-            return Err(e);
+    if let Err(e) = check(unsafe { sys::srt_epoll_add_usock(eid, s, &flags) }) {
+        epoll_release(eid);
+        return Err(e);
+    }
+    Ok(eid)
+}
+
+/// Waits up to `timeout` for an event in set `eid`: Ok(true) if one came.
+pub fn epoll_wait(eid: c_int, timeout: Duration) -> Res<bool> {
+    let mut ev = [sys::SRT_EPOLL_EVENT::default(); 1];
+    let ms = i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX);
+    // SAFETY: ev has room for 1 event, as we say.
+    let n = unsafe { sys::srt_epoll_uwait(eid, ev.as_mut_ptr(), 1, ms) };
+    if n < 0 {
+        let e = last_error();
+        // Some libsrt versions report a timeout as an error.
+        if e.code == err::ETIMEOUT {
+            return Ok(false);
         }
-        Ok(n > 0)
-    });
-    // SAFETY: eid is ours and released exactly once.
+        return Err(e);
+    }
+    Ok(n > 0)
+}
+
+pub fn epoll_release(eid: c_int) {
+    // SAFETY: eid is an epoll id we created; releasing twice only errors.
     unsafe { sys::srt_epoll_release(eid) };
-    result
 }
 
 pub const EPOLL_IN: c_int = sys::SRT_EPOLL_IN;

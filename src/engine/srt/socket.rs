@@ -10,6 +10,7 @@ use super::stats::SrtStats;
 use crate::engine::secret::Passphrase;
 use serde::{Deserialize, Serialize};
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 type Result<T> = std::result::Result<T, SrtError>;
@@ -52,6 +53,11 @@ pub struct SrtSocket {
     id: SRTSOCKET,
     /// The listen callback's closure: dropped only after the socket is closed.
     hook: Option<Box<ListenHook>>,
+    /// The epoll set `accept` waits on (listeners only).
+    accept_poll: Option<i32>,
+    /// Where `connect`/`rendezvous` went (libsrt 1.5.1 does not report a
+    /// caller's peer address).
+    called: Mutex<Option<SocketAddr>>,
 }
 
 impl std::fmt::Debug for SrtSocket {
@@ -62,6 +68,9 @@ impl std::fmt::Debug for SrtSocket {
 
 impl Drop for SrtSocket {
     fn drop(&mut self) {
+        if let Some(eid) = self.accept_poll.take() {
+            ffi::epoll_release(eid);
+        }
         ffi::close(self.id);
         // `hook` is dropped after this body: srt_close has taken the listener
         // out of libsrt's receive queue, so the callback can no longer run.
@@ -118,9 +127,18 @@ impl SrtSocket {
     pub fn new() -> Result<Self> {
         ffi::startup()?;
         let id = call("create socket", ffi::create_socket())?;
-        let s = Self { id, hook: None };
+        let s = Self::from_id(id);
         s.set_transtype_live()?;
         Ok(s)
+    }
+
+    fn from_id(id: SRTSOCKET) -> Self {
+        Self {
+            id,
+            hook: None,
+            accept_poll: None,
+            called: Mutex::new(None),
+        }
     }
 
     /// libsrt's socket id (the `sid` of its statistics).
@@ -317,8 +335,15 @@ impl SrtSocket {
     }
 
     /// Starts listening; up to `backlog` callers may wait for `accept`.
-    pub fn listen(&self, backlog: u16) -> Result<()> {
-        call("listen", ffi::listen(self.id, i32::from(backlog.max(1))))
+    pub fn listen(&mut self, backlog: u16) -> Result<()> {
+        call("listen", ffi::listen(self.id, i32::from(backlog.max(1))))?;
+        if self.accept_poll.is_none() {
+            self.accept_poll = Some(call(
+                "watch for callers",
+                ffi::epoll_watch(self.id, ffi::EPOLL_IN),
+            )?);
+        }
+        Ok(())
     }
 
     /// Installs a listen callback (before `listen`): `decide` runs on
@@ -340,24 +365,32 @@ impl SrtSocket {
     /// Waits up to `timeout` for a caller: `None` if none came (so a loop can
     /// check whether to stop).
     pub fn accept(&self, timeout: Duration) -> Result<Option<(SrtSocket, SocketAddr)>> {
-        if !call(
-            "wait for a caller",
-            ffi::wait_for(self.id, ffi::EPOLL_IN, timeout),
-        )? {
+        let Some(eid) = self.accept_poll else {
+            return Err(SrtError::NotListening);
+        };
+        if !call("wait for a caller", ffi::epoll_wait(eid, timeout))? {
             return Ok(None);
         }
+        // Ready: a caller is queued, so srt_accept returns at once (unless
+        // another thread accepts on this listener at the same time).
         let (id, peer) = call("accept", ffi::accept(self.id))?;
-        Ok(Some((SrtSocket { id, hook: None }, peer)))
+        Ok(Some((SrtSocket::from_id(id), peer)))
     }
 
     /// Connects to a listener; waits at most the connection timeout.
     pub fn connect(&self, addr: SocketAddr) -> Result<()> {
+        self.remember_peer(addr);
         ffi::connect(self.id, &addr).map_err(|e| self.connect_error(e))
     }
 
     /// Rendezvous: both sides bind `local` and call each other's address.
     pub fn rendezvous(&self, local: SocketAddr, remote: SocketAddr) -> Result<()> {
+        self.remember_peer(remote);
         ffi::rendezvous(self.id, &local, &remote).map_err(|e| self.connect_error(e))
+    }
+
+    fn remember_peer(&self, addr: SocketAddr) {
+        *self.called.lock().unwrap_or_else(PoisonError::into_inner) = Some(addr);
     }
 
     fn connect_error(&self, e: super::error::LastError) -> SrtError {
@@ -406,8 +439,11 @@ impl SrtSocket {
         call("read connection time", ffi::connection_time_us(self.id))
     }
 
+    /// The connected peer's address.
     pub fn peer_addr(&self) -> Result<SocketAddr> {
-        call("read peer address", ffi::peer_name(self.id))
+        call("read peer address", ffi::peer_name(self.id))?
+            .or_else(|| *self.called.lock().unwrap_or_else(PoisonError::into_inner))
+            .ok_or(SrtError::NotConnected)
     }
 
     pub fn local_addr(&self) -> Result<SocketAddr> {
