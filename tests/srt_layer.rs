@@ -13,7 +13,6 @@ use srt_streamer::engine::srt::{
 };
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 const PAYLOAD: usize = 1316;
@@ -312,22 +311,6 @@ fn listener_callback_sets_the_passphrase_per_stream() {
     );
 }
 
-#[test]
-fn a_panicking_callback_rejects_instead_of_crashing() {
-    let port = free_port();
-    let mut l = SrtSocket::new().unwrap();
-    l.on_caller(|_| panic!("bug in the callback")).unwrap();
-    l.bind(addr(&format!("127.0.0.1:{port}"))).unwrap();
-    l.listen(4).unwrap();
-    let c = caller(|_| {});
-    match c.connect(addr(&format!("127.0.0.1:{port}"))) {
-        Err(SrtError::Rejected(r)) => {
-            assert_eq!(r, RejectReason::Access(AccessCode::InternalServerError))
-        }
-        other => panic!("expected a rejection, got {other:?}"),
-    }
-}
-
 /// Our listener and receiver, our caller and sender: the receiver's srctime
 /// deltas reproduce the sender's schedule.
 #[test]
@@ -433,89 +416,4 @@ fn stats_after_sending_show_the_traffic() {
     assert!(json["link"]["rtt"].as_f64().unwrap() > 0.0);
     let raw = serde_json::to_value(st).unwrap();
     assert_eq!(raw["pktSentTotal"], st.pkt_sent_total);
-}
-
-#[test]
-fn listener_serves_eight_callers_arriving_at_once() {
-    let port = free_port();
-    let mut l = SrtSocket::new().unwrap();
-    l.bind(addr(&format!("127.0.0.1:{port}"))).unwrap();
-    l.listen(16).unwrap();
-    let to = addr(&format!("127.0.0.1:{port}"));
-    let go = Arc::new(Barrier::new(8));
-    let callers: Vec<_> = (0..8)
-        .map(|k| {
-            let go = go.clone();
-            std::thread::spawn(move || {
-                let s = SrtSocket::new().unwrap();
-                s.set_stream_id(&format!("caller-{k}")).unwrap();
-                go.wait();
-                s.connect(to).map(|_| s)
-            })
-        })
-        .collect();
-    let mut ids = Vec::new();
-    while ids.len() < 8 {
-        let (conn, _) = l
-            .accept(Duration::from_secs(10))
-            .unwrap()
-            .expect("every caller accepted");
-        ids.push(conn.stream_id().unwrap());
-    }
-    let connected = callers
-        .into_iter()
-        .map(|c| c.join().unwrap())
-        .filter(Result::is_ok)
-        .count();
-    assert_eq!(connected, 8);
-    ids.sort();
-    assert_eq!(
-        ids,
-        (0..8).map(|k| format!("caller-{k}")).collect::<Vec<_>>()
-    );
-}
-
-#[test]
-fn dual_stack_listener_accepts_an_ipv4_caller() {
-    let port = free_port();
-    let mut l = SrtSocket::new().unwrap();
-    l.set_ipv6only(false).unwrap();
-    l.bind(addr(&format!("[::]:{port}"))).unwrap();
-    l.listen(4).unwrap();
-    let c = caller(|_| {});
-    c.connect(addr(&format!("127.0.0.1:{port}"))).unwrap();
-    let (conn, peer) = l.accept(Duration::from_secs(5)).unwrap().expect("accepted");
-    // The IPv4 caller appears as an IPv4-mapped IPv6 address.
-    let v4 = match peer {
-        SocketAddr::V6(a) => a.ip().to_ipv4_mapped().expect("IPv4-mapped"),
-        SocketAddr::V4(a) => *a.ip(),
-    };
-    assert_eq!(v4.to_string(), "127.0.0.1");
-    c.send(&message(7), None).unwrap();
-    conn.set_rcvtimeo(Some(Duration::from_secs(5))).unwrap();
-    let mut buf = [0u8; 1500];
-    let (n, _) = conn.recv(&mut buf).unwrap();
-    assert_eq!(&buf[..n], &message(7)[..]);
-}
-
-#[test]
-fn a_taken_port_says_so_and_accept_returns_on_time() {
-    let port = free_port();
-    let mut a = SrtSocket::new().unwrap();
-    a.bind(addr(&format!("127.0.0.1:{port}"))).unwrap();
-    a.listen(1).unwrap();
-    // A UDP socket outside libsrt holds the port too.
-    let udp_port = free_port();
-    let _udp = std::net::UdpSocket::bind(("127.0.0.1", udp_port)).unwrap();
-    let b = SrtSocket::new().unwrap();
-    let e = b.bind(addr(&format!("127.0.0.1:{udp_port}"))).unwrap_err();
-    assert!(matches!(e, SrtError::PortInUse { .. }), "{e:?}");
-    assert!(e.to_string().contains("already in use"), "{e}");
-    // No caller: accept gives up after its timeout instead of blocking.
-    assert!(a.accept(Duration::from_millis(50)).unwrap().is_none());
-    let silent = caller(|s| s.set_conntimeo(Duration::from_millis(300)).unwrap());
-    let e = silent
-        .connect(addr(&format!("127.0.0.1:{}", free_port())))
-        .unwrap_err();
-    assert!(e.is_timeout(), "{e:?}");
 }

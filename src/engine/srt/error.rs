@@ -55,8 +55,13 @@ impl SrtError {
         use super::ffi::err::*;
         match err.code {
             ECONNLOST | ENOCONN if op != "connect" => SrtError::ConnectionLost,
-            EASYNCRCV => SrtError::TimedOut("waiting for data (receive timeout)"),
-            EASYNCSND | ETIMEOUT => SrtError::TimedOut("sending (send buffer full)"),
+            EASYNCRCV | ETIMEOUT if op == "receive" => {
+                SrtError::TimedOut("waiting for data (receive timeout)")
+            }
+            EASYNCSND | ETIMEOUT if op == "send" => {
+                SrtError::TimedOut("sending: the send buffer stayed full (send timeout)")
+            }
+            EASYNCRCV | EASYNCSND | ETIMEOUT => SrtError::TimedOut("waiting for libsrt"),
             _ => SrtError::Call { op, err },
         }
     }

@@ -4,8 +4,10 @@
 //! small safe function over plain Rust types (socket ids are `i32`, addresses
 //! `SocketAddr`, buffers slices), returning libsrt's last error on failure.
 //! `socket.rs` and `listener.rs` build the public API on top. Layouts are
-//! checked against the real header in `ffi/layout_test.rs`.
+//! checked against the real header in `ffi/layout_test.rs`; the functions
+//! libsrt calls back (log handler, listen callback) are in `ffi/callbacks.rs`.
 
+mod callbacks;
 #[cfg(test)]
 mod layout_test;
 mod sys;
@@ -13,7 +15,7 @@ mod sys;
 pub use sys::{err, opt, SRTSOCKET};
 
 use super::error::{LastError, SrtError};
-use super::listener::{IncomingCaller, ListenHook, ListenVerdict};
+use super::listener::ListenHook;
 use super::stats::SrtStats;
 use libc::{c_char, c_int, c_void, sockaddr, sockaddr_in, sockaddr_in6, sockaddr_storage};
 use std::ffi::CStr;
@@ -43,7 +45,7 @@ pub fn last_error() -> LastError {
 ///
 /// # Safety
 /// `p` is null or points to a NUL-terminated string valid for this call.
-unsafe fn cstr_to_string(p: *const c_char) -> String {
+pub(super) unsafe fn cstr_to_string(p: *const c_char) -> String {
     if p.is_null() {
         return String::new();
     }
@@ -75,37 +77,13 @@ pub fn startup() -> Result<(), SrtError> {
             // integers libsrt copies.
             unsafe {
                 sys::srt_setlogflags(sys::LOGF_PLAIN);
-                sys::srt_setloghandler(std::ptr::null_mut(), Some(log_handler));
+                sys::srt_setloghandler(std::ptr::null_mut(), Some(callbacks::log_handler));
                 sys::srt_setloglevel(sys::LOG_NOTICE);
             }
             Ok(())
         })
         .clone()
         .map_err(SrtError::Startup)
-}
-
-/// libsrt's log lines as `tracing` events (target `libsrt`). Its errors are
-/// mostly about a peer (a refused handshake), so they come out as warnings.
-unsafe extern "C" fn log_handler(
-    _opaque: *mut c_void,
-    level: c_int,
-    _file: *const c_char,
-    _line: c_int,
-    area: *const c_char,
-    message: *const c_char,
-) {
-    let _ = std::panic::catch_unwind(|| {
-        // SAFETY: libsrt passes NUL-terminated strings (or null) valid for
-        // the duration of this call.
-        let (area, msg) = unsafe { (cstr_to_string(area), cstr_to_string(message)) };
-        let msg = msg.trim_end();
-        match level {
-            l if l <= sys::LOG_ERR => tracing::warn!(target: "libsrt", area, "{msg}"),
-            sys::LOG_WARNING => tracing::info!(target: "libsrt", area, "{msg}"),
-            sys::LOG_NOTICE | sys::LOG_INFO => tracing::debug!(target: "libsrt", area, "{msg}"),
-            _ => tracing::trace!(target: "libsrt", area, "{msg}"),
-        }
-    });
 }
 
 pub fn create_socket() -> Res<SRTSOCKET> {
@@ -210,7 +188,7 @@ fn raw_addr(addr: &SocketAddr) -> (RawAddr, c_int) {
 /// # Safety
 /// `p` is null or points to a valid `sockaddr` whose family says how many
 /// bytes follow (`sockaddr_in` or `sockaddr_in6`).
-unsafe fn socket_addr_from(p: *const sockaddr) -> Option<SocketAddr> {
+pub(super) unsafe fn socket_addr_from(p: *const sockaddr) -> Option<SocketAddr> {
     if p.is_null() {
         return None;
     }
@@ -456,57 +434,6 @@ pub fn set_listen_callback(s: SRTSOCKET, hook: &ListenHook) -> Res<()> {
     let opaque = (hook as *const ListenHook).cast_mut().cast::<c_void>();
     // SAFETY: trampoline matches srt_listen_callback_fn; opaque points to a
     // ListenHook that outlives the listener (see above) and is only read.
-    check(unsafe { sys::srt_listen_callback(s, Some(listen_trampoline), opaque) }).map(drop)
-}
-
-/// Runs the Rust closure for an incoming caller on libsrt's thread. A panic
-/// is caught (it must not unwind into C) and rejects the caller.
-unsafe extern "C" fn listen_trampoline(
-    opaque: *mut c_void,
-    ns: SRTSOCKET,
-    hs_version: c_int,
-    peer: *const sockaddr,
-    stream_id: *const c_char,
-) -> c_int {
-    let verdict = std::panic::catch_unwind(|| {
-        // SAFETY: opaque is the &ListenHook given to set_listen_callback,
-        // alive until the listener is closed; peer and stream_id are valid
-        // for the duration of this call (libsrt's handshake data).
-        let (hook, peer, stream_id) = unsafe {
-            (
-                &*opaque.cast_const().cast::<ListenHook>(),
-                socket_addr_from(peer),
-                cstr_to_string(stream_id),
-            )
-        };
-        hook.decide(&IncomingCaller::new(peer, stream_id, hs_version))
-    })
-    .unwrap_or_else(|_| {
-        tracing::error!("the listen callback panicked; rejecting the caller");
-        ListenVerdict::Reject(super::reject::RejectReason::Access(
-            super::reject::AccessCode::InternalServerError,
-        ))
-    });
-    match verdict {
-        ListenVerdict::Accept { passphrase: None } => 0,
-        ListenVerdict::Accept {
-            passphrase: Some(p),
-        } => match set_bytes(ns, opt::PASSPHRASE, p.expose().as_bytes()) {
-            Ok(()) => 0,
-            Err(e) => {
-                tracing::warn!(
-                    "cannot set the stream's passphrase on a new connection: {}",
-                    e.text
-                );
-                let _ = set_reject_reason(ns, 1500);
-                -1
-            }
-        },
-        ListenVerdict::Reject(reason) => {
-            // libsrt accepts only codes >= 1000 from the application.
-            let code = reason.code().max(1000);
-            let _ = set_reject_reason(ns, code);
-            -1
-        }
-    }
+    check(unsafe { sys::srt_listen_callback(s, Some(callbacks::listen_trampoline), opaque) })
+        .map(drop)
 }

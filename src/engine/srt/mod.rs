@@ -12,12 +12,18 @@
 mod error;
 mod ffi;
 mod listener;
+mod options;
 mod reject;
 mod socket;
 mod stats;
+#[cfg(test)]
+mod tests;
 
 pub use error::{LastError, SrtError};
 pub use listener::{IncomingCaller, ListenVerdict};
+pub use options::KmState;
 pub use reject::{AccessCode, RejectReason};
-pub use socket::{clock_type, libsrt_reject_text, resolve, time_now_us, SocketState, SrtSocket};
+pub use socket::{
+    clock_type, libsrt_reject_text, resolve, time_now_us, SocketState, SrtClock, SrtSocket,
+};
 pub use stats::{LiveTransmitStats, LtLink, LtRecv, LtSend, LtWindow, SrtStats};
