@@ -1,6 +1,7 @@
 //! Our sockets against each other over loopback: what the listener, the
 //! caller and rendezvous do at their edges (tests against srt-live-transmit
 //! are in tests/srt_layer.rs).
+#![deny(unsafe_code)]
 
 use super::*;
 use crate::engine::secret::Passphrase;

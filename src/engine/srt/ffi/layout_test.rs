@@ -43,15 +43,10 @@ fn c_fields(f: unsafe extern "C" fn(*mut usize) -> *const Field) -> Vec<(String,
     let fields = unsafe { std::slice::from_raw_parts(p, n) };
     fields
         .iter()
-        // SAFETY: each name is a static string literal in layout.c.
         .map(|f| {
-            (
-                unsafe { CStr::from_ptr(f.name) }
-                    .to_string_lossy()
-                    .into_owned(),
-                f.offset,
-                f.size,
-            )
+            // SAFETY: each name is a static string literal in layout.c.
+            let name = unsafe { CStr::from_ptr(f.name) };
+            (name.to_string_lossy().into_owned(), f.offset, f.size)
         })
         .collect()
 }
@@ -213,14 +208,10 @@ fn constants_match_header() {
     ];
     let c: Vec<(String, i64)> = consts
         .iter()
-        // SAFETY: each name is a static string literal in layout.c.
         .map(|k| {
-            (
-                unsafe { CStr::from_ptr(k.name) }
-                    .to_string_lossy()
-                    .into_owned(),
-                k.value,
-            )
+            // SAFETY: each name is a static string literal in layout.c.
+            let name = unsafe { CStr::from_ptr(k.name) };
+            (name.to_string_lossy().into_owned(), k.value)
         })
         .collect();
     let ours: Vec<(String, i64)> = ours.iter().map(|(n, v)| (n.to_string(), *v)).collect();
