@@ -62,7 +62,9 @@ fn check(ret: c_int) -> Res<c_int> {
 }
 
 /// Starts libsrt once per process (and routes its log to `tracing`).
-/// Later calls return the first call's result.
+/// Later calls return the first call's result. libsrt then lives as long as
+/// the process: `srt_cleanup` is never called (sockets may be open on any
+/// thread until exit).
 pub fn startup() -> Result<(), SrtError> {
     static STARTED: OnceLock<Result<(), String>> = OnceLock::new();
     STARTED
@@ -102,27 +104,25 @@ pub fn close(s: SRTSOCKET) {
     unsafe { sys::srt_close(s) };
 }
 
-fn set_flag_raw(s: SRTSOCKET, opt: i32, val: *const c_void, len: usize) -> Res<()> {
-    let len = c_int::try_from(len).map_err(|_| LastError {
+/// Sets an option from its bytes: a C int/int64 in native byte order, or a
+/// string's bytes (libsrt reads exactly `v.len()` bytes and copies them).
+pub fn set_bytes(s: SRTSOCKET, opt: i32, v: &[u8]) -> Res<()> {
+    let len = c_int::try_from(v.len()).map_err(|_| LastError {
         code: err::EINVPARAM,
         sys_errno: 0,
         text: "option value too long".into(),
     })?;
-    // SAFETY: `val` points to `len` readable bytes (the callers below pass a
-    // local value or a slice); libsrt copies them before returning.
-    check(unsafe { sys::srt_setsockflag(s, opt, val, len) }).map(drop)
+    // SAFETY: v is readable for `len` bytes; libsrt copies them before
+    // returning and keeps no pointer.
+    check(unsafe { sys::srt_setsockflag(s, opt, v.as_ptr().cast(), len) }).map(drop)
 }
 
 pub fn set_i32(s: SRTSOCKET, opt: i32, v: i32) -> Res<()> {
-    set_flag_raw(s, opt, (&v as *const i32).cast(), size_of::<i32>())
+    set_bytes(s, opt, &v.to_ne_bytes())
 }
 
 pub fn set_i64(s: SRTSOCKET, opt: i32, v: i64) -> Res<()> {
-    set_flag_raw(s, opt, (&v as *const i64).cast(), size_of::<i64>())
-}
-
-pub fn set_bytes(s: SRTSOCKET, opt: i32, v: &[u8]) -> Res<()> {
-    set_flag_raw(s, opt, v.as_ptr().cast(), v.len())
+    set_bytes(s, opt, &v.to_ne_bytes())
 }
 
 pub fn get_i32(s: SRTSOCKET, opt: i32) -> Res<i32> {
@@ -270,13 +270,17 @@ pub fn rendezvous(s: SRTSOCKET, local: &SocketAddr, remote: &SocketAddr) -> Res<
     .map(drop)
 }
 
-fn name_of(
-    s: SRTSOCKET,
-    f: unsafe extern "C" fn(SRTSOCKET, *mut sockaddr, *mut c_int) -> c_int,
-) -> Res<SocketAddr> {
+/// The peer's (`peer`) or the local address of `s`.
+fn name_of(s: SRTSOCKET, peer: bool) -> Res<SocketAddr> {
     let mut st = empty_storage();
     let mut len = size_of::<sockaddr_storage>() as c_int;
-    // SAFETY: st has room for any address; len says how much.
+    let f = if peer {
+        sys::srt_getpeername
+    } else {
+        sys::srt_getsockname
+    };
+    // SAFETY: f is srt_getpeername or srt_getsockname; st has room for any
+    // address and len says how much.
     check(unsafe { f(s, (&mut st as *mut sockaddr_storage).cast(), &mut len) })?;
     // SAFETY: libsrt filled st with a sockaddr of the family it set.
     unsafe { socket_addr_from((&st as *const sockaddr_storage).cast()) }.ok_or_else(no_addr)
@@ -285,7 +289,7 @@ fn name_of(
 /// The peer's address. libsrt 1.5.1 reports an empty address (length 0)
 /// on a caller's own socket: then `None`.
 pub fn peer_name(s: SRTSOCKET) -> Res<Option<SocketAddr>> {
-    match name_of(s, sys::srt_getpeername) {
+    match name_of(s, true) {
         Ok(a) => Ok(Some(a)),
         Err(e) if e.code == NO_ADDR => Ok(None),
         Err(e) => Err(e),
@@ -293,7 +297,7 @@ pub fn peer_name(s: SRTSOCKET) -> Res<Option<SocketAddr>> {
 }
 
 pub fn sock_name(s: SRTSOCKET) -> Res<SocketAddr> {
-    name_of(s, sys::srt_getsockname)
+    name_of(s, false)
 }
 
 /// A new libsrt epoll set watching `s` for `events` (and errors). Add a
