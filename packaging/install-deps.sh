@@ -23,7 +23,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 if command -v apt-get >/dev/null 2>&1; then
-  pkgs=(pkg-config build-essential
+  pkgs=(pkg-config build-essential libsrt-gnutls-dev
         libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
         gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
         gstreamer1.0-tools iputils-ping iperf3 zenity)
@@ -39,7 +39,7 @@ if command -v apt-get >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 elif command -v dnf >/dev/null 2>&1; then
-  pkgs=(pkgconf-pkg-config gcc gstreamer1-devel gstreamer1-plugins-base-devel
+  pkgs=(pkgconf-pkg-config gcc srt-devel gstreamer1-devel gstreamer1-plugins-base-devel
         gstreamer1-plugins-base gstreamer1-plugins-good gstreamer1-plugins-bad-free
         gstreamer1-plugins-bad-free-extras gstreamer1 iputils iperf3 zenity)
   [ "$with_tests" = 1 ] && pkgs+=(srt ffmpeg-free tcpdump iproute xorg-x11-server-Xvfb)

@@ -12,6 +12,7 @@ pub mod receiver_commands;
 pub mod restamp;
 pub mod secret;
 pub mod source;
+pub mod srt;
 pub mod srt_params;
 pub mod stats;
 pub mod status;

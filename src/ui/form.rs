@@ -14,7 +14,8 @@ pub const TIP_ENCRYPTION: &str = "AES encryption of the payload. Both ends need 
 pub const TIP_STREAM_ID: &str = "Sent by a caller to name the stream it wants (access-control syntax: #!::r=resource,m=request). A listener with a stream ID accepts only callers that send the same one.";
 pub const TIP_DSCP: &str = "Marks every packet for QoS on managed networks (IP TOS byte). EF (46) is the class for real-time media; AF41 (34) for broadcast video. Without QoS-aware routers it changes nothing.";
 pub const TIP_LOOP: &str = "At the end of the file: seamless restamps PCR, PTS and DTS and continues the continuity counters, so the receiver sees one endless stream; signalled starts over with discontinuity_indicator set on every PID; off stops.";
-pub const TIP_BITRATE: &str = "Leave empty to pace by the file's PCR (recommended). Give a bitrate only for files without PCR: they are then sent at this constant rate.";
+pub const TIP_PCR_PID: &str = "For a multi-programme file: the PID whose PCRs pace the stream (decimal or 0x hex). Empty: the first programme's PCR PID. Every programme is sent either way.";
+pub const TIP_BITRATE: &str = "Leave empty to pace by the file's PCR (recommended): every interval between PCRs plays at its own rate, so VBR files play as recorded. Give a bitrate only for files without PCR: they are then sent at this constant rate (PCRs, if any, still restamp the loop).";
 pub const TIP_MODE: &str = "Listener: this machine waits on a port; every receiver that calls it gets the stream. Caller: this machine connects to a receiver that listens (and reconnects when it goes away). Rendezvous: both ends connect to each other, for firewalls that allow no listener.";
 
 /// DSCP classes offered in the form.
@@ -39,6 +40,7 @@ pub enum Field {
     StreamId,
     Dscp,
     Bitrate,
+    PcrPid,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +61,8 @@ pub struct StreamForm {
     pub dscp: String,
     pub loop_mode: LoopMode,
     pub bitrate: String,
+    /// PID whose PCRs pace the stream (an MPTS); empty: the first programme's.
+    pub pcr_pid: String,
     pub paste_uri: String,
     pub commands_with_passphrase: bool,
 }
@@ -81,6 +85,7 @@ impl StreamForm {
             dscp: String::new(),
             loop_mode: d.loop_mode,
             bitrate: String::new(),
+            pcr_pid: String::new(),
             paste_uri: String::new(),
             commands_with_passphrase: false,
         }
@@ -112,6 +117,7 @@ impl StreamForm {
         self.dscp = c.iptos.map(|t| t.to_string()).unwrap_or_default();
         self.loop_mode = c.loop_mode;
         self.bitrate = c.bitrate_bps.map(|b| b.to_string()).unwrap_or_default();
+        self.pcr_pid = c.pcr_pid.map(|p| format!("{p:#06x}")).unwrap_or_default();
     }
 
     /// Fills the form from a pasted SRT URI.
@@ -186,6 +192,17 @@ impl StreamForm {
                 "the bitrate",
             ))
         };
+        let pcr_pid = if self.pcr_pid.trim().is_empty() {
+            None
+        } else {
+            match crate::engine::config::parse_pid(&self.pcr_pid) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    errors.push((Field::PcrPid, e.to_string()));
+                    None
+                }
+            }
+        };
         let mut c = StreamConfig::new(self.file.trim(), self.mode, self.host.trim(), port as u16);
         c.name = self.name.trim().to_string();
         c.local_port = local_port as u16;
@@ -198,6 +215,7 @@ impl StreamForm {
         c.iptos = iptos;
         c.loop_mode = self.loop_mode;
         c.bitrate_bps = bitrate;
+        c.pcr_pid = pcr_pid;
         if errors.is_empty() {
             if let Err(e) = c.validate() {
                 errors.push((field_of(&e), e.to_string()));
@@ -235,6 +253,7 @@ fn field_of(e: &ConfigError) -> Field {
         ConfigError::StreamIdLength(_) | ConfigError::StreamIdCharacters => Field::StreamId,
         ConfigError::Bitrate(_) => Field::Bitrate,
         ConfigError::Iptos(_) => Field::Dscp,
+        ConfigError::PcrPid(_) => Field::PcrPid,
         _ => Field::Host,
     }
 }

@@ -310,6 +310,17 @@ pub fn form_ui(
                 &errors,
                 Some(Field::Bitrate),
             );
+            ui.end_row();
+            field(
+                ui,
+                "PCR PID",
+                &mut form.pcr_pid,
+                "first programme",
+                Some(TIP_PCR_PID),
+                false,
+                &errors,
+                Some(Field::PcrPid),
+            );
         });
 
     ui.add_space(8.0);
