@@ -5,6 +5,7 @@ pub mod check;
 pub mod codecs;
 pub mod continuity;
 pub mod framing;
+mod gaps;
 pub mod packet;
 pub mod pcr_check;
 pub mod pcr_track;
