@@ -79,8 +79,9 @@ pub(crate) struct PidState {
     pub reference: Option<Gap>,
     /// 2.5: set once the PID carried a PTS.
     pub pts: Option<Gap>,
-    /// Named as PCR PID by a PMT: (program, since when, PCR seen).
-    pub pcr_named: Option<(u16, f64, bool)>,
+    /// Named as PCR PID by a PMT: (program, time since the last PCR or the
+    /// naming, PCR seen).
+    pub pcr_named: Option<(u16, Gap, bool)>,
     /// A PMT PID of the current PAT (a flag here spares a map lookup per packet).
     pub pmt: bool,
 }
@@ -402,8 +403,13 @@ impl Analyzer {
         if self.live_time.is_none() {
             self.clock.on_pcr(pid, pcr, offset, disc);
         }
+        let mut late_already_counted = false;
+        let now = self.time_at(offset);
         if let Some(named) = self.pids[usize::from(pid)].pcr_named.as_mut() {
             named.2 = true;
+            // A stop already counted by the periodic check is not counted again.
+            late_already_counted = named.1.is_reported();
+            let _ = named.1.arrive(now, f64::INFINITY);
         }
         if let Some(ms) = f.undeclared_jump_ms {
             let d = if ms > 1e6 {
@@ -414,7 +420,7 @@ impl Analyzer {
             let o = self.occurrence(Some(pid), d);
             self.tr.pcr_discontinuity_indicator_error.hit(o);
         }
-        if let Some(ms) = f.late_ms {
+        if let Some(ms) = f.late_ms.filter(|_| !late_already_counted) {
             let d = format!(
                 "PCR interval {ms:.1} ms, limit {:.0} ms",
                 cfg.pcr_repetition_ms

@@ -1,6 +1,6 @@
 //! The indicators about periods, kept per PID by the [`Analyzer`]: 1.6
 //! PID_error (PIDs the current PMTs list), 2.5 PTS_error, 2.3a for a PCR PID
-//! that carries no PCR, and the 1.3/1.5 repetition checks of the tables —
+//! that carries no PCR or whose PCRs stop, and the 1.3/1.5 repetition checks of the tables —
 //! each raised once per gap, when it arrives late or at the periodic check,
 //! and counted at the end of the input when still open.
 
@@ -71,7 +71,7 @@ impl Analyzer {
             st.reference.get_or_insert(Gap::new(now));
             if is_pcr && st.pcr_named.is_none() {
                 let has_pcr = self.pcrs.contains_key(&pid);
-                st.pcr_named = Some((program, now, has_pcr));
+                st.pcr_named = Some((program, Gap::new(now), has_pcr));
             }
             if !self.watched.contains(&pid) {
                 self.watched.push(pid);
@@ -110,12 +110,8 @@ impl Analyzer {
                 );
                 self.tr.pts_error.hit(at(d));
             }
-            if let Some((program, since, seen)) = st.pcr_named.as_mut() {
-                if !*seen && now - *since > pcr_limit {
-                    let d = format!(
-                        "PID named as PCR PID by the PMT of program {program} carries no PCR"
-                    );
-                    *seen = true;
+            if let Some((program, gap, seen)) = st.pcr_named.as_mut() {
+                if let Some(d) = pcr_absent(*program, gap, *seen, now, pcr_limit) {
                     self.tr.pcr_repetition_error.hit(at(d));
                 }
             }
@@ -149,6 +145,36 @@ impl Analyzer {
                     tr.pts_error.hit(at(d));
                 }
             }
+            if let Some((program, mut gap, seen)) = st.pcr_named {
+                let limit = self.cfg.pcr_repetition_ms / 1e3;
+                if let Some(d) = pcr_absent(program, &mut gap, seen, now, limit) {
+                    tr.pcr_repetition_error.hit(at(d));
+                }
+            }
         }
     }
+}
+
+/// PCRs absent this long on a PCR PID that had them have stopped (a gap that
+/// ends sooner is counted by its PCR difference when the next PCR arrives;
+/// live, a shorter wait would count network stalls).
+pub const PCR_STOPPED_SECS: f64 = 1.0;
+
+/// 2.3a on a PMT's PCR PID without PCRs: none within the limit since it was
+/// named, or, once PCRs came, none for [`PCR_STOPPED_SECS`].
+fn pcr_absent(program: u16, gap: &mut Gap, seen: bool, now: f64, limit: f64) -> Option<String> {
+    let threshold = if seen {
+        limit.max(PCR_STOPPED_SECS)
+    } else {
+        limit
+    };
+    let secs = gap.check(now, threshold)?;
+    Some(if seen {
+        format!(
+            "no PCR for {:.0} ms on the PCR PID of program {program}",
+            secs * 1e3
+        )
+    } else {
+        format!("PID named as PCR PID by the PMT of program {program} carries no PCR")
+    })
 }

@@ -200,4 +200,9 @@ impl Gap {
     pub fn last(&self) -> f64 {
         self.last
     }
+
+    /// This gap was reported (by [`Self::check`]) and has not closed yet.
+    pub fn is_reported(&self) -> bool {
+        self.reported
+    }
 }

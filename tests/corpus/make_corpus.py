@@ -273,6 +273,12 @@ def main():
     emit("pcr-gap", pk, "2 PCRs removed at 2 places: 60 ms intervals",
          pcr_repetition_error=2)
 
+    # 2.3a: the PCRs stop at 8 s (one error: the gap stays open to the end).
+    pk = copy()
+    for i in [i for i in of_pid(pk, VIDEO) if has_pcr(pk[i])][400:]:
+        pk[i][5] &= ~0x10 & 0xFF
+    emit("pcr-stop", pk, "no PCR after 8 s", pcr_repetition_error=1)
+
     # 2.3b: PCR steps +1 s, later -1 s, without discontinuity_indicator.
     pk = copy()
     pcrs = [i for i in of_pid(pk, VIDEO) if has_pcr(pk[i])]

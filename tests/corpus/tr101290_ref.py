@@ -26,6 +26,7 @@ PCR_REPETITION = 0.040    # 2.3a
 PCR_MAX_STEP = 0.100      # 2.3b
 PCR_ACCURACY_NS = 500.0   # 2.4
 PTS_PERIOD = 0.700        # 2.5
+PCR_STOPPED = 1.0         # 2.3a: PCRs absent this long at the end have stopped
 WINDOW = 10               # 2.4: PCRs in the constant-rate fit
 MOVED_AFTER = 3           # 2.4: inaccurate PCRs in a row that start a new line
 
@@ -360,6 +361,7 @@ def check(data):
             else:
                 if p.pid in pcr_named:
                     pcr_named[p.pid][1] = True
+                    pcr_named[p.pid].append(t) if len(pcr_named[p.pid]) == 2 else pcr_named[p.pid].__setitem__(2, t)
                 declared = st["declared"] or p.disc()
                 st["declared"] = False
                 continuous = False
@@ -435,6 +437,10 @@ def check(data):
         c["pmt_error"] += gaps(pmt_times[q], since, t_end, PSI_PERIOD)
     for since, times in list(refs.values()):
         c["pid_error"] += gaps(times, since, t_end, PID_PERIOD)
+    # 2.3a: PCRs on a PMT's PCR PID that stopped (none for over 1 s at the end).
+    for named in pcr_named.values():
+        if len(named) == 3 and t_end - named[2] > max(PCR_REPETITION, PCR_STOPPED):
+            c["pcr_repetition_error"] += 1
     for times in pts_times.values():
         c["pts_error"] += gaps(times[1:], times[0], t_end, PTS_PERIOD)
     return c
