@@ -553,13 +553,22 @@ fn real_files_table(root: &Path) {
         println!("\n(real files skipped: media/make-corpus.py failed; needs python3 and ffmpeg)");
         return;
     }
-    println!("\n## Real files, each played once (loop off); receiver: GStreamer srtsrc listening\n");
+    println!(
+        "\n## Real files, each played once (loop off); receiver: GStreamer srtsrc listening\n"
+    );
     println!("rate error / PCR-vs-arrival p99 (ms) / p-p (ms) within segments, after 1 s / CC errors beyond the file's own / drop-outs\n");
     println!("| file | srt-streamer | reference (tsparse ! srtsink) | target |");
     println!("|---|---|---|---|");
     for name in [
-        "vbr.ts", "joined.ts", "wrap.ts", "garbage.ts", "m2ts192.m2ts", "rs204.ts", "mpts.ts",
-        "late_pcr.ts", "split_pes.ts",
+        "vbr.ts",
+        "joined.ts",
+        "wrap.ts",
+        "garbage.ts",
+        "m2ts192.m2ts",
+        "rs204.ts",
+        "mpts.ts",
+        "late_pcr.ts",
+        "split_pes.ts",
     ] {
         let file = dir.join(name);
         let data = std::fs::read(&file).unwrap_or_default();
