@@ -2,7 +2,8 @@
 # Installs the system packages SRT Streamer needs to build, run and test.
 #   packaging/install-deps.sh          build + run (GStreamer with SRT, dev headers)
 #   packaging/install-deps.sh --test   also the test peers (srt-live-transmit,
-#                                      ffmpeg, tcpdump, iperf3, Xvfb)
+#                                      ffmpeg, tcpdump, iperf3, Xvfb; tstools
+#                                      for tsreport in the TR 101 290 corpus test)
 # Knows Debian/Ubuntu (apt) and Fedora/RHEL (dnf). Installs only what is missing.
 set -euo pipefail
 
@@ -26,7 +27,7 @@ if command -v apt-get >/dev/null 2>&1; then
         libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
         gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
         gstreamer1.0-tools iputils-ping iperf3 zenity)
-  [ "$with_tests" = 1 ] && pkgs+=(srt-tools ffmpeg tcpdump iproute2 xvfb)
+  [ "$with_tests" = 1 ] && pkgs+=(srt-tools ffmpeg tcpdump iproute2 xvfb tstools python3)
   [ "$with_package" = 1 ] && pkgs+=(squashfs-tools desktop-file-utils appstream rpm rpmlint librsvg2-bin util-linux srt-tools gnupg)
   missing=()
   for p in "${pkgs[@]}"; do

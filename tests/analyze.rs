@@ -62,7 +62,7 @@ fn dropped_and_duplicated_packets_count_exactly() {
     let r = analyze(&dropped);
     assert_eq!(r.tr101290.continuity_count_error.count, 3);
     assert_eq!(r.pids.iter().find(|p| p.pid == 0x100).unwrap().cc_errors, 3);
-    let first = r.tr101290.continuity_count_error.first.unwrap();
+    let first = r.tr101290.continuity_count_error.first().unwrap();
     assert_eq!(
         first.byte_offset,
         (drop[0] as u64) * 188,
@@ -106,7 +106,7 @@ fn a_missing_pat_for_two_seconds_is_one_pat_error() {
         .collect();
     let r = analyze(&no_pat);
     assert_eq!(r.tr101290.pat_error.count, 1);
-    let at = r.tr101290.pat_error.first.unwrap();
+    let at = r.tr101290.pat_error.first().unwrap();
     assert!(
         (3.4..3.7).contains(&at.time_secs),
         "reported {:.3} s",
@@ -233,5 +233,281 @@ fn services_and_pids_agree_with_ffprobe() {
             other => panic!("sample has an unexpected codec {other}"),
         };
         assert!(same, "PID {pid:#x}: ffprobe {codec}, we {ours}");
+    }
+}
+
+fn analyze_with(pk: &[[u8; 188]], cfg: srt_streamer::ts::analyzer::AnalyzerConfig) -> Report {
+    let bytes: Vec<u8> = pk.iter().flatten().copied().collect();
+    let mut a = Analyzer::new(cfg);
+    for c in bytes.chunks(65_537) {
+        a.push(c);
+    }
+    a.report()
+}
+
+fn null_packet() -> [u8; 188] {
+    let mut p = [0xFFu8; 188];
+    p[..4].copy_from_slice(&[0x47, 0x1F, 0xFF, 0x10]);
+    p
+}
+
+#[test]
+fn without_pcr_the_time_comes_from_pts_and_rates_are_not_zero() {
+    let pk: Vec<[u8; 188]> = packets()
+        .into_iter()
+        .map(|p| {
+            if packet::pid(&p) == 0x100 {
+                null_packet()
+            } else {
+                p
+            }
+        })
+        .collect();
+    let r = analyze(&pk);
+    assert!(
+        r.time_base.contains("PTS/DTS of PID 0x0101"),
+        "{}",
+        r.time_base
+    );
+    // PES timestamps run ahead of the bytes by the mux's interleaving (here
+    // the audio's last PTS lies ~0.6 s past its bytes): close, not exact.
+    assert!((r.duration_secs - 12.0).abs() < 0.7, "{}", r.duration_secs);
+    let audio = r.pids.iter().find(|p| p.pid == 0x101).unwrap();
+    assert!(
+        (audio.bitrate_bps - 200_700.0).abs() < 12_000.0,
+        "{}",
+        audio.bitrate_bps
+    );
+    // The PMT still lists the video PID, and names it as PCR PID.
+    assert_eq!(r.tr101290.pid_error.count, 1);
+    assert_eq!(r.tr101290.pcr_repetition_error.count, 1);
+    let o = r.tr101290.pcr_repetition_error.first().unwrap();
+    assert_eq!(o.pid, Some(0x100));
+    assert!(o.detail.contains("carries no PCR"), "{}", o.detail);
+    assert!(
+        r.verdict
+            .starts_with("priority 1 failed: 1 × 1.6 PID_error"),
+        "{}",
+        r.verdict
+    );
+}
+
+#[test]
+fn without_any_timestamp_a_given_bitrate_is_the_time_base() {
+    let pk: Vec<[u8; 188]> = packets()
+        .into_iter()
+        .map(|p| match packet::pid(&p) {
+            0x100 | 0x101 => null_packet(),
+            _ => p,
+        })
+        .collect();
+    let r = analyze(&pk);
+    assert!(r.time_base.starts_with("none"), "{}", r.time_base);
+    assert_eq!(r.duration_secs, 0.0);
+    let cfg = srt_streamer::ts::analyzer::AnalyzerConfig {
+        bitrate_bps: Some(5_000_000.0),
+        ..Default::default()
+    };
+    let r = analyze_with(&pk, cfg);
+    assert!(r.time_base.contains("5000000 bit/s"), "{}", r.time_base);
+    assert!(
+        (r.duration_secs - 11.988).abs() < 0.01,
+        "{}",
+        r.duration_secs
+    );
+    // With time, the missing PIDs are found (both listed; 0x100 also the PCR PID).
+    assert_eq!(r.tr101290.pid_error.count, 2);
+    assert_eq!(r.tr101290.pat_error.count, 0);
+}
+
+#[test]
+fn a_pid_dropped_from_the_pmt_is_no_longer_expected() {
+    let mut pk = packets();
+    let per_sec = pk.len() / 12;
+    // The PMT from 3 s on lists only the video: audio entry removed, version 1.
+    let pmt_pid = 0x1000;
+    let first = pk.iter().find(|p| packet::pid(&p[..]) == pmt_pid).unwrap();
+    let len = 3 + ((usize::from(first[6] & 0x0F) << 8) | usize::from(first[7]));
+    let mut s = first[5..5 + len].to_vec();
+    let info_len = (usize::from(s[10] & 0x0F) << 8) | usize::from(s[11]);
+    let mut i = 12 + info_len;
+    let mut kept = s[..12 + info_len].to_vec();
+    while i + 5 <= len - 4 {
+        let es = u16::from_be_bytes([s[i + 1] & 0x1F, s[i + 2]]);
+        let es_len = (usize::from(s[i + 3] & 0x0F) << 8) | usize::from(s[i + 4]);
+        if es != 0x101 {
+            kept.extend_from_slice(&s[i..i + 5 + es_len]);
+        }
+        i += 5 + es_len;
+    }
+    let new_len = kept.len() + 4 - 3;
+    kept[1] = (kept[1] & 0xF0) | (new_len >> 8) as u8;
+    kept[2] = new_len as u8;
+    kept[5] = (kept[5] & 0xC1) | (1 << 1);
+    let crc = srt_streamer::ts::psi::crc32_mpeg2(&kept);
+    kept.extend_from_slice(&crc.to_be_bytes());
+    s.clear();
+    for (n, p) in pk.iter_mut().enumerate() {
+        if n < 3 * per_sec {
+            continue;
+        }
+        match packet::pid(&p[..]) {
+            0x101 => *p = null_packet(),
+            0x1000 => {
+                p[5..].fill(0xFF);
+                p[5..5 + kept.len()].copy_from_slice(&kept);
+            }
+            _ => {}
+        }
+    }
+    let r = analyze(&pk);
+    assert_eq!(r.tr101290.pid_error.count, 0, "{:?}", r.tr101290.pid_error);
+    assert_eq!(r.tr101290.pts_error.count, 0);
+    assert_eq!(r.tr101290.crc_error.count, 0);
+    assert_eq!(r.services[0].streams, vec![0x100]);
+}
+
+#[test]
+fn occurrences_carry_time_offset_pid_and_what_was_expected() {
+    let pk = packets();
+    let video = of_pid(&pk, 0x100);
+    let drop: Vec<usize> = (0..150).map(|k| video[100 + k * 200]).collect();
+    let lossy: Vec<[u8; 188]> = pk
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !drop.contains(i))
+        .map(|(_, p)| *p)
+        .collect();
+    let r = analyze(&lossy);
+    let cc = &r.tr101290.continuity_count_error;
+    assert_eq!(cc.count, 150);
+    assert_eq!(
+        cc.occurrences().count(),
+        150,
+        "all kept: fewer than the bound"
+    );
+    let o = cc.first().unwrap();
+    assert_eq!(o.pid, Some(0x100));
+    assert!(o.detail.contains("expected"), "{}", o.detail);
+    let j = serde_json::to_value(&r).unwrap();
+    let list = j["tr101290"]["continuity_count_error"]["occurrences"]
+        .as_array()
+        .unwrap();
+    assert_eq!(list.len(), 150);
+    assert!(list[1]["time_secs"].as_f64().unwrap() > 0.0);
+    assert_eq!(list[1]["pid"], 0x100);
+}
+
+#[test]
+fn live_analysis_keeps_bounded_state_over_many_loops() {
+    let bytes = std::fs::read(sample()).unwrap();
+    let mut a = Analyzer::default();
+    let mut t = 0.0;
+    for _ in 0..10 {
+        for c in bytes.chunks(1316 * 7) {
+            a.push_live(c, t);
+            t += 1316.0 * 7.0 * 8.0 / 5e6;
+        }
+    }
+    let r = a.report();
+    assert_eq!(r.packets, 398_560);
+    assert!(r.pcr_deviation.len() <= srt_streamer::ts::pcr_check::JITTER_POINTS);
+    for (name, e) in r.tr101290.entries() {
+        assert!(
+            e.occurrences().count()
+                <= srt_streamer::ts::report::OCCURRENCES_HEAD
+                    + srt_streamer::ts::report::OCCURRENCES_TAIL,
+            "{name}"
+        );
+    }
+    assert_eq!(r.time_base, "arrival time");
+}
+
+#[test]
+fn mangled_input_in_every_framing_never_panics() {
+    let bytes = std::fs::read(sample()).unwrap();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for round in 0..60 {
+        let start = (next() % (bytes.len() as u64 - 300_000)) as usize;
+        let mut data = bytes[start..start + 150_000].to_vec();
+        for _ in 0..(next() % 400) {
+            let i = (next() % data.len() as u64) as usize;
+            data[i] = next() as u8;
+        }
+        let unit = [188usize, 192, 204][round % 3];
+        let framed: Vec<u8> = data
+            .chunks(188)
+            .flat_map(|p| {
+                let mut u = Vec::with_capacity(unit);
+                if unit == 192 {
+                    u.extend_from_slice(&[1, 2, 3, 4]);
+                }
+                u.extend_from_slice(p);
+                if unit == 204 {
+                    u.extend_from_slice(&[0xAB; 16]);
+                }
+                u
+            })
+            .collect();
+        let cut = framed.len() - (next() % 500) as usize;
+        let chunk = 1 + (next() % 5000) as usize;
+        let mut a = Analyzer::default();
+        for c in framed[..cut].chunks(chunk) {
+            a.push(c);
+        }
+        let r = a.report();
+        assert!(r.packets * 188 <= cut as u64);
+        if unit != 188 {
+            assert!(
+                r.packet_format.starts_with(&unit.to_string()),
+                "{}",
+                r.packet_format
+            );
+        }
+    }
+}
+
+#[test]
+fn offsets_of_192_and_204_byte_files_are_the_original_bytes() {
+    let pk = packets();
+    let video = of_pid(&pk, 0x100);
+    let gone = video[2000];
+    let kept: Vec<&[u8; 188]> = pk
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != gone)
+        .map(|(_, p)| p)
+        .collect();
+    for (unit, before) in [(192usize, 4usize), (204, 0)] {
+        let bytes: Vec<u8> = kept
+            .iter()
+            .flat_map(|p| {
+                let mut u = vec![0u8; before];
+                u.extend_from_slice(&p[..]);
+                u.resize(unit, 0);
+                u
+            })
+            .collect();
+        let mut a = Analyzer::default();
+        for c in bytes.chunks(99_991) {
+            a.push(c);
+        }
+        let r = a.report();
+        assert_eq!(r.tr101290.continuity_count_error.count, 1, "{unit}");
+        // The packet after the gap now sits at index `gone` of the file.
+        let at = r.tr101290.continuity_count_error.first().unwrap();
+        assert_eq!(at.byte_offset, (gone * unit + before) as u64, "{unit}");
+        assert!(r.verdict.contains("1 × 1.4"), "{}", r.verdict);
+        assert!(
+            (r.duration_secs - 11.99).abs() < 0.05,
+            "{}",
+            r.duration_secs
+        );
     }
 }

@@ -13,6 +13,26 @@ pub struct AnalyzeArgs {
     /// TR 101 290 2.3a limit: 40 ms (default) or 100 ms.
     #[arg(long, default_value_t = 40.0)]
     pub pcr_repetition_ms: f64,
+    /// TR 101 290 1.6: how long a PID the PMT lists may be absent.
+    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
+    pub pid_timeout_secs: f64,
+    /// Time base for a file without PCR, PTS or DTS: its constant bitrate (bit/s).
+    #[arg(long, value_name = "BPS")]
+    pub bitrate: Option<f64>,
+    /// Occurrences printed per indicator (the JSON has all that are kept).
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub list: usize,
+}
+
+impl AnalyzeArgs {
+    pub fn config(&self) -> AnalyzerConfig {
+        AnalyzerConfig {
+            pcr_repetition_ms: self.pcr_repetition_ms,
+            pid_timeout_ms: self.pid_timeout_secs * 1e3,
+            bitrate_bps: self.bitrate,
+            ..Default::default()
+        }
+    }
 }
 
 /// Analyses a whole file in 1 MB chunks.
@@ -30,7 +50,7 @@ pub fn analyze_file(path: &Path, cfg: AnalyzerConfig) -> std::io::Result<Report>
     Ok(a.report())
 }
 
-pub fn print_human(r: &Report) {
+pub fn print_human(r: &Report, list: usize) {
     println!("verdict: {}", r.verdict);
     println!(
         "{} bytes, {} packets, {:.2} s, {:.3} Mbit/s",
@@ -74,31 +94,33 @@ pub fn print_human(r: &Report) {
             p.pid, p.count, p.mean_interval_ms, p.max_interval_ms, p.jitter_ms, p.max_accuracy_ns
         );
     }
+    println!("time base: {}; packets: {}", r.time_base, r.packet_format);
     println!("TR 101 290:");
-    for (name, e) in r.tr101290.entries() {
-        let where_ = |o: Option<crate::ts::analyzer::Occurrence>| {
-            o.map(|o| format!("{:.3} s / byte {}", o.time_secs, o.byte_offset))
-                .unwrap_or_default()
-        };
-        if e.count > 0 {
+    for ind in r.tr101290.indicators() {
+        let e = ind.count;
+        if e.count == 0 {
+            println!("  {:<42} {:>6}", ind.name, 0);
+            continue;
+        }
+        println!("  {:<42} {:>6}  {}", ind.name, e.count, ind.meaning);
+        for o in e.occurrences().take(list) {
             println!(
-                "  {name:<42} {:>6}  first {}  last {}",
-                e.count,
-                where_(e.first),
-                where_(e.last)
+                "      {:>10.3} s  byte {:>12}  {}  {}",
+                o.time_secs,
+                o.byte_offset,
+                o.pid.map(|p| format!("PID {p:#06x}")).unwrap_or_default(),
+                o.detail
             );
-        } else {
-            println!("  {name:<42} {:>6}", 0);
+        }
+        let shown = e.occurrences().take(list).count() as u64;
+        if e.count > shown {
+            println!("      … {} more (--list N, or --json)", e.count - shown);
         }
     }
 }
 
 pub fn run(a: AnalyzeArgs) -> i32 {
-    let cfg = AnalyzerConfig {
-        pcr_repetition_ms: a.pcr_repetition_ms,
-        ..Default::default()
-    };
-    let report = match analyze_file(&a.file, cfg) {
+    let report = match analyze_file(&a.file, a.config()) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot read {}: {e}", a.file.display());
@@ -111,7 +133,7 @@ pub fn run(a: AnalyzeArgs) -> i32 {
             serde_json::to_string_pretty(&report).unwrap_or_default()
         );
     } else {
-        print_human(&report);
+        print_human(&report, a.list);
     }
     match report.verdict.as_str() {
         "ok" => 0,

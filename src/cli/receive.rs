@@ -48,6 +48,7 @@ fn record_json(rx: &RunningReceiver, final_record: bool) -> serde_json::Value {
         "bitrate_bps": a.bitrate_bps,
         "packets": a.packets,
         "verdict": a.verdict,
+        "time_base": a.time_base,
     });
     if let Some(o) = v.as_object_mut() {
         o.insert(
@@ -139,7 +140,7 @@ pub fn run(a: ReceiveArgs) -> i32 {
     if a.json {
         println!("{}", record_json(&rx, true));
     } else {
-        super::analyze::print_human(&rx.analysis());
+        super::analyze::print_human(&rx.analysis(), 10);
     }
     0
 }

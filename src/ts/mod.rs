@@ -1,4 +1,4 @@
-//! Pure MPEG transport stream code: packets, PSI, continuity. No I/O here.
+//! Pure MPEG transport stream code: packets, PSI, continuity, analysis. No I/O here.
 
 pub mod analyzer;
 pub mod check;
@@ -6,10 +6,14 @@ pub mod codecs;
 pub mod continuity;
 pub mod framing;
 pub mod packet;
+pub mod pcr_check;
 pub mod pcr_track;
 pub mod psi;
 pub mod report;
 pub mod scan;
+mod summary;
+pub mod tables;
+pub mod timebase;
 pub mod timestamps;
 
 pub use packet::{PACKET_SIZE, SYNC_BYTE};

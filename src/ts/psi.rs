@@ -3,20 +3,37 @@
 use super::packet;
 use std::collections::HashMap;
 
-/// CRC-32/MPEG-2 over `data` (the CRC of a whole section including its CRC is 0).
-pub fn crc32_mpeg2(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in data {
-        crc ^= u32::from(b) << 24;
-        for _ in 0..8 {
+const CRC_TABLE: [u32; 256] = {
+    let mut t = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut crc = (i as u32) << 24;
+        let mut k = 0;
+        while k < 8 {
             crc = if crc & 0x8000_0000 != 0 {
                 (crc << 1) ^ 0x04C1_1DB7
             } else {
                 crc << 1
             };
+            k += 1;
         }
+        t[i] = crc;
+        i += 1;
     }
-    crc
+    t
+};
+
+/// CRC-32/MPEG-2 over `data` (the CRC of a whole section including its CRC is 0).
+pub fn crc32_mpeg2(data: &[u8]) -> u32 {
+    data.iter().fold(0xFFFF_FFFFu32, |crc, &b| {
+        (crc << 8) ^ CRC_TABLE[usize::from((crc >> 24) as u8 ^ b)]
+    })
+}
+
+/// Whether a section ends in a CRC_32: every long-form section, and the TOT
+/// (table_id 0x73), which is short-form but carries one.
+pub fn has_crc(section: &[u8]) -> bool {
+    section.len() >= 4 && (section[1] & 0x80 != 0 || section[0] == 0x73)
 }
 
 /// Reassembles PSI sections of one PID from packet payloads.
@@ -85,8 +102,7 @@ impl SectionAssembler {
                 return;
             }
             let section: Vec<u8> = self.buf.drain(..len).collect();
-            let syntax = section[1] & 0x80 != 0;
-            if syntax && crc32_mpeg2(&section) != 0 {
+            if has_crc(&section) && crc32_mpeg2(&section) != 0 {
                 out.push(SectionEvent::CrcError {
                     table_id: section[0],
                 });

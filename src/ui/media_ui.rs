@@ -10,6 +10,8 @@ use std::sync::mpsc;
 pub struct MediaScreen {
     pub file: String,
     pub pcr_repetition_ms: f64,
+    /// TR 101 290 1.6: how long a listed PID may be absent.
+    pub pid_timeout_secs: f64,
     busy: bool,
     tx: mpsc::Sender<(PathBuf, Result<Report, String>, Option<serde_json::Value>)>,
     rx: mpsc::Receiver<(PathBuf, Result<Report, String>, Option<serde_json::Value>)>,
@@ -68,6 +70,7 @@ impl MediaScreen {
         Self {
             file: String::new(),
             pcr_repetition_ms: 40.0,
+            pid_timeout_secs: 5.0,
             busy: false,
             tx,
             rx,
@@ -82,6 +85,7 @@ impl MediaScreen {
         let repaint = self.repaint.clone();
         let cfg = AnalyzerConfig {
             pcr_repetition_ms: self.pcr_repetition_ms,
+            pid_timeout_ms: self.pid_timeout_secs * 1e3,
             ..Default::default()
         };
         self.busy = true;
@@ -119,6 +123,15 @@ impl MediaScreen {
                     .suffix(" ms"),
             )
             .on_hover_text("TR 101 290 2.3a: 40 ms (default) or 100 ms");
+            ui.add(
+                egui::DragValue::new(&mut self.pid_timeout_secs)
+                    .range(0.1..=60.0)
+                    .prefix("PID limit ")
+                    .suffix(" s"),
+            )
+            .on_hover_text(
+                "TR 101 290 1.6: how long a PID the PMT lists may be absent (default 5 s)",
+            );
             if self.busy {
                 ui.spinner();
             } else if ui
@@ -196,18 +209,20 @@ impl MediaScreen {
                     ui.strong(h);
                 }
                 ui.end_row();
-                let at = |o: Option<crate::ts::analyzer::Occurrence>| {
+                let at = |o: Option<&crate::ts::analyzer::Occurrence>| {
                     o.map(|o| format!("{:.3} s (byte {})", o.time_secs, o.byte_offset)).unwrap_or_default()
                 };
                 for (name, e) in r.tr101290.entries() {
                     ui.label(name);
                     let color = if e.count == 0 { egui::Color32::from_rgb(60, 180, 75) } else { egui::Color32::from_rgb(230, 70, 60) };
                     ui.colored_label(color, e.count.to_string());
-                    ui.label(at(e.first));
-                    ui.label(at(e.last));
+                    ui.label(at(e.first()));
+                    ui.label(at(e.last()));
                     ui.end_row();
                 }
             });
+            ui.label(format!("Time base: {}. Packets: {}.", r.time_base, r.packet_format));
+            occurrences_ui(ui, &r.tr101290, "media");
             match probe {
                 Some(v) => {
                     ui.strong("ffprobe");
@@ -218,5 +233,50 @@ impl MediaScreen {
                 }
             }
         });
+    }
+}
+
+/// Every kept occurrence of each indicator that fired: time, byte offset, PID
+/// and what was expected, one collapsible list per indicator.
+pub(crate) fn occurrences_ui(
+    ui: &mut egui::Ui,
+    tr: &crate::ts::report::Tr101290,
+    id: impl std::hash::Hash + std::fmt::Debug + Copy,
+) {
+    for ind in tr.indicators().into_iter().filter(|i| i.count.count > 0) {
+        let title = format!("{} — {} × {}", ind.name, ind.count.count, ind.meaning);
+        egui::CollapsingHeader::new(title)
+            .id_salt((id, ind.name))
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt((id, ind.name, "list"))
+                    .max_height(200.0)
+                    .show(ui, |ui| {
+                        egui::Grid::new((id, ind.name, "grid"))
+                            .striped(true)
+                            .show(ui, |ui| {
+                                for h in ["time", "byte", "PID", "what"] {
+                                    ui.strong(h);
+                                }
+                                ui.end_row();
+                                for (k, o) in ind.count.occurrences().enumerate() {
+                                    if k as u64 == crate::ts::report::OCCURRENCES_HEAD as u64
+                                        && ind.count.omitted() > 0
+                                    {
+                                        ui.label("…");
+                                        ui.label(format!("{} more not kept", ind.count.omitted()));
+                                        ui.end_row();
+                                    }
+                                    ui.label(format!("{:.3} s", o.time_secs));
+                                    ui.label(o.byte_offset.to_string());
+                                    ui.label(
+                                        o.pid.map(|p| format!("{p:#06x}")).unwrap_or_default(),
+                                    );
+                                    ui.label(&o.detail);
+                                    ui.end_row();
+                                }
+                            });
+                    });
+            });
     }
 }

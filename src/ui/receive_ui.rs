@@ -189,9 +189,7 @@ impl ReceiveScreen {
                         format!("{}: {} services, {} PIDs, {:.3} Mbit/s, TR 101 290 priority 1 errors {p1}", r.verdict, r.services.len(), r.pids.len(), r.bitrate_bps / 1e6),
                     );
                     egui::CollapsingHeader::new("Errors, PIDs, events").id_salt(("rx", i)).show(ui, |ui| {
-                        for (name, c) in r.tr101290.entries().into_iter().filter(|(_, c)| c.count > 0) {
-                            ui.label(format!("{name}: {} (last at {:.1} s)", c.count, c.last.map(|o| o.time_secs).unwrap_or(0.0)));
-                        }
+                        super::media_ui::occurrences_ui(ui, &r.tr101290, ("rx-occ", i));
                         for p in &r.pids {
                             ui.label(format!("{:#06x} {} {:.3} Mbit/s, CC errors {}", p.pid, p.codec, p.bitrate_bps / 1e6, p.cc_errors));
                         }
