@@ -461,7 +461,6 @@ struct FileRun {
     p2p_ms: f64,
     cc_beyond_file: i64,
     dropouts: u64,
-    bytes: u64,
 }
 
 /// Reads what one run of a real file delivered. Steady state starts 1 s in.
@@ -509,7 +508,6 @@ fn file_run(d: &RxData, file_cc: u64) -> Option<FileRun> {
         p2p_ms: p2p * 1e3,
         cc_beyond_file: d.check.cc_errors as i64 - file_cc as i64,
         dropouts,
-        bytes: d.bytes,
     })
 }
 

@@ -88,7 +88,7 @@ pub fn print_human(r: &Report, list: usize) {
             p.cc_errors
         );
     }
-    if let Some(p) = &r.pcr {
+    for p in &r.pcr_pids {
         println!(
             "PCR {:#06x}: {} values, interval mean {:.1} ms max {:.1} ms, jitter {:.3} ms, accuracy max {:.0} ns",
             p.pid, p.count, p.mean_interval_ms, p.max_interval_ms, p.jitter_ms, p.max_accuracy_ns

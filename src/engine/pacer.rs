@@ -8,9 +8,11 @@
 //! [`crate::ts::pcr_track::judge`]) and each loop seam are bridged at the mean
 //! rate of the last [`pcr_track::BRIDGE_INTERVALS`] real intervals and start a
 //! new segment, which [`Restamper`] turns into what the receiver sees. Packets
-//! go 7 to a datagram (1316 bytes), sent at the time of its pacing-PCR packet
-//! when it carries one (every PCR leaves exactly on time), else at its last
-//! packet's time. With a constant bitrate given, send times follow it and the
+//! go up to 7 to a datagram (1316 bytes), sent at the time of its pacing-PCR
+//! packet when it carries one, else at its last packet's time; a datagram
+//! holds at most one pacing PCR and spans at most 5 ms, so every PCR leaves
+//! exactly on time even where a quiet VBR stretch spreads 7 packets over
+//! hundreds of milliseconds. With a constant bitrate given, send times follow it and the
 //! PCR track still drives restamping.
 
 use super::config::LoopMode;
@@ -22,6 +24,9 @@ use std::collections::VecDeque;
 
 /// Packets per SRT datagram (7 × 188 = 1316 bytes, libsrt's live payload).
 pub const PACKETS_PER_DATAGRAM: usize = 7;
+/// Longest time one datagram may span (5 ms): 7 packets take 2.1 ms at
+/// 5 Mbit/s, so only low rates get shorter datagrams.
+const MAX_DATAGRAM_SPAN_TICKS: f64 = 5.0 * 27_000.0;
 /// Bytes that may wait for the next PCR: 2 s at the file's peak rate, within these bounds.
 const MIN_PENDING_BYTES: f64 = 1024.0 * 1024.0;
 const MAX_PENDING_BYTES: f64 = 64.0 * 1024.0 * 1024.0;
@@ -139,7 +144,7 @@ impl Pacer {
             }
             self.restamper.drain_into(&mut self.ready, self.ended);
         }
-        let n = self.ready.len().min(PACKETS_PER_DATAGRAM);
+        let n = self.datagram_len();
         if n == 0 {
             return Ok(None);
         }
@@ -158,6 +163,26 @@ impl Pacer {
             payload,
             send_time_ns: (ticks.max(0.0) * 1000.0 / 27.0).round() as u64,
         }))
+    }
+
+    /// Packets for the next datagram: up to 7, but a datagram never holds two
+    /// pacing PCRs nor spans more than [`MAX_DATAGRAM_SPAN_TICKS`], so at low
+    /// rates every PCR still leaves at its own time.
+    fn datagram_len(&self) -> usize {
+        let Some(first) = self.ready.front() else {
+            return 0;
+        };
+        let mut has_pcr = false;
+        for (i, p) in self.ready.iter().take(PACKETS_PER_DATAGRAM).enumerate() {
+            if i > 0
+                && ((p.pacing_pcr && has_pcr)
+                    || p.send_ticks - first.send_ticks > MAX_DATAGRAM_SPAN_TICKS)
+            {
+                return i;
+            }
+            has_pcr |= p.pacing_pcr;
+        }
+        self.ready.len().min(PACKETS_PER_DATAGRAM)
     }
 
     fn emit(&mut self, index: u64, p: SourcePacket, ticks: f64, pacing_pcr: bool, seg: Membership) {
@@ -449,19 +474,24 @@ mod tests {
         let (_d, mut p) = pacer_for(&data, LoopMode::Seamless);
         let mut check = StreamCheck::new(Some(0x100));
         let mut last = None;
+        let mut first = 0;
         for i in 0..(95 * 4 / 7) {
             let d = p.next_datagram().unwrap().unwrap();
             check.push(&d.payload);
-            // Every datagram here starts on a multiple of 7 packets; its time
-            // is that of its PCR packet or of its last packet, at 10 packets/ms.
-            let first = i * 7;
-            let expected = (first..first + 7)
+            // A datagram's time is that of its PCR packet or of its last
+            // packet, at 10 packets/ms; it never holds two PCRs (at the seam
+            // PCRs are 5 packets apart, so that datagram is cut short).
+            let n = d.payload.len() / PACKET_SIZE;
+            let pcrs = (first..first + n).filter(|k| k % 95 % 10 == 0).count();
+            assert!(pcrs <= 1, "datagram {i} holds {pcrs} PCRs");
+            let expected = (first..first + n)
                 .find(|k| k % 95 % 10 == 0)
-                .unwrap_or(first + 6) as u64
+                .unwrap_or(first + n - 1) as u64
                 * 100_000;
             assert_eq!(d.send_time_ns, expected, "datagram {i}");
             assert!(last.is_none_or(|l| d.send_time_ns > l));
             last = Some(d.send_time_ns);
+            first += n;
         }
         assert!(p.source().loops() >= 3);
         assert_eq!(check.cc_errors, 0);

@@ -84,6 +84,9 @@ fn listener_serves_eight_callers_arriving_at_once() {
             std::thread::spawn(move || {
                 let s = SrtSocket::new().unwrap();
                 s.set_stream_id(&format!("caller-{k}")).unwrap();
+                // A loaded 2-core CI machine can take longer than libsrt's 3 s
+                // default to finish 8 handshakes at once.
+                s.set_conntimeo(Duration::from_secs(10)).unwrap();
                 go.wait();
                 s.connect(to).map(|_| s)
             })
