@@ -353,8 +353,8 @@ mod tests {
             .field("negotiated-latency-ms", 120i32)
             .build();
         let arr = gst::glib::ValueArray::new([caller]);
-        // GValueArray is not Send, so the builder refuses it; srtsink builds
-        // the same structure in C. The array is owned by the structure alone.
+        // SAFETY: GValueArray is not Send, so the builder refuses it; srtsink
+        // builds the same structure in C. The array is owned by the structure alone.
         let callers = unsafe {
             use gst::glib::translate::UnsafeFrom;
             use gst::glib::value::ToValue;

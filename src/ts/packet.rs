@@ -116,14 +116,31 @@ pub fn pcr(p: &[u8]) -> Option<u64> {
     if flags & 0x10 == 0 || adaptation_length(p)? < 7 {
         return None;
     }
-    let b = &p[6..12];
+    Some(read_pcr_field(&p[6..12]))
+}
+
+/// Reads a 6-byte PCR/OPCR field (33-bit base × 300 + 9-bit extension).
+pub(crate) fn read_pcr_field(b: &[u8]) -> u64 {
     let base = (u64::from(b[0]) << 25)
         | (u64::from(b[1]) << 17)
         | (u64::from(b[2]) << 9)
         | (u64::from(b[3]) << 1)
         | (u64::from(b[4]) >> 7);
     let ext = (u64::from(b[4] & 0x01) << 8) | u64::from(b[5]);
-    Some(base * 300 + ext)
+    base * 300 + ext
+}
+
+/// Writes a 6-byte PCR/OPCR field, modulo the PCR cycle.
+pub(crate) fn write_pcr_field(b: &mut [u8], pcr_27mhz: u64) {
+    let v = pcr_27mhz % PCR_CYCLE;
+    let base = v / 300;
+    let ext = v % 300;
+    b[0] = (base >> 25) as u8;
+    b[1] = (base >> 17) as u8;
+    b[2] = (base >> 9) as u8;
+    b[3] = (base >> 1) as u8;
+    b[4] = (((base & 1) as u8) << 7) | 0x7E | ((ext >> 8) as u8 & 0x01);
+    b[5] = ext as u8;
 }
 
 /// Writes a PCR (27 MHz ticks, taken modulo the PCR cycle) into a packet that
@@ -132,15 +149,7 @@ pub fn set_pcr(p: &mut [u8], pcr_27mhz: u64) -> bool {
     if pcr(p).is_none() {
         return false;
     }
-    let v = pcr_27mhz % PCR_CYCLE;
-    let base = v / 300;
-    let ext = v % 300;
-    p[6] = (base >> 25) as u8;
-    p[7] = (base >> 17) as u8;
-    p[8] = (base >> 9) as u8;
-    p[9] = (base >> 1) as u8;
-    p[10] = (((base & 1) as u8) << 7) | 0x7E | ((ext >> 8) as u8 & 0x01);
-    p[11] = ext as u8;
+    write_pcr_field(&mut p[6..12], pcr_27mhz);
     true
 }
 
@@ -181,7 +190,7 @@ fn pes_timestamp_offsets(p: &[u8]) -> Option<(Option<usize>, Option<usize>)> {
     Some((pts, dts))
 }
 
-fn read_timestamp(b: &[u8]) -> u64 {
+pub(crate) fn read_timestamp(b: &[u8]) -> u64 {
     (u64::from(b[0] >> 1) & 0x07) << 30
         | u64::from(b[1]) << 22
         | (u64::from(b[2]) >> 1) << 15
@@ -189,7 +198,7 @@ fn read_timestamp(b: &[u8]) -> u64 {
         | u64::from(b[4]) >> 1
 }
 
-fn write_timestamp(b: &mut [u8], ts: u64) {
+pub(crate) fn write_timestamp(b: &mut [u8], ts: u64) {
     let v = ts % PTS_CYCLE;
     b[0] = (b[0] & 0xF0) | (((v >> 30) as u8 & 0x07) << 1) | 1;
     b[1] = (v >> 22) as u8;

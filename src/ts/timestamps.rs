@@ -3,7 +3,7 @@
 //! SCTE-35 `pts_adjustment` (which shifts every splice time of the section).
 //! Pure functions over packet bytes.
 
-use super::packet::{self, PACKET_SIZE, PCR_CYCLE, PTS_CYCLE};
+use super::packet::{self, PACKET_SIZE, PTS_CYCLE};
 use super::psi::crc32_mpeg2;
 
 /// Adaptation field flags byte and length, when the packet has both.
@@ -13,26 +13,6 @@ fn af(p: &[u8]) -> Option<(u8, usize)> {
     }
     let len = usize::from(p[4]);
     (1..=183).contains(&len).then(|| (p[5], len))
-}
-
-fn read_pcr_at(b: &[u8]) -> u64 {
-    let base = (u64::from(b[0]) << 25)
-        | (u64::from(b[1]) << 17)
-        | (u64::from(b[2]) << 9)
-        | (u64::from(b[3]) << 1)
-        | (u64::from(b[4]) >> 7);
-    base * 300 + ((u64::from(b[4] & 1) << 8) | u64::from(b[5]))
-}
-
-fn write_pcr_at(b: &mut [u8], v: u64) {
-    let v = v % PCR_CYCLE;
-    let (base, ext) = (v / 300, v % 300);
-    b[0] = (base >> 25) as u8;
-    b[1] = (base >> 17) as u8;
-    b[2] = (base >> 9) as u8;
-    b[3] = (base >> 1) as u8;
-    b[4] = (((base & 1) as u8) << 7) | 0x7E | ((ext >> 8) as u8 & 1);
-    b[5] = ext as u8;
 }
 
 /// Offset of the OPCR field, when the packet carries one.
@@ -47,7 +27,7 @@ fn opcr_offset(p: &[u8]) -> Option<usize> {
 
 /// The original program clock reference (27 MHz), if present.
 pub fn opcr(p: &[u8]) -> Option<u64> {
-    opcr_offset(p).map(|o| read_pcr_at(&p[o..o + 6]))
+    opcr_offset(p).map(|o| packet::read_pcr_field(&p[o..o + 6]))
 }
 
 /// Adds `offset_27mhz` to the OPCR. Returns false when there is none.
@@ -55,8 +35,8 @@ pub fn shift_opcr(p: &mut [u8], offset_27mhz: u64) -> bool {
     let Some(o) = opcr_offset(p) else {
         return false;
     };
-    let v = read_pcr_at(&p[o..o + 6]);
-    write_pcr_at(&mut p[o..o + 6], v + offset_27mhz);
+    let v = packet::read_pcr_field(&p[o..o + 6]);
+    packet::write_pcr_field(&mut p[o..o + 6], v + offset_27mhz);
     true
 }
 
@@ -71,20 +51,11 @@ pub fn clear_discontinuity_indicator(p: &mut [u8]) -> bool {
 }
 
 fn read_ts(b: [u8; 5]) -> u64 {
-    (u64::from(b[0] >> 1) & 0x07) << 30
-        | u64::from(b[1]) << 22
-        | (u64::from(b[2]) >> 1) << 15
-        | u64::from(b[3]) << 7
-        | u64::from(b[4]) >> 1
+    packet::read_timestamp(&b)
 }
 
 fn write_ts(b: &mut [u8; 5], ts: u64) {
-    let v = ts % PTS_CYCLE;
-    b[0] = (b[0] & 0xF0) | (((v >> 30) as u8 & 0x07) << 1) | 1;
-    b[1] = (v >> 22) as u8;
-    b[2] = (((v >> 15) as u8) << 1) | 1;
-    b[3] = (v >> 7) as u8;
-    b[4] = ((v as u8) << 1) | 1;
+    packet::write_timestamp(b, ts);
 }
 
 /// Byte offsets (inside the PES header) of PTS and DTS, given its first 8 bytes.
@@ -232,7 +203,7 @@ pub fn scte35_pts_adjustment(p: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ts::packet::SYNC_BYTE;
+    use crate::ts::packet::{PCR_CYCLE, SYNC_BYTE};
 
     /// A PES packet start on PID 0x101 whose header begins `at` bytes before
     /// the end of the packet (an adaptation field pads the rest).
@@ -283,8 +254,8 @@ mod tests {
         p[..4].copy_from_slice(&[SYNC_BYTE, 0x01, 0x00, 0x20]);
         p[4] = 183;
         p[5] = 0x18; // PCR and OPCR
-        write_pcr_at(&mut p[6..12], 1000);
-        write_pcr_at(&mut p[12..18], PCR_CYCLE - 5);
+        packet::write_pcr_field(&mut p[6..12], 1000);
+        packet::write_pcr_field(&mut p[12..18], PCR_CYCLE - 5);
         assert_eq!(opcr(&p), Some(PCR_CYCLE - 5));
         assert!(shift_opcr(&mut p, 10));
         assert_eq!(opcr(&p), Some(5));
