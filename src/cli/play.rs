@@ -201,22 +201,5 @@ pub fn run(args: PlayArgs) -> i32 {
 }
 
 fn print_event(id: u64, e: &EventKind) {
-    let text = match e {
-        EventKind::Started { uri } => format!("started {uri}"),
-        EventKind::CallerAdded { address } => format!("caller connected from {address}"),
-        EventKind::CallerRemoved { address } => format!("caller {address} disconnected"),
-        EventKind::CallerRejected {
-            address,
-            stream_id,
-            reason,
-        } => format!("caller {address} (stream ID '{stream_id}') rejected: {reason}"),
-        EventKind::Connected => "connected".to_string(),
-        EventKind::ConnectionLost { reason } => format!("connection lost, reconnecting: {reason}"),
-        EventKind::Looped { pass } => format!("looped (pass {pass})"),
-        EventKind::Warning { message } => format!("warning: {message}"),
-        EventKind::Error { message } => format!("error: {message}"),
-        EventKind::Ended => "end of file".to_string(),
-        EventKind::Stopped => "stopped".to_string(),
-    };
-    eprintln!("#{id} {text}");
+    eprintln!("#{id} {e}");
 }

@@ -142,6 +142,12 @@ pub struct StreamConfig {
     /// Pace by this PID's PCRs (an MPTS); default: the first programme's PCR PID.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pcr_pid: Option<u16>,
+    /// libsrt packet filter, e.g. `fec,cols:10,rows:5` (empty: none).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub packet_filter: String,
+    /// Listener: caller addresses allowed, as CIDR ranges (empty: all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow: Vec<String>,
 }
 
 fn default_latency() -> u32 {
@@ -170,6 +176,8 @@ impl StreamConfig {
             loop_mode: LoopMode::Seamless,
             bitrate_bps: None,
             pcr_pid: None,
+            packet_filter: String::new(),
+            allow: Vec::new(),
         }
     }
 
@@ -255,6 +263,17 @@ impl StreamConfig {
                 return Err(ConfigError::PcrPid(pid.to_string()));
             }
         }
+        if !self.packet_filter.is_empty() {
+            check_packet_filter(&self.packet_filter)?;
+        }
+        for a in &self.allow {
+            if super::link::Cidr::parse(a).is_none() {
+                return Err(ConfigError::Allow(a.clone()));
+            }
+        }
+        if !self.allow.is_empty() && self.mode != Mode::Listener {
+            return Err(ConfigError::AllowNotListener);
+        }
         Ok(())
     }
 
@@ -300,8 +319,59 @@ impl StreamConfig {
         if let Some(pid) = self.pcr_pid {
             q.push(format!("pcr_pid={pid:#06x}"));
         }
+        if !self.packet_filter.is_empty() {
+            q.push(format!("packetfilter={}", self.packet_filter));
+        }
+        if !self.allow.is_empty() {
+            q.push(format!("allow={}", self.allow.join(",")));
+        }
         format!("srt://{}?{}", self.endpoint(), q.join("&"))
     }
+}
+
+/// Largest FEC matrix (columns × rows) Debian's libsrt 1.5.1 survives:
+/// larger ones crash it (fixed in libsrt 1.5.2); measured in tests/srt_fec.rs.
+pub const FEC_MAX_CELLS: u32 = 100;
+/// Most columns or rows libsrt's FEC filter takes in 1.5.1.
+pub const FEC_MAX_SIDE: u32 = 100;
+
+/// Checks `fec,cols:N,rows:M[,layout:even|staircase][,arq:always|onreq|never]`.
+pub fn check_packet_filter(spec: &str) -> Result<(), ConfigError> {
+    let bad = |why: String| ConfigError::PacketFilter {
+        spec: spec.to_string(),
+        why,
+    };
+    let mut parts = spec.split(',');
+    if parts.next() != Some("fec") {
+        return Err(bad("only the fec filter exists: start with fec,".into()));
+    }
+    let (mut cols, mut rows) = (None, 1u32);
+    for p in parts {
+        let (k, v) = p
+            .split_once(':')
+            .ok_or_else(|| bad(format!("'{p}' is not key:value")))?;
+        let num = || {
+            v.parse::<u32>()
+                .ok()
+                .filter(|n| (1..=FEC_MAX_SIDE).contains(n))
+                .ok_or_else(|| bad(format!("{k} must be a number from 1 to {FEC_MAX_SIDE}")))
+        };
+        match k {
+            "cols" => cols = Some(num()?),
+            "rows" => rows = num()?,
+            "layout" if matches!(v, "even" | "staircase") => {}
+            "arq" if matches!(v, "always" | "onreq" | "never") => {}
+            "layout" | "arq" => return Err(bad(format!("{k}:{v} is not a value libsrt knows"))),
+            _ => return Err(bad(format!("unknown key '{k}' (use cols, rows, layout, arq)"))),
+        }
+    }
+    let cols = cols.ok_or_else(|| bad("cols:N is required".into()))?;
+    if cols * rows > FEC_MAX_CELLS {
+        return Err(bad(format!(
+            "a {cols}×{rows} matrix is larger than {FEC_MAX_CELLS} cells, which crashes this machine's libsrt 1.5.1 (fixed in 1.5.2): use a smaller matrix"
+        )));
+    }
+    Ok(())
 }
 
 /// Hostnames and IP literals only: letters, digits, dots, dashes, colons.
@@ -352,6 +422,12 @@ pub fn parse_iptos(s: &str) -> Result<u8, ConfigError> {
 /// Why a stream configuration was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
+    #[error("packet filter '{spec}': {why}")]
+    PacketFilter { spec: String, why: String },
+    #[error("allow-list entry '{0}' is not an address or CIDR range (e.g. 10.0.0.0/8, 192.168.1.20, 2001:db8::/32)")]
+    Allow(String),
+    #[error("an allow-list applies to listener streams only (callers connect out)")]
+    AllowNotListener,
     #[error("no file given: choose a .ts file to play")]
     NoFile,
     #[error("no port given: add the SRT port, e.g. srt://:9000 or srt://host:9000")]
@@ -528,6 +604,14 @@ pub fn parse_uri(uri: &str, file: impl Into<PathBuf>) -> Result<StreamConfig, Co
             "adapter" | "localaddress" => cfg.local_address = value,
             "bitrate" => cfg.bitrate_bps = Some(parse_number(key, &value)?),
             "pcr_pid" => cfg.pcr_pid = Some(parse_pid(&value)?),
+            "packetfilter" => cfg.packet_filter = value,
+            "allow" => {
+                cfg.allow = value
+                    .split([',', ';', ' '])
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            }
             _ => return Err(ConfigError::UnknownOption { key: key.into() }),
         }
     }

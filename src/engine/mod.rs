@@ -13,6 +13,7 @@ pub mod restamp;
 pub mod secret;
 pub mod source;
 pub mod srt;
+pub mod link;
 pub mod srt_params;
 pub mod stats;
 pub mod status;

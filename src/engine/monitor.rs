@@ -1,233 +1,200 @@
-//! The monitor thread of a stream: reads the bus, srtsink's signals and its
-//! statistics, and turns them into states, events and history.
+//! The monitor thread of a stream: turns link events and libsrt's
+//! statistics into states, events and history.
 
 use super::config::{Mode, StreamConfig};
-use super::source::SourceInfo;
-use super::stats::{HistoryPoint, RateTracker, StatsSample};
+use super::link::{ConnSet, LinkEvent};
+use super::srt::SocketState;
+use super::stats::{HistoryPoint, LinkStats, RateTracker, StatsSample};
 use super::status::{EventKind, StreamState};
-use super::stream::{explain_srt_error, lock, Shared, Signal, HANDSHAKE_TIMEOUT};
-use gst::prelude::*;
-use std::collections::HashMap;
+use super::stream::{lock, Shared};
 use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
+/// What a stream's SRT side looks like from its link events: the shared
+/// part of the player's and the receiver's monitors.
+#[derive(Debug, Default)]
+pub(super) struct LinkTracker {
+    listener: bool,
+    /// Why the last attempt failed (caller, rendezvous), for the state line.
+    failing: Option<String>,
+    was_connected: bool,
+}
+
+impl LinkTracker {
+    pub(super) fn new(listener: bool) -> Self {
+        Self {
+            listener,
+            ..Default::default()
+        }
+    }
+
+    /// The state with `connections` up.
+    pub(super) fn state(&self, connections: usize) -> StreamState {
+        match (self.listener, connections, &self.failing) {
+            (_, n, _) if n > 0 => StreamState::Connected { connections: n },
+            (true, _, _) => StreamState::Waiting,
+            (false, _, Some(r)) => StreamState::Reconnecting { reason: r.clone() },
+            (false, _, None) if self.was_connected => StreamState::Reconnecting {
+                reason: "the connection dropped".into(),
+            },
+            (false, _, None) => StreamState::Connecting,
+        }
+    }
+
+    /// The event to log for `e` (`None`: state only), or `Err` when the
+    /// link cannot go on.
+    pub(super) fn on_event(&mut self, e: LinkEvent, stopping: bool) -> Result<Option<EventKind>, String> {
+        let retry_text = |reason: &str, attempts: u32, retry_in: Duration| {
+            format!("{reason} (attempt {attempts}, next in {} s)", retry_in.as_secs())
+        };
+        Ok(match e {
+            LinkEvent::Connected { .. } => {
+                self.failing = None;
+                self.was_connected = true;
+                Some(EventKind::Connected)
+            }
+            LinkEvent::ConnectFailed {
+                reason,
+                attempts,
+                retry_in,
+                ..
+            } => {
+                self.failing = Some(retry_text(&reason, attempts, retry_in));
+                Some(EventKind::ConnectFailed {
+                    reason,
+                    attempts,
+                    retry_in_secs: retry_in.as_secs_f64(),
+                })
+            }
+            LinkEvent::Retrying {
+                reason,
+                attempts,
+                retry_in,
+            } => {
+                self.failing = Some(retry_text(&reason, attempts, retry_in));
+                None
+            }
+            LinkEvent::Lost { reason, .. } => {
+                (!stopping).then_some(EventKind::ConnectionLost { reason })
+            }
+            LinkEvent::CallerAdded { peer, .. } => Some(EventKind::CallerAdded { address: peer }),
+            LinkEvent::CallerRemoved { peer, .. } => {
+                Some(EventKind::CallerRemoved { address: peer })
+            }
+            LinkEvent::CallerRejected {
+                peer,
+                stream_id,
+                reason,
+            } => Some(EventKind::CallerRejected {
+                address: peer,
+                stream_id,
+                reason,
+            }),
+            LinkEvent::Failed { reason } => return Err(reason),
+        })
+    }
+}
+
+/// One statistics reading of every connection (interval counters cleared,
+/// as srt-live-transmit does); connections libsrt says are gone are removed.
+pub(super) fn read_links(conns: &ConnSet, listener: bool, elapsed_secs: f64) -> StatsSample {
+    let (list, _) = conns.current();
+    let mut links = Vec::with_capacity(list.len());
+    for c in &list {
+        if !matches!(c.sock.state(), SocketState::Connected) {
+            conns.remove(
+                c,
+                "the peer closed the connection or stopped answering",
+                listener,
+            );
+            continue;
+        }
+        let Ok(st) = c.sock.stats(true) else { continue };
+        let peer = listener.then(|| c.peer.clone());
+        links.push(LinkStats::from_srt(peer, c.sock.id(), &st));
+    }
+    StatsSample {
+        elapsed_secs,
+        bytes_sent_total: Some(links.iter().filter_map(|l| l.counters.bytes_sent).sum()),
+        links,
+    }
+}
+
 pub(super) struct Monitor {
     shared: Arc<Shared>,
-    pipeline: gst::Pipeline,
-    sink: gst::Element,
-    cfg: StreamConfig,
+    conns: Arc<ConnSet>,
+    events: mpsc::Receiver<LinkEvent>,
     interval: Duration,
-    signals: mpsc::Receiver<Signal>,
     rates: RateTracker,
-    callers: Vec<String>,
-    pending_handshakes: HashMap<String, (String, Instant)>,
-    was_connected: bool,
-    lost_reason: Option<String>,
-    /// After a connection broke, stats may still show the old socket until
-    /// srtsink has replaced it: its counters must restart before we trust them.
-    stale_socket: bool,
-    last_packets_sent: Option<u64>,
+    tracker: LinkTracker,
 }
 
 impl Monitor {
     pub(super) fn new(
         shared: Arc<Shared>,
-        pipeline: gst::Pipeline,
-        sink: gst::Element,
+        conns: Arc<ConnSet>,
+        events: mpsc::Receiver<LinkEvent>,
         cfg: StreamConfig,
-        _info: SourceInfo,
         interval: Duration,
-        signals: mpsc::Receiver<Signal>,
     ) -> Self {
         Self {
             shared,
-            pipeline,
-            sink,
-            cfg,
+            conns,
+            events,
             interval,
-            signals,
             rates: RateTracker::default(),
-            callers: Vec::new(),
-            pending_handshakes: HashMap::new(),
-            was_connected: false,
-            lost_reason: None,
-            stale_socket: false,
-            last_packets_sent: None,
+            tracker: LinkTracker::new(cfg.mode == Mode::Listener),
         }
     }
 
     pub(super) fn run(mut self) {
-        let Some(bus) = self.pipeline.bus() else {
-            self.shared.fail("the pipeline has no bus".into());
-            return;
-        };
         let mut next_stats = Instant::now() + self.interval;
         while !self.shared.stop.load(Ordering::SeqCst) {
-            if let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(100)) {
-                self.on_message(&msg);
-                while let Some(msg) = bus.pop() {
-                    self.on_message(&msg);
+            if let Ok(e) = self.events.recv_timeout(Duration::from_millis(100)) {
+                self.on_event(e);
+                while let Ok(e) = self.events.try_recv() {
+                    self.on_event(e);
                 }
             }
-            while let Ok(sig) = self.signals.try_recv() {
-                self.on_signal(sig);
-            }
-            self.expire_handshakes();
             if Instant::now() >= next_stats {
                 next_stats += self.interval;
+                if next_stats < Instant::now() {
+                    next_stats = Instant::now() + self.interval;
+                }
                 self.poll_stats();
             }
         }
-        // Ended or failed by itself: release the port now.
-        let _ = self.pipeline.set_state(gst::State::Null);
     }
 
-    fn listener_state(&self) -> StreamState {
-        if self.callers.is_empty() {
-            StreamState::Waiting
+    fn publish(&self) {
+        let (list, _) = self.conns.current();
+        let callers: Vec<String> = if self.tracker.listener {
+            list.iter().map(|c| c.peer.clone()).collect()
         } else {
-            StreamState::Connected {
-                connections: self.callers.len(),
-            }
-        }
+            Vec::new()
+        };
+        lock(&self.shared.snapshot).callers = callers;
+        self.shared.set_state(self.tracker.state(list.len()));
     }
 
-    fn on_signal(&mut self, sig: Signal) {
-        match sig {
-            Signal::Connecting { address, stream_id } => {
-                self.pending_handshakes
-                    .insert(address, (stream_id, Instant::now()));
-            }
-            Signal::Refused { address, stream_id } => {
-                self.shared.event(EventKind::CallerRejected {
-                    address,
-                    reason: format!(
-                        "stream ID '{stream_id}' does not match this listener's '{}'",
-                        self.cfg.stream_id
-                    ),
-                    stream_id,
-                });
-            }
-            Signal::Added { address } => {
-                self.pending_handshakes.remove(&address);
-                self.callers.push(address.clone());
-                self.shared.event(EventKind::CallerAdded { address });
-                self.publish_callers();
-            }
-            Signal::Removed { address } => {
-                if let Some(i) = self.callers.iter().position(|a| *a == address) {
-                    self.callers.remove(i);
-                }
-                self.shared.event(EventKind::CallerRemoved { address });
-                self.publish_callers();
-            }
+    fn on_event(&mut self, e: LinkEvent) {
+        match self.tracker.on_event(e, self.shared.stop.load(Ordering::SeqCst)) {
+            Ok(Some(k)) => self.shared.event(k),
+            Ok(None) => {}
+            Err(reason) => self.shared.fail(reason),
         }
-    }
-
-    fn publish_callers(&self) {
-        lock(&self.shared.snapshot).callers = self.callers.clone();
-        self.shared.set_state(self.listener_state());
-    }
-
-    fn expire_handshakes(&mut self) {
-        let expired: Vec<String> = self
-            .pending_handshakes
-            .iter()
-            .filter(|(_, (_, t))| t.elapsed() > HANDSHAKE_TIMEOUT)
-            .map(|(a, _)| a.clone())
-            .collect();
-        for address in expired {
-            if let Some((stream_id, _)) = self.pending_handshakes.remove(&address) {
-                let reason = if self.cfg.encryption.pbkeylen() > 0 {
-                    "the SRT handshake failed: the caller's passphrase or key length does not match this stream's"
-                } else {
-                    "the SRT handshake failed: the caller asks for encryption but this stream has none"
-                };
-                self.shared.event(EventKind::CallerRejected {
-                    address,
-                    stream_id,
-                    reason: reason.to_string(),
-                });
-            }
-        }
-    }
-
-    fn on_message(&mut self, msg: &gst::Message) {
-        match msg.view() {
-            gst::MessageView::Error(e) => {
-                let text = format!(
-                    "{} {}",
-                    e.error(),
-                    e.debug().map(|d| d.to_string()).unwrap_or_default()
-                );
-                tracing::debug!(stream = self.shared.id, "bus error: {text}");
-                self.shared
-                    .fail(explain_srt_error(&e.error().to_string(), &self.cfg));
-            }
-            gst::MessageView::Warning(w) => {
-                let raw = w.error().to_string();
-                tracing::debug!(stream = self.shared.id, "bus warning: {raw}");
-                if self.cfg.mode == Mode::Listener {
-                    self.shared.event(EventKind::Warning { message: raw });
-                    return;
-                }
-                let reason = explain_srt_error(&raw, &self.cfg);
-                self.was_connected = false;
-                self.stale_socket = true;
-                self.lost_reason = Some(reason.clone());
-                self.shared.event(EventKind::ConnectionLost {
-                    reason: reason.clone(),
-                });
-                self.shared.set_state(StreamState::Reconnecting { reason });
-            }
-            gst::MessageView::Eos(_) => {
-                // The last datagrams are still in libsrt's send buffer, inside
-                // the latency window (and maybe to be retransmitted): give them
-                // time to arrive before the socket closes.
-                let linger = Duration::from_millis(u64::from(self.cfg.latency_ms) * 3 + 250);
-                let until = Instant::now() + linger;
-                while Instant::now() < until && !self.shared.stop.load(Ordering::SeqCst) {
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                self.shared.event(EventKind::Ended);
-                self.shared.set_state(StreamState::Ended);
-                self.shared.stop.store(true, Ordering::SeqCst);
-            }
-            _ => {}
-        }
+        self.publish();
     }
 
     fn poll_stats(&mut self) {
         super::priority::raise_srt_threads();
-        let s = self.sink.property::<gst::Structure>("stats");
-        let mut sample = StatsSample::from_structure(&s, self.shared.elapsed());
+        let mut sample = read_links(&self.conns, self.tracker.listener, self.shared.elapsed());
         self.rates.update(&mut sample);
         let point = HistoryPoint::from_sample(&sample);
-        if self.cfg.mode != Mode::Listener {
-            let packets = sample.links.first().and_then(|l| l.counters.packets_sent);
-            if self.stale_socket && (packets.is_none() || packets < self.last_packets_sent) {
-                self.stale_socket = false;
-            }
-            self.last_packets_sent = packets;
-            let connected =
-                !self.stale_socket && sample.links.first().is_some_and(|l| l.is_connected());
-            if connected && !self.was_connected {
-                self.was_connected = true;
-                self.lost_reason = None;
-                self.shared.event(EventKind::Connected);
-            }
-            self.shared.set_state(match (connected, &self.lost_reason) {
-                (true, _) => StreamState::Connected { connections: 1 },
-                (false, Some(r)) => StreamState::Reconnecting { reason: r.clone() },
-                (false, None) if self.was_connected => StreamState::Reconnecting {
-                    reason: "the connection dropped".into(),
-                },
-                (false, None) => StreamState::Connecting,
-            });
-        }
         lock(&self.shared.log).history.push(point);
         lock(&self.shared.snapshot).latest = Some(sample);
+        self.publish();
         (self.shared.notify)();
     }
 }

@@ -1,13 +1,18 @@
-//! Receive mode: an SRT input (srtsrc as listener, caller or rendezvous)
-//! analysed live, with receiver statistics, connection events and optional
-//! recording to .ts files rotated by size or time.
+//! Receive mode: an SRT input (listener, caller or rendezvous, on libsrt
+//! through the same [`Link`] as playout) analysed live, with libsrt's
+//! receiver statistics, connection events and optional recording to .ts
+//! files rotated by size or time. A recording that fails (disk full, no
+//! permission) stops with an event; reception and analysis go on.
 
 use super::config::{Mode, StreamConfig};
-use super::stats::{socket_address_text, RateTracker, StatsSample};
+use super::link::{Conn, ConnSet, Direction, Link, LinkEvent, SrtEndpoint};
+use super::monitor::{read_links, LinkTracker};
+use super::srt::SrtError;
+use super::srt_params::receive_tuning;
+use super::stats::{RateTracker, StatsSample};
 use super::status::{EventKind, StreamEvent, StreamLog, StreamState};
 use super::stream::explain_srt_error;
 use crate::ts::analyzer::{Analyzer, AnalyzerConfig, Report};
-use gst::prelude::*;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -158,35 +163,8 @@ impl Shared {
 
 pub struct RunningReceiver {
     shared: Arc<Shared>,
-    pipeline: gst::Pipeline,
-    monitor: Option<JoinHandle<()>>,
-}
-
-/// The srtsrc URI (numbers only; text goes through properties).
-fn source_uri(cfg: &StreamConfig) -> String {
-    let host = match (cfg.mode, cfg.host.as_str()) {
-        (Mode::Listener, "") => "0.0.0.0".to_string(),
-        (_, h) if h.contains(':') => format!("[{h}]"),
-        (_, h) => h.to_string(),
-    };
-    let mut q = vec![format!("mode={}", cfg.mode)];
-    if cfg.mode == Mode::Rendezvous {
-        let local = if cfg.local_address.is_empty() {
-            "0.0.0.0"
-        } else {
-            &cfg.local_address
-        };
-        q.push(format!("localaddress={local}"));
-        q.push(format!(
-            "localport={}",
-            if cfg.local_port == 0 {
-                cfg.port
-            } else {
-                cfg.local_port
-            }
-        ));
-    }
-    format!("srt://{host}:{}?{}", cfg.port, q.join("&"))
+    link: Option<Link>,
+    threads: Vec<JoinHandle<()>>,
 }
 
 impl RunningReceiver {
@@ -196,7 +174,6 @@ impl RunningReceiver {
         analysis: AnalyzerConfig,
         stats_interval: Duration,
     ) -> Result<Self, String> {
-        super::manager::init_gstreamer().map_err(|e| e.to_string())?;
         let mut check = cfg.clone();
         check.file = PathBuf::from("-");
         check.validate().map_err(|e| e.to_string())?;
@@ -207,34 +184,14 @@ impl RunningReceiver {
             ),
             None => None,
         };
-        let pipeline = gst::Pipeline::with_name("receiver");
-        let src = gst::ElementFactory::make("srtsrc")
-            .name("src")
-            .build()
-            .map_err(|_| {
-                "GStreamer element 'srtsrc' is missing: install gstreamer1.0-plugins-bad"
-                    .to_string()
-            })?;
-        src.set_property("uri", source_uri(&cfg));
-        src.set_property("latency", cfg.latency_ms as i32);
-        if cfg.encryption.pbkeylen() > 0 {
-            if let Some(p) = &cfg.passphrase {
-                src.set_property("passphrase", p.expose());
-            }
-            src.set_property_from_str("pbkeylen", &cfg.encryption.pbkeylen().to_string());
-        }
-        if !cfg.stream_id.is_empty() {
-            src.set_property("streamid", &cfg.stream_id);
-        }
-        if cfg.mode == Mode::Listener {
-            // Accept the sender again when it reconnects.
-            src.set_property("keep-listening", true);
-        }
-        let sink = gst_app::AppSink::builder().sync(false).build();
-        pipeline
-            .add_many([&src, sink.upcast_ref()])
-            .and_then(|_| src.link(&sink))
-            .map_err(|e| format!("cannot build the receiver: {e}"))?;
+        let (events_tx, events_rx) = std::sync::mpsc::channel::<LinkEvent>();
+        let link = Link::start(
+            SrtEndpoint::of(&cfg),
+            Direction::Receive,
+            receive_tuning(&cfg, None),
+            events_tx,
+        )
+        .map_err(|e| explain_srt_error(&e, &cfg))?;
         let started = Instant::now();
         let shared = Arc::new(Shared {
             analyzer: Mutex::new(Analyzer::new(analysis)),
@@ -257,69 +214,31 @@ impl RunningReceiver {
             bytes: AtomicU64::new(0),
             started,
         });
-        let sh = shared.clone();
-        sink.set_callbacks(
-            gst_app::AppSinkCallbacks::builder()
-                .new_sample(move |s| {
-                    let sample = s.pull_sample().map_err(|_| gst::FlowError::Eos)?;
-                    let Some(buf) = sample.buffer() else {
-                        return Ok(gst::FlowSuccess::Ok);
-                    };
-                    let Ok(map) = buf.map_readable() else {
-                        return Ok(gst::FlowSuccess::Ok);
-                    };
-                    let t = sh.started.elapsed().as_secs_f64();
-                    sh.bytes.fetch_add(map.len() as u64, Ordering::Relaxed);
-                    lock(&sh.analyzer).push_live(&map, t);
-                    if let Some(r) = lock(&sh.recorder).as_mut() {
-                        if let Err(e) = r.write(&map) {
-                            sh.event(EventKind::Error {
-                                message: format!("recording stopped: {e}"),
-                            });
-                            *lock(&sh.recorder) = None;
-                        }
-                    }
-                    Ok(gst::FlowSuccess::Ok)
-                })
-                .build(),
-        );
-        for (signal, added) in [("caller-added", true), ("caller-removed", false)] {
-            let sh = shared.clone();
-            src.connect(signal, false, move |args| {
-                let address = args
-                    .get(2)
-                    .and_then(|v| v.get::<gio::SocketAddress>().ok())
-                    .and_then(|a| socket_address_text(&a))
-                    .unwrap_or_default();
-                sh.event(if added {
-                    EventKind::CallerAdded { address }
-                } else {
-                    EventKind::CallerRemoved { address }
-                });
-                None
-            });
-        }
-        if pipeline.set_state(gst::State::Playing).is_err() {
-            let why = super::stream::first_bus_error(&pipeline)
-                .unwrap_or_else(|| "the SRT input could not start".into());
-            let _ = pipeline.set_state(gst::State::Null);
-            return Err(explain_srt_error(&why, &cfg));
-        }
         shared.event(EventKind::Started {
             uri: cfg.to_uri(false),
         });
-        let monitor = {
-            let shared = shared.clone();
-            let pipeline = pipeline.clone();
+        let listener = cfg.mode == Mode::Listener;
+        let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
             std::thread::Builder::new()
-                .name("receiver-mon".into())
-                .spawn(move || monitor(shared, pipeline, src, cfg, stats_interval))
-                .map_err(|e| format!("cannot start a thread: {e}"))?
+                .name(name.into())
+                .spawn(f)
+                .map_err(|e| format!("cannot start a thread: {e}"))
+        };
+        let recv = {
+            let (shared, conns) = (shared.clone(), link.conns.clone());
+            spawn("receiver-recv", Box::new(move || receive_loop(&shared, &conns, listener)))?
+        };
+        let mon = {
+            let (shared, conns) = (shared.clone(), link.conns.clone());
+            spawn(
+                "receiver-mon",
+                Box::new(move || monitor(&shared, &conns, events_rx, listener, stats_interval)),
+            )?
         };
         Ok(Self {
             shared,
-            pipeline,
-            monitor: Some(monitor),
+            link: Some(link),
+            threads: vec![recv, mon],
         })
     }
 
@@ -345,10 +264,10 @@ impl RunningReceiver {
 
     pub fn stop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
-        let _ = self.pipeline.set_state(gst::State::Null);
-        if let Some(t) = self.monitor.take() {
+        for t in self.threads.drain(..) {
             let _ = t.join();
         }
+        self.link.take();
         if let Some(r) = lock(&self.shared.recorder).as_mut() {
             r.flush();
         }
@@ -362,62 +281,104 @@ impl Drop for RunningReceiver {
     }
 }
 
-fn monitor(
-    shared: Arc<Shared>,
-    pipeline: gst::Pipeline,
-    src: gst::Element,
-    cfg: StreamConfig,
-    interval: Duration,
-) {
-    let Some(bus) = pipeline.bus() else { return };
-    let mut rates = RateTracker::default();
-    let mut next = Instant::now() + interval;
-    let mut connected = false;
+/// Writes `data` to the recording, if one runs; a write error ends the
+/// recording (one lock, taken once: the error path cannot deadlock) and is
+/// told once. Reception and analysis go on.
+fn record(shared: &Shared, data: &[u8]) {
+    let mut guard = lock(&shared.recorder);
+    let Some(r) = guard.as_mut() else { return };
+    let Err(e) = r.write(data) else { return };
+    let path = r.current.display().to_string();
+    let written = r.total_bytes;
+    *guard = None;
+    drop(guard);
+    let advice = match e.raw_os_error() {
+        Some(libc::ENOSPC) => "the disk is full: free space or record elsewhere",
+        Some(libc::EACCES) | Some(libc::EPERM) => "no permission to write there",
+        _ => "check the disk",
+    };
+    shared.event(EventKind::Error {
+        message: format!(
+            "recording stopped after {written} bytes: cannot write {path} ({e}); {advice}. Reception and analysis go on"
+        ),
+    });
+}
+
+/// Reads from the first connection while there is one; everything read goes
+/// to the analyzer and the recording.
+fn receive_loop(shared: &Shared, conns: &ConnSet, listener: bool) {
+    let mut buf = vec![0u8; 1500];
+    let mut current: Option<Arc<Conn>> = None;
+    let mut generation = u64::MAX;
     while !shared.stop.load(Ordering::SeqCst) {
-        if let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(100)) {
-            match msg.view() {
-                gst::MessageView::Error(e) => {
-                    let message = explain_srt_error(&e.error().to_string(), &cfg);
-                    shared.event(EventKind::Error {
-                        message: message.clone(),
-                    });
-                    shared.set_state(StreamState::Failed { message });
-                    break;
-                }
-                gst::MessageView::Warning(w) => {
-                    let reason = explain_srt_error(&w.error().to_string(), &cfg);
-                    connected = false;
-                    shared.event(EventKind::ConnectionLost {
-                        reason: reason.clone(),
-                    });
-                    shared.set_state(StreamState::Reconnecting { reason });
-                }
-                gst::MessageView::Eos(_) => {
-                    shared.event(EventKind::Ended);
-                    shared.set_state(StreamState::Ended);
-                    break;
-                }
-                _ => {}
+        if conns.generation() != generation {
+            let (list, g) = conns.current();
+            generation = g;
+            current = list.into_iter().find(|c| !c.is_broken());
+            if let Some(c) = &current {
+                // Bounded reads, so Stop is prompt.
+                let _ = c.sock.set_rcvtimeo(Some(Duration::from_millis(100)));
             }
         }
-        if Instant::now() >= next {
-            next += interval;
-            let s = src.property::<gst::Structure>("stats");
-            let mut sample =
-                StatsSample::from_structure(&s, shared.started.elapsed().as_secs_f64());
-            rates.update(&mut sample);
-            let now_connected = sample.links.iter().any(|l| l.is_connected());
-            if now_connected && !connected {
-                shared.event(EventKind::Connected);
+        let Some(c) = current.as_ref().filter(|c| !c.is_broken()) else {
+            std::thread::sleep(Duration::from_millis(20));
+            continue;
+        };
+        match c.sock.recv(&mut buf) {
+            Ok((0, _)) => {}
+            Ok((n, _)) => {
+                let data = &buf[..n];
+                let t = shared.started.elapsed().as_secs_f64();
+                shared.bytes.fetch_add(n as u64, Ordering::Relaxed);
+                lock(&shared.analyzer).push_live(data, t);
+                record(shared, data);
             }
-            connected = now_connected;
-            shared.set_state(if connected {
-                StreamState::Connected { connections: 1 }
-            } else if cfg.mode == Mode::Listener {
-                StreamState::Waiting
-            } else {
-                StreamState::Connecting
-            });
+            Err(e) if e.is_timeout() => {}
+            Err(SrtError::ConnectionLost) | Err(SrtError::NotConnected) => {
+                conns.remove(c, "the sender closed the connection or stopped answering", listener);
+            }
+            Err(e) => {
+                conns.remove(c, &format!("receiving failed: {e}"), listener);
+            }
+        }
+    }
+}
+
+fn monitor(
+    shared: &Shared,
+    conns: &ConnSet,
+    events: std::sync::mpsc::Receiver<LinkEvent>,
+    listener: bool,
+    interval: Duration,
+) {
+    let mut rates = RateTracker::default();
+    let mut tracker = LinkTracker::new(listener);
+    let mut next = Instant::now() + interval;
+    while !shared.stop.load(Ordering::SeqCst) {
+        if let Ok(e) = events.recv_timeout(Duration::from_millis(100)) {
+            let mut pending = vec![e];
+            pending.extend(events.try_iter());
+            for e in pending {
+                match tracker.on_event(e, shared.stop.load(Ordering::SeqCst)) {
+                    Ok(Some(k)) => shared.event(k),
+                    Ok(None) => {}
+                    Err(message) => {
+                        shared.event(EventKind::Error {
+                            message: message.clone(),
+                        });
+                        shared.set_state(StreamState::Failed { message });
+                        return;
+                    }
+                }
+            }
+            shared.set_state(tracker.state(conns.len()));
+        }
+        if Instant::now() >= next {
+            next = (next + interval).max(Instant::now());
+            let mut sample: StatsSample =
+                read_links(conns, listener, shared.started.elapsed().as_secs_f64());
+            rates.update(&mut sample);
+            shared.set_state(tracker.state(conns.len()));
             lock(&shared.snapshot).stats = Some(sample);
         }
     }

@@ -1,6 +1,7 @@
 //! SRT statistics from srtsink's `stats` structure, read field by field through
 //! GStreamer's typed values; rates from counter deltas; a bounded history.
 
+use super::srt::{LiveTransmitStats, SrtStats};
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 
@@ -8,20 +9,26 @@ use std::collections::{HashMap, VecDeque};
 pub const HISTORY_LEN: usize = 3600;
 
 macro_rules! link_stats {
-    ($( $field:ident : $ty:ty = $gst:literal ),* $(,)?) => {
-        /// Counters and gauges libsrt reports for one connection, exactly as
-        /// GStreamer 1.22's srtsink provides them (`None`: not provided).
+    ($( $(#[$doc:meta])* $field:ident : $ty:ty = $gst:literal <- $s:ident . $src:ident ),* $(,)?) => {
+        /// Counters and gauges libsrt reports for one connection (`srt_bstats`;
+        /// counters are totals since the connection started). `None`: not
+        /// known (a reading through GStreamer's srtsrc, which lacks most).
         #[derive(Debug, Clone, Default, PartialEq, Serialize)]
         pub struct LinkCounters {
-            $( #[serde(skip_serializing_if = "Option::is_none")] pub $field: Option<$ty>, )*
+            $( $(#[$doc])* #[serde(skip_serializing_if = "Option::is_none")] pub $field: Option<$ty>, )*
         }
 
         impl LinkCounters {
-            /// GStreamer field names, in the order of the struct.
+            /// Column names (CSV, JSON), in the order of the struct.
             pub const FIELD_NAMES: &'static [&'static str] = &[$($gst),*];
 
             fn from_structure(s: &gst::StructureRef) -> Self {
                 Self { $( $field: field::<$ty>(s, $gst), )* }
+            }
+
+            /// Every field from libsrt's statistics.
+            pub fn from_srt(st: &SrtStats) -> Self {
+                Self { $( $field: Some({ let $s = st; $s.$src as $ty }), )* }
             }
 
             /// Values as text in the order of [`Self::FIELD_NAMES`] (empty: not provided).
@@ -33,29 +40,55 @@ macro_rules! link_stats {
 }
 
 link_stats! {
-    packets_sent: u64 = "packets-sent",
-    packets_sent_lost: u64 = "packets-sent-lost",
-    packets_retransmitted: u64 = "packets-retransmitted",
-    packet_ack_received: u64 = "packet-ack-received",
-    packet_nack_received: u64 = "packet-nack-received",
-    send_duration_us: u64 = "send-duration-us",
-    bytes_sent: u64 = "bytes-sent",
-    bytes_retransmitted: u64 = "bytes-retransmitted",
-    bytes_sent_dropped: u64 = "bytes-sent-dropped",
-    packets_sent_dropped: u64 = "packets-sent-dropped",
-    send_rate_mbps: f64 = "send-rate-mbps",
-    negotiated_latency_ms: u64 = "negotiated-latency-ms",
-    packets_received: u64 = "packets-received",
-    packets_received_lost: u64 = "packets-received-lost",
-    packets_received_retransmitted: u64 = "packets-received-retransmitted",
-    packets_received_dropped: u64 = "packets-received-dropped",
-    packet_ack_sent: u64 = "packet-ack-sent",
-    packet_nack_sent: u64 = "packet-nack-sent",
-    bytes_received: u64 = "bytes-received",
-    bytes_received_lost: u64 = "bytes-received-lost",
-    receive_rate_mbps: f64 = "receive-rate-mbps",
-    bandwidth_mbps: f64 = "bandwidth-mbps",
-    rtt_ms: f64 = "rtt-ms",
+    packets_sent: u64 = "packets-sent" <- s.pkt_sent_total,
+    packets_sent_lost: u64 = "packets-sent-lost" <- s.pkt_snd_loss_total,
+    packets_retransmitted: u64 = "packets-retransmitted" <- s.pkt_retrans_total,
+    packet_ack_received: u64 = "packet-ack-received" <- s.pkt_recv_ack_total,
+    packet_nack_received: u64 = "packet-nack-received" <- s.pkt_recv_nak_total,
+    send_duration_us: u64 = "send-duration-us" <- s.us_snd_duration_total,
+    bytes_sent: u64 = "bytes-sent" <- s.byte_sent_total,
+    bytes_retransmitted: u64 = "bytes-retransmitted" <- s.byte_retrans_total,
+    bytes_sent_dropped: u64 = "bytes-sent-dropped" <- s.byte_snd_drop_total,
+    packets_sent_dropped: u64 = "packets-sent-dropped" <- s.pkt_snd_drop_total,
+    send_rate_mbps: f64 = "send-rate-mbps" <- s.mbps_send_rate,
+    /// The larger of the two directions' latencies (0 until connected).
+    negotiated_latency_ms: u64 = "negotiated-latency-ms" <- s.ms_snd_tsbpd_delay,
+    packets_received: u64 = "packets-received" <- s.pkt_recv_total,
+    packets_received_lost: u64 = "packets-received-lost" <- s.pkt_rcv_loss_total,
+    packets_received_retransmitted: u64 = "packets-received-retransmitted" <- s.pkt_rcv_retrans,
+    packets_received_dropped: u64 = "packets-received-dropped" <- s.pkt_rcv_drop_total,
+    packet_ack_sent: u64 = "packet-ack-sent" <- s.pkt_sent_ack_total,
+    packet_nack_sent: u64 = "packet-nack-sent" <- s.pkt_sent_nak_total,
+    bytes_received: u64 = "bytes-received" <- s.byte_recv_total,
+    bytes_received_lost: u64 = "bytes-received-lost" <- s.byte_rcv_loss_total,
+    receive_rate_mbps: f64 = "receive-rate-mbps" <- s.mbps_recv_rate,
+    bandwidth_mbps: f64 = "bandwidth-mbps" <- s.mbps_bandwidth,
+    rtt_ms: f64 = "rtt-ms" <- s.ms_rtt,
+    max_bandwidth_mbps: f64 = "max-bandwidth-mbps" <- s.mbps_max_bw,
+    packets_sent_unique: u64 = "packets-sent-unique" <- s.pkt_sent_unique_total,
+    packets_received_unique: u64 = "packets-received-unique" <- s.pkt_recv_unique_total,
+    /// Received after their play time (since the last reading).
+    packets_received_belated: u64 = "packets-received-belated" <- s.pkt_rcv_belated,
+    packets_received_undecrypted: u64 = "packets-received-undecrypted" <- s.pkt_rcv_undecrypt_total,
+    /// Data in the send buffer, ms of stream (compare with the latency).
+    send_buffer_ms: u64 = "send-buffer-ms" <- s.ms_snd_buf,
+    send_buffer_packets: u64 = "send-buffer-packets" <- s.pkt_snd_buf,
+    send_buffer_free_bytes: u64 = "send-buffer-free-bytes" <- s.byte_avail_snd_buf,
+    receive_buffer_ms: u64 = "receive-buffer-ms" <- s.ms_rcv_buf,
+    receive_buffer_free_bytes: u64 = "receive-buffer-free-bytes" <- s.byte_avail_rcv_buf,
+    flow_window: u64 = "flow-window" <- s.pkt_flow_window,
+    congestion_window: u64 = "congestion-window" <- s.pkt_congestion_window,
+    /// Packets sent and not yet acknowledged.
+    flight_size: u64 = "flight-size" <- s.pkt_flight_size,
+    send_period_us: f64 = "send-period-us" <- s.us_pkt_snd_period,
+    /// Latency of the direction we send (the peer's TSBPD delay), ms.
+    send_latency_ms: u64 = "send-latency-ms" <- s.ms_snd_tsbpd_delay,
+    /// Latency of the direction we receive, ms.
+    receive_latency_ms: u64 = "receive-latency-ms" <- s.ms_rcv_tsbpd_delay,
+    fec_extra_sent: u64 = "fec-extra-sent" <- s.pkt_snd_filter_extra_total,
+    fec_extra_received: u64 = "fec-extra-received" <- s.pkt_rcv_filter_extra_total,
+    fec_recovered: u64 = "fec-recovered" <- s.pkt_rcv_filter_supply_total,
+    fec_unrecovered: u64 = "fec-unrecovered" <- s.pkt_rcv_filter_loss_total,
 }
 
 /// A number read from a structure field whatever integer or float type
@@ -120,12 +153,36 @@ pub struct LinkStats {
     /// Bits per second received, over the last interval (receivers).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub receive_bitrate_bps: Option<f64>,
+    /// The same reading in srt-live-transmit's `-pf json` layout and names
+    /// (`sid`, `timepoint`, `time`, `window`, `link`, `send`, `recv`;
+    /// interval counters), so scripts written for it read ours.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub live_transmit: Option<LiveTransmitStats>,
 }
 
 impl LinkStats {
     /// True once the connection has completed its handshake.
     pub fn is_connected(&self) -> bool {
         self.counters.negotiated_latency_ms.is_some_and(|l| l > 0)
+            || self.counters.receive_latency_ms.is_some_and(|l| l > 0)
+    }
+
+    /// A connection's reading from libsrt: totals as counters, the interval
+    /// values (since the previous reading) in srt-live-transmit's layout.
+    pub fn from_srt(peer: Option<String>, sid: i32, s: &SrtStats) -> Self {
+        let mut counters = LinkCounters::from_srt(s);
+        counters.negotiated_latency_ms =
+            Some(s.ms_snd_tsbpd_delay.max(s.ms_rcv_tsbpd_delay).max(0) as u64);
+        Self {
+            peer,
+            counters,
+            live_transmit: Some(LiveTransmitStats::new(
+                sid,
+                s,
+                std::time::SystemTime::now(),
+            )),
+            ..Default::default()
+        }
     }
 }
 
@@ -259,6 +316,12 @@ pub struct HistoryPoint {
     pub retransmit_percent: Option<f64>,
     /// Lowest estimated link bandwidth over the connections.
     pub bandwidth_mbps: Option<f64>,
+    /// Fullest send buffer over the connections, ms of stream.
+    pub send_buffer_ms: Option<f64>,
+    /// Largest flight size (packets not yet acknowledged).
+    pub flight_packets: Option<f64>,
+    /// The send direction's latency, ms (what the send buffer must stay under).
+    pub latency_ms: Option<f64>,
 }
 
 fn fold_opt(values: impl Iterator<Item = Option<f64>>, f: fn(f64, f64) -> f64) -> Option<f64> {
@@ -276,6 +339,18 @@ impl HistoryPoint {
             loss_percent: fold_opt(connected().map(|l| l.loss_percent), f64::max),
             retransmit_percent: fold_opt(connected().map(|l| l.retransmit_percent), f64::max),
             bandwidth_mbps: fold_opt(connected().map(|l| l.counters.bandwidth_mbps), f64::min),
+            send_buffer_ms: fold_opt(
+                connected().map(|l| l.counters.send_buffer_ms.map(|v| v as f64)),
+                f64::max,
+            ),
+            flight_packets: fold_opt(
+                connected().map(|l| l.counters.flight_size.map(|v| v as f64)),
+                f64::max,
+            ),
+            latency_ms: fold_opt(
+                connected().map(|l| l.counters.send_latency_ms.map(|v| v as f64)),
+                f64::max,
+            ),
         }
     }
 }

@@ -78,6 +78,13 @@ pub enum EventKind {
         reason: String,
     },
     Connected,
+    /// Connection attempts fail for a new reason (said once per change of
+    /// reason, not per attempt); the next attempt follows the backoff.
+    ConnectFailed {
+        reason: String,
+        attempts: u32,
+        retry_in_secs: f64,
+    },
     /// A caller/rendezvous connection failed or broke; SRT retries.
     ConnectionLost {
         reason: String,
@@ -93,6 +100,44 @@ pub enum EventKind {
     },
     Ended,
     Stopped,
+}
+
+impl std::fmt::Display for EventKind {
+    /// The event in words: one text for the UI, the CLI and exports.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EventKind::Started { uri } => write!(f, "started {uri}"),
+            EventKind::CallerAdded { address } => write!(f, "caller connected from {address}"),
+            EventKind::CallerRemoved { address } => write!(f, "caller {address} left"),
+            EventKind::CallerRejected {
+                address,
+                stream_id,
+                reason,
+            } if stream_id.is_empty() => write!(f, "caller {address} rejected: {reason}"),
+            EventKind::CallerRejected {
+                address,
+                stream_id,
+                reason,
+            } => write!(f, "caller {address} (stream ID '{stream_id}') rejected: {reason}"),
+            EventKind::Connected => write!(f, "connected"),
+            EventKind::ConnectFailed {
+                reason,
+                attempts,
+                retry_in_secs,
+            } => write!(
+                f,
+                "cannot connect: {reason} (attempt {attempts}; retrying in {retry_in_secs:.0} s, backing off up to 30 s)"
+            ),
+            EventKind::ConnectionLost { reason } => {
+                write!(f, "connection lost, reconnecting: {reason}")
+            }
+            EventKind::Looped { pass } => write!(f, "looped (pass {pass})"),
+            EventKind::Warning { message } => write!(f, "warning: {message}"),
+            EventKind::Error { message } => write!(f, "error: {message}"),
+            EventKind::Ended => write!(f, "end of file"),
+            EventKind::Stopped => write!(f, "stopped"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1,16 +1,20 @@
-//! One running stream: `appsrc` fed by our pacer → `srtsink`, a feeder thread
-//! that pushes timed datagrams and a monitor thread that reads the bus, the
-//! signals and the statistics and publishes snapshots.
+//! One running stream: our pacer → libsrt. A sender thread waits for each
+//! datagram's time and hands it to every connection with that time as its
+//! SRT source time (so the receiver's TSBPD plays the PCR schedule exactly,
+//! however late the thread woke); a [`Link`] keeps the connections; a
+//! monitor thread turns link events and libsrt's statistics into states,
+//! events and history.
 
 use super::config::{Mode, StreamConfig};
+use super::link::{ConnSet, Direction, Link, LinkEvent, SrtEndpoint};
 use super::pacer::Pacer;
 use super::source::{self, LoopingSource, SourceError, SourceNotice};
-use super::srt_params::{srt_params, SrtParams};
-use super::stats::{socket_address_text, HistoryPoint};
+use super::srt::{SrtClock, SrtError};
+use super::srt_params::send_tuning;
+use super::stats::HistoryPoint;
 use super::status::{
     EventKind, SourceSummary, StreamEvent, StreamId, StreamLog, StreamSnapshot, StreamState,
 };
-use gst::prelude::*;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -19,9 +23,6 @@ use std::time::{Duration, Instant};
 
 /// How far ahead of the clock the first datagram is scheduled.
 const START_MARGIN: Duration = Duration::from_millis(40);
-/// A caller that asked to connect but never completed the handshake in this
-/// time was rejected by libsrt (wrong passphrase or key length, as a rule).
-pub(super) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Called whenever a stream's snapshot changes (the UI repaints from it).
 pub type Notify = Arc<dyn Fn() + Send + Sync>;
@@ -34,7 +35,7 @@ pub enum StartError {
     #[error(transparent)]
     Source(#[from] SourceError),
     #[error("{0}")]
-    Pipeline(String),
+    Transport(String),
 }
 
 pub(super) struct Shared {
@@ -46,6 +47,8 @@ pub(super) struct Shared {
     pub(super) datagrams: AtomicU64,
     pub(super) loops: AtomicU64,
     pub(super) pcr_jumps: AtomicU64,
+    /// Datagrams a connection's full send buffer did not take.
+    pub(super) send_drops: AtomicU64,
     pub(super) notify: Notify,
 }
 
@@ -92,16 +95,8 @@ impl Shared {
     }
 }
 
-/// Events from srtsink's signal handlers (which run on SRT threads and must not block).
-pub(super) enum Signal {
-    Connecting { address: String, stream_id: String },
-    Added { address: String },
-    Removed { address: String },
-    Refused { address: String, stream_id: String },
-}
-
-/// Reads a stream's published state; never waits on GStreamer (the locks it
-/// takes are held only while a snapshot is copied).
+/// Reads a stream's published state; never waits on the network (the locks
+/// it takes are held only while a snapshot is copied).
 #[derive(Clone)]
 pub struct StreamReader(Arc<Shared>);
 
@@ -134,54 +129,27 @@ impl StreamReader {
 /// A stream that is playing. Dropping it stops it.
 pub struct RunningStream {
     shared: Arc<Shared>,
-    pipeline: gst::Pipeline,
-    feeder: Option<JoinHandle<()>>,
+    /// Shared with the monitor, which closes it when the stream ends by itself.
+    link: Arc<Mutex<Option<Link>>>,
+    sender: Option<JoinHandle<()>>,
     monitor: Option<JoinHandle<()>>,
 }
 
-fn make_element(factory: &str, name: &str) -> Result<gst::Element, StartError> {
-    gst::ElementFactory::make(factory).name(name).build().map_err(|_| {
-        StartError::Pipeline(format!(
-            "GStreamer element '{factory}' is missing: install gstreamer1.0-plugins-bad (Debian/Ubuntu) or gstreamer1-plugins-bad-free (Fedora), which has the SRT plugin"
-        ))
-    })
-}
-
-/// Turns GStreamer's and libsrt's messages into what the user should know and do.
-pub fn explain_srt_error(text: &str, cfg: &StreamConfig) -> String {
-    let t = text.to_ascii_lowercase();
-    if t.contains("bind") || t.contains("already in use") || t.contains("already bound") {
-        format!(
-            "port {} is already in use by another program or stream: choose another port, or stop the one using it",
-            if cfg.mode == Mode::Rendezvous && cfg.local_port != 0 { cfg.local_port } else { cfg.port }
-        )
-    } else if t.contains("authenticate") || t.contains("badsecret") || t.contains("bad secret") {
-        "the receiver rejected the encryption: use the same passphrase and key length (AES-128/192/256) at both ends".to_string()
-    } else if t.contains("resolve") {
-        format!(
-            "cannot resolve host '{}': check the name or give an IP address",
-            cfg.host
-        )
-    } else if t.contains("error on srt socket") || t.contains("broken") || t.contains("closed") {
-        format!(
-            "the connection with {} broke (the receiver stopped or is unreachable); SRT reconnects on its own",
-            cfg.endpoint()
-        )
-    } else if t.contains("timed out") || t.contains("timeout") {
-        format!(
-            "no SRT connection with {}: check that the receiver is running in the matching mode and that UDP port {} is reachable",
-            cfg.endpoint(),
-            cfg.port
-        )
-    } else if t.contains("reject") {
-        format!("the receiver at {} rejected the connection ({text}): check stream ID, passphrase and latency settings", cfg.endpoint())
-    } else {
-        text.trim().to_string()
+/// Turns libsrt's errors at start into what the user should know and do.
+pub fn explain_srt_error(e: &SrtError, cfg: &StreamConfig) -> String {
+    match e {
+        SrtError::PortInUse { .. } | SrtError::PortShare(_) | SrtError::Resolve { .. } => {
+            e.to_string()
+        }
+        SrtError::InvalidOption { option, detail } => format!(
+            "libsrt refused the setting {option} ({detail}): check this stream's {option}"
+        ),
+        other => format!("{} ({other})", cfg.endpoint()),
     }
 }
 
 impl RunningStream {
-    /// Validates, probes the file, builds the pipeline and starts playing.
+    /// Validates, probes the file, opens the SRT side and starts playing.
     pub fn start(
         id: StreamId,
         cfg: StreamConfig,
@@ -192,21 +160,20 @@ impl RunningStream {
         let info = source::probe_file(&cfg.file, cfg.probe_request())?;
         // Never capped below the file's peak: libsrt's input rate is the peak
         // over a short window, not the mean.
-        let params = srt_params(&cfg, info.peak_bps);
+        let tuning = send_tuning(&cfg, info.peak_bps);
         let looping = cfg.loop_mode != super::config::LoopMode::Off;
         let pacer = Pacer::new(LoopingSource::open(info.clone(), looping)?, cfg.loop_mode);
 
-        let pipeline = gst::Pipeline::with_name(&format!("stream-{id}"));
-        let appsrc = make_element("appsrc", "src")?
-            .dynamic_cast::<gst_app::AppSrc>()
-            .map_err(|_| StartError::Pipeline("appsrc is not an AppSrc".into()))?;
-        let sink = make_element("srtsink", "sink")?;
-        configure_appsrc(&appsrc, info.peak_bps);
-        configure_sink(&sink, &cfg, &params);
-        pipeline
-            .add_many([appsrc.upcast_ref::<gst::Element>(), &sink])
-            .and_then(|_| appsrc.link(&sink))
-            .map_err(|e| StartError::Pipeline(format!("cannot build the pipeline: {e}")))?;
+        let (events_tx, events_rx) = mpsc::channel::<LinkEvent>();
+        let link = Link::start(
+            SrtEndpoint::of(&cfg),
+            Direction::Send,
+            tuning.clone(),
+            events_tx,
+        )
+        .map_err(|e| StartError::Transport(explain_srt_error(&e, &cfg)))?;
+        let conns = link.conns.clone();
+        let link = Arc::new(Mutex::new(Some(link)));
 
         let shared = Arc::new(Shared {
             id,
@@ -229,33 +196,9 @@ impl RunningStream {
             datagrams: AtomicU64::new(0),
             loops: AtomicU64::new(0),
             pcr_jumps: AtomicU64::new(0),
+            send_drops: AtomicU64::new(0),
             notify,
         });
-
-        if let Some(bus) = pipeline.bus() {
-            // The streaming thread announces itself synchronously: raise it.
-            bus.set_sync_handler(|_, msg| {
-                if let gst::MessageView::StreamStatus(s) = msg.view() {
-                    if s.get().0 == gst::StreamStatusType::Enter
-                        && !super::priority::raise_current_thread()
-                    {
-                        tracing::debug!(
-                            "cannot raise the streaming thread's priority (needs CAP_SYS_NICE)"
-                        );
-                    }
-                }
-                gst::BusSyncReply::Pass
-            });
-        }
-        let (sig_tx, sig_rx) = mpsc::channel::<Signal>();
-        connect_signals(&sink, &cfg, sig_tx);
-
-        if pipeline.set_state(gst::State::Playing).is_err() {
-            let why = first_bus_error(&pipeline)
-                .unwrap_or_else(|| "the SRT element could not start".to_string());
-            let _ = pipeline.set_state(gst::State::Null);
-            return Err(StartError::Pipeline(explain_srt_error(&why, &cfg)));
-        }
         shared.event(EventKind::Started {
             uri: cfg.to_uri(false),
         });
@@ -267,43 +210,45 @@ impl RunningStream {
             stream = id,
             file = %info.path.display(),
             bitrate_bps = info.bitrate_bps,
-            fc = params.fc_packets,
-            sndbuf = params.sndbuf_bytes,
+            peak_bps = info.peak_bps,
+            fc = tuning.fc_packets,
+            sndbuf = tuning.sndbuf_bytes,
             "stream started"
         );
 
-        let feeder = {
+        let linger = Duration::from_millis(u64::from(cfg.latency_ms) * 3 + 250);
+        let listener = cfg.mode == Mode::Listener;
+        let spawn_err = |e: std::io::Error| StartError::Transport(format!("cannot start a thread: {e}"));
+        let sender = {
             let shared = shared.clone();
-            let pipeline = pipeline.clone();
+            let conns = conns.clone();
             std::thread::Builder::new()
-                .name(format!("feed-{id}"))
-                .spawn(move || feed(shared, pipeline, appsrc, pacer))
-                .map_err(|e| StartError::Pipeline(format!("cannot start a thread: {e}")))?
+                .name(format!("send-{id}"))
+                .spawn(move || {
+                    if !super::priority::raise_current_thread() {
+                        tracing::debug!("cannot raise the sending thread's priority (needs CAP_SYS_NICE)");
+                    }
+                    send_loop(&shared, pacer, &conns, listener, linger)
+                })
+                .map_err(spawn_err)?
         };
         let monitor = {
             let shared = shared.clone();
-            let pipeline = pipeline.clone();
-            let info = info.clone();
+            let link = link.clone();
             std::thread::Builder::new()
                 .name(format!("mon-{id}"))
                 .spawn(move || {
-                    super::monitor::Monitor::new(
-                        shared,
-                        pipeline,
-                        sink,
-                        cfg,
-                        info,
-                        stats_interval,
-                        sig_rx,
-                    )
-                    .run()
+                    super::monitor::Monitor::new(shared, conns, events_rx, cfg, stats_interval)
+                        .run();
+                    // Ended, failed or stopped: close the connections, free the port.
+                    drop(lock(&link).take());
                 })
-                .map_err(|e| StartError::Pipeline(format!("cannot start a thread: {e}")))?
+                .map_err(spawn_err)?
         };
         Ok(Self {
             shared,
-            pipeline,
-            feeder: Some(feeder),
+            link,
+            sender: Some(sender),
             monitor: Some(monitor),
         })
     }
@@ -332,13 +277,14 @@ impl RunningStream {
     /// Stops playing and releases the port. Safe to call more than once.
     pub fn stop(&mut self) {
         let was_running = !self.shared.stop.swap(true, Ordering::SeqCst);
-        let _ = self.pipeline.set_state(gst::State::Null);
-        for t in [self.feeder.take(), self.monitor.take()]
+        for t in [self.sender.take(), self.monitor.take()]
             .into_iter()
             .flatten()
         {
             let _ = t.join();
         }
+        // Closes every connection and frees the port.
+        drop(lock(&self.link).take());
         if was_running && lock(&self.shared.snapshot).state.is_running() {
             self.shared.event(EventKind::Stopped);
         }
@@ -350,101 +296,6 @@ impl Drop for RunningStream {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-fn configure_appsrc(appsrc: &gst_app::AppSrc, bitrate_bps: f64) {
-    let caps = gst::Caps::builder("video/mpegts")
-        .field("systemstream", true)
-        .field("packetsize", 188i32)
-        .build();
-    appsrc.set_caps(Some(&caps));
-    appsrc.set_format(gst::Format::Time);
-    appsrc.set_is_live(true);
-    appsrc.set_do_timestamp(false);
-    appsrc.set_stream_type(gst_app::AppStreamType::Stream);
-    // Queue about a quarter second ahead of the clock: bounded memory, and the
-    // feeder is never far ahead of what the sink sends.
-    let max_bytes = ((bitrate_bps / 8.0 * 0.25) as u64).max(64 * 1024);
-    appsrc.set_max_bytes(max_bytes);
-    appsrc.set_property("block", true);
-    appsrc.set_latency(Some(gst::ClockTime::ZERO), None);
-}
-
-fn configure_sink(sink: &gst::Element, cfg: &StreamConfig, p: &SrtParams) {
-    // The URI first: setting it resets every other SRT setting of the element.
-    sink.set_property("uri", &p.uri);
-    sink.set_property("latency", p.latency_ms as i32);
-    if p.pbkeylen > 0 {
-        if let Some(pass) = &cfg.passphrase {
-            sink.set_property("passphrase", pass.expose());
-        }
-        sink.set_property_from_str("pbkeylen", &p.pbkeylen.to_string());
-    }
-    if !cfg.stream_id.is_empty() {
-        sink.set_property("streamid", &cfg.stream_id);
-    }
-    // Live: never block the clock waiting for a receiver.
-    sink.set_property("wait-for-connection", false);
-    sink.set_property("auto-reconnect", true);
-    sink.set_property("sync", true);
-    if cfg.mode == Mode::Listener {
-        // Gives us caller-connecting/caller-rejected. (Set only: reading it
-        // back on GStreamer 1.22 returns auto-reconnect's value.)
-        sink.set_property("authentication", true);
-    }
-}
-
-fn connect_signals(sink: &gst::Element, cfg: &StreamConfig, tx: mpsc::Sender<Signal>) {
-    let addr_of = |v: &gst::glib::Value| {
-        v.get::<gio::SocketAddress>()
-            .ok()
-            .and_then(|a| socket_address_text(&a))
-            .unwrap_or_else(|| "?".to_string())
-    };
-    if cfg.mode == Mode::Listener {
-        let wanted_id = cfg.stream_id.clone();
-        let t = tx.clone();
-        sink.connect("caller-connecting", false, move |args| {
-            let address = args.get(1).map(addr_of).unwrap_or_default();
-            let stream_id = args
-                .get(2)
-                .and_then(|v| v.get::<Option<String>>().ok().flatten())
-                .unwrap_or_default();
-            // A listener with a stream ID serves only callers that ask for it.
-            let accept = wanted_id.is_empty() || wanted_id == stream_id;
-            let _ = t.send(if accept {
-                Signal::Connecting { address, stream_id }
-            } else {
-                Signal::Refused { address, stream_id }
-            });
-            Some(accept.to_value())
-        });
-    }
-    let t = tx.clone();
-    sink.connect("caller-added", false, move |args| {
-        let address = args.get(2).map(addr_of).unwrap_or_default();
-        let _ = t.send(Signal::Added { address });
-        None
-    });
-    sink.connect("caller-removed", false, move |args| {
-        let address = args.get(2).map(addr_of).unwrap_or_default();
-        let _ = tx.send(Signal::Removed { address });
-        None
-    });
-}
-
-pub(crate) fn first_bus_error(pipeline: &gst::Pipeline) -> Option<String> {
-    let bus = pipeline.bus()?;
-    while let Some(msg) = bus.pop() {
-        if let gst::MessageView::Error(e) = msg.view() {
-            return Some(format!(
-                "{} {}",
-                e.error(),
-                e.debug().map(|d| d.to_string()).unwrap_or_default()
-            ));
-        }
-    }
-    None
 }
 
 fn notice_event(n: SourceNotice) -> EventKind {
@@ -465,9 +316,32 @@ fn notice_event(n: SourceNotice) -> EventKind {
     }
 }
 
-/// Pushes datagrams with their send times until the file ends or the stream stops.
-fn feed(shared: Arc<Shared>, pipeline: gst::Pipeline, appsrc: gst_app::AppSrc, mut pacer: Pacer) {
-    let mut base_ns: Option<i128> = None;
+/// Waits until `due`, never returning before it; false if the stream stopped.
+fn wait_until(stop: &AtomicBool, due: Instant) -> bool {
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        let now = Instant::now();
+        if now >= due {
+            return true;
+        }
+        // Long waits (a quiet VBR stretch, the start) in steps, so Stop is prompt.
+        std::thread::sleep((due - now).min(Duration::from_millis(100)));
+    }
+}
+
+/// Consecutive failed sends (other than a full buffer) after which a
+/// connection is given up.
+const SEND_FAILURES_TO_DROP: u32 = 50;
+
+/// Sends every datagram at its time, stamped with that time, to every
+/// connection; at the end of the file lets libsrt deliver what it holds.
+fn send_loop(shared: &Shared, mut pacer: Pacer, conns: &ConnSet, listener: bool, linger: Duration) {
+    let clock = SrtClock::now();
+    let mut origin: Option<(Instant, u64)> = None;
+    let (mut targets, mut generation) = conns.current();
+    let mut failures: Vec<u32> = vec![0; targets.len()];
     while !shared.stop.load(Ordering::SeqCst) {
         let next = pacer.next_datagram();
         for n in pacer.take_notices() {
@@ -480,28 +354,57 @@ fn feed(shared: Arc<Shared>, pipeline: gst::Pipeline, appsrc: gst_app::AppSrc, m
         let d = match next {
             Ok(Some(d)) => d,
             Ok(None) => {
-                let _ = appsrc.end_of_stream();
-                break;
+                // The last datagrams are still in libsrt's send buffer, inside
+                // the latency window (and maybe to be retransmitted).
+                if wait_until(&shared.stop, Instant::now() + linger) {
+                    shared.event(EventKind::Ended);
+                    shared.set_state(StreamState::Ended);
+                    shared.stop.store(true, Ordering::SeqCst);
+                }
+                return;
             }
             Err(e) => {
                 shared.fail(e.to_string());
-                break;
+                return;
             }
         };
-        let base = *base_ns.get_or_insert_with(|| {
-            let now = pipeline
-                .current_running_time()
-                .map(|t| t.nseconds())
-                .unwrap_or(0);
-            now as i128 + START_MARGIN.as_nanos() as i128 - d.send_time_ns as i128
-        });
-        let pts = (base + d.send_time_ns as i128).max(0) as u64;
-        let mut buffer = gst::Buffer::from_mut_slice(d.payload);
-        if let Some(b) = buffer.get_mut() {
-            b.set_pts(gst::ClockTime::from_nseconds(pts));
+        let (t0, first_ns) =
+            *origin.get_or_insert_with(|| (Instant::now() + START_MARGIN, d.send_time_ns));
+        let due = t0 + Duration::from_nanos(d.send_time_ns.saturating_sub(first_ns));
+        if !wait_until(&shared.stop, due) {
+            return;
         }
-        if appsrc.push_buffer(buffer).is_err() {
-            break; // flushing: the stream is stopping
+        if conns.generation() != generation {
+            (targets, generation) = conns.current();
+            failures = vec![0; targets.len()];
+        }
+        // The schedule's time, not the (later) time we woke: the receiver's
+        // TSBPD plays the datagram at exactly this time + latency.
+        let srctime = clock.srt_us(due);
+        for (c, fails) in targets.iter().zip(failures.iter_mut()) {
+            if c.is_broken() {
+                continue;
+            }
+            match c.sock.send(&d.payload, Some(srctime.max(c.start_us))) {
+                Ok(_) => *fails = 0,
+                Err(SrtError::ConnectionLost) | Err(SrtError::NotConnected) => {
+                    conns.remove(c, "the receiver closed the connection or stopped answering", listener);
+                }
+                Err(e) if e.is_timeout() => {
+                    // Its send buffer is full: this receiver is too slow;
+                    // the others go on.
+                    shared.send_drops.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    *fails += 1;
+                    if *fails == 1 {
+                        tracing::warn!(stream = shared.id, peer = %c.peer, "send failed: {e}");
+                    }
+                    if *fails >= SEND_FAILURES_TO_DROP {
+                        conns.remove(c, &format!("sending failed: {e}"), listener);
+                    }
+                }
+            }
         }
         shared.datagrams.fetch_add(1, Ordering::Relaxed);
     }

@@ -49,25 +49,7 @@ pub fn history_json(s: &StreamSnapshot, points: &[HistoryPoint]) -> String {
 }
 
 fn event_text(e: &EventKind) -> String {
-    match e {
-        EventKind::Started { uri } => format!("started {uri}"),
-        EventKind::CallerAdded { address } => format!("caller connected: {address}"),
-        EventKind::CallerRemoved { address } => format!("caller left: {address}"),
-        EventKind::CallerRejected {
-            address,
-            stream_id,
-            reason,
-        } => {
-            format!("caller {address} (stream ID '{stream_id}') rejected: {reason}")
-        }
-        EventKind::Connected => "connected".into(),
-        EventKind::ConnectionLost { reason } => format!("connection lost, reconnecting: {reason}"),
-        EventKind::Looped { pass } => format!("looped (pass {pass})"),
-        EventKind::Warning { message } => format!("warning: {message}"),
-        EventKind::Error { message } => format!("error: {message}"),
-        EventKind::Ended => "end of file".into(),
-        EventKind::Stopped => "stopped".into(),
-    }
+    e.to_string()
 }
 
 fn plot(

@@ -1,7 +1,7 @@
 //! The system panel: CPU, memory, network throughput (sysinfo, sampled on a
 //! background thread) and the kernel's UDP buffer limits.
 
-use crate::engine::srt_params::srt_params;
+use crate::engine::srt_params::send_tuning;
 use crate::engine::StreamSnapshot;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -116,7 +116,7 @@ pub fn udp_buffer_needed(streams: &[StreamSnapshot]) -> u64 {
     streams
         .iter()
         .filter(|s| s.state.is_running())
-        .map(|s| srt_params(&s.config, s.source.peak_bps).sndbuf_bytes)
+        .map(|s| u64::from(send_tuning(&s.config, s.source.peak_bps).sndbuf_bytes))
         .max()
         .unwrap_or(0)
 }

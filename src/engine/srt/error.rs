@@ -45,6 +45,9 @@ pub enum SrtError {
     },
     #[error("this listener already has a listen callback; create a new listener to change it")]
     CallbackInstalled,
+    /// Listener streams that cannot share a port (stream IDs, settings).
+    #[error("{0}")]
+    PortShare(String),
     #[error("{op} failed: {} (libsrt error {})", .err.text, .err.code)]
     Call { op: &'static str, err: LastError },
 }

@@ -1,0 +1,390 @@
+//! One listening socket per UDP port, shared by every listener stream on it.
+//! libsrt's listen callback picks the stream by the caller's stream ID (plain,
+//! or the `#!::r=…,m=…,u=…` access-control syntax), checks the allow-list,
+//! hands over that stream's passphrase, or rejects the caller with a code it
+//! can read (1404 unknown stream ID, 1403 address not allowed, 1405 wrong
+//! direction). Accepted sockets go straight into the chosen stream's
+//! [`ConnSet`].
+
+use super::{Cidr, Conn, ConnSet, Direction, LinkEvent, SrtEndpoint, Tuning, LISTEN_BACKLOG};
+use crate::engine::secret::Passphrase;
+use crate::engine::srt::{
+    AccessCode, IncomingCaller, ListenVerdict, RejectReason, SrtError, SrtSocket,
+};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// A caller whose handshake the callback let through but that never became
+/// a connection in this time was refused by libsrt itself (encryption).
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A caller's stream ID, read as SRT's access-control syntax where it uses it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccessRequest {
+    pub raw: String,
+    /// `r=`: the resource (or the whole ID when it is plain).
+    pub resource: String,
+    /// `m=`: `request` (the caller receives), `publish` (it sends), `bidirectional`.
+    pub mode: Option<String>,
+    /// `u=`: the user name.
+    pub user: Option<String>,
+}
+
+/// Reads `#!::r=live/1,m=request,u=alice`; any other text is a plain resource.
+pub fn parse_stream_id(id: &str) -> AccessRequest {
+    let mut req = AccessRequest {
+        raw: id.to_string(),
+        resource: id.to_string(),
+        ..Default::default()
+    };
+    if let Some(body) = id.strip_prefix("#!::") {
+        req.resource.clear();
+        for pair in body.split(',') {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            match k.trim() {
+                "r" => req.resource = v.to_string(),
+                "m" => req.mode = Some(v.to_string()),
+                "u" => req.user = Some(v.to_string()),
+                _ => {}
+            }
+        }
+    }
+    req
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+struct RouteEntry {
+    key: u64,
+    stream_id: String,
+    resource: String,
+    dir: Direction,
+    passphrase: Option<Passphrase>,
+    allow: Vec<Cidr>,
+    tuning: Tuning,
+    conns: Arc<ConnSet>,
+}
+
+struct Pending {
+    route: u64,
+    peer: SocketAddr,
+    stream_id: String,
+    at: Instant,
+    encrypted: bool,
+}
+
+#[derive(Default)]
+struct Table {
+    routes: Vec<RouteEntry>,
+    pending: Vec<Pending>,
+}
+
+impl Table {
+    /// The stream a caller asks for, or why it is refused.
+    fn pick(&self, req: &AccessRequest) -> Result<&RouteEntry, (RejectReason, String)> {
+        let route = match self.routes.as_slice() {
+            [only] if only.stream_id.is_empty() => Some(only),
+            routes => routes
+                .iter()
+                .find(|r| r.stream_id == req.raw || (!req.resource.is_empty() && r.resource == req.resource)),
+        };
+        let Some(route) = route else {
+            let text = if req.raw.is_empty() {
+                "the caller gave no stream ID and this port serves several streams, each by its stream ID".to_string()
+            } else {
+                format!("no stream with stream ID '{}' on this port", req.raw)
+            };
+            return Err((RejectReason::STREAM_NOT_FOUND, text));
+        };
+        let wants = req.mode.as_deref().map(str::to_ascii_lowercase);
+        let bad_mode = match (route.dir, wants.as_deref()) {
+            (Direction::Send, Some("publish")) => Some("the caller wants to send (m=publish) to a stream that sends"),
+            (Direction::Receive, Some("request")) => {
+                Some("the caller wants to receive (m=request) from a stream that receives")
+            }
+            _ => None,
+        };
+        if let Some(why) = bad_mode {
+            return Err((RejectReason::Access(AccessCode::BadMode), why.to_string()));
+        }
+        Ok(route)
+    }
+}
+
+struct Hub {
+    addr: SocketAddr,
+    latency_ms: u32,
+    packet_filter: String,
+    dir: Direction,
+    table: Arc<Mutex<Table>>,
+    stop: Arc<AtomicBool>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = lock(&self.thread).take() {
+            let _ = t.join();
+        }
+    }
+}
+
+static HUBS: Mutex<Vec<(SocketAddr, Weak<Hub>)>> = Mutex::new(Vec::new());
+static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
+
+/// A listener stream's place on its port; leaving it (drop) frees the port
+/// when it was the last.
+pub struct Route {
+    hub: Arc<Hub>,
+    key: u64,
+}
+
+impl Drop for Route {
+    fn drop(&mut self) {
+        let mut t = lock(&self.hub.table);
+        t.routes.retain(|r| r.key != self.key);
+        t.pending.retain(|p| p.route != self.key);
+    }
+}
+
+fn share_error(text: String) -> SrtError {
+    SrtError::PortShare(text)
+}
+
+impl Route {
+    pub fn register(
+        ep: &SrtEndpoint,
+        dir: Direction,
+        tuning: &Tuning,
+        conns: Arc<ConnSet>,
+    ) -> Result<Self, SrtError> {
+        let addr = ep.listen_addr()?;
+        let key = NEXT_KEY.fetch_add(1, Ordering::Relaxed);
+        let entry = RouteEntry {
+            key,
+            stream_id: ep.stream_id.clone(),
+            resource: parse_stream_id(&ep.stream_id).resource,
+            dir,
+            passphrase: (ep.pbkeylen > 0).then(|| ep.passphrase.clone()).flatten(),
+            allow: ep.allow.clone(),
+            tuning: tuning.clone(),
+            conns,
+        };
+        let mut hubs = lock(&HUBS);
+        hubs.retain(|(_, w)| w.strong_count() > 0);
+        let existing = hubs
+            .iter()
+            .find(|(a, _)| *a == addr || (a.port() == addr.port() && (a.ip().is_unspecified() || addr.ip().is_unspecified())))
+            .and_then(|(_, w)| w.upgrade());
+        if let Some(hub) = existing {
+            hub.admit(ep, dir, &entry)?;
+            lock(&hub.table).routes.push(entry);
+            return Ok(Self { hub, key });
+        }
+        let hub = Hub::open(addr, ep, dir, tuning)?;
+        lock(&hub.table).routes.push(entry);
+        hubs.push((addr, Arc::downgrade(&hub)));
+        Ok(Self { hub, key })
+    }
+}
+
+impl Hub {
+    /// May a stream join this port? Streams sharing a port each need their
+    /// own stream ID, and the same latency, FEC and direction (options the
+    /// listening socket gives every connection).
+    fn admit(&self, ep: &SrtEndpoint, dir: Direction, new: &RouteEntry) -> Result<(), SrtError> {
+        let port = self.addr.port();
+        let t = lock(&self.table);
+        if ep.stream_id.is_empty() || t.routes.iter().any(|r| r.stream_id.is_empty()) {
+            return Err(share_error(format!(
+                "port {port} is already used by another listener stream: streams sharing a port each need their own stream ID (give every stream on port {port} a distinct stream ID, or choose another port)"
+            )));
+        }
+        if t.routes.iter().any(|r| r.resource == new.resource) {
+            return Err(share_error(format!(
+                "stream ID '{}' is already served on port {port}: stream IDs on one port must be unique",
+                ep.stream_id
+            )));
+        }
+        if ep.latency_ms != self.latency_ms || ep.packet_filter != self.packet_filter || dir != self.dir {
+            return Err(share_error(format!(
+                "streams sharing port {port} need the same latency, FEC and direction: this port has latency {} ms, FEC '{}', {}",
+                self.latency_ms,
+                self.packet_filter,
+                if self.dir == Direction::Send { "sending" } else { "receiving" }
+            )));
+        }
+        Ok(())
+    }
+
+    fn open(addr: SocketAddr, ep: &SrtEndpoint, dir: Direction, tuning: &Tuning) -> Result<Arc<Self>, SrtError> {
+        let mut sock = SrtSocket::new()?;
+        ep.configure(&sock, dir, tuning)?;
+        if addr.is_ipv6() {
+            // [::] listens on IPv4 too.
+            sock.set_ipv6only(false)?;
+        }
+        let table = Arc::new(Mutex::new(Table::default()));
+        {
+            let table = table.clone();
+            sock.on_caller(move |c| decide(&table, c))?;
+        }
+        sock.bind(addr)?;
+        sock.listen(LISTEN_BACKLOG)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (table, stop) = (table.clone(), stop.clone());
+            std::thread::Builder::new()
+                .name(format!("srt-listen-{}", addr.port()))
+                .spawn(move || accept_loop(sock, table, stop))
+                .map_err(|e| SrtError::Startup(e.to_string()))?
+        };
+        Ok(Arc::new(Self {
+            addr,
+            latency_ms: ep.latency_ms,
+            packet_filter: ep.packet_filter.clone(),
+            dir,
+            table,
+            stop,
+            thread: Mutex::new(Some(thread)),
+        }))
+    }
+}
+
+/// The listen callback (libsrt's handshake thread: quick, no waiting
+/// beyond the table's lock).
+fn decide(table: &Mutex<Table>, c: &IncomingCaller) -> ListenVerdict {
+    let req = parse_stream_id(&c.stream_id);
+    let mut t = lock(table);
+    let verdict = match t.pick(&req) {
+        Err((code, why)) => Err((code, why)),
+        Ok(r) if !r.allow.is_empty() && !r.allow.iter().any(|n| n.contains(c.peer.ip())) => Err((
+            RejectReason::Access(AccessCode::Forbidden),
+            format!("{} is not in this stream's list of allowed callers", c.peer.ip()),
+        )),
+        Ok(r) => Ok((r.key, r.passphrase.clone())),
+    };
+    match verdict {
+        Ok((route, passphrase)) => {
+            t.pending.retain(|p| p.peer != c.peer);
+            t.pending.push(Pending {
+                route,
+                peer: c.peer,
+                stream_id: c.stream_id.clone(),
+                at: Instant::now(),
+                encrypted: passphrase.is_some(),
+            });
+            match passphrase {
+                Some(p) => ListenVerdict::accept_with(p),
+                None => ListenVerdict::accept(),
+            }
+        }
+        Err((code, reason)) => {
+            tracing::info!(peer = %c.peer, stream_id = %c.stream_id, %reason, "caller rejected");
+            // Tell the stream it was meant for, or every stream on the port.
+            let targets: Vec<&RouteEntry> = match t.routes.iter().find(|r| !req.resource.is_empty() && r.resource == req.resource) {
+                Some(r) => vec![r],
+                None => t.routes.iter().collect(),
+            };
+            for r in targets {
+                r.conns.event(LinkEvent::CallerRejected {
+                    peer: c.peer.to_string(),
+                    stream_id: c.stream_id.clone(),
+                    reason: format!("{reason} (reject code {})", code.code()),
+                });
+            }
+            ListenVerdict::Reject(code)
+        }
+    }
+}
+
+fn accept_loop(listener: SrtSocket, table: Arc<Mutex<Table>>, stop: Arc<AtomicBool>) {
+    let mut failures = 0u32;
+    while !stop.load(Ordering::SeqCst) {
+        expire(&table);
+        let (sock, peer) = match listener.accept(Duration::from_millis(100)) {
+            Ok(Some(x)) => x,
+            Ok(None) => continue,
+            Err(e) => {
+                failures += 1;
+                tracing::warn!("accept failed: {e}");
+                std::thread::sleep(super::backoff(failures).min(Duration::from_secs(1)));
+                continue;
+            }
+        };
+        failures = 0;
+        let stream_id = sock.stream_id().unwrap_or_default();
+        let req = parse_stream_id(&stream_id);
+        let mut t = lock(&table);
+        t.pending.retain(|p| p.peer != peer);
+        let Ok(route) = t.pick(&req) else {
+            continue; // its stream stopped in between: the socket closes
+        };
+        // Per-stream settings libsrt takes after the handshake.
+        let setup = match route.dir {
+            Direction::Send => sock
+                .set_inputbw(route.tuning.inputbw_bytes_per_sec)
+                .and_then(|_| sock.set_oheadbw(route.tuning.overhead_percent))
+                .and_then(|_| sock.set_sndsyn(false)),
+            Direction::Receive => sock.set_rcvsyn(true),
+        };
+        if let Err(e) = setup {
+            tracing::warn!("cannot set up the connection from {peer}: {e}");
+        }
+        let conns = route.conns.clone();
+        drop(t);
+        let peer_text = peer.to_string();
+        conns.add(Arc::new(Conn::new(sock, peer_text.clone(), stream_id.clone())));
+        conns.event(LinkEvent::CallerAdded {
+            peer: peer_text,
+            stream_id,
+        });
+    }
+}
+
+/// Handshakes the callback accepted that libsrt then refused (passphrase).
+fn expire(table: &Mutex<Table>) {
+    let mut t = lock(table);
+    let (gone, kept): (Vec<Pending>, Vec<Pending>) =
+        t.pending.drain(..).partition(|p| p.at.elapsed() > HANDSHAKE_TIMEOUT);
+    t.pending = kept;
+    let by_key: HashMap<u64, &RouteEntry> = t.routes.iter().map(|r| (r.key, r)).collect();
+    for p in gone {
+        if let Some(r) = by_key.get(&p.route) {
+            let reason = if p.encrypted {
+                "the SRT handshake failed: the caller's passphrase or key length does not match this stream's"
+            } else {
+                "the SRT handshake failed: the caller asks for encryption but this stream has none"
+            };
+            r.conns.event(LinkEvent::CallerRejected {
+                peer: p.peer.to_string(),
+                stream_id: p.stream_id,
+                reason: reason.to_string(),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_ids_plain_and_access_control_syntax() {
+        let plain = parse_stream_id("live/cam1");
+        assert_eq!(plain.resource, "live/cam1");
+        assert_eq!(plain.mode, None);
+        let ac = parse_stream_id("#!::r=live/cam1,m=publish,u=alice");
+        assert_eq!(ac.resource, "live/cam1");
+        assert_eq!(ac.mode.as_deref(), Some("publish"));
+        assert_eq!(ac.user.as_deref(), Some("alice"));
+        assert_eq!(parse_stream_id("#!::u=bob").resource, "");
+    }
+}
