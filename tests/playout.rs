@@ -431,11 +431,13 @@ fn a_listener_with_a_stream_id_serves_only_callers_that_ask_for_it() {
         &format!("srt://127.0.0.1:{port}?streamid=sport-hd"),
         dir.path().join("wrong.ts"),
     );
-    assert!(wait_until(T, || events(&m, id).iter().any(|e| matches!(
+    assert!(wait_until(T, || {
+        events(&m, id).iter().any(|e| matches!(
         e,
         EventKind::CallerRejected { stream_id, reason, .. }
             if stream_id == "sport-hd" && reason.contains("no stream with stream ID") && reason.contains("1404")
-    ))));
+    ))
+    }));
     let right = Receiver::slt(
         &format!("srt://127.0.0.1:{port}?streamid=news-hd"),
         dir.path().join("right.ts"),

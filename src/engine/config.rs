@@ -362,7 +362,11 @@ pub fn check_packet_filter(spec: &str) -> Result<(), ConfigError> {
             "layout" if matches!(v, "even" | "staircase") => {}
             "arq" if matches!(v, "always" | "onreq" | "never") => {}
             "layout" | "arq" => return Err(bad(format!("{k}:{v} is not a value libsrt knows"))),
-            _ => return Err(bad(format!("unknown key '{k}' (use cols, rows, layout, arq)"))),
+            _ => {
+                return Err(bad(format!(
+                    "unknown key '{k}' (use cols, rows, layout, arq)"
+                )))
+            }
         }
     }
     let cols = cols.ok_or_else(|| bad("cols:N is required".into()))?;

@@ -21,7 +21,7 @@ use super::secret::Passphrase;
 use super::srt::{resolve, RejectReason, SrtError, SrtSocket};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex, PoisonError};
+use std::sync::{mpsc, Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -228,7 +228,9 @@ impl SrtEndpoint {
 #[derive(Clone, Debug, PartialEq)]
 pub enum LinkEvent {
     /// A caller or rendezvous connection is up.
-    Connected { peer: String },
+    Connected {
+        peer: String,
+    },
     /// Attempts fail for a new reason (told once per change of reason).
     ConnectFailed {
         reason: String,
@@ -243,10 +245,19 @@ pub enum LinkEvent {
         retry_in: Duration,
     },
     /// A caller or rendezvous connection broke.
-    Lost { peer: String, reason: String },
+    Lost {
+        peer: String,
+        reason: String,
+    },
     /// A listener accepted a caller.
-    CallerAdded { peer: String, stream_id: String },
-    CallerRemoved { peer: String, reason: String },
+    CallerAdded {
+        peer: String,
+        stream_id: String,
+    },
+    CallerRemoved {
+        peer: String,
+        reason: String,
+    },
     /// The listen callback turned a caller away.
     CallerRejected {
         peer: String,
@@ -254,7 +265,9 @@ pub enum LinkEvent {
         reason: String,
     },
     /// The link cannot go on (e.g. the port was taken).
-    Failed { reason: String },
+    Failed {
+        reason: String,
+    },
 }
 
 /// One live connection.
@@ -291,6 +304,7 @@ impl Conn {
 /// only when `generation` moved.
 pub struct ConnSet {
     list: Mutex<Vec<Arc<Conn>>>,
+    changed: Condvar,
     generation: AtomicU64,
     events: mpsc::Sender<LinkEvent>,
 }
@@ -299,6 +313,7 @@ impl ConnSet {
     pub fn new(events: mpsc::Sender<LinkEvent>) -> Arc<Self> {
         Arc::new(Self {
             list: Mutex::new(Vec::new()),
+            changed: Condvar::new(),
             generation: AtomicU64::new(0),
             events,
         })
@@ -315,7 +330,8 @@ impl ConnSet {
     /// The connections now, and the generation they belong to.
     pub fn current(&self) -> (Vec<Arc<Conn>>, u64) {
         let l = self.lock();
-        (l.clone(), self.generation())
+        let g = self.generation();
+        (l.clone(), g)
     }
 
     pub fn len(&self) -> usize {
@@ -327,8 +343,18 @@ impl ConnSet {
     }
 
     pub(crate) fn add(&self, c: Arc<Conn>) {
-        self.lock().push(c);
+        let mut l = self.lock();
+        l.push(c);
         self.generation.fetch_add(1, Ordering::AcqRel);
+        self.changed.notify_all();
+    }
+
+    /// Waits up to `timeout` for the set to differ from `generation`.
+    pub fn wait_change(&self, generation: u64, timeout: Duration) {
+        let l = self.lock();
+        if self.generation() == generation {
+            let _ = self.changed.wait_timeout(l, timeout);
+        }
     }
 
     /// Takes `c` out (it broke, or the peer left) and says why, once.
@@ -336,8 +362,12 @@ impl ConnSet {
         if c.broken.swap(true, Ordering::SeqCst) {
             return;
         }
-        self.lock().retain(|x| !Arc::ptr_eq(x, c));
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        {
+            let mut l = self.lock();
+            l.retain(|x| !Arc::ptr_eq(x, c));
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            self.changed.notify_all();
+        }
         let (peer, reason) = (c.peer.clone(), reason.to_string());
         let _ = self.events.send(if listener {
             LinkEvent::CallerRemoved { peer, reason }
@@ -346,9 +376,16 @@ impl ConnSet {
         });
     }
 
+    /// Closes every connection (waking a reader blocked on one) and empties the set.
     pub(crate) fn clear(&self) {
-        self.lock().clear();
+        let mut l = self.lock();
+        for c in l.iter() {
+            c.broken.store(true, Ordering::SeqCst);
+            c.sock.close_now();
+        }
+        l.clear();
         self.generation.fetch_add(1, Ordering::AcqRel);
+        self.changed.notify_all();
     }
 
     pub(crate) fn event(&self, e: LinkEvent) {
@@ -501,6 +538,7 @@ fn attempt(
         std::thread::sleep(Duration::from_millis(5));
     }
     if dir == Direction::Receive {
+        // Read with a blocking recv: exact to the play time (see `close_now`).
         s.set_rcvsyn(true)?;
     }
     Ok(s)

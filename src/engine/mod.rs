@@ -2,6 +2,7 @@
 //! Knows nothing of any UI.
 
 pub mod config;
+pub mod link;
 pub mod manager;
 mod monitor;
 pub mod pacer;
@@ -13,7 +14,6 @@ pub mod restamp;
 pub mod secret;
 pub mod source;
 pub mod srt;
-pub mod link;
 pub mod srt_params;
 pub mod stats;
 pub mod status;

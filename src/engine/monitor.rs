@@ -44,9 +44,16 @@ impl LinkTracker {
 
     /// The event to log for `e` (`None`: state only), or `Err` when the
     /// link cannot go on.
-    pub(super) fn on_event(&mut self, e: LinkEvent, stopping: bool) -> Result<Option<EventKind>, String> {
+    pub(super) fn on_event(
+        &mut self,
+        e: LinkEvent,
+        stopping: bool,
+    ) -> Result<Option<EventKind>, String> {
         let retry_text = |reason: &str, attempts: u32, retry_in: Duration| {
-            format!("{reason} (attempt {attempts}, next in {} s)", retry_in.as_secs())
+            format!(
+                "{reason} (attempt {attempts}, next in {} s)",
+                retry_in.as_secs()
+            )
         };
         Ok(match e {
             LinkEvent::Connected { .. } => {
@@ -179,7 +186,10 @@ impl Monitor {
     }
 
     fn on_event(&mut self, e: LinkEvent) {
-        match self.tracker.on_event(e, self.shared.stop.load(Ordering::SeqCst)) {
+        match self
+            .tracker
+            .on_event(e, self.shared.stop.load(Ordering::SeqCst))
+        {
             Ok(Some(k)) => self.shared.event(k),
             Ok(None) => {}
             Err(reason) => self.shared.fail(reason),

@@ -226,7 +226,10 @@ impl RunningReceiver {
         };
         let recv = {
             let (shared, conns) = (shared.clone(), link.conns.clone());
-            spawn("receiver-recv", Box::new(move || receive_loop(&shared, &conns, listener)))?
+            spawn(
+                "receiver-recv",
+                Box::new(move || receive_loop(&shared, &conns, listener)),
+            )?
         };
         let mon = {
             let (shared, conns) = (shared.clone(), link.conns.clone());
@@ -264,10 +267,11 @@ impl RunningReceiver {
 
     pub fn stop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
+        // Closing the connections wakes the reader.
+        self.link.take();
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
-        self.link.take();
         if let Some(r) = lock(&self.shared.recorder).as_mut() {
             r.flush();
         }
@@ -315,30 +319,35 @@ fn receive_loop(shared: &Shared, conns: &ConnSet, listener: bool) {
             let (list, g) = conns.current();
             generation = g;
             current = list.into_iter().find(|c| !c.is_broken());
-            if let Some(c) = &current {
-                // Bounded reads, so Stop is prompt.
-                let _ = c.sock.set_rcvtimeo(Some(Duration::from_millis(100)));
-            }
         }
         let Some(c) = current.as_ref().filter(|c| !c.is_broken()) else {
-            std::thread::sleep(Duration::from_millis(20));
+            conns.wait_change(generation, Duration::from_millis(100));
             continue;
         };
-        match c.sock.recv(&mut buf) {
-            Ok((0, _)) => {}
-            Ok((n, _)) => {
-                let data = &buf[..n];
-                let t = shared.started.elapsed().as_secs_f64();
-                shared.bytes.fetch_add(n as u64, Ordering::Relaxed);
-                lock(&shared.analyzer).push_live(data, t);
-                record(shared, data);
-            }
-            Err(e) if e.is_timeout() => {}
-            Err(SrtError::ConnectionLost) | Err(SrtError::NotConnected) => {
-                conns.remove(c, "the sender closed the connection or stopped answering", listener);
-            }
-            Err(e) => {
-                conns.remove(c, &format!("receiving failed: {e}"), listener);
+        // Blocks until the next message's play time: exact (see
+        // `SrtSocket::close_now`); Stop closes the socket to wake it.
+        {
+            match c.sock.recv(&mut buf) {
+                Ok((0, _)) => {}
+                Ok((n, _)) => {
+                    let data = &buf[..n];
+                    let t = shared.started.elapsed().as_secs_f64();
+                    shared.bytes.fetch_add(n as u64, Ordering::Relaxed);
+                    lock(&shared.analyzer).push_live(data, t);
+                    record(shared, data);
+                }
+                Err(_) if shared.stop.load(Ordering::SeqCst) || c.is_broken() => {}
+                Err(e) if e.is_timeout() => {}
+                Err(SrtError::ConnectionLost) | Err(SrtError::NotConnected) => {
+                    conns.remove(
+                        c,
+                        "the sender closed the connection or stopped answering",
+                        listener,
+                    );
+                }
+                Err(e) => {
+                    conns.remove(c, &format!("receiving failed: {e}"), listener);
+                }
             }
         }
     }

@@ -176,11 +176,7 @@ impl LinkStats {
         Self {
             peer,
             counters,
-            live_transmit: Some(LiveTransmitStats::new(
-                sid,
-                s,
-                std::time::SystemTime::now(),
-            )),
+            live_transmit: Some(LiveTransmitStats::new(sid, s, std::time::SystemTime::now())),
             ..Default::default()
         }
     }

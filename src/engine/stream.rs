@@ -141,9 +141,9 @@ pub fn explain_srt_error(e: &SrtError, cfg: &StreamConfig) -> String {
         SrtError::PortInUse { .. } | SrtError::PortShare(_) | SrtError::Resolve { .. } => {
             e.to_string()
         }
-        SrtError::InvalidOption { option, detail } => format!(
-            "libsrt refused the setting {option} ({detail}): check this stream's {option}"
-        ),
+        SrtError::InvalidOption { option, detail } => {
+            format!("libsrt refused the setting {option} ({detail}): check this stream's {option}")
+        }
         other => format!("{} ({other})", cfg.endpoint()),
     }
 }
@@ -218,7 +218,8 @@ impl RunningStream {
 
         let linger = Duration::from_millis(u64::from(cfg.latency_ms) * 3 + 250);
         let listener = cfg.mode == Mode::Listener;
-        let spawn_err = |e: std::io::Error| StartError::Transport(format!("cannot start a thread: {e}"));
+        let spawn_err =
+            |e: std::io::Error| StartError::Transport(format!("cannot start a thread: {e}"));
         let sender = {
             let shared = shared.clone();
             let conns = conns.clone();
@@ -226,7 +227,9 @@ impl RunningStream {
                 .name(format!("send-{id}"))
                 .spawn(move || {
                     if !super::priority::raise_current_thread() {
-                        tracing::debug!("cannot raise the sending thread's priority (needs CAP_SYS_NICE)");
+                        tracing::debug!(
+                            "cannot raise the sending thread's priority (needs CAP_SYS_NICE)"
+                        );
                     }
                     send_loop(&shared, pacer, &conns, listener, linger)
                 })
@@ -388,7 +391,11 @@ fn send_loop(shared: &Shared, mut pacer: Pacer, conns: &ConnSet, listener: bool,
             match c.sock.send(&d.payload, Some(srctime.max(c.start_us))) {
                 Ok(_) => *fails = 0,
                 Err(SrtError::ConnectionLost) | Err(SrtError::NotConnected) => {
-                    conns.remove(c, "the receiver closed the connection or stopped answering", listener);
+                    conns.remove(
+                        c,
+                        "the receiver closed the connection or stopped answering",
+                        listener,
+                    );
                 }
                 Err(e) if e.is_timeout() => {
                     // Its send buffer is full: this receiver is too slow;

@@ -109,6 +109,9 @@ pub struct Analyzer {
     pub(crate) clock: Clock,
     pub(crate) live_time: Option<f64>,
     pub(crate) first_arrival: Option<f64>,
+    /// Live: (end offset of a push, its arrival), so bytes held back while
+    /// sync is found keep the time they arrived at.
+    arrivals: std::collections::VecDeque<(u64, f64)>,
     next_check: f64,
 }
 
@@ -140,6 +143,7 @@ impl Analyzer {
             clock: Clock::new(cfg.bitrate_bps),
             live_time: None,
             first_arrival: None,
+            arrivals: std::collections::VecDeque::new(),
             next_check: 0.0,
         }
     }
@@ -153,7 +157,22 @@ impl Analyzer {
     pub fn push_live(&mut self, data: &[u8], arrival_secs: f64) {
         self.live_time = Some(arrival_secs);
         self.first_arrival.get_or_insert(arrival_secs);
+        self.arrivals
+            .push_back((self.bytes + data.len() as u64, arrival_secs));
         self.push_inner(data);
+        // Only bytes not yet processed can still ask for their arrival.
+        while self.arrivals.len() > 1 && self.arrivals[0].0 <= self.offset {
+            self.arrivals.pop_front();
+        }
+    }
+
+    /// Live: when the byte at `offset` arrived.
+    fn arrival_of(&self, offset: u64) -> Option<f64> {
+        let i = self.arrivals.partition_point(|&(end, _)| end <= offset);
+        self.arrivals
+            .get(i)
+            .or(self.arrivals.back())
+            .map(|&(_, t)| t)
     }
 
     pub(crate) fn is_live(&self) -> bool {
@@ -176,7 +195,7 @@ impl Analyzer {
     /// Stream time at byte `offset`.
     pub(crate) fn time_at(&self, offset: u64) -> f64 {
         match (self.live_time, self.first_arrival) {
-            (Some(t), Some(t0)) => t - t0,
+            (Some(t), Some(t0)) => self.arrival_of(offset).unwrap_or(t) - t0,
             _ => self.clock.time_at(offset),
         }
     }
@@ -384,7 +403,7 @@ impl Analyzer {
         // extrapolation, the interval measure across jumps.
         let time = self.time_at(offset);
         let x = match (self.live_time, self.first_arrival) {
-            (Some(t), Some(t0)) => t - t0,
+            (Some(t), Some(t0)) => self.arrival_of(offset).unwrap_or(t) - t0,
             _ => offset as f64,
         };
         let cfg = self.cfg;

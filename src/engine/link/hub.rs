@@ -90,9 +90,9 @@ impl Table {
     fn pick(&self, req: &AccessRequest) -> Result<&RouteEntry, (RejectReason, String)> {
         let route = match self.routes.as_slice() {
             [only] if only.stream_id.is_empty() => Some(only),
-            routes => routes
-                .iter()
-                .find(|r| r.stream_id == req.raw || (!req.resource.is_empty() && r.resource == req.resource)),
+            routes => routes.iter().find(|r| {
+                r.stream_id == req.raw || (!req.resource.is_empty() && r.resource == req.resource)
+            }),
         };
         let Some(route) = route else {
             let text = if req.raw.is_empty() {
@@ -104,7 +104,9 @@ impl Table {
         };
         let wants = req.mode.as_deref().map(str::to_ascii_lowercase);
         let bad_mode = match (route.dir, wants.as_deref()) {
-            (Direction::Send, Some("publish")) => Some("the caller wants to send (m=publish) to a stream that sends"),
+            (Direction::Send, Some("publish")) => {
+                Some("the caller wants to send (m=publish) to a stream that sends")
+            }
             (Direction::Receive, Some("request")) => {
                 Some("the caller wants to receive (m=request) from a stream that receives")
             }
@@ -181,7 +183,11 @@ impl Route {
         hubs.retain(|(_, w)| w.strong_count() > 0);
         let existing = hubs
             .iter()
-            .find(|(a, _)| *a == addr || (a.port() == addr.port() && (a.ip().is_unspecified() || addr.ip().is_unspecified())))
+            .find(|(a, _)| {
+                *a == addr
+                    || (a.port() == addr.port()
+                        && (a.ip().is_unspecified() || addr.ip().is_unspecified()))
+            })
             .and_then(|(_, w)| w.upgrade());
         if let Some(hub) = existing {
             hub.admit(ep, dir, &entry)?;
@@ -213,7 +219,10 @@ impl Hub {
                 ep.stream_id
             )));
         }
-        if ep.latency_ms != self.latency_ms || ep.packet_filter != self.packet_filter || dir != self.dir {
+        if ep.latency_ms != self.latency_ms
+            || ep.packet_filter != self.packet_filter
+            || dir != self.dir
+        {
             return Err(share_error(format!(
                 "streams sharing port {port} need the same latency, FEC and direction: this port has latency {} ms, FEC '{}', {}",
                 self.latency_ms,
@@ -224,7 +233,12 @@ impl Hub {
         Ok(())
     }
 
-    fn open(addr: SocketAddr, ep: &SrtEndpoint, dir: Direction, tuning: &Tuning) -> Result<Arc<Self>, SrtError> {
+    fn open(
+        addr: SocketAddr,
+        ep: &SrtEndpoint,
+        dir: Direction,
+        tuning: &Tuning,
+    ) -> Result<Arc<Self>, SrtError> {
         let mut sock = SrtSocket::new()?;
         ep.configure(&sock, dir, tuning)?;
         if addr.is_ipv6() {
@@ -267,7 +281,10 @@ fn decide(table: &Mutex<Table>, c: &IncomingCaller) -> ListenVerdict {
         Err((code, why)) => Err((code, why)),
         Ok(r) if !r.allow.is_empty() && !r.allow.iter().any(|n| n.contains(c.peer.ip())) => Err((
             RejectReason::Access(AccessCode::Forbidden),
-            format!("{} is not in this stream's list of allowed callers", c.peer.ip()),
+            format!(
+                "{} is not in this stream's list of allowed callers",
+                c.peer.ip()
+            ),
         )),
         Ok(r) => Ok((r.key, r.passphrase.clone())),
     };
@@ -289,7 +306,11 @@ fn decide(table: &Mutex<Table>, c: &IncomingCaller) -> ListenVerdict {
         Err((code, reason)) => {
             tracing::info!(peer = %c.peer, stream_id = %c.stream_id, %reason, "caller rejected");
             // Tell the stream it was meant for, or every stream on the port.
-            let targets: Vec<&RouteEntry> = match t.routes.iter().find(|r| !req.resource.is_empty() && r.resource == req.resource) {
+            let targets: Vec<&RouteEntry> = match t
+                .routes
+                .iter()
+                .find(|r| !req.resource.is_empty() && r.resource == req.resource)
+            {
                 Some(r) => vec![r],
                 None => t.routes.iter().collect(),
             };
@@ -333,6 +354,7 @@ fn accept_loop(listener: SrtSocket, table: Arc<Mutex<Table>>, stop: Arc<AtomicBo
                 .set_inputbw(route.tuning.inputbw_bytes_per_sec)
                 .and_then(|_| sock.set_oheadbw(route.tuning.overhead_percent))
                 .and_then(|_| sock.set_sndsyn(false)),
+            // Read with a blocking recv, exact to the play time.
             Direction::Receive => sock.set_rcvsyn(true),
         };
         if let Err(e) = setup {
@@ -341,7 +363,11 @@ fn accept_loop(listener: SrtSocket, table: Arc<Mutex<Table>>, stop: Arc<AtomicBo
         let conns = route.conns.clone();
         drop(t);
         let peer_text = peer.to_string();
-        conns.add(Arc::new(Conn::new(sock, peer_text.clone(), stream_id.clone())));
+        conns.add(Arc::new(Conn::new(
+            sock,
+            peer_text.clone(),
+            stream_id.clone(),
+        )));
         conns.event(LinkEvent::CallerAdded {
             peer: peer_text,
             stream_id,
@@ -352,8 +378,10 @@ fn accept_loop(listener: SrtSocket, table: Arc<Mutex<Table>>, stop: Arc<AtomicBo
 /// Handshakes the callback accepted that libsrt then refused (passphrase).
 fn expire(table: &Mutex<Table>) {
     let mut t = lock(table);
-    let (gone, kept): (Vec<Pending>, Vec<Pending>) =
-        t.pending.drain(..).partition(|p| p.at.elapsed() > HANDSHAKE_TIMEOUT);
+    let (gone, kept): (Vec<Pending>, Vec<Pending>) = t
+        .pending
+        .drain(..)
+        .partition(|p| p.at.elapsed() > HANDSHAKE_TIMEOUT);
     t.pending = kept;
     let by_key: HashMap<u64, &RouteEntry> = t.routes.iter().map(|r| (r.key, r)).collect();
     for p in gone {

@@ -54,6 +54,8 @@ pub struct SrtSocket {
     hook: Option<Box<ListenHook>>,
     /// The epoll set `accept` waits on (listeners only).
     accept_poll: Option<i32>,
+    /// The epoll set `wait_readable` waits on (made on first use).
+    read_poll: Mutex<Option<i32>>,
     /// Where `connect`/`rendezvous` went (libsrt 1.5.1 does not report a
     /// caller's peer address).
     called: Mutex<Option<SocketAddr>>,
@@ -68,6 +70,14 @@ impl std::fmt::Debug for SrtSocket {
 impl Drop for SrtSocket {
     fn drop(&mut self) {
         if let Some(eid) = self.accept_poll.take() {
+            ffi::epoll_release(eid);
+        }
+        if let Some(eid) = self
+            .read_poll
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
             ffi::epoll_release(eid);
         }
         ffi::close(self.id);
@@ -149,6 +159,7 @@ impl SrtSocket {
             id,
             hook: None,
             accept_poll: None,
+            read_poll: Mutex::new(None),
             called: Mutex::new(None),
         }
     }
@@ -245,6 +256,37 @@ impl SrtSocket {
     /// this side's `time_now_us()` clock).
     pub fn recv(&self, buf: &mut [u8]) -> Result<(usize, i64)> {
         call("receive", ffi::recvmsg2(self.id, buf))
+    }
+
+    /// Waits up to `timeout` until a message is ready to read or the
+    /// connection broke: true if so. (libsrt 1.5.1's epoll wakes in 10 ms
+    /// steps: not for reading on time; a blocking `recv` without timeout is
+    /// exact, see `close_now`.)
+    pub fn wait_readable(&self, timeout: Duration) -> Result<bool> {
+        let eid = {
+            let mut p = self
+                .read_poll
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            match *p {
+                Some(e) => e,
+                None => {
+                    let e = call("watch for data", ffi::epoll_watch(self.id, ffi::EPOLL_IN))?;
+                    *p = Some(e);
+                    e
+                }
+            }
+        };
+        call("wait for data", ffi::epoll_wait(eid, timeout))
+    }
+
+    /// Closes the socket now (it stays this object until dropped): a `recv`
+    /// or `send` blocked on it in another thread returns with an error. A
+    /// blocking `recv` without a receive timeout delivers every message at
+    /// its play time; libsrt 1.5.1 hands out a connection's first message
+    /// early when a receive timeout is set, so stop such readers with this.
+    pub fn close_now(&self) {
+        ffi::close(self.id);
     }
 
     /// Statistics as `srt_bstats` gives them; `clear` resets the interval
