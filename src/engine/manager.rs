@@ -13,7 +13,7 @@ use std::time::Duration;
 pub enum ManagerError {
     #[error("GStreamer could not be initialised: {0}")]
     Init(String),
-    #[error("port {port} is already used by stream '{other}': give each listener its own port")]
+    #[error("port {port} is already used by stream '{other}': give each listener its own port, or each listener on a shared port its own stream ID")]
     PortTaken { port: u16, other: String },
     #[error("no stream with id {0}")]
     NoSuchStream(StreamId),
@@ -78,7 +78,16 @@ impl StreamManager {
         if let Some(port) = bound_port(cfg) {
             for s in self.streams.values() {
                 let snap = s.snapshot();
-                if snap.state.is_running() && bound_port(&snap.config) == Some(port) {
+                // Listeners with stream IDs share a port (the port's hub
+                // checks that the IDs differ).
+                let shared_by_id = cfg.mode == super::config::Mode::Listener
+                    && snap.config.mode == super::config::Mode::Listener
+                    && !cfg.stream_id.is_empty()
+                    && !snap.config.stream_id.is_empty();
+                if snap.state.is_running()
+                    && bound_port(&snap.config) == Some(port)
+                    && !shared_by_id
+                {
                     return Err(ManagerError::PortTaken {
                         port,
                         other: snap.name,

@@ -148,3 +148,17 @@ impl Drop for LocalIperf {
         let _ = self.0.wait();
     }
 }
+
+impl NetNs {
+    /// Runs `program args` inside the namespace, output captured.
+    pub fn spawn(&self, program: &str, args: &[&str]) -> Child {
+        Command::new("ip")
+            .args(["netns", "exec", &self.name, program])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("ip netns exec")
+    }
+}
