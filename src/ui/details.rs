@@ -177,6 +177,27 @@ pub fn details_ui(
                 vec![("bandwidth", series(|p| p.bandwidth_mbps))],
                 x,
             );
+            // The Deployment Guide's check: the send buffer must stay well
+            // under the latency, or packets are dropped before they arrive.
+            plot(
+                &mut cols[0],
+                "sndbuf",
+                "Send buffer against latency",
+                "ms",
+                vec![
+                    ("send buffer", series(|p| p.send_buffer_ms)),
+                    ("latency", series(|p| p.latency_ms)),
+                ],
+                x,
+            );
+            plot(
+                &mut cols[1],
+                "flight",
+                "Flight size (sent, not yet acknowledged)",
+                "packets",
+                vec![("flight", series(|p| p.flight_packets))],
+                x,
+            );
         });
 
         ui.add_space(8.0);
@@ -198,6 +219,9 @@ pub fn details_ui(
                     "Retransmitted",
                     "Dropped",
                     "Bandwidth",
+                    "Send buffer",
+                    "Flight",
+                    "Send period",
                 ] {
                     ui.strong(h);
                 }
@@ -222,6 +246,13 @@ pub fn details_ui(
                     ui.label(n(c.packets_retransmitted));
                     ui.label(n(c.packets_sent_dropped));
                     ui.label(format!("{} Mbit/s", o(c.bandwidth_mbps, 1)));
+                    ui.label(format!(
+                        "{} ms / {} pkts",
+                        n(c.send_buffer_ms),
+                        n(c.send_buffer_packets)
+                    ));
+                    ui.label(n(c.flight_size));
+                    ui.label(format!("{} µs", o(c.send_period_us, 1)));
                     ui.end_row();
                 }
             });

@@ -14,6 +14,8 @@ pub const TIP_ENCRYPTION: &str = "AES encryption of the payload. Both ends need 
 pub const TIP_STREAM_ID: &str = "Sent by a caller to name the stream it wants (access-control syntax: #!::r=resource,m=request). A listener with a stream ID accepts only callers that send the same one.";
 pub const TIP_DSCP: &str = "Marks every packet for QoS on managed networks (IP TOS byte). EF (46) is the class for real-time media; AF41 (34) for broadcast video. Without QoS-aware routers it changes nothing.";
 pub const TIP_LOOP: &str = "At the end of the file: seamless restamps PCR, PTS and DTS and continues the continuity counters, so the receiver sees one endless stream; signalled starts over with discontinuity_indicator set on every PID; off stops.";
+pub const TIP_FEC: &str = "SRT forward error correction (libsrt packet filter), e.g. fec,cols:10,rows:5: extra packets that repair losses without waiting for a retransmission. Both ends must use the same. This machine's libsrt 1.5.1 crashes on matrices over 100 cells (fixed in 1.5.2), so larger ones are refused.";
+pub const TIP_ALLOW: &str = "Listener only: the caller addresses that may connect, as addresses or CIDR ranges separated by commas (e.g. 10.0.0.0/8, 192.168.1.20). Others are refused with code 1403. Empty: everyone.";
 pub const TIP_PCR_PID: &str = "For a multi-programme file: the PID whose PCRs pace the stream (decimal or 0x hex). Empty: the first programme's PCR PID. Every programme is sent either way.";
 pub const TIP_BITRATE: &str = "Leave empty to pace by the file's PCR (recommended): every interval between PCRs plays at its own rate, so VBR files play as recorded. Give a bitrate only for files without PCR: they are then sent at this constant rate (PCRs, if any, still restamp the loop).";
 pub const TIP_MODE: &str = "Listener: this machine waits on a port; every receiver that calls it gets the stream. Caller: this machine connects to a receiver that listens (and reconnects when it goes away). Rendezvous: both ends connect to each other, for firewalls that allow no listener.";
@@ -41,6 +43,8 @@ pub enum Field {
     Dscp,
     Bitrate,
     PcrPid,
+    PacketFilter,
+    Allow,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +67,10 @@ pub struct StreamForm {
     pub bitrate: String,
     /// PID whose PCRs pace the stream (an MPTS); empty: the first programme's.
     pub pcr_pid: String,
+    /// libsrt FEC filter, e.g. `fec,cols:10,rows:5` (empty: none).
+    pub packet_filter: String,
+    /// Listener: allowed caller addresses (CIDR, comma-separated).
+    pub allow: String,
     pub paste_uri: String,
     pub commands_with_passphrase: bool,
 }
@@ -86,6 +94,8 @@ impl StreamForm {
             loop_mode: d.loop_mode,
             bitrate: String::new(),
             pcr_pid: String::new(),
+            packet_filter: String::new(),
+            allow: String::new(),
             paste_uri: String::new(),
             commands_with_passphrase: false,
         }
@@ -118,6 +128,8 @@ impl StreamForm {
         self.loop_mode = c.loop_mode;
         self.bitrate = c.bitrate_bps.map(|b| b.to_string()).unwrap_or_default();
         self.pcr_pid = c.pcr_pid.map(|p| format!("{p:#06x}")).unwrap_or_default();
+        self.packet_filter = c.packet_filter.clone();
+        self.allow = c.allow.join(", ");
     }
 
     /// Fills the form from a pasted SRT URI.
@@ -216,6 +228,13 @@ impl StreamForm {
         c.loop_mode = self.loop_mode;
         c.bitrate_bps = bitrate;
         c.pcr_pid = pcr_pid;
+        c.packet_filter = self.packet_filter.trim().to_string();
+        c.allow = self
+            .allow
+            .split([',', ';', ' '])
+            .filter(|a| !a.trim().is_empty())
+            .map(|a| a.trim().to_string())
+            .collect();
         if errors.is_empty() {
             if let Err(e) = c.validate() {
                 errors.push((field_of(&e), e.to_string()));
@@ -254,6 +273,8 @@ fn field_of(e: &ConfigError) -> Field {
         ConfigError::Bitrate(_) => Field::Bitrate,
         ConfigError::Iptos(_) => Field::Dscp,
         ConfigError::PcrPid(_) => Field::PcrPid,
+        ConfigError::PacketFilter { .. } => Field::PacketFilter,
+        ConfigError::Allow(_) | ConfigError::AllowNotListener => Field::Allow,
         _ => Field::Host,
     }
 }

@@ -321,6 +321,28 @@ pub fn form_ui(
                 &errors,
                 Some(Field::PcrPid),
             );
+            field(
+                ui,
+                "FEC",
+                &mut form.packet_filter,
+                "none, or fec,cols:10,rows:5",
+                Some(TIP_FEC),
+                false,
+                &errors,
+                Some(Field::PacketFilter),
+            );
+            if form.mode == Mode::Listener {
+                field(
+                    ui,
+                    "Allowed callers",
+                    &mut form.allow,
+                    "everyone, or 10.0.0.0/8, …",
+                    Some(TIP_ALLOW),
+                    false,
+                    &errors,
+                    Some(Field::Allow),
+                );
+            }
         });
 
     ui.add_space(8.0);

@@ -1,0 +1,944 @@
+//! Timestamp benchmark: prints figures, asserts nothing.
+//!
+//! `cargo bench --bench timestamps` (as root, with tcpdump) captures the
+//! sender's SRT traffic on loopback (`tcpdump -i lo -w FILE -s 0 udp port P`)
+//! and reads the pcap itself. For every original data packet (retransmissions,
+//! R flag, skipped) that carries a PCR of the pacing PID it pairs the packet's
+//! 32-bit SRT timestamp (µs) and its wire departure (pcap time) with that PCR,
+//! fits a least-squares line of each against PCR time and reports the
+//! residuals (p-p, p99 of |residual|) and the first PCR's residual (start-up).
+//!
+//! Senders, side by side in the same run: our player (`srt-streamer play FILE
+//! srt://:P`, release build) and the reference pipeline (`filesrc ! tsparse
+//! set-timestamps=true alignment=7 smoothing-latency=20000 ! srtsink`), each a
+//! listener called by `srt-live-transmit` writing to /dev/null, at 5 and
+//! 20 Mbit/s (the playout bench's media), on an idle machine and with two
+//! processes spinning on both cores. Every cell is the median of 3 runs.
+//!
+//! A second table: CPU per stream and RSS with 20 streams of the 5 Mbit/s file
+//! in one `srt-streamer play` process against 20 gst-launch processes.
+//!
+//! `BENCH_ONLY=timestamps` or `BENCH_ONLY=resources` runs one table;
+//! `BENCH_RUN_SECS` changes the capture length (default 6.5 s).
+
+use srt_streamer::ts::packet::{self, PACKET_SIZE, PCR_HZ};
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 3;
+/// Before this much PCR time after the first captured PCR, a run is "start-up".
+const STEADY_AFTER_SECS: f64 = 1.0;
+
+// ---------------------------------------------------------------------------
+// Child processes, killed on drop (and by the kernel if this bench dies).
+
+struct Proc {
+    child: Child,
+    name: &'static str,
+}
+
+fn spawn(name: &'static str, mut cmd: Command) -> Result<Proc, String> {
+    // SAFETY: prctl is async-signal-safe and only reads its integer arguments.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    cmd.stdin(Stdio::null())
+        .spawn()
+        .map(|child| Proc { child, name })
+        .map_err(|e| format!("cannot start {name}: {e}"))
+}
+
+impl Proc {
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn signal(&self, sig: i32) {
+        // SAFETY: kill only reads its integer arguments; the pid is our own
+        // child, not yet reaped (so not reused).
+        unsafe { libc::kill(self.child.id() as libc::pid_t, sig) };
+    }
+
+    fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Signals `sig`, waits up to `grace`, then SIGKILL.
+    fn stop_with(&mut self, sig: i32, grace: Duration) {
+        if !self.running() {
+            return;
+        }
+        self.signal(sig);
+        let end = Instant::now() + grace;
+        while Instant::now() < end {
+            if !self.running() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        eprintln!("({} did not stop in {grace:?}: killed)", self.name);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.stop_with(libc::SIGTERM, Duration::from_secs(3));
+    }
+}
+
+fn free_ports(n: usize) -> Vec<u16> {
+    // Held together until all are chosen, so no two are the same.
+    let socks: Vec<std::net::UdpSocket> = (0..n)
+        .map(|_| std::net::UdpSocket::bind("0.0.0.0:0").expect("a free UDP port"))
+        .collect();
+    socks
+        .iter()
+        .map(|s| s.local_addr().unwrap().port())
+        .collect()
+}
+
+fn have(program: &str, arg: &str) -> bool {
+    Command::new(program)
+        .arg(arg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Sender {
+    Ours,
+    Reference,
+}
+
+fn sender(kind: Sender, files: &[&Path], ports: &[u16]) -> Result<Vec<Proc>, String> {
+    match kind {
+        Sender::Ours => {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_srt-streamer"));
+            c.args(["play", "--stats-interval", "3600"]);
+            for (f, p) in files.iter().zip(ports) {
+                c.arg(f).arg(format!("srt://:{p}"));
+            }
+            c.stdout(Stdio::null()).stderr(Stdio::null());
+            Ok(vec![spawn("srt-streamer", c)?])
+        }
+        Sender::Reference => files
+            .iter()
+            .zip(ports)
+            .map(|(f, p)| {
+                let mut c = Command::new("gst-launch-1.0");
+                c.args(["-q", "filesrc"])
+                    .arg(format!("location={}", f.display()))
+                    .args([
+                        "!",
+                        "tsparse",
+                        "set-timestamps=true",
+                        "alignment=7",
+                        "smoothing-latency=20000",
+                        "!",
+                        "srtsink",
+                    ])
+                    .arg(format!("uri=srt://:{p}"))
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null());
+                spawn("gst-launch-1.0", c)
+            })
+            .collect(),
+    }
+}
+
+/// srt-live-transmit calling the sender, writing what it gets to /dev/null
+/// (it reconnects by itself if the listener is not up yet).
+fn receiver(port: u16) -> Result<Proc, String> {
+    let mut c = Command::new("srt-live-transmit");
+    c.args(["-q", &format!("srt://127.0.0.1:{port}"), "file://con"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    spawn("srt-live-transmit", c)
+}
+
+/// Two processes spinning on both cores (`sh -c 'while :; do :; done'` × 2).
+struct Load(Vec<Proc>);
+
+impl Load {
+    fn start() -> Load {
+        Load(
+            (0..2)
+                .map(|_| {
+                    let mut c = Command::new("sh");
+                    c.args(["-c", "while :; do :; done"]);
+                    spawn("busy loop", c).expect("sh")
+                })
+                .collect(),
+        )
+    }
+}
+
+impl Drop for Load {
+    fn drop(&mut self) {
+        for p in &mut self.0 {
+            p.stop_with(libc::SIGKILL, Duration::from_secs(1));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Capture.
+
+struct Capture {
+    proc: Proc,
+    stderr: Arc<Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Capture {
+    /// Starts tcpdump on loopback and waits until it is listening.
+    fn start(port: u16, path: PathBuf) -> Result<Capture, String> {
+        let mut c = Command::new("tcpdump");
+        c.args(["-i", "lo", "-w"])
+            .arg(&path)
+            .args([
+                "-s",
+                "0",
+                "-U",
+                "-n",
+                "-B",
+                "16384",
+                "-Z",
+                "root",
+                "--time-stamp-precision=nano",
+                "udp",
+                "port",
+                &port.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut proc = spawn("tcpdump", c)?;
+        let err = proc.child.stderr.take().expect("piped stderr");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = mpsc::channel();
+        let text = stderr.clone();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                if line.contains("listening on") {
+                    let _ = tx.send(());
+                }
+                let mut t = text.lock().unwrap();
+                t.push_str(&line);
+                t.push('\n');
+            }
+        });
+        match rx.recv_timeout(Duration::from_secs(5)) {
+            Ok(()) => Ok(Capture {
+                proc,
+                stderr,
+                reader: Some(reader),
+            }),
+            Err(_) => {
+                drop(proc);
+                let _ = reader.join();
+                Err(format!(
+                    "tcpdump did not start listening: {}",
+                    stderr.lock().unwrap().trim()
+                ))
+            }
+        }
+    }
+
+    /// Stops tcpdump (SIGINT: it flushes the file) and returns the packets
+    /// it says the kernel dropped.
+    fn stop(mut self) -> u64 {
+        self.proc.stop_with(libc::SIGINT, Duration::from_secs(5));
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
+        let text = self.stderr.lock().unwrap();
+        text.lines()
+            .find(|l| l.contains("dropped by kernel"))
+            .and_then(|l| l.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// pcap reading (classic format).
+
+/// One SRT data packet from the sender.
+struct DataPacket {
+    /// Capture time, ns (pcap clock).
+    t_ns: i64,
+    seq: u32,
+    retransmitted: bool,
+    srt_ts: u32,
+    /// The first PCR of the pacing PID in its payload.
+    pcr: Option<u64>,
+}
+
+fn rd16(b: &[u8], big: bool) -> u16 {
+    let a = [b[0], b[1]];
+    if big {
+        u16::from_be_bytes(a)
+    } else {
+        u16::from_le_bytes(a)
+    }
+}
+
+fn rd32(b: &[u8], big: bool) -> u32 {
+    let a = [b[0], b[1], b[2], b[3]];
+    if big {
+        u32::from_be_bytes(a)
+    } else {
+        u32::from_le_bytes(a)
+    }
+}
+
+/// The IP packet inside a frame of `linktype`, or None if it is not IP.
+fn ip_of(frame: &[u8], linktype: u32) -> Option<&[u8]> {
+    let (ethertype, off) = match linktype {
+        // DLT_NULL: 4-byte address family in the capturing host's order.
+        0 => {
+            let fam = u32::from_ne_bytes(frame.get(0..4)?.try_into().ok()?);
+            let fam_be = u32::from_be_bytes(frame.get(0..4)?.try_into().ok()?);
+            let v4 = fam == 2 || fam_be == 2;
+            (if v4 { 0x0800 } else { 0x86DD }, 4)
+        }
+        // DLT_EN10MB (Linux `lo`: zero MAC addresses), with one optional VLAN tag.
+        1 => {
+            let mut et = u16::from_be_bytes(frame.get(12..14)?.try_into().ok()?);
+            let mut off = 14;
+            if et == 0x8100 {
+                et = u16::from_be_bytes(frame.get(16..18)?.try_into().ok()?);
+                off = 18;
+            }
+            (et, off)
+        }
+        // DLT_RAW.
+        12 | 101 => (
+            if frame.first()? >> 4 == 6 {
+                0x86DD
+            } else {
+                0x0800
+            },
+            0,
+        ),
+        // LINUX_SLL: protocol at 14, header 16 bytes.
+        113 => (u16::from_be_bytes(frame.get(14..16)?.try_into().ok()?), 16),
+        // LINUX_SLL2: protocol at 0, header 20 bytes.
+        276 => (u16::from_be_bytes(frame.get(0..2)?.try_into().ok()?), 20),
+        _ => return None,
+    };
+    match ethertype {
+        0x0800 | 0x86DD => frame.get(off..),
+        _ => None,
+    }
+}
+
+/// (source port, UDP payload) of a UDP datagram in an IP packet.
+fn udp_of(ip: &[u8]) -> Option<(u16, &[u8])> {
+    let version = ip.first()? >> 4;
+    let udp = match version {
+        4 => {
+            let ihl = usize::from(ip[0] & 0x0F) * 4;
+            if *ip.get(9)? != 17 {
+                return None;
+            }
+            let total = usize::from(u16::from_be_bytes(ip.get(2..4)?.try_into().ok()?));
+            ip.get(ihl..total.min(ip.len()))?
+        }
+        6 => {
+            // No extension headers on loopback SRT traffic.
+            if *ip.get(6)? != 17 {
+                return None;
+            }
+            ip.get(40..)?
+        }
+        _ => return None,
+    };
+    let sport = u16::from_be_bytes(udp.get(0..2)?.try_into().ok()?);
+    let len = usize::from(u16::from_be_bytes(udp.get(4..6)?.try_into().ok()?));
+    Some((sport, udp.get(8..len.min(udp.len()))?))
+}
+
+/// The SRT data packets sent from `sender_port`, in capture order.
+fn read_pcap(path: &Path, sender_port: u16, pcr_pid: u16) -> Result<Vec<DataPacket>, String> {
+    let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if data.len() < 24 {
+        return Err("pcap file shorter than its header".into());
+    }
+    let magic_le = u32::from_le_bytes(data[0..4].try_into().unwrap());
+    let (big, nanos) = match magic_le {
+        0xa1b2_c3d4 => (false, false),
+        0xa1b2_3c4d => (false, true),
+        0xd4c3_b2a1 => (true, false),
+        0x4d3c_b2a1 => (true, true),
+        m => {
+            return Err(format!(
+                "not a classic pcap file (magic {m:#010x}; pcapng?)"
+            ))
+        }
+    };
+    let major = rd16(&data[4..6], big);
+    if major != 2 {
+        return Err(format!("pcap version {major} not supported"));
+    }
+    let linktype = rd32(&data[20..24], big) & 0x0FFF_FFFF;
+    if ![0, 1, 12, 101, 113, 276].contains(&linktype) {
+        return Err(format!(
+            "pcap link type {linktype} not supported (expected EN10MB, LINUX_SLL(2), NULL or RAW)"
+        ));
+    }
+    let mut out = Vec::new();
+    let mut pos = 24;
+    while pos + 16 <= data.len() {
+        let h = &data[pos..pos + 16];
+        let sec = i64::from(rd32(&h[0..4], big));
+        let frac = i64::from(rd32(&h[4..8], big));
+        let incl = rd32(&h[8..12], big) as usize;
+        pos += 16;
+        if pos + incl > data.len() {
+            break; // cut short by the stop
+        }
+        let frame = &data[pos..pos + incl];
+        pos += incl;
+        let t_ns = sec * 1_000_000_000 + if nanos { frac } else { frac * 1000 };
+        let Some((sport, srt)) = ip_of(frame, linktype).and_then(udp_of) else {
+            continue;
+        };
+        if sport != sender_port || srt.len() < 16 || srt[0] & 0x80 != 0 {
+            continue; // not from the sender, or a control packet
+        }
+        let w0 = u32::from_be_bytes(srt[0..4].try_into().unwrap());
+        let w1 = u32::from_be_bytes(srt[4..8].try_into().unwrap());
+        let srt_ts = u32::from_be_bytes(srt[8..12].try_into().unwrap());
+        let pcr = srt[16..]
+            .chunks_exact(PACKET_SIZE)
+            .filter(|p| p[0] == 0x47 && packet::pid(p) == pcr_pid)
+            .find_map(packet::pcr);
+        out.push(DataPacket {
+            t_ns,
+            seq: w0 & 0x7FFF_FFFF,
+            retransmitted: (w1 >> 26) & 1 == 1,
+            srt_ts,
+            pcr,
+        });
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------
+// Fits.
+
+#[derive(Clone, Copy)]
+struct FitStats {
+    p2p_ms: f64,
+    p99_ms: f64,
+    /// The first PCR's residual (signed).
+    startup_ms: f64,
+    /// p-p of a line fitted to the steady part only (from 1 s on).
+    steady_p2p_ms: f64,
+    slope_ppm: f64,
+}
+
+/// Least-squares line y = a + b·x; returns (a, b).
+fn line(x: &[f64], y: &[f64]) -> (f64, f64) {
+    let n = x.len() as f64;
+    let mx = x.iter().sum::<f64>() / n;
+    let my = y.iter().sum::<f64>() / n;
+    let (mut sxy, mut sxx) = (0.0, 0.0);
+    for (xi, yi) in x.iter().zip(y) {
+        sxy += (xi - mx) * (yi - my);
+        sxx += (xi - mx) * (xi - mx);
+    }
+    let b = sxy / sxx;
+    (my - b * mx, b)
+}
+
+fn p2p(r: &[f64]) -> f64 {
+    let max = r.iter().copied().fold(f64::MIN, f64::max);
+    let min = r.iter().copied().fold(f64::MAX, f64::min);
+    max - min
+}
+
+/// Residuals of y (seconds) against x (PCR seconds).
+fn fit(x: &[f64], y: &[f64]) -> Option<FitStats> {
+    if x.len() < 20 {
+        return None;
+    }
+    let (a, b) = line(x, y);
+    let r: Vec<f64> = x.iter().zip(y).map(|(xi, yi)| yi - (a + b * xi)).collect();
+    let mut abs: Vec<f64> = r.iter().map(|v| v.abs()).collect();
+    abs.sort_by(f64::total_cmp);
+    let k = ((abs.len() as f64 * 0.99).ceil() as usize).clamp(1, abs.len()) - 1;
+    let steady: Vec<usize> = (0..x.len())
+        .filter(|&i| x[i] >= STEADY_AFTER_SECS)
+        .collect();
+    let steady_p2p = if steady.len() >= 10 {
+        let sx: Vec<f64> = steady.iter().map(|&i| x[i]).collect();
+        let sy: Vec<f64> = steady.iter().map(|&i| y[i]).collect();
+        let (a, b) = line(&sx, &sy);
+        let sr: Vec<f64> = sx
+            .iter()
+            .zip(&sy)
+            .map(|(xi, yi)| yi - (a + b * xi))
+            .collect();
+        p2p(&sr)
+    } else {
+        f64::NAN
+    };
+    Some(FitStats {
+        p2p_ms: p2p(&r) * 1e3,
+        p99_ms: abs[k] * 1e3,
+        startup_ms: r[0] * 1e3,
+        steady_p2p_ms: steady_p2p * 1e3,
+        slope_ppm: (b - 1.0) * 1e6,
+    })
+}
+
+struct RunResult {
+    srt_ts: Option<FitStats>,
+    wire: Option<FitStats>,
+    pcr_packets: usize,
+    retransmitted: usize,
+    capture_drops: u64,
+}
+
+fn analyse(packets: &[DataPacket], capture_drops: u64) -> RunResult {
+    let retransmitted = packets.iter().filter(|p| p.retransmitted).count();
+    let mut seen = std::collections::HashSet::new();
+    // (PCR s, SRT timestamp s, wire s), all unwrapped and relative to the first.
+    let mut x = Vec::new();
+    let mut y_ts = Vec::new();
+    let mut y_wire = Vec::new();
+    let mut first: Option<(u64, u32, i64)> = None;
+    let (mut pcr_acc, mut ts_acc) = (0u64, 0i64);
+    let mut last: Option<(u64, u32)> = None;
+    for p in packets {
+        if p.retransmitted || !seen.insert(p.seq) {
+            continue;
+        }
+        let Some(pcr) = p.pcr else { continue };
+        if let Some((lpcr, lts)) = last {
+            pcr_acc += packet::pcr_delta(lpcr, pcr);
+            // 32-bit µs timestamp: wraps every 71.6 min.
+            ts_acc += i64::from(p.srt_ts.wrapping_sub(lts) as i32);
+        }
+        last = Some((pcr, p.srt_ts));
+        let (_, _, t0) = *first.get_or_insert((pcr, p.srt_ts, p.t_ns));
+        x.push(pcr_acc as f64 / PCR_HZ as f64);
+        y_ts.push(ts_acc as f64 / 1e6);
+        y_wire.push((p.t_ns - t0) as f64 / 1e9);
+    }
+    RunResult {
+        srt_ts: fit(&x, &y_ts),
+        wire: fit(&x, &y_wire),
+        pcr_packets: x.len(),
+        retransmitted,
+        capture_drops,
+    }
+}
+
+/// The first PID carrying a PCR in the file.
+fn pcr_pid_of(file: &Path) -> u16 {
+    let data = std::fs::read(file).expect("media file");
+    data.chunks_exact(PACKET_SIZE)
+        .take(100_000)
+        .find(|p| p[0] == 0x47 && packet::pcr(p).is_some())
+        .map(packet::pid)
+        .expect("the file carries PCRs")
+}
+
+/// One sender, one srt-live-transmit receiver calling it 0.5 s later, the
+/// sender's port captured for `secs` from before the sender starts.
+fn run_once(
+    kind: Sender,
+    file: &Path,
+    pcr_pid: u16,
+    secs: f64,
+    dir: &Path,
+) -> Result<RunResult, String> {
+    let port = free_ports(1)[0];
+    let pcap = dir.join(format!("run-{port}.pcap"));
+    let cap = Capture::start(port, pcap.clone())?;
+    let senders = sender(kind, &[file], &[port])?;
+    std::thread::sleep(Duration::from_millis(500));
+    let rx = receiver(port)?;
+    std::thread::sleep(Duration::from_secs_f64(secs));
+    let drops = cap.stop();
+    drop(rx);
+    drop(senders);
+    let packets = read_pcap(&pcap, port, pcr_pid);
+    let _ = std::fs::remove_file(&pcap);
+    Ok(analyse(&packets?, drops))
+}
+
+// ---------------------------------------------------------------------------
+// Summaries.
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// The median over runs of one figure (and the worst, when `worst` is set).
+fn cell(runs: &[RunResult], pick: impl Fn(&RunResult) -> Option<f64>, worst: bool) -> String {
+    let v: Vec<f64> = runs
+        .iter()
+        .filter_map(&pick)
+        .filter(|v| !v.is_nan())
+        .collect();
+    if v.is_empty() {
+        return "-".into();
+    }
+    let n = if v.len() < runs.len() {
+        format!(" ({} of {} runs)", v.len(), runs.len())
+    } else {
+        String::new()
+    };
+    let m = median(v.clone());
+    if worst {
+        let w = v.iter().copied().fold(f64::MIN, f64::max);
+        format!("{m:.3} [{w:.3}]{n}")
+    } else {
+        format!("{m:.3}{n}")
+    }
+}
+
+fn cell_signed(runs: &[RunResult], pick: impl Fn(&RunResult) -> Option<f64>) -> String {
+    let v: Vec<f64> = runs.iter().filter_map(&pick).collect();
+    if v.is_empty() {
+        return "-".into();
+    }
+    format!("{:+.3}", median(v))
+}
+
+fn counts(runs: &[RunResult]) -> String {
+    format!(
+        "{} / {} / {}",
+        runs.iter().map(|r| r.pcr_packets).sum::<usize>(),
+        runs.iter().map(|r| r.retransmitted).sum::<usize>(),
+        runs.iter().map(|r| r.capture_drops).sum::<u64>()
+    )
+}
+
+fn print_rows(rate: &str, load: &str, a: &[RunResult], b: &[RunResult], target_pp: &str) {
+    let row = |m: &str, x: String, y: String, t: &str| {
+        println!("| {m} | {rate} | {load} | {x} | {y} | {t} |");
+    };
+    let ts = |r: &RunResult| r.srt_ts;
+    let wire = |r: &RunResult| r.wire;
+    row(
+        "SRT timestamp − PCR: residual p-p (ms) [worst run]",
+        cell(a, |r| ts(r).map(|f| f.p2p_ms), true),
+        cell(b, |r| ts(r).map(|f| f.p2p_ms), true),
+        target_pp,
+    );
+    row(
+        "SRT timestamp − PCR: residual p99 (ms)",
+        cell(a, |r| ts(r).map(|f| f.p99_ms), false),
+        cell(b, |r| ts(r).map(|f| f.p99_ms), false),
+        "",
+    );
+    row(
+        "SRT timestamp − PCR: start-up deviation, first PCR's residual (ms)",
+        cell_signed(a, |r| ts(r).map(|f| f.startup_ms)),
+        cell_signed(b, |r| ts(r).map(|f| f.startup_ms)),
+        "",
+    );
+    row(
+        "SRT timestamp − PCR: p-p from 1 s on, own fit (ms)",
+        cell(a, |r| ts(r).map(|f| f.steady_p2p_ms), false),
+        cell(b, |r| ts(r).map(|f| f.steady_p2p_ms), false),
+        "",
+    );
+    row(
+        "SRT timestamp − PCR: fit slope − 1 (ppm)",
+        cell_signed(a, |r| ts(r).map(|f| f.slope_ppm)),
+        cell_signed(b, |r| ts(r).map(|f| f.slope_ppm)),
+        "",
+    );
+    row(
+        "wire departure − PCR: residual p99 (ms)",
+        cell(a, |r| wire(r).map(|f| f.p99_ms), false),
+        cell(b, |r| wire(r).map(|f| f.p99_ms), false),
+        "",
+    );
+    row(
+        "wire departure − PCR: residual p-p (ms) [worst run]",
+        cell(a, |r| wire(r).map(|f| f.p2p_ms), true),
+        cell(b, |r| wire(r).map(|f| f.p2p_ms), true),
+        "",
+    );
+    row(
+        "PCR packets paired / retransmissions skipped / capture drops (sum of 3 runs)",
+        counts(a),
+        counts(b),
+        "",
+    );
+}
+
+fn make_media(dir: &Path, sample: &Path) -> (PathBuf, PathBuf) {
+    std::fs::create_dir_all(dir).unwrap();
+    let hi = dir.join("sample-20M.ts");
+    if !hi.exists() {
+        // As benches/playout.rs makes it.
+        let tmp = dir.join("sample-20M.ts.part");
+        let ok = Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
+            .arg(sample)
+            .args([
+                "-map",
+                "0",
+                "-c",
+                "copy",
+                "-f",
+                "mpegts",
+                "-muxrate",
+                "20000000",
+                "-pcr_period",
+                "20",
+                "-mpegts_flags",
+                "+resend_headers",
+            ])
+            .arg(&tmp)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "ffmpeg is needed to make the 20 Mbit/s file");
+        std::fs::rename(&tmp, &hi).unwrap();
+    }
+    (sample.to_path_buf(), hi)
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn timestamps_table(lo: &Path, hi: &Path, secs: f64) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    println!(
+        "## SRT timestamps and wire departure against PCR (loopback capture, {secs} s per run, median of {RUNS} runs)\n"
+    );
+    println!("Senders are listeners called by srt-live-transmit (-> /dev/null), latency 120 ms; the capture covers the sender's port from before it starts. Least-squares line over every original data packet carrying a PCR of the pacing PID; p99 is of |residual|. Load: 2 × `sh -c 'while :; do :; done'` (nice 0) on the 2 cores.\n");
+    println!("| measure | rate | load | srt-streamer | reference (tsparse ! srtsink) | target |");
+    println!("|---|---|---|---|---|---|");
+    let media = [
+        ("5 Mbit/s", lo, pcr_pid_of(lo)),
+        ("20 Mbit/s", hi, pcr_pid_of(hi)),
+    ];
+    for loaded in [false, true] {
+        let load = loaded.then(Load::start);
+        let load_name = if loaded { "2 busy loops" } else { "idle" };
+        for (rate, file, pcr_pid) in &media {
+            let mut a = Vec::new();
+            let mut b = Vec::new();
+            for _ in 0..RUNS {
+                for (kind, out) in [(Sender::Ours, &mut a), (Sender::Reference, &mut b)] {
+                    match run_once(kind, file, *pcr_pid, secs, dir.path()) {
+                        Ok(r) => out.push(r),
+                        Err(e) => eprintln!("run failed: {e}"),
+                    }
+                }
+            }
+            let target = if loaded { "≤ 0.010" } else { "" };
+            print_rows(rate, load_name, &a, &b, target);
+        }
+        drop(load);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Resources: 20 streams.
+
+/// (RSS MB, PSS MB, CPU seconds) of a process.
+fn usage(pid: u32) -> (f64, f64, f64) {
+    let kb = |file: &str, key: &str| -> f64 {
+        std::fs::read_to_string(format!("/proc/{pid}/{file}"))
+            .unwrap_or_default()
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    };
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    // utime and stime are fields 14 and 15; the split starts at field 3.
+    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| {
+        f.iter().filter_map(|v| v.parse::<f64>().ok()).sum()
+    });
+    // SAFETY: sysconf only reads its integer argument.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    (
+        kb("status", "VmRSS:") / 1024.0,
+        kb("smaps_rollup", "Pss:") / 1024.0,
+        ticks / hz,
+    )
+}
+
+/// Bytes a process has written (receivers write everything to /dev/null).
+fn written(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/io"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("wchar:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+struct Resources {
+    cpu_per_stream: f64,
+    rss_mb: f64,
+    pss_mb: f64,
+    fed: usize,
+    n: usize,
+}
+
+fn resources(kind: Sender, file: &Path, n: usize, window: f64) -> Result<Resources, String> {
+    let ports = free_ports(n);
+    let files: Vec<&Path> = vec![file; n];
+    let mut senders = sender(kind, &files, &ports)?;
+    std::thread::sleep(Duration::from_millis(500));
+    let rxs: Vec<Proc> = ports
+        .iter()
+        .map(|p| receiver(*p))
+        .collect::<Result<_, _>>()?;
+    let end = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < end && rxs.iter().any(|r| written(r.pid()) < 200_000) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let w0: Vec<u64> = rxs.iter().map(|r| written(r.pid())).collect();
+    let u0: Vec<(f64, f64, f64)> = senders.iter().map(|s| usage(s.pid())).collect();
+    std::thread::sleep(Duration::from_secs_f64(window));
+    let u1: Vec<(f64, f64, f64)> = senders.iter().map(|s| usage(s.pid())).collect();
+    let w1: Vec<u64> = rxs.iter().map(|r| written(r.pid())).collect();
+    let alive = senders.iter_mut().all(|s| s.running());
+    let cpu: f64 = u0.iter().zip(&u1).map(|(a, b)| b.2 - a.2).sum();
+    // Half the file's rate over the window counts as fed.
+    let expected = 5e6 / 8.0 * window;
+    let fed = w0
+        .iter()
+        .zip(&w1)
+        .filter(|(a, b)| b.saturating_sub(**a) as f64 > expected * 0.5)
+        .count();
+    drop(rxs);
+    drop(senders);
+    if !alive {
+        return Err("a sender exited during the window".into());
+    }
+    Ok(Resources {
+        cpu_per_stream: cpu / window * 100.0 / n as f64,
+        rss_mb: u1.iter().map(|u| u.0).sum(),
+        pss_mb: u1.iter().map(|u| u.1).sum(),
+        fed,
+        n,
+    })
+}
+
+fn resources_table(lo: &Path) {
+    let n = 20;
+    let window = 5.0;
+    println!(
+        "\n## {n} streams × 5 Mbit/s at once, each to its own srt-live-transmit (-> /dev/null), idle machine, {window} s window\n"
+    );
+    let a = resources(Sender::Ours, lo, n, window);
+    let b = resources(Sender::Reference, lo, n, window);
+    let f = |r: &Result<Resources, String>, g: &dyn Fn(&Resources) -> String| match r {
+        Ok(r) => g(r),
+        Err(e) => format!("failed: {e}"),
+    };
+    println!("| measure | srt-streamer (1 process) | reference ({n} gst-launch processes, summed) | previous srt-streamer figure |");
+    println!("|---|---|---|---|");
+    println!(
+        "| CPU per stream (% of one core, utime+stime) | {} | {} | 3.9 |",
+        f(&a, &|r| format!("{:.2}", r.cpu_per_stream)),
+        f(&b, &|r| format!("{:.2}", r.cpu_per_stream)),
+    );
+    println!(
+        "| RSS, {n} streams (MB, VmRSS) | {} | {} | 48 |",
+        f(&a, &|r| format!("{:.1}", r.rss_mb)),
+        f(&b, &|r| format!("{:.1}", r.rss_mb)),
+    );
+    println!(
+        "| PSS, {n} streams (MB, shared pages split) | {} | {} | |",
+        f(&a, &|r| format!("{:.1}", r.pss_mb)),
+        f(&b, &|r| format!("{:.1}", r.pss_mb)),
+    );
+    println!(
+        "| receivers fed during the window (≥ half the rate) | {} | {} | |",
+        f(&a, &|r| format!("{}/{}", r.fed, r.n)),
+        f(&b, &|r| format!("{}/{}", r.fed, r.n)),
+    );
+}
+
+fn main() {
+    // Arguments cargo passes to benches (`--bench`) are ignored.
+    let started = Instant::now();
+    // SAFETY: geteuid has no arguments and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        println!(
+            "timestamps bench skipped: it captures on loopback with tcpdump and must run as root"
+        );
+        return;
+    }
+    if !have("tcpdump", "--version") {
+        println!("timestamps bench skipped: tcpdump is not installed (apt-get install tcpdump)");
+        return;
+    }
+    if !have("srt-live-transmit", "-version") {
+        println!("timestamps bench skipped: srt-live-transmit is not installed (apt-get install srt-tools)");
+        return;
+    }
+    if !have("gst-launch-1.0", "--version") {
+        println!(
+            "timestamps bench skipped: gst-launch-1.0 is not installed (the reference pipeline)"
+        );
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (lo, hi) = make_media(
+        &root.join("target/bench-media"),
+        &root.join("media/sample.ts"),
+    );
+    let secs: f64 = std::env::var("BENCH_RUN_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(6.5);
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    println!(
+        "# Timestamp benchmark (load average at start: {})\n",
+        loadavg()
+    );
+    if only.is_empty() || only == "timestamps" {
+        timestamps_table(&lo, &hi, secs);
+    }
+    if only.is_empty() || only == "resources" {
+        resources_table(&lo);
+    }
+    println!(
+        "\n(load average at end: {}; bench took {:.0} s)",
+        loadavg(),
+        started.elapsed().as_secs_f64()
+    );
+}
