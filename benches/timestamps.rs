@@ -258,7 +258,11 @@ impl Capture {
     /// Stops tcpdump (SIGINT: it flushes the file) and returns the packets
     /// it says the kernel dropped.
     fn stop(mut self) -> u64 {
-        self.proc.stop_with(libc::SIGINT, Duration::from_secs(5));
+        let t = Instant::now();
+        self.proc.stop_with(libc::SIGINT, Duration::from_secs(10));
+        if t.elapsed() > Duration::from_secs(1) {
+            eprintln!("(tcpdump took {:.1} s to stop)", t.elapsed().as_secs_f64());
+        }
         if let Some(r) = self.reader.take() {
             let _ = r.join();
         }
@@ -622,6 +626,19 @@ fn cell_signed(runs: &[RunResult], pick: impl Fn(&RunResult) -> Option<f64>) -> 
     format!("{:+.3}", median(v))
 }
 
+/// Signed median and the largest magnitude over runs.
+fn cell_startup(runs: &[RunResult], pick: impl Fn(&RunResult) -> Option<f64>) -> String {
+    let v: Vec<f64> = runs.iter().filter_map(&pick).collect();
+    if v.is_empty() {
+        return "-".into();
+    }
+    let worst = v
+        .iter()
+        .copied()
+        .fold(0.0, |w: f64, x| if x.abs() > w.abs() { x } else { w });
+    format!("{:+.3} [{worst:+.3}]", median(v))
+}
+
 fn counts(runs: &[RunResult]) -> String {
     format!(
         "{} / {} / {}",
@@ -650,9 +667,9 @@ fn print_rows(rate: &str, load: &str, a: &[RunResult], b: &[RunResult], target_p
         "",
     );
     row(
-        "SRT timestamp − PCR: start-up deviation, first PCR's residual (ms)",
-        cell_signed(a, |r| ts(r).map(|f| f.startup_ms)),
-        cell_signed(b, |r| ts(r).map(|f| f.startup_ms)),
+        "SRT timestamp − PCR: start-up deviation, first PCR's residual (ms) [largest |x|]",
+        cell_startup(a, |r| ts(r).map(|f| f.startup_ms)),
+        cell_startup(b, |r| ts(r).map(|f| f.startup_ms)),
         "",
     );
     row(
@@ -677,6 +694,12 @@ fn print_rows(rate: &str, load: &str, a: &[RunResult], b: &[RunResult], target_p
         "wire departure − PCR: residual p-p (ms) [worst run]",
         cell(a, |r| wire(r).map(|f| f.p2p_ms), true),
         cell(b, |r| wire(r).map(|f| f.p2p_ms), true),
+        "",
+    );
+    row(
+        "wire departure − PCR: p-p from 1 s on, own fit (ms)",
+        cell(a, |r| wire(r).map(|f| f.steady_p2p_ms), false),
+        cell(b, |r| wire(r).map(|f| f.steady_p2p_ms), false),
         "",
     );
     row(
@@ -728,8 +751,29 @@ fn loadavg() -> String {
         .join(" ")
 }
 
+/// (busy, total) jiffies of all CPUs from /proc/stat.
+fn cpu_jiffies() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let v: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let total: u64 = v.iter().take(8).sum();
+    let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
+    (total - idle, total)
+}
+
 fn timestamps_table(lo: &Path, hi: &Path, secs: f64) {
-    let dir = tempfile::tempdir().expect("temporary directory");
+    // In RAM: a busy disk (builds beside us) must not hold tcpdump's writes.
+    let dir = tempfile::Builder::new()
+        .prefix("srt-timestamps-")
+        .tempdir_in("/dev/shm")
+        .or_else(|_| tempfile::tempdir())
+        .expect("temporary directory");
     println!(
         "## SRT timestamps and wire departure against PCR (loopback capture, {secs} s per run, median of {RUNS} runs)\n"
     );
@@ -740,7 +784,9 @@ fn timestamps_table(lo: &Path, hi: &Path, secs: f64) {
         ("5 Mbit/s", lo, pcr_pid_of(lo)),
         ("20 Mbit/s", hi, pcr_pid_of(hi)),
     ];
+    let mut busy = Vec::new();
     for loaded in [false, true] {
+        let j0 = cpu_jiffies();
         let load = loaded.then(Load::start);
         let load_name = if loaded { "2 busy loops" } else { "idle" };
         for (rate, file, pcr_pid) in &media {
@@ -758,7 +804,16 @@ fn timestamps_table(lo: &Path, hi: &Path, secs: f64) {
             print_rows(rate, load_name, &a, &b, target);
         }
         drop(load);
+        let j1 = cpu_jiffies();
+        busy.push(format!(
+            "{load_name}: {:.0} %",
+            (j1.0 - j0.0) as f64 / (j1.1 - j0.1).max(1) as f64 * 100.0
+        ));
     }
+    println!(
+        "\nWhole machine busy (all CPUs, everything included) during the rows: {}.",
+        busy.join(", ")
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ mod monitor;
 pub mod pacer;
 pub mod priority;
 pub mod reader;
+mod sender;
 pub mod receiver;
 pub mod receiver_commands;
 pub mod restamp;

@@ -1,5 +1,5 @@
-//! SRT statistics from srtsink's `stats` structure, read field by field through
-//! GStreamer's typed values; rates from counter deltas; a bounded history.
+//! SRT statistics per connection from libsrt (`srt_bstats`); rates from
+//! counter deltas; a bounded history.
 
 use super::srt::{LiveTransmitStats, SrtStats};
 use serde::Serialize;
@@ -11,8 +11,7 @@ pub const HISTORY_LEN: usize = 3600;
 macro_rules! link_stats {
     ($( $(#[$doc:meta])* $field:ident : $ty:ty = $gst:literal <- $s:ident . $src:ident ),* $(,)?) => {
         /// Counters and gauges libsrt reports for one connection (`srt_bstats`;
-        /// counters are totals since the connection started). `None`: not
-        /// known (a reading through GStreamer's srtsrc, which lacks most).
+        /// counters are totals since the connection started).
         #[derive(Debug, Clone, Default, PartialEq, Serialize)]
         pub struct LinkCounters {
             $( $(#[$doc])* #[serde(skip_serializing_if = "Option::is_none")] pub $field: Option<$ty>, )*
@@ -21,10 +20,6 @@ macro_rules! link_stats {
         impl LinkCounters {
             /// Column names (CSV, JSON), in the order of the struct.
             pub const FIELD_NAMES: &'static [&'static str] = &[$($gst),*];
-
-            fn from_structure(s: &gst::StructureRef) -> Self {
-                Self { $( $field: field::<$ty>(s, $gst), )* }
-            }
 
             /// Every field from libsrt's statistics.
             pub fn from_srt(st: &SrtStats) -> Self {
@@ -91,48 +86,6 @@ link_stats! {
     fec_unrecovered: u64 = "fec-unrecovered" <- s.pkt_rcv_filter_loss_total,
 }
 
-/// A number read from a structure field whatever integer or float type
-/// GStreamer stored it as; `None` when the field is absent or not numeric.
-trait FromStatValue: Sized {
-    fn from_f64(v: f64) -> Self;
-    fn from_u64(v: u64) -> Self;
-}
-impl FromStatValue for u64 {
-    fn from_f64(v: f64) -> Self {
-        v.max(0.0) as u64
-    }
-    fn from_u64(v: u64) -> Self {
-        v
-    }
-}
-impl FromStatValue for f64 {
-    fn from_f64(v: f64) -> Self {
-        v
-    }
-    fn from_u64(v: u64) -> Self {
-        v as f64
-    }
-}
-
-fn field<T: FromStatValue>(s: &gst::StructureRef, name: &str) -> Option<T> {
-    use gst::glib::Type;
-    let v = s.value(name).ok()?;
-    let t = v.type_();
-    if t == Type::I64 {
-        v.get::<i64>().ok().map(|x| T::from_u64(x.max(0) as u64))
-    } else if t == Type::U64 {
-        v.get::<u64>().ok().map(T::from_u64)
-    } else if t == Type::I32 {
-        v.get::<i32>().ok().map(|x| T::from_u64(x.max(0) as u64))
-    } else if t == Type::U32 {
-        v.get::<u32>().ok().map(|x| T::from_u64(u64::from(x)))
-    } else if t == Type::F64 {
-        v.get::<f64>().ok().map(T::from_f64)
-    } else {
-        None
-    }
-}
-
 /// One connection's statistics at one moment, with rates over the last interval.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LinkStats {
@@ -187,48 +140,13 @@ impl LinkStats {
 pub struct StatsSample {
     /// Seconds since the stream started.
     pub elapsed_secs: f64,
-    /// srtsink's own byte counter over all connections.
+    /// Bytes sent over all connections.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes_sent_total: Option<u64>,
     pub links: Vec<LinkStats>,
 }
 
 impl StatsSample {
-    /// Reads srtsink's `stats`: per-socket fields at the top level (caller,
-    /// rendezvous) and/or one structure per caller in `callers` (listener).
-    pub fn from_structure(s: &gst::StructureRef, elapsed_secs: f64) -> Self {
-        let mut links = Vec::new();
-        let top = LinkCounters::from_structure(s);
-        if top != LinkCounters::default() {
-            links.push(LinkStats {
-                peer: None,
-                counters: top,
-                ..Default::default()
-            });
-        }
-        if let Ok(callers) = s.get::<gst::glib::ValueArray>("callers") {
-            for v in callers.iter() {
-                let Ok(cs) = v.get::<gst::Structure>() else {
-                    continue;
-                };
-                let peer = cs
-                    .get::<gio::SocketAddress>("caller-address")
-                    .ok()
-                    .and_then(|a| socket_address_text(&a));
-                links.push(LinkStats {
-                    peer,
-                    counters: LinkCounters::from_structure(&cs),
-                    ..Default::default()
-                });
-            }
-        }
-        Self {
-            elapsed_secs,
-            bytes_sent_total: field::<u64>(s, "bytes-sent-total"),
-            links,
-        }
-    }
-
     /// Sum of the links' send bitrates.
     pub fn send_bitrate_bps(&self) -> Option<f64> {
         let rates: Vec<f64> = self
@@ -238,18 +156,6 @@ impl StatsSample {
             .collect();
         (!rates.is_empty()).then(|| rates.iter().sum())
     }
-}
-
-/// `ip:port` of a socket address.
-pub fn socket_address_text(a: &gio::SocketAddress) -> Option<String> {
-    use gio::prelude::*;
-    let inet = a.downcast_ref::<gio::InetSocketAddress>()?;
-    let ip = inet.address().to_str();
-    Some(if ip.contains(':') {
-        format!("[{ip}]:{}", inet.port())
-    } else {
-        format!("{ip}:{}", inet.port())
-    })
 }
 
 /// Computes per-interval rates from successive samples.
@@ -411,37 +317,5 @@ mod tests {
         let h = HistoryPoint::from_sample(&c);
         assert_eq!(h.connections, 1);
         assert_eq!(h.send_bitrate_bps, Some(1_000_000.0));
-    }
-
-    #[test]
-    fn reads_typed_fields_of_a_listener_structure() {
-        gst::init().unwrap();
-        let caller = gst::Structure::builder("application/x-srt-statistics")
-            .field("packets-sent", 10i64)
-            .field("packets-sent-lost", 1i32)
-            .field("bytes-sent", 13160u64)
-            .field("rtt-ms", 0.25f64)
-            .field("negotiated-latency-ms", 120i32)
-            .build();
-        let arr = gst::glib::ValueArray::new([caller]);
-        // SAFETY: GValueArray is not Send, so the builder refuses it; srtsink
-        // builds the same structure in C. The array is owned by the structure alone.
-        let callers = unsafe {
-            use gst::glib::translate::UnsafeFrom;
-            use gst::glib::value::ToValue;
-            gst::glib::SendValue::unsafe_from(arr.to_value().into_raw())
-        };
-        let mut s = gst::Structure::builder("application/x-srt-statistics")
-            .field("bytes-sent-total", 13160u64)
-            .build();
-        s.set_value("callers", callers);
-        let sample = StatsSample::from_structure(&s, 1.0);
-        assert_eq!(sample.links.len(), 1);
-        let c = &sample.links[0].counters;
-        assert_eq!(c.packets_sent, Some(10));
-        assert_eq!(c.packets_sent_lost, Some(1));
-        assert_eq!(c.rtt_ms, Some(0.25));
-        assert_eq!(c.bandwidth_mbps, None, "absent fields stay absent");
-        assert_eq!(sample.bytes_sent_total, Some(13160));
     }
 }

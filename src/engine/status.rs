@@ -208,6 +208,8 @@ pub struct StreamLog {
     pub history: History,
     /// Events pushed ever (so a reader can tell what it has not seen).
     pub events_total: u64,
+    /// How late sends were against the schedule (p99, ms), once the sender ended.
+    pub send_lateness_p99_ms: Option<f64>,
 }
 
 impl StreamLog {

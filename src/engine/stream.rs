@@ -6,10 +6,11 @@
 //! events and history.
 
 use super::config::{Mode, StreamConfig};
-use super::link::{ConnSet, Direction, Link, LinkEvent, SrtEndpoint};
+use super::link::{Direction, Link, LinkEvent, SrtEndpoint};
 use super::pacer::Pacer;
 use super::source::{self, LoopingSource, SourceError, SourceNotice};
-use super::srt::{SrtClock, SrtError};
+use super::sender::{self, Sender};
+use super::srt::SrtError;
 use super::srt_params::send_tuning;
 use super::stats::HistoryPoint;
 use super::status::{
@@ -21,8 +22,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// How far ahead of the clock the first datagram is scheduled.
-const START_MARGIN: Duration = Duration::from_millis(40);
 
 /// Called whenever a stream's snapshot changes (the UI repaints from it).
 pub type Notify = Arc<dyn Fn() + Send + Sync>;
@@ -131,7 +130,7 @@ pub struct RunningStream {
     shared: Arc<Shared>,
     /// Shared with the monitor, which closes it when the stream ends by itself.
     link: Arc<Mutex<Option<Link>>>,
-    sender: Option<JoinHandle<()>>,
+    sender: Option<sender::Handle>,
     monitor: Option<JoinHandle<()>>,
 }
 
@@ -220,21 +219,11 @@ impl RunningStream {
         let listener = cfg.mode == Mode::Listener;
         let spawn_err =
             |e: std::io::Error| StartError::Transport(format!("cannot start a thread: {e}"));
-        let sender = {
-            let shared = shared.clone();
-            let conns = conns.clone();
-            std::thread::Builder::new()
-                .name(format!("send-{id}"))
-                .spawn(move || {
-                    if !super::priority::raise_current_thread() {
-                        tracing::debug!(
-                            "cannot raise the sending thread's priority (needs CAP_SYS_NICE)"
-                        );
-                    }
-                    send_loop(&shared, pacer, &conns, listener, linger)
-                })
-                .map_err(spawn_err)?
-        };
+        let sender = sender::spawn(
+            Sender::new(shared.clone(), pacer, conns.clone(), listener, linger),
+            id,
+        )
+        .map_err(spawn_err)?;
         let monitor = {
             let shared = shared.clone();
             let link = link.clone();
@@ -280,10 +269,10 @@ impl RunningStream {
     /// Stops playing and releases the port. Safe to call more than once.
     pub fn stop(&mut self) {
         let was_running = !self.shared.stop.swap(true, Ordering::SeqCst);
-        for t in [self.sender.take(), self.monitor.take()]
-            .into_iter()
-            .flatten()
-        {
+        if let Some(s) = self.sender.take() {
+            s.stop();
+        }
+        if let Some(t) = self.monitor.take() {
             let _ = t.join();
         }
         // Closes every connection and frees the port.
@@ -301,7 +290,7 @@ impl Drop for RunningStream {
     }
 }
 
-fn notice_event(n: SourceNotice) -> EventKind {
+pub(super) fn notice_event(n: SourceNotice) -> EventKind {
     match n {
         SourceNotice::Looped { pass } => EventKind::Looped { pass },
         SourceNotice::SyncLost { skipped_bytes } => EventKind::Warning {
@@ -319,100 +308,3 @@ fn notice_event(n: SourceNotice) -> EventKind {
     }
 }
 
-/// Waits until `due`, never returning before it; false if the stream stopped.
-fn wait_until(stop: &AtomicBool, due: Instant) -> bool {
-    loop {
-        if stop.load(Ordering::Relaxed) {
-            return false;
-        }
-        let now = Instant::now();
-        if now >= due {
-            return true;
-        }
-        // Long waits (a quiet VBR stretch, the start) in steps, so Stop is prompt.
-        std::thread::sleep((due - now).min(Duration::from_millis(100)));
-    }
-}
-
-/// Consecutive failed sends (other than a full buffer) after which a
-/// connection is given up.
-const SEND_FAILURES_TO_DROP: u32 = 50;
-
-/// Sends every datagram at its time, stamped with that time, to every
-/// connection; at the end of the file lets libsrt deliver what it holds.
-fn send_loop(shared: &Shared, mut pacer: Pacer, conns: &ConnSet, listener: bool, linger: Duration) {
-    let clock = SrtClock::now();
-    let mut origin: Option<(Instant, u64)> = None;
-    let (mut targets, mut generation) = conns.current();
-    let mut failures: Vec<u32> = vec![0; targets.len()];
-    while !shared.stop.load(Ordering::SeqCst) {
-        let next = pacer.next_datagram();
-        for n in pacer.take_notices() {
-            if let SourceNotice::Looped { pass } = n {
-                shared.loops.store(pass, Ordering::Relaxed);
-            }
-            shared.event(notice_event(n));
-        }
-        shared.pcr_jumps.store(pacer.pcr_jumps(), Ordering::Relaxed);
-        let d = match next {
-            Ok(Some(d)) => d,
-            Ok(None) => {
-                // The last datagrams are still in libsrt's send buffer, inside
-                // the latency window (and maybe to be retransmitted).
-                if wait_until(&shared.stop, Instant::now() + linger) {
-                    shared.event(EventKind::Ended);
-                    shared.set_state(StreamState::Ended);
-                    shared.stop.store(true, Ordering::SeqCst);
-                }
-                return;
-            }
-            Err(e) => {
-                shared.fail(e.to_string());
-                return;
-            }
-        };
-        let (t0, first_ns) =
-            *origin.get_or_insert_with(|| (Instant::now() + START_MARGIN, d.send_time_ns));
-        let due = t0 + Duration::from_nanos(d.send_time_ns.saturating_sub(first_ns));
-        if !wait_until(&shared.stop, due) {
-            return;
-        }
-        if conns.generation() != generation {
-            (targets, generation) = conns.current();
-            failures = vec![0; targets.len()];
-        }
-        // The schedule's time, not the (later) time we woke: the receiver's
-        // TSBPD plays the datagram at exactly this time + latency.
-        let srctime = clock.srt_us(due);
-        for (c, fails) in targets.iter().zip(failures.iter_mut()) {
-            if c.is_broken() {
-                continue;
-            }
-            match c.sock.send(&d.payload, Some(srctime.max(c.start_us))) {
-                Ok(_) => *fails = 0,
-                Err(SrtError::ConnectionLost) | Err(SrtError::NotConnected) => {
-                    conns.remove(
-                        c,
-                        "the receiver closed the connection or stopped answering",
-                        listener,
-                    );
-                }
-                Err(e) if e.is_timeout() => {
-                    // Its send buffer is full: this receiver is too slow;
-                    // the others go on.
-                    shared.send_drops.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(e) => {
-                    *fails += 1;
-                    if *fails == 1 {
-                        tracing::warn!(stream = shared.id, peer = %c.peer, "send failed: {e}");
-                    }
-                    if *fails >= SEND_FAILURES_TO_DROP {
-                        conns.remove(c, &format!("sending failed: {e}"), listener);
-                    }
-                }
-            }
-        }
-        shared.datagrams.fetch_add(1, Ordering::Relaxed);
-    }
-}

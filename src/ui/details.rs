@@ -21,19 +21,22 @@ pub const WINDOWS_MIN: [u32; 3] = [1, 5, 60];
 /// The statistics history as CSV.
 pub fn history_csv(points: &[HistoryPoint]) -> String {
     let mut out = String::from(
-        "elapsed_secs,connections,send_bitrate_bps,rtt_ms,loss_percent,retransmit_percent,bandwidth_mbps\n",
+        "elapsed_secs,connections,send_bitrate_bps,rtt_ms,loss_percent,retransmit_percent,bandwidth_mbps,send_buffer_ms,flight_packets,latency_ms\n",
     );
     let o = |v: Option<f64>| v.map(|x| format!("{x}")).unwrap_or_default();
     for p in points {
         out.push_str(&format!(
-            "{:.3},{},{},{},{},{},{}\n",
+            "{:.3},{},{},{},{},{},{},{},{},{}\n",
             p.elapsed_secs,
             p.connections,
             o(p.send_bitrate_bps),
             o(p.rtt_ms),
             o(p.loss_percent),
             o(p.retransmit_percent),
-            o(p.bandwidth_mbps)
+            o(p.bandwidth_mbps),
+            o(p.send_buffer_ms),
+            o(p.flight_packets),
+            o(p.latency_ms)
         ));
     }
     out
@@ -306,10 +309,13 @@ mod tests {
             loss_percent: None,
             retransmit_percent: Some(0.0),
             bandwidth_mbps: None,
+            send_buffer_ms: Some(14.0),
+            flight_packets: Some(3.0),
+            latency_ms: Some(120.0),
         }];
         let csv = history_csv(&pts);
         let lines: Vec<_> = csv.lines().collect();
         assert_eq!(lines.len(), 2);
-        assert_eq!(lines[1], "1.000,1,5000000,0.5,,0,");
+        assert_eq!(lines[1], "1.000,1,5000000,0.5,,0,,14,3,120");
     }
 }
