@@ -662,7 +662,11 @@ fn scheduler_run(file: &Path, shared: bool) -> (f64, f64, f64, f64) {
         (cpu1 - cpu0) / window * 100.0 / 20.0,
         rss,
         worst,
-        if lateness.is_empty() { f64::NAN } else { median(lateness) },
+        if lateness.is_empty() {
+            f64::NAN
+        } else {
+            median(lateness)
+        },
     )
 }
 
@@ -685,7 +689,11 @@ fn scheduler_table(file: &Path) {
         col(&own, |r| r.0),
         col(&sh, |r| r.0)
     );
-    println!("| RSS (MB) | {:.1} | {:.1} |", col(&own, |r| r.1), col(&sh, |r| r.1));
+    println!(
+        "| RSS (MB) | {:.1} | {:.1} |",
+        col(&own, |r| r.1),
+        col(&sh, |r| r.1)
+    );
     println!(
         "| arrival PCR jitter p-p, worst of 20 receivers (ms) | {:.2} | {:.2} |",
         col(&own, |r| r.2),

@@ -257,23 +257,52 @@ impl Capture {
 
     /// Stops tcpdump (SIGINT: it flushes the file) and returns the packets
     /// it says the kernel dropped.
-    fn stop(mut self) -> u64 {
-        let t = Instant::now();
-        self.proc.stop_with(libc::SIGINT, Duration::from_secs(10));
-        if t.elapsed() > Duration::from_secs(1) {
-            eprintln!("(tcpdump took {:.1} s to stop)", t.elapsed().as_secs_f64());
-        }
-        if let Some(r) = self.reader.take() {
-            let _ = r.join();
-        }
-        let text = self.stderr.lock().unwrap();
-        text.lines()
-            .find(|l| l.contains("dropped by kernel"))
-            .and_then(|l| l.split_whitespace().next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0)
+    ///
+    /// With `-U` every packet is in the file as soon as it is dumped, and the
+    /// statistics are printed once the capture loop has ended: from then on
+    /// the file is complete. Closing the capture socket can then take seconds
+    /// on this VM when both cores are saturated (the kernel waits for an RCU
+    /// grace period in `packet_release`, uninterruptibly), so the process is
+    /// reaped in the background rather than waited for.
+    fn stop(mut self) -> Result<u64, String> {
+        self.proc.signal(libc::SIGINT);
+        let end = Instant::now() + Duration::from_secs(10);
+        let drops = loop {
+            let dropped = self
+                .stderr
+                .lock()
+                .unwrap()
+                .lines()
+                .find(|l| l.contains("dropped by kernel"))
+                .and_then(|l| l.split_whitespace().next())
+                .and_then(|n| n.parse::<u64>().ok());
+            if let Some(d) = dropped {
+                break Ok(d);
+            }
+            if !self.proc.running() {
+                break Err("tcpdump exited without its statistics".to_string());
+            }
+            if Instant::now() > end {
+                break Err("tcpdump did not end its capture within 10 s of SIGINT".to_string());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let proc = self.proc;
+        let reader = self.reader.take();
+        let reaper = std::thread::spawn(move || {
+            let mut proc = proc;
+            proc.stop_with(libc::SIGINT, Duration::from_secs(60));
+            if let Some(r) = reader {
+                let _ = r.join();
+            }
+        });
+        REAPERS.lock().unwrap().push(reaper);
+        drops
     }
 }
+
+/// Background waits for tcpdump processes; joined before the bench ends.
+static REAPERS: Mutex<Vec<std::thread::JoinHandle<()>>> = Mutex::new(Vec::new());
 
 // ---------------------------------------------------------------------------
 // pcap reading (classic format).
@@ -578,7 +607,7 @@ fn run_once(
     std::thread::sleep(Duration::from_millis(500));
     let rx = receiver(port)?;
     std::thread::sleep(Duration::from_secs_f64(secs));
-    let drops = cap.stop();
+    let drops = cap.stop()?;
     drop(rx);
     drop(senders);
     let packets = read_pcap(&pcap, port, pcr_pid);
@@ -990,6 +1019,9 @@ fn main() {
     }
     if only.is_empty() || only == "resources" {
         resources_table(&lo);
+    }
+    for r in std::mem::take(&mut *REAPERS.lock().unwrap()) {
+        let _ = r.join();
     }
     println!(
         "\n(load average at end: {}; bench took {:.0} s)",

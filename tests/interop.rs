@@ -115,7 +115,11 @@ impl Proc {
         } else {
             None
         };
-        Ok(Self { child, log: log.to_path_buf(), pacer })
+        Ok(Self {
+            child,
+            log: log.to_path_buf(),
+            pacer,
+        })
     }
 
     /// `Some(status)` when the process has ended.
@@ -186,11 +190,15 @@ fn pace_sample_into(mut stdin: ChildStdin, stop: &AtomicBool) {
 fn udp_port_bound(port: u16) -> bool {
     let needle = format!(":{port:04X} ");
     ["/proc/net/udp", "/proc/net/udp6"].iter().any(|f| {
-        std::fs::read_to_string(f).unwrap_or_default().lines().skip(1).any(|l| {
-            l.split_whitespace()
-                .nth(1)
-                .is_some_and(|local| format!("{local} ").ends_with(&needle))
-        })
+        std::fs::read_to_string(f)
+            .unwrap_or_default()
+            .lines()
+            .skip(1)
+            .any(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .is_some_and(|local| format!("{local} ").ends_with(&needle))
+            })
     })
 }
 
@@ -274,7 +282,10 @@ fn our_uri(c: &Cell, port: u16, sid: Option<&str>) -> String {
         ),
         Mode::Rendezvous => (
             format!("srt://127.0.0.2:{port}"),
-            vec!["mode=rendezvous".to_string(), "adapter=127.0.0.1".to_string()],
+            vec![
+                "mode=rendezvous".to_string(),
+                "adapter=127.0.0.1".to_string(),
+            ],
         ),
     };
     q.extend(secure_query(c.keylen, sid));
@@ -494,8 +505,7 @@ fn run_cell(c: &Cell, dir: &Path, idx: usize) -> Outcome {
             Ok(p) => peer = Some(p),
             Err(e) => return Outcome::Fail(e),
         }
-        if c.mode == Mode::Caller && !wait_until(Duration::from_secs(5), || udp_port_bound(port))
-        {
+        if c.mode == Mode::Caller && !wait_until(Duration::from_secs(5), || udp_port_bound(port)) {
             let tail = peer.as_ref().map(Proc::log_tail).unwrap_or_default();
             return Outcome::Fail(format!("the peer never bound port {port}: {tail}"));
         }
@@ -760,8 +770,7 @@ fn fec_matrix_that_crashes_libsrt_1_5_1_is_refused_at_start_naming_1_5_2() {
     let mut m = manager();
     for (uri_of, what) in [
         (
-            (|p: u16| format!("srt://:{p}?packetfilter=fec,cols:20,rows:10"))
-                as fn(u16) -> String,
+            (|p: u16| format!("srt://:{p}?packetfilter=fec,cols:20,rows:10")) as fn(u16) -> String,
             "listener 20x10",
         ),
         (
@@ -792,7 +801,10 @@ fn fec_matrix_that_crashes_libsrt_1_5_1_is_refused_at_start_naming_1_5_2() {
         };
         assert!(rx_err.contains("1.5.2"), "{what}: {rx_err}");
         // Nothing was bound.
-        assert!(std::net::UdpSocket::bind(("0.0.0.0", port)).is_ok(), "{what}");
+        assert!(
+            std::net::UdpSocket::bind(("0.0.0.0", port)).is_ok(),
+            "{what}"
+        );
     }
     assert!(m.ids().is_empty(), "no stream was created");
     // The limit itself is accepted.
@@ -846,10 +858,7 @@ fn ipv6_dual_stack_listener_and_ipv6_caller_with_srt_live_transmit() {
             &format!("srt://[::]:{port}?mode=listener"),
         ))
         .unwrap();
-    let v4 = Receiver::slt(
-        &format!("srt://127.0.0.1:{port}"),
-        dir.path().join("v4.ts"),
-    );
+    let v4 = Receiver::slt(&format!("srt://127.0.0.1:{port}"), dir.path().join("v4.ts"));
     let v6 = Receiver::slt(&format!("srt://[::1]:{port}"), dir.path().join("v6.ts"));
     for (rx, what) in [(&v4, "IPv4 caller 127.0.0.1"), (&v6, "IPv6 caller ::1")] {
         assert!(

@@ -136,6 +136,9 @@ pub struct ReceiverSnapshot {
 
 struct Shared {
     analyzer: Mutex<Analyzer>,
+    /// The analysis as of the last statistics interval, for readers that
+    /// must not wait (the UI thread).
+    report: Mutex<Option<Arc<Report>>>,
     recorder: Mutex<Option<Recorder>>,
     snapshot: Mutex<ReceiverSnapshot>,
     log: Mutex<StreamLog>,
@@ -195,6 +198,7 @@ impl RunningReceiver {
         let started = Instant::now();
         let shared = Arc::new(Shared {
             analyzer: Mutex::new(Analyzer::new(analysis)),
+            report: Mutex::new(None),
             recorder: Mutex::new(recorder),
             snapshot: Mutex::new(ReceiverSnapshot {
                 name: cfg.endpoint(),
@@ -245,20 +249,24 @@ impl RunningReceiver {
         })
     }
 
+    /// The published state: never waits on reception or the disk (the
+    /// monitor thread updates it each statistics interval).
     pub fn snapshot(&self) -> ReceiverSnapshot {
         let mut s = lock(&self.shared.snapshot).clone();
         s.uptime_secs = self.shared.started.elapsed().as_secs_f64();
         s.bytes_received = self.shared.bytes.load(Ordering::Relaxed);
-        if let Some(r) = lock(&self.shared.recorder).as_ref() {
-            s.recording = Some(r.current.clone());
-            s.recorded_bytes = r.total_bytes;
-        }
         s
     }
 
-    /// The analysis of everything received so far.
+    /// The analysis of everything received so far, computed now.
     pub fn analysis(&self) -> Report {
         lock(&self.shared.analyzer).report()
+    }
+
+    /// The analysis as of the last statistics interval (`None` before the
+    /// first): what the UI shows, without waiting on the analyzer.
+    pub fn latest_analysis(&self) -> Option<Arc<Report>> {
+        lock(&self.shared.report).clone()
     }
 
     pub fn events_since(&self, since: u64) -> (Vec<StreamEvent>, u64) {
@@ -388,7 +396,17 @@ fn monitor(
                 read_links(conns, listener, shared.started.elapsed().as_secs_f64());
             rates.update(&mut sample);
             shared.set_state(tracker.state(conns.len()));
-            lock(&shared.snapshot).stats = Some(sample);
+            let report = Arc::new(lock(&shared.analyzer).report());
+            *lock(&shared.report) = Some(report);
+            let recording = lock(&shared.recorder)
+                .as_ref()
+                .map(|r| (r.current.clone(), r.total_bytes));
+            let mut snap = lock(&shared.snapshot);
+            snap.stats = Some(sample);
+            snap.recording = recording.as_ref().map(|r| r.0.clone());
+            if let Some((_, b)) = recording {
+                snap.recorded_bytes = b;
+            }
         }
     }
 }

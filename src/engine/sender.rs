@@ -168,7 +168,8 @@ impl Sender {
         let Some((due, d)) = self.pending.take() else {
             return;
         };
-        self.lateness.add(Instant::now().saturating_duration_since(due));
+        self.lateness
+            .add(Instant::now().saturating_duration_since(due));
         if self.conns.generation() != self.generation {
             (self.targets, self.generation) = self.conns.current();
             self.failures = vec![0; self.targets.len()];
@@ -276,7 +277,11 @@ impl Handle {
                 let sched = scheduler();
                 sched.wake.notify_all();
                 let mut st = lock(&sched.state);
-                while st.senders.iter().any(|(s, _)| Arc::ptr_eq(&s.shared, &shared)) {
+                while st
+                    .senders
+                    .iter()
+                    .any(|(s, _)| Arc::ptr_eq(&s.shared, &shared))
+                {
                     sched.wake.notify_all();
                     st = sched
                         .gone

@@ -8,8 +8,8 @@
 use super::config::{Mode, StreamConfig};
 use super::link::{Direction, Link, LinkEvent, SrtEndpoint};
 use super::pacer::Pacer;
-use super::source::{self, LoopingSource, SourceError, SourceNotice};
 use super::sender::{self, Sender};
+use super::source::{self, LoopingSource, SourceError, SourceNotice};
 use super::srt::SrtError;
 use super::srt_params::send_tuning;
 use super::stats::HistoryPoint;
@@ -21,7 +21,6 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
 
 /// Called whenever a stream's snapshot changes (the UI repaints from it).
 pub type Notify = Arc<dyn Fn() + Send + Sync>;
@@ -307,4 +306,3 @@ pub(super) fn notice_event(n: SourceNotice) -> EventKind {
         },
     }
 }
-

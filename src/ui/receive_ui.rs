@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 struct Entry {
     rx: RunningReceiver,
-    report: Option<Report>,
+    report: Option<std::sync::Arc<Report>>,
     refreshed: Option<Instant>,
     rate_history: Vec<[f64; 2]>,
     events: Vec<StreamEvent>,
@@ -111,7 +111,9 @@ impl ReceiveScreen {
                 continue;
             }
             e.refreshed = Some(Instant::now());
-            e.report = Some(e.rx.analysis());
+            if let Some(r) = e.rx.latest_analysis() {
+                e.report = Some(r);
+            }
             let snap = e.rx.snapshot();
             if let Some(rate) = snap
                 .stats
