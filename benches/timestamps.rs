@@ -19,7 +19,8 @@
 //! in one `srt-streamer play` process against 20 gst-launch processes.
 //!
 //! `BENCH_ONLY=timestamps` or `BENCH_ONLY=resources` runs one table;
-//! `BENCH_RUN_SECS` changes the capture length (default 6.5 s).
+//! `BENCH_RUN_SECS` changes the capture length (default 6.5 s); `BENCH_VERBOSE=1`
+//! prints every run on stderr.
 
 use srt_streamer::ts::packet::{self, PACKET_SIZE, PCR_HZ};
 use std::io::{BufRead, BufReader};
@@ -543,12 +544,16 @@ struct RunResult {
     wire: Option<FitStats>,
     pcr_packets: usize,
     retransmitted: usize,
+    /// Original data packets with SRT timestamp 0: stamped with the
+    /// connection's own start time, not their schedule.
+    stamped_zero: usize,
     capture_drops: u64,
 }
 
 fn analyse(packets: &[DataPacket], capture_drops: u64) -> RunResult {
     let retransmitted = packets.iter().filter(|p| p.retransmitted).count();
     let mut seen = std::collections::HashSet::new();
+    let mut stamped_zero = 0;
     // (PCR s, SRT timestamp s, wire s), all unwrapped and relative to the first.
     let mut x = Vec::new();
     let mut y_ts = Vec::new();
@@ -560,6 +565,7 @@ fn analyse(packets: &[DataPacket], capture_drops: u64) -> RunResult {
         if p.retransmitted || !seen.insert(p.seq) {
             continue;
         }
+        stamped_zero += usize::from(p.srt_ts == 0);
         let Some(pcr) = p.pcr else { continue };
         if let Some((lpcr, lts)) = last {
             pcr_acc += packet::pcr_delta(lpcr, pcr);
@@ -577,6 +583,7 @@ fn analyse(packets: &[DataPacket], capture_drops: u64) -> RunResult {
         wire: fit(&x, &y_wire),
         pcr_packets: x.len(),
         retransmitted,
+        stamped_zero,
         capture_drops,
     }
 }
@@ -617,6 +624,27 @@ fn run_once(
 
 // ---------------------------------------------------------------------------
 // Summaries.
+
+/// One run in a line (BENCH_VERBOSE).
+fn run_line(kind: Sender, rate: &str, load: &str, r: &RunResult) -> String {
+    let f = |s: &Option<FitStats>| match s {
+        Some(s) => format!(
+            "p-p {:.3} p99 {:.3} first {:+.3} steady p-p {:.3}",
+            s.p2p_ms, s.p99_ms, s.startup_ms, s.steady_p2p_ms
+        ),
+        None => "-".into(),
+    };
+    format!(
+        "{} {rate} {load}: SRT ts [{}] wire [{}] pcr {} rexmit {} zero {} drops {}",
+        if kind == Sender::Ours { "ours" } else { "ref " },
+        f(&r.srt_ts),
+        f(&r.wire),
+        r.pcr_packets,
+        r.retransmitted,
+        r.stamped_zero,
+        r.capture_drops
+    )
+}
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -670,9 +698,10 @@ fn cell_startup(runs: &[RunResult], pick: impl Fn(&RunResult) -> Option<f64>) ->
 
 fn counts(runs: &[RunResult]) -> String {
     format!(
-        "{} / {} / {}",
+        "{} / {} / {} / {}",
         runs.iter().map(|r| r.pcr_packets).sum::<usize>(),
         runs.iter().map(|r| r.retransmitted).sum::<usize>(),
+        runs.iter().map(|r| r.stamped_zero).sum::<usize>(),
         runs.iter().map(|r| r.capture_drops).sum::<u64>()
     )
 }
@@ -732,7 +761,7 @@ fn print_rows(rate: &str, load: &str, a: &[RunResult], b: &[RunResult], target_p
         "",
     );
     row(
-        "PCR packets paired / retransmissions skipped / capture drops (sum of 3 runs)",
+        "PCR packets paired / retransmissions skipped / data packets stamped 0 / capture drops (sum of 3 runs)",
         counts(a),
         counts(b),
         "",
@@ -814,6 +843,7 @@ fn timestamps_table(lo: &Path, hi: &Path, secs: f64) {
         ("20 Mbit/s", hi, pcr_pid_of(hi)),
     ];
     let mut busy = Vec::new();
+    let verbose = std::env::var_os("BENCH_VERBOSE").is_some();
     for loaded in [false, true] {
         let j0 = cpu_jiffies();
         let load = loaded.then(Load::start);
@@ -824,7 +854,12 @@ fn timestamps_table(lo: &Path, hi: &Path, secs: f64) {
             for _ in 0..RUNS {
                 for (kind, out) in [(Sender::Ours, &mut a), (Sender::Reference, &mut b)] {
                     match run_once(kind, file, *pcr_pid, secs, dir.path()) {
-                        Ok(r) => out.push(r),
+                        Ok(r) => {
+                            if verbose {
+                                eprintln!("{}", run_line(kind, rate, load_name, &r));
+                            }
+                            out.push(r)
+                        }
                         Err(e) => eprintln!("run failed: {e}"),
                     }
                 }

@@ -51,8 +51,17 @@ pub fn analyze_file(path: &Path, cfg: AnalyzerConfig) -> std::io::Result<Report>
 }
 
 pub fn print_human(r: &Report, list: usize) {
-    println!("verdict: {}", r.verdict);
-    println!(
+    use std::fmt::Write as _;
+    // Built first, written once: a closed stdout (`| head`) ends the output,
+    // not the program.
+    let mut out = String::new();
+    macro_rules! p {
+        ($($t:tt)*) => {
+            let _ = writeln!(out, $($t)*);
+        };
+    }
+    p!("verdict: {}", r.verdict);
+    p!(
         "{} bytes, {} packets, {:.2} s, {:.3} Mbit/s",
         r.bytes,
         r.packets,
@@ -60,7 +69,7 @@ pub fn print_human(r: &Report, list: usize) {
         r.bitrate_bps / 1e6
     );
     for s in &r.services {
-        println!(
+        p!(
             "service {} \"{}\" ({}) PMT {:#06x} PCR {}",
             s.program_number,
             s.name.as_deref().unwrap_or("?"),
@@ -71,12 +80,17 @@ pub fn print_human(r: &Report, list: usize) {
                 .unwrap_or_else(|| "-".into())
         );
     }
-    println!(
+    p!(
         "{:>7} {:>5} {:<22} {:>12} {:>7} {:>6}",
-        "PID", "type", "codec", "bit/s", "share", "CC err"
+        "PID",
+        "type",
+        "codec",
+        "bit/s",
+        "share",
+        "CC err"
     );
     for p in &r.pids {
-        println!(
+        p!(
             "{:>#7x} {:>5} {:<22} {:>12.0} {:>6.2}% {:>6}",
             p.pid,
             p.stream_type
@@ -89,22 +103,28 @@ pub fn print_human(r: &Report, list: usize) {
         );
     }
     for p in &r.pcr_pids {
-        println!(
+        p!(
             "PCR {:#06x}: {} values, interval mean {:.1} ms max {:.1} ms, jitter {:.3} ms, accuracy max {:.0} ns",
             p.pid, p.count, p.mean_interval_ms, p.max_interval_ms, p.jitter_ms, p.max_accuracy_ns
         );
+        if p.accuracy_not_judged > 0 {
+            p!(
+                "    2.4 not judged on {} of {} PCRs: the rate varies there (VBR), and PCR accuracy is defined against a constant rate",
+                p.accuracy_not_judged, p.count
+            );
+        }
     }
-    println!("time base: {}; packets: {}", r.time_base, r.packet_format);
-    println!("TR 101 290:");
+    p!("time base: {}; packets: {}", r.time_base, r.packet_format);
+    p!("TR 101 290:");
     for ind in r.tr101290.indicators() {
         let e = ind.count;
         if e.count == 0 {
-            println!("  {:<42} {:>6}", ind.name, 0);
+            p!("  {:<42} {:>6}", ind.name, 0);
             continue;
         }
-        println!("  {:<42} {:>6}  {}", ind.name, e.count, ind.meaning);
+        p!("  {:<42} {:>6}  {}", ind.name, e.count, ind.meaning);
         for o in e.occurrences().take(list) {
-            println!(
+            p!(
                 "      {:>10.3} s  byte {:>12}  {}  {}",
                 o.time_secs,
                 o.byte_offset,
@@ -114,9 +134,11 @@ pub fn print_human(r: &Report, list: usize) {
         }
         let shown = e.occurrences().take(list).count() as u64;
         if e.count > shown {
-            println!("      … {} more (--list N, or --json)", e.count - shown);
+            p!("      … {} more (--list N, or --json)", e.count - shown);
         }
     }
+    use std::io::Write as _;
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
 }
 
 pub fn run(a: AnalyzeArgs) -> i32 {

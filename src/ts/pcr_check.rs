@@ -16,6 +16,12 @@
 //!   window starts again. It also starts again after a PCR jump, and when the
 //!   analyzer sees packets lost, repeated or skipped (byte positions moved). ±300 ns of alternating wobble reads
 //!   ≈300 ns, not the 1200 ns an interval-to-interval comparison would give.
+//! - 2.4 is judged only where the mux is constant-rate: when more than two
+//!   of the window's intervals differ from their median byte rate by over
+//!   [`VBR_SPREAD`], the stream is variable-rate there (a VBR file, whose
+//!   PCRs are not meant to lie on a line against bytes) and the PCR is
+//!   counted as not judged instead. A wrong PCR in a CBR mux moves one or two
+//!   intervals by parts per million, far below that.
 //! - Jitter: peak-to-peak of the residuals of a line through the latest
 //!   [`JITTER_POINTS`] PCRs (against arrival time when live). Memory is bounded.
 
@@ -28,6 +34,9 @@ pub const ACCURACY_WINDOW: usize = 10;
 pub const JITTER_POINTS: usize = 4096;
 /// Inaccurate PCRs in a row after which the window starts again.
 pub const MOVED_AFTER: u32 = 3;
+/// Relative spread of interval byte rates beyond which an interval counts as
+/// off the window's rate (a CBR mux's intervals agree to parts per million).
+pub const VBR_SPREAD: f64 = 0.005;
 /// 2.3b: a continuous PCR step is at most this long.
 pub const MAX_STEP_TICKS: u64 = PCR_HZ / 10;
 
@@ -69,6 +78,10 @@ pub struct PcrTrack {
     window: VecDeque<(f64, f64)>,
     window_base: Option<(u64, u64)>,
     inaccurate_in_row: u32,
+    /// Byte rates (bytes per tick) of the window's intervals.
+    rates: VecDeque<f64>,
+    /// PCRs whose 2.4 was not judged: the rate around them varies (VBR).
+    pub accuracy_not_judged: u64,
     /// Jitter: (x: byte offset or arrival s, y: PCR s unwrapped).
     points: VecDeque<(f64, f64)>,
     unwrapped_secs: f64,
@@ -119,12 +132,27 @@ impl PcrTrack {
                 f.late_ms = Some(interval_ms);
             }
         }
+        if let (true, Some((last, last_off, _))) = (continuous, self.last) {
+            let ticks = pcr_delta(last, pcr);
+            if ticks > 0 && offset > last_off {
+                if self.rates.len() == ACCURACY_WINDOW {
+                    self.rates.pop_front();
+                }
+                self.rates
+                    .push_back((offset - last_off) as f64 / ticks as f64);
+            }
+        } else {
+            self.rates.clear();
+        }
         self.last = Some((pcr, offset, time));
         if !continuous || self.window_base.is_none() {
             self.window.clear();
             self.window_base = Some((pcr, offset));
             self.inaccurate_in_row = 0;
         }
+        // Judged once the rate can be told constant (6 intervals), as long
+        // as it is.
+        let variable_rate = self.rates.len() < 6 || is_variable_rate(&self.rates);
         if let Some((base_pcr, base_off)) = self.window_base {
             if self.window.len() == ACCURACY_WINDOW {
                 self.window.pop_front();
@@ -133,7 +161,11 @@ impl PcrTrack {
                 (offset - base_off.min(offset)) as f64,
                 pcr_delta(base_pcr, pcr) as f64,
             ));
-            if let Some(err) = newest_residual(&self.window) {
+            if variable_rate && self.rates.len() >= 6 {
+                self.accuracy_not_judged += 1;
+            } else if variable_rate {
+                // Too few intervals yet to know the rate.
+            } else if let Some(err) = newest_residual(&self.window) {
                 let ns = err.abs() / PCR_HZ as f64 * 1e9;
                 self.max_accuracy_ns = self.max_accuracy_ns.max(ns);
                 if ns > accuracy_ns {
@@ -166,6 +198,23 @@ impl PcrTrack {
         let points: Vec<(f64, f64)> = self.points.iter().copied().collect();
         fit_residuals(&points, live)
     }
+}
+
+/// More than two of the rates differ from their median by over
+/// [`VBR_SPREAD`] (needs 6 rates).
+fn is_variable_rate(rates: &VecDeque<f64>) -> bool {
+    if rates.len() < 6 {
+        return false;
+    }
+    let mut sorted: Vec<f64> = rates.iter().copied().collect();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    let off = rates
+        .iter()
+        .filter(|r| ((*r - median) / median).abs() > VBR_SPREAD)
+        .count();
+    // One wrong PCR in a CBR mux moves the two intervals beside it.
+    off > 2
 }
 
 /// Residual (ticks) of the newest point against the least-squares line through
@@ -311,5 +360,35 @@ mod tests {
         assert_eq!(a, PcrFindings::default());
         assert_eq!(b, PcrFindings::default());
         assert!(c.undeclared_jump_ms.is_some() && c.late_ms.is_none());
+    }
+
+    #[test]
+    fn a_vbr_mux_is_not_judged_and_a_wrong_pcr_in_cbr_still_is() {
+        // VBR: 20 ms intervals carrying 10, 40, 10, 40… packets.
+        let mut t = PcrTrack::default();
+        let (mut off, mut pcr) = (0u64, 0u64);
+        let mut errors = 0;
+        for i in 0..40 {
+            let f = t.on_pcr(sample(pcr, off, 0.0, false), 40.0, 500.0);
+            errors += usize::from(f.inaccurate_ns.is_some());
+            off += if i % 2 == 0 { 10 } else { 40 } * 188;
+            pcr += PCR_HZ / 50;
+        }
+        assert_eq!(errors, 0);
+        assert!(t.accuracy_not_judged > 30, "{}", t.accuracy_not_judged);
+        // CBR with one PCR 2 µs off: judged, one error.
+        let mut t = PcrTrack::default();
+        let mut errors = 0;
+        for i in 0..40u64 {
+            let wrong = if i == 20 { 54 } else { 0 };
+            let f = t.on_pcr(
+                sample(i * PCR_HZ / 50 + wrong, i * 20 * 188, 0.0, false),
+                40.0,
+                500.0,
+            );
+            errors += usize::from(f.inaccurate_ns.is_some());
+        }
+        assert_eq!(errors, 1);
+        assert_eq!(t.accuracy_not_judged, 0);
     }
 }

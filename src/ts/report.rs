@@ -268,6 +268,9 @@ pub struct PcrReport {
     pub jitter_ms: f64,
     /// Largest |PCR − constant-rate fit over a window| (2.4's measure).
     pub max_accuracy_ns: f64,
+    /// PCRs whose accuracy (2.4) was not judged because the rate around them
+    /// varies (a VBR mux: PCR accuracy is defined against a constant rate).
+    pub accuracy_not_judged: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

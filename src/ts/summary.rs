@@ -46,6 +46,7 @@ impl Analyzer {
                 },
                 jitter_ms: st.jitter(live).0,
                 max_accuracy_ns: st.max_accuracy_ns,
+                accuracy_not_judged: st.accuracy_not_judged,
             })
             .collect();
         let t = &self.tables;
