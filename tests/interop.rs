@@ -34,7 +34,7 @@ const MIN_BYTES: u64 = 400_000;
 /// From the start of a cell to MIN_BYTES received.
 const CELL_TIMEOUT: Duration = Duration::from_secs(15);
 /// Cells run at once (2 cores; each cell is a 5 Mbit/s stream and one peer process).
-const WORKERS: usize = 6;
+const WORKERS: usize = 4;
 /// Our side's SRT latency in every cell (the connection uses the larger of
 /// the two ends'). Not libsrt's 120 ms: our sender stamps each packet with
 /// its scheduled time, so a stall of this (debug, shared 2-core) test process
@@ -231,7 +231,12 @@ struct Cell {
 
 #[derive(Clone, Debug)]
 enum Outcome {
-    Pass { bytes: u64, secs: f64, packets: u64 },
+    Pass {
+        bytes: u64,
+        secs: f64,
+        /// Why the first attempt failed, when only the retry passed.
+        first_failure: Option<String>,
+    },
     Fail(String),
     Skip(&'static str),
 }
@@ -610,7 +615,7 @@ fn run_cell(c: &Cell, dir: &Path, idx: usize) -> Outcome {
     Outcome::Pass {
         bytes: got,
         secs,
-        packets: check.packets,
+        first_failure: None,
     }
 }
 
@@ -666,6 +671,7 @@ fn markdown(cells: &[Cell], results: &[Outcome], wall: Duration) -> (String, Vec
     let mut out = String::new();
     let mut failures = Vec::new();
     let mut skips: Vec<&'static str> = Vec::new();
+    let mut retried: Vec<String> = Vec::new();
     let (mut pass, mut fail, mut skip) = (0, 0, 0);
     out.push_str("\n### SRT interoperability matrix\n\n");
     out.push_str("| direction | our mode | encryption | stream ID |");
@@ -694,11 +700,23 @@ fn markdown(cells: &[Cell], results: &[Outcome], wall: Duration) -> (String, Vec
                 Outcome::Pass {
                     bytes,
                     secs,
-                    packets,
+                    first_failure: None,
                 } => {
                     pass += 1;
-                    let _ = packets;
                     format!("pass ({} kB in {secs:.1} s)", bytes / 1000)
+                }
+                Outcome::Pass {
+                    bytes,
+                    secs,
+                    first_failure: Some(why),
+                } => {
+                    pass += 1;
+                    retried.push(format!("{}: {why}", label(cell)));
+                    format!(
+                        "pass on retry <{}> ({} kB in {secs:.1} s)",
+                        retried.len(),
+                        bytes / 1000
+                    )
                 }
                 Outcome::Fail(why) => {
                     fail += 1;
@@ -748,7 +766,15 @@ fn markdown(cells: &[Cell], results: &[Outcome], wall: Duration) -> (String, Vec
          listener's decision, so these cells show that setting it does not break the connection.\n",
     );
     for (n, f) in failures.iter().enumerate() {
-        out.push_str(&format!("\n({}) {f}\n", n + 1));
+        out.push_str(&format!("\n({}) FAILED twice: {f}\n", n + 1));
+    }
+    if !retried.is_empty() {
+        out.push_str(
+            "\nFailed once, passed when run again alone (first attempts, for the record):\n",
+        );
+        for (n, r) in retried.iter().enumerate() {
+            out.push_str(&format!("\n<{}> {r}\n", n + 1));
+        }
     }
     (out, failures)
 }
@@ -785,13 +811,32 @@ fn interop_matrix_with_srt_live_transmit_ffmpeg_and_gstreamer() {
             });
         }
     });
-    let wall = start.elapsed();
-    let results: Vec<Outcome> = results
+    let mut results: Vec<Outcome> = results
         .into_inner()
         .unwrap()
         .into_iter()
         .map(|o| o.expect("every cell ran"))
         .collect();
+    // A failed cell runs once more, alone: on this shared 2-core machine a
+    // burst of load elsewhere can stall a sender beyond the latency. A real
+    // incompatibility fails again; the first failure stays in the report.
+    for (i, c) in cells.iter().enumerate() {
+        if let Outcome::Fail(first) = &results[i] {
+            let first = first.clone();
+            results[i] = match run_cell(c, dir.path(), i + cells.len()) {
+                Outcome::Pass { bytes, secs, .. } => Outcome::Pass {
+                    bytes,
+                    secs,
+                    first_failure: Some(first),
+                },
+                Outcome::Fail(again) => {
+                    Outcome::Fail(format!("{first} — AND AGAIN when run alone: {again}"))
+                }
+                skip => skip,
+            };
+        }
+    }
+    let wall = start.elapsed();
     let (table, failures) = markdown(&cells, &results, wall);
     eprintln!("{table}");
     assert!(
@@ -850,6 +895,46 @@ fn fec_10x5_with_srt_live_transmit_is_clean_and_counts_extra_packets() {
     assert!(
         extra * 10 >= sent,
         "{extra} FEC packets for {sent} sent is too few for a 10x5 matrix"
+    );
+}
+
+/// FEC packets go through libsrt's sending pace, which we cap at the input
+/// rate plus `oheadbw` (25 %). A matrix whose FEC adds more than that (4×2:
+/// 1/4 + 1/2 = 75 %) makes the sender fall behind until libsrt drops packets
+/// as too late: the receiver loses data. srt-live-transmit to
+/// srt-live-transmit with the same matrix loses nothing. (10×5, +30 %, loses
+/// packets too, but only after ~15 s.)
+#[test]
+#[ignore = "fails until the send tuning counts FEC packets in the bandwidth cap (src/engine/srt_params.rs send_tuning)"]
+fn fec_overhead_above_oheadbw_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let fec = "fec,cols:4,rows:2";
+    let mut m = manager();
+    let id = m
+        .start(uri_config(
+            &sample(),
+            &format!("srt://:{port}?packetfilter={fec}"),
+        ))
+        .unwrap();
+    let rx = Receiver::slt(
+        &format!("srt://127.0.0.1:{port}?packetfilter={fec}"),
+        dir.path().join("rx.ts"),
+    );
+    assert!(rx.wait_bytes(3_000_000, T), "got {} bytes", rx.bytes());
+    let counters = snapshot(&m, id)
+        .latest
+        .and_then(|l| l.links.into_iter().next())
+        .map(|l| l.counters);
+    drop(rx);
+    let check = check_file(&dir.path().join("rx.ts"));
+    assert_eq!(
+        (check.sync_loss_bytes, check.cc_errors),
+        (0, 0),
+        "FEC {fec}: receiver lost data; our counters: dropped as too late {:?}, sent {:?}, FEC {:?}",
+        counters.as_ref().and_then(|c| c.packets_sent_dropped),
+        counters.as_ref().and_then(|c| c.packets_sent),
+        counters.as_ref().and_then(|c| c.fec_extra_sent),
     );
 }
 

@@ -177,10 +177,15 @@ impl Sender {
         // The schedule's time, not the (later) time we woke.
         let srctime = self.clock.srt_us(due);
         for (c, fails) in self.targets.iter().zip(self.failures.iter_mut()) {
-            if c.is_broken() {
+            // A datagram due before this connection existed (the thread was
+            // behind when the receiver joined) is not its to play: stamped
+            // at the connection's start it would reach the receiver's TSBPD
+            // as a burst. A receiver joins live from the first datagram due
+            // after it connected.
+            if c.is_broken() || srctime < c.start_us {
                 continue;
             }
-            match c.sock.send(&d.payload, Some(srctime.max(c.start_us))) {
+            match c.sock.send(&d.payload, Some(srctime)) {
                 Ok(_) => *fails = 0,
                 Err(SrtError::ConnectionLost) | Err(SrtError::NotConnected) => {
                     self.conns.remove(
