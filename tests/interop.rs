@@ -905,7 +905,6 @@ fn fec_10x5_with_srt_live_transmit_is_clean_and_counts_extra_packets() {
 /// srt-live-transmit with the same matrix loses nothing. (10×5, +30 %, loses
 /// packets too, but only after ~15 s.)
 #[test]
-#[ignore = "fails until the send tuning counts FEC packets in the bandwidth cap (src/engine/srt_params.rs send_tuning)"]
 fn fec_overhead_above_oheadbw_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();

@@ -329,8 +329,12 @@ impl StreamConfig {
     }
 }
 
-/// Largest FEC matrix (columns × rows) Debian's libsrt 1.5.1 survives:
-/// larger ones crash it (fixed in libsrt 1.5.2); measured in tests/srt_fec.rs.
+/// Largest FEC matrix (columns × rows) we send or accept. Debian's libsrt
+/// 1.5.1 crashes the *receiving* side once the matrix exceeds about a
+/// quarter of its receive buffer in packets (EmergencyShrink, fixed in
+/// 1.5.2): ~2048 cells with the default buffer, ~170 with a 1 MB one
+/// (measured with srt-live-transmit, see tests/interop.rs). We cannot know a
+/// peer's buffer, so 100 keeps any receiver with ≥ 400 packets safe.
 pub const FEC_MAX_CELLS: u32 = 100;
 /// Most columns or rows libsrt's FEC filter takes in 1.5.1.
 pub const FEC_MAX_SIDE: u32 = 100;
@@ -357,7 +361,13 @@ pub fn check_packet_filter(spec: &str) -> Result<(), ConfigError> {
                 .ok_or_else(|| bad(format!("{k} must be a number from 1 to {FEC_MAX_SIDE}")))
         };
         match k {
-            "cols" => cols = Some(num()?),
+            "cols" => {
+                let c = num()?;
+                if c < 2 {
+                    return Err(bad("cols must be at least 2 (libsrt refuses 1)".into()));
+                }
+                cols = Some(c)
+            }
             "rows" => rows = num()?,
             "layout" if matches!(v, "even" | "staircase") => {}
             "arq" if matches!(v, "always" | "onreq" | "never") => {}
@@ -468,7 +478,7 @@ pub enum ConfigError {
     UriScheme(String),
     #[error("bad SRT URI '{uri}': {why}")]
     Uri { uri: String, why: String },
-    #[error("'{key}' is not an option this player supports (known: mode, latency, passphrase, pbkeylen, streamid, oheadbw, iptos, localport, adapter, bitrate, pcr_pid)")]
+    #[error("'{key}' is not an option this player supports (known: mode, latency, passphrase, pbkeylen, streamid, oheadbw, iptos, localport, adapter, bitrate, pcr_pid, packetfilter, allow)")]
     UnknownOption { key: String },
     #[error("{key}={value}: {why}")]
     OptionValue {

@@ -520,9 +520,9 @@ fn attempt(
             Connecting | Opened | Init => {}
             _ => {
                 return Err(match s.reject_reason() {
-                    RejectReason::Unknown => {
-                        SrtError::TimedOut("connecting: no answer from the peer; check host, port, firewall and that the peer is listening")
-                    }
+                    RejectReason::Unknown => SrtError::TimedOut(
+                        "connecting: the handshake failed without a reason from the peer; check host, port, mode and that the peer is running",
+                    ),
                     RejectReason::Timeout => SrtError::TimedOut(
                         "connecting: no answer from the peer; check host, port, firewall and that the peer is listening",
                     ),

@@ -86,6 +86,11 @@ pub(super) struct Sender {
     failures: Vec<u32>,
     pending: Option<(Instant, Datagram)>,
     lateness: Lateness,
+    /// Half the latency, µs: a send later than this behind its schedule is
+    /// stamped no earlier than now − this (see `fire`).
+    half_latency_us: i64,
+    last_srctime: i64,
+    stalled: bool,
 }
 
 impl Sender {
@@ -95,6 +100,7 @@ impl Sender {
         conns: Arc<ConnSet>,
         listener: bool,
         linger: Duration,
+        latency_ms: u32,
     ) -> Self {
         let (targets, generation) = conns.current();
         Self {
@@ -110,6 +116,9 @@ impl Sender {
             generation,
             pending: None,
             lateness: Lateness::default(),
+            half_latency_us: i64::from(latency_ms) * 500,
+            last_srctime: 0,
+            stalled: false,
         }
     }
 
@@ -174,8 +183,23 @@ impl Sender {
             (self.targets, self.generation) = self.conns.current();
             self.failures = vec![0; self.targets.len()];
         }
-        // The schedule's time, not the (later) time we woke.
-        let srctime = self.clock.srt_us(due);
+        // The schedule's time, not the (later) time we woke: exact to the µs.
+        // Only a stall longer than half the latency (the machine froze) is
+        // stamped later — now − latency/2, never going backwards — so that
+        // libsrt does not drop the stalled datagrams as too late: a timing
+        // step at the receiver instead of lost packets.
+        let scheduled = self.clock.srt_us(due);
+        let floor = super::srt::time_now_us() - self.half_latency_us;
+        if scheduled < floor && !self.stalled {
+            tracing::warn!(
+                stream = self.shared.id,
+                behind_ms = (floor - scheduled + self.half_latency_us) / 1000,
+                "the sending thread fell behind its schedule by more than half the latency: stamping late instead of losing packets"
+            );
+        }
+        self.stalled = scheduled < floor;
+        let srctime = scheduled.max(floor).max(self.last_srctime);
+        self.last_srctime = srctime;
         for (c, fails) in self.targets.iter().zip(self.failures.iter_mut()) {
             // A datagram due before this connection existed (the thread was
             // behind when the receiver joined) is not its to play: stamped

@@ -19,8 +19,29 @@ pub fn packets_in_flight(bitrate_bps: f64, overhead_percent: u32, latency_ms: u3
     (rate_bytes * window_secs / PAYLOAD_BYTES as f64).ceil() as u64
 }
 
+/// The share FEC adds to the payload: 1/cols (row packets) + 1/rows
+/// (column packets, when there are rows).
+pub fn fec_share(packet_filter: &str) -> f64 {
+    let mut cols = 0.0f64;
+    let mut rows = 1.0f64;
+    for part in packet_filter.split(',').skip(1) {
+        match part.split_once(':') {
+            Some(("cols", v)) => cols = v.parse().unwrap_or(0.0),
+            Some(("rows", v)) => rows = v.parse().unwrap_or(1.0),
+            _ => {}
+        }
+    }
+    if !packet_filter.starts_with("fec") || cols < 1.0 {
+        return 0.0;
+    }
+    1.0 / cols + if rows > 1.0 { 1.0 / rows } else { 0.0 }
+}
+
 /// libsrt's buffers and bandwidth for a stream sending at up to `peak_bps`.
+/// libsrt paces FEC packets inside the same cap as the payload, so the input
+/// rate counts them; the overhead stays for retransmissions.
 pub fn send_tuning(cfg: &StreamConfig, peak_bps: f64) -> Tuning {
+    let peak_bps = peak_bps * (1.0 + fec_share(&cfg.packet_filter));
     let in_flight = packets_in_flight(peak_bps, cfg.overhead_percent, cfg.latency_ms);
     let fc_packets = (in_flight * 2).max(1024);
     let sndbuf_bytes = (in_flight * 2).max(512) * BUFFER_UNIT_BYTES;
@@ -80,5 +101,16 @@ mod tests {
         let rx = receive_tuning(&cfg_hi, None);
         assert!(u64::from(rx.rcvbuf_bytes) <= u64::from(rx.fc_packets) * 1472);
         assert!(rx.rcvbuf_bytes > big.rcvbuf_bytes);
+    }
+
+    #[test]
+    fn fec_packets_count_in_the_input_rate() {
+        assert_eq!(fec_share(""), 0.0);
+        assert!((fec_share("fec,cols:10,rows:5") - 0.3).abs() < 1e-9);
+        assert!((fec_share("fec,cols:10,rows:1") - 0.1).abs() < 1e-9);
+        let plain = parse_uri("srt://:9000", "a.ts").unwrap();
+        let fec = parse_uri("srt://:9000?packetfilter=fec,cols:4,rows:2", "a.ts").unwrap();
+        assert_eq!(send_tuning(&plain, 8e6).inputbw_bytes_per_sec, 1_000_000);
+        assert_eq!(send_tuning(&fec, 8e6).inputbw_bytes_per_sec, 1_750_000);
     }
 }

@@ -219,7 +219,14 @@ impl RunningStream {
         let spawn_err =
             |e: std::io::Error| StartError::Transport(format!("cannot start a thread: {e}"));
         let sender = sender::spawn(
-            Sender::new(shared.clone(), pacer, conns.clone(), listener, linger),
+            Sender::new(
+                shared.clone(),
+                pacer,
+                conns.clone(),
+                listener,
+                linger,
+                cfg.latency_ms,
+            ),
             id,
         )
         .map_err(spawn_err)?;
