@@ -18,6 +18,8 @@
 //!
 //! `BENCH_ONLY=jitter` runs the jitter rows, `BENCH_ONLY=files` the real-files table.
 
+mod common;
+
 use gst::prelude::*;
 use srt_streamer::ts::check::StreamCheck;
 use srt_streamer::ts::packet::{self, PACKET_SIZE};
@@ -296,31 +298,7 @@ fn collect(child: Child, rx: Rx, secs: f64) -> Run {
 }
 
 fn make_media(dir: &Path, sample: &Path) -> (PathBuf, PathBuf, PathBuf, PathBuf) {
-    std::fs::create_dir_all(dir).unwrap();
-    let hi = dir.join("sample-20M.ts");
-    if !hi.exists() {
-        let ok = Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
-            .arg(sample)
-            .args([
-                "-map",
-                "0",
-                "-c",
-                "copy",
-                "-f",
-                "mpegts",
-                "-muxrate",
-                "20000000",
-                "-pcr_period",
-                "20",
-            ])
-            .args(["-mpegts_flags", "+resend_headers"])
-            .arg(&hi)
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        assert!(ok, "ffmpeg is needed to make the 20 Mbit/s file");
-    }
+    let hi = common::sample_20m(dir, sample);
     let cut = |src: &Path, name: &str, bps: f64| {
         let out = dir.join(name);
         let data = std::fs::read(src).unwrap();

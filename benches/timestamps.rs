@@ -22,6 +22,8 @@
 //! `BENCH_RUN_SECS` changes the capture length (default 6.5 s); `BENCH_VERBOSE=1`
 //! prints every run on stderr.
 
+mod common;
+
 use srt_streamer::ts::packet::{self, PACKET_SIZE, PCR_HZ};
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
@@ -769,34 +771,7 @@ fn print_rows(rate: &str, load: &str, a: &[RunResult], b: &[RunResult], target_p
 }
 
 fn make_media(dir: &Path, sample: &Path) -> (PathBuf, PathBuf) {
-    std::fs::create_dir_all(dir).unwrap();
-    let hi = dir.join("sample-20M.ts");
-    if !hi.exists() {
-        // As benches/playout.rs makes it.
-        let tmp = dir.join("sample-20M.ts.part");
-        let ok = Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
-            .arg(sample)
-            .args([
-                "-map",
-                "0",
-                "-c",
-                "copy",
-                "-f",
-                "mpegts",
-                "-muxrate",
-                "20000000",
-                "-pcr_period",
-                "20",
-                "-mpegts_flags",
-                "+resend_headers",
-            ])
-            .arg(&tmp)
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "ffmpeg is needed to make the 20 Mbit/s file");
-        std::fs::rename(&tmp, &hi).unwrap();
-    }
+    let hi = common::sample_20m(dir, sample);
     (sample.to_path_buf(), hi)
 }
 

@@ -852,11 +852,13 @@ fn interop_matrix_with_srt_live_transmit_ffmpeg_and_gstreamer() {
 // FEC
 // ---------------------------------------------------------------------------
 
-#[test]
-fn fec_10x5_with_srt_live_transmit_is_clean_and_counts_extra_packets() {
+/// Our listener playing the sample with FEC `fec`, an srt-live-transmit
+/// caller with the same filter writing to `dir/rx.ts`.
+fn fec_listener_with_slt_caller(
+    fec: &str,
+) -> (tempfile::TempDir, StreamManager, StreamId, Receiver) {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let fec = "fec,cols:10,rows:5";
     let mut m = manager();
     let id = m
         .start(uri_config(
@@ -868,6 +870,12 @@ fn fec_10x5_with_srt_live_transmit_is_clean_and_counts_extra_packets() {
         &format!("srt://127.0.0.1:{port}?packetfilter={fec}"),
         dir.path().join("rx.ts"),
     );
+    (dir, m, id, rx)
+}
+
+#[test]
+fn fec_10x5_with_srt_live_transmit_is_clean_and_counts_extra_packets() {
+    let (dir, m, id, rx) = fec_listener_with_slt_caller("fec,cols:10,rows:5");
     assert!(rx.wait_bytes(600_000, T), "got {} bytes", rx.bytes());
     let counters = || {
         snapshot(&m, id)
@@ -898,28 +906,14 @@ fn fec_10x5_with_srt_live_transmit_is_clean_and_counts_extra_packets() {
     );
 }
 
-/// FEC packets go through libsrt's sending pace, which we cap at the input
-/// rate plus `oheadbw` (25 %). A matrix whose FEC adds more than that (4×2:
-/// 1/4 + 1/2 = 75 %) makes the sender fall behind until libsrt drops packets
-/// as too late: the receiver loses data. srt-live-transmit to
-/// srt-live-transmit with the same matrix loses nothing. (10×5, +30 %, loses
-/// packets too, but only after ~15 s.)
+/// FEC packets go through libsrt's sending pace, capped at the input rate
+/// plus `oheadbw` (25 %). A matrix whose FEC adds more than that (4×2:
+/// 1/4 + 1/2 = 75 %) made the sender fall behind until libsrt dropped
+/// packets as too late, until the input rate counted the FEC packets.
 #[test]
 fn fec_overhead_above_oheadbw_loses_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
     let fec = "fec,cols:4,rows:2";
-    let mut m = manager();
-    let id = m
-        .start(uri_config(
-            &sample(),
-            &format!("srt://:{port}?packetfilter={fec}"),
-        ))
-        .unwrap();
-    let rx = Receiver::slt(
-        &format!("srt://127.0.0.1:{port}?packetfilter={fec}"),
-        dir.path().join("rx.ts"),
-    );
+    let (dir, m, id, rx) = fec_listener_with_slt_caller(fec);
     assert!(rx.wait_bytes(3_000_000, T), "got {} bytes", rx.bytes());
     let counters = snapshot(&m, id)
         .latest

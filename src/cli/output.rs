@@ -64,6 +64,7 @@ impl StatsWriter {
             "uptime_secs": s.uptime_secs,
             "loops": s.loops,
             "datagrams_sent": s.datagrams_sent,
+            "datagrams_dropped": s.datagrams_dropped,
             "file_bitrate_bps": s.source.bitrate_bps,
             "callers": s.callers,
             "stats": s.latest,

@@ -264,10 +264,6 @@ pub enum LinkEvent {
         stream_id: String,
         reason: String,
     },
-    /// The link cannot go on (e.g. the port was taken).
-    Failed {
-        reason: String,
-    },
 }
 
 /// One live connection.
@@ -439,10 +435,6 @@ impl Link {
         })
     }
 
-    pub fn is_listener(&self) -> bool {
-        self.route.is_some()
-    }
-
     pub fn stop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(t) = self.thread.take() {
@@ -488,6 +480,9 @@ fn attempt_error(e: &SrtError) -> (String, Option<RejectReason>) {
     }
 }
 
+const NO_ANSWER: &str =
+    "connecting: no answer from the peer; check host, port, firewall and that the peer is listening";
+
 /// One connection attempt: a fresh socket, options, then connect or
 /// rendezvous; waits at most the connection timeout (or until `stop`).
 fn attempt(
@@ -524,16 +519,14 @@ fn attempt(
                         "connecting: the handshake failed without a reason from the peer; check host, port, mode and that the peer is running",
                     ),
                     RejectReason::Timeout => SrtError::TimedOut(
-                        "connecting: no answer from the peer; check host, port, firewall and that the peer is listening",
+                        NO_ANSWER,
                     ),
                     r => SrtError::Rejected(r),
                 })
             }
         }
         if stop.load(Ordering::SeqCst) || Instant::now() > deadline {
-            return Err(SrtError::TimedOut(
-                "connecting: no answer from the peer; check host, port, firewall and that the peer is listening",
-            ));
+            return Err(SrtError::TimedOut(NO_ANSWER));
         }
         std::thread::sleep(Duration::from_millis(5));
     }

@@ -42,20 +42,15 @@ impl LinkTracker {
         }
     }
 
-    /// The event to log for `e` (`None`: state only), or `Err` when the
-    /// link cannot go on.
-    pub(super) fn on_event(
-        &mut self,
-        e: LinkEvent,
-        stopping: bool,
-    ) -> Result<Option<EventKind>, String> {
+    /// The event to log for `e` (`None`: state only).
+    pub(super) fn on_event(&mut self, e: LinkEvent, stopping: bool) -> Option<EventKind> {
         let retry_text = |reason: &str, attempts: u32, retry_in: Duration| {
             format!(
                 "{reason} (attempt {attempts}, next in {} s)",
                 retry_in.as_secs()
             )
         };
-        Ok(match e {
+        match e {
             LinkEvent::Connected { .. } => {
                 self.failing = None;
                 self.was_connected = true;
@@ -98,8 +93,7 @@ impl LinkTracker {
                 stream_id,
                 reason,
             }),
-            LinkEvent::Failed { reason } => return Err(reason),
-        })
+        }
     }
 }
 
@@ -186,13 +180,11 @@ impl Monitor {
     }
 
     fn on_event(&mut self, e: LinkEvent) {
-        match self
+        if let Some(k) = self
             .tracker
             .on_event(e, self.shared.stop.load(Ordering::SeqCst))
         {
-            Ok(Some(k)) => self.shared.event(k),
-            Ok(None) => {}
-            Err(reason) => self.shared.fail(reason),
+            self.shared.event(k);
         }
         self.publish();
     }

@@ -376,16 +376,8 @@ fn monitor(
             let mut pending = vec![e];
             pending.extend(events.try_iter());
             for e in pending {
-                match tracker.on_event(e, shared.stop.load(Ordering::SeqCst)) {
-                    Ok(Some(k)) => shared.event(k),
-                    Ok(None) => {}
-                    Err(message) => {
-                        shared.event(EventKind::Error {
-                            message: message.clone(),
-                        });
-                        shared.set_state(StreamState::Failed { message });
-                        return;
-                    }
+                if let Some(k) = tracker.on_event(e, shared.stop.load(Ordering::SeqCst)) {
+                    shared.event(k);
                 }
             }
             shared.set_state(tracker.state(conns.len()));

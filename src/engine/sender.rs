@@ -15,8 +15,6 @@ use super::source::SourceNotice;
 use super::srt::{SrtClock, SrtError};
 use super::status::{EventKind, StreamState};
 use super::stream::{lock, notice_event, Shared};
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::thread::JoinHandle;
@@ -245,7 +243,6 @@ impl Sender {
             lateness_p99_ms = self.lateness.quantile_ms(0.99),
             "send lateness against the schedule"
         );
-        lock(&self.shared.log).send_lateness_p99_ms = Some(self.lateness.quantile_ms(0.99));
     }
 }
 
@@ -371,70 +368,54 @@ fn run_shared() {
     let sched = scheduler();
     let mut st = lock(&sched.state);
     loop {
-        // Prepare every sender that has no step; drop the finished ones.
-        let mut heap = BinaryHeap::new();
-        let mut i = 0;
-        let mut removed = false;
-        while i < st.senders.len() {
-            let (s, step) = &mut st.senders[i];
-            if step.is_none() {
-                *step = Some(s.prepare());
-            }
-            let done = match step {
-                Some(Step::Due(t)) => {
-                    heap.push(Reverse((*t, i)));
+        // Prepare the senders that have no step; drop the ended or stopped ones.
+        let now = Instant::now();
+        let before = st.senders.len();
+        st.senders.retain_mut(|(s, step)| {
+            let step = step.get_or_insert_with(|| s.prepare());
+            let keep = match step {
+                Step::Due(_) => !s.stopped(),
+                Step::End(t) if now < *t && !s.stopped() => true,
+                Step::End(_) => {
+                    s.finish();
                     false
                 }
-                Some(Step::End(t)) => {
-                    if Instant::now() >= *t || s.stopped() {
-                        s.finish();
-                        true
-                    } else {
-                        heap.push(Reverse((*t, i)));
-                        false
-                    }
-                }
-                _ => true,
+                Step::Stop => false,
             };
-            if done || s.stopped() {
-                let (s, _) = st.senders.swap_remove(i);
+            if !keep {
                 s.report();
-                removed = true;
-                heap.clear();
-                i = 0;
-                for (j, (_, step)) in st.senders.iter().enumerate() {
-                    if let Some(Step::Due(t) | Step::End(t)) = step {
-                        heap.push(Reverse((*t, j)));
-                    }
+            }
+            keep
+        });
+        if st.senders.len() != before {
+            sched.gone.notify_all();
+        }
+        // The earliest time any sender waits for (a few dozen: a scan is enough).
+        let next = st
+            .senders
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (_, step))| match step {
+                Some(Step::Due(t) | Step::End(t)) => Some((*t, i)),
+                _ => None,
+            })
+            .min();
+        let wait = match next {
+            Some((due, idx)) if due <= now => {
+                let (s, step) = &mut st.senders[idx];
+                if matches!(step, Some(Step::Due(_))) {
+                    s.fire();
+                    *step = None;
                 }
                 continue;
             }
-            i += 1;
-        }
-        if removed {
-            sched.gone.notify_all();
-        }
-        let Some(Reverse((due, idx))) = heap.peek().copied() else {
-            st = sched
-                .wake
-                .wait_timeout(st, Duration::from_millis(100))
-                .map(|(g, _)| g)
-                .unwrap_or_else(|e| e.into_inner().0);
-            continue;
+            Some((due, _)) => (due - now).min(Duration::from_millis(100)),
+            None => Duration::from_millis(100),
         };
-        let now = Instant::now();
-        if due > now {
-            st = sched
-                .wake
-                .wait_timeout(st, (due - now).min(Duration::from_millis(100)))
-                .map(|(g, _)| g)
-                .unwrap_or_else(|e| e.into_inner().0);
-            continue;
-        }
-        let (s, step) = &mut st.senders[idx];
-        if matches!(step, Some(Step::Due(_))) {
-            s.fire();
-            *step = None;
-        }
+        st = sched
+            .wake
+            .wait_timeout(st, wait)
+            .map(|(g, _)| g)
+            .unwrap_or_else(|e| e.into_inner().0);
     }
 }

@@ -194,6 +194,9 @@ pub struct StreamSnapshot {
     /// Completed passes of the file.
     pub loops: u64,
     pub datagrams_sent: u64,
+    /// Datagrams a connection's full send buffer did not take (a receiver
+    /// too slow for the stream; the others still got them).
+    pub datagrams_dropped: u64,
     /// PCR jumps in the file bridged at its mean rate.
     pub pcr_jumps: u64,
     /// Addresses of connected callers (listener).
@@ -208,8 +211,6 @@ pub struct StreamLog {
     pub history: History,
     /// Events pushed ever (so a reader can tell what it has not seen).
     pub events_total: u64,
-    /// How late sends were against the schedule (p99, ms), once the sender ended.
-    pub send_lateness_p99_ms: Option<f64>,
 }
 
 impl StreamLog {

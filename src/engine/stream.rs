@@ -108,6 +108,7 @@ impl StreamReader {
         let mut s = lock(&sh.snapshot).clone();
         s.uptime_secs = sh.elapsed();
         s.datagrams_sent = sh.datagrams.load(Ordering::Relaxed);
+        s.datagrams_dropped = sh.send_drops.load(Ordering::Relaxed);
         s.loops = sh.loops.load(Ordering::Relaxed);
         s.pcr_jumps = sh.pcr_jumps.load(Ordering::Relaxed);
         s
@@ -184,6 +185,7 @@ impl RunningStream {
                 uptime_secs: 0.0,
                 loops: 0,
                 datagrams_sent: 0,
+                datagrams_dropped: 0,
                 pcr_jumps: 0,
                 callers: Vec::new(),
                 latest: None,

@@ -217,27 +217,33 @@ fn is_variable_rate(rates: &VecDeque<f64>) -> bool {
     off > 2
 }
 
-/// Residual (ticks) of the newest point against the least-squares line through
-/// all points; `None` with fewer than 3 points.
-fn newest_residual(points: &VecDeque<(f64, f64)>) -> Option<f64> {
-    if points.len() < 3 {
+/// Least-squares line through the points: (mean x, mean y, slope); the
+/// slope is 0 when every x is the same. `None` with fewer than 3 points.
+fn line_fit<'a>(points: impl Iterator<Item = &'a (f64, f64)> + Clone) -> Option<(f64, f64, f64)> {
+    let n = points.clone().count();
+    if n < 3 {
         return None;
     }
-    let n = points.len() as f64;
     let (sx, sy) = points
-        .iter()
+        .clone()
         .fold((0.0, 0.0), |a, p| (a.0 + p.0, a.1 + p.1));
-    let (mx, my) = (sx / n, sy / n);
+    let (mx, my) = (sx / n as f64, sy / n as f64);
     let (mut sxx, mut sxy) = (0.0, 0.0);
     for &(x, y) in points {
         sxx += (x - mx) * (x - mx);
         sxy += (x - mx) * (y - my);
     }
-    if sxx <= 0.0 {
+    Some((mx, my, if sxx > 0.0 { sxy / sxx } else { 0.0 }))
+}
+
+/// Residual (ticks) of the newest point against the least-squares line through
+/// all points; `None` with fewer than 3 points or no spread in x.
+fn newest_residual(points: &VecDeque<(f64, f64)>) -> Option<f64> {
+    let (mx, my, slope) = line_fit(points.iter())?;
+    let &(x, y) = points.back()?;
+    if points.iter().all(|p| p.0 == x) {
         return None;
     }
-    let slope = sxy / sxx;
-    let &(x, y) = points.back()?;
     Some(y - (my + slope * (x - mx)))
 }
 
@@ -245,20 +251,9 @@ fn newest_residual(points: &VecDeque<(f64, f64)>) -> Option<f64> {
 /// residuals in ms and the residuals as (x in s, ms) for plotting. Files give
 /// x in bytes (turned into seconds along the fit), live input arrival seconds.
 fn fit_residuals(points: &[(f64, f64)], live: bool) -> (f64, Vec<(f64, f64)>) {
-    if points.len() < 3 {
+    let Some((mx, my, slope)) = line_fit(points.iter()) else {
         return (0.0, Vec::new());
-    }
-    let n = points.len() as f64;
-    let (sx, sy) = points
-        .iter()
-        .fold((0.0, 0.0), |a, p| (a.0 + p.0, a.1 + p.1));
-    let (mx, my) = (sx / n, sy / n);
-    let (mut sxx, mut sxy) = (0.0, 0.0);
-    for &(x, y) in points {
-        sxx += (x - mx) * (x - mx);
-        sxy += (x - mx) * (y - my);
-    }
-    let slope = if sxx > 0.0 { sxy / sxx } else { 0.0 };
+    };
     let residuals: Vec<(f64, f64)> = points
         .iter()
         .map(|&(x, y)| {

@@ -54,8 +54,6 @@ pub struct SrtSocket {
     hook: Option<Box<ListenHook>>,
     /// The epoll set `accept` waits on (listeners only).
     accept_poll: Option<i32>,
-    /// The epoll set `wait_readable` waits on (made on first use).
-    read_poll: Mutex<Option<i32>>,
     /// Where `connect`/`rendezvous` went (libsrt 1.5.1 does not report a
     /// caller's peer address).
     called: Mutex<Option<SocketAddr>>,
@@ -70,14 +68,6 @@ impl std::fmt::Debug for SrtSocket {
 impl Drop for SrtSocket {
     fn drop(&mut self) {
         if let Some(eid) = self.accept_poll.take() {
-            ffi::epoll_release(eid);
-        }
-        if let Some(eid) = self
-            .read_poll
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        {
             ffi::epoll_release(eid);
         }
         ffi::close(self.id);
@@ -159,7 +149,6 @@ impl SrtSocket {
             id,
             hook: None,
             accept_poll: None,
-            read_poll: Mutex::new(None),
             called: Mutex::new(None),
         }
     }
@@ -256,28 +245,6 @@ impl SrtSocket {
     /// this side's `time_now_us()` clock).
     pub fn recv(&self, buf: &mut [u8]) -> Result<(usize, i64)> {
         call("receive", ffi::recvmsg2(self.id, buf))
-    }
-
-    /// Waits up to `timeout` until a message is ready to read or the
-    /// connection broke: true if so. (libsrt 1.5.1's epoll wakes in 10 ms
-    /// steps: not for reading on time; a blocking `recv` without timeout is
-    /// exact, see `close_now`.)
-    pub fn wait_readable(&self, timeout: Duration) -> Result<bool> {
-        let eid = {
-            let mut p = self
-                .read_poll
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            match *p {
-                Some(e) => e,
-                None => {
-                    let e = call("watch for data", ffi::epoll_watch(self.id, ffi::EPOLL_IN))?;
-                    *p = Some(e);
-                    e
-                }
-            }
-        };
-        call("wait for data", ffi::epoll_wait(eid, timeout))
     }
 
     /// Closes the socket now (it stays this object until dropped): a `recv`
