@@ -93,14 +93,20 @@ fn listener_serves_eight_callers_arriving_at_once() {
         })
         .collect();
     let mut ids = Vec::new();
+    // Kept open until every caller has returned: closing an accepted socket
+    // while its caller is still finishing the handshake fails that caller
+    // ("socket closed during operation"), which is the test's doing.
+    let mut accepted = Vec::new();
     while ids.len() < 8 {
         let (conn, _) = l
             .accept(Duration::from_secs(10))
             .unwrap()
             .expect("every caller accepted");
         ids.push(conn.stream_id().unwrap());
+        accepted.push(conn);
     }
     let results: Vec<_> = callers.into_iter().map(|c| c.join().unwrap()).collect();
+    drop(accepted);
     let failures: Vec<String> = results
         .iter()
         .filter_map(|r| r.as_ref().err().map(|e| e.to_string()))
