@@ -167,7 +167,8 @@ impl Shared {
 pub struct RunningReceiver {
     shared: Arc<Shared>,
     link: Option<Link>,
-    threads: Vec<JoinHandle<()>>,
+    reader: Option<JoinHandle<()>>,
+    monitor: Option<JoinHandle<()>>,
 }
 
 impl RunningReceiver {
@@ -245,7 +246,8 @@ impl RunningReceiver {
         Ok(Self {
             shared,
             link: Some(link),
-            threads: vec![recv, mon],
+            reader: Some(recv),
+            monitor: Some(mon),
         })
     }
 
@@ -275,9 +277,13 @@ impl RunningReceiver {
 
     pub fn stop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
-        // Closing the connections wakes the reader.
+        // The monitor first, so that its last reading is of live
+        // connections; then closing the connections wakes the reader.
+        if let Some(t) = self.monitor.take() {
+            let _ = t.join();
+        }
         self.link.take();
-        for t in self.threads.drain(..) {
+        if let Some(t) = self.reader.take() {
             let _ = t.join();
         }
         if let Some(r) = lock(&self.shared.recorder).as_mut() {
