@@ -117,14 +117,90 @@ fn csv_has_one_header_and_rows_per_stream() {
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<_> = text.lines().collect();
-    assert!(lines[0].starts_with("time,stream,name,state"));
-    assert_eq!(lines.iter().filter(|l| l.starts_with("time,")).count(), 1);
-    let cols = lines[0].split(',').count();
+    assert!(lines[0].starts_with("Timepoint,Time,SocketID,Time,pktFlowWindow"));
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("Timepoint,")).count(),
+        1
+    );
+    let header: Vec<_> = lines[0].split(',').collect();
+    let stream_col = header.iter().position(|c| *c == "stream").unwrap();
+    assert!(header.contains(&"unix_time") && header.contains(&"packets-sent"));
     for l in &lines[1..] {
-        assert_eq!(l.split(',').count(), cols, "{l}");
+        assert_eq!(l.split(',').count(), header.len(), "{l}");
     }
-    assert!(lines.iter().any(|l| l.split(',').nth(1) == Some("1")));
-    assert!(lines.iter().any(|l| l.split(',').nth(1) == Some("2")));
+    assert!(lines
+        .iter()
+        .any(|l| l.split(',').nth(stream_col) == Some("1")));
+    assert!(lines
+        .iter()
+        .any(|l| l.split(',').nth(stream_col) == Some("2")));
+}
+
+/// `--stats csv` starts with srt-live-transmit's own `-pf csv` columns: the
+/// header is compared with what srt-live-transmit writes on this machine,
+/// and a connected row's sent packets are counted in its pktSent column.
+#[test]
+fn csv_columns_are_srt_live_transmits() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let slt_csv = dir.path().join("slt.csv");
+    let mut slt = std::process::Command::new("srt-live-transmit")
+        .arg("-s:50")
+        .arg("-pf:csv")
+        .arg(format!("-statsout:{}", slt_csv.display()))
+        .arg(format!("srt://:{port}?mode=listener"))
+        .arg("file://con")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("srt-live-transmit (Debian srt-tools)");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let out = bin()
+        .args([
+            "play",
+            "--stats",
+            "csv",
+            "--stats-interval",
+            "0.5",
+            "--duration",
+            "3",
+        ])
+        .arg(sample())
+        .arg(format!("srt://127.0.0.1:{port}?mode=caller"))
+        .output()
+        .unwrap();
+    let _ = slt.kill();
+    let _ = slt.wait();
+    assert_eq!(out.status.code(), Some(0));
+    let theirs = std::fs::read_to_string(&slt_csv).unwrap();
+    let their_header = theirs
+        .lines()
+        .next()
+        .expect("srt-live-transmit wrote stats");
+    let ours = String::from_utf8_lossy(&out.stdout);
+    let our_header = ours.lines().next().unwrap();
+    assert!(
+        our_header.starts_with(&format!("{their_header},")),
+        "ours: {our_header}\ntheirs: {their_header}"
+    );
+    let header: Vec<_> = our_header.split(',').collect();
+    let sent = header.iter().position(|c| *c == "pktSent").unwrap();
+    let sid = header.iter().position(|c| *c == "SocketID").unwrap();
+    let connected: Vec<Vec<&str>> = ours
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .filter(|r: &Vec<&str>| !r[sid].is_empty())
+        .collect();
+    assert!(!connected.is_empty(), "{ours}");
+    // Interval counters, as srt-live-transmit prints them: ~2,000 packets
+    // a second at 5 Mbit/s, so each half-second interval has hundreds.
+    assert!(
+        connected
+            .iter()
+            .any(|r| r[sent].parse::<u64>().unwrap() > 100),
+        "{ours}"
+    );
 }
 
 #[test]

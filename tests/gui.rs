@@ -230,4 +230,22 @@ fn receive_screen_analyses_a_live_stream() {
         .query_by_label_contains("TR 101 290 priority 1 errors 0")
         .is_some()
         && h.query_by_label("connected (1)").is_some()));
+    // A second receiver on the same port is refused by the engine, and the
+    // screen says why.
+    h.get_by_label("Start receiver").click();
+    assert!(step_until(&mut h, Duration::from_secs(10), |h| h
+        .query_all_by_label_contains("already used")
+        .next()
+        .is_some()));
+    // Stop keeps the results on screen; Remove drops them.
+    h.get_by_label("Stop").click();
+    assert!(step_until(&mut h, Duration::from_secs(10), |h| h
+        .query_by_label("stopped")
+        .is_some()
+        && h.query_by_label_contains("TR 101 290 priority 1 errors 0")
+            .is_some()));
+    h.get_by_label("Remove").click();
+    assert!(step_until(&mut h, Duration::from_secs(10), |h| h
+        .query_by_label_contains("TR 101 290 priority")
+        .is_none()));
 }

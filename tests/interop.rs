@@ -18,9 +18,8 @@ mod common;
 
 use common::*;
 use srt_streamer::engine::config::{parse_uri, Mode};
-use srt_streamer::engine::receiver::{RecordConfig, RunningReceiver};
+use srt_streamer::engine::receiver::RecordConfig;
 use srt_streamer::engine::{StreamId, StreamManager, StreamState};
-use srt_streamer::ts::analyzer::AnalyzerConfig;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -430,7 +429,7 @@ fn peer_args(c: &Cell, port: u16, sid: Option<&str>, out: &Path) -> Vec<String> 
 /// Our end of a cell.
 enum Ours {
     Play(StreamManager, StreamId),
-    Recv(RunningReceiver),
+    Recv(Rx),
 }
 
 impl Ours {
@@ -442,20 +441,15 @@ impl Ours {
                 let id = m.start(cfg).map_err(|e| e.to_string())?;
                 Ok(Ours::Play(m, id))
             }
-            Dir::Receive => {
-                let cfg = parse_uri(uri, "").map_err(|e| e.to_string())?;
-                RunningReceiver::start(
-                    cfg,
-                    Some(RecordConfig {
-                        path: record.to_path_buf(),
-                        rotate_bytes: None,
-                        rotate_secs: None,
-                    }),
-                    AnalyzerConfig::default(),
-                    Duration::from_millis(250),
-                )
-                .map(Ours::Recv)
-            }
+            Dir::Receive => start_receiver(
+                uri,
+                Some(RecordConfig {
+                    path: record.to_path_buf(),
+                    rotate_bytes: None,
+                    rotate_secs: None,
+                }),
+            )
+            .map(Ours::Recv),
         }
     }
 
@@ -956,12 +950,7 @@ fn fec_matrix_that_crashes_libsrt_1_5_1_is_refused_at_start_naming_1_5_2() {
         assert!(err.contains("1.5.2"), "{what}: {err}");
         assert!(err.contains("smaller matrix"), "{what}: {err}");
         // Receive mode refuses it too.
-        let rx_err = match RunningReceiver::start(
-            parse_uri(&uri, "").unwrap(),
-            None,
-            AnalyzerConfig::default(),
-            Duration::from_millis(250),
-        ) {
+        let rx_err = match start_receiver(&uri, None) {
             Ok(_) => panic!("{what}: receive mode accepted it"),
             Err(e) => e,
         };

@@ -3,21 +3,13 @@
 mod common;
 
 use common::*;
-use srt_streamer::engine::config::parse_uri;
-use srt_streamer::engine::receiver::{rotated_name, RecordConfig, RunningReceiver};
+use srt_streamer::engine::receiver::{rotated_name, RecordConfig};
 use srt_streamer::engine::{EventKind, LoopMode};
 use srt_streamer::ts::analyzer::AnalyzerConfig;
 use std::time::Duration;
 
-fn receiver(uri: &str, record: Option<RecordConfig>) -> RunningReceiver {
-    let cfg = parse_uri(uri, "").unwrap();
-    RunningReceiver::start(
-        cfg,
-        record,
-        AnalyzerConfig::default(),
-        Duration::from_millis(250),
-    )
-    .unwrap()
+fn receiver(uri: &str, record: Option<RecordConfig>) -> Rx {
+    start_receiver(uri, record).unwrap()
 }
 
 #[test]
@@ -185,4 +177,60 @@ fn two_receivers_at_once_and_json_records_from_the_cli() {
     a.stop();
     assert!(live.packets > 1000);
     assert_eq!(live.tr101290.continuity_count_error.count, 0);
+}
+
+/// Receivers run in the stream manager beside players: one id space, one
+/// port check, stop keeps the results, remove drops them.
+#[test]
+fn receivers_run_in_the_stream_manager_beside_players() {
+    use srt_streamer::engine::receiver::ReceiveRequest;
+    use srt_streamer::engine::StreamState;
+    let port = free_port();
+    let mut m = manager();
+    let player = m.start(listener(&sample(), port)).unwrap();
+    let request = |uri: String| ReceiveRequest {
+        config: srt_streamer::engine::config::parse_uri(&uri, "").unwrap(),
+        record: None,
+        analysis: Default::default(),
+    };
+    // A receiver may not listen on the player's port: refused, with the
+    // stream that holds it named.
+    let err = m
+        .start_receiver(request(format!("srt://:{port}?mode=listener")))
+        .expect_err("port taken")
+        .to_string();
+    assert!(
+        err.contains(&port.to_string()) && err.contains("already used"),
+        "{err}"
+    );
+    assert!(m.receiver_readers().is_empty());
+
+    let rx = m
+        .start_receiver(request(format!("srt://127.0.0.1:{port}?mode=caller")))
+        .unwrap();
+    assert_ne!(rx, player, "one id space for players and receivers");
+    let reader = m.receiver(rx).unwrap();
+    assert!(wait_until(Duration::from_secs(10), || reader
+        .snapshot()
+        .bytes_received
+        > 500_000));
+    assert!(m.any_running());
+
+    m.stop(rx).unwrap();
+    let after = reader.snapshot();
+    assert_eq!(after.state, StreamState::Stopped);
+    // The results stay readable after the stop.
+    let report = reader.latest_analysis().expect("final analysis published");
+    assert!(report.packets > 2000, "{}", report.packets);
+    assert!(reader
+        .events_since(0)
+        .0
+        .iter()
+        .any(|e| e.kind == EventKind::Stopped));
+    assert_eq!(m.receiver_readers().len(), 1, "listed until removed");
+    m.remove(rx).unwrap();
+    assert!(m.receiver_readers().is_empty());
+    assert!(m.receiver(rx).is_none());
+    // The player was not disturbed.
+    assert!(m.snapshot(player).unwrap().state.is_running());
 }

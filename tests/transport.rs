@@ -7,11 +7,9 @@ mod common;
 
 use common::netns::NetNs;
 use common::*;
-use srt_streamer::engine::config::parse_uri;
-use srt_streamer::engine::receiver::{RecordConfig, RunningReceiver};
+use srt_streamer::engine::receiver::RecordConfig;
 use srt_streamer::engine::srt::{AccessCode, RejectReason, SrtError, SrtSocket};
 use srt_streamer::engine::{EventKind, LoopMode, StreamState};
-use srt_streamer::ts::analyzer::AnalyzerConfig;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -326,16 +324,13 @@ fn a_full_disk_stops_the_recording_not_the_reception() {
     let port = free_port();
     let mut m = manager();
     m.start(listener(&sample(), port)).unwrap();
-    let cfg = parse_uri(&format!("srt://127.0.0.1:{port}"), "").unwrap();
-    let mut rx = RunningReceiver::start(
-        cfg,
+    let mut rx = start_receiver(
+        &format!("srt://127.0.0.1:{port}"),
         Some(RecordConfig {
             path: disk.0.path().join("rec.ts"),
             rotate_bytes: None,
             rotate_secs: None,
         }),
-        AnalyzerConfig::default(),
-        Duration::from_millis(250),
     )
     .unwrap();
     // 512 KiB fill in under a second at 5 Mbit/s.

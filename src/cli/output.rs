@@ -1,5 +1,6 @@
 //! Statistics records on stdout: JSON lines, CSV, or a human line on stderr.
 
+use crate::engine::srt::LiveTransmitStats;
 use crate::engine::stats::LinkCounters;
 use crate::engine::StreamSnapshot;
 use std::io::Write;
@@ -79,11 +80,16 @@ impl StatsWriter {
         writeln!(out, "{record}")
     }
 
+    /// srt-live-transmit's `-pf csv` columns first (so its scripts read
+    /// ours by name or position), then ours. A stream without a connection
+    /// gets a row with only `Timepoint` and our columns filled.
     fn csv(&mut self, out: &mut impl Write, s: &StreamSnapshot) -> std::io::Result<()> {
+        let lt_cols = LiveTransmitStats::CSV_HEADER.split(',').count();
         if !self.header_written {
             self.header_written = true;
             let mut cols = vec![
-                "time",
+                LiveTransmitStats::CSV_HEADER,
+                "unix_time",
                 "stream",
                 "name",
                 "state",
@@ -108,10 +114,15 @@ impl StatsWriter {
         .join(",");
         let links = s.latest.as_ref().map(|l| l.links.as_slice()).unwrap_or(&[]);
         if links.is_empty() {
+            let lt = LiveTransmitStats::timepoint_now() + &",".repeat(lt_cols - 1);
             let empty = ",".repeat(3 + LinkCounters::FIELD_NAMES.len());
-            return writeln!(out, "{head},{empty}");
+            return writeln!(out, "{lt},{head},{empty}");
         }
         for l in links {
+            let lt = match &l.live_transmit {
+                Some(lt) => lt.csv_values().join(","),
+                None => LiveTransmitStats::timepoint_now() + &",".repeat(lt_cols - 1),
+            };
             let mut row = vec![
                 l.peer.clone().unwrap_or_default(),
                 opt(l.send_bitrate_bps, 0),
@@ -119,7 +130,7 @@ impl StatsWriter {
                 opt(l.retransmit_percent, 3),
             ];
             row.extend(l.counters.values_as_text());
-            writeln!(out, "{head},{}", row.join(","))?;
+            writeln!(out, "{lt},{head},{}", row.join(","))?;
         }
         Ok(())
     }

@@ -1,8 +1,8 @@
 //! `srt-streamer receive URI [--record FILE] [--duration SECS] [--stats-interval SECS] [--json]`.
 
 use crate::engine::config::parse_uri;
-use crate::engine::manager::init_gstreamer;
-use crate::engine::receiver::{RecordConfig, RunningReceiver};
+use crate::engine::receiver::{ReceiveRequest, ReceiverReader, RecordConfig};
+use crate::engine::StreamManager;
 use crate::ts::analyzer::AnalyzerConfig;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -35,7 +35,7 @@ pub struct ReceiveArgs {
     pub pcr_repetition_ms: f64,
 }
 
-fn record_json(rx: &RunningReceiver, final_record: bool) -> serde_json::Value {
+fn record_json(rx: &ReceiverReader, final_record: bool) -> serde_json::Value {
     let snap = rx.snapshot();
     let a = rx.analysis();
     let mut v = serde_json::json!({
@@ -70,10 +70,6 @@ pub fn run(a: ReceiveArgs) -> i32 {
             return 2;
         }
     };
-    if let Err(e) = init_gstreamer() {
-        eprintln!("error: {e}");
-        return 2;
-    }
     let record = a.record.clone().map(|path| RecordConfig {
         path,
         rotate_bytes: a.rotate_mb.map(|m| m * 1_000_000),
@@ -84,8 +80,21 @@ pub fn run(a: ReceiveArgs) -> i32 {
         ..Default::default()
     };
     let interval = Duration::from_secs_f64(a.stats_interval.clamp(0.1, 3600.0));
-    let mut rx = match RunningReceiver::start(cfg, record, analysis, interval) {
-        Ok(r) => r,
+    let mut manager = match StreamManager::without_notify(interval) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let started = manager.start_receiver(ReceiveRequest {
+        config: cfg,
+        record,
+        analysis,
+    });
+    let rx = match started.map(|id| manager.receiver(id)) {
+        Ok(Some(rx)) => rx,
+        Ok(None) => return 2,
         Err(e) => {
             eprintln!("error: {e}");
             return 2;
@@ -136,7 +145,7 @@ pub fn run(a: ReceiveArgs) -> i32 {
             break;
         }
     }
-    rx.stop();
+    manager.stop_all();
     if a.json {
         println!("{}", record_json(&rx, true));
     } else {

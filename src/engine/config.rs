@@ -196,12 +196,7 @@ impl StreamConfig {
 
     /// `host:port` as the user thinks of it (listener: `:port` on all interfaces).
     pub fn endpoint(&self) -> String {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
-        format!("{host}:{}", self.port)
+        format!("{}:{}", url_host(&self.host), self.port)
     }
 
     /// Checks every setting; the error says what is wrong and how to fix it.
@@ -658,6 +653,15 @@ pub fn mask_uri(uri: &str) -> String {
         })
         .collect();
     format!("{head}?{}", masked.join("&"))
+}
+
+/// A host as written in a URI or `host:port`: IPv6 addresses in brackets.
+pub fn url_host(host: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    }
 }
 
 #[cfg(test)]

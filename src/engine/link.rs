@@ -147,12 +147,11 @@ impl SrtEndpoint {
 
     /// `host:port` as the user wrote it.
     pub fn display(&self) -> String {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
-        format!("{host}:{}", self.port)
+        format!(
+            "{}:{}",
+            crate::engine::config::url_host(&self.host),
+            self.port
+        )
     }
 
     /// The address a listener binds: `[::]` listens on IPv4 and IPv6.

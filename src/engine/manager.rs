@@ -1,9 +1,11 @@
 //! The stream manager: many streams in one process, each owned here.
 
 use super::config::{Mode, StreamConfig};
+use super::receiver::{self, ReceiveRequest, ReceiverReader, RunningReceiver};
+use super::shared::Notify;
 use super::stats::HistoryPoint;
 use super::status::{StreamEvent, StreamId, StreamSnapshot};
-use super::stream::{Notify, RunningStream, StartError, StreamReader};
+use super::stream::{RunningStream, StartError, StreamReader};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,9 +27,10 @@ pub enum ManagerError {
     },
 }
 
-/// Owns every stream of the process.
+/// Owns every stream of the process: players and receivers, one id space.
 pub struct StreamManager {
     streams: BTreeMap<StreamId, RunningStream>,
+    receivers: BTreeMap<StreamId, RunningReceiver>,
     next_id: StreamId,
     stats_interval: Duration,
     notify: Notify,
@@ -57,6 +60,7 @@ impl StreamManager {
         init_gstreamer()?;
         Ok(Self {
             streams: BTreeMap::new(),
+            receivers: BTreeMap::new(),
             next_id: 1,
             stats_interval: stats_interval.max(Duration::from_millis(100)),
             notify,
@@ -67,32 +71,38 @@ impl StreamManager {
         Self::new(stats_interval, Arc::new(|| {}))
     }
 
-    /// Checks a configuration against itself and the running streams without
-    /// starting anything.
+    /// Checks a player's configuration against itself and the running
+    /// streams without starting anything.
     pub fn check(&self, cfg: &StreamConfig) -> Result<(), ManagerError> {
-        let start_err = |source: StartError| ManagerError::Start {
+        cfg.validate().map_err(|e| ManagerError::Start {
             name: cfg.display_name(),
-            source,
+            source: e.into(),
+        })?;
+        self.check_port(cfg)
+    }
+
+    /// The port `cfg` binds is free, or shared by stream ID between
+    /// listeners (the port's hub then checks the IDs, latency and direction).
+    fn check_port(&self, cfg: &StreamConfig) -> Result<(), ManagerError> {
+        let Some(port) = bound_port(cfg) else {
+            return Ok(());
         };
-        cfg.validate().map_err(|e| start_err(e.into()))?;
-        if let Some(port) = bound_port(cfg) {
-            for s in self.streams.values() {
-                let snap = s.snapshot();
-                // Listeners with stream IDs share a port (the port's hub
-                // checks that the IDs differ).
-                let shared_by_id = cfg.mode == super::config::Mode::Listener
-                    && snap.config.mode == super::config::Mode::Listener
-                    && !cfg.stream_id.is_empty()
-                    && !snap.config.stream_id.is_empty();
-                if snap.state.is_running()
-                    && bound_port(&snap.config) == Some(port)
-                    && !shared_by_id
-                {
-                    return Err(ManagerError::PortTaken {
-                        port,
-                        other: snap.name,
-                    });
-                }
+        let players = self.streams.values().map(|s| {
+            let snap = s.snapshot();
+            (snap.state.is_running(), snap.config, snap.name)
+        });
+        let receivers = self.receivers.values().map(|r| {
+            let reader = r.reader();
+            let snap = reader.snapshot();
+            (snap.state.is_running(), reader.config().clone(), snap.name)
+        });
+        for (running, other, name) in players.chain(receivers) {
+            let shared_by_id = cfg.mode == Mode::Listener
+                && other.mode == Mode::Listener
+                && !cfg.stream_id.is_empty()
+                && !other.stream_id.is_empty();
+            if running && bound_port(&other) == Some(port) && !shared_by_id {
+                return Err(ManagerError::PortTaken { port, other: name });
             }
         }
         Ok(())
@@ -111,21 +121,49 @@ impl StreamManager {
         Ok(id)
     }
 
-    /// Stops a stream (it stays listed, with its history, until removed).
+    /// Starts a receiver (an SRT input analysed live, optionally recorded);
+    /// other streams are not affected whatever happens.
+    pub fn start_receiver(&mut self, req: ReceiveRequest) -> Result<StreamId, ManagerError> {
+        let name = req.config.endpoint();
+        let start_err = |source: StartError| ManagerError::Start {
+            name: name.clone(),
+            source,
+        };
+        receiver::checked(&req.config).map_err(start_err)?;
+        self.check_port(&req.config)?;
+        let id = self.next_id;
+        self.next_id += 1;
+        let r = RunningReceiver::start(id, req, self.stats_interval, self.notify.clone())
+            .map_err(start_err)?;
+        self.receivers.insert(id, r);
+        (self.notify)();
+        Ok(id)
+    }
+
+    /// Stops a player or receiver (it stays listed, with its history and
+    /// analysis, until removed).
     pub fn stop(&mut self, id: StreamId) -> Result<(), ManagerError> {
-        self.streams
-            .get_mut(&id)
-            .ok_or(ManagerError::NoSuchStream(id))?
-            .stop();
+        if let Some(s) = self.streams.get_mut(&id) {
+            s.stop();
+        } else {
+            self.receivers
+                .get_mut(&id)
+                .ok_or(ManagerError::NoSuchStream(id))?
+                .stop();
+        }
+        (self.notify)();
         Ok(())
     }
 
     pub fn remove(&mut self, id: StreamId) -> Result<(), ManagerError> {
-        let mut s = self
-            .streams
-            .remove(&id)
-            .ok_or(ManagerError::NoSuchStream(id))?;
-        s.stop();
+        if let Some(mut s) = self.streams.remove(&id) {
+            s.stop();
+        } else {
+            self.receivers
+                .remove(&id)
+                .ok_or(ManagerError::NoSuchStream(id))?
+                .stop();
+        }
         (self.notify)();
         Ok(())
     }
@@ -133,6 +171,9 @@ impl StreamManager {
     pub fn stop_all(&mut self) {
         for s in self.streams.values_mut() {
             s.stop();
+        }
+        for r in self.receivers.values_mut() {
+            r.stop();
         }
     }
 
@@ -143,6 +184,15 @@ impl StreamManager {
     /// Readers for every stream, in id order.
     pub fn readers(&self) -> Vec<StreamReader> {
         self.streams.values().map(|s| s.reader()).collect()
+    }
+
+    /// Readers for every receiver, in id order.
+    pub fn receiver_readers(&self) -> Vec<ReceiverReader> {
+        self.receivers.values().map(|r| r.reader()).collect()
+    }
+
+    pub fn receiver(&self, id: StreamId) -> Option<ReceiverReader> {
+        self.receivers.get(&id).map(|r| r.reader())
     }
 
     pub fn snapshot(&self, id: StreamId) -> Option<StreamSnapshot> {
@@ -161,11 +211,15 @@ impl StreamManager {
         self.streams.get(&id).map(|s| s.history())
     }
 
-    /// True while any stream is still playing.
+    /// True while any player or receiver still runs.
     pub fn any_running(&self) -> bool {
         self.streams
             .values()
             .any(|s| s.snapshot().state.is_running())
+            || self
+                .receivers
+                .values()
+                .any(|r| r.reader().snapshot().state.is_running())
     }
 }
 

@@ -1,4 +1,5 @@
-//! The playout engine: GStreamer pipelines fed by our own TS reader and pacer.
+//! The engine: playout (our TS reader and pacer → libsrt) and receive mode
+//! (libsrt → live analysis and recording), all owned by the stream manager.
 //! Knows nothing of any UI.
 
 pub mod config;
@@ -13,6 +14,7 @@ pub mod receiver_commands;
 pub mod restamp;
 pub mod secret;
 mod sender;
+mod shared;
 pub mod source;
 pub mod srt;
 pub mod srt_params;
@@ -23,5 +25,6 @@ pub mod stream;
 pub use config::{Encryption, LoopMode, Mode, StreamConfig};
 pub use manager::{ManagerError, StreamManager};
 pub use secret::Passphrase;
+pub use shared::lock;
 pub use status::{EventKind, StreamEvent, StreamId, StreamSnapshot, StreamState};
 pub use stream::StreamReader;

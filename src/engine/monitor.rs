@@ -3,10 +3,10 @@
 
 use super::config::{Mode, StreamConfig};
 use super::link::{ConnSet, LinkEvent};
+use super::shared::{lock, Shared};
 use super::srt::SocketState;
 use super::stats::{HistoryPoint, LinkStats, RateTracker, StatsSample};
 use super::status::{EventKind, StreamState};
-use super::stream::{lock, Shared};
 use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};

@@ -7,16 +7,17 @@
 use super::config::{Mode, StreamConfig};
 use super::link::{Conn, ConnSet, Direction, Link, LinkEvent, SrtEndpoint};
 use super::monitor::{read_links, LinkTracker};
+use super::shared::{explain_srt_error, lock, Notify};
 use super::srt::SrtError;
 use super::srt_params::receive_tuning;
 use super::stats::{RateTracker, StatsSample};
-use super::status::{EventKind, StreamEvent, StreamLog, StreamState};
-use super::stream::explain_srt_error;
+use super::status::{EventKind, StreamEvent, StreamId, StreamLog, StreamState};
+use super::stream::StartError;
 use crate::ts::analyzer::{Analyzer, AnalyzerConfig, Report};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -28,10 +29,6 @@ pub struct RecordConfig {
     pub rotate_bytes: Option<u64>,
     /// Start a new file after this many seconds.
     pub rotate_secs: Option<f64>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Writes received bytes to `NAME.ts`, or `NAME-0001.ts`, `NAME-0002.ts`… when rotating.
@@ -123,6 +120,7 @@ impl Recorder {
 /// What a receiver publishes.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ReceiverSnapshot {
+    pub id: StreamId,
     pub name: String,
     pub uri: String,
     #[serde(flatten)]
@@ -135,6 +133,9 @@ pub struct ReceiverSnapshot {
 }
 
 struct Shared {
+    id: StreamId,
+    config: StreamConfig,
+    notify: Notify,
     analyzer: Mutex<Analyzer>,
     /// The analysis as of the last statistics interval, for readers that
     /// must not wait (the UI thread).
@@ -149,21 +150,79 @@ struct Shared {
 
 impl Shared {
     fn event(&self, kind: EventKind) {
-        tracing::info!("receiver: {kind:?}");
+        match &kind {
+            EventKind::Error { message } => tracing::error!(receiver = self.id, "{message}"),
+            EventKind::Warning { message } => tracing::warn!(receiver = self.id, "{message}"),
+            other => tracing::info!(receiver = self.id, "{other}"),
+        }
         lock(&self.log).push(StreamEvent {
             elapsed_secs: self.started.elapsed().as_secs_f64(),
             kind,
         });
+        (self.notify)();
     }
 
     fn set_state(&self, s: StreamState) {
         let mut snap = lock(&self.snapshot);
-        if snap.state.is_running() {
+        if snap.state.is_running() && snap.state != s {
             snap.state = s;
+            drop(snap);
+            (self.notify)();
         }
     }
 }
 
+/// What a receiver is asked to do: the SRT input, an optional recording and
+/// the analysis settings.
+#[derive(Debug, Clone)]
+pub struct ReceiveRequest {
+    pub config: StreamConfig,
+    pub record: Option<RecordConfig>,
+    pub analysis: AnalyzerConfig,
+}
+
+/// Reads a receiver's published state from any thread; never waits on the
+/// network, the disk or the analyzer (the locks it takes are held only
+/// while published values are copied).
+#[derive(Clone)]
+pub struct ReceiverReader(Arc<Shared>);
+
+impl ReceiverReader {
+    pub fn id(&self) -> StreamId {
+        self.0.id
+    }
+
+    pub fn config(&self) -> &StreamConfig {
+        &self.0.config
+    }
+
+    pub fn snapshot(&self) -> ReceiverSnapshot {
+        let mut s = lock(&self.0.snapshot).clone();
+        s.uptime_secs = self.0.started.elapsed().as_secs_f64();
+        s.bytes_received = self.0.bytes.load(Ordering::Relaxed);
+        s
+    }
+
+    /// The analysis as of the last statistics interval (`None` before the
+    /// first).
+    pub fn latest_analysis(&self) -> Option<Arc<Report>> {
+        lock(&self.0.report).clone()
+    }
+
+    /// The analysis of everything received so far, computed now (waits for
+    /// the analyzer: not for the UI thread).
+    pub fn analysis(&self) -> Report {
+        lock(&self.0.analyzer).report()
+    }
+
+    /// Events from index `since` of all events ever logged (those still
+    /// kept), and the total count to pass next time.
+    pub fn events_since(&self, since: u64) -> (Vec<StreamEvent>, u64) {
+        lock(&self.0.log).since(since)
+    }
+}
+
+/// A receiver that runs. Dropping it stops it.
 pub struct RunningReceiver {
     shared: Arc<Shared>,
     link: Option<Link>,
@@ -173,19 +232,24 @@ pub struct RunningReceiver {
 
 impl RunningReceiver {
     pub fn start(
-        cfg: StreamConfig,
-        record: Option<RecordConfig>,
-        analysis: AnalyzerConfig,
+        id: StreamId,
+        req: ReceiveRequest,
         stats_interval: Duration,
-    ) -> Result<Self, String> {
-        let mut check = cfg.clone();
-        check.file = PathBuf::from("-");
-        check.validate().map_err(|e| e.to_string())?;
+        notify: Notify,
+    ) -> Result<Self, StartError> {
+        let ReceiveRequest {
+            config: cfg,
+            record,
+            analysis,
+        } = req;
+        checked(&cfg)?;
         let recorder = match record {
-            Some(r) => Some(
-                Recorder::new(r.clone())
-                    .map_err(|e| format!("cannot record to {}: {e}", r.path.display()))?,
-            ),
+            Some(r) => Some(Recorder::new(r.clone()).map_err(|e| {
+                StartError::Transport(format!(
+                    "cannot record to {}: {e}; choose a folder you can write to",
+                    r.path.display()
+                ))
+            })?),
             None => None,
         };
         let (events_tx, events_rx) = std::sync::mpsc::channel::<LinkEvent>();
@@ -195,13 +259,17 @@ impl RunningReceiver {
             receive_tuning(&cfg, None),
             events_tx,
         )
-        .map_err(|e| explain_srt_error(&e, &cfg))?;
+        .map_err(|e| StartError::Transport(explain_srt_error(&e, &cfg)))?;
         let started = Instant::now();
         let shared = Arc::new(Shared {
+            id,
+            config: cfg.clone(),
+            notify,
             analyzer: Mutex::new(Analyzer::new(analysis)),
             report: Mutex::new(None),
             recorder: Mutex::new(recorder),
             snapshot: Mutex::new(ReceiverSnapshot {
+                id,
                 name: cfg.endpoint(),
                 uri: cfg.to_uri(false),
                 state: match cfg.mode {
@@ -227,7 +295,7 @@ impl RunningReceiver {
             std::thread::Builder::new()
                 .name(name.into())
                 .spawn(f)
-                .map_err(|e| format!("cannot start a thread: {e}"))
+                .map_err(|e| StartError::Transport(format!("cannot start a thread: {e}")))
         };
         let recv = {
             let (shared, conns) = (shared.clone(), link.conns.clone());
@@ -251,32 +319,18 @@ impl RunningReceiver {
         })
     }
 
-    /// The published state: never waits on reception or the disk (the
-    /// monitor thread updates it each statistics interval).
-    pub fn snapshot(&self) -> ReceiverSnapshot {
-        let mut s = lock(&self.shared.snapshot).clone();
-        s.uptime_secs = self.shared.started.elapsed().as_secs_f64();
-        s.bytes_received = self.shared.bytes.load(Ordering::Relaxed);
-        s
+    pub fn id(&self) -> StreamId {
+        self.shared.id
     }
 
-    /// The analysis of everything received so far, computed now.
-    pub fn analysis(&self) -> Report {
-        lock(&self.shared.analyzer).report()
+    /// A cheap handle for reading this receiver's state from any thread.
+    pub fn reader(&self) -> ReceiverReader {
+        ReceiverReader(self.shared.clone())
     }
 
-    /// The analysis as of the last statistics interval (`None` before the
-    /// first): what the UI shows, without waiting on the analyzer.
-    pub fn latest_analysis(&self) -> Option<Arc<Report>> {
-        lock(&self.shared.report).clone()
-    }
-
-    pub fn events_since(&self, since: u64) -> (Vec<StreamEvent>, u64) {
-        lock(&self.shared.log).since(since)
-    }
-
+    /// Stops receiving and releases the port. Safe to call more than once.
     pub fn stop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
+        let was_running = !self.shared.stop.swap(true, Ordering::SeqCst);
         // The monitor first, so that its last reading is of live
         // connections; then closing the connections wakes the reader.
         if let Some(t) = self.monitor.take() {
@@ -289,7 +343,14 @@ impl RunningReceiver {
         if let Some(r) = lock(&self.shared.recorder).as_mut() {
             r.flush();
         }
+        // The final analysis, for readers after the stop.
+        let report = Arc::new(lock(&self.shared.analyzer).report());
+        *lock(&self.shared.report) = Some(report);
+        if was_running {
+            self.shared.event(EventKind::Stopped);
+        }
         self.shared.set_state(StreamState::Stopped);
+        (self.shared.notify)();
     }
 }
 
@@ -297,6 +358,14 @@ impl Drop for RunningReceiver {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Checks a receiver's settings (no file: it has none).
+pub fn checked(cfg: &StreamConfig) -> Result<(), StartError> {
+    let mut check = cfg.clone();
+    check.file = PathBuf::from("-");
+    check.validate()?;
+    Ok(())
 }
 
 /// Writes `data` to the recording, if one runs; a write error ends the
@@ -405,6 +474,8 @@ fn monitor(
             if let Some((_, b)) = recording {
                 snap.recorded_bytes = b;
             }
+            drop(snap);
+            (shared.notify)();
         }
     }
 }

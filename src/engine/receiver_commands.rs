@@ -1,7 +1,7 @@
 //! Commands that receive a stream, for the user to copy: srt-live-transmit,
 //! ffplay and gst-launch. The passphrase is included only on request.
 
-use super::config::{Encryption, Mode, StreamConfig};
+use super::config::{url_host, Encryption, Mode, StreamConfig};
 
 /// Which receiver program a command is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,14 +31,6 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-fn bracket(host: &str) -> String {
-    if host.contains(':') {
-        format!("[{host}]")
-    } else {
-        host.to_string()
-    }
-}
-
 /// The command a receiver runs to get `cfg`'s stream. `this_host` is how the
 /// receiver reaches this machine (used when we listen).
 pub fn receiver_command(
@@ -49,9 +41,9 @@ pub fn receiver_command(
 ) -> String {
     // The receiver's side of the connection.
     let (their_mode, host) = match cfg.mode {
-        Mode::Listener => ("caller", bracket(this_host)),
+        Mode::Listener => ("caller", url_host(this_host)),
         Mode::Caller => ("listener", String::new()),
-        Mode::Rendezvous => ("rendezvous", bracket(this_host)),
+        Mode::Rendezvous => ("rendezvous", url_host(this_host)),
     };
     let port = match cfg.mode {
         Mode::Rendezvous if cfg.local_port != 0 => cfg.local_port,

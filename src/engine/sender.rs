@@ -11,10 +11,10 @@
 
 use super::link::{Conn, ConnSet};
 use super::pacer::{Datagram, Pacer};
+use super::shared::{lock, notice_event, Shared};
 use super::source::SourceNotice;
 use super::srt::{SrtClock, SrtError};
 use super::status::{EventKind, StreamState};
-use super::stream::{lock, notice_event, Shared};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::thread::JoinHandle;

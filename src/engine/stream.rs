@@ -9,8 +9,8 @@ use super::config::{Mode, StreamConfig};
 use super::link::{Direction, Link, LinkEvent, SrtEndpoint};
 use super::pacer::Pacer;
 use super::sender::{self, Sender};
-use super::source::{self, LoopingSource, SourceError, SourceNotice};
-use super::srt::SrtError;
+use super::shared::{explain_srt_error, lock, Notify, Shared};
+use super::source::{self, LoopingSource, SourceError};
 use super::srt_params::send_tuning;
 use super::stats::HistoryPoint;
 use super::status::{
@@ -18,12 +18,9 @@ use super::status::{
 };
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-/// Called whenever a stream's snapshot changes (the UI repaints from it).
-pub type Notify = Arc<dyn Fn() + Send + Sync>;
 
 /// Why a stream could not start.
 #[derive(Debug, thiserror::Error)]
@@ -34,63 +31,6 @@ pub enum StartError {
     Source(#[from] SourceError),
     #[error("{0}")]
     Transport(String),
-}
-
-pub(super) struct Shared {
-    pub(super) id: StreamId,
-    pub(super) snapshot: Mutex<StreamSnapshot>,
-    pub(super) log: Mutex<StreamLog>,
-    pub(super) stop: AtomicBool,
-    pub(super) started: Instant,
-    pub(super) datagrams: AtomicU64,
-    pub(super) loops: AtomicU64,
-    pub(super) pcr_jumps: AtomicU64,
-    /// Datagrams a connection's full send buffer did not take.
-    pub(super) send_drops: AtomicU64,
-    pub(super) notify: Notify,
-}
-
-/// Locks a mutex, recovering the data if a thread panicked while holding it
-/// (the data is plain status, always valid).
-pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-impl Shared {
-    pub(super) fn elapsed(&self) -> f64 {
-        self.started.elapsed().as_secs_f64()
-    }
-
-    pub(super) fn event(&self, kind: EventKind) {
-        match &kind {
-            EventKind::Error { message } => tracing::error!(stream = self.id, "{message}"),
-            EventKind::Warning { message } => tracing::warn!(stream = self.id, "{message}"),
-            other => tracing::info!(stream = self.id, "{other:?}"),
-        }
-        lock(&self.log).push(StreamEvent {
-            elapsed_secs: self.elapsed(),
-            kind,
-        });
-        (self.notify)();
-    }
-
-    pub(super) fn set_state(&self, state: StreamState) {
-        let mut s = lock(&self.snapshot);
-        // A stream that ended or failed keeps saying why.
-        if s.state != state && s.state.is_running() {
-            s.state = state;
-            drop(s);
-            (self.notify)();
-        }
-    }
-
-    pub(super) fn fail(&self, message: String) {
-        self.event(EventKind::Error {
-            message: message.clone(),
-        });
-        self.set_state(StreamState::Failed { message });
-        self.stop.store(true, Ordering::SeqCst);
-    }
 }
 
 /// Reads a stream's published state; never waits on the network (the locks
@@ -132,19 +72,6 @@ pub struct RunningStream {
     link: Arc<Mutex<Option<Link>>>,
     sender: Option<sender::Handle>,
     monitor: Option<JoinHandle<()>>,
-}
-
-/// Turns libsrt's errors at start into what the user should know and do.
-pub fn explain_srt_error(e: &SrtError, cfg: &StreamConfig) -> String {
-    match e {
-        SrtError::PortInUse { .. } | SrtError::PortShare(_) | SrtError::Resolve { .. } => {
-            e.to_string()
-        }
-        SrtError::InvalidOption { option, detail } => {
-            format!("libsrt refused the setting {option} ({detail}): check this stream's {option}")
-        }
-        other => format!("{} ({other})", cfg.endpoint()),
-    }
 }
 
 impl RunningStream {
@@ -295,23 +222,5 @@ impl RunningStream {
 impl Drop for RunningStream {
     fn drop(&mut self) {
         self.stop();
-    }
-}
-
-pub(super) fn notice_event(n: SourceNotice) -> EventKind {
-    match n {
-        SourceNotice::Looped { pass } => EventKind::Looped { pass },
-        SourceNotice::SyncLost { skipped_bytes } => EventKind::Warning {
-            message: format!("lost TS sync in the file: skipped {skipped_bytes} bytes to find it again"),
-        },
-        SourceNotice::FileDeleted => EventKind::Warning {
-            message: "the file was deleted from disk: playing on from the open file; it is gone once this stream stops".into(),
-        },
-        SourceNotice::Truncated { trailing_bytes } => EventKind::Warning {
-            message: format!("the file is truncated: its last {trailing_bytes} bytes are not a whole packet and are not sent"),
-        },
-        SourceNotice::PcrJump { file_offset, kind, bridged_secs } => EventKind::Warning {
-            message: format!("PCR jump at byte {file_offset} of the file ({kind}): bridged over {:.1} ms at the rate of the intervals before it", bridged_secs * 1000.0),
-        },
     }
 }

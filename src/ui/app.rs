@@ -93,8 +93,8 @@ impl App {
         let system = SystemMonitor::start(repaint.clone());
         let files = FileJobs::new(repaint.clone());
         let nettest = super::nettest_ui::NetTestScreen::new(repaint.clone());
-        let media = super::media_ui::MediaScreen::new(repaint.clone());
-        let receive = super::receive_ui::ReceiveScreen::new(repaint);
+        let media = super::media_ui::MediaScreen::new(repaint);
+        let receive = super::receive_ui::ReceiveScreen::new();
         let sample = options
             .sample
             .or_else(crate::cli::bundled_sample_path)
@@ -158,6 +158,14 @@ impl App {
                     self.form_error = Some(message);
                 }
                 Reply::Failed { message } => self.toasts.error(message),
+                Reply::ReceiverStarted { id, name } => {
+                    self.toasts.info(format!("#{id} receiver {name}: started"));
+                    self.receive.on_started();
+                }
+                Reply::ReceiverRefused { name, message } => {
+                    self.toasts.error(format!("receiver {name}: {message}"));
+                    self.receive.on_refused(message);
+                }
             }
         }
         while let Some(ev) = self.files.try_event() {
@@ -537,7 +545,7 @@ impl eframe::App for App {
                     let file = self.form.file.clone();
                     self.media.ui(ui, &file);
                 }
-                Screen::Receive => self.receive.ui(ui),
+                Screen::Receive => self.receive.ui(ui, &self.engine),
                 Screen::Settings => self.settings_ui(ui),
             }
         });

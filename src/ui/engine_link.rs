@@ -2,7 +2,8 @@
 //! the StreamManager and may block on GStreamer), readers and replies come back.
 //! The UI thread never waits on the engine.
 
-use crate::engine::{StreamConfig, StreamId, StreamManager, StreamReader};
+use crate::engine::receiver::{ReceiveRequest, ReceiverReader};
+use crate::engine::{lock, StreamConfig, StreamId, StreamManager, StreamReader};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,7 +13,9 @@ pub enum Command {
     Stop(StreamId),
     /// Stop and start again with the same settings (a new stream id).
     Restart(StreamId),
+    /// Removes a player or a receiver (stopping it first).
     Remove(StreamId),
+    StartReceiver(Box<ReceiveRequest>),
     StopAll,
 }
 
@@ -20,6 +23,8 @@ pub enum Command {
 pub enum Reply {
     Started { id: StreamId, name: String },
     Refused { name: String, message: String },
+    ReceiverStarted { id: StreamId, name: String },
+    ReceiverRefused { name: String, message: String },
     Failed { message: String },
 }
 
@@ -27,10 +32,7 @@ pub struct EngineLink {
     tx: Sender<Command>,
     replies: Receiver<Reply>,
     readers: Arc<Mutex<Vec<StreamReader>>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    receivers: Arc<Mutex<Vec<ReceiverReader>>>,
 }
 
 impl EngineLink {
@@ -39,8 +41,11 @@ impl EngineLink {
     pub fn start(stats_interval: Duration, repaint: Arc<dyn Fn() + Send + Sync>) -> Self {
         let (tx, rx) = mpsc::channel::<Command>();
         let (reply_tx, replies) = mpsc::channel::<Reply>();
-        let readers = Arc::new(Mutex::new(Vec::new()));
-        let shared = readers.clone();
+        let published = Published {
+            readers: Arc::new(Mutex::new(Vec::new())),
+            receivers: Arc::new(Mutex::new(Vec::new())),
+        };
+        let shared = published.clone();
         let spawned = std::thread::Builder::new()
             .name("engine".into())
             .spawn(move || engine_thread(rx, reply_tx, shared, stats_interval, repaint));
@@ -50,7 +55,8 @@ impl EngineLink {
         Self {
             tx,
             replies,
-            readers,
+            readers: published.readers,
+            receivers: published.receivers,
         }
     }
 
@@ -64,6 +70,10 @@ impl EngineLink {
         lock(&self.readers).clone()
     }
 
+    pub fn receivers(&self) -> Vec<ReceiverReader> {
+        lock(&self.receivers).clone()
+    }
+
     pub fn try_reply(&self) -> Option<Reply> {
         self.replies.try_recv().ok()
     }
@@ -75,10 +85,24 @@ impl Drop for EngineLink {
     }
 }
 
+/// What the engine thread publishes for the UI after each command.
+#[derive(Clone)]
+struct Published {
+    readers: Arc<Mutex<Vec<StreamReader>>>,
+    receivers: Arc<Mutex<Vec<ReceiverReader>>>,
+}
+
+impl Published {
+    fn update(&self, manager: &StreamManager) {
+        *lock(&self.readers) = manager.readers();
+        *lock(&self.receivers) = manager.receiver_readers();
+    }
+}
+
 fn engine_thread(
     rx: Receiver<Command>,
     replies: Sender<Reply>,
-    readers: Arc<Mutex<Vec<StreamReader>>>,
+    published: Published,
     stats_interval: Duration,
     repaint: Arc<dyn Fn() + Send + Sync>,
 ) {
@@ -118,13 +142,23 @@ fn engine_thread(
             Command::Remove(id) => manager.remove(id).err().map(|e| Reply::Failed {
                 message: e.to_string(),
             }),
+            Command::StartReceiver(req) => {
+                let name = req.config.endpoint();
+                Some(match manager.start_receiver(*req) {
+                    Ok(id) => Reply::ReceiverStarted { id, name },
+                    Err(e) => Reply::ReceiverRefused {
+                        name,
+                        message: e.to_string(),
+                    },
+                })
+            }
             Command::StopAll => {
                 manager.stop_all();
-                *lock(&readers) = manager.readers();
+                published.update(&manager);
                 break;
             }
         };
-        *lock(&readers) = manager.readers();
+        published.update(&manager);
         if let Some(r) = reply {
             let _ = replies.send(r);
         }

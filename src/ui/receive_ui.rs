@@ -2,15 +2,18 @@
 //! receiver statistics, errors as they happen and optional recording. Starting
 //! and stopping happen on worker threads; the view refreshes once a second.
 
+use super::engine_link::{Command, EngineLink};
 use crate::engine::config::parse_uri;
-use crate::engine::receiver::{RecordConfig, RunningReceiver};
-use crate::engine::StreamEvent;
+use crate::engine::receiver::{ReceiveRequest, ReceiverReader, RecordConfig};
+use crate::engine::{StreamEvent, StreamId};
 use crate::ts::analyzer::{AnalyzerConfig, Report};
-use std::sync::mpsc;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-struct Entry {
-    rx: RunningReceiver,
+/// What the screen keeps of a receiver between frames (the receiver itself
+/// lives in the engine; this reads its published state once a second).
+#[derive(Default)]
+struct View {
     report: Option<std::sync::Arc<Report>>,
     refreshed: Option<Instant>,
     rate_history: Vec<[f64; 2]>,
@@ -22,31 +25,42 @@ pub struct ReceiveScreen {
     pub uri: String,
     pub record: String,
     pub rotate_mb: String,
-    entries: Vec<Entry>,
-    started_tx: mpsc::Sender<Result<RunningReceiver, String>>,
-    started_rx: mpsc::Receiver<Result<RunningReceiver, String>>,
+    views: BTreeMap<StreamId, View>,
     starting: bool,
     pub error: Option<String>,
-    repaint: std::sync::Arc<dyn Fn() + Send + Sync>,
+}
+
+impl Default for ReceiveScreen {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl ReceiveScreen {
-    pub fn new(repaint: std::sync::Arc<dyn Fn() + Send + Sync>) -> Self {
-        let (started_tx, started_rx) = mpsc::channel();
+    pub fn new() -> Self {
         Self {
             uri: "srt://:9500?mode=listener".into(),
             record: String::new(),
             rotate_mb: String::new(),
-            entries: Vec::new(),
-            started_tx,
-            started_rx,
+            views: BTreeMap::new(),
             starting: false,
             error: None,
-            repaint,
         }
     }
 
-    fn start(&mut self) {
+    /// The engine started a receiver asked for here.
+    pub fn on_started(&mut self) {
+        self.starting = false;
+        self.error = None;
+    }
+
+    /// The engine refused to start a receiver.
+    pub fn on_refused(&mut self, message: String) {
+        self.starting = false;
+        self.error = Some(message);
+    }
+
+    fn start(&mut self, engine: &EngineLink) {
         let cfg = match parse_uri(self.uri.trim(), "") {
             Ok(c) => c,
             Err(e) => {
@@ -69,72 +83,56 @@ impl ReceiveScreen {
             rotate_bytes: rotate,
             rotate_secs: None,
         });
-        let tx = self.started_tx.clone();
-        let repaint = self.repaint.clone();
         self.starting = true;
         self.error = None;
-        let spawned = std::thread::Builder::new()
-            .name("receiver-start".into())
-            .spawn(move || {
-                let _ = tx.send(RunningReceiver::start(
-                    cfg,
-                    record,
-                    AnalyzerConfig::default(),
-                    Duration::from_secs(1),
-                ));
-                repaint();
-            });
-        if spawned.is_err() {
-            self.starting = false;
-        }
+        engine.send(Command::StartReceiver(Box::new(ReceiveRequest {
+            config: cfg,
+            record,
+            analysis: AnalyzerConfig::default(),
+        })));
     }
 
-    fn refresh(&mut self) {
-        while let Ok(r) = self.started_rx.try_recv() {
-            self.starting = false;
-            match r {
-                Ok(rx) => self.entries.push(Entry {
-                    rx,
-                    report: None,
-                    refreshed: None,
-                    rate_history: Vec::new(),
-                    events: Vec::new(),
-                    seen: 0,
-                }),
-                Err(e) => self.error = Some(e),
-            }
-        }
-        for e in &mut self.entries {
-            if e.refreshed
+    /// Reads each receiver's published state (at most once a second each).
+    fn refresh(&mut self, receivers: &[ReceiverReader]) {
+        self.views
+            .retain(|id, _| receivers.iter().any(|r| r.id() == *id));
+        for rx in receivers {
+            let v = self.views.entry(rx.id()).or_default();
+            if v.refreshed
                 .is_some_and(|t| t.elapsed() < Duration::from_secs(1))
             {
                 continue;
             }
-            e.refreshed = Some(Instant::now());
-            if let Some(r) = e.rx.latest_analysis() {
-                e.report = Some(r);
+            v.refreshed = Some(Instant::now());
+            if let Some(r) = rx.latest_analysis() {
+                v.report = Some(r);
             }
-            let snap = e.rx.snapshot();
+            let snap = rx.snapshot();
             if let Some(rate) = snap
                 .stats
                 .as_ref()
                 .and_then(|s| s.links.first())
                 .and_then(|l| l.receive_bitrate_bps)
+                .filter(|_| snap.state.is_running())
             {
-                e.rate_history.push([snap.uptime_secs, rate / 1e6]);
-                if e.rate_history.len() > 3600 {
-                    e.rate_history.remove(0);
+                v.rate_history.push([snap.uptime_secs, rate / 1e6]);
+                if v.rate_history.len() > 3600 {
+                    v.rate_history.remove(0);
                 }
             }
-            let (events, total) = e.rx.events_since(e.seen);
-            e.seen = total;
-            e.events.extend(events);
+            let (events, total) = rx.events_since(v.seen);
+            v.seen = total;
+            v.events.extend(events);
+            if v.events.len() > 1000 {
+                v.events.drain(..v.events.len() - 1000);
+            }
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui) {
-        self.refresh();
-        if !self.entries.is_empty() || self.starting {
+    pub fn ui(&mut self, ui: &mut egui::Ui, engine: &EngineLink) {
+        let receivers = engine.receivers();
+        self.refresh(&receivers);
+        if !receivers.is_empty() || self.starting {
             ui.ctx().request_repaint_after(Duration::from_secs(1));
         }
         ui.heading("Receive");
@@ -149,17 +147,18 @@ impl ReceiveScreen {
             if self.starting {
                 ui.spinner();
             } else if ui.button("Start receiver").clicked() {
-                self.start();
+                self.start(engine);
             }
         });
         if let Some(e) = &self.error {
             ui.colored_label(egui::Color32::from_rgb(230, 70, 60), e);
         }
         ui.separator();
-        let mut remove = None;
         egui::ScrollArea::vertical().show(ui, |ui| {
-            for (i, e) in self.entries.iter().enumerate() {
-                let snap = e.rx.snapshot();
+            for rx in &receivers {
+                let i = rx.id();
+                let snap = rx.snapshot();
+                let Some(e) = self.views.get(&i) else { continue };
                 let Some(r) = &e.report else { continue };
                 ui.group(|ui| {
                     ui.horizontal(|ui| {
@@ -178,8 +177,12 @@ impl ReceiveScreen {
                                 c.negotiated_latency_ms.unwrap_or(0)
                             ));
                         }
-                        if ui.button("Stop and remove").clicked() {
-                            remove = Some(i);
+                        if snap.state.is_running() {
+                            if ui.button("Stop").on_hover_text("stop receiving; the results stay here until removed").clicked() {
+                                engine.send(Command::Stop(i));
+                            }
+                        } else if ui.button("Remove").clicked() {
+                            engine.send(Command::Remove(i));
                         }
                     });
                     if let Some(p) = &snap.recording {
@@ -200,17 +203,11 @@ impl ReceiveScreen {
                             .include_y(0.0)
                             .show(ui, |pl| pl.line(egui_plot::Line::new("receive Mbit/s", e.rate_history.clone())));
                         for ev in e.events.iter().rev().take(50) {
-                            ui.label(format!("[{:.1} s] {:?}", ev.elapsed_secs, ev.kind));
+                            ui.label(format!("[{:.1} s] {}", ev.elapsed_secs, ev.kind));
                         }
                     });
                 });
             }
         });
-        if let Some(i) = remove {
-            let mut e = self.entries.remove(i);
-            let _ = std::thread::Builder::new()
-                .name("receiver-stop".into())
-                .spawn(move || e.rx.stop());
-        }
     }
 }

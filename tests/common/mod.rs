@@ -44,6 +44,45 @@ pub fn manager() -> StreamManager {
     StreamManager::without_notify(Duration::from_millis(250)).expect("GStreamer")
 }
 
+/// A receiver run by its own stream manager, as the app and CLI run them.
+pub struct Rx {
+    manager: StreamManager,
+    reader: srt_streamer::engine::receiver::ReceiverReader,
+}
+
+impl std::ops::Deref for Rx {
+    type Target = srt_streamer::engine::receiver::ReceiverReader;
+    fn deref(&self) -> &Self::Target {
+        &self.reader
+    }
+}
+
+impl Rx {
+    pub fn stop(&mut self) {
+        self.manager.stop_all();
+    }
+}
+
+/// Starts a receiver on `uri` (recording to `record` if given), through a
+/// stream manager; the error is the manager's message.
+#[allow(dead_code)]
+pub fn start_receiver(
+    uri: &str,
+    record: Option<srt_streamer::engine::receiver::RecordConfig>,
+) -> Result<Rx, String> {
+    let config = srt_streamer::engine::config::parse_uri(uri, "").map_err(|e| e.to_string())?;
+    let mut manager = manager();
+    let id = manager
+        .start_receiver(srt_streamer::engine::receiver::ReceiveRequest {
+            config,
+            record,
+            analysis: Default::default(),
+        })
+        .map_err(|e| e.to_string())?;
+    let reader = manager.receiver(id).expect("the receiver just started");
+    Ok(Rx { manager, reader })
+}
+
 pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let end = Instant::now() + timeout;
     while Instant::now() < end {

@@ -8,13 +8,14 @@
 
 use super::{Cidr, Conn, ConnSet, Direction, LinkEvent, SrtEndpoint, Tuning, LISTEN_BACKLOG};
 use crate::engine::secret::Passphrase;
+use crate::engine::shared::lock;
 use crate::engine::srt::{
     AccessCode, IncomingCaller, ListenVerdict, RejectReason, SrtError, SrtSocket,
 };
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -54,10 +55,6 @@ pub fn parse_stream_id(id: &str) -> AccessRequest {
         }
     }
     req
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 struct RouteEntry {

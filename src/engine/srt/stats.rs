@@ -326,6 +326,67 @@ impl LiveTransmitStats {
     }
 }
 
+impl LiveTransmitStats {
+    /// srt-live-transmit's `-pf csv` header, exactly as it writes it
+    /// (`Time` twice: once before `SocketID`, once as the first statistic).
+    pub const CSV_HEADER: &'static str = "Timepoint,Time,SocketID,Time,pktFlowWindow,pktCongestionWindow,pktFlightSize,msRTT,mbpsBandwidth,mbpsMaxBW,pktSent,pktSentUnique,pktSndLoss,pktSndDrop,pktRetrans,pktSndFilterExtra,byteSent,byteSentUnique,byteSndDrop,byteAvailSndBuf,msSndBuf,mbpsSendRate,usPktSndPeriod,pktRecv,pktRecvUnique,pktRcvLoss,pktRcvDrop,pktRcvRetrans,pktRcvBelated,pktRcvFilterExtra,pktRcvFilterSupply,pktRcvFilterLoss,byteRecv,byteRecvUnique,byteRcvLoss,byteRcvDrop,byteAvailRcvBuf,msRcvBuf,mbpsRecvRate,msRcvTsbPdDelay";
+
+    /// The values in [`Self::CSV_HEADER`]'s order.
+    pub fn csv_values(&self) -> Vec<String> {
+        let (w, l, s, r) = (&self.window, &self.link, &self.send, &self.recv);
+        let mut v = vec![
+            self.timepoint.clone(),
+            self.time.to_string(),
+            self.sid.to_string(),
+            self.time.to_string(),
+        ];
+        v.extend([w.flow, w.congestion, w.flight].iter().map(i32::to_string));
+        v.extend(
+            [l.rtt, l.bandwidth, l.max_bandwidth]
+                .iter()
+                .map(f64::to_string),
+        );
+        v.extend([
+            s.packets.to_string(),
+            s.packets_unique.to_string(),
+            s.packets_lost.to_string(),
+            s.packets_dropped.to_string(),
+            s.packets_retransmitted.to_string(),
+            s.packets_filter_extra.to_string(),
+            s.bytes.to_string(),
+            s.bytes_unique.to_string(),
+            s.bytes_dropped.to_string(),
+            s.byte_avail_buf.to_string(),
+            s.ms_buf.to_string(),
+            s.mbit_rate.to_string(),
+            s.send_period.to_string(),
+            r.packets.to_string(),
+            r.packets_unique.to_string(),
+            r.packets_lost.to_string(),
+            r.packets_dropped.to_string(),
+            r.packets_retransmitted.to_string(),
+            r.packets_belated.to_string(),
+            r.packets_filter_extra.to_string(),
+            r.packets_filter_supply.to_string(),
+            r.packets_filter_loss.to_string(),
+            r.bytes.to_string(),
+            r.bytes_unique.to_string(),
+            r.bytes_lost.to_string(),
+            r.bytes_dropped.to_string(),
+            r.byte_avail_buf.to_string(),
+            r.ms_buf.to_string(),
+            r.mbit_rate.to_string(),
+            r.ms_tsb_pd_delay.to_string(),
+        ]);
+        v
+    }
+
+    /// The ISO 8601 time srt-live-transmit writes in `Timepoint`, for now.
+    pub fn timepoint_now() -> String {
+        iso8601_utc(std::time::SystemTime::now())
+    }
+}
+
 /// `2026-11-23T19:54:34.123456+0000` (UTC; a time before 1970 prints as 1970).
 fn iso8601_utc(at: std::time::SystemTime) -> String {
     let since = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
