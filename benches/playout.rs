@@ -16,9 +16,18 @@
 //!   both: rate error, PCR against arrival p99 and p-p within each segment,
 //!   CC errors beyond the file's own, receiver drop-outs.
 //!
-//! `BENCH_ONLY=jitter` runs the jitter rows, `BENCH_ONLY=files` the real-files table.
+//! - SRT header timestamps and wire departure against PCR from a loopback
+//!   capture, idle and under load, and CPU/RSS with 20 streams
+//!   (common/timestamps.rs; needs root and tcpdump, else it says so).
+//!
+//! `BENCH_ONLY=jitter` runs the jitter rows, `BENCH_ONLY=files` the real-files
+//! table, `BENCH_ONLY=scheduler` thread-per-stream against a shared
+//! scheduler, `BENCH_ONLY=timestamps` / `BENCH_ONLY=resources` one of the
+//! timestamp tables.
 
 mod common;
+#[path = "common/timestamps.rs"]
+mod timestamps;
 
 use gst::prelude::*;
 use srt_streamer::ts::check::StreamCheck;
@@ -685,6 +694,11 @@ fn scheduler_table(file: &Path) {
 }
 
 fn main() {
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    if only == "timestamps" || only == "resources" {
+        timestamps::run(&only);
+        return;
+    }
     if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "scheduler") {
         gst::init().expect("GStreamer");
         // SAFETY: setpriority only reads its integer arguments.
@@ -819,4 +833,6 @@ fn main() {
     }
     println!("| 20 streams × 5 Mbit/s in one process: clean receivers | 5 Mbit/s | {clean}/20 (CC errors {total_cc}, worst p-p {worst_p2p:.2} ms, RSS {rss20:.0} MB) | | 20/20 |");
     real_files_table(root);
+    println!();
+    timestamps::run("");
 }

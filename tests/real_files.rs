@@ -476,3 +476,74 @@ fn seamless_vbr_and_joined_reach_srt_live_transmit_as_one_timeline() {
         }
     }
 }
+
+/// The analyzer times a VBR file by its PCRs, not by extrapolating the
+/// previous interval's byte rate: the clean file raises nothing, and a PAT
+/// gap cut into its busiest part is found once, at the time it happens.
+#[test]
+fn the_analyzer_times_a_vbr_file_by_its_pcrs() {
+    use srt_streamer::ts::analyzer::Analyzer;
+    let bytes = std::fs::read(corpus("vbr.ts")).unwrap();
+    let analyse = |data: &[u8]| {
+        let mut a = Analyzer::default();
+        // Odd chunks, as a reader would hand them over.
+        for c in data.chunks(65_537) {
+            a.push(c);
+        }
+        a.report()
+    };
+    let clean = analyse(&bytes);
+    assert_eq!(clean.verdict, "ok", "{:#?}", clean.tr101290);
+    assert!(
+        (clean.duration_secs - 6.0).abs() < 0.05,
+        "{}",
+        clean.duration_secs
+    );
+    let pcr = clean.pcr.as_ref().unwrap();
+    assert!(pcr.accuracy_not_judged > pcr.count / 2);
+    assert_eq!(pcr.jitter_ms, None, "no PCR-against-bytes jitter for VBR");
+
+    // Drop every PAT whose last PCR (PID 0x100) is in [2.0 s, 3.2 s).
+    let mut cut = Vec::with_capacity(bytes.len());
+    let (mut first, mut now) = (None, 0.0);
+    for p in bytes.chunks_exact(PACKET_SIZE) {
+        if packet::pid(p) == 0x100 {
+            if let Some(v) = packet::pcr(p) {
+                let f = *first.get_or_insert(v);
+                now = (v - f) as f64 / 27e6;
+            }
+        }
+        if packet::pid(p) == 0 && (2.0..3.2).contains(&now) {
+            continue;
+        }
+        cut.extend_from_slice(p);
+    }
+    let r = analyse(&cut);
+    let pat = &r.tr101290.pat_error;
+    assert_eq!(pat.count, 1, "{pat:#?}");
+    // The last PAT came at 1.89–2.0 s (≈9 a second), the limit is 0.5 s.
+    let t = pat.first().unwrap().time_secs;
+    assert!((2.35..2.56).contains(&t), "PAT gap reported at {t:.3} s");
+    let tr = &r.tr101290;
+    for (name, n) in [
+        ("1.5", tr.pmt_error.count),
+        ("1.6", tr.pid_error.count),
+        ("2.3a", tr.pcr_repetition_error.count),
+        ("2.5", tr.pts_error.count),
+    ] {
+        assert_eq!(n, 0, "{name}: {tr:#?}");
+    }
+}
+
+/// An MPTS whose second programme's PCR comes first in the file is timed by
+/// the first programme's PCR once the PAT and PMT name it.
+#[test]
+fn the_analyzer_times_an_mpts_by_its_first_programme() {
+    use srt_streamer::ts::analyzer::Analyzer;
+    let mut a = Analyzer::default();
+    a.push(&std::fs::read(corpus("mpts.ts")).unwrap());
+    let r = a.report();
+    assert_eq!(r.verdict, "ok");
+    assert_eq!(r.time_base, "PCR of PID 0x0100", "{}", r.time_base);
+    assert_eq!(r.services.first().map(|s| s.pcr_pid), Some(Some(0x100)));
+}

@@ -104,8 +104,8 @@ pub fn print_human(r: &Report, list: usize) {
     }
     for p in &r.pcr_pids {
         p!(
-            "PCR {:#06x}: {} values, interval mean {:.1} ms max {:.1} ms, jitter {:.3} ms, accuracy max {:.0} ns",
-            p.pid, p.count, p.mean_interval_ms, p.max_interval_ms, p.jitter_ms, p.max_accuracy_ns
+            "PCR {:#06x}: {} values, interval mean {:.1} ms max {:.1} ms, jitter {}, accuracy max {:.0} ns",
+            p.pid, p.count, p.mean_interval_ms, p.max_interval_ms, jitter_text(p.jitter_ms), p.max_accuracy_ns
         );
         if p.accuracy_not_judged > 0 {
             p!(
@@ -161,5 +161,15 @@ pub fn run(a: AnalyzeArgs) -> i32 {
         "ok" => 0,
         "empty" | "not a transport stream" => 2,
         _ => 1,
+    }
+}
+
+/// A PCR jitter figure, or why there is none.
+pub fn jitter_text(j: Option<f64>) -> String {
+    match j {
+        Some(ms) => format!("{ms:.3} ms"),
+        None => {
+            "not measured (variable rate: PCR against byte position is no straight line)".into()
+        }
     }
 }

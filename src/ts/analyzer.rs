@@ -11,6 +11,14 @@
 //! not the framing module's faster resync, so 1.1 and 1.2 count as the
 //! standard says.
 //!
+//! Files are timed by their own timestamps. The clock reads each packet's PCR
+//! or PTS/DTS as it arrives, but the checks see a packet only once the next
+//! timestamp of the clock's source is known (or [`PENDING_MAX`] packets wait),
+//! and its time is interpolated between the two. A variable-rate file is thus
+//! timed by what its timestamps say, not by extrapolating the previous
+//! interval's byte rate (which put a 50× rate swing a second off and raised
+//! false repetition and gap errors).
+//!
 //! The pieces: sync acquisition and packet dispatch here; the stream clock in
 //! `timebase`; PSI/SI and CRCs in `tables`; PCR checks in `pcr_check`;
 //! continuity in `continuity`; the report in `summary`.
@@ -69,6 +77,20 @@ const SYNC_ACQUIRE: usize = 5;
 const SYNC_LOSE: u32 = 2;
 /// Periodic checks (PAT/PMT/PID/PTS gaps) run this often in stream time.
 const CHECK_EVERY_SECS: f64 = 0.01;
+/// Files: packets that may wait for the next timestamp (12 MB; over 1 s at
+/// 100 Mbit/s). Beyond it, the oldest are timed by extrapolation.
+pub const PENDING_MAX: usize = 65_536;
+
+/// Files: packets read but not yet checked, waiting for the timestamp after
+/// them, and the clock's anchors (byte offset, time) that time them.
+#[derive(Debug, Clone, Default)]
+struct Pending {
+    /// Whole 188-byte packets, back to back, from `head`.
+    bytes: Vec<u8>,
+    offsets: std::collections::VecDeque<u64>,
+    head: usize,
+    anchors: std::collections::VecDeque<(u64, f64)>,
+}
 
 #[derive(Default, Clone)]
 pub(crate) struct PidState {
@@ -86,6 +108,7 @@ pub(crate) struct PidState {
     pub pmt: bool,
 }
 
+#[derive(Clone)]
 pub struct Analyzer {
     pub(crate) cfg: AnalyzerConfig,
     carry: Vec<u8>,
@@ -113,6 +136,9 @@ pub struct Analyzer {
     /// sync is found keep the time they arrived at.
     arrivals: std::collections::VecDeque<(u64, f64)>,
     next_check: f64,
+    pending: Pending,
+    /// Files: the time of the packet being checked (interpolated).
+    timing: Option<f64>,
 }
 
 impl Default for Analyzer {
@@ -145,12 +171,21 @@ impl Analyzer {
             first_arrival: None,
             arrivals: std::collections::VecDeque::new(),
             next_check: 0.0,
+            pending: Pending::default(),
+            timing: None,
         }
     }
 
     /// Bytes of a file (times come from its PCRs, else PTS/DTS, else the given bitrate).
     pub fn push(&mut self, data: &[u8]) {
         self.push_inner(data);
+    }
+
+    /// Files: checks every packet still waiting for its next timestamp
+    /// (timed by extrapolation). [`Self::report`] does this on a copy by
+    /// itself; call it when no more input comes to save the copy.
+    pub fn finish(&mut self) {
+        self.flush_pending(0);
     }
 
     /// Bytes that arrived live at `arrival_secs`.
@@ -192,11 +227,107 @@ impl Analyzer {
         }
     }
 
-    /// Stream time at byte `offset`.
+    /// Stream time at byte `offset` (files: of the packet being checked).
     pub(crate) fn time_at(&self, offset: u64) -> f64 {
         match (self.live_time, self.first_arrival) {
             (Some(t), Some(t0)) => self.arrival_of(offset).unwrap_or(t) - t0,
-            _ => self.clock.time_at(offset),
+            _ => self.timing.unwrap_or_else(|| self.clock.time_at(offset)),
+        }
+    }
+
+    /// True while packets wait for their next timestamp.
+    pub(crate) fn has_pending(&self) -> bool {
+        !self.pending.offsets.is_empty()
+    }
+
+    /// A packet in sync at `self.offset`: checked now (live), or fed to the
+    /// clock and queued until its time is known (files).
+    fn take_packet(&mut self, p: &[u8]) {
+        if self.is_live() {
+            self.packet(p);
+            return;
+        }
+        let offset = self.offset;
+        self.clock_sees(p, offset);
+        let q = &mut self.pending;
+        q.bytes.extend_from_slice(p);
+        q.offsets.push_back(offset);
+        self.flush_pending(PENDING_MAX);
+    }
+
+    /// Feeds the clock a packet's PCR or PTS/DTS; notes the anchor it makes.
+    fn clock_sees(&mut self, p: &[u8], offset: u64) {
+        let h = packet::header(p);
+        if self.packets + self.pending.offsets.len() as u64 == 0 {
+            self.clock.start_at(offset);
+        }
+        let before = self.clock.anchor();
+        if h.has_adaptation && h.pid != NULL_PID {
+            if let Some(pcr) = packet::pcr(p) {
+                let disc = packet::discontinuity_indicator(p);
+                self.clock.on_pcr(h.pid, pcr, offset, disc);
+            }
+        }
+        if h.payload_unit_start && h.has_payload && h.pid >= 0x20 && h.pid != NULL_PID {
+            let (pts, dts) = packet::pes_timestamps(p);
+            self.clock.on_pes(h.pid, pts, dts, offset);
+        }
+        let after = self.clock.anchor();
+        if let Some(a) = after.filter(|_| after != before) {
+            self.pending.anchors.push_back(a);
+        }
+    }
+
+    /// Checks the waiting packets whose time is known, and the oldest ones
+    /// beyond `keep` whatever their time (0: all).
+    fn flush_pending(&mut self, keep: usize) {
+        if self.pending.offsets.is_empty() {
+            return;
+        }
+        let scan_offset = self.offset;
+        let exact = self.clock.is_exact_ahead();
+        while let Some(&off) = self.pending.offsets.front() {
+            let last_anchor = self.pending.anchors.back().map(|a| a.0);
+            let known = exact || last_anchor.is_some_and(|a| off <= a);
+            if !known && self.pending.offsets.len() <= keep {
+                break;
+            }
+            let time = if known && !exact {
+                interpolate(&mut self.pending.anchors, off)
+            } else {
+                self.clock.time_at(off)
+            };
+            self.pending.offsets.pop_front();
+            let start = self.pending.head;
+            self.pending.head += PACKET_SIZE;
+            let mut p = [0u8; PACKET_SIZE];
+            p.copy_from_slice(&self.pending.bytes[start..start + PACKET_SIZE]);
+            self.offset = off;
+            self.timing = Some(time);
+            self.packet(&p);
+        }
+        self.timing = None;
+        self.offset = scan_offset;
+        let q = &mut self.pending;
+        if q.offsets.is_empty() {
+            q.bytes.clear();
+            q.head = 0;
+        } else if q.head > q.bytes.len() / 2 {
+            q.bytes.drain(..q.head);
+            q.head = 0;
+        }
+        // Anchors before the oldest waiting packet's are no longer needed.
+        match q.offsets.front() {
+            Some(&first) => {
+                while q.anchors.len() > 1 && q.anchors[1].0 <= first {
+                    q.anchors.pop_front();
+                }
+            }
+            None => {
+                while q.anchors.len() > 1 {
+                    q.anchors.pop_front();
+                }
+            }
         }
     }
 
@@ -243,7 +374,7 @@ impl Analyzer {
                     }
                     if buf[pos] == SYNC_BYTE {
                         self.bad_syncs = 0;
-                        self.packet(&buf[pos..pos + PACKET_SIZE]);
+                        self.take_packet(&buf[pos..pos + PACKET_SIZE]);
                     } else {
                         self.bad_sync(buf[pos]);
                         if !self.in_sync {
@@ -267,6 +398,8 @@ impl Analyzer {
     }
 
     fn bad_sync(&mut self, found: u8) {
+        // What came before is checked first, in order.
+        self.flush_pending(0);
         self.bad_syncs += 1;
         let o = self.occurrence(None, format!("byte {found:#04x} where 0x47 belongs"));
         self.tr.sync_byte_error.hit(o);
@@ -323,9 +456,6 @@ impl Analyzer {
         let h = packet::header(p);
         let pid = h.pid;
         let offset = self.offset;
-        if self.packets == 1 {
-            self.clock.start_at(offset);
-        }
         if h.transport_error {
             let o = self.occurrence(Some(pid), "transport_error_indicator set".into());
             self.tr.transport_error.hit(o);
@@ -419,9 +549,6 @@ impl Analyzer {
             cfg.pcr_repetition_ms,
             cfg.pcr_accuracy_ns,
         );
-        if self.live_time.is_none() {
-            self.clock.on_pcr(pid, pcr, offset, disc);
-        }
         let mut late_already_counted = false;
         let now = self.time_at(offset);
         if let Some(named) = self.pids[usize::from(pid)].pcr_named.as_mut() {
@@ -455,5 +582,21 @@ impl Analyzer {
             let o = self.occurrence(Some(pid), d);
             self.tr.pcr_accuracy_error.hit(o);
         }
+    }
+}
+
+/// The time of byte `off` between the clock's anchors around it (`anchors`
+/// in offset order, the last at or after `off`); anchors wholly before it
+/// are dropped.
+fn interpolate(anchors: &mut std::collections::VecDeque<(u64, f64)>, off: u64) -> f64 {
+    while anchors.len() > 1 && anchors[1].0 <= off {
+        anchors.pop_front();
+    }
+    match (anchors.front(), anchors.get(1)) {
+        (Some(&(a_off, a_t)), Some(&(b_off, b_t))) if off > a_off && b_off > a_off => {
+            a_t + (b_t - a_t) * (off - a_off) as f64 / (b_off - a_off) as f64
+        }
+        (Some(&(_, t)), _) => t,
+        (None, _) => 0.0,
     }
 }

@@ -16,9 +16,7 @@ impl Analyzer {
         dts: Option<u64>,
         offset: u64,
     ) {
-        if self.live_time.is_none() {
-            self.clock.on_pes(pid, pts, dts, offset);
-        }
+        let _ = dts;
         if pts.is_none() {
             return;
         }
@@ -48,6 +46,12 @@ impl Analyzer {
 
     /// The PAT or PMTs changed: follow the PIDs they refer to now.
     pub(crate) fn update_references(&mut self, now: f64) {
+        // The first programme's PCR PID times the file.
+        if let Some(info) = self.tables.program_info.values().next() {
+            if info.pcr_pid != super::packet::NULL_PID && self.live_time.is_none() {
+                self.clock.prefer_pcr(info.pcr_pid);
+            }
+        }
         for st in self.pids.iter_mut() {
             st.pmt = false;
         }

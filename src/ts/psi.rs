@@ -37,7 +37,7 @@ pub fn has_crc(section: &[u8]) -> bool {
 }
 
 /// Reassembles PSI sections of one PID from packet payloads.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct SectionAssembler {
     buf: Vec<u8>,
     active: bool,

@@ -264,8 +264,10 @@ pub struct PcrReport {
     pub max_interval_ms: f64,
     pub mean_interval_ms: f64,
     /// Peak-to-peak deviation of the PCR from a straight line against byte
-    /// position (files) or arrival time (live), over the latest PCRs.
-    pub jitter_ms: f64,
+    /// position (files) or arrival time (live), over the latest PCRs. `None`
+    /// for a variable-rate file, where PCR against byte position is no
+    /// straight line and the figure would only measure the rate swings.
+    pub jitter_ms: Option<f64>,
     /// Largest |PCR − constant-rate fit over a window| (2.4's measure).
     pub max_accuracy_ns: f64,
     /// PCRs whose accuracy (2.4) was not judged because the rate around them

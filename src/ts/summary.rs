@@ -8,6 +8,13 @@ use super::report::{Occurrence, PcrReport, PidReport, Report, ServiceReport};
 impl Analyzer {
     /// The report so far (call at any time; live analysis calls it repeatedly).
     pub fn report(&self) -> Report {
+        if self.has_pending() {
+            // Packets still waiting for their next timestamp are checked on
+            // a copy, so that reading a report changes nothing.
+            let mut done = self.clone();
+            done.finish();
+            return done.report();
+        }
         let mut tr = self.tr.clone();
         self.open_gaps(&mut tr);
         // A PAT never seen is an error even in a stream shorter than the period.
@@ -44,7 +51,8 @@ impl Analyzer {
                 } else {
                     0.0
                 },
-                jitter_ms: st.jitter(live).0,
+                jitter_ms: (live || st.accuracy_not_judged * 2 <= st.count)
+                    .then(|| st.jitter(live).0),
                 max_accuracy_ns: st.max_accuracy_ns,
                 accuracy_not_judged: st.accuracy_not_judged,
             })

@@ -36,12 +36,14 @@ pub struct ServiceInfo {
     pub service_type: Option<u8>,
 }
 
+#[derive(Clone)]
 struct PmtTrack {
     assembler: SectionAssembler,
     program: u16,
     gap: Gap,
 }
 
+#[derive(Clone)]
 pub struct Tables {
     pat: SectionAssembler,
     pat_gap: Gap,

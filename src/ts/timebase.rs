@@ -39,6 +39,9 @@ pub struct Clock {
     start: Option<u64>,
     /// Byte offset of the first PCR or PTS/DTS used.
     first_anchor: Option<u64>,
+    /// The first programme's PCR PID, once the PAT and PMT say it: its PCRs
+    /// take over from another PID's.
+    preferred_pcr: Option<u16>,
 }
 
 impl Clock {
@@ -51,6 +54,7 @@ impl Clock {
             last_value: 0,
             start: None,
             first_anchor: None,
+            preferred_pcr: None,
         }
     }
 
@@ -95,6 +99,23 @@ impl Clock {
         }
     }
 
+    /// Times come from `pid`'s PCRs from its next PCR on (the first
+    /// programme's PCR PID: an MPTS is timed by its first programme).
+    pub fn prefer_pcr(&mut self, pid: u16) {
+        self.preferred_pcr = Some(pid);
+    }
+
+    /// The last timestamp used: (byte offset, time).
+    pub fn anchor(&self) -> Option<(u64, f64)> {
+        self.anchor
+    }
+
+    /// True when the time of bytes not yet read is already exact (a given
+    /// constant bitrate): nothing to wait for.
+    pub fn is_exact_ahead(&self) -> bool {
+        self.source == Source::Bitrate
+    }
+
     /// True when times come from PCRs or PTS/DTS or a given rate.
     pub fn has_source(&self) -> bool {
         self.source != Source::None
@@ -109,7 +130,7 @@ impl Clock {
                 // A step outside 0–100 ms is a jump (TR 101 290 2.3b), not time.
                 self.step(offset, delta, discontinuity || delta > MAX_PCR_STEP_SECS);
             }
-            Source::Pcr { .. } => {}
+            Source::Pcr { .. } if self.preferred_pcr != Some(pid) => {}
             _ => self.take_over(Source::Pcr { pid }, pcr, offset),
         }
     }

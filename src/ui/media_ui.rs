@@ -193,8 +193,8 @@ impl MediaScreen {
             });
             if let Some(pcr) = &r.pcr {
                 ui.strong(format!(
-                    "PCR {:#06x}: interval mean {:.1} ms, max {:.1} ms; jitter {:.3} ms; accuracy max {:.0} ns",
-                    pcr.pid, pcr.mean_interval_ms, pcr.max_interval_ms, pcr.jitter_ms, pcr.max_accuracy_ns
+                    "PCR {:#06x}: interval mean {:.1} ms, max {:.1} ms; jitter {}; accuracy max {:.0} ns",
+                    pcr.pid, pcr.mean_interval_ms, pcr.max_interval_ms, crate::cli::analyze::jitter_text(pcr.jitter_ms), pcr.max_accuracy_ns
                 ));
                 let pts: Vec<[f64; 2]> = r.pcr_deviation.iter().map(|(t, d)| [*t, *d]).collect();
                 egui_plot::Plot::new("pcr-dev")

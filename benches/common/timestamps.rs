@@ -1,6 +1,7 @@
-//! Timestamp benchmark: prints figures, asserts nothing.
+//! Timestamp tables of the playout benchmark: print figures, assert nothing.
 //!
-//! `cargo bench --bench timestamps` (as root, with tcpdump) captures the
+//! `cargo bench --bench playout` (as root, with tcpdump; or only these tables
+//! with `BENCH_ONLY=timestamps` / `BENCH_ONLY=resources`) captures the
 //! sender's SRT traffic on loopback (`tcpdump -i lo -w FILE -s 0 udp port P`)
 //! and reads the pcap itself. For every original data packet (retransmissions,
 //! R flag, skipped) that carries a PCR of the pacing PID it pairs the packet's
@@ -18,11 +19,10 @@
 //! A second table: CPU per stream and RSS with 20 streams of the 5 Mbit/s file
 //! in one `srt-streamer play` process against 20 gst-launch processes.
 //!
-//! `BENCH_ONLY=timestamps` or `BENCH_ONLY=resources` runs one table;
 //! `BENCH_RUN_SECS` changes the capture length (default 6.5 s); `BENCH_VERBOSE=1`
 //! prints every run on stderr.
 
-mod common;
+use crate::common;
 
 use srt_streamer::ts::packet::{self, PACKET_SIZE, PCR_HZ};
 use std::io::{BufRead, BufReader};
@@ -986,8 +986,8 @@ fn resources_table(lo: &Path) {
     );
 }
 
-fn main() {
-    // Arguments cargo passes to benches (`--bench`) are ignored.
+/// Runs the timestamp table, the resources table, or both (`only` empty).
+pub fn run(only: &str) {
     let started = Instant::now();
     // SAFETY: geteuid has no arguments and cannot fail.
     if unsafe { libc::geteuid() } != 0 {
@@ -1019,7 +1019,6 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(6.5);
-    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     println!(
         "# Timestamp benchmark (load average at start: {})\n",
         loadavg()
