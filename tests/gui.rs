@@ -12,14 +12,18 @@ use srt_streamer::ui::{App, AppOptions};
 use std::time::{Duration, Instant};
 
 fn harness<'a>() -> Harness<'a, App> {
+    harness_with(sample(), 900.0)
+}
+
+fn harness_with<'a>(file: std::path::PathBuf, height: f32) -> Harness<'a, App> {
     Harness::builder()
-        .with_size([1300.0, 900.0])
+        .with_size([1300.0, height])
         .build_eframe(|cc| {
             App::new(
                 cc,
                 AppOptions {
                     settings: Some(Settings::default()),
-                    sample: Some(sample()),
+                    sample: Some(file.clone()),
                     ..Default::default()
                 },
             )
@@ -205,6 +209,50 @@ fn media_screen_analyses_the_sample() {
     assert!(h.query_by_label_contains("Sample 720p25").is_some());
     assert!(h.query_by_label("H.264").is_some());
     assert!(h.query_by_label("1.4 Continuity_count_error").is_some());
+}
+
+/// Every occurrence is listed on the Media screen: a copy of the sample with
+/// two video packets cut out shows two continuity errors, each with its
+/// byte offset and what was expected.
+#[test]
+fn media_screen_lists_every_occurrence() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = std::fs::read(sample()).unwrap();
+    let mut cut = Vec::new();
+    let mut video = 0;
+    for p in data.chunks_exact(188) {
+        if srt_streamer::ts::packet::pid(p) == 0x100 {
+            video += 1;
+            if video == 500 || video == 1500 {
+                continue;
+            }
+        }
+        cut.extend_from_slice(p);
+    }
+    let file = dir.path().join("two-lost.ts");
+    std::fs::write(&file, &cut).unwrap();
+    // Tall enough that the lists below the tables are on screen.
+    let mut h = harness_with(file, 2400.0);
+    h.step();
+    h.get_by_label("Media").click();
+    h.step();
+    h.step();
+    h.get_by_label("Analyse").click();
+    assert!(step_until(&mut h, Duration::from_secs(20), |h| h
+        .query_by_label_contains("1.4 Continuity_count_error — 2 ×")
+        .is_some()));
+    h.get_by_label_contains("1.4 Continuity_count_error — 2 ×")
+        .click();
+    assert!(
+        step_until(&mut h, Duration::from_secs(5), |h| h
+            .query_all_by_label_contains("continuity_counter")
+            .count()
+            == 2),
+        "{:#?}",
+        h.query_all_by_label_contains("expected")
+            .map(|n| format!("{n:?}"))
+            .collect::<Vec<_>>()
+    );
 }
 
 #[test]

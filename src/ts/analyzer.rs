@@ -248,15 +248,18 @@ impl Analyzer {
             return;
         }
         let offset = self.offset;
-        self.clock_sees(p, offset);
+        let anchored = self.clock_sees(p, offset);
         let q = &mut self.pending;
         q.bytes.extend_from_slice(p);
         q.offsets.push_back(offset);
-        self.flush_pending(PENDING_MAX);
+        if anchored || q.offsets.len() > PENDING_MAX || self.clock.is_exact_ahead() {
+            self.flush_pending(PENDING_MAX);
+        }
     }
 
-    /// Feeds the clock a packet's PCR or PTS/DTS; notes the anchor it makes.
-    fn clock_sees(&mut self, p: &[u8], offset: u64) {
+    /// Feeds the clock a packet's PCR or PTS/DTS; notes the anchor it makes
+    /// (true: a new one).
+    fn clock_sees(&mut self, p: &[u8], offset: u64) -> bool {
         let h = packet::header(p);
         if self.packets + self.pending.offsets.len() as u64 == 0 {
             self.clock.start_at(offset);
@@ -273,8 +276,12 @@ impl Analyzer {
             self.clock.on_pes(h.pid, pts, dts, offset);
         }
         let after = self.clock.anchor();
-        if let Some(a) = after.filter(|_| after != before) {
-            self.pending.anchors.push_back(a);
+        match after.filter(|_| after != before) {
+            Some(a) => {
+                self.pending.anchors.push_back(a);
+                true
+            }
+            None => false,
         }
     }
 
@@ -286,6 +293,8 @@ impl Analyzer {
         }
         let scan_offset = self.offset;
         let exact = self.clock.is_exact_ahead();
+        // Taken out while its packets are checked (no copy per packet).
+        let bytes = std::mem::take(&mut self.pending.bytes);
         while let Some(&off) = self.pending.offsets.front() {
             let last_anchor = self.pending.anchors.back().map(|a| a.0);
             let known = exact || last_anchor.is_some_and(|a| off <= a);
@@ -300,15 +309,14 @@ impl Analyzer {
             self.pending.offsets.pop_front();
             let start = self.pending.head;
             self.pending.head += PACKET_SIZE;
-            let mut p = [0u8; PACKET_SIZE];
-            p.copy_from_slice(&self.pending.bytes[start..start + PACKET_SIZE]);
             self.offset = off;
             self.timing = Some(time);
-            self.packet(&p);
+            self.packet(&bytes[start..start + PACKET_SIZE]);
         }
         self.timing = None;
         self.offset = scan_offset;
         let q = &mut self.pending;
+        q.bytes = bytes;
         if q.offsets.is_empty() {
             q.bytes.clear();
             q.head = 0;

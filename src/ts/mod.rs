@@ -5,6 +5,8 @@ pub mod check;
 pub mod codecs;
 pub mod continuity;
 pub mod framing;
+#[doc(hidden)]
+pub mod fuzz;
 mod gaps;
 pub mod packet;
 pub mod pcr_check;
