@@ -5,6 +5,7 @@
 pub mod child_env;
 pub mod cli;
 pub mod engine;
+pub mod media;
 pub mod nettest;
 pub mod ts;
 pub mod ui;

@@ -193,6 +193,7 @@ fn receivers_run_in_the_stream_manager_beside_players() {
         config: srt_streamer::engine::config::parse_uri(&uri, "").unwrap(),
         record: None,
         analysis: Default::default(),
+        monitor: None,
     };
     // A receiver may not listen on the player's port: refused, with the
     // stream that holds it named.

@@ -1,6 +1,7 @@
 //! The command line: the same engine as the app, for automation and benchmarks.
 
 pub mod analyze;
+mod monitor;
 mod nettest;
 mod output;
 mod play;
@@ -39,6 +40,8 @@ pub enum Command {
     Analyze(analyze::AnalyzeArgs),
     /// Receive an SRT stream, analyse it live and optionally record it.
     Receive(receive::ReceiveArgs),
+    /// Decode a TS file or an SRT input: picture (PNG), audio levels, alarms.
+    Monitor(monitor::MonitorArgs),
     /// Open the desktop app (the same as no subcommand), optionally starting
     /// the streams of a TOML file.
     Gui {
@@ -106,6 +109,7 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Nettest(args)) => nettest::run(args),
         Some(Command::Analyze(args)) => analyze::run(args),
         Some(Command::Receive(args)) => receive::run(args),
+        Some(Command::Monitor(args)) => monitor::run(args),
         None => crate::ui::run(Vec::new()),
         Some(Command::Gui { streams }) => {
             let configs = match streams.as_deref().map(streams_file::load).transpose() {

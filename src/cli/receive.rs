@@ -30,6 +30,10 @@ pub struct ReceiveArgs {
     /// One JSON record per interval and a final one.
     #[arg(long)]
     pub json: bool,
+    /// Decode what arrives (picture, audio levels, black/frozen/silence
+    /// alarms, in the JSON records under "monitor").
+    #[arg(long)]
+    pub monitor: bool,
     /// TR 101 290 2.3a limit: 40 ms (default) or 100 ms.
     #[arg(long, default_value_t = 40.0)]
     pub pcr_repetition_ms: f64,
@@ -91,6 +95,7 @@ pub fn run(a: ReceiveArgs) -> i32 {
         config: cfg,
         record,
         analysis,
+        monitor: a.monitor.then(crate::media::MonitorSettings::default),
     });
     let rx = match started.map(|id| manager.receiver(id)) {
         Ok(Some(rx)) => rx,

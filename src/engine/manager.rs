@@ -17,6 +17,8 @@ pub enum ManagerError {
     Init(String),
     #[error("port {port} is already used by stream '{other}': give each listener its own port, or each listener on a shared port its own stream ID")]
     PortTaken { port: u16, other: String },
+    #[error("the confidence monitor cannot start: {0}")]
+    Monitor(String),
     #[error("no stream with id {0}")]
     NoSuchStream(StreamId),
     #[error("{name}: {source}")]
@@ -138,6 +140,28 @@ impl StreamManager {
         self.receivers.insert(id, r);
         (self.notify)();
         Ok(id)
+    }
+
+    /// Turns the confidence monitor of a player (what it sends) or a
+    /// receiver (what arrives) on with `settings`, or off.
+    pub fn set_monitor(
+        &mut self,
+        id: StreamId,
+        settings: Option<crate::media::MonitorSettings>,
+    ) -> Result<(), ManagerError> {
+        let m = settings
+            .map(crate::media::ConfidenceMonitor::start)
+            .transpose()
+            .map_err(|e| ManagerError::Monitor(e.to_string()))?;
+        if let Some(s) = self.streams.get(&id) {
+            s.set_monitor(m);
+        } else {
+            self.receivers
+                .get(&id)
+                .ok_or(ManagerError::NoSuchStream(id))?
+                .set_monitor(m);
+        }
+        Ok(())
     }
 
     /// Stops a player or receiver (it stays listed, with its history and

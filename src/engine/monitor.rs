@@ -129,6 +129,23 @@ pub(super) struct Monitor {
     interval: Duration,
     rates: RateTracker,
     tracker: LinkTracker,
+    alarms: crate::media::AlarmWatch,
+}
+
+/// The confidence monitor's alarm changes as events, each once.
+pub(super) fn alarm_events(
+    watch: &mut crate::media::AlarmWatch,
+    status: Option<crate::media::MonitorStatus>,
+) -> Vec<EventKind> {
+    let alarms = status.map(|s| s.alarms).unwrap_or_default();
+    watch
+        .changes(&alarms)
+        .into_iter()
+        .map(|(alarm, raised)| match raised {
+            true => EventKind::AlarmRaised { alarm },
+            false => EventKind::AlarmCleared { alarm },
+        })
+        .collect()
 }
 
 impl Monitor {
@@ -146,6 +163,7 @@ impl Monitor {
             interval,
             rates: RateTracker::default(),
             tracker: LinkTracker::new(cfg.mode == Mode::Listener),
+            alarms: Default::default(),
         }
     }
 
@@ -196,6 +214,9 @@ impl Monitor {
         let point = HistoryPoint::from_sample(&sample);
         lock(&self.shared.log).history.push(point);
         lock(&self.shared.snapshot).latest = Some(sample);
+        for e in alarm_events(&mut self.alarms, self.shared.monitor.status()) {
+            self.shared.event(e);
+        }
         self.publish();
         (self.shared.notify)();
     }

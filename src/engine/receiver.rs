@@ -130,6 +130,9 @@ pub struct ReceiverSnapshot {
     pub recording: Option<PathBuf>,
     pub recorded_bytes: u64,
     pub stats: Option<StatsSample>,
+    /// The confidence monitor, when on: picture, audio levels, alarms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monitor: Option<crate::media::MonitorStatus>,
 }
 
 struct Shared {
@@ -146,6 +149,8 @@ struct Shared {
     stop: AtomicBool,
     bytes: AtomicU64,
     started: Instant,
+    /// The confidence monitor of what arrives.
+    monitor: crate::media::MonitorSlot,
 }
 
 impl Shared {
@@ -179,6 +184,8 @@ pub struct ReceiveRequest {
     pub config: StreamConfig,
     pub record: Option<RecordConfig>,
     pub analysis: AnalyzerConfig,
+    /// Start with the confidence monitor on.
+    pub monitor: Option<crate::media::MonitorSettings>,
 }
 
 /// Reads a receiver's published state from any thread; never waits on the
@@ -200,6 +207,7 @@ impl ReceiverReader {
         let mut s = lock(&self.0.snapshot).clone();
         s.uptime_secs = self.0.started.elapsed().as_secs_f64();
         s.bytes_received = self.0.bytes.load(Ordering::Relaxed);
+        s.monitor = self.0.monitor.status();
         s
     }
 
@@ -241,7 +249,12 @@ impl RunningReceiver {
             config: cfg,
             record,
             analysis,
+            monitor: monitor_settings,
         } = req;
+        let confidence = monitor_settings
+            .map(crate::media::ConfidenceMonitor::start)
+            .transpose()
+            .map_err(|e| StartError::Transport(format!("the monitor cannot start: {e}")))?;
         checked(&cfg)?;
         let recorder = match record {
             Some(r) => Some(Recorder::new(r.clone()).map_err(|e| {
@@ -281,12 +294,15 @@ impl RunningReceiver {
                 recording: None,
                 recorded_bytes: 0,
                 stats: None,
+                monitor: None,
             }),
             log: Mutex::new(StreamLog::default()),
             stop: AtomicBool::new(false),
             bytes: AtomicU64::new(0),
             started,
+            monitor: Default::default(),
         });
+        shared.monitor.set(confidence);
         shared.event(EventKind::Started {
             uri: cfg.to_uri(false),
         });
@@ -326,6 +342,12 @@ impl RunningReceiver {
     /// A cheap handle for reading this receiver's state from any thread.
     pub fn reader(&self) -> ReceiverReader {
         ReceiverReader(self.shared.clone())
+    }
+
+    /// Turns the confidence monitor of what arrives on or off.
+    pub fn set_monitor(&self, m: Option<crate::media::ConfidenceMonitor>) {
+        self.shared.monitor.set(m);
+        (self.shared.notify)();
     }
 
     /// Stops receiving and releases the port. Safe to call more than once.
@@ -418,6 +440,7 @@ fn receive_loop(shared: &Shared, conns: &ConnSet, listener: bool) {
                     shared.bytes.fetch_add(n as u64, Ordering::Relaxed);
                     lock(&shared.analyzer).push_live(data, t);
                     record(shared, data);
+                    shared.monitor.push(data);
                 }
                 Err(_) if shared.stop.load(Ordering::SeqCst) || c.is_broken() => {}
                 Err(e) if e.is_timeout() => {}
@@ -445,6 +468,7 @@ fn monitor(
 ) {
     let mut rates = RateTracker::default();
     let mut tracker = LinkTracker::new(listener);
+    let mut alarms = crate::media::AlarmWatch::default();
     let mut next = Instant::now() + interval;
     while !shared.stop.load(Ordering::SeqCst) {
         if let Ok(e) = events.recv_timeout(Duration::from_millis(100)) {
@@ -475,6 +499,9 @@ fn monitor(
                 snap.recorded_bytes = b;
             }
             drop(snap);
+            for e in super::monitor::alarm_events(&mut alarms, shared.monitor.status()) {
+                shared.event(e);
+            }
             (shared.notify)();
         }
     }

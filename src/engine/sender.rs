@@ -234,6 +234,7 @@ impl Sender {
             }
         }
         self.shared.datagrams.fetch_add(1, Ordering::Relaxed);
+        self.shared.monitor.push(&d.payload);
     }
 
     fn report(&self) {

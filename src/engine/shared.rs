@@ -24,6 +24,8 @@ pub(super) struct Shared {
     pub(super) pcr_jumps: AtomicU64,
     /// Datagrams a connection's full send buffer did not take.
     pub(super) send_drops: AtomicU64,
+    /// The confidence monitor of what is sent (after restamping).
+    pub(super) monitor: crate::media::MonitorSlot,
     pub(super) notify: Notify,
 }
 

@@ -100,6 +100,14 @@ pub enum EventKind {
     },
     Ended,
     Stopped,
+    /// The confidence monitor raised an alarm (black, frozen, silence).
+    AlarmRaised {
+        alarm: String,
+    },
+    /// The condition of an alarm cleared.
+    AlarmCleared {
+        alarm: String,
+    },
 }
 
 impl std::fmt::Display for EventKind {
@@ -136,6 +144,8 @@ impl std::fmt::Display for EventKind {
             EventKind::Error { message } => write!(f, "error: {message}"),
             EventKind::Ended => write!(f, "end of file"),
             EventKind::Stopped => write!(f, "stopped"),
+            EventKind::AlarmRaised { alarm } => write!(f, "alarm: {alarm}"),
+            EventKind::AlarmCleared { alarm } => write!(f, "cleared: {alarm}"),
         }
     }
 }
@@ -202,6 +212,9 @@ pub struct StreamSnapshot {
     /// Addresses of connected callers (listener).
     pub callers: Vec<String>,
     pub latest: Option<StatsSample>,
+    /// The confidence monitor, when on: picture, audio levels, alarms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monitor: Option<crate::media::MonitorStatus>,
 }
 
 /// The part of a stream's status that grows: kept apart from the snapshot.

@@ -51,6 +51,7 @@ impl StreamReader {
         s.datagrams_dropped = sh.send_drops.load(Ordering::Relaxed);
         s.loops = sh.loops.load(Ordering::Relaxed);
         s.pcr_jumps = sh.pcr_jumps.load(Ordering::Relaxed);
+        s.monitor = sh.monitor.status();
         s
     }
 
@@ -116,6 +117,7 @@ impl RunningStream {
                 pcr_jumps: 0,
                 callers: Vec::new(),
                 latest: None,
+                monitor: None,
             }),
             log: Mutex::new(StreamLog::default()),
             stop: AtomicBool::new(false),
@@ -124,6 +126,7 @@ impl RunningStream {
             loops: AtomicU64::new(0),
             pcr_jumps: AtomicU64::new(0),
             send_drops: AtomicU64::new(0),
+            monitor: Default::default(),
             notify,
         });
         shared.event(EventKind::Started {
@@ -199,6 +202,12 @@ impl RunningStream {
 
     pub fn history(&self) -> Vec<HistoryPoint> {
         self.reader().history()
+    }
+
+    /// Turns the confidence monitor of what this stream sends on or off.
+    pub fn set_monitor(&self, m: Option<crate::media::ConfidenceMonitor>) {
+        self.shared.monitor.set(m);
+        (self.shared.notify)();
     }
 
     /// Stops playing and releases the port. Safe to call more than once.

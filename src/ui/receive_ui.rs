@@ -26,6 +26,8 @@ pub struct ReceiveScreen {
     pub record: String,
     pub rotate_mb: String,
     views: BTreeMap<StreamId, View>,
+    /// Decode what arrives (picture and audio levels).
+    pub monitor: bool,
     starting: bool,
     pub error: Option<String>,
 }
@@ -43,6 +45,7 @@ impl ReceiveScreen {
             record: String::new(),
             rotate_mb: String::new(),
             views: BTreeMap::new(),
+            monitor: true,
             starting: false,
             error: None,
         }
@@ -89,6 +92,7 @@ impl ReceiveScreen {
             config: cfg,
             record,
             analysis: AnalyzerConfig::default(),
+            monitor: self.monitor.then(crate::media::MonitorSettings::default),
         })));
     }
 

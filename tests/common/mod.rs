@@ -77,6 +77,7 @@ pub fn start_receiver(
             config,
             record,
             analysis: Default::default(),
+            monitor: None,
         })
         .map_err(|e| e.to_string())?;
     let reader = manager.receiver(id).expect("the receiver just started");

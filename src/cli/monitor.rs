@@ -1,0 +1,153 @@
+//! `srt-streamer monitor SOURCE [--snapshot FILE.png] [--seconds N] [--program N]`:
+//! the confidence monitor headless, for scripts. SOURCE is a TS file or an
+//! SRT input URI (received through the stream manager, as `receive` does).
+//! Prints one JSON object (picture size, frames shown, audio levels per PID,
+//! alarms, missing decoders) and writes the latest picture as PNG.
+
+use crate::engine::config::parse_uri;
+use crate::engine::receiver::ReceiveRequest;
+use crate::engine::StreamManager;
+use crate::media::{ConfidenceMonitor, MonitorSettings, MonitorStatus};
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct MonitorArgs {
+    /// A TS file, or srt://… to receive (mode, latency, passphrase, streamid as for `receive`).
+    pub source: String,
+    /// Write the latest picture here (PNG).
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+    /// Watch this many seconds of the stream (file: stream time; SRT: wall time).
+    #[arg(long, default_value_t = 3.0)]
+    pub seconds: f64,
+    /// Programme to show in an MPTS (default: the first).
+    #[arg(long)]
+    pub program: Option<u16>,
+    /// Picture width in pixels.
+    #[arg(long, default_value_t = 640)]
+    pub width: u32,
+}
+
+fn settings(a: &MonitorArgs, live: bool) -> MonitorSettings {
+    MonitorSettings {
+        program: a.program,
+        width: a.width.clamp(16, 3840),
+        live,
+        ..Default::default()
+    }
+}
+
+/// A file pushed as fast as it decodes, up to `seconds` of stream time.
+fn watch_file(a: &MonitorArgs) -> Result<MonitorStatus, String> {
+    let mut f =
+        std::fs::File::open(&a.source).map_err(|e| format!("cannot open {}: {e}", a.source))?;
+    let m = ConfidenceMonitor::start(settings(a, false)).map_err(|e| e.to_string())?;
+    let mut buf = vec![0u8; 188 * 1024];
+    let mut first: Option<f64> = None;
+    loop {
+        let n = f
+            .read(&mut buf)
+            .map_err(|e| format!("cannot read {}: {e}", a.source))?;
+        if n == 0 {
+            break;
+        }
+        m.push(&buf[..n - n % 188]);
+        let s = m.status();
+        if s.frames_shown > 0 || !s.audio.is_empty() {
+            let t0 = *first.get_or_insert(s.stream_secs);
+            if s.stream_secs - t0 >= a.seconds {
+                break;
+            }
+        }
+        if s.error.is_some() || !s.missing.is_empty() {
+            break;
+        }
+    }
+    m.finish(Duration::from_secs(10));
+    Ok(m.status())
+}
+
+/// An SRT input received for `seconds` (and until a first picture, up to 10 s more).
+fn watch_srt(a: &MonitorArgs, stop: &AtomicBool) -> Result<MonitorStatus, String> {
+    let cfg = parse_uri(&a.source, "").map_err(|e| e.to_string())?;
+    let mut manager =
+        StreamManager::without_notify(Duration::from_millis(500)).map_err(|e| e.to_string())?;
+    let id = manager
+        .start_receiver(ReceiveRequest {
+            config: cfg,
+            record: None,
+            analysis: Default::default(),
+            monitor: Some(settings(a, true)),
+        })
+        .map_err(|e| e.to_string())?;
+    let reader = manager.receiver(id).ok_or("the receiver did not start")?;
+    let started = Instant::now();
+    let status = || reader.snapshot().monitor.unwrap_or_default();
+    while !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(100));
+        let s = status();
+        let watched = started.elapsed().as_secs_f64() >= a.seconds;
+        if (watched && s.frames_shown > 0)
+            || started.elapsed().as_secs_f64() >= a.seconds + 10.0
+            || !s.missing.is_empty()
+        {
+            break;
+        }
+    }
+    let s = status();
+    manager.stop_all();
+    Ok(s)
+}
+
+pub fn run(a: MonitorArgs) -> i32 {
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let _ = signal_hook::flag::register(sig, stop.clone());
+    }
+    let result = if a.source.starts_with("srt://") {
+        watch_srt(&a, &stop)
+    } else {
+        watch_file(&a)
+    };
+    let s = match result {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let mut out = serde_json::to_value(&s).unwrap_or_default();
+    if let (Some(o), Some(f)) = (out.as_object_mut(), s.frame.as_ref()) {
+        o.insert("picture".into(), serde_json::json!([f.width, f.height]));
+        o.insert("mean_luma".into(), serde_json::json!(f.mean_luma()));
+        o.insert("luma_spread".into(), serde_json::json!(f.luma_spread()));
+    }
+    println!("{out}");
+    for m in &s.missing {
+        eprintln!("error: {m}");
+    }
+    if let Some(e) = &s.error {
+        eprintln!("error: {e}");
+    }
+    match (&a.snapshot, &s.frame) {
+        (Some(path), Some(f)) => {
+            let written = f
+                .to_png()
+                .and_then(|png| std::fs::write(path, png).map_err(|e| e.to_string()));
+            if let Err(e) = written {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return 2;
+            }
+        }
+        (Some(_), None) => {
+            eprintln!("error: no picture was decoded (no video, or its decoder is missing)");
+            return 1;
+        }
+        _ => {}
+    }
+    i32::from(!s.missing.is_empty() || s.error.is_some())
+}
