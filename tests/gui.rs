@@ -278,6 +278,10 @@ fn receive_screen_analyses_a_live_stream() {
         .query_by_label_contains("TR 101 290 priority 1 errors 0")
         .is_some()
         && h.query_by_label("connected (1)").is_some()));
+    // The monitor (on by default here) shows the sample's audio meters.
+    assert!(step_until(&mut h, Duration::from_secs(15), |h| h
+        .query_by_label("audio 0x0101")
+        .is_some()));
     // A second receiver on the same port is refused by the engine, and the
     // screen says why.
     h.get_by_label("Start receiver").click();

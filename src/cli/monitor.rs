@@ -30,6 +30,15 @@ pub struct MonitorArgs {
     /// Picture width in pixels.
     #[arg(long, default_value_t = 640)]
     pub width: u32,
+    /// Alarm after this long black.
+    #[arg(long, default_value_t = 5.0)]
+    pub black_secs: f64,
+    /// Alarm after this long unchanged.
+    #[arg(long, default_value_t = 10.0)]
+    pub freeze_secs: f64,
+    /// Alarm after this long below -60 dBFS on every channel.
+    #[arg(long, default_value_t = 10.0)]
+    pub silence_secs: f64,
 }
 
 fn settings(a: &MonitorArgs, live: bool) -> MonitorSettings {
@@ -37,6 +46,9 @@ fn settings(a: &MonitorArgs, live: bool) -> MonitorSettings {
         program: a.program,
         width: a.width.clamp(16, 3840),
         live,
+        black_secs: a.black_secs.max(0.0),
+        freeze_secs: a.freeze_secs.max(0.0),
+        silence_secs: a.silence_secs.max(0.0),
         ..Default::default()
     }
 }

@@ -60,8 +60,11 @@ impl Default for MonitorSettings {
 pub const SILENCE_DB: f64 = -60.0;
 /// Mean luma (0–255) below which a picture counts as black.
 const BLACK_LUMA: f64 = 20.0;
-/// Mean absolute difference (0–255) below which two pictures are the same.
-const FROZEN_DIFF: f64 = 0.5;
+/// Two pictures are the same when fewer than this share of their pixels
+/// changed by more than [`PIXEL_CHANGE`]: coding noise (a keyframe's new
+/// quantisation) moves many pixels a little, motion few pixels a lot.
+const FROZEN_SHARE: f64 = 0.001;
+const PIXEL_CHANGE: u8 = 24;
 
 /// One converted picture.
 #[derive(Clone, PartialEq)]
@@ -108,15 +111,17 @@ impl Frame {
             .sqrt()
     }
 
-    /// Mean absolute difference to another picture of the same size.
+    /// Share of pixels that changed by more than [`PIXEL_CHANGE`] on any
+    /// channel against another picture of the same size.
     fn difference(&self, other: &Frame) -> Option<f64> {
         (self.rgba.len() == other.rgba.len() && !self.rgba.is_empty()).then(|| {
-            self.rgba
-                .iter()
-                .zip(&other.rgba)
-                .map(|(a, b)| f64::from(a.abs_diff(*b)))
-                .sum::<f64>()
-                / self.rgba.len() as f64
+            let changed = self
+                .rgba
+                .chunks_exact(4)
+                .zip(other.rgba.chunks_exact(4))
+                .filter(|(a, b)| (0..3).any(|i| a[i].abs_diff(b[i]) > PIXEL_CHANGE))
+                .count();
+            changed as f64 / (self.rgba.len() / 4) as f64
         })
     }
 
@@ -236,6 +241,7 @@ impl Shared {
         let s = &self.settings;
         let t = frame.time_secs;
         let black = frame.mean_luma() < BLACK_LUMA && frame.luma_spread() < 8.0;
+
         let frame = Arc::new(frame);
         let mut alarms = Vec::new();
         {
@@ -249,7 +255,7 @@ impl Shared {
                 .previous
                 .as_ref()
                 .and_then(|p| frame.difference(p))
-                .is_some_and(|d| d < FROZEN_DIFF);
+                .is_some_and(|d| d < FROZEN_SHARE);
             tm.still_since = if same {
                 Some(tm.still_since.unwrap_or(t))
             } else {

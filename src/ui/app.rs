@@ -54,6 +54,7 @@ pub struct App {
     pub nettest: super::nettest_ui::NetTestScreen,
     pub media: super::media_ui::MediaScreen,
     pub receive: super::receive_ui::ReceiveScreen,
+    pictures: super::monitor_ui::Pictures,
     form_error: Option<String>,
     pub screen: Screen,
     details: Option<StreamId>,
@@ -122,6 +123,7 @@ impl App {
             nettest,
             media,
             receive,
+            pictures: Default::default(),
             form_error: None,
             screen: Screen::NewStream,
             details: None,
@@ -466,9 +468,19 @@ impl eframe::App for App {
                     Some((reader, snap)) => {
                         let history = reader.history();
                         let (events, _) = reader.events_since(0);
-                        match details_ui(ui, snap, &history, &events, &mut self.window_min) {
+                        match details_ui(
+                            ui,
+                            snap,
+                            &history,
+                            &events,
+                            &mut self.window_min,
+                            &mut self.pictures,
+                        ) {
                             DetailsAction::None => {}
                             DetailsAction::Back => self.details = None,
+                            DetailsAction::Monitor(on) => {
+                                self.engine.send(Command::Monitor { id, on })
+                            }
                             DetailsAction::Stop => self.engine.send(Command::Stop(id)),
                             DetailsAction::Restart => {
                                 self.engine.send(Command::Restart(id));

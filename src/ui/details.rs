@@ -14,6 +14,8 @@ pub enum DetailsAction {
     Restart,
     ExportCsv,
     ExportJson,
+    /// Turn the confidence monitor on (true) or off.
+    Monitor(bool),
 }
 
 pub const WINDOWS_MIN: [u32; 3] = [1, 5, 60];
@@ -94,6 +96,7 @@ pub fn details_ui(
     history: &[HistoryPoint],
     events: &[StreamEvent],
     window_min: &mut u32,
+    pictures: &mut super::monitor_ui::Pictures,
 ) -> DetailsAction {
     let mut action = DetailsAction::None;
     ui.horizontal(|ui| {
@@ -117,6 +120,19 @@ pub fn details_ui(
     });
     if let crate::engine::StreamState::Failed { message } = &s.state {
         ui.colored_label(state_color(&s.state), message);
+    }
+    let mut on = s.monitor.is_some();
+    if ui
+        .checkbox(&mut on, "Monitor picture and audio")
+        .on_hover_text(
+            "decode what this stream sends, after restamping (costs CPU; off by default)",
+        )
+        .changed()
+    {
+        action = DetailsAction::Monitor(on);
+    }
+    if let Some(m) = &s.monitor {
+        super::monitor_ui::monitor_view(ui, pictures, s.id, m, 320.0);
     }
     ui.horizontal(|ui| {
         ui.label("Window:");

@@ -16,6 +16,11 @@ pub enum Command {
     /// Removes a player or a receiver (stopping it first).
     Remove(StreamId),
     StartReceiver(Box<ReceiveRequest>),
+    /// The confidence monitor of a player or receiver on or off.
+    Monitor {
+        id: StreamId,
+        on: bool,
+    },
     StopAll,
 }
 
@@ -152,6 +157,12 @@ fn engine_thread(
                     },
                 })
             }
+            Command::Monitor { id, on } => manager
+                .set_monitor(id, on.then(crate::media::MonitorSettings::default))
+                .err()
+                .map(|e| Reply::Failed {
+                    message: e.to_string(),
+                }),
             Command::StopAll => {
                 manager.stop_all();
                 published.update(&manager);

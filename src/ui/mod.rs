@@ -10,6 +10,7 @@ pub mod files;
 pub mod form;
 pub mod form_ui;
 pub mod media_ui;
+pub mod monitor_ui;
 pub mod nettest_ui;
 pub mod receive_ui;
 pub mod settings;

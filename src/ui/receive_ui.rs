@@ -28,6 +28,7 @@ pub struct ReceiveScreen {
     views: BTreeMap<StreamId, View>,
     /// Decode what arrives (picture and audio levels).
     pub monitor: bool,
+    pictures: super::monitor_ui::Pictures,
     starting: bool,
     pub error: Option<String>,
 }
@@ -46,6 +47,7 @@ impl ReceiveScreen {
             rotate_mb: String::new(),
             views: BTreeMap::new(),
             monitor: true,
+            pictures: Default::default(),
             starting: false,
             error: None,
         }
@@ -100,6 +102,8 @@ impl ReceiveScreen {
     fn refresh(&mut self, receivers: &[ReceiverReader]) {
         self.views
             .retain(|id, _| receivers.iter().any(|r| r.id() == *id));
+        let ids: Vec<StreamId> = receivers.iter().map(|r| r.id()).collect();
+        self.pictures.retain(&ids);
         for rx in receivers {
             let v = self.views.entry(rx.id()).or_default();
             if v.refreshed
@@ -148,6 +152,8 @@ impl ReceiveScreen {
             ui.add(egui::TextEdit::singleline(&mut self.record).hint_text("optional .ts path").desired_width(220.0)).labelled_by(l.id);
             let l = ui.label("Rotate (MB)");
             ui.add(egui::TextEdit::singleline(&mut self.rotate_mb).hint_text("never").desired_width(60.0)).labelled_by(l.id);
+            ui.checkbox(&mut self.monitor, "Monitor")
+                .on_hover_text("decode what arrives: picture, audio levels, black/frozen/silence alarms");
             if self.starting {
                 ui.spinner();
             } else if ui.button("Start receiver").clicked() {
@@ -189,6 +195,15 @@ impl ReceiveScreen {
                             engine.send(Command::Remove(i));
                         }
                     });
+                    if let Some(m) = &snap.monitor {
+                        super::monitor_ui::monitor_view(ui, &mut self.pictures, i, m, 240.0);
+                    }
+                    if snap.state.is_running() {
+                        let label = if snap.monitor.is_some() { "Monitor off" } else { "Monitor on" };
+                        if ui.small_button(label).clicked() {
+                            engine.send(Command::Monitor { id: i, on: snap.monitor.is_none() });
+                        }
+                    }
                     if let Some(p) = &snap.recording {
                         ui.label(format!("recording {} ({:.1} MB)", p.display(), snap.recorded_bytes as f64 / 1e6));
                     }

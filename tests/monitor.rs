@@ -1,0 +1,225 @@
+//! The confidence monitor on real media: the sample, files made by
+//! GStreamer for each alarm (black, frozen, silent; a 1 kHz tone at a known
+//! level), a playing stream (what it sends) and a received one (what
+//! arrives), and a decoder made missing.
+
+mod common;
+
+use common::*;
+use srt_streamer::engine::EventKind;
+use srt_streamer::media::MonitorSettings;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_srt-streamer"))
+}
+
+/// 4 s of 320×240 H.264 + AAC in TS: `video` is a videotestsrc pattern (and
+/// its options), `audio` an audiotestsrc wave and volume.
+fn make(dir: &Path, name: &str, video: &str, audio: &str) -> PathBuf {
+    let out = dir.join(name);
+    let pipeline = format!(
+        "videotestsrc {video} num-buffers=100 ! video/x-raw,width=320,height=240,framerate=25/1 \
+         ! x264enc speed-preset=ultrafast key-int-max=25 ! h264parse ! mpegtsmux name=m \
+         ! filesink location={} \
+         audiotestsrc {audio} freq=1000 samplesperbuffer=1920 num-buffers=100 \
+         ! audio/x-raw,rate=48000,channels=2 ! avenc_aac ! aacparse ! m.",
+        out.display()
+    );
+    let status = Command::new("gst-launch-1.0")
+        .arg("-q")
+        .arg("-e")
+        .args(pipeline.split_whitespace())
+        .status()
+        .expect("gst-launch-1.0");
+    assert!(
+        status.success(),
+        "making {name} (needs x264enc: gstreamer1.0-plugins-ugly)"
+    );
+    out
+}
+
+/// `srt-streamer monitor` as JSON, with alarms after 2 s.
+fn monitor(source: &str, extra: &[&str]) -> (i32, serde_json::Value, String) {
+    let out = bin()
+        .args(["monitor", source, "--seconds", "4", "--black-secs", "2"])
+        .args(["--freeze-secs", "2", "--silence-secs", "2"])
+        .args(extra)
+        .output()
+        .unwrap();
+    let json = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .and_then(|l| serde_json::from_str(l).ok())
+        .unwrap_or_default();
+    (
+        out.status.code().unwrap_or(-1),
+        json,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn alarms(v: &serde_json::Value) -> Vec<String> {
+    v["alarms"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|x| x["alarm"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_sample_gives_a_picture_and_levels_and_no_alarm() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("sample.png");
+    let (code, v, err) = monitor(
+        sample().to_str().unwrap(),
+        &["--snapshot", png.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["video_size"], serde_json::json!([1280, 720]));
+    assert_eq!(v["picture"], serde_json::json!([640, 360]));
+    assert!(
+        v["luma_spread"].as_f64().unwrap() > 10.0,
+        "non-uniform: {v}"
+    );
+    let audio = &v["audio"][0];
+    assert_eq!(audio["pid"], 0x101);
+    let peak = audio["peak_db"][0].as_f64().unwrap();
+    assert!(
+        (-30.0..-10.0).contains(&peak),
+        "sample tone peak {peak} dBFS"
+    );
+    assert!(alarms(&v).is_empty(), "{v}");
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+}
+
+#[test]
+fn black_frozen_and_silent_files_raise_their_alarm_and_a_tone_reads_its_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let black = make(
+        dir.path(),
+        "black.ts",
+        "pattern=black",
+        "wave=sine volume=0.5",
+    );
+    // (videotestsrc's SMPTE bars animate a corner: checkers stand still.)
+    let frozen = make(
+        dir.path(),
+        "frozen.ts",
+        "pattern=checkers-8",
+        "wave=sine volume=0.5",
+    );
+    let silent = make(dir.path(), "silent.ts", "pattern=ball", "wave=silence");
+    let moving = make(
+        dir.path(),
+        "moving.ts",
+        "pattern=ball",
+        "wave=sine volume=0.5",
+    );
+
+    let (_, v, err) = monitor(black.to_str().unwrap(), &[]);
+    assert_eq!(alarms(&v), ["black"], "{v} {err}");
+    // A sine of amplitude 0.5 peaks at −6.0 dBFS (AAC moves it a little).
+    let peak = v["audio"][0]["peak_db"][0].as_f64().unwrap();
+    assert!((peak + 6.02).abs() < 1.0, "tone peak {peak} dBFS");
+    // RMS −9.0 dBFS; the last 100 ms window before the end of the file
+    // holds the encoder's fade-out, so a little lower.
+    let rms = v["audio"][0]["rms_db"][0].as_f64().unwrap();
+    assert!((rms + 9.03).abs() < 2.5, "tone RMS {rms} dBFS");
+
+    let (_, v, _) = monitor(frozen.to_str().unwrap(), &[]);
+    assert_eq!(alarms(&v), ["frozen"], "{v}");
+    let (_, v, _) = monitor(silent.to_str().unwrap(), &[]);
+    assert_eq!(alarms(&v), ["silence"], "{v}");
+    let (_, v, _) = monitor(moving.to_str().unwrap(), &[]);
+    assert!(alarms(&v).is_empty(), "{v}");
+    assert_eq!(v["video_size"], serde_json::json!([320, 240]));
+}
+
+#[test]
+fn a_missing_decoder_is_named_with_its_package() {
+    let out = bin()
+        .args(["monitor", sample().to_str().unwrap(), "--seconds", "2"])
+        // Ranked out of use, as if gstreamer1.0-libav were not installed.
+        .env(
+            "GST_PLUGIN_FEATURE_RANK",
+            "avdec_h264:NONE,openh264dec:NONE",
+        )
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("H.264") && err.contains("gstreamer1.0-libav"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_playing_stream_and_a_receiver_monitor_what_they_send_and_get() {
+    let dir = tempfile::tempdir().unwrap();
+    let black = make(
+        dir.path(),
+        "black.ts",
+        "pattern=black",
+        "wave=sine volume=0.5",
+    );
+    let port = free_port();
+    let mut m = manager();
+    let id = m.start(listener(&black, port)).unwrap();
+    m.set_monitor(
+        id,
+        Some(MonitorSettings {
+            black_secs: 1.0,
+            ..Default::default()
+        }),
+    )
+    .unwrap();
+    // What it sends, with no receiver yet: a black picture, then the alarm
+    // as an event and in the snapshot (the `--stats json` record).
+    assert!(wait_until(Duration::from_secs(15), || events(&m, id)
+        .iter()
+        .any(
+            |e| matches!(e, EventKind::AlarmRaised { alarm } if alarm == "black picture")
+        )));
+    let snap = snapshot(&m, id);
+    let mon = snap.monitor.as_ref().expect("monitor on");
+    assert_eq!(mon.video_size, Some((320, 240)));
+    assert!(mon.frame.as_ref().unwrap().mean_luma() < 20.0);
+    let json = serde_json::to_value(&snap).unwrap();
+    assert_eq!(json["monitor"]["alarms"][0]["alarm"], "black");
+
+    // A receiver with its monitor: the sample's picture and tone.
+    let file_port = free_port();
+    m.start(listener(&sample(), file_port)).unwrap();
+    let rx = m
+        .start_receiver(srt_streamer::engine::receiver::ReceiveRequest {
+            config: srt_streamer::engine::config::parse_uri(
+                &format!("srt://127.0.0.1:{file_port}"),
+                "",
+            )
+            .unwrap(),
+            record: None,
+            analysis: Default::default(),
+            monitor: Some(MonitorSettings::default()),
+        })
+        .unwrap();
+    let reader = m.receiver(rx).unwrap();
+    assert!(wait_until(Duration::from_secs(15), || reader
+        .snapshot()
+        .monitor
+        .is_some_and(|s| s.frames_shown > 2 && !s.audio.is_empty())));
+    let s = reader.snapshot().monitor.unwrap();
+    assert_eq!(s.video_size, Some((1280, 720)));
+    assert!(s.frame.unwrap().luma_spread() > 10.0);
+    assert!(s.alarms.is_empty(), "{:?}", s.alarms);
+    // Off again: nothing published.
+    m.set_monitor(id, None).unwrap();
+    assert!(snapshot(&m, id).monitor.is_none());
+}
