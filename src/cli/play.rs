@@ -103,8 +103,14 @@ fn configs(args: &PlayArgs) -> Result<Vec<StreamConfig>, String> {
     for cfg in &out {
         cfg.validate()
             .map_err(|e| format!("{}: {e}", cfg.display_name()))?;
-        source::probe_file(&cfg.file, cfg.probe_request())
-            .map_err(|e| format!("{}: {e}", cfg.display_name()))?;
+        let text = cfg.file.to_string_lossy();
+        if crate::media::testsignal::is_test_signal(&text) {
+            crate::media::testsignal::TestSignal::parse(&text)
+                .map_err(|e| format!("{}: {e}", cfg.display_name()))?;
+        } else {
+            source::probe_file(&cfg.file, cfg.probe_request())
+                .map_err(|e| format!("{}: {e}", cfg.display_name()))?;
+        }
         if cfg.mode != crate::engine::Mode::Caller {
             let port = if cfg.local_port != 0 {
                 cfg.local_port

@@ -22,9 +22,25 @@ pub struct SourcePacket {
     pub pass: u64,
 }
 
+/// Where packets come from: a file (seekable, loops) or a stream that
+/// never ends (a generated test signal).
+enum Input {
+    File(File),
+    Stream(Box<dyn Read + Send>),
+}
+
+impl Read for Input {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Input::File(f) => f.read(buf),
+            Input::Stream(s) => s.read(buf),
+        }
+    }
+}
+
 /// Reads whole packets from an open file in chunks.
 struct PacketReader {
-    file: File,
+    file: Input,
     format: PacketFormat,
     buf: Vec<u8>,
     pos: usize,
@@ -39,7 +55,7 @@ struct PacketReader {
 }
 
 impl PacketReader {
-    fn new(file: File, format: PacketFormat) -> Self {
+    fn new(file: Input, format: PacketFormat) -> Self {
         Self {
             file,
             format,
@@ -54,7 +70,18 @@ impl PacketReader {
     }
 
     fn rewind(&mut self, offset: u64) -> io::Result<()> {
-        self.file.seek(SeekFrom::Start(offset))?;
+        match &mut self.file {
+            Input::File(f) => {
+                f.seek(SeekFrom::Start(offset))?;
+            }
+            Input::Stream(_) if offset == 0 => {}
+            Input::Stream(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "a generated stream cannot be rewound",
+                ))
+            }
+        }
         self.pos = 0;
         self.len = 0;
         self.buf_offset = offset;
@@ -140,7 +167,7 @@ pub struct LoopingSource {
 impl LoopingSource {
     pub fn open(info: SourceInfo, looping: bool) -> Result<Self, SourceError> {
         let file = open(&info.path)?;
-        let mut reader = PacketReader::new(file, info.format);
+        let mut reader = PacketReader::new(Input::File(file), info.format);
         reader
             .rewind(info.start_offset)
             .map_err(|e| SourceError::Read {
@@ -157,6 +184,21 @@ impl LoopingSource {
             reported_skip: 0,
             deleted_reported: false,
         })
+    }
+
+    /// A source that is a stream, not a file (a generated test signal):
+    /// read until it ends, never looped.
+    pub fn from_stream(info: SourceInfo, stream: Box<dyn Read + Send>) -> Self {
+        Self {
+            reader: PacketReader::new(Input::Stream(stream), info.format),
+            info,
+            looping: false,
+            pass: 0,
+            packets_in_pass: 0,
+            notices: Vec::new(),
+            reported_skip: 0,
+            deleted_reported: true,
+        }
     }
 
     pub fn info(&self) -> &SourceInfo {

@@ -89,6 +89,7 @@ pub(super) struct Sender {
     half_latency_us: i64,
     last_srctime: i64,
     stalled: bool,
+    start_margin: Duration,
 }
 
 impl Sender {
@@ -117,7 +118,13 @@ impl Sender {
             half_latency_us: i64::from(latency_ms) * 500,
             last_srctime: 0,
             stalled: false,
+            start_margin: START_MARGIN,
         }
+    }
+
+    /// How long after reading the first datagram its schedule starts.
+    pub(super) fn set_start_margin(&mut self, margin: Duration) {
+        self.start_margin = margin;
     }
 
     fn stopped(&self) -> bool {
@@ -146,7 +153,7 @@ impl Sender {
             Ok(Some(d)) => {
                 let (t0, first_ns) = *self
                     .origin
-                    .get_or_insert_with(|| (Instant::now() + START_MARGIN, d.send_time_ns));
+                    .get_or_insert_with(|| (Instant::now() + self.start_margin, d.send_time_ns));
                 let due = t0 + Duration::from_nanos(d.send_time_ns.saturating_sub(first_ns));
                 self.pending = Some((due, d));
                 Step::Due(due)

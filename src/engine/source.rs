@@ -307,6 +307,34 @@ fn sample_file(
     Ok(())
 }
 
+/// What the pacer needs to know of a generated test signal: 188-byte
+/// packets paced by the video PID's PCRs at the configured constant rate,
+/// no end.
+pub fn test_signal_info(t: &crate::media::testsignal::TestSignal, source: &str) -> SourceInfo {
+    let bps = f64::from(t.bitrate_bps);
+    SourceInfo {
+        path: PathBuf::from(source),
+        file_size: 0,
+        format: PacketFormat::Ts188,
+        start_offset: 0,
+        packets: 0,
+        trailing_bytes: 0,
+        pcr_pid: Some(crate::media::testsignal::VIDEO_PID),
+        pcr_pids: vec![crate::media::testsignal::VIDEO_PID],
+        programmes: Vec::new(),
+        bitrate_bps: bps,
+        // The mux pads to the rate; a little headroom for its PCR spacing.
+        peak_bps: bps * 1.1,
+        first_bps: bps,
+        duration_secs: 0.0,
+        jumps: Vec::new(),
+        sampled: false,
+        pacing: Pacing::Pcr {
+            pid: crate::media::testsignal::VIDEO_PID,
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

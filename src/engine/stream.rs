@@ -69,6 +69,8 @@ impl StreamReader {
 /// A stream that is playing. Dropping it stops it.
 pub struct RunningStream {
     shared: Arc<Shared>,
+    /// Ends a read of a generated source that waits for data.
+    halt: Arc<AtomicBool>,
     /// Shared with the monitor, which closes it when the stream ends by itself.
     link: Arc<Mutex<Option<Link>>>,
     sender: Option<sender::Handle>,
@@ -84,12 +86,26 @@ impl RunningStream {
         notify: Notify,
     ) -> Result<Self, StartError> {
         cfg.validate()?;
-        let info = source::probe_file(&cfg.file, cfg.probe_request())?;
+        let halt = Arc::new(AtomicBool::new(false));
+        let source_text = cfg.file.to_string_lossy().into_owned();
+        let (info, src) = if crate::media::testsignal::is_test_signal(&source_text) {
+            // Generated live: read as a file that never ends.
+            let t = crate::media::testsignal::TestSignal::parse(&source_text)
+                .map_err(StartError::Transport)?;
+            let info = source::test_signal_info(&t, &source_text);
+            let reader = t.start(halt.clone()).map_err(StartError::Transport)?;
+            let src = LoopingSource::from_stream(info.clone(), Box::new(reader));
+            (info, src)
+        } else {
+            let info = source::probe_file(&cfg.file, cfg.probe_request())?;
+            let looping = cfg.loop_mode != super::config::LoopMode::Off;
+            let src = LoopingSource::open(info.clone(), looping)?;
+            (info, src)
+        };
         // Never capped below the file's peak: libsrt's input rate is the peak
         // over a short window, not the mean.
         let tuning = send_tuning(&cfg, info.peak_bps);
-        let looping = cfg.loop_mode != super::config::LoopMode::Off;
-        let pacer = Pacer::new(LoopingSource::open(info.clone(), looping)?, cfg.loop_mode);
+        let pacer = Pacer::new(src, cfg.loop_mode);
 
         let (events_tx, events_rx) = mpsc::channel::<LinkEvent>();
         let link = Link::start(
@@ -150,18 +166,21 @@ impl RunningStream {
         let listener = cfg.mode == Mode::Listener;
         let spawn_err =
             |e: std::io::Error| StartError::Transport(format!("cannot start a thread: {e}"));
-        let sender = sender::spawn(
-            Sender::new(
-                shared.clone(),
-                pacer,
-                conns.clone(),
-                listener,
-                linger,
-                cfg.latency_ms,
-            ),
-            id,
-        )
-        .map_err(spawn_err)?;
+        let generated = info.file_size == 0;
+        let mut s = Sender::new(
+            shared.clone(),
+            pacer,
+            conns.clone(),
+            listener,
+            linger,
+            cfg.latency_ms,
+        );
+        if generated {
+            // A live encoder delivers in bursts: start its schedule later
+            // so that every datagram is read before it is due.
+            s.set_start_margin(Duration::from_millis(300));
+        }
+        let sender = sender::spawn(s, id).map_err(spawn_err)?;
         let monitor = {
             let shared = shared.clone();
             let link = link.clone();
@@ -177,6 +196,7 @@ impl RunningStream {
         };
         Ok(Self {
             shared,
+            halt,
             link,
             sender: Some(sender),
             monitor: Some(monitor),
@@ -213,6 +233,7 @@ impl RunningStream {
     /// Stops playing and releases the port. Safe to call more than once.
     pub fn stop(&mut self) {
         let was_running = !self.shared.stop.swap(true, Ordering::SeqCst);
+        self.halt.store(true, Ordering::SeqCst);
         if let Some(s) = self.sender.take() {
             s.stop();
         }

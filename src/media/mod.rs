@@ -2,6 +2,7 @@
 //! confidence monitor that shows what goes out and comes in.
 
 pub mod confidence;
+pub mod testsignal;
 
 pub use confidence::{
     AlarmWatch, ConfidenceMonitor, MonitorAlarm, MonitorSettings, MonitorSlot, MonitorStatus,
