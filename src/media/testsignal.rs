@@ -5,7 +5,7 @@
 //! SRT sender treat like a file (PCR-exact).
 //!
 //! ```text
-//! videotestsrc is-live ! textoverlay (name + time) ! x264enc | avenc_mpeg2video ─┐
+//! videotestsrc is-live ! textoverlay (name + time) ! x264enc | mpeg2enc ─────────┐
 //! audiotestsrc is-live ! volume (beep) ! avenc_aac | avenc_mp2 ───────────────────┴ mpegtsmux bitrate=N ! appsink
 //! ```
 //!
@@ -189,9 +189,11 @@ impl TestSignal {
                     "the GStreamer element {f} is missing: install {}",
                     match f {
                         "x264enc" => "gstreamer1.0-plugins-ugly (Fedora: x264 from RPM Fusion)",
-                        "avenc_mpeg2video" | "avenc_aac" | "avenc_mp2" => {
+                        "avenc_aac" | "avenc_mp2" => {
                             "gstreamer1.0-libav (Fedora: gstreamer1-plugin-libav)"
                         }
+                        "mpeg2enc" =>
+                            "gstreamer1.0-plugins-bad (Fedora: gstreamer1-plugins-bad-free-extras)",
                         _ => "gstreamer1.0-plugins-base and -good",
                     }
                 )
@@ -234,9 +236,12 @@ impl TestSignal {
                 e
             }
             VideoCodec::Mpeg2 => {
-                let e = make("avenc_mpeg2video")?;
-                e.set_property("bitrate", self.video_bps() as i32);
-                e.set_property("gop-size", (self.fps / 2).max(1) as i32);
+                // mjpegtools' encoder: GStreamer 1.22's avenc_mpeg2video
+                // refuses every frame rate (a time-base bug).
+                let e = make("mpeg2enc")?;
+                e.set_property_from_str("format", "3");
+                e.set_property("bitrate", (self.video_bps() / 1000) as i32);
+                e.set_property("max-gop-size", (self.fps / 2).max(1) as i32);
                 e
             }
         };
