@@ -292,3 +292,54 @@ fn the_test_signal_plays_clean_at_its_rate_and_decodes() {
         assert_eq!(audio["codec_name"], aname);
     }
 }
+
+/// The loopback latency reading: a test signal with beeps sent with SRT
+/// latency 200 ms and then 600 ms, timed by the receiving monitor. The
+/// reading is never below the latency, and moves with it to within a frame
+/// (40 ms): what it adds is the encoder's, pacer's and decoder's own delay.
+#[test]
+fn the_loopback_delay_reading_follows_the_srt_latency() {
+    let mut delays = Vec::new();
+    for latency in [200u32, 600] {
+        let port = free_port();
+        let mut m = manager();
+        let mut cfg = listener(
+            Path::new("testsrc:bitrate=2000000,size=320x240,beep=1"),
+            port,
+        );
+        cfg.latency_ms = latency;
+        m.start(cfg).unwrap();
+        let (code, v, err) = {
+            let out = bin()
+                .args([
+                    "monitor",
+                    &format!("srt://127.0.0.1:{port}?latency={latency}"),
+                ])
+                .args(["--beep", "--seconds", "6"])
+                .output()
+                .unwrap();
+            (
+                out.status.code(),
+                serde_json::from_slice::<serde_json::Value>(
+                    out.stdout.split(|b| *b == b'\n').next().unwrap_or(b"{}"),
+                )
+                .unwrap_or_default(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        };
+        assert_eq!(code, Some(0), "{err}");
+        let d = v["delay_ms"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("no delay: {v} {err}"));
+        assert!(
+            d >= f64::from(latency) && d < f64::from(latency) + 1000.0,
+            "latency {latency}: {d} ms"
+        );
+        delays.push(d);
+    }
+    let moved = delays[1] - delays[0];
+    assert!(
+        (moved - 400.0).abs() < 40.0,
+        "delays {delays:?}: moved {moved} ms for +400 ms latency"
+    );
+}

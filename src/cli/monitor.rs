@@ -30,6 +30,10 @@ pub struct MonitorArgs {
     /// Picture width in pixels.
     #[arg(long, default_value_t = 640)]
     pub width: u32,
+    /// Time the beeps of a test signal sent with beep=1 (SRT input): prints
+    /// the end-to-end delay from its generation to here as "delay_ms".
+    #[arg(long)]
+    pub beep: bool,
     /// Alarm after this long black.
     #[arg(long, default_value_t = 5.0)]
     pub black_secs: f64,
@@ -49,6 +53,7 @@ fn settings(a: &MonitorArgs, live: bool) -> MonitorSettings {
         black_secs: a.black_secs.max(0.0),
         freeze_secs: a.freeze_secs.max(0.0),
         silence_secs: a.silence_secs.max(0.0),
+        beep_watch: a.beep,
         ..Default::default()
     }
 }
@@ -84,8 +89,9 @@ fn watch_file(a: &MonitorArgs) -> Result<MonitorStatus, String> {
 }
 
 /// An SRT input received for `seconds` (and until a first picture, up to 10 s more).
-fn watch_srt(a: &MonitorArgs, stop: &AtomicBool) -> Result<MonitorStatus, String> {
+fn watch_srt(a: &MonitorArgs, stop: &AtomicBool) -> Result<(MonitorStatus, u32), String> {
     let cfg = parse_uri(&a.source, "").map_err(|e| e.to_string())?;
+    let latency = cfg.latency_ms;
     let mut manager =
         StreamManager::without_notify(Duration::from_millis(500)).map_err(|e| e.to_string())?;
     let id = manager
@@ -112,7 +118,7 @@ fn watch_srt(a: &MonitorArgs, stop: &AtomicBool) -> Result<MonitorStatus, String
     }
     let s = status();
     manager.stop_all();
-    Ok(s)
+    Ok((s, latency))
 }
 
 pub fn run(a: MonitorArgs) -> i32 {
@@ -121,11 +127,11 @@ pub fn run(a: MonitorArgs) -> i32 {
         let _ = signal_hook::flag::register(sig, stop.clone());
     }
     let result = if a.source.starts_with("srt://") {
-        watch_srt(&a, &stop)
+        watch_srt(&a, &stop).map(|(s, l)| (s, Some(l)))
     } else {
-        watch_file(&a)
+        watch_file(&a).map(|s| (s, None))
     };
-    let s = match result {
+    let (s, latency) = match result {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -137,6 +143,17 @@ pub fn run(a: MonitorArgs) -> i32 {
         o.insert("picture".into(), serde_json::json!([f.width, f.height]));
         o.insert("mean_luma".into(), serde_json::json!(f.mean_luma()));
         o.insert("luma_spread".into(), serde_json::json!(f.luma_spread()));
+    }
+    if let (true, Some(latency), Some(o)) = (a.beep, latency, out.as_object_mut()) {
+        // Nothing arrives sooner than the SRT latency.
+        let delay = s.beep_delay_ms(f64::from(latency));
+        o.insert("delay_ms".into(), serde_json::json!(delay));
+        match delay {
+            Some(d) => eprintln!(
+                "end-to-end delay {d:.0} ms (the test signal's beep, from its generation to decoding here; SRT latency {latency} ms)"
+            ),
+            None => eprintln!("no beep heard: send a test signal with beep=1"),
+        }
     }
     println!("{out}");
     for m in &s.missing {

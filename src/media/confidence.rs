@@ -40,6 +40,8 @@ pub struct MonitorSettings {
     /// Live input: drop the oldest input when decoding falls behind. Files:
     /// wait instead, so that nothing is skipped.
     pub live: bool,
+    /// Time the onsets of a test signal's beep on the wall clock (latency).
+    pub beep_watch: bool,
 }
 
 impl Default for MonitorSettings {
@@ -52,6 +54,7 @@ impl Default for MonitorSettings {
             freeze_secs: 10.0,
             silence_secs: 10.0,
             live: true,
+            beep_watch: false,
         }
     }
 }
@@ -191,6 +194,32 @@ pub struct MonitorStatus {
     pub error: Option<String>,
     /// Stream time of the latest picture or level (s).
     pub stream_secs: f64,
+    /// Beep onsets heard (with `beep_watch`): where in its UTC second each
+    /// arrived (ms, 0–999), the latest last. The test signal beeps at 0 ms.
+    pub beep_phase_ms: Vec<f64>,
+}
+
+/// Beep onsets kept.
+const BEEP_ONSETS: usize = 20;
+/// A sample above this (linear, −26 dBFS) after [`BEEP_GAP_SECS`] of quiet starts a beep.
+const BEEP_LEVEL: f32 = 0.05;
+const BEEP_GAP_SECS: f64 = 0.3;
+
+impl MonitorStatus {
+    /// The end-to-end delay from the beep onsets, at least `at_least_ms`
+    /// (the SRT latency: nothing arrives sooner) and under a second more:
+    /// the median phase, placed in that second.
+    pub fn beep_delay_ms(&self, at_least_ms: f64) -> Option<f64> {
+        let mut p = self.beep_phase_ms.clone();
+        if p.len() < 3 {
+            return None;
+        }
+        p.sort_by(f64::total_cmp);
+        let phase = p[p.len() / 2];
+        let base = (at_least_ms / 1000.0).floor() * 1000.0;
+        let d = base + phase;
+        Some(if d < at_least_ms { d + 1000.0 } else { d })
+    }
 }
 
 /// Why a monitor could not start.
@@ -386,7 +415,7 @@ impl ConfidenceMonitor {
                 let result = if name.starts_with("video") {
                     video_branch(&pipeline, pad, &shared)
                 } else if name.starts_with("audio") {
-                    audio_branch(&pipeline, pad, pad_pid(&name).unwrap_or(0))
+                    audio_branch(&pipeline, pad, pad_pid(&name).unwrap_or(0), &shared)
                 } else {
                     Ok(())
                 };
@@ -593,9 +622,15 @@ fn picture_chain(
     link_raw(pipeline, pad, &[rate, scale, convert, caps, sink.upcast()])
 }
 
-fn audio_branch(pipeline: &gst::Pipeline, pad: &gst::Pad, pid: u16) -> Result<(), MonitorError> {
+fn audio_branch(
+    pipeline: &gst::Pipeline,
+    pad: &gst::Pad,
+    pid: u16,
+    shared: &Arc<Shared>,
+) -> Result<(), MonitorError> {
     let decode = add_chain(pipeline, pad, 400)?;
     let pipeline_weak = pipeline.downgrade();
+    let beep_shared = shared.clone();
     decode.connect_pad_added(move |_, pad| {
         let is_audio = pad
             .current_caps()
@@ -610,6 +645,15 @@ fn audio_branch(pipeline: &gst::Pipeline, pad: &gst::Pad, pid: u16) -> Result<()
         let chain = (|| -> Result<Vec<gst::Element>, MonitorError> {
             Ok(vec![
                 make("audioconvert")?,
+                gst::ElementFactory::make("capsfilter")
+                    .property(
+                        "caps",
+                        gst::Caps::builder("audio/x-raw")
+                            .field("format", "F32LE")
+                            .field("layout", "interleaved")
+                            .build(),
+                    )
+                    .build()?,
                 gst::ElementFactory::make("level")
                     .name(format!("level_{pid:04x}"))
                     .property("interval", 100_000_000u64)
@@ -621,10 +665,63 @@ fn audio_branch(pipeline: &gst::Pipeline, pad: &gst::Pad, pid: u16) -> Result<()
             ])
         })();
         if let Ok(chain) = chain {
+            if beep_shared.settings.beep_watch {
+                watch_beeps(&chain[2], &beep_shared);
+            }
             let _ = link_raw(&pipeline, pad, &chain);
         }
     });
     Ok(())
+}
+
+/// Times beep onsets in the decoded samples as they leave the decoder.
+fn watch_beeps(sink: &gst::Element, shared: &Arc<Shared>) {
+    let Some(pad) = sink.static_pad("sink") else {
+        return;
+    };
+    let shared = shared.clone();
+    let quiet = AtomicU64::new(0);
+    pad.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(0.0);
+        let Some(caps) = pad.current_caps() else {
+            return gst::PadProbeReturn::Ok;
+        };
+        let Some(st) = caps.structure(0) else {
+            return gst::PadProbeReturn::Ok;
+        };
+        let (Ok(rate), Ok(channels)) = (st.get::<i32>("rate"), st.get::<i32>("channels")) else {
+            return gst::PadProbeReturn::Ok;
+        };
+        let Some(map) = info.buffer().and_then(|b| b.map_readable().ok()) else {
+            return gst::PadProbeReturn::Ok;
+        };
+        let gap = (BEEP_GAP_SECS * f64::from(rate)) as u64;
+        let mut quiet_samples = quiet.load(Ordering::Relaxed);
+        let frame = 4 * channels.max(1) as usize;
+        for (i, f) in map.chunks_exact(frame).enumerate() {
+            let loud = f
+                .chunks_exact(4)
+                .any(|s| f32::from_le_bytes([s[0], s[1], s[2], s[3]]).abs() > BEEP_LEVEL);
+            if !loud {
+                quiet_samples += 1;
+                continue;
+            }
+            if quiet_samples >= gap {
+                let at = now + i as f64 * 1000.0 / f64::from(rate);
+                let mut s = lock(&shared.status);
+                s.beep_phase_ms.push(at.rem_euclid(1000.0));
+                if s.beep_phase_ms.len() > BEEP_ONSETS {
+                    s.beep_phase_ms.remove(0);
+                }
+            }
+            quiet_samples = 0;
+        }
+        quiet.store(quiet_samples, Ordering::Relaxed);
+        gst::PadProbeReturn::Ok
+    });
 }
 
 fn values(s: &gst::StructureRef, field: &str) -> Vec<f64> {
