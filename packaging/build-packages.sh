@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds, offline, from crates and Debian packages only:
-#   target/packages/SRT_Streamer-x86_64.AppImage  (binary + GStreamer core, app, srt,
-#                                                  mpegtsdemux plugins and their libraries)
+#   target/packages/SRT_Streamer-x86_64.AppImage  (binary + GStreamer core and the plugins
+#                                                  of the monitor and test signal — libav,
+#                                                  x264, mpeg2enc… — and their libraries)
 #   target/packages/srt-streamer-*.x86_64.rpm      (cargo-generate-rpm)
 # and validates the desktop file and AppStream metainfo.
 # Needs: packaging/install-deps.sh --package (squashfs-tools, desktop-file-utils,
@@ -36,7 +37,10 @@ cp assets/icons/srt-streamer.svg "$appdir/srt-streamer.svg"
 cp target/icons/256x256/srt-streamer.png "$appdir/.DirIcon"
 plugins=$(pkg-config --variable=pluginsdir gstreamer-1.0)
 scanner=$(pkg-config --variable=pluginscannerdir gstreamer-1.0)/gst-plugin-scanner
-for p in coreelements app srt mpegtsdemux; do
+# The confidence monitor (decode, levels) and the test signal (encode, mux).
+for p in coreelements app srt mpegtsdemux typefindfunctions playback videoconvertscale \
+         videorate audioconvert level audioparsers videoparsersbad libav videotestsrc \
+         audiotestsrc pango volume mpegtsmux x264 mpeg2enc; do
   cp "$plugins/libgst$p.so" "$appdir/usr/lib/gstreamer-1.0/"
 done
 cp "$scanner" "$appdir/usr/libexec/"

@@ -50,3 +50,14 @@ size=$(stat -c %s "$rx")
 echo "received $size bytes from the AppImage"
 [ "$size" -gt 1000000 ] || { echo "the AppImage did not stream"; exit 1; }
 target/release/srt-streamer analyze "$rx" | grep -E "verdict|Continuity"
+
+echo "== AppImage monitor (system GStreamer hidden): a picture decoded by the bundled plugins"
+unshare -m bash -c "
+  set -e
+  mount -t tmpfs none '$plugins'
+  mount -t tmpfs none '$scannerdir'
+  for l in '$libdir'/libgst*.so* '$libdir'/libsrt*.so* '$libdir'/libav*.so* '$libdir'/libx264*.so*; do mount --bind /dev/null \"\$l\"; done
+  export XDG_CACHE_HOME=\$(mktemp -d) XDG_STATE_HOME=\$(mktemp -d)
+  APPIMAGE_EXTRACT_AND_RUN=1 '$app' monitor '$PWD/media/sample.ts' --seconds 1 --snapshot \$XDG_CACHE_HOME/s.png
+  test -s \$XDG_CACHE_HOME/s.png
+"
