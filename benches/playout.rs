@@ -20,12 +20,16 @@
 //!   capture, idle and under load, and CPU/RSS with 20 streams
 //!   (common/timestamps.rs; needs root and tcpdump, else it says so).
 //!
-//! `BENCH_ONLY=jitter` runs the jitter rows, `BENCH_ONLY=files` the real-files
+//! - the confidence monitor's CPU (common/monitor_bench.rs).
+//!
+//! `BENCH_ONLY=monitor` runs the monitor table, `BENCH_ONLY=jitter` the jitter rows, `BENCH_ONLY=files` the real-files
 //! table, `BENCH_ONLY=scheduler` thread-per-stream against a shared
 //! scheduler, `BENCH_ONLY=timestamps` / `BENCH_ONLY=resources` one of the
 //! timestamp tables.
 
 mod common;
+#[path = "common/monitor_bench.rs"]
+mod monitor_bench;
 #[path = "common/timestamps.rs"]
 mod timestamps;
 
@@ -699,6 +703,10 @@ fn main() {
         timestamps::run(&only);
         return;
     }
+    if only == "monitor" {
+        monitor_bench::run(Path::new(env!("CARGO_MANIFEST_DIR")));
+        return;
+    }
     if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "scheduler") {
         gst::init().expect("GStreamer");
         // SAFETY: setpriority only reads its integer arguments.
@@ -835,4 +843,6 @@ fn main() {
     real_files_table(root);
     println!();
     timestamps::run("");
+    println!();
+    monitor_bench::run(root);
 }
