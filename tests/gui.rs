@@ -301,3 +301,58 @@ fn receive_screen_analyses_a_live_stream() {
         .query_by_label_contains("TR 101 290 priority")
         .is_none()));
 }
+
+/// The monitor turned on in Details: its picture and meters there, and on
+/// the stream's row an alarm for a black picture (after 5 s of black).
+#[test]
+fn a_monitored_black_stream_shows_its_alarm_on_the_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let black = dir.path().join("black.ts");
+    let made = std::process::Command::new("gst-launch-1.0")
+        .args([
+            "-q",
+            "-e",
+            "videotestsrc",
+            "pattern=black",
+            "num-buffers=250",
+            "!",
+        ])
+        .args([
+            "video/x-raw,width=320,height=240,framerate=25/1",
+            "!",
+            "x264enc",
+        ])
+        .args([
+            "speed-preset=ultrafast",
+            "key-int-max=25",
+            "!",
+            "h264parse",
+            "!",
+        ])
+        .arg("mpegtsmux")
+        .args(["!", "filesink"])
+        .arg(format!("location={}", black.display()))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let port = free_port();
+    let mut h = harness_with(black, 900.0);
+    h.step();
+    set_field(&mut h, "Port", &port.to_string());
+    h.get_by_label("Start stream").click();
+    assert!(step_until(&mut h, Duration::from_secs(10), |h| h
+        .query_by_label("waiting for callers")
+        .is_some()));
+    h.get_by_label("Details").click();
+    assert!(step_until(&mut h, Duration::from_secs(5), |h| h
+        .query_by_label("Monitor picture and audio")
+        .is_some()));
+    h.get_by_label("Monitor picture and audio").click();
+    assert!(step_until(&mut h, Duration::from_secs(10), |h| h
+        .query_by_label("no audio decoded")
+        .is_some()));
+    h.get_by_label("Back").click();
+    assert!(step_until(&mut h, Duration::from_secs(20), |h| h
+        .query_by_label_contains("ALARM: black picture")
+        .is_some()));
+}

@@ -71,7 +71,11 @@ fn monitor_cpu(file: &Path) -> f64 {
     }
     let cpu = cpu_secs(libc::RUSAGE_SELF) - c0;
     let shown = m.status().frames_shown;
-    assert!(shown > 0, "the monitor showed no picture of {}", file.display());
+    assert!(
+        shown > 0,
+        "the monitor showed no picture of {}",
+        file.display()
+    );
     drop(m);
     cpu / SECS * 100.0
 }
@@ -106,7 +110,8 @@ fn streams_cpu(sample: &Path, monitored: usize) -> f64 {
         ids.push(m.start(cfg).unwrap());
     }
     for id in ids.iter().take(monitored) {
-        m.set_monitor(*id, Some(MonitorSettings::default())).unwrap();
+        m.set_monitor(*id, Some(MonitorSettings::default()))
+            .unwrap();
     }
     std::thread::sleep(Duration::from_secs(1));
     let c0 = cpu_secs(libc::RUSAGE_SELF);
@@ -119,15 +124,29 @@ fn streams_cpu(sample: &Path, monitored: usize) -> f64 {
 pub fn run(root: &Path) {
     let dir = root.join("target/bench-media/monitor");
     std::fs::create_dir_all(&dir).unwrap();
-    let h264 = |kbps: u32| format!("x264enc bitrate={kbps} speed-preset=veryfast key-int-max=50 ! h264parse");
+    let h264 = |kbps: u32| {
+        format!("x264enc bitrate={kbps} speed-preset=veryfast key-int-max=50 ! h264parse")
+    };
     let files = [
         (
             "H.264 720p25, 4 Mbit/s",
-            media(&dir, "h264-720p.ts", &h264(4000), "avenc_aac ! aacparse", (1280, 720)),
+            media(
+                &dir,
+                "h264-720p.ts",
+                &h264(4000),
+                "avenc_aac ! aacparse",
+                (1280, 720),
+            ),
         ),
         (
             "H.264 1080p25, 8 Mbit/s",
-            media(&dir, "h264-1080p.ts", &h264(8000), "avenc_aac ! aacparse", (1920, 1080)),
+            media(
+                &dir,
+                "h264-1080p.ts",
+                &h264(8000),
+                "avenc_aac ! aacparse",
+                (1920, 1080),
+            ),
         ),
         (
             "MPEG-2 SD 576p25, 4 Mbit/s",

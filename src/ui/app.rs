@@ -501,7 +501,7 @@ impl eframe::App for App {
             }
             match self.screen {
                 Screen::Streams => {
-                    if let Some(a) = streams_table_ui(ui, &streams) {
+                    if let Some(a) = streams_table_ui(ui, &streams, &mut self.pictures) {
                         self.row_action(a, &streams);
                     }
                 }

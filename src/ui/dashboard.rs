@@ -64,7 +64,11 @@ fn figures(s: &StreamSnapshot) -> RowFigures {
     }
 }
 
-pub fn streams_table_ui(ui: &mut egui::Ui, streams: &[StreamSnapshot]) -> Option<RowAction> {
+pub fn streams_table_ui(
+    ui: &mut egui::Ui,
+    streams: &[StreamSnapshot],
+    pictures: &mut super::monitor_ui::Pictures,
+) -> Option<RowAction> {
     let mut action = None;
     if streams.is_empty() {
         ui.add_space(20.0);
@@ -107,10 +111,22 @@ pub fn streams_table_ui(ui: &mut egui::Ui, streams: &[StreamSnapshot]) -> Option
                         ui.label(file).on_hover_text(c.file.display().to_string());
                         ui.label(c.mode.as_str());
                         ui.label(c.endpoint());
-                        let state = ui.colored_label(state_color(&s.state), s.state.label());
-                        if let StreamState::Reconnecting { reason } = &s.state {
-                            state.on_hover_text(reason);
-                        }
+                        ui.vertical(|ui| {
+                            let state = ui.colored_label(state_color(&s.state), s.state.label());
+                            if let StreamState::Reconnecting { reason } = &s.state {
+                                state.on_hover_text(reason);
+                            }
+                            // The monitor's thumbnail and alarms (when it is on).
+                            if let Some(m) = &s.monitor {
+                                for a in &m.alarms {
+                                    ui.colored_label(
+                                        egui::Color32::from_rgb(230, 70, 60),
+                                        format!("ALARM: {a}"),
+                                    );
+                                }
+                                super::monitor_ui::thumbnail(ui, pictures, s.id, m, 96.0);
+                            }
+                        });
                         ui.label(match c.mode {
                             crate::engine::Mode::Listener => s.callers.len().to_string(),
                             _ => "-".into(),

@@ -42,43 +42,16 @@ pub fn monitor_view(
     ui.horizontal_top(|ui| {
         match &status.frame {
             Some(f) => {
-                let fresh = pictures
-                    .textures
-                    .get(&id)
-                    .is_none_or(|(t, n, _)| *t != f.time_secs || *n != status.frames_shown);
-                if fresh {
-                    let image = egui::ColorImage::from_rgba_unmultiplied(
-                        [f.width as usize, f.height as usize],
-                        &f.rgba,
-                    );
-                    match pictures.textures.get_mut(&id) {
-                        Some((t, n, h)) => {
-                            h.set(image, egui::TextureOptions::LINEAR);
-                            (*t, *n) = (f.time_secs, status.frames_shown);
-                        }
-                        None => {
-                            let h = ui.ctx().load_texture(
-                                format!("monitor-{id}"),
-                                image,
-                                egui::TextureOptions::LINEAR,
-                            );
-                            pictures
-                                .textures
-                                .insert(id, (f.time_secs, status.frames_shown, h));
-                        }
-                    }
-                }
-                if let Some((_, _, h)) = pictures.textures.get(&id) {
+                if let Some(tex) = texture(ui, pictures, id, status) {
                     let aspect = f.height as f32 / f.width.max(1) as f32;
                     let size = egui::vec2(width, width * aspect);
-                    ui.add(egui::Image::new((h.id(), size))).on_hover_text(
-                        match status.video_size {
+                    ui.add(egui::Image::new((tex, size)))
+                        .on_hover_text(match status.video_size {
                             Some((w, h)) => {
                                 format!("decoded {w}×{h}, shown at a few frames a second")
                             }
                             None => "shown at a few frames a second".into(),
-                        },
-                    );
+                        });
                 }
             }
             None => {
@@ -115,6 +88,58 @@ pub fn monitor_view(
             }
         });
     });
+}
+
+/// The texture of stream `id`'s latest picture, updated when it changed.
+fn texture(
+    ui: &egui::Ui,
+    pictures: &mut Pictures,
+    id: StreamId,
+    status: &MonitorStatus,
+) -> Option<egui::TextureId> {
+    let f = status.frame.as_ref()?;
+    let fresh = pictures
+        .textures
+        .get(&id)
+        .is_none_or(|(t, n, _)| *t != f.time_secs || *n != status.frames_shown);
+    if fresh {
+        let image = egui::ColorImage::from_rgba_unmultiplied(
+            [f.width as usize, f.height as usize],
+            &f.rgba,
+        );
+        match pictures.textures.get_mut(&id) {
+            Some((t, n, h)) => {
+                h.set(image, egui::TextureOptions::LINEAR);
+                (*t, *n) = (f.time_secs, status.frames_shown);
+            }
+            None => {
+                let h = ui.ctx().load_texture(
+                    format!("monitor-{id}"),
+                    image,
+                    egui::TextureOptions::LINEAR,
+                );
+                pictures
+                    .textures
+                    .insert(id, (f.time_secs, status.frames_shown, h));
+            }
+        }
+    }
+    pictures.textures.get(&id).map(|(_, _, h)| h.id())
+}
+
+/// A small picture for a stream's row (nothing before the first picture).
+pub fn thumbnail(
+    ui: &mut egui::Ui,
+    pictures: &mut Pictures,
+    id: StreamId,
+    status: &MonitorStatus,
+    width: f32,
+) {
+    let Some(f) = &status.frame else { return };
+    if let Some(tex) = texture(ui, pictures, id, status) {
+        let aspect = f.height as f32 / f.width.max(1) as f32;
+        ui.add(egui::Image::new((tex, egui::vec2(width, width * aspect))));
+    }
 }
 
 /// One channel: RMS as a bar, peak as a tick, −60…0 dBFS.
