@@ -69,7 +69,8 @@ pub fn parse(text: &str, base: &Path) -> Result<Vec<StreamConfig>, String> {
                 .try_into::<StreamConfig>()
                 .map_err(|e| format!("stream {n}: {e}"))?
         };
-        if cfg.file.is_relative() {
+        let generated = crate::media::testsignal::is_test_signal(&cfg.file.to_string_lossy());
+        if cfg.file.is_relative() && !generated {
             cfg.file = base.join(&cfg.file);
         }
         out.push(cfg);
@@ -111,6 +112,19 @@ iptos = 184
         assert_eq!(cfgs[1].mode, Mode::Caller);
         assert_eq!(cfgs[1].latency_ms, 400);
         assert_eq!(cfgs[1].iptos, Some(184));
+    }
+
+    #[test]
+    fn a_test_signal_is_not_a_path() {
+        let cfgs = parse(
+            "[[stream]]\nfile='testsrc:bitrate=4000000,name=Lab 1'\nuri='srt://:9000'\n",
+            Path::new("/base"),
+        )
+        .unwrap();
+        assert_eq!(
+            cfgs[0].file,
+            Path::new("testsrc:bitrate=4000000,name=Lab 1")
+        );
     }
 
     #[test]
