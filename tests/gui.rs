@@ -356,3 +356,47 @@ fn a_monitored_black_stream_shows_its_alarm_on_the_row() {
         .query_by_label_contains("ALARM: black picture")
         .is_some()));
 }
+
+/// The form offers a test signal beside a file: chosen from its menu, it
+/// starts like a file, stays out of the recent files, and a bad setting in
+/// the field is refused in words.
+#[test]
+fn a_test_signal_is_chosen_in_the_form_and_plays() {
+    let port = free_port();
+    let mut h = harness();
+    h.step();
+    set_field(&mut h, "Name", "Lab 1");
+    set_field(&mut h, "Port", &port.to_string());
+    h.get_by_label("Test signal").click();
+    assert!(step_until(&mut h, Duration::from_secs(3), |h| h
+        .query_by_label("H.264 + AAC, 1280×720, 5 Mbit/s")
+        .is_some()));
+    h.get_by_label("H.264 + AAC, 1280×720, 5 Mbit/s").click();
+    assert!(step_until(&mut h, Duration::from_secs(3), |h| h
+        .get_by_role_and_label(Role::TextInput, "File")
+        .value()
+        .is_some_and(|v| v.starts_with("testsrc:"))));
+    assert_eq!(
+        h.get_by_role_and_label(Role::TextInput, "File")
+            .value()
+            .as_deref(),
+        Some("testsrc:bitrate=5000000,size=1280x720,name=Lab 1")
+    );
+    h.get_by_label("Start stream").click();
+    assert!(step_until(&mut h, Duration::from_secs(10), |h| h
+        .query_by_label("waiting for callers")
+        .is_some()));
+    assert!(!h
+        .state()
+        .settings
+        .recent_files
+        .iter()
+        .any(|f| f.to_string_lossy().starts_with("testsrc:")));
+    // A wrong setting typed into the field says what is wrong.
+    h.get_by_label("New stream").click();
+    h.step();
+    set_field(&mut h, "File", "testsrc:video=vp9");
+    assert!(step_until(&mut h, Duration::from_secs(5), |h| h
+        .query_by_label_contains("h264 or mpeg2")
+        .is_some()));
+}

@@ -211,7 +211,9 @@ impl App {
     fn start_from_form(&mut self) {
         match self.form.to_config() {
             Ok(cfg) => {
-                self.settings.add_recent(cfg.file.clone());
+                if !crate::media::testsignal::is_test_signal(&cfg.file.to_string_lossy()) {
+                    self.settings.add_recent(cfg.file.clone());
+                }
                 self.form_error = None;
                 self.engine.send(Command::Start(Box::new(cfg)));
             }

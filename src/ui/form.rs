@@ -156,8 +156,13 @@ impl StreamForm {
         if self.file.trim().is_empty() {
             errors.push((
                 Field::File,
-                "choose a .ts file (Browse…, drag it here, or a recent one)".into(),
+                "choose a .ts file (Browse…, drag it here, or a recent one), or a test signal"
+                    .into(),
             ));
+        } else if crate::media::testsignal::is_test_signal(self.file.trim()) {
+            if let Err(e) = crate::media::testsignal::TestSignal::parse(self.file.trim()) {
+                errors.push((Field::File, e));
+            }
         }
         let port = num(&mut errors, Field::Port, &self.port, "the port");
         if port > 65535 {

@@ -6,6 +6,26 @@ use crate::engine::receiver_commands::Receiver;
 use std::path::PathBuf;
 
 /// What the user asked the form for.
+/// Test-signal presets the form offers beside a file.
+const TEST_SIGNALS: &[(&str, &str)] = &[
+    (
+        "H.264 + AAC, 1280×720, 5 Mbit/s",
+        "bitrate=5000000,size=1280x720",
+    ),
+    (
+        "H.264 + AAC, 1920×1080, 10 Mbit/s",
+        "bitrate=10000000,size=1920x1080",
+    ),
+    (
+        "MPEG-2 + MP2, 720×576, 5 Mbit/s",
+        "bitrate=5000000,size=720x576,video=mpeg2,audio=mp2",
+    ),
+    (
+        "H.264 + AAC, moving, beep and flash each second (latency)",
+        "bitrate=5000000,size=1280x720,pattern=moving,beep=1",
+    ),
+];
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum FormAction {
     None,
@@ -123,6 +143,20 @@ pub fn form_ui(
                     if browse.clicked() {
                         action = FormAction::Browse;
                     }
+                    ui.menu_button("Test signal", |ui| {
+                        ui.label("Bars with the name and UTC time burnt in, 1 kHz tone; the settings can be edited in the field");
+                        for (label, settings) in TEST_SIGNALS {
+                            if ui.button(*label).clicked() {
+                                let name = if form.name.trim().is_empty() {
+                                    "SRT Streamer"
+                                } else {
+                                    form.name.trim()
+                                };
+                                form.file = format!("testsrc:{settings},name={name}");
+                                ui.close();
+                            }
+                        }
+                    });
                     ui.menu_button("Recent", |ui| {
                         if recent.is_empty() {
                             ui.label("No recent files");
