@@ -343,3 +343,39 @@ fn the_loopback_delay_reading_follows_the_srt_latency() {
         "delays {delays:?}: moved {moved} ms for +400 ms latency"
     );
 }
+
+/// Live input faster than it decodes: B-frames are skipped while the queue
+/// is over half full, the oldest input is dropped (and counted) when it is
+/// full, pushing never blocks, and decoding goes back to every frame once
+/// it caught up.
+#[test]
+fn a_monitor_that_falls_behind_skips_and_drops_and_recovers() {
+    let data = std::fs::read(sample()).unwrap();
+    let m = srt_streamer::media::ConfidenceMonitor::start(MonitorSettings::default()).unwrap();
+    let started = std::time::Instant::now();
+    let mut skipped = false;
+    // The whole sample (12 s) twice, as fast as it can be pushed.
+    for _ in 0..2 {
+        for d in data.chunks(1316) {
+            m.push(d);
+            skipped |= m.status().skipping_b_frames;
+        }
+    }
+    let pushed_in = started.elapsed();
+    let s = m.status();
+    assert!(skipped, "B-frames were skipped while behind");
+    assert!(s.dropped_bytes > 0, "the full queue dropped input");
+    assert!(
+        pushed_in < Duration::from_secs(10),
+        "pushing did not wait on decoding: {pushed_in:?}"
+    );
+    // Caught up: a small push finds the queue short and decodes every frame again.
+    assert!(wait_until(Duration::from_secs(20), || {
+        m.push(&data[..1316]);
+        !m.status().skipping_b_frames
+    }));
+    assert!(wait_until(Duration::from_secs(20), || m
+        .status()
+        .frames_shown
+        > 0));
+}

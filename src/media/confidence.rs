@@ -191,6 +191,8 @@ pub struct MonitorStatus {
     pub missing: Vec<String>,
     /// Input dropped because decoding fell behind (bytes).
     pub dropped_bytes: u64,
+    /// Decoding is behind: B-frames are skipped until it catches up.
+    pub skipping_b_frames: bool,
     pub error: Option<String>,
     /// Stream time of the latest picture or level (s).
     pub stream_secs: f64,
@@ -263,9 +265,22 @@ struct Shared {
     dropped: AtomicU64,
     stop: AtomicBool,
     eos: AtomicBool,
+    /// Video decoders (libav), to skip B-frames while behind.
+    decoders: Mutex<Vec<glib::WeakRef<gst::Element>>>,
+    skipping: AtomicBool,
 }
 
 impl Shared {
+    /// Behind (or caught up again): B-frames skipped (or decoded again).
+    fn set_skipping(&self, behind: bool) {
+        if self.skipping.swap(behind, Ordering::SeqCst) == behind {
+            return;
+        }
+        for d in lock(&self.decoders).iter().filter_map(|w| w.upgrade()) {
+            d.set_property_from_str("skip-frame", if behind { "1" } else { "0" });
+        }
+    }
+
     fn on_frame(&self, frame: Frame, source: Option<(u32, u32)>) {
         let s = &self.settings;
         let t = frame.time_secs;
@@ -403,6 +418,8 @@ impl ConfidenceMonitor {
             dropped: AtomicU64::new(0),
             stop: AtomicBool::new(false),
             eos: AtomicBool::new(false),
+            decoders: Mutex::new(Vec::new()),
+            skipping: AtomicBool::new(false),
         });
         {
             let pipeline = pipeline.downgrade();
@@ -449,10 +466,20 @@ impl ConfidenceMonitor {
     /// drops the oldest input when decoding is behind.
     pub fn push(&self, ts: &[u8]) {
         let before = self.src.current_level_bytes();
-        if self.shared.settings.live && before + ts.len() as u64 > self.src.max_bytes() {
-            self.shared
-                .dropped
-                .fetch_add(ts.len() as u64, Ordering::Relaxed);
+        let max = self.src.max_bytes();
+        if self.shared.settings.live {
+            if before + ts.len() as u64 > max {
+                self.shared
+                    .dropped
+                    .fetch_add(ts.len() as u64, Ordering::Relaxed);
+            }
+            // Behind by half the queue: lighten decoding until it catches up
+            // (a quarter), before input has to be dropped.
+            if before > max / 2 {
+                self.shared.set_skipping(true);
+            } else if before < max / 4 {
+                self.shared.set_skipping(false);
+            }
         }
         let _ = self.src.push_buffer(gst::Buffer::from_slice(ts.to_vec()));
     }
@@ -470,6 +497,7 @@ impl ConfidenceMonitor {
     pub fn status(&self) -> MonitorStatus {
         let mut s = lock(&self.shared.status).clone();
         s.dropped_bytes = self.shared.dropped.load(Ordering::Relaxed);
+        s.skipping_b_frames = self.shared.skipping.load(Ordering::Relaxed);
         s
     }
 }
@@ -526,6 +554,14 @@ fn video_branch(
     shared: &Arc<Shared>,
 ) -> Result<(), MonitorError> {
     let decode = add_chain(pipeline, pad, 200)?;
+    if let Some(bin) = decode.downcast_ref::<gst::Bin>() {
+        let shared = shared.clone();
+        bin.connect_deep_element_added(move |_, _, e| {
+            if e.find_property("skip-frame").is_some() {
+                lock(&shared.decoders).push(e.downgrade());
+            }
+        });
+    }
     let pipeline_weak = pipeline.downgrade();
     let shared = shared.clone();
     decode.connect_pad_added(move |_, pad| {
@@ -871,6 +907,8 @@ mod tests {
             dropped: AtomicU64::new(0),
             stop: AtomicBool::new(false),
             eos: AtomicBool::new(false),
+            decoders: Mutex::new(Vec::new()),
+            skipping: AtomicBool::new(false),
         }
     }
 
