@@ -379,3 +379,35 @@ fn a_monitor_that_falls_behind_skips_and_drops_and_recovers() {
         .frames_shown
         > 0));
 }
+
+/// An MPTS: the monitor shows the programme chosen (the second has video
+/// only, the first video and audio), on a playing stream.
+#[test]
+fn the_monitor_shows_the_chosen_programme_of_an_mpts() {
+    let mpts = common::corpus::corpus("mpts.ts");
+    let mut m = manager();
+    let id = m.start(listener(&mpts, free_port())).unwrap();
+    assert_eq!(snapshot(&m, id).source.programmes, vec![1, 2]);
+    for (program, audio) in [(2u16, vec![]), (1, vec![0x101u16])] {
+        m.set_monitor(
+            id,
+            Some(MonitorSettings {
+                program: Some(program),
+                ..Default::default()
+            }),
+        )
+        .unwrap();
+        assert!(wait_until(Duration::from_secs(15), || snapshot(&m, id)
+            .monitor
+            .is_some_and(|s| s.frames_shown > 3)));
+        // Audio, where the programme has it, comes within a second of video.
+        std::thread::sleep(Duration::from_secs(1));
+        let s = snapshot(&m, id).monitor.unwrap();
+        assert_eq!(s.program, Some(program));
+        assert_eq!(
+            s.audio.iter().map(|a| a.pid).collect::<Vec<_>>(),
+            audio,
+            "programme {program}"
+        );
+    }
+}

@@ -174,6 +174,8 @@ pub struct SourceSummary {
     pub packet_format: String,
     /// PCR jumps inside the file (bridged when played).
     pub pcr_jumps_in_file: usize,
+    /// Programme numbers (more than one: an MPTS).
+    pub programmes: Vec<u16>,
 }
 
 impl SourceSummary {
@@ -187,6 +189,7 @@ impl SourceSummary {
             paced_by_pcr: matches!(info.pacing, super::source::Pacing::Pcr { .. }),
             packet_format: info.format.describe().to_string(),
             pcr_jumps_in_file: info.jumps.len(),
+            programmes: info.programmes.iter().map(|p| p.number).collect(),
         }
     }
 }

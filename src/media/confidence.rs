@@ -193,6 +193,8 @@ pub struct MonitorStatus {
     pub dropped_bytes: u64,
     /// Decoding is behind: B-frames are skipped until it catches up.
     pub skipping_b_frames: bool,
+    /// The programme shown (`None`: the first).
+    pub program: Option<u16>,
     pub error: Option<String>,
     /// Stream time of the latest picture or level (s).
     pub stream_secs: f64,
@@ -413,7 +415,10 @@ impl ConfidenceMonitor {
         src.link(&demux)?;
         let shared = Arc::new(Shared {
             settings: settings.clone(),
-            status: Mutex::new(MonitorStatus::default()),
+            status: Mutex::new(MonitorStatus {
+                program: settings.program,
+                ..Default::default()
+            }),
             timers: Mutex::new(Timers::default()),
             dropped: AtomicU64::new(0),
             stop: AtomicBool::new(false),

@@ -480,8 +480,8 @@ impl eframe::App for App {
                         ) {
                             DetailsAction::None => {}
                             DetailsAction::Back => self.details = None,
-                            DetailsAction::Monitor(on) => {
-                                self.engine.send(Command::Monitor { id, on })
+                            DetailsAction::Monitor(on, program) => {
+                                self.engine.send(Command::Monitor { id, on, program })
                             }
                             DetailsAction::Stop => self.engine.send(Command::Stop(id)),
                             DetailsAction::Restart => {

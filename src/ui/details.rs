@@ -14,8 +14,8 @@ pub enum DetailsAction {
     Restart,
     ExportCsv,
     ExportJson,
-    /// Turn the confidence monitor on (true) or off.
-    Monitor(bool),
+    /// Turn the confidence monitor on (true, with the programme to show) or off.
+    Monitor(bool, Option<u16>),
 }
 
 pub const WINDOWS_MIN: [u32; 3] = [1, 5, 60];
@@ -122,15 +122,37 @@ pub fn details_ui(
         ui.colored_label(state_color(&s.state), message);
     }
     let mut on = s.monitor.is_some();
-    if ui
-        .checkbox(&mut on, "Monitor picture and audio")
-        .on_hover_text(
-            "decode what this stream sends, after restamping (costs CPU; off by default)",
-        )
-        .changed()
-    {
-        action = DetailsAction::Monitor(on);
-    }
+    let shown = s.monitor.as_ref().and_then(|m| m.program);
+    ui.horizontal(|ui| {
+        if ui
+            .checkbox(&mut on, "Monitor picture and audio")
+            .on_hover_text(
+                "decode what this stream sends, after restamping (costs CPU; off by default)",
+            )
+            .changed()
+        {
+            action = DetailsAction::Monitor(on, shown);
+        }
+        // An MPTS: which programme the monitor shows.
+        if on && s.source.programmes.len() > 1 {
+            let text = |p: Option<u16>| match p {
+                Some(n) => format!("programme {n}"),
+                None => "first programme".to_string(),
+            };
+            egui::ComboBox::from_label("Programme")
+                .selected_text(text(shown))
+                .show_ui(ui, |ui| {
+                    for p in &s.source.programmes {
+                        if ui
+                            .selectable_label(shown == Some(*p), text(Some(*p)))
+                            .clicked()
+                        {
+                            action = DetailsAction::Monitor(true, Some(*p));
+                        }
+                    }
+                });
+        }
+    });
     if let Some(m) = &s.monitor {
         super::monitor_ui::monitor_view(ui, pictures, s.id, m, 320.0);
     }

@@ -20,6 +20,8 @@ pub enum Command {
     Monitor {
         id: StreamId,
         on: bool,
+        /// The programme of an MPTS to show (`None`: the first).
+        program: Option<u16>,
     },
     StopAll,
 }
@@ -157,8 +159,14 @@ fn engine_thread(
                     },
                 })
             }
-            Command::Monitor { id, on } => manager
-                .set_monitor(id, on.then(crate::media::MonitorSettings::default))
+            Command::Monitor { id, on, program } => manager
+                .set_monitor(
+                    id,
+                    on.then(|| crate::media::MonitorSettings {
+                        program,
+                        ..Default::default()
+                    }),
+                )
                 .err()
                 .map(|e| Reply::Failed {
                     message: e.to_string(),

@@ -201,7 +201,7 @@ impl ReceiveScreen {
                     if snap.state.is_running() {
                         let label = if snap.monitor.is_some() { "Monitor off" } else { "Monitor on" };
                         if ui.small_button(label).clicked() {
-                            engine.send(Command::Monitor { id: i, on: snap.monitor.is_none() });
+                            engine.send(Command::Monitor { id: i, on: snap.monitor.is_none(), program: None });
                         }
                     }
                     if let Some(p) = &snap.recording {
