@@ -411,3 +411,61 @@ fn the_monitor_shows_the_chosen_programme_of_an_mpts() {
         );
     }
 }
+
+/// The loopback latency in absolute terms: the player's own monitor times
+/// the beeps as they are sent (generation, encoding and the pacer's start
+/// margin: the sender's buffering), the receiver's as they arrive; the
+/// difference is the configured SRT latency to within a frame (40 ms).
+#[test]
+fn the_receiver_hears_the_beep_one_srt_latency_after_it_was_sent() {
+    let latency = 300u32;
+    let port = free_port();
+    let mut m = manager();
+    let mut cfg = listener(
+        Path::new("testsrc:bitrate=2000000,size=320x240,beep=1"),
+        port,
+    );
+    cfg.latency_ms = latency;
+    let tx = m.start(cfg).unwrap();
+    let beeps = MonitorSettings {
+        beep_watch: true,
+        ..Default::default()
+    };
+    m.set_monitor(tx, Some(beeps.clone())).unwrap();
+    let rx = m
+        .start_receiver(srt_streamer::engine::receiver::ReceiveRequest {
+            config: srt_streamer::engine::config::parse_uri(
+                &format!("srt://127.0.0.1:{port}?latency={latency}"),
+                "",
+            )
+            .unwrap(),
+            record: None,
+            analysis: Default::default(),
+            monitor: Some(beeps),
+        })
+        .unwrap();
+    let reader = m.receiver(rx).unwrap();
+    assert!(wait_until(Duration::from_secs(20), || reader
+        .snapshot()
+        .monitor
+        .is_some_and(|s| s.beep_phase_ms.len() >= 5)));
+    let sent = snapshot(&m, tx)
+        .monitor
+        .unwrap()
+        .beep_delay_ms(0.0)
+        .unwrap();
+    let got = reader
+        .snapshot()
+        .monitor
+        .unwrap()
+        .beep_delay_ms(f64::from(latency))
+        .unwrap();
+    let srt = got - sent;
+    assert!(
+        (srt - f64::from(latency)).abs() < 40.0,
+        "sent {sent:.0} ms after generation, received {got:.0} ms: {srt:.0} ms between, SRT latency {latency} ms"
+    );
+    eprintln!(
+        "beep: sent {sent:.0} ms after generation, received {got:.0} ms ({srt:.0} ms between)"
+    );
+}
