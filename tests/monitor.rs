@@ -386,7 +386,8 @@ fn a_monitor_that_falls_behind_skips_and_drops_and_recovers() {
 fn the_monitor_shows_the_chosen_programme_of_an_mpts() {
     let mpts = common::corpus::corpus("mpts.ts");
     let mut m = manager();
-    let id = m.start(listener(&mpts, free_port())).unwrap();
+    let port = free_port();
+    let id = m.start(listener(&mpts, port)).unwrap();
     assert_eq!(snapshot(&m, id).source.programmes, vec![1, 2]);
     for (program, audio) in [(2u16, vec![]), (1, vec![0x101u16])] {
         m.set_monitor(
@@ -410,6 +411,32 @@ fn the_monitor_shows_the_chosen_programme_of_an_mpts() {
             "programme {program}"
         );
     }
+    // A receiver of it, monitoring the second programme.
+    let rx = m
+        .start_receiver(srt_streamer::engine::receiver::ReceiveRequest {
+            config: srt_streamer::engine::config::parse_uri(&format!("srt://127.0.0.1:{port}"), "")
+                .unwrap(),
+            record: None,
+            analysis: Default::default(),
+            monitor: None,
+        })
+        .unwrap();
+    m.set_monitor(
+        rx,
+        Some(MonitorSettings {
+            program: Some(2),
+            ..Default::default()
+        }),
+    )
+    .unwrap();
+    let reader = m.receiver(rx).unwrap();
+    assert!(wait_until(Duration::from_secs(15), || reader
+        .snapshot()
+        .monitor
+        .is_some_and(|s| s.frames_shown > 3)));
+    std::thread::sleep(Duration::from_secs(1));
+    let s = reader.snapshot().monitor.unwrap();
+    assert_eq!((s.program, s.audio.len()), (Some(2), 0));
 }
 
 /// The loopback latency in absolute terms: the player's own monitor times

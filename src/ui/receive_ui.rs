@@ -199,10 +199,27 @@ impl ReceiveScreen {
                         super::monitor_ui::monitor_view(ui, &mut self.pictures, i, m, 240.0);
                     }
                     if snap.state.is_running() {
-                        let label = if snap.monitor.is_some() { "Monitor off" } else { "Monitor on" };
-                        if ui.small_button(label).clicked() {
-                            engine.send(Command::Monitor { id: i, on: snap.monitor.is_none(), program: None });
-                        }
+                        ui.horizontal(|ui| {
+                            let shown = snap.monitor.as_ref().and_then(|m| m.program);
+                            let label = if snap.monitor.is_some() { "Monitor off" } else { "Monitor on" };
+                            if ui.small_button(label).clicked() {
+                                engine.send(Command::Monitor { id: i, on: snap.monitor.is_none(), program: shown });
+                            }
+                            // An MPTS: which programme the monitor shows.
+                            if snap.monitor.is_some() && r.services.len() > 1 {
+                                let text = |p: Option<u16>| p.map(|n| format!("programme {n}")).unwrap_or_else(|| "first programme".into());
+                                egui::ComboBox::from_id_salt(("rx-programme", i))
+                                    .selected_text(text(shown))
+                                    .show_ui(ui, |ui| {
+                                        for s in &r.services {
+                                            let p = s.program_number;
+                                            if ui.selectable_label(shown == Some(p), text(Some(p))).clicked() {
+                                                engine.send(Command::Monitor { id: i, on: true, program: Some(p) });
+                                            }
+                                        }
+                                    });
+                            }
+                        });
                     }
                     if let Some(p) = &snap.recording {
                         ui.label(format!("recording {} ({:.1} MB)", p.display(), snap.recorded_bytes as f64 / 1e6));
