@@ -699,32 +699,24 @@ fn scheduler_table(file: &Path) {
 
 fn main() {
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
-    if only == "timestamps" || only == "resources" {
-        timestamps::run(&only);
-        return;
-    }
-    if only == "monitor" {
-        monitor_bench::run(Path::new(env!("CARGO_MANIFEST_DIR")));
-        return;
-    }
-    if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "scheduler") {
-        gst::init().expect("GStreamer");
-        // SAFETY: setpriority only reads its integer arguments.
-        unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, -10) };
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let (lo, _, _, _) = make_media(
-            &root.join("target/bench-media"),
-            &root.join("media/sample.ts"),
-        );
-        scheduler_table(&lo);
-        return;
-    }
-    if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "files") {
-        gst::init().expect("GStreamer");
-        // SAFETY: setpriority only reads its integer arguments.
-        unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, -10) };
-        real_files_table(Path::new(env!("CARGO_MANIFEST_DIR")));
-        return;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    match only.as_str() {
+        "timestamps" | "resources" => return timestamps::run(&only),
+        "monitor" => return monitor_bench::run(root),
+        "scheduler" | "files" => {
+            gst::init().expect("GStreamer");
+            // SAFETY: setpriority only reads its integer arguments.
+            unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, -10) };
+            if only == "files" {
+                return real_files_table(root);
+            }
+            let (lo, _, _, _) = make_media(
+                &root.join("target/bench-media"),
+                &root.join("media/sample.ts"),
+            );
+            return scheduler_table(&lo);
+        }
+        _ => {}
     }
     // Receivers and both senders (children inherit it) run at the same raised
     // priority when permitted, so that the machine's other work disturbs
@@ -732,7 +724,6 @@ fn main() {
     // SAFETY: setpriority only reads its integer arguments.
     let raised = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, -10) } == 0;
     gst::init().expect("GStreamer");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let (lo, hi, lo_cut, hi_cut) = make_media(
         &root.join("target/bench-media"),
         &root.join("media/sample.ts"),

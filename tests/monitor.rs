@@ -12,6 +12,28 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+/// A receiver of `uri` in `m`, with the monitor and recording given.
+fn receiver(
+    m: &mut srt_streamer::engine::StreamManager,
+    uri: &str,
+    monitor: Option<MonitorSettings>,
+    record: Option<&Path>,
+) -> srt_streamer::engine::receiver::ReceiverReader {
+    let id = m
+        .start_receiver(srt_streamer::engine::receiver::ReceiveRequest {
+            config: srt_streamer::engine::config::parse_uri(uri, "").unwrap(),
+            record: record.map(|p| srt_streamer::engine::receiver::RecordConfig {
+                path: p.to_path_buf(),
+                rotate_bytes: None,
+                rotate_secs: None,
+            }),
+            analysis: Default::default(),
+            monitor,
+        })
+        .unwrap();
+    m.receiver(id).unwrap()
+}
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_srt-streamer"))
 }
@@ -198,19 +220,12 @@ fn a_playing_stream_and_a_receiver_monitor_what_they_send_and_get() {
     // A receiver with its monitor: the sample's picture and tone.
     let file_port = free_port();
     m.start(listener(&sample(), file_port)).unwrap();
-    let rx = m
-        .start_receiver(srt_streamer::engine::receiver::ReceiveRequest {
-            config: srt_streamer::engine::config::parse_uri(
-                &format!("srt://127.0.0.1:{file_port}"),
-                "",
-            )
-            .unwrap(),
-            record: None,
-            analysis: Default::default(),
-            monitor: Some(MonitorSettings::default()),
-        })
-        .unwrap();
-    let reader = m.receiver(rx).unwrap();
+    let reader = receiver(
+        &mut m,
+        &format!("srt://127.0.0.1:{file_port}"),
+        Some(MonitorSettings::default()),
+        None,
+    );
     assert!(wait_until(Duration::from_secs(15), || reader
         .snapshot()
         .monitor
@@ -239,23 +254,12 @@ fn the_test_signal_plays_clean_at_its_rate_and_decodes() {
         let src = format!("testsrc:bitrate=3000000,size=640x360,{codecs},name=Test");
         m.start(listener(Path::new(&src), port)).unwrap();
         let rec = dir.path().join(format!("{vname}.ts"));
-        let rx = m
-            .start_receiver(srt_streamer::engine::receiver::ReceiveRequest {
-                config: srt_streamer::engine::config::parse_uri(
-                    &format!("srt://127.0.0.1:{port}"),
-                    "",
-                )
-                .unwrap(),
-                record: Some(srt_streamer::engine::receiver::RecordConfig {
-                    path: rec.clone(),
-                    rotate_bytes: None,
-                    rotate_secs: None,
-                }),
-                analysis: Default::default(),
-                monitor: Some(MonitorSettings::default()),
-            })
-            .unwrap();
-        let reader = m.receiver(rx).unwrap();
+        let reader = receiver(
+            &mut m,
+            &format!("srt://127.0.0.1:{port}"),
+            Some(MonitorSettings::default()),
+            Some(&rec),
+        );
         assert!(wait_until(Duration::from_secs(20), || reader
             .snapshot()
             .bytes_received
@@ -412,24 +416,15 @@ fn the_monitor_shows_the_chosen_programme_of_an_mpts() {
         );
     }
     // A receiver of it, monitoring the second programme.
-    let rx = m
-        .start_receiver(srt_streamer::engine::receiver::ReceiveRequest {
-            config: srt_streamer::engine::config::parse_uri(&format!("srt://127.0.0.1:{port}"), "")
-                .unwrap(),
-            record: None,
-            analysis: Default::default(),
-            monitor: None,
-        })
-        .unwrap();
+    let reader = receiver(&mut m, &format!("srt://127.0.0.1:{port}"), None, None);
     m.set_monitor(
-        rx,
+        reader.id(),
         Some(MonitorSettings {
             program: Some(2),
             ..Default::default()
         }),
     )
     .unwrap();
-    let reader = m.receiver(rx).unwrap();
     assert!(wait_until(Duration::from_secs(15), || reader
         .snapshot()
         .monitor
@@ -459,19 +454,12 @@ fn the_receiver_hears_the_beep_one_srt_latency_after_it_was_sent() {
         ..Default::default()
     };
     m.set_monitor(tx, Some(beeps.clone())).unwrap();
-    let rx = m
-        .start_receiver(srt_streamer::engine::receiver::ReceiveRequest {
-            config: srt_streamer::engine::config::parse_uri(
-                &format!("srt://127.0.0.1:{port}?latency={latency}"),
-                "",
-            )
-            .unwrap(),
-            record: None,
-            analysis: Default::default(),
-            monitor: Some(beeps),
-        })
-        .unwrap();
-    let reader = m.receiver(rx).unwrap();
+    let reader = receiver(
+        &mut m,
+        &format!("srt://127.0.0.1:{port}?latency={latency}"),
+        Some(beeps),
+        None,
+    );
     assert!(wait_until(Duration::from_secs(20), || reader
         .snapshot()
         .monitor

@@ -47,6 +47,7 @@ pub fn analyze_file(path: &Path, cfg: AnalyzerConfig) -> std::io::Result<Report>
         }
         a.push(&buf[..n]);
     }
+    a.finish();
     Ok(a.report())
 }
 

@@ -65,16 +65,7 @@ impl Recorder {
         if !self.rotating() {
             return self.cfg.path.clone();
         }
-        let p = &self.cfg.path;
-        let stem = p
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "recording".into());
-        let ext = p
-            .extension()
-            .map(|e| e.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "ts".into());
-        p.with_file_name(format!("{stem}-{index:04}.{ext}"))
+        rotated_name(&self.cfg.path, index)
     }
 
     fn open_next(&mut self) -> std::io::Result<()> {
@@ -512,7 +503,7 @@ pub fn rotated_name(path: &Path, index: u32) -> PathBuf {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+        .unwrap_or_else(|| "recording".into());
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().into_owned())

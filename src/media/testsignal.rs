@@ -159,26 +159,6 @@ impl TestSignal {
         (f64::from(self.bitrate_bps) * 0.85) as u32 - AUDIO_BPS
     }
 
-    /// The words a stream row shows for this source.
-    pub fn describe(&self) -> String {
-        format!(
-            "test signal {}x{}@{} {} + {}, {:.1} Mbit/s{}",
-            self.width,
-            self.height,
-            self.fps,
-            match self.video {
-                VideoCodec::H264 => "H.264",
-                VideoCodec::Mpeg2 => "MPEG-2",
-            },
-            match self.audio {
-                AudioCodec::Aac => "AAC",
-                AudioCodec::Mp2 => "MP2",
-            },
-            f64::from(self.bitrate_bps) / 1e6,
-            if self.beep { ", beep each second" } else { "" }
-        )
-    }
-
     /// Starts generating; read the transport stream from the returned reader.
     /// `stop` ends a read that waits (the stream is stopping).
     pub fn start(&self, stop: Arc<AtomicBool>) -> Result<TestSignalReader, String> {
@@ -373,7 +353,6 @@ impl TestSignal {
         }
 
         let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(256);
-        let err_tx = tx.clone();
         sink.set_callbacks(
             gst_app::AppSinkCallbacks::builder()
                 .new_sample(move |s| {
@@ -388,7 +367,6 @@ impl TestSignal {
                 })
                 .build(),
         );
-        drop(err_tx);
         pipeline
             .set_state(gst::State::Playing)
             .map_err(|e| format!("the test signal cannot start: {e}"))?;

@@ -2,8 +2,8 @@
 //! audio channel (peak and RMS, dBFS), alarms and missing decoders.
 
 use crate::engine::StreamId;
-use crate::media::confidence::SILENCE_DB;
 use crate::media::MonitorStatus;
+use crate::media::SILENCE_DB;
 use std::collections::HashMap;
 
 /// Textures of the pictures shown, one per stream, replaced when a newer
