@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod corpus;
+pub mod gui;
 pub mod netns;
 
 use srt_streamer::engine::{StreamConfig, StreamId, StreamManager, StreamSnapshot};
