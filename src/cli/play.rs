@@ -3,7 +3,7 @@
 use super::output::{StatsFormat, StatsWriter};
 use super::streams_file;
 use crate::engine::config::{parse_uri, LoopMode, StreamConfig};
-use crate::engine::{source, EventKind, StreamManager, StreamState};
+use crate::engine::{source, StreamEvent, StreamManager, StreamState};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -180,7 +180,7 @@ pub fn run(args: PlayArgs) -> i32 {
             let since = seen_events.get(&id).copied().unwrap_or(0);
             if let Some((events, total)) = manager.events_since(id, since) {
                 for e in events {
-                    print_event(id, &e.kind);
+                    print_event(id, &e);
                 }
                 seen_events.insert(id, total);
             }
@@ -206,6 +206,10 @@ pub fn run(args: PlayArgs) -> i32 {
     i32::from(any_failed || failed_to_start)
 }
 
-fn print_event(id: u64, e: &EventKind) {
-    eprintln!("#{id} {e}");
+/// An event on stderr; a repeating condition is printed again only at
+/// ×2, ×4, ×8… so a retrying caller cannot flood the terminal.
+fn print_event(id: u64, e: &StreamEvent) {
+    if e.repeats == 0 || (e.repeats + 1).is_power_of_two() {
+        eprintln!("#{id} {e}");
+    }
 }

@@ -80,19 +80,24 @@ impl StreamManager {
             name: cfg.display_name(),
             source: e.into(),
         })?;
-        self.check_port(cfg)
+        self.check_port(cfg, None)
     }
 
     /// The port `cfg` binds is free, or shared by stream ID between
     /// listeners (the port's hub then checks the IDs, latency and direction).
-    fn check_port(&self, cfg: &StreamConfig) -> Result<(), ManagerError> {
+    /// `except`: a stream being restarted, whose port is its own.
+    fn check_port(&self, cfg: &StreamConfig, except: Option<StreamId>) -> Result<(), ManagerError> {
         let Some(port) = bound_port(cfg) else {
             return Ok(());
         };
-        let players = self.streams.values().map(|s| {
-            let snap = s.snapshot();
-            (snap.state.is_running(), snap.config, snap.name)
-        });
+        let players = self
+            .streams
+            .iter()
+            .filter(|(id, _)| Some(**id) != except)
+            .map(|(_, s)| {
+                let snap = s.snapshot();
+                (snap.state.is_running(), snap.config, snap.name)
+            });
         let receivers = self.receivers.values().map(|r| {
             let reader = r.reader();
             let snap = reader.snapshot();
@@ -123,6 +128,41 @@ impl StreamManager {
         Ok(id)
     }
 
+    /// Restarts a player in its place (same id, same row), with `cfg` when
+    /// its settings were edited. New settings are checked before the running
+    /// stream is touched; if they then fail to start, the stream keeps its
+    /// previous settings, stopped, and the error says why.
+    pub fn restart(&mut self, id: StreamId, cfg: Option<StreamConfig>) -> Result<(), ManagerError> {
+        let old = self
+            .streams
+            .get(&id)
+            .ok_or(ManagerError::NoSuchStream(id))?;
+        let cfg = cfg.unwrap_or_else(|| old.snapshot().config);
+        cfg.validate().map_err(|e| ManagerError::Start {
+            name: cfg.display_name(),
+            source: e.into(),
+        })?;
+        self.check_port(&cfg, Some(id))?;
+        let mut old = self
+            .streams
+            .remove(&id)
+            .ok_or(ManagerError::NoSuchStream(id))?;
+        old.stop();
+        let name = cfg.display_name();
+        let result = match RunningStream::start(id, cfg, self.stats_interval, self.notify.clone()) {
+            Ok(new) => {
+                self.streams.insert(id, new);
+                Ok(())
+            }
+            Err(source) => {
+                self.streams.insert(id, old);
+                Err(ManagerError::Start { name, source })
+            }
+        };
+        (self.notify)();
+        result
+    }
+
     /// Starts a receiver (an SRT input analysed live, optionally recorded);
     /// other streams are not affected whatever happens.
     pub fn start_receiver(&mut self, req: ReceiveRequest) -> Result<StreamId, ManagerError> {
@@ -132,7 +172,7 @@ impl StreamManager {
             source,
         };
         receiver::checked(&req.config).map_err(start_err)?;
-        self.check_port(&req.config)?;
+        self.check_port(&req.config, None)?;
         let id = self.next_id;
         self.next_id += 1;
         let r = RunningReceiver::start(id, req, self.stats_interval, self.notify.clone())

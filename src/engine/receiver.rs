@@ -151,10 +151,7 @@ impl Shared {
             EventKind::Warning { message } => tracing::warn!(receiver = self.id, "{message}"),
             other => tracing::info!(receiver = self.id, "{other}"),
         }
-        lock(&self.log).push(StreamEvent {
-            elapsed_secs: self.started.elapsed().as_secs_f64(),
-            kind,
-        });
+        lock(&self.log).push(StreamEvent::new(self.started.elapsed().as_secs_f64(), kind));
         (self.notify)();
     }
 

@@ -44,12 +44,9 @@ impl Shared {
         match &kind {
             EventKind::Error { message } => tracing::error!(stream = self.id, "{message}"),
             EventKind::Warning { message } => tracing::warn!(stream = self.id, "{message}"),
-            other => tracing::info!(stream = self.id, "{other:?}"),
+            other => tracing::info!(stream = self.id, "{other}"),
         }
-        lock(&self.log).push(StreamEvent {
-            elapsed_secs: self.elapsed(),
-            kind,
-        });
+        lock(&self.log).push(StreamEvent::new(self.elapsed(), kind));
         (self.notify)();
     }
 

@@ -154,8 +154,73 @@ impl std::fmt::Display for EventKind {
 pub struct StreamEvent {
     /// Seconds since the stream started.
     pub elapsed_secs: f64,
+    /// How many more times the same condition happened right after (a caller
+    /// retrying and rejected each time is one event, not a flood).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub repeats: u32,
+    /// When it last happened (with repeats).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_secs: Option<f64>,
+    /// Position in the log: a repeat moves the event to the newest position,
+    /// so readers that asked "since" see it again with its new count.
+    #[serde(skip)]
+    pub seq: u64,
     #[serde(flatten)]
     pub kind: EventKind,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl StreamEvent {
+    pub fn new(elapsed_secs: f64, kind: EventKind) -> Self {
+        Self {
+            elapsed_secs,
+            repeats: 0,
+            last_secs: None,
+            seq: 0,
+            kind,
+        }
+    }
+}
+
+impl std::fmt::Display for StreamEvent {
+    /// The event in words, with its repeat count.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.kind)?;
+        if self.repeats > 0 {
+            write!(f, " (\u{d7}{})", self.repeats + 1)?;
+        }
+        Ok(())
+    }
+}
+
+impl EventKind {
+    /// The same condition again (a repeat, not news): equal events, or a
+    /// caller rejected again from the same host for the same reason (its
+    /// source port changes with every attempt).
+    pub fn repeats(&self, other: &EventKind) -> bool {
+        fn host(a: &str) -> &str {
+            a.rsplit_once(':').map(|(h, _)| h).unwrap_or(a)
+        }
+        match (self, other) {
+            (
+                EventKind::CallerRejected {
+                    address: a,
+                    stream_id: s,
+                    reason: r,
+                },
+                EventKind::CallerRejected {
+                    address: b,
+                    stream_id: t,
+                    reason: q,
+                },
+            ) => host(a) == host(b) && s == t && r == q,
+            (EventKind::Looped { .. }, _) => false,
+            _ => self == other,
+        }
+    }
 }
 
 /// What probing the stream's file found, for display.
@@ -233,19 +298,117 @@ impl StreamLog {
     /// Events from index `since` of all events ever logged (those still kept),
     /// and the total count to pass next time.
     pub fn since(&self, since: u64) -> (Vec<StreamEvent>, u64) {
-        let kept_from = self.events_total - self.events.len() as u64;
-        let skip = since.saturating_sub(kept_from) as usize;
+        // Sequence numbers rise along the log: take the newest end.
+        let fresh = self
+            .events
+            .iter()
+            .rev()
+            .take_while(|e| e.seq >= since)
+            .count();
         (
-            self.events.iter().skip(skip).cloned().collect(),
+            self.events
+                .iter()
+                .skip(self.events.len() - fresh)
+                .cloned()
+                .collect(),
             self.events_total,
         )
     }
 
-    pub fn push(&mut self, e: StreamEvent) {
+    /// Logs an event; the same condition as the newest event only counts a
+    /// repeat on it.
+    pub fn push(&mut self, mut e: StreamEvent) {
+        let seq = self.events_total;
+        self.events_total += 1;
+        if let Some(last) = self.events.back_mut() {
+            if last.kind.repeats(&e.kind) {
+                last.repeats += 1;
+                last.last_secs = Some(e.elapsed_secs);
+                last.kind = e.kind;
+                last.seq = seq;
+                return;
+            }
+        }
         if self.events.len() == EVENT_LOG_LEN {
             self.events.pop_front();
         }
+        e.seq = seq;
         self.events.push_back(e);
-        self.events_total += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rejected(address: &str) -> EventKind {
+        EventKind::CallerRejected {
+            address: address.into(),
+            stream_id: String::new(),
+            reason: "wrong passphrase".into(),
+        }
+    }
+
+    #[test]
+    fn a_repeated_condition_is_one_event_with_a_count() {
+        let mut log = StreamLog::default();
+        log.push(StreamEvent::new(0.0, EventKind::Connected));
+        for (i, port) in [5000, 5001, 5002].iter().enumerate() {
+            log.push(StreamEvent::new(
+                1.0 + i as f64,
+                rejected(&format!("10.0.0.9:{port}")),
+            ));
+        }
+        assert_eq!(
+            log.events.len(),
+            2,
+            "three rejections from one host: one event"
+        );
+        let e = log.events.back().unwrap();
+        assert_eq!(e.repeats, 2);
+        assert_eq!(e.last_secs, Some(3.0));
+        assert_eq!(
+            e.to_string(),
+            "caller 10.0.0.9:5002 rejected: wrong passphrase (\u{d7}3)"
+        );
+        // Another host is news.
+        log.push(StreamEvent::new(4.0, rejected("10.0.0.7:5000")));
+        assert_eq!(log.events.len(), 3);
+        // Loops always count.
+        log.push(StreamEvent::new(5.0, EventKind::Looped { pass: 1 }));
+        log.push(StreamEvent::new(6.0, EventKind::Looped { pass: 2 }));
+        assert_eq!(log.events.len(), 5);
+    }
+
+    #[test]
+    fn a_reader_sees_a_repeat_again_and_nothing_twice() {
+        let mut log = StreamLog::default();
+        log.push(StreamEvent::new(0.0, EventKind::Connected));
+        log.push(StreamEvent::new(1.0, rejected("10.0.0.9:1")));
+        let (seen, next) = log.since(0);
+        assert_eq!(seen.len(), 2);
+        let (none, same) = log.since(next);
+        assert!(none.is_empty());
+        assert_eq!(same, next);
+        log.push(StreamEvent::new(2.0, rejected("10.0.0.9:2")));
+        let (again, _) = log.since(next);
+        assert_eq!(again.len(), 1, "the repeated event comes again");
+        assert_eq!(again[0].repeats, 1);
+    }
+
+    #[test]
+    fn the_log_keeps_its_newest_events() {
+        let mut log = StreamLog::default();
+        for pass in 0..(EVENT_LOG_LEN as u64 + 10) {
+            log.push(StreamEvent::new(pass as f64, EventKind::Looped { pass }));
+        }
+        assert_eq!(log.events.len(), EVENT_LOG_LEN);
+        let (tail, total) = log.since(total_minus(&log, 3));
+        assert_eq!(tail.len(), 3);
+        assert_eq!(total, EVENT_LOG_LEN as u64 + 10);
+    }
+
+    fn total_minus(log: &StreamLog, n: u64) -> u64 {
+        log.events_total - n
     }
 }

@@ -1,6 +1,7 @@
 //! The eframe App: owns the screens' state; reads engine snapshots each frame
 //! and sends commands; repaints when the engine says something changed.
 
+use super::alarms::Alarms;
 use super::dashboard::{streams_table_ui, RowAction};
 use super::details::{details_ui, history_csv, history_json, DetailsAction};
 use super::engine_link::{Command, EngineLink, Reply};
@@ -8,9 +9,11 @@ use super::files::{FileEvent, FileJobs};
 use super::form::StreamForm;
 use super::form_ui::{form_ui, FormAction};
 use super::settings::{Settings, Theme, STORAGE_KEY};
-use super::system::{system_panel_ui, udp_buffer_needed, udp_limit_warning, SystemMonitor};
+use super::system::{
+    srt_traffic, system_panel_ui, udp_buffer_needed, udp_limit_warning, SystemMonitor,
+};
 use super::toasts::Toasts;
-use crate::engine::{Mode, StreamEvent, StreamId, StreamSnapshot};
+use crate::engine::{Mode, StreamConfig, StreamId, StreamSnapshot};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,6 +31,33 @@ pub enum Screen {
     Media,
     Receive,
     Settings,
+}
+
+/// An action that cuts receivers off: asked once before it is done.
+#[derive(Debug, Clone)]
+pub enum Guarded {
+    Stop(StreamId),
+    Restart(StreamId),
+    Remove(StreamId),
+    /// Edited settings applied by a restart in place.
+    Apply(StreamId, Box<StreamConfig>),
+}
+
+/// The question on screen, and what a "yes" does.
+#[derive(Debug, Clone)]
+pub struct Confirm {
+    pub action: Guarded,
+    pub question: String,
+    pub verb: &'static str,
+}
+
+/// A restored stream that was encrypted: its passphrase was not stored, so it
+/// waits for the user to type it.
+#[derive(Debug, Clone)]
+pub struct Locked {
+    pub config: StreamConfig,
+    pub passphrase: String,
+    pub error: Option<String>,
 }
 
 /// How the app is started (tests give their own settings and sample).
@@ -50,6 +80,11 @@ pub struct App {
     system: SystemMonitor,
     files: FileJobs,
     pub toasts: Toasts,
+    pub alarms: Alarms,
+    /// A question waiting for the user before an action that cuts receivers off.
+    pub confirm: Option<Confirm>,
+    /// Restored encrypted streams waiting for their passphrase.
+    pub locked: Vec<Locked>,
     pub form: StreamForm,
     pub nettest: super::nettest_ui::NetTestScreen,
     pub media: super::media_ui::MediaScreen,
@@ -85,6 +120,8 @@ impl App {
         });
         let ctx = cc.egui_ctx.clone();
         apply_theme(&ctx, settings.theme);
+        tune_visuals(&ctx);
+        ctx.set_zoom_factor(settings.ui_scale.clamp(0.5, 3.0));
         let repaint: Arc<dyn Fn() + Send + Sync> =
             Arc::new(move || ctx.request_repaint_after(REPAINT_DELAY));
         let engine = EngineLink::start(
@@ -106,12 +143,23 @@ impl App {
             files.list_media_folder(folder.clone());
         }
         let mut initial = options.streams;
+        let mut locked = Vec::new();
         if settings.restore_session {
-            initial.extend(settings.session_configs());
+            let (ready, waiting) = settings.session_to_restore();
+            initial.extend(ready);
+            locked = waiting
+                .into_iter()
+                .map(|config| Locked {
+                    config,
+                    passphrase: String::new(),
+                    error: None,
+                })
+                .collect();
         }
         for cfg in initial {
             engine.send(Command::Start(Box::new(cfg)));
         }
+        let any_locked = !locked.is_empty();
         Self {
             settings,
             persist,
@@ -119,13 +167,20 @@ impl App {
             system,
             files,
             toasts: Toasts::default(),
+            alarms: Alarms::default(),
+            confirm: None,
+            locked,
             form,
             nettest,
             media,
             receive,
             pictures: Default::default(),
             form_error: None,
-            screen: Screen::NewStream,
+            screen: if any_locked {
+                Screen::Streams
+            } else {
+                Screen::NewStream
+            },
             details: None,
             window_min: 5,
             media_files: Vec::new(),
@@ -159,6 +214,11 @@ impl App {
                     self.toasts.error(message.clone());
                     self.form_error = Some(message);
                 }
+                Reply::Restarted { id, edited } => self.toasts.info(if edited {
+                    format!("#{id}: new settings applied (restarted in place)")
+                } else {
+                    format!("#{id}: restarted")
+                }),
                 Reply::Failed { message } => self.toasts.error(message),
                 Reply::ReceiverStarted { id, name } => {
                     self.toasts.info(format!("#{id} receiver {name}: started"));
@@ -189,14 +249,13 @@ impl App {
                 }
             }
         }
-        // Errors and rejections of running streams appear where the user looks.
+        // Conditions of running streams (rejections, lost links, errors,
+        // monitor alarms) become alarms: one per condition, counted, cleared.
         for (reader, snap) in streams {
             let since = self.seen_events.get(&snap.id).copied().unwrap_or(0);
             let (events, total) = reader.events_since(since);
             for e in events {
-                if let Some(text) = toast_text(&snap.name, &e) {
-                    self.toasts.error(text);
-                }
+                self.alarms.apply(snap.id, &snap.name, &e, &mut self.toasts);
             }
             self.seen_events.insert(snap.id, total);
         }
@@ -208,8 +267,15 @@ impl App {
         self.screen = Screen::NewStream;
     }
 
-    fn start_from_form(&mut self) {
+    fn start_from_form(&mut self, streams: &[StreamSnapshot]) {
         match self.form.to_config() {
+            Ok(cfg) if self.form.editing.is_some() => {
+                if let Some((id, _)) = self.form.editing.take() {
+                    self.form_error = None;
+                    self.screen = Screen::Streams;
+                    self.guard(Guarded::Apply(id, Box::new(cfg)), streams);
+                }
+            }
             Ok(cfg) => {
                 if !crate::media::testsignal::is_test_signal(&cfg.file.to_string_lossy()) {
                     self.settings.add_recent(cfg.file.clone());
@@ -223,7 +289,7 @@ impl App {
         }
     }
 
-    fn shortcuts(&mut self, ctx: &egui::Context) {
+    fn shortcuts(&mut self, ctx: &egui::Context, streams: &[StreamSnapshot]) {
         use egui::{Key, KeyboardShortcut, Modifiers};
         let new = KeyboardShortcut::new(Modifiers::COMMAND, Key::N);
         let open = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
@@ -239,6 +305,7 @@ impl App {
         });
         if n {
             self.screen = Screen::NewStream;
+            self.form.editing = None;
             self.details = None;
         }
         if o {
@@ -246,15 +313,14 @@ impl App {
                 .pick_ts_file(self.settings.media_folder.as_deref());
         }
         if s && self.screen == Screen::NewStream {
-            self.start_from_form();
+            self.start_from_form(streams);
         }
         if esc {
             self.details = None;
         }
         if f5 {
             if let Some(id) = self.details {
-                self.engine.send(Command::Restart(id));
-                self.details = None;
+                self.guard(Guarded::Restart(id), streams);
             }
         }
     }
@@ -273,13 +339,105 @@ impl App {
         }
     }
 
+    /// Does `action` at once, or asks first when the stream feeds receivers.
+    pub fn guard(&mut self, action: Guarded, streams: &[StreamSnapshot]) {
+        let id = match &action {
+            Guarded::Stop(id) | Guarded::Restart(id) | Guarded::Remove(id) => *id,
+            Guarded::Apply(id, _) => *id,
+        };
+        let Some(s) = streams.iter().find(|s| s.id == id) else {
+            return;
+        };
+        let n = super::dashboard::receivers_connected(s);
+        if n == 0 {
+            self.perform(action);
+            return;
+        }
+        let (verb, what) = match &action {
+            Guarded::Stop(_) => ("Stop", "stop"),
+            Guarded::Restart(_) => ("Restart", "restart"),
+            Guarded::Remove(_) => ("Remove", "stop and remove"),
+            Guarded::Apply(..) => ("Apply and restart", "restart with the new settings"),
+        };
+        let receivers = if n == 1 {
+            "1 receiver is".to_string()
+        } else {
+            format!("{n} receivers are")
+        };
+        self.confirm = Some(Confirm {
+            question: format!(
+                "{receivers} connected to “{}”. {} it? They lose the signal{}.",
+                s.name,
+                capitalise(what),
+                match action {
+                    Guarded::Restart(_) | Guarded::Apply(..) => " until it is back",
+                    _ => "",
+                }
+            ),
+            verb,
+            action,
+        });
+    }
+
+    fn perform(&mut self, action: Guarded) {
+        match action {
+            Guarded::Stop(id) => self.engine.send(Command::Stop(id)),
+            Guarded::Restart(id) => self.engine.send(Command::Restart(id, None)),
+            Guarded::Apply(id, cfg) => self.engine.send(Command::Restart(id, Some(cfg))),
+            Guarded::Remove(id) => {
+                self.engine.send(Command::Remove(id));
+                self.alarms.forget(id, &mut self.toasts);
+                if self.details == Some(id) {
+                    self.details = None;
+                }
+            }
+        }
+    }
+
+    /// The confirmation asked by [`App::guard`], as a modal.
+    fn confirm_ui(&mut self, ctx: &egui::Context) {
+        let Some(c) = self.confirm.clone() else {
+            return;
+        };
+        let mut answer = None;
+        let modal = egui::Modal::new(egui::Id::unique("confirm")).show(ctx, |ui| {
+            ui.set_max_width(420.0);
+            ui.heading("Receivers are connected");
+            ui.label(&c.question);
+            ui.add_space(8.0);
+            ui.horizontal(|ui| {
+                let yes =
+                    egui::Button::new(egui::RichText::new(c.verb).color(egui::Color32::WHITE))
+                        .fill(egui::Color32::from_rgb(150, 25, 25));
+                if ui.add(yes).clicked() {
+                    answer = Some(true);
+                }
+                if ui.button("Cancel").clicked() {
+                    answer = Some(false);
+                }
+            });
+        });
+        if modal.should_close() && answer.is_none() {
+            answer = Some(false);
+        }
+        if let Some(yes) = answer {
+            self.confirm = None;
+            if yes {
+                self.perform(c.action);
+            }
+        }
+    }
+
     fn row_action(&mut self, a: RowAction, streams: &[StreamSnapshot]) {
         match a {
-            RowAction::Stop(id) => self.engine.send(Command::Stop(id)),
-            RowAction::Restart(id) => self.engine.send(Command::Restart(id)),
-            RowAction::Remove(id) => {
-                self.engine.send(Command::Remove(id));
-                if self.details == Some(id) {
+            RowAction::Stop(id) => self.guard(Guarded::Stop(id), streams),
+            RowAction::Restart(id) => self.guard(Guarded::Restart(id), streams),
+            RowAction::Remove(id) => self.guard(Guarded::Remove(id), streams),
+            RowAction::Edit(id) => {
+                if let Some(s) = streams.iter().find(|s| s.id == id) {
+                    self.form.fill_from(&s.config);
+                    self.form.editing = Some((id, s.name.clone()));
+                    self.screen = Screen::NewStream;
                     self.details = None;
                 }
             }
@@ -287,6 +445,7 @@ impl App {
             RowAction::Duplicate(id) => {
                 if let Some(s) = streams.iter().find(|s| s.id == id) {
                     self.form.fill_from(&s.config);
+                    self.form.editing = None;
                     // A second listener needs a port of its own.
                     if s.config.mode != Mode::Caller {
                         let used: Vec<u16> = streams.iter().map(|s| s.config.port).collect();
@@ -303,8 +462,78 @@ impl App {
         }
     }
 
+    /// Restored encrypted streams: a passphrase field each, instead of
+    /// vanishing from the session.
+    fn locked_ui(&mut self, ui: &mut egui::Ui) {
+        let mut start = None;
+        let mut discard = None;
+        for (i, l) in self.locked.iter_mut().enumerate() {
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                ui.colored_label(
+                    super::palette::color(ui, super::palette::Tone::Warn),
+                    format!(
+                        "“{}” from the last session is encrypted ({}) and its passphrase was not stored: type it to start the stream again.",
+                        l.config.display_name(),
+                        l.config.endpoint()
+                    ),
+                );
+                ui.horizontal(|ui| {
+                    ui.label("Passphrase");
+                    let field = ui.add(
+                        egui::TextEdit::singleline(&mut l.passphrase)
+                            .password(true)
+                            .desired_width(220.0),
+                    );
+                    let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    if ui.button("Start").clicked() || enter {
+                        start = Some(i);
+                    }
+                    if ui
+                        .button("Discard")
+                        .on_hover_text("Forget this stream of the last session")
+                        .clicked()
+                    {
+                        discard = Some(i);
+                    }
+                });
+                if let Some(e) = &l.error {
+                    ui.colored_label(super::palette::color(ui, super::palette::Tone::Bad), e);
+                }
+            });
+        }
+        if let Some(i) = start {
+            let l = &mut self.locked[i];
+            let mut cfg = l.config.clone();
+            cfg.passphrase = Some(crate::engine::Passphrase::new(l.passphrase.clone()));
+            match cfg.validate() {
+                Ok(()) => {
+                    self.locked.remove(i);
+                    self.engine.send(Command::Start(Box::new(cfg)));
+                }
+                Err(e) => l.error = Some(e.to_string()),
+            }
+        } else if let Some(i) = discard {
+            self.locked.remove(i);
+        }
+    }
+
     fn settings_ui(&mut self, ui: &mut egui::Ui) {
         ui.heading("Settings");
+        ui.horizontal(|ui| {
+            ui.label("UI scale");
+            let now = ui.ctx().zoom_factor();
+            for scale in super::settings::UI_SCALES {
+                let label = format!("{:.0} %", scale * 100.0);
+                if ui
+                    .selectable_label((now - scale).abs() < 0.01, label)
+                    .clicked()
+                {
+                    ui.ctx().set_zoom_factor(scale);
+                    self.settings.ui_scale = scale;
+                }
+            }
+            ui.weak("(Ctrl + and Ctrl − too; 150 % and more for a control room)");
+        });
         ui.horizontal(|ui| {
             ui.label("Theme");
             let before = self.settings.theme;
@@ -393,17 +622,25 @@ impl App {
     }
 }
 
-/// Events worth a toast: errors, rejections, lost connections.
-fn toast_text(name: &str, e: &StreamEvent) -> Option<String> {
-    use crate::engine::EventKind as K;
-    match &e.kind {
-        K::Error { message } => Some(format!("{name}: {message}")),
-        K::CallerRejected {
-            address, reason, ..
-        } => Some(format!("{name}: caller {address} rejected: {reason}")),
-        K::ConnectionLost { reason } => Some(format!("{name}: {reason}")),
-        _ => None,
-    }
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// Widgets that read on both themes: the light theme's checkboxes and radio
+/// buttons get an outline (egui draws them as light grey on near white).
+fn tune_visuals(ctx: &egui::Context) {
+    ctx.style_mut_of(egui::Theme::Light, |s| {
+        let w = &mut s.visuals.widgets;
+        w.inactive.bg_stroke = egui::Stroke::new(1.0, egui::Color32::from_gray(110));
+        w.inactive.bg_fill = egui::Color32::from_gray(238);
+        w.inactive.fg_stroke = egui::Stroke::new(1.0, egui::Color32::from_gray(30));
+        w.noninteractive.fg_stroke = egui::Stroke::new(1.0, egui::Color32::from_gray(40));
+        s.visuals.selection.bg_fill = egui::Color32::from_rgb(40, 100, 200);
+        s.visuals.selection.stroke = egui::Stroke::new(1.0, egui::Color32::WHITE);
+    });
 }
 
 impl eframe::App for App {
@@ -418,9 +655,11 @@ impl eframe::App for App {
         }
         let readers = self.snapshots();
         self.drain_background(&readers);
-        self.shortcuts(&ctx);
-        self.dropped_files(&ctx);
         let streams: Vec<StreamSnapshot> = readers.iter().map(|(_, s)| s.clone()).collect();
+        self.shortcuts(&ctx, &streams);
+        self.dropped_files(&ctx);
+        // Ctrl +/- zoom is kept as the UI scale.
+        self.settings.ui_scale = ctx.zoom_factor();
 
         egui::Panel::top("tabs").show(ui, |ui| {
             ui.horizontal(|ui| {
@@ -460,8 +699,15 @@ impl eframe::App for App {
 
         let sample = self.system.latest();
         let warning = udp_limit_warning(&sample, udp_buffer_needed(&streams));
+        let receivers: Vec<_> = self
+            .engine
+            .receivers()
+            .iter()
+            .map(|r| r.snapshot())
+            .collect();
+        let srt = srt_traffic(&streams, &receivers);
         egui::Panel::bottom("system").show(ui, |ui| {
-            system_panel_ui(ui, &sample, warning.as_deref());
+            system_panel_ui(ui, &sample, srt, warning.as_deref());
         });
 
         egui::CentralPanel::default().show(ui, |ui| {
@@ -483,11 +729,8 @@ impl eframe::App for App {
                             DetailsAction::Monitor(on, program) => {
                                 self.engine.send(Command::Monitor { id, on, program })
                             }
-                            DetailsAction::Stop => self.engine.send(Command::Stop(id)),
-                            DetailsAction::Restart => {
-                                self.engine.send(Command::Restart(id));
-                                self.details = None;
-                            }
+                            DetailsAction::Stop => self.guard(Guarded::Stop(id), &streams),
+                            DetailsAction::Restart => self.guard(Guarded::Restart(id), &streams),
                             DetailsAction::ExportCsv => self
                                 .files
                                 .export(format!("stream-{id}-stats.csv"), history_csv(&history)),
@@ -503,7 +746,10 @@ impl eframe::App for App {
             }
             match self.screen {
                 Screen::Streams => {
-                    if let Some(a) = streams_table_ui(ui, &streams, &mut self.pictures) {
+                    self.locked_ui(ui);
+                    if let Some(a) =
+                        streams_table_ui(ui, &streams, &self.alarms, &mut self.pictures)
+                    {
                         self.row_action(a, &streams);
                     }
                 }
@@ -524,7 +770,7 @@ impl eframe::App for App {
                         );
                         match action {
                             FormAction::None => {}
-                            FormAction::Start => self.start_from_form(),
+                            FormAction::Start => self.start_from_form(&streams),
                             FormAction::Browse => self
                                 .files
                                 .pick_ts_file(self.settings.media_folder.as_deref()),
@@ -563,6 +809,7 @@ impl eframe::App for App {
                 Screen::Settings => self.settings_ui(ui),
             }
         });
+        self.confirm_ui(&ctx);
         self.toasts.ui(&ctx);
     }
 

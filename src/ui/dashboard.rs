@@ -1,27 +1,35 @@
-//! The streams table: one row per stream with its state and link figures.
+//! The streams table: one row per stream with its state, alarms and link
+//! figures. Columns are dropped by priority to fit the window (name, state,
+//! actions and alarms always stay), the table scrolls only vertically, and a
+//! row's actions sit in a compact menu, so a 1024×600 screen reaches them all.
 
+use super::alarms::Alarms;
+use super::palette::{color, Tone};
 use crate::engine::{StreamId, StreamSnapshot, StreamState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowAction {
     Stop(StreamId),
     Restart(StreamId),
+    Edit(StreamId),
     Duplicate(StreamId),
     Remove(StreamId),
     Details(StreamId),
 }
 
-pub fn state_color(s: &StreamState) -> egui::Color32 {
-    use egui::Color32 as C;
+pub fn state_tone(s: &StreamState) -> Tone {
     match s {
-        StreamState::Connected { .. } => C::from_rgb(60, 180, 75),
-        StreamState::Waiting | StreamState::Connecting | StreamState::Starting => {
-            C::from_rgb(220, 170, 30)
-        }
-        StreamState::Reconnecting { .. } => C::from_rgb(235, 120, 30),
-        StreamState::Failed { .. } => C::from_rgb(230, 70, 60),
-        StreamState::Ended | StreamState::Stopped => C::GRAY,
+        StreamState::Connected { .. } => Tone::Good,
+        StreamState::Waiting | StreamState::Connecting | StreamState::Starting => Tone::Busy,
+        StreamState::Reconnecting { .. } => Tone::Warn,
+        StreamState::Failed { .. } => Tone::Bad,
+        StreamState::Ended | StreamState::Stopped => Tone::Idle,
     }
+}
+
+/// The state's colour in the theme `ui` is drawn with (WCAG AA on it).
+pub fn state_color(ui: &egui::Ui, s: &StreamState) -> egui::Color32 {
+    color(ui, state_tone(s))
 }
 
 pub fn fmt_duration(secs: f64) -> String {
@@ -64,9 +72,127 @@ fn figures(s: &StreamSnapshot) -> RowFigures {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Col {
+    Name,
+    File,
+    Mode,
+    Endpoint,
+    State,
+    Alarms,
+    Callers,
+    Bitrate,
+    Rtt,
+    Loss,
+    Retransmit,
+    Uptime,
+    Loops,
+    Actions,
+}
+
+impl Col {
+    fn title(self) -> &'static str {
+        match self {
+            Col::Name => "Name",
+            Col::File => "File",
+            Col::Mode => "Mode",
+            Col::Endpoint => "Endpoint",
+            Col::State => "State",
+            Col::Alarms => "Alarms",
+            Col::Callers => "Callers",
+            Col::Bitrate => "Bitrate",
+            Col::Rtt => "RTT",
+            Col::Loss => "Loss",
+            Col::Retransmit => "Retransmit",
+            Col::Uptime => "Uptime",
+            Col::Loops => "Loops",
+            Col::Actions => "",
+        }
+    }
+
+    /// About how wide the column is drawn, points.
+    fn width(self) -> f32 {
+        match self {
+            Col::Name => 130.0,
+            Col::File => 140.0,
+            Col::Mode => 75.0,
+            Col::Endpoint => 150.0,
+            Col::State => 150.0,
+            Col::Alarms => 180.0,
+            Col::Callers => 55.0,
+            Col::Bitrate => 95.0,
+            Col::Rtt => 70.0,
+            Col::Loss => 65.0,
+            Col::Retransmit => 80.0,
+            Col::Uptime => 60.0,
+            Col::Loops => 45.0,
+            Col::Actions => 130.0,
+        }
+    }
+}
+
+/// Columns in the order they are given up when the window is narrow: what an
+/// operator needs to act comes first.
+pub const PRIORITY: [Col; 14] = [
+    Col::Name,
+    Col::State,
+    Col::Actions,
+    Col::Alarms,
+    Col::Bitrate,
+    Col::Endpoint,
+    Col::Callers,
+    Col::Rtt,
+    Col::Loss,
+    Col::Uptime,
+    Col::Mode,
+    Col::Retransmit,
+    Col::File,
+    Col::Loops,
+];
+
+const SPACING: f32 = 14.0;
+
+/// The columns that fit in `width` points, in table order.
+pub fn visible_columns(width: f32) -> Vec<Col> {
+    let mut used = 0.0;
+    let mut cols: Vec<Col> = Vec::new();
+    for (i, c) in PRIORITY.iter().enumerate() {
+        let w = c.width() + SPACING;
+        // The first four always stay (they are what an operator acts on).
+        if i >= 4 && used + w > width {
+            break;
+        }
+        used += w;
+        cols.push(*c);
+    }
+    cols.sort();
+    cols
+}
+
+/// `s` cut to about `width` points, with an ellipsis.
+fn fit(s: &str, width: f32) -> String {
+    let max = (width / 7.5).max(4.0) as usize;
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// The number of receivers a stream feeds now.
+pub fn receivers_connected(s: &StreamSnapshot) -> usize {
+    match s.state {
+        StreamState::Connected { connections } => connections.max(s.callers.len()),
+        _ => 0,
+    }
+}
+
 pub fn streams_table_ui(
     ui: &mut egui::Ui,
     streams: &[StreamSnapshot],
+    alarms: &Alarms,
     pictures: &mut super::monitor_ui::Pictures,
 ) -> Option<RowAction> {
     let mut action = None;
@@ -75,101 +201,218 @@ pub fn streams_table_ui(
         ui.label("No streams yet. Press “New stream” (Ctrl+N) to start one.");
         return None;
     }
-    egui::ScrollArea::both()
+    let cols = visible_columns(ui.available_width());
+    let hidden = PRIORITY.len() - cols.len();
+    egui::ScrollArea::vertical()
         .auto_shrink([false, true])
         .show(ui, |ui| {
             egui::Grid::new("streams")
                 .striped(true)
-                .spacing([14.0, 6.0])
+                .spacing([SPACING, 6.0])
                 .show(ui, |ui| {
-                    for h in [
-                        "Name",
-                        "File",
-                        "Mode",
-                        "Endpoint",
-                        "State",
-                        "Callers",
-                        "Bitrate",
-                        "RTT",
-                        "Loss",
-                        "Retransmit",
-                        "Uptime",
-                        "Loops",
-                        "",
-                    ] {
-                        ui.strong(h);
+                    for c in &cols {
+                        ui.strong(c.title());
                     }
                     ui.end_row();
                     for s in streams {
-                        let c = &s.config;
-                        ui.label(&s.name);
-                        let file = c
-                            .file
-                            .file_name()
-                            .map(|f| f.to_string_lossy().into_owned())
-                            .unwrap_or_default();
-                        ui.label(file).on_hover_text(c.file.display().to_string());
-                        ui.label(c.mode.as_str());
-                        ui.label(c.endpoint());
-                        ui.vertical(|ui| {
-                            let state = ui.colored_label(state_color(&s.state), s.state.label());
-                            if let StreamState::Reconnecting { reason } = &s.state {
-                                state.on_hover_text(reason);
-                            }
-                            // The monitor's thumbnail and alarms (when it is on).
-                            if let Some(m) = &s.monitor {
-                                for a in &m.alarms {
-                                    ui.colored_label(
-                                        egui::Color32::from_rgb(230, 70, 60),
-                                        format!("ALARM: {a}"),
-                                    );
-                                }
-                                super::monitor_ui::thumbnail(ui, pictures, s.id, m, 96.0);
-                            }
-                        });
-                        ui.label(match c.mode {
-                            crate::engine::Mode::Listener => s.callers.len().to_string(),
-                            _ => "-".into(),
-                        });
-                        let f = figures(s);
-                        ui.label(f.bitrate);
-                        ui.label(f.rtt);
-                        ui.label(f.loss);
-                        ui.label(f.retrans);
-                        ui.label(fmt_duration(s.uptime_secs));
-                        ui.label(s.loops.to_string());
-                        ui.horizontal(|ui| {
-                            if ui
-                                .button("Details")
-                                .on_hover_text("Plots, callers, events, export")
-                                .clicked()
-                            {
-                                action = Some(RowAction::Details(s.id));
-                            }
-                            if s.state.is_running() && ui.button("Stop").clicked() {
-                                action = Some(RowAction::Stop(s.id));
-                            }
-                            if ui
-                                .button("Restart")
-                                .on_hover_text("Stop and start again (F5 in details)")
-                                .clicked()
-                            {
-                                action = Some(RowAction::Restart(s.id));
-                            }
-                            if ui
-                                .button("Duplicate")
-                                .on_hover_text("A new stream with these settings")
-                                .clicked()
-                            {
-                                action = Some(RowAction::Duplicate(s.id));
-                            }
-                            if ui.button("Remove").clicked() {
-                                action = Some(RowAction::Remove(s.id));
-                            }
-                        });
+                        for c in &cols {
+                            cell(ui, *c, s, alarms, pictures, &mut action);
+                        }
                         ui.end_row();
                     }
                 });
+            if hidden > 0 {
+                ui.weak(format!(
+                    "{hidden} columns hidden to fit the window: widen it, lower the UI scale, or open Details"
+                ));
+            }
         });
     action
+}
+
+fn cell(
+    ui: &mut egui::Ui,
+    col: Col,
+    s: &StreamSnapshot,
+    alarms: &Alarms,
+    pictures: &mut super::monitor_ui::Pictures,
+    action: &mut Option<RowAction>,
+) {
+    let c = &s.config;
+    match col {
+        Col::Name => {
+            ui.label(fit(&s.name, col.width())).on_hover_text(format!(
+                "#{} {}\n{}",
+                s.id,
+                s.name,
+                c.to_uri(false)
+            ));
+        }
+        Col::File => {
+            let file = c
+                .file
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            ui.label(fit(&file, col.width()))
+                .on_hover_text(c.file.display().to_string());
+        }
+        Col::Mode => {
+            ui.label(c.mode.as_str());
+        }
+        Col::Endpoint => {
+            ui.label(fit(&c.endpoint(), col.width()));
+        }
+        Col::State => {
+            ui.vertical(|ui| {
+                let label = s.state.label();
+                let state = ui.colored_label(state_color(ui, &s.state), fit(&label, col.width()));
+                match &s.state {
+                    StreamState::Reconnecting { reason } => {
+                        state.on_hover_text(reason);
+                    }
+                    StreamState::Failed { .. } => {
+                        state.on_hover_text(label);
+                    }
+                    _ => {}
+                }
+                if let Some(m) = &s.monitor {
+                    super::monitor_ui::thumbnail(ui, pictures, s.id, m, 96.0);
+                }
+            });
+        }
+        Col::Alarms => {
+            let mut list: Vec<String> = alarms.of(s.id).map(|a| a.shown()).collect();
+            // Monitor alarms raised before the app saw their events.
+            if let Some(m) = &s.monitor {
+                for a in &m.alarms {
+                    let a = a.to_string();
+                    if !list.iter().any(|l| l.starts_with(&a)) {
+                        list.push(a);
+                    }
+                }
+            }
+            if list.is_empty() {
+                ui.label("-");
+            } else {
+                ui.vertical(|ui| {
+                    let bad = color(ui, Tone::Bad);
+                    for a in list.iter().take(2) {
+                        ui.colored_label(bad, fit(&format!("ALARM: {a}"), col.width()))
+                            .on_hover_text(a);
+                    }
+                    if list.len() > 2 {
+                        ui.colored_label(bad, format!("+{} more", list.len() - 2))
+                            .on_hover_text(list[2..].join("\n"));
+                    }
+                });
+            }
+        }
+        Col::Callers => {
+            ui.label(match c.mode {
+                crate::engine::Mode::Listener => s.callers.len().to_string(),
+                _ => "-".into(),
+            });
+        }
+        Col::Bitrate => {
+            ui.label(figures(s).bitrate);
+        }
+        Col::Rtt => {
+            ui.label(figures(s).rtt);
+        }
+        Col::Loss => {
+            ui.label(figures(s).loss);
+        }
+        Col::Retransmit => {
+            ui.label(figures(s).retrans);
+        }
+        Col::Uptime => {
+            ui.label(fmt_duration(s.uptime_secs));
+        }
+        Col::Loops => {
+            ui.label(s.loops.to_string());
+        }
+        Col::Actions => {
+            ui.horizontal(|ui| {
+                if ui
+                    .button("Details")
+                    .on_hover_text("Plots, callers, events, export")
+                    .clicked()
+                {
+                    *action = Some(RowAction::Details(s.id));
+                }
+                ui.menu_button("More…", |ui| {
+                    let mut pick = |ui: &mut egui::Ui, label: &str, tip: &str, a: RowAction| {
+                        if ui.button(label).on_hover_text(tip).clicked() {
+                            *action = Some(a);
+                            ui.close();
+                        }
+                    };
+                    pick(
+                        ui,
+                        "Edit…",
+                        "Change its settings; applied by a restart, the row is kept",
+                        RowAction::Edit(s.id),
+                    );
+                    if s.state.is_running() {
+                        pick(
+                            ui,
+                            "Stop",
+                            "Stop sending (the row stays)",
+                            RowAction::Stop(s.id),
+                        );
+                    }
+                    pick(
+                        ui,
+                        "Restart",
+                        "Stop and start again in place (F5 in Details)",
+                        RowAction::Restart(s.id),
+                    );
+                    pick(
+                        ui,
+                        "Duplicate",
+                        "A new stream with these settings",
+                        RowAction::Duplicate(s.id),
+                    );
+                    pick(
+                        ui,
+                        "Remove",
+                        "Stop and remove the row",
+                        RowAction::Remove(s.id),
+                    );
+                })
+                .response
+                .on_hover_text("Edit, Stop, Restart, Duplicate, Remove");
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn narrow_windows_keep_what_an_operator_acts_on() {
+        let narrow = visible_columns(1000.0);
+        for c in [Col::Name, Col::State, Col::Actions, Col::Alarms] {
+            assert!(narrow.contains(&c), "{c:?} at 1000 points");
+        }
+        assert!(narrow.len() < PRIORITY.len(), "something gives way at 1000");
+        // Even narrower, the four stay.
+        assert_eq!(visible_columns(300.0).len(), 4);
+        let wide = visible_columns(1900.0);
+        assert_eq!(wide.len(), PRIORITY.len(), "all columns at 1920");
+        // Table order, not priority order.
+        assert_eq!(wide.first(), Some(&Col::Name));
+        assert_eq!(wide.last(), Some(&Col::Actions));
+    }
+
+    #[test]
+    fn long_text_is_cut_with_an_ellipsis() {
+        assert_eq!(fit("short", 130.0), "short");
+        let cut = fit(&"x".repeat(100), 75.0);
+        assert_eq!(cut.chars().count(), 10);
+        assert!(cut.ends_with('…'));
+    }
 }

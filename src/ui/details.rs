@@ -3,7 +3,7 @@
 
 use super::dashboard::{fmt_duration, state_color};
 use crate::engine::stats::HistoryPoint;
-use crate::engine::{EventKind, StreamEvent, StreamSnapshot};
+use crate::engine::{StreamEvent, StreamSnapshot};
 use egui_plot::{Legend, Line, Plot};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,10 +51,6 @@ pub fn history_json(s: &StreamSnapshot, points: &[HistoryPoint]) -> String {
         "history": points,
     }))
     .unwrap_or_default()
-}
-
-fn event_text(e: &EventKind) -> String {
-    e.to_string()
 }
 
 fn plot(
@@ -108,7 +104,7 @@ pub fn details_ui(
             action = DetailsAction::Back;
         }
         ui.heading(&s.name);
-        ui.colored_label(state_color(&s.state), s.state.label());
+        ui.colored_label(state_color(ui, &s.state), s.state.label());
         ui.label(format!("up {}", fmt_duration(s.uptime_secs)));
         ui.label(format!("loops {}", s.loops));
         if s.state.is_running() && ui.button("Stop").clicked() {
@@ -119,7 +115,7 @@ pub fn details_ui(
         }
     });
     if let crate::engine::StreamState::Failed { message } = &s.state {
-        ui.colored_label(state_color(&s.state), message);
+        ui.colored_label(state_color(ui, &s.state), message);
     }
     let mut on = s.monitor.is_some();
     let shown = s.monitor.as_ref().and_then(|m| m.program);
@@ -323,11 +319,7 @@ pub fn details_ui(
         ui.add_space(8.0);
         ui.strong("Events");
         for e in events.iter().rev().take(200) {
-            ui.label(format!(
-                "[{}] {}",
-                fmt_duration(e.elapsed_secs),
-                event_text(&e.kind)
-            ));
+            ui.label(format!("[{}] {}", fmt_duration(e.elapsed_secs), e));
         }
     });
     action

@@ -11,8 +11,9 @@ use std::time::Duration;
 pub enum Command {
     Start(Box<StreamConfig>),
     Stop(StreamId),
-    /// Stop and start again with the same settings (a new stream id).
-    Restart(StreamId),
+    /// Stop and start again in place (same id and row), with the same
+    /// settings or, after an edit, new ones.
+    Restart(StreamId, Option<Box<StreamConfig>>),
     /// Removes a player or a receiver (stopping it first).
     Remove(StreamId),
     StartReceiver(Box<ReceiveRequest>),
@@ -28,11 +29,30 @@ pub enum Command {
 
 /// What the engine thread reports back, for toasts.
 pub enum Reply {
-    Started { id: StreamId, name: String },
-    Refused { name: String, message: String },
-    ReceiverStarted { id: StreamId, name: String },
-    ReceiverRefused { name: String, message: String },
-    Failed { message: String },
+    Started {
+        id: StreamId,
+        name: String,
+    },
+    /// Restarted in place; `edited`: with new settings.
+    Restarted {
+        id: StreamId,
+        edited: bool,
+    },
+    Refused {
+        name: String,
+        message: String,
+    },
+    ReceiverStarted {
+        id: StreamId,
+        name: String,
+    },
+    ReceiverRefused {
+        name: String,
+        message: String,
+    },
+    Failed {
+        message: String,
+    },
 }
 
 pub struct EngineLink {
@@ -139,13 +159,15 @@ fn engine_thread(
             Command::Stop(id) => manager.stop(id).err().map(|e| Reply::Failed {
                 message: e.to_string(),
             }),
-            Command::Restart(id) => match manager.snapshot(id) {
-                Some(s) => {
-                    let _ = manager.remove(id);
-                    Some(start(&mut manager, s.config))
-                }
-                None => None,
-            },
+            Command::Restart(id, cfg) => {
+                let edited = cfg.is_some();
+                Some(match manager.restart(id, cfg.map(|c| *c)) {
+                    Ok(()) => Reply::Restarted { id, edited },
+                    Err(e) => Reply::Failed {
+                        message: e.to_string(),
+                    },
+                })
+            }
             Command::Remove(id) => manager.remove(id).err().map(|e| Reply::Failed {
                 message: e.to_string(),
             }),

@@ -73,6 +73,8 @@ pub struct StreamForm {
     pub allow: String,
     pub paste_uri: String,
     pub commands_with_passphrase: bool,
+    /// The stream being edited (id, name); None: a new stream.
+    pub editing: Option<(crate::engine::StreamId, String)>,
 }
 
 impl StreamForm {
@@ -98,6 +100,7 @@ impl StreamForm {
             allow: String::new(),
             paste_uri: String::new(),
             commands_with_passphrase: false,
+            editing: None,
         }
     }
 

@@ -2,6 +2,7 @@
 //! plain Xvfb). One file per screen; the engine is reached only through
 //! `engine_link` (commands) and stream readers (snapshots).
 
+pub mod alarms;
 pub mod app;
 pub mod dashboard;
 pub mod details;
@@ -12,6 +13,7 @@ pub mod form_ui;
 pub mod media_ui;
 pub mod monitor_ui;
 pub mod nettest_ui;
+pub mod palette;
 pub mod receive_ui;
 pub mod settings;
 pub mod system;

@@ -173,7 +173,7 @@ impl ReceiveScreen {
                 ui.group(|ui| {
                     ui.horizontal(|ui| {
                         ui.strong(&snap.name);
-                        ui.colored_label(super::dashboard::state_color(&snap.state), snap.state.label());
+                        ui.colored_label(super::dashboard::state_color(ui, &snap.state), snap.state.label());
                         ui.label(format!("{:.1} MB received", snap.bytes_received as f64 / 1e6));
                         if let Some(link) = snap.stats.as_ref().and_then(|s| s.links.first()) {
                             let c = &link.counters;

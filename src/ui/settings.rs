@@ -66,7 +66,12 @@ pub struct Settings {
     pub session: Vec<SavedStream>,
     /// Seconds between statistics samples.
     pub stats_interval_secs: f64,
+    /// Size of everything on screen (1.0 = 100 %); larger for a control room.
+    pub ui_scale: f32,
 }
+
+/// The UI scales offered in Settings (Ctrl + and Ctrl − step through any).
+pub const UI_SCALES: [f32; 6] = [0.85, 1.0, 1.25, 1.5, 1.75, 2.0];
 
 impl Default for Settings {
     fn default() -> Self {
@@ -79,6 +84,7 @@ impl Default for Settings {
             store_passphrases: false,
             session: Vec::new(),
             stats_interval_secs: 1.0,
+            ui_scale: 1.0,
         }
     }
 }
@@ -103,6 +109,15 @@ impl Settings {
                 SavedStream { config, passphrase }
             })
             .collect();
+    }
+
+    /// The session's streams split into those that can start now and the
+    /// encrypted ones whose passphrase was not stored: those wait for the
+    /// user to type it (they never vanish silently).
+    pub fn session_to_restore(&self) -> (Vec<StreamConfig>, Vec<StreamConfig>) {
+        self.session_configs()
+            .into_iter()
+            .partition(|c| c.encryption == Encryption::None || c.passphrase.is_some())
     }
 
     /// The session's streams, passphrases put back where they were stored.
@@ -134,6 +149,17 @@ mod tests {
         s.store_passphrases = true;
         s.remember_session([cfg.clone()].into_iter());
         assert_eq!(s.session_configs()[0], cfg);
+        let (ready, locked) = s.session_to_restore();
+        assert_eq!((ready.len(), locked.len()), (1, 0));
+        s.store_passphrases = false;
+        s.remember_session([cfg.clone()].into_iter());
+        let (ready, locked) = s.session_to_restore();
+        assert_eq!(
+            (ready.len(), locked.len()),
+            (0, 1),
+            "waits for its passphrase"
+        );
+        assert_eq!(locked[0].encryption, Encryption::Aes128);
     }
 
     #[test]

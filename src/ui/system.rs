@@ -134,7 +134,39 @@ pub fn udp_limit_warning(sample: &SystemSample, needed: u64) -> Option<String> {
     })
 }
 
-pub fn system_panel_ui(ui: &mut egui::Ui, s: &SystemSample, warning: Option<&str>) {
+/// The app's own SRT traffic in bit/s (sent, received), from libsrt's
+/// statistics of every connected link: counts loopback too, which the
+/// interface counters leave out.
+pub fn srt_traffic(
+    streams: &[crate::engine::StreamSnapshot],
+    receivers: &[crate::engine::receiver::ReceiverSnapshot],
+) -> (f64, f64) {
+    let links = streams
+        .iter()
+        .filter(|s| s.state.is_running())
+        .filter_map(|s| s.latest.as_ref())
+        .chain(
+            receivers
+                .iter()
+                .filter(|r| r.state.is_running())
+                .filter_map(|r| r.stats.as_ref()),
+        )
+        .flat_map(|sample| sample.links.iter().filter(|l| l.is_connected()));
+    links.fold((0.0, 0.0), |(tx, rx), l| {
+        (
+            tx + l.send_bitrate_bps.unwrap_or(0.0),
+            rx + l.receive_bitrate_bps.unwrap_or(0.0),
+        )
+    })
+}
+
+/// The status bar. `srt`: the app's own SRT traffic (sent, received), bit/s.
+pub fn system_panel_ui(
+    ui: &mut egui::Ui,
+    s: &SystemSample,
+    srt: (f64, f64),
+    warning: Option<&str>,
+) {
     ui.horizontal_wrapped(|ui| {
         if s.cores == 0 {
             ui.label("System: measuring…");
@@ -155,10 +187,18 @@ pub fn system_panel_ui(ui: &mut egui::Ui, s: &SystemSample, warning: Option<&str
         ));
         ui.separator();
         ui.label(format!(
-            "Network out {:.2} Mbit/s, in {:.2} Mbit/s",
+            "SRT out {:.2} Mbit/s, in {:.2} Mbit/s",
+            srt.0 / 1e6,
+            srt.1 / 1e6
+        ))
+        .on_hover_text("This app's SRT links, from libsrt's statistics (loopback included)");
+        ui.separator();
+        ui.label(format!(
+            "Interfaces out {:.2} Mbit/s, in {:.2} Mbit/s",
             s.net_tx_bps / 1e6,
             s.net_rx_bps / 1e6
-        ));
+        ))
+        .on_hover_text("All traffic of the network interfaces, loopback excluded");
     });
     if let Some(w) = warning {
         ui.colored_label(
