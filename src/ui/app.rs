@@ -55,7 +55,9 @@ pub struct App {
     pub media: super::media_ui::MediaScreen,
     pub receive: super::receive_ui::ReceiveScreen,
     pictures: super::monitor_ui::Pictures,
-    form_error: Option<String>,
+    /// The engine's refusal of the form's last start, with the settings it
+    /// refused: shown only while the form still holds those settings.
+    form_error: Option<(String, crate::engine::StreamConfig)>,
     pub screen: Screen,
     details: Option<StreamId>,
     window_min: u32,
@@ -151,13 +153,14 @@ impl App {
         while let Some(r) = self.engine.try_reply() {
             match r {
                 Reply::Started { id, name } => {
+                    self.recent_if_file(id);
                     self.toasts.info(format!("#{id} {name}: started"));
                     self.form_error = None;
                     self.screen = Screen::Streams;
                 }
                 Reply::Refused { name: _, message } => {
                     self.toasts.error(message.clone());
-                    self.form_error = Some(message);
+                    self.form_error = self.form.to_config().ok().map(|c| (message, c));
                 }
                 Reply::Failed { message } => self.toasts.error(message),
                 Reply::ReceiverStarted { id, name } => {
@@ -183,6 +186,12 @@ impl App {
                         self.media_files = files;
                     }
                 }
+                FileEvent::Probed { path, result } => {
+                    let opened = result.is_ok();
+                    if self.form.probed(&path, result) && opened {
+                        self.settings.add_recent(PathBuf::from(path));
+                    }
+                }
                 FileEvent::Exported(Ok(p)) => self.toasts.info(format!("saved {}", p.display())),
                 FileEvent::Exported(Err(e)) => {
                     self.toasts.push(super::toasts::ToastKind::Warning, e)
@@ -202,24 +211,41 @@ impl App {
         }
     }
 
+    /// A file chosen (picker, Recent, media folder, drop) is probed at once;
+    /// it joins Recent only once it has opened.
     fn choose_file(&mut self, p: PathBuf) {
-        self.settings.add_recent(p.clone());
         self.form.file = p.display().to_string();
         self.screen = Screen::NewStream;
+        self.probe_form_file(true);
     }
 
+    /// Probes the form's file on a worker if it has not been (`again`: even if it has).
+    fn probe_form_file(&mut self, again: bool) {
+        if let Some(p) = self.form.take_probe_request(again) {
+            self.files.probe(p);
+        }
+    }
+
+    /// A started stream's file opened, so it joins Recent (test signals never do).
+    fn recent_if_file(&mut self, id: StreamId) {
+        if let Some(r) = self.engine.readers().into_iter().find(|r| r.id() == id) {
+            let file = r.snapshot().config.file;
+            if !crate::media::testsignal::is_test_signal(&file.to_string_lossy()) {
+                self.settings.add_recent(file);
+            }
+        }
+    }
+
+    /// Starts the form's stream; with errors (shown beside their fields)
+    /// nothing starts. An edit is applied with "Apply changes", never started
+    /// as a new stream.
     fn start_from_form(&mut self) {
-        match self.form.to_config() {
-            Ok(cfg) => {
-                if !crate::media::testsignal::is_test_signal(&cfg.file.to_string_lossy()) {
-                    self.settings.add_recent(cfg.file.clone());
-                }
-                self.form_error = None;
-                self.engine.send(Command::Start(Box::new(cfg)));
-            }
-            Err(errors) => {
-                self.form_error = errors.first().map(|(_, m)| m.clone());
-            }
+        if self.form.editing.is_some() {
+            return;
+        }
+        if let Ok(cfg) = self.form.to_config() {
+            self.form_error = None;
+            self.engine.send(Command::Start(Box::new(cfg)));
         }
     }
 
@@ -512,6 +538,12 @@ impl eframe::App for App {
                         .local_ip
                         .clone()
                         .unwrap_or_else(|| "127.0.0.1".into());
+                    // A refusal stays only while the settings it refused do.
+                    let refused = self
+                        .form_error
+                        .as_ref()
+                        .filter(|(_, c)| self.form.to_config().ok().as_ref() == Some(c))
+                        .map(|(m, _)| m.clone());
                     egui::ScrollArea::vertical().show(ui, |ui| {
                         let action = form_ui(
                             ui,
@@ -519,12 +551,17 @@ impl eframe::App for App {
                             &self.settings.recent_files,
                             &self.media_files,
                             &host,
-                            self.form_error.as_deref(),
+                            refused.as_deref(),
                             self.files.dialog_open,
                         );
                         match action {
                             FormAction::None => {}
                             FormAction::Start => self.start_from_form(),
+                            // Wired to the engine by the stream-edit work.
+                            FormAction::ApplyEdit => {}
+                            FormAction::CancelEdit => self.form.editing = None,
+                            // Wired to the system clipboard by the lead.
+                            FormAction::Paste => {}
                             FormAction::Browse => self
                                 .files
                                 .pick_ts_file(self.settings.media_folder.as_deref()),
@@ -539,6 +576,8 @@ impl eframe::App for App {
                             }
                         }
                     });
+                    // A typed path, once the field is left; a duplicated stream's file.
+                    self.probe_form_file(false);
                 }
                 Screen::NetTest => {
                     let file = (!self.form.file.trim().is_empty())
