@@ -4,6 +4,7 @@
 
 use crate::engine::source::{probe_file, ProbeRequest, SourceError, SourceInfo};
 use crate::ts::framing::Deframer;
+use crate::ts::packet::PACKET_SIZE;
 use crate::ts::report::Tr101290;
 use crate::ts::tables::Tables;
 use std::collections::BTreeMap;
@@ -81,7 +82,7 @@ impl ProbeSummary {
         let mbps = |b: f64| format!("{:.2} Mbit/s", b / 1e6);
         let (duration, rate) = match (bitrate_bps.filter(|b| *b > 0), self.pcr_pid) {
             (Some(b), _) => (
-                Some(self.packets as f64 * 188.0 * 8.0 / b as f64),
+                Some((self.packets * PACKET_SIZE as u64) as f64 * 8.0 / b as f64),
                 format!("{} constant (the bitrate given)", mbps(b as f64)),
             ),
             (None, Some(pid)) => {
