@@ -65,7 +65,7 @@ fn invalid_values_show_their_message_and_start_nothing() {
     assert!(
         h.query_by_label_contains("needs the receiver's host")
             .is_some()
-            || h.query_by_label_contains("setting(s) to fix").is_some()
+            || h.query_by_label_contains("settings to fix").is_some()
     );
     // Nothing started.
     std::thread::sleep(Duration::from_millis(500));

@@ -85,12 +85,17 @@ pub struct App {
     pub confirm: Option<Confirm>,
     /// Restored encrypted streams waiting for their passphrase.
     pub locked: Vec<Locked>,
+    /// The Paste button asked the system clipboard (when): its answer fills
+    /// the form from the URI.
+    paste_pending: Option<Instant>,
     pub form: StreamForm,
     pub nettest: super::nettest_ui::NetTestScreen,
     pub media: super::media_ui::MediaScreen,
     pub receive: super::receive_ui::ReceiveScreen,
     pictures: super::monitor_ui::Pictures,
-    form_error: Option<String>,
+    /// The engine's refusal of the form's last start, with the settings it
+    /// refused: shown only while the form still holds those settings.
+    form_error: Option<(String, crate::engine::StreamConfig)>,
     pub screen: Screen,
     details: Option<StreamId>,
     window_min: u32,
@@ -170,6 +175,7 @@ impl App {
             alarms: Alarms::default(),
             confirm: None,
             locked,
+            paste_pending: None,
             form,
             nettest,
             media,
@@ -206,13 +212,14 @@ impl App {
         while let Some(r) = self.engine.try_reply() {
             match r {
                 Reply::Started { id, name } => {
+                    self.recent_if_file(id);
                     self.toasts.info(format!("#{id} {name}: started"));
                     self.form_error = None;
                     self.screen = Screen::Streams;
                 }
                 Reply::Refused { name: _, message } => {
                     self.toasts.error(message.clone());
-                    self.form_error = Some(message);
+                    self.form_error = self.form.to_config().ok().map(|c| (message, c));
                 }
                 Reply::Restarted { id, edited } => self.toasts.info(if edited {
                     format!("#{id}: new settings applied (restarted in place)")
@@ -243,6 +250,12 @@ impl App {
                         self.media_files = files;
                     }
                 }
+                FileEvent::Probed { path, result } => {
+                    let opened = result.is_ok();
+                    if self.form.probed(&path, result) && opened {
+                        self.settings.add_recent(PathBuf::from(path));
+                    }
+                }
                 FileEvent::Exported(Ok(p)) => self.toasts.info(format!("saved {}", p.display())),
                 FileEvent::Exported(Err(e)) => {
                     self.toasts.push(super::toasts::ToastKind::Warning, e)
@@ -261,31 +274,55 @@ impl App {
         }
     }
 
+    /// A file chosen (picker, Recent, media folder, drop) is probed at once;
+    /// it joins Recent only once it has opened.
     fn choose_file(&mut self, p: PathBuf) {
-        self.settings.add_recent(p.clone());
         self.form.file = p.display().to_string();
         self.screen = Screen::NewStream;
+        self.probe_form_file(true);
     }
 
-    fn start_from_form(&mut self, streams: &[StreamSnapshot]) {
-        match self.form.to_config() {
-            Ok(cfg) if self.form.editing.is_some() => {
-                if let Some((id, _)) = self.form.editing.take() {
-                    self.form_error = None;
-                    self.screen = Screen::Streams;
-                    self.guard(Guarded::Apply(id, Box::new(cfg)), streams);
-                }
+    /// Probes the form's file on a worker if it has not been (`again`: even if it has).
+    fn probe_form_file(&mut self, again: bool) {
+        if let Some(p) = self.form.take_probe_request(again) {
+            self.files.probe(p);
+        }
+    }
+
+    /// A started stream's file opened, so it joins Recent (test signals never do).
+    fn recent_if_file(&mut self, id: StreamId) {
+        if let Some(r) = self.engine.readers().into_iter().find(|r| r.id() == id) {
+            let file = r.snapshot().config.file;
+            if !crate::media::testsignal::is_test_signal(&file.to_string_lossy()) {
+                self.settings.add_recent(file);
             }
-            Ok(cfg) => {
-                if !crate::media::testsignal::is_test_signal(&cfg.file.to_string_lossy()) {
-                    self.settings.add_recent(cfg.file.clone());
-                }
-                self.form_error = None;
-                self.engine.send(Command::Start(Box::new(cfg)));
-            }
-            Err(errors) => {
-                self.form_error = errors.first().map(|(_, m)| m.clone());
-            }
+        }
+    }
+
+    /// Starts the form's stream; with errors (shown beside their fields)
+    /// nothing starts. An edit is applied with "Apply changes", never started
+    /// as a new stream.
+    fn start_from_form(&mut self) {
+        if self.form.editing.is_some() {
+            return;
+        }
+        if let Ok(cfg) = self.form.to_config() {
+            self.form_error = None;
+            self.engine.send(Command::Start(Box::new(cfg)));
+        }
+    }
+
+    /// Applies the edited settings to the stream being edited: a restart in
+    /// place (asked first when receivers are connected).
+    fn apply_edit(&mut self, streams: &[StreamSnapshot]) {
+        let Some((id, _)) = self.form.editing.clone() else {
+            return;
+        };
+        if let Ok(cfg) = self.form.to_config() {
+            self.form.editing = None;
+            self.form_error = None;
+            self.screen = Screen::Streams;
+            self.guard(Guarded::Apply(id, Box::new(cfg)), streams);
         }
     }
 
@@ -313,7 +350,11 @@ impl App {
                 .pick_ts_file(self.settings.media_folder.as_deref());
         }
         if s && self.screen == Screen::NewStream {
-            self.start_from_form(streams);
+            if self.form.editing.is_some() {
+                self.apply_edit(streams);
+            } else {
+                self.start_from_form();
+            }
         }
         if esc {
             self.details = None;
@@ -322,6 +363,38 @@ impl App {
             if let Some(id) = self.details {
                 self.guard(Guarded::Restart(id), streams);
             }
+        }
+    }
+
+    /// The clipboard's answer to the Paste button: a URI that fills the form.
+    fn pasted(&mut self, ctx: &egui::Context) {
+        let Some(asked) = self.paste_pending else {
+            return;
+        };
+        let text = ctx.input(|i| {
+            i.events.iter().find_map(|e| match e {
+                egui::Event::Paste(t) => Some(t.clone()),
+                _ => None,
+            })
+        });
+        match text {
+            Some(t) => {
+                self.paste_pending = None;
+                self.form.paste_uri = t.trim().to_string();
+                match self.form.fill_from_uri() {
+                    Ok(()) => self.toasts.info("form filled from the pasted URI"),
+                    Err(e) => self.toasts.error(e),
+                }
+            }
+            // An empty clipboard never answers.
+            None if asked.elapsed() > Duration::from_secs(2) => {
+                self.paste_pending = None;
+                self.toasts.push(
+                    super::toasts::ToastKind::Warning,
+                    "the clipboard holds no text to paste",
+                );
+            }
+            None => ctx.request_repaint_after(Duration::from_millis(100)),
         }
     }
 
@@ -658,6 +731,7 @@ impl eframe::App for App {
         let streams: Vec<StreamSnapshot> = readers.iter().map(|(_, s)| s.clone()).collect();
         self.shortcuts(&ctx, &streams);
         self.dropped_files(&ctx);
+        self.pasted(&ctx);
         // Ctrl +/- zoom is kept as the UI scale.
         self.settings.ui_scale = ctx.zoom_factor();
 
@@ -758,6 +832,12 @@ impl eframe::App for App {
                         .local_ip
                         .clone()
                         .unwrap_or_else(|| "127.0.0.1".into());
+                    // A refusal stays only while the settings it refused do.
+                    let refused = self
+                        .form_error
+                        .as_ref()
+                        .filter(|(_, c)| self.form.to_config().ok().as_ref() == Some(c))
+                        .map(|(m, _)| m.clone());
                     egui::ScrollArea::vertical().show(ui, |ui| {
                         let action = form_ui(
                             ui,
@@ -765,12 +845,21 @@ impl eframe::App for App {
                             &self.settings.recent_files,
                             &self.media_files,
                             &host,
-                            self.form_error.as_deref(),
+                            refused.as_deref(),
                             self.files.dialog_open,
                         );
                         match action {
                             FormAction::None => {}
-                            FormAction::Start => self.start_from_form(&streams),
+                            FormAction::Start => self.start_from_form(),
+                            FormAction::ApplyEdit => self.apply_edit(&streams),
+                            FormAction::CancelEdit => self.form.editing = None,
+                            FormAction::Paste => {
+                                // The system clipboard answers with a Paste
+                                // event in a later frame.
+                                ui.ctx()
+                                    .send_viewport_cmd(egui::ViewportCommand::RequestPaste);
+                                self.paste_pending = Some(Instant::now());
+                            }
                             FormAction::Browse => self
                                 .files
                                 .pick_ts_file(self.settings.media_folder.as_deref()),
@@ -785,6 +874,8 @@ impl eframe::App for App {
                             }
                         }
                     });
+                    // A typed path, once the field is left; a duplicated stream's file.
+                    self.probe_form_file(false);
                 }
                 Screen::NetTest => {
                     let file = (!self.form.file.trim().is_empty())

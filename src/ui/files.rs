@@ -1,8 +1,20 @@
 //! File work off the UI thread: the native file picker (rfd: XDG portal,
-//! zenity as fallback), listing the media folder, writing exports.
+//! zenity as fallback), listing the media folder, probing a chosen file,
+//! writing exports.
 
+use crate::engine::source::{probe_file, ProbeRequest, SourceError, SourceInfo};
+use crate::ts::framing::Deframer;
+use crate::ts::packet::PACKET_SIZE;
+use crate::ts::report::Tr101290;
+use crate::ts::tables::Tables;
+use std::collections::BTreeMap;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender};
+
+/// Bytes read from a file's start for its service names (the SDT repeats at
+/// least every 2 s, so this holds one at any rate up to ~16 Mbit/s).
+const SDT_SEARCH_BYTES: u64 = 4 * 1024 * 1024;
 
 pub enum FileEvent {
     /// A TS file chosen in the picker (None: cancelled).
@@ -13,6 +25,161 @@ pub enum FileEvent {
         files: Vec<PathBuf>,
     },
     Exported(Result<PathBuf, String>),
+    /// What probing `path` found (the form keys it by path, so a late answer
+    /// for a file no longer chosen is dropped).
+    Probed {
+        path: String,
+        result: Result<ProbeSummary, String>,
+    },
+}
+
+/// What the form shows of a probed file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProbeSummary {
+    pub duration_secs: f64,
+    /// Mean and peak rate of one pass when paced by PCR.
+    pub bitrate_bps: f64,
+    pub peak_bps: f64,
+    /// The PID whose PCRs pace the file; None: it has no usable PCR, so it
+    /// plays only at a bitrate the user gives.
+    pub pcr_pid: Option<u16>,
+    /// Every PID carrying PCRs (what the PCR PID field may name).
+    pub pcr_pids: Vec<u16>,
+    /// Bytes per packet in the file: 188, 192 (M2TS) or 204.
+    pub packet_bytes: usize,
+    /// Packets of one pass: the duration at a given constant bitrate.
+    pub packets: u64,
+    /// Programme numbers with their SDT service names where the file has one.
+    pub programmes: Vec<(u16, Option<String>)>,
+    /// A huge file's PCR track was sampled, not read whole.
+    pub sampled: bool,
+}
+
+impl ProbeSummary {
+    fn new(info: &SourceInfo, paced_by_pcr: bool, names: &BTreeMap<u16, String>) -> Self {
+        Self {
+            duration_secs: info.duration_secs,
+            bitrate_bps: info.bitrate_bps,
+            peak_bps: info.peak_bps,
+            pcr_pid: paced_by_pcr.then_some(info.pcr_pid).flatten(),
+            pcr_pids: info.pcr_pids.clone(),
+            packet_bytes: info.format.unit_bytes(),
+            packets: info.packets,
+            programmes: info
+                .programmes
+                .iter()
+                .map(|p| (p.number, names.get(&p.number).cloned()))
+                .collect(),
+            sampled: info.sampled,
+        }
+    }
+}
+
+impl ProbeSummary {
+    /// One line for the form: duration, rate and pacing, packet size,
+    /// programmes. `bitrate_bps` is the constant rate the user gave, if any.
+    pub fn describe(&self, bitrate_bps: Option<u64>) -> String {
+        let mbps = |b: f64| format!("{:.2} Mbit/s", b / 1e6);
+        let (duration, rate) = match (bitrate_bps.filter(|b| *b > 0), self.pcr_pid) {
+            (Some(b), _) => (
+                Some((self.packets * PACKET_SIZE as u64) as f64 * 8.0 / b as f64),
+                format!("{} constant (the bitrate given)", mbps(b as f64)),
+            ),
+            (None, Some(pid)) => {
+                // A peak 10 % over the mean is more than a CBR mux's jitter.
+                let shape = if self.peak_bps > self.bitrate_bps * 1.1 {
+                    format!("VBR, peak {}", mbps(self.peak_bps))
+                } else {
+                    "constant".into()
+                };
+                (
+                    Some(self.duration_secs),
+                    format!(
+                        "{} ({shape}), paced by PCR on PID {pid:#06x}",
+                        mbps(self.bitrate_bps)
+                    ),
+                )
+            }
+            (None, None) => (None, "no PCR: give its bitrate".into()),
+        };
+        let duration = duration.map_or_else(
+            || "duration unknown".to_string(),
+            |d| {
+                if d < 60.0 {
+                    format!("{d:.1} s")
+                } else {
+                    super::dashboard::fmt_duration(d)
+                }
+            },
+        );
+        let programmes = self
+            .programmes
+            .iter()
+            .map(|(n, name)| match name {
+                Some(name) => format!("{n} {name}"),
+                None => n.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let programmes = match self.programmes.len() {
+            0 => "no programmes (no PAT/PMT)".to_string(),
+            1 => format!("1 programme: {programmes}"),
+            n => format!("{n} programmes: {programmes}"),
+        };
+        let sampled = if self.sampled { " (sampled)" } else { "" };
+        format!(
+            "{duration}{sampled} · {rate} · {}-byte packets · {programmes}",
+            self.packet_bytes
+        )
+    }
+}
+
+/// Probes a file as the engine will when it starts: by its PCR; a file
+/// without usable PCR is probed again at a nominal rate to learn the rest, and
+/// the form then asks for its bitrate.
+pub fn probe_for_form(path: &Path) -> Result<ProbeSummary, String> {
+    let (info, paced_by_pcr) = match probe_file(path, ProbeRequest::default()) {
+        Ok(info) => (info, true),
+        Err(SourceError::NoPcr(_) | SourceError::NoUsablePcr { .. }) => {
+            let nominal = ProbeRequest {
+                bitrate_bps: Some(1_000_000),
+                ..Default::default()
+            };
+            (probe_file(path, nominal).map_err(|e| e.to_string())?, false)
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    Ok(ProbeSummary::new(
+        &info,
+        paced_by_pcr,
+        &service_names(&info),
+    ))
+}
+
+/// Service names from the SDT near the file's start (none if it has none or
+/// cannot be read: the names are a courtesy, the probe has already passed).
+fn service_names(info: &SourceInfo) -> BTreeMap<u16, String> {
+    let mut head = Vec::new();
+    let read = std::fs::File::open(&info.path).and_then(|mut f| {
+        f.seek(SeekFrom::Start(info.start_offset))?;
+        f.take(SDT_SEARCH_BYTES).read_to_end(&mut head)
+    });
+    if read.is_err() {
+        return BTreeMap::new();
+    }
+    let mut tables = Tables::default();
+    let mut tr = Tr101290::default();
+    Deframer::new(info.format).push(&head, true, |offset, p| {
+        let pid = crate::ts::packet::pid(p);
+        if tables.is_table_pid(pid) {
+            tables.on_packet(pid, p, false, (0.0, offset), f64::MAX, &mut tr);
+        }
+    });
+    tables
+        .services
+        .into_iter()
+        .filter_map(|(number, s)| s.name.map(|n| (number, n)))
+        .collect()
 }
 
 pub struct FileJobs {
@@ -99,6 +266,14 @@ impl FileJobs {
                 .unwrap_or_default();
             files.sort();
             FileEvent::MediaList { folder, files }
+        });
+    }
+
+    /// Probes `path` on a worker; answers with [`FileEvent::Probed`].
+    pub fn probe(&self, path: PathBuf) {
+        self.spawn("probe", move || FileEvent::Probed {
+            path: path.display().to_string(),
+            result: probe_for_form(&path),
         });
     }
 

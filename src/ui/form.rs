@@ -1,12 +1,15 @@
 //! The new-stream form: every engine setting with inline validation and the
 //! Deployment Guide's advice in tooltips; filled from an SRT URI on request.
 
+use super::files::ProbeSummary;
 use super::settings::StreamDefaults;
 use crate::engine::config::{
     self, parse_iptos, ConfigError, Encryption, LoopMode, Mode, StreamConfig,
 };
 use crate::engine::receiver_commands::{receiver_command, Receiver};
-use crate::engine::Passphrase;
+use crate::engine::{Passphrase, StreamId};
+use crate::media::testsignal::{is_test_signal, TestSignal};
+use std::path::PathBuf;
 
 pub const TIP_LATENCY: &str = "How long the receiver holds packets so that lost ones can be sent again (20-8000 ms, libsrt default 120).\n\nSRT Deployment Guide: latency = RTT multiplier × RTT, and never below the minimum for the loss class: ×3 for <= 1 % loss (min 60 ms), ×4 for <= 3 % (80 ms), ×5 for <= 7 % (100 ms), ×6 for <= 10 % (120 ms). Rule of thumb: 4 × RTT. Both ends use the larger of their two latencies.";
 pub const TIP_OVERHEAD: &str = "Extra bandwidth SRT may use for retransmissions, as % of the file's bitrate (libsrt accepts 5-100, default 25). It applies because this player sets maxbw=0 and inputbw to the file's measured bitrate.\n\nSRT Deployment Guide: >= 1.65 × loss % for constant loss; >= 100 / RTT multiplier for bursty loss (33 % with ×3, 25 % with ×4, 20 % with ×5, 17 % with ×6). Bitrate × (1 + overhead) must fit the path's bandwidth. The longest loss burst it survives is about latency × overhead / 100.";
@@ -47,12 +50,31 @@ pub enum Field {
     Allow,
 }
 
+/// What is known of the chosen file, for the path it was probed at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileProbe {
+    pub path: String,
+    pub state: ProbeState,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProbeState {
+    Probing,
+    Opened(ProbeSummary),
+    /// The probe's message: what is wrong and what to do.
+    Failed(String),
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct StreamForm {
     pub name: String,
     pub file: String,
     pub mode: Mode,
+    /// Caller and rendezvous: the receiver's host.
     pub host: String,
+    /// Listener: the local address to listen on (empty: all interfaces). Kept
+    /// apart from `host` so that switching modes never moves a value between them.
+    pub bind: String,
     pub port: String,
     pub local_port: String,
     pub latency_ms: String,
@@ -74,7 +96,11 @@ pub struct StreamForm {
     pub paste_uri: String,
     pub commands_with_passphrase: bool,
     /// The stream being edited (id, name); None: a new stream.
-    pub editing: Option<(crate::engine::StreamId, String)>,
+    pub editing: Option<(StreamId, String)>,
+    /// The last probe of a file (None: none asked yet).
+    pub probe: Option<FileProbe>,
+    /// The file field has the keyboard: a typed path is probed when it is left.
+    pub file_focused: bool,
 }
 
 impl StreamForm {
@@ -84,6 +110,7 @@ impl StreamForm {
             file,
             mode: d.mode,
             host: String::new(),
+            bind: String::new(),
             port: d.port.to_string(),
             local_port: String::new(),
             latency_ms: d.latency_ms.to_string(),
@@ -101,6 +128,8 @@ impl StreamForm {
             paste_uri: String::new(),
             commands_with_passphrase: false,
             editing: None,
+            probe: None,
+            file_focused: false,
         }
     }
 
@@ -111,7 +140,10 @@ impl StreamForm {
         }
         self.name = c.name.clone();
         self.mode = c.mode;
-        self.host = c.host.clone();
+        match c.mode {
+            Mode::Listener => self.bind = c.host.clone(),
+            Mode::Caller | Mode::Rendezvous => self.host = c.host.clone(),
+        }
         self.port = c.port.to_string();
         self.local_port = if c.local_port == 0 {
             String::new()
@@ -144,7 +176,8 @@ impl StreamForm {
         Ok(())
     }
 
-    /// The configuration, or the message for each field that is wrong.
+    /// The configuration, or the message for every field that is wrong (all
+    /// at once, so the form can show each beside its field).
     pub fn to_config(&self) -> Result<StreamConfig, Vec<(Field, String)>> {
         let mut errors = Vec::new();
         let num = |errors: &mut Vec<(Field, String)>, f: Field, text: &str, what: &str| -> u64 {
@@ -156,14 +189,15 @@ impl StreamForm {
                 }
             }
         };
-        if self.file.trim().is_empty() {
+        let file = self.file.trim();
+        if file.is_empty() {
             errors.push((
                 Field::File,
                 "choose a .ts file (Browse…, drag it here, or a recent one), or a test signal"
                     .into(),
             ));
-        } else if crate::media::testsignal::is_test_signal(self.file.trim()) {
-            if let Err(e) = crate::media::testsignal::TestSignal::parse(self.file.trim()) {
+        } else if is_test_signal(file) {
+            if let Err(e) = TestSignal::parse(file) {
                 errors.push((Field::File, e));
             }
         }
@@ -171,7 +205,9 @@ impl StreamForm {
         if port > 65535 {
             errors.push((Field::Port, "the port must be 1 to 65535".into()));
         }
-        let local_port = if self.local_port.trim().is_empty() {
+        // Fields the mode hides are left out, so they can neither apply nor
+        // be wrong unseen.
+        let local_port = if self.mode == Mode::Listener || self.local_port.trim().is_empty() {
             0
         } else {
             num(
@@ -223,9 +259,13 @@ impl StreamForm {
                 }
             }
         };
-        let mut c = StreamConfig::new(self.file.trim(), self.mode, self.host.trim(), port as u16);
+        let host = match self.mode {
+            Mode::Listener => self.bind.trim(),
+            Mode::Caller | Mode::Rendezvous => self.host.trim(),
+        };
+        let mut c = StreamConfig::new(file, self.mode, host, port.min(65535) as u16);
         c.name = self.name.trim().to_string();
-        c.local_port = local_port as u16;
+        c.local_port = local_port.min(65535) as u16;
         c.latency_ms = latency.min(u64::from(u32::MAX)) as u32;
         c.overhead_percent = overhead.min(u64::from(u32::MAX)) as u32;
         c.encryption = self.encryption;
@@ -237,22 +277,98 @@ impl StreamForm {
         c.bitrate_bps = bitrate;
         c.pcr_pid = pcr_pid;
         c.packet_filter = self.packet_filter.trim().to_string();
-        c.allow = self
-            .allow
-            .split([',', ';', ' '])
-            .filter(|a| !a.trim().is_empty())
-            .map(|a| a.trim().to_string())
-            .collect();
-        if errors.is_empty() {
-            if let Err(e) = c.validate() {
-                errors.push((field_of(&e), e.to_string()));
-            }
+        if self.mode == Mode::Listener {
+            c.allow = self
+                .allow
+                .split([',', ';', ' '])
+                .filter(|a| !a.trim().is_empty())
+                .map(|a| a.trim().to_string())
+                .collect();
         }
+        errors.extend(self.probe_errors(bitrate, pcr_pid));
+        errors.extend(engine_errors(&c, &errors));
         if errors.is_empty() {
             Ok(c)
         } else {
             Err(errors)
         }
+    }
+
+    /// What the probe of the file in the field says against these settings:
+    /// the file does not open; it has no PCR and no bitrate is given; the
+    /// PCR PID carries none.
+    fn probe_errors(&self, bitrate: Option<u64>, pcr_pid: Option<u16>) -> Vec<(Field, String)> {
+        let Some(state) = self.probe_state() else {
+            return Vec::new();
+        };
+        let mut errors = Vec::new();
+        match state {
+            ProbeState::Probing => {}
+            ProbeState::Failed(e) => errors.push((Field::File, e.clone())),
+            ProbeState::Opened(s) => {
+                if s.pcr_pid.is_none() && bitrate.is_none() {
+                    errors.push((
+                        Field::Bitrate,
+                        "this file has no usable PCR to pace it: give its bitrate".into(),
+                    ));
+                }
+                if let Some(pid) = pcr_pid.filter(|p| !s.pcr_pids.contains(p)) {
+                    let available = if s.pcr_pids.is_empty() {
+                        "none".to_string()
+                    } else {
+                        s.pcr_pids
+                            .iter()
+                            .map(|p| format!("{p:#06x}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    };
+                    errors.push((
+                        Field::PcrPid,
+                        format!("PID {pid:#06x} carries no PCR in this file; PIDs with PCR: {available}"),
+                    ));
+                }
+            }
+        }
+        errors
+    }
+
+    /// The probe of the file now in the field (None: a test signal, nothing
+    /// chosen, or a path not probed yet).
+    pub fn probe_state(&self) -> Option<&ProbeState> {
+        self.probe
+            .as_ref()
+            .filter(|p| p.path == self.file.trim())
+            .map(|p| &p.state)
+    }
+
+    /// The file to probe now, marked as probing: a path not probed yet (once
+    /// the user has left the field), or any path when `again` (chosen anew).
+    pub fn take_probe_request(&mut self, again: bool) -> Option<PathBuf> {
+        let file = self.file.trim();
+        if file.is_empty() || is_test_signal(file) || (self.file_focused && !again) {
+            return None;
+        }
+        if !again && self.probe.as_ref().is_some_and(|p| p.path == file) {
+            return None;
+        }
+        self.probe = Some(FileProbe {
+            path: file.to_string(),
+            state: ProbeState::Probing,
+        });
+        Some(PathBuf::from(file))
+    }
+
+    /// Takes a probe's answer if it is for the path last asked (a late answer
+    /// for an earlier file is dropped). Returns whether it was taken.
+    pub fn probed(&mut self, path: &str, result: Result<ProbeSummary, String>) -> bool {
+        let Some(p) = self.probe.as_mut().filter(|p| p.path == path) else {
+            return false;
+        };
+        p.state = match result {
+            Ok(s) => ProbeState::Opened(s),
+            Err(e) => ProbeState::Failed(e),
+        };
+        true
     }
 
     pub fn receiver_command(&self, r: Receiver, this_host: &str) -> Option<String> {
@@ -263,6 +379,53 @@ impl StreamForm {
             this_host,
             self.commands_with_passphrase,
         ))
+    }
+}
+
+/// Every error the engine's own validation finds, one per field: each field
+/// found wrong is set to a valid value and the check runs again. Fields that
+/// already failed to parse are set aside first so they are not reported twice.
+fn engine_errors(c: &StreamConfig, already: &[(Field, String)]) -> Vec<(Field, String)> {
+    let mut c = c.clone();
+    for (f, _) in already {
+        set_aside(&mut c, *f);
+    }
+    let mut errors: Vec<(Field, String)> = Vec::new();
+    while let Err(e) = c.validate() {
+        let f = field_of(&e);
+        if errors.iter().any(|(seen, _)| *seen == f) {
+            // Setting the field aside did not clear it: stop rather than loop.
+            break;
+        }
+        errors.push((f, e.to_string()));
+        set_aside(&mut c, f);
+    }
+    errors
+}
+
+/// Replaces a field's value with one validation accepts.
+fn set_aside(c: &mut StreamConfig, f: Field) {
+    match f {
+        Field::File => c.file = PathBuf::from("file.ts"),
+        Field::Host => {
+            c.host = "localhost".into();
+            c.local_address.clear();
+        }
+        // Any port but 0 passes.
+        Field::Port => c.port = 1,
+        Field::LocalPort => c.local_port = 0,
+        Field::Latency => c.latency_ms = config::DEFAULT_LATENCY_MS,
+        Field::Overhead => c.overhead_percent = config::DEFAULT_OVERHEAD_PERCENT,
+        Field::Passphrase => {
+            c.encryption = Encryption::None;
+            c.passphrase = None;
+        }
+        Field::StreamId => c.stream_id.clear(),
+        Field::Dscp => c.iptos = None,
+        Field::Bitrate => c.bitrate_bps = None,
+        Field::PcrPid => c.pcr_pid = None,
+        Field::PacketFilter => c.packet_filter.clear(),
+        Field::Allow => c.allow.clear(),
     }
 }
 
@@ -334,5 +497,91 @@ mod tests {
         );
         f.paste_uri = "srt://:9000?qos=1".into();
         assert!(f.fill_from_uri().unwrap_err().contains("qos"));
+    }
+
+    fn fields(f: &StreamForm) -> Vec<Field> {
+        f.to_config()
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(f, _)| f)
+            .collect()
+    }
+
+    #[test]
+    fn every_wrong_field_is_reported_at_once_and_each_clears_when_fixed() {
+        let mut f = StreamForm::new(&StreamDefaults::default(), "a.ts".into());
+        f.mode = Mode::Caller;
+        f.latency_ms = "5".into();
+        f.port = "x".into();
+        f.encryption = Encryption::Aes128;
+        f.passphrase = "short".into();
+        assert_eq!(
+            fields(&f),
+            [Field::Port, Field::Host, Field::Latency, Field::Passphrase]
+        );
+        f.port = "9000".into();
+        f.host = "10.0.0.5".into();
+        assert_eq!(fields(&f), [Field::Latency, Field::Passphrase]);
+        f.latency_ms = "200".into();
+        f.passphrase = "long enough passphrase".into();
+        assert!(f.to_config().is_ok());
+    }
+
+    #[test]
+    fn each_mode_keeps_its_own_address() {
+        let mut f = StreamForm::new(&StreamDefaults::default(), "a.ts".into());
+        f.mode = Mode::Caller;
+        f.host = "10.0.0.5".into();
+        f.mode = Mode::Listener;
+        assert_eq!(f.to_config().unwrap().host, "");
+        f.bind = "127.0.0.1".into();
+        f.mode = Mode::Caller;
+        assert_eq!(f.to_config().unwrap().host, "10.0.0.5");
+        // A hidden allow-list neither applies to a caller nor blocks it.
+        f.allow = "10.0.0.0/8".into();
+        assert!(f.to_config().unwrap().allow.is_empty());
+    }
+
+    fn summary(pcr_pid: Option<u16>) -> ProbeSummary {
+        ProbeSummary {
+            duration_secs: 12.0,
+            bitrate_bps: 5e6,
+            peak_bps: 5e6,
+            pcr_pid,
+            pcr_pids: pcr_pid.into_iter().collect(),
+            packet_bytes: 188,
+            packets: 40_000,
+            programmes: vec![(1, None)],
+            sampled: false,
+        }
+    }
+
+    #[test]
+    fn the_probe_of_the_file_in_the_field_counts_and_a_late_one_for_another_does_not() {
+        let mut f = StreamForm::new(&StreamDefaults::default(), "a.ts".into());
+        assert_eq!(f.take_probe_request(false), Some(PathBuf::from("a.ts")));
+        assert_eq!(f.take_probe_request(false), None, "asked once");
+        f.file = "b.ts".into();
+        let b = f.take_probe_request(false);
+        assert!(!f.probed("a.ts", Err("not a transport stream".into())));
+        assert_eq!(f.probe_state(), Some(&ProbeState::Probing));
+        assert!(f.probed("b.ts", Err("b.ts is not a transport stream".into())));
+        assert_eq!((b, fields(&f)), (Some("b.ts".into()), vec![Field::File]));
+        // A file without PCR needs a bitrate; a PCR PID must carry PCRs.
+        assert!(f.probed("b.ts", Ok(summary(None))));
+        assert_eq!(fields(&f), [Field::Bitrate]);
+        f.bitrate = "4000000".into();
+        assert!(f.to_config().is_ok());
+        assert!(f.probed("b.ts", Ok(summary(Some(0x100)))));
+        f.pcr_pid = "0x101".into();
+        let e = f.to_config().unwrap_err();
+        assert!(
+            e[0].1.contains("0x0101") && e[0].1.contains("0x0100"),
+            "{e:?}"
+        );
+        // Test signals are not probed.
+        f.file = "testsrc:bitrate=5000000".into();
+        assert_eq!(f.take_probe_request(true), None);
     }
 }

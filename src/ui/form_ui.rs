@@ -5,7 +5,6 @@ use crate::engine::config::{Encryption, LoopMode, Mode};
 use crate::engine::receiver_commands::Receiver;
 use std::path::PathBuf;
 
-/// What the user asked the form for.
 /// Test-signal presets the form offers beside a file.
 const TEST_SIGNALS: &[(&str, &str)] = &[
     (
@@ -26,23 +25,64 @@ const TEST_SIGNALS: &[(&str, &str)] = &[
     ),
 ];
 
+/// What the user asked the form for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FormAction {
     None,
     Start,
+    /// Restart the stream being edited with these settings.
+    ApplyEdit,
+    /// Leave the edit; the stream keeps its settings.
+    CancelEdit,
     Browse,
     ChooseFile(PathBuf),
     FillFromUri,
+    /// Put the system clipboard into the paste-URI field.
+    Paste,
     Copied(&'static str),
 }
-
-const ERROR_COLOR: egui::Color32 = egui::Color32::from_rgb(230, 80, 70);
 
 fn error_line(ui: &mut egui::Ui, errors: &[(Field, String)], field: Field) {
     for (f, msg) in errors {
         if *f == field {
-            ui.colored_label(ERROR_COLOR, msg);
+            ui.colored_label(super::palette::color(ui, super::palette::Tone::Bad), msg);
         }
+    }
+}
+
+/// Under the file field: what the file holds, "probing…" while that is
+/// found out, or what a test signal will be.
+fn file_info_ui(ui: &mut egui::Ui, form: &StreamForm) {
+    let file = form.file.trim();
+    if file.is_empty() {
+        return;
+    }
+    if crate::media::testsignal::is_test_signal(file) {
+        if let Ok(t) = crate::media::testsignal::TestSignal::parse(file) {
+            ui.weak(format!(
+                "Test signal, generated live: {}×{}, {:.2} Mbit/s, no end",
+                t.width,
+                t.height,
+                f64::from(t.bitrate_bps) / 1e6
+            ));
+        }
+        return;
+    }
+    match form.probe_state() {
+        None => {
+            ui.weak("checked when you leave the field");
+        }
+        Some(ProbeState::Probing) => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("probing…");
+            });
+        }
+        Some(ProbeState::Opened(s)) => {
+            ui.label(s.describe(form.bitrate.trim().parse().ok()));
+        }
+        // Shown as the field's error.
+        Some(ProbeState::Failed(_)) => {}
     }
 }
 
@@ -92,7 +132,10 @@ pub fn form_ui(
     let mut action = FormAction::None;
     let errors = form.to_config().err().unwrap_or_default();
 
-    ui.heading("New stream");
+    match &form.editing {
+        Some((id, name)) => ui.heading(format!("Edit stream #{id} {name}")),
+        None => ui.heading("New stream"),
+    };
     ui.horizontal(|ui| {
         let l = ui.label("Paste SRT URI");
         ui.add(
@@ -101,6 +144,13 @@ pub fn form_ui(
                 .desired_width(340.0),
         )
         .labelled_by(l.id);
+        if ui
+            .button("Paste")
+            .on_hover_text("Paste an SRT URI from the clipboard")
+            .clicked()
+        {
+            action = FormAction::Paste;
+        }
         if ui
             .add_enabled(!form.paste_uri.trim().is_empty(), egui::Button::new("Fill form"))
             .on_hover_text("Take mode, host, port, latency, overhead, encryption, stream ID and DSCP from the URI")
@@ -129,12 +179,14 @@ pub fn form_ui(
             let l = ui.label("File");
             ui.vertical(|ui| {
                 ui.horizontal(|ui| {
-                    ui.add(
-                        egui::TextEdit::singleline(&mut form.file)
-                            .hint_text("/path/to/stream.ts")
-                            .desired_width(380.0),
-                    )
-                    .labelled_by(l.id);
+                    let file = ui
+                        .add(
+                            egui::TextEdit::singleline(&mut form.file)
+                                .hint_text("/path/to/stream.ts")
+                                .desired_width(380.0),
+                        )
+                        .labelled_by(l.id);
+                    form.file_focused = file.has_focus();
                     let browse = ui
                         .add_enabled(!busy_picking, egui::Button::new("Browse…"))
                         .on_hover_text(
@@ -184,6 +236,7 @@ pub fn form_ui(
                         }
                     });
                 });
+                file_info_ui(ui, form);
                 error_line(ui, &errors, Field::File);
             });
             ui.end_row();
@@ -199,14 +252,19 @@ pub fn form_ui(
             });
             ui.end_row();
 
-            let (host_label, host_hint) = match form.mode {
-                Mode::Listener => ("Bind address", "all interfaces"),
-                _ => ("Receiver host", "IP address or host name"),
+            // Each mode keeps its own address: nothing moves between them.
+            let (host_label, host_value, host_hint) = match form.mode {
+                Mode::Listener => ("Bind address", &mut form.bind, "all interfaces"),
+                Mode::Caller | Mode::Rendezvous => (
+                    "Receiver host",
+                    &mut form.host,
+                    "IP address or host name",
+                ),
             };
             field(
                 ui,
                 host_label,
-                &mut form.host,
+                host_value,
                 host_hint,
                 None,
                 false,
@@ -381,18 +439,42 @@ pub fn form_ui(
 
     ui.add_space(8.0);
     ui.horizontal(|ui| {
-        let start = ui
-            .add_enabled(errors.is_empty(), egui::Button::new("Start stream"))
-            .on_hover_text("Start this stream (Ctrl+Enter)");
-        if start.clicked() {
-            action = FormAction::Start;
+        if form.editing.is_some() {
+            let apply = ui
+                .add_enabled(errors.is_empty(), egui::Button::new("Apply changes"))
+                .on_hover_text("restarts the stream with these settings; the row is kept");
+            if apply.clicked() {
+                action = FormAction::ApplyEdit;
+            }
+            if ui.button("Cancel").clicked() {
+                action = FormAction::CancelEdit;
+            }
+        } else {
+            let start = ui
+                .add_enabled(errors.is_empty(), egui::Button::new("Start stream"))
+                .on_hover_text("Start this stream (Ctrl+Enter)");
+            if start.clicked() {
+                action = FormAction::Start;
+            }
         }
-        if !errors.is_empty() {
-            ui.colored_label(ERROR_COLOR, format!("{} setting(s) to fix", errors.len()));
+        match errors.len() {
+            0 => {}
+            1 => {
+                ui.colored_label(
+                    super::palette::color(ui, super::palette::Tone::Bad),
+                    "1 setting to fix",
+                );
+            }
+            n => {
+                ui.colored_label(
+                    super::palette::color(ui, super::palette::Tone::Bad),
+                    format!("{n} settings to fix"),
+                );
+            }
         }
     });
     if let Some(e) = last_error {
-        ui.colored_label(ERROR_COLOR, e);
+        ui.colored_label(super::palette::color(ui, super::palette::Tone::Bad), e);
     }
 
     ui.add_space(8.0);

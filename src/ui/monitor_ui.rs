@@ -31,13 +31,19 @@ pub fn monitor_view(
     width: f32,
 ) {
     for m in &status.missing {
-        ui.colored_label(RED, m);
+        ui.colored_label(super::palette::color(ui, super::palette::Tone::Bad), m);
     }
     if let Some(e) = &status.error {
-        ui.colored_label(RED, format!("monitor: {e}"));
+        ui.colored_label(
+            super::palette::color(ui, super::palette::Tone::Bad),
+            format!("monitor: {e}"),
+        );
     }
     for a in &status.alarms {
-        ui.colored_label(RED, format!("ALARM: {a}"));
+        ui.colored_label(
+            super::palette::color(ui, super::palette::Tone::Bad),
+            format!("ALARM: {a}"),
+        );
     }
     ui.horizontal_top(|ui| {
         match &status.frame {

@@ -202,7 +202,7 @@ pub fn system_panel_ui(
     });
     if let Some(w) = warning {
         ui.colored_label(
-            egui::Color32::from_rgb(230, 160, 20),
+            super::palette::color(ui, super::palette::Tone::Warn),
             format!("Warning: {w}"),
         );
     }
