@@ -196,6 +196,11 @@ impl App {
         }
     }
 
+    /// The streams as the engine has them now.
+    pub fn streams_now(&self) -> Vec<StreamSnapshot> {
+        self.engine.readers().iter().map(|r| r.snapshot()).collect()
+    }
+
     fn snapshots(&self) -> Vec<(crate::engine::StreamReader, StreamSnapshot)> {
         self.engine
             .readers()
@@ -551,12 +556,14 @@ impl App {
                     ),
                 );
                 ui.horizontal(|ui| {
-                    ui.label("Passphrase");
-                    let field = ui.add(
-                        egui::TextEdit::singleline(&mut l.passphrase)
-                            .password(true)
-                            .desired_width(220.0),
-                    );
+                    let label = ui.label("Passphrase");
+                    let field = ui
+                        .add(
+                            egui::TextEdit::singleline(&mut l.passphrase)
+                                .password(true)
+                                .desired_width(220.0),
+                        )
+                        .labelled_by(label.id);
                     let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                     if ui.button("Start").clicked() || enter {
                         start = Some(i);

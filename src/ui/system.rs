@@ -168,6 +168,13 @@ pub fn system_panel_ui(
     warning: Option<&str>,
 ) {
     ui.horizontal_wrapped(|ui| {
+        ui.label(format!(
+            "SRT out {:.2} Mbit/s, in {:.2} Mbit/s",
+            srt.0 / 1e6,
+            srt.1 / 1e6
+        ))
+        .on_hover_text("This app's SRT links, from libsrt's statistics (loopback included)");
+        ui.separator();
         if s.cores == 0 {
             ui.label("System: measuring…");
             return;
@@ -186,12 +193,6 @@ pub fn system_panel_ui(
             s.app_cpu_percent
         ));
         ui.separator();
-        ui.label(format!(
-            "SRT out {:.2} Mbit/s, in {:.2} Mbit/s",
-            srt.0 / 1e6,
-            srt.1 / 1e6
-        ))
-        .on_hover_text("This app's SRT links, from libsrt's statistics (loopback included)");
         ui.separator();
         ui.label(format!(
             "Interfaces out {:.2} Mbit/s, in {:.2} Mbit/s",

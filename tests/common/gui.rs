@@ -57,3 +57,26 @@ pub fn set_field(h: &mut Harness<'_, App>, label: &str, value: &str) {
     h.step();
     h.step();
 }
+
+/// The app with `settings` and `streams` started at once (as from the
+/// command line or a restored session), in a `width` × `height` window.
+pub fn harness_running<'a>(
+    settings: Settings,
+    streams: Vec<srt_streamer::engine::StreamConfig>,
+    width: f32,
+    height: f32,
+) -> Harness<'a, App> {
+    Harness::builder()
+        .with_size([width, height])
+        .build_eframe(move |cc| {
+            App::new(
+                cc,
+                AppOptions {
+                    settings: Some(settings.clone()),
+                    sample: Some(sample()),
+                    streams: streams.clone(),
+                    ..Default::default()
+                },
+            )
+        })
+}
