@@ -1,11 +1,120 @@
-//! The Media screen: what is in a file — the analyzer's report always (PIDs,
-//! services, PCR plot, TR 101 290), ffprobe's JSON as a tree when installed.
-//! Analysis and ffprobe run on background threads.
+//! The Media screen: what is in a file — a coloured verdict first, then the
+//! analyzer's report (PIDs, services, PCR plot, TR 101 290) and ffprobe's
+//! JSON as a tree when installed. Analysis and ffprobe run on background
+//! threads. Also the verdict colours and wording the Receive screen shares.
 
+use super::files::FileJobs;
 use crate::cli::analyze::analyze_file;
 use crate::ts::analyzer::{AnalyzerConfig, Report};
-use std::path::PathBuf;
+use egui::Color32;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
+
+/// How a verdict reads at a glance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tone {
+    Good,
+    Warning,
+    Bad,
+    /// Nothing to judge yet (idle, waiting, stopped): not green.
+    Neutral,
+}
+
+/// The colour of a tone on the current theme: each has a contrast of at
+/// least 4.5:1 (WCAG AA) on the panels of egui's dark and light themes
+/// (egui's own red and orange do not on the light one).
+pub(crate) fn tone_color(visuals: &egui::Visuals, tone: Tone) -> Color32 {
+    let rgb = Color32::from_rgb;
+    match (tone, visuals.dark_mode) {
+        (Tone::Good, true) => rgb(80, 200, 100),
+        (Tone::Good, false) => rgb(0, 120, 50),
+        (Tone::Warning, true) => rgb(255, 165, 60),
+        (Tone::Warning, false) => rgb(170, 85, 0),
+        (Tone::Bad, true) => rgb(255, 105, 95),
+        (Tone::Bad, false) => rgb(190, 30, 30),
+        (Tone::Neutral, true) => Color32::from_gray(170),
+        (Tone::Neutral, false) => Color32::from_gray(95),
+    }
+}
+
+/// A verdict in one line, what to do when it is fatal, and whether it is:
+/// after a fatal verdict there is nothing to tabulate.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Verdict {
+    pub tone: Tone,
+    pub headline: String,
+    pub advice: Option<String>,
+    pub fatal: bool,
+}
+
+impl Verdict {
+    fn fatal(headline: impl Into<String>, advice: impl Into<String>) -> Self {
+        Self {
+            tone: Tone::Bad,
+            headline: headline.into(),
+            advice: Some(advice.into()),
+            fatal: true,
+        }
+    }
+
+    fn plain(tone: Tone, headline: impl Into<String>) -> Self {
+        Self {
+            tone,
+            headline: headline.into(),
+            advice: None,
+            fatal: false,
+        }
+    }
+
+    /// A file that could not be read at all.
+    pub fn unreadable(message: &str) -> Self {
+        Self::fatal(
+            message,
+            "Check the path (or choose the file with Browse…) and that you may read it.",
+        )
+    }
+
+    /// The verdict on what the analyzer found.
+    pub fn of(r: &Report) -> Self {
+        match r.verdict.as_str() {
+            "empty" => {
+                return Self::fatal(
+                    "empty: there is nothing to analyse",
+                    "Choose a file with content.",
+                )
+            }
+            "not a transport stream" => {
+                return Self::fatal(
+                    "not a transport stream",
+                    "No MPEG-TS sync bytes (0x47 every 188, 192 or 204 bytes) were found. \
+                     Use a transport stream (.ts, .m2ts); remux other containers first, \
+                     e.g. ffmpeg -i in.mp4 -c copy -f mpegts out.ts",
+                )
+            }
+            _ => {}
+        }
+        let p1 = r.tr101290.priority1_total();
+        let errors = p1 + r.tr101290.priority2_total();
+        if errors > 0 {
+            let tone = if p1 > 0 { Tone::Bad } else { Tone::Warning };
+            Self::plain(tone, format!("errors found: {errors}"))
+        } else if r.verdict != "ok" {
+            // Truncated: the last packet is incomplete, nothing else wrong.
+            Self::plain(Tone::Warning, format!("no errors, but {}", r.verdict))
+        } else {
+            Self::plain(Tone::Good, "OK: no errors")
+        }
+    }
+
+    /// The headline in its colour and, when fatal, what to do.
+    pub fn ui(&self, ui: &mut egui::Ui) {
+        let color = tone_color(ui.visuals(), self.tone);
+        ui.label(egui::RichText::new(&self.headline).heading().color(color));
+        if let Some(a) = &self.advice {
+            ui.label(a);
+        }
+    }
+}
 
 pub struct MediaScreen {
     pub file: String,
@@ -13,11 +122,14 @@ pub struct MediaScreen {
     /// TR 101 290 1.6: how long a listed PID may be absent.
     pub pid_timeout_secs: f64,
     busy: bool,
-    tx: mpsc::Sender<(PathBuf, Result<Report, String>, Option<serde_json::Value>)>,
-    rx: mpsc::Receiver<(PathBuf, Result<Report, String>, Option<serde_json::Value>)>,
-    result: Option<(PathBuf, Result<Report, String>, Option<serde_json::Value>)>,
+    tx: mpsc::Sender<Analysis>,
+    rx: mpsc::Receiver<Analysis>,
+    result: Option<Analysis>,
     repaint: std::sync::Arc<dyn Fn() + Send + Sync>,
 }
+
+/// A finished analysis: the file, our report or why there is none, ffprobe's JSON.
+type Analysis = (PathBuf, Result<Report, String>, Option<serde_json::Value>);
 
 fn ffprobe(path: &std::path::Path) -> Option<serde_json::Value> {
     let out = crate::child_env::clean_std(&mut std::process::Command::new("ffprobe"))
@@ -79,7 +191,16 @@ impl MediaScreen {
         }
     }
 
+    /// A file chosen with Browse…: analysed at once.
+    pub fn picked(&mut self, path: &Path) {
+        self.file = path.display().to_string();
+        self.start();
+    }
+
     fn start(&mut self) {
+        if self.busy || self.file.trim().is_empty() {
+            return;
+        }
         let path = PathBuf::from(self.file.trim());
         let tx = self.tx.clone();
         let repaint = self.repaint.clone();
@@ -103,7 +224,13 @@ impl MediaScreen {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, form_file: &str) {
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        form_file: &str,
+        files: &mut FileJobs,
+        start_dir: Option<&Path>,
+    ) {
         while let Ok(r) = self.rx.try_recv() {
             self.busy = false;
             self.result = Some(r);
@@ -112,10 +239,22 @@ impl MediaScreen {
             self.file = form_file.to_string();
         }
         ui.heading("Media analysis");
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let l = ui.label("File to analyse");
-            ui.add(egui::TextEdit::singleline(&mut self.file).desired_width(420.0))
-                .labelled_by(l.id);
+            let field = ui
+                .add(egui::TextEdit::singleline(&mut self.file).desired_width(420.0))
+                .labelled_by(l.id)
+                .on_hover_text("Enter analyses the file");
+            if field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                self.start();
+            }
+            if ui
+                .add_enabled(!files.dialog_open, egui::Button::new("Browse…"))
+                .on_hover_text("choose a file to analyse")
+                .clicked()
+            {
+                files.pick_analysis_file(start_dir);
+            }
             ui.add(
                 egui::DragValue::new(&mut self.pcr_repetition_ms)
                     .range(10.0..=200.0)
@@ -149,10 +288,16 @@ impl MediaScreen {
         let r = match report {
             Ok(r) => r,
             Err(e) => {
-                ui.colored_label(egui::Color32::from_rgb(230, 70, 60), e);
+                Verdict::unreadable(e).ui(ui);
                 return;
             }
         };
+        let verdict = Verdict::of(r);
+        verdict.ui(ui);
+        if verdict.fatal {
+            ui.label(format!("{} ({} bytes)", path.display(), r.bytes));
+            return;
+        }
         egui::ScrollArea::vertical().show(ui, |ui| {
             ui.strong(format!("{}: {}", path.display(), r.verdict));
             ui.label(format!("{:.2} s, {:.3} Mbit/s, {} packets", r.duration_secs, r.bitrate_bps / 1e6, r.packets));
@@ -214,8 +359,8 @@ impl MediaScreen {
                 };
                 for (name, e) in r.tr101290.entries() {
                     ui.label(name);
-                    let color = if e.count == 0 { egui::Color32::from_rgb(60, 180, 75) } else { egui::Color32::from_rgb(230, 70, 60) };
-                    ui.colored_label(color, e.count.to_string());
+                    let tone = if e.count == 0 { Tone::Good } else { Tone::Bad };
+                    ui.colored_label(tone_color(ui.visuals(), tone), e.count.to_string());
                     ui.label(at(e.first()));
                     ui.label(at(e.last()));
                     ui.end_row();
@@ -278,5 +423,57 @@ pub(crate) fn occurrences_ui(
                             });
                     });
             });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// WCAG 2 relative luminance of an sRGB colour.
+    fn luminance(c: Color32) -> f64 {
+        let lin = |v: u8| {
+            let v = f64::from(v) / 255.0;
+            if v <= 0.04045 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * lin(c.r()) + 0.7152 * lin(c.g()) + 0.0722 * lin(c.b())
+    }
+
+    fn contrast(a: Color32, b: Color32) -> f64 {
+        let (x, y) = (luminance(a), luminance(b));
+        (x.max(y) + 0.05) / (x.min(y) + 0.05)
+    }
+
+    #[test]
+    fn verdict_colours_meet_wcag_aa_on_both_themes() {
+        for v in [egui::Visuals::dark(), egui::Visuals::light()] {
+            for tone in [Tone::Good, Tone::Warning, Tone::Bad, Tone::Neutral] {
+                for bg in [v.panel_fill, v.window_fill] {
+                    let c = contrast(tone_color(&v, tone), bg);
+                    assert!(
+                        c >= 4.5,
+                        "{tone:?} on {bg:?} (dark {}): {c:.2}:1",
+                        v.dark_mode
+                    );
+                }
+            }
+        }
+        // The check fires: egui's own red on the light panel fails it.
+        let light = egui::Visuals::light();
+        assert!(contrast(light.error_fg_color, light.panel_fill) < 4.5);
+    }
+
+    #[test]
+    fn the_tones_differ_so_green_means_something() {
+        for v in [egui::Visuals::dark(), egui::Visuals::light()] {
+            let good = tone_color(&v, Tone::Good);
+            for other in [Tone::Warning, Tone::Bad, Tone::Neutral] {
+                assert_ne!(good, tone_color(&v, other));
+            }
+        }
     }
 }
