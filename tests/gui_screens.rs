@@ -275,7 +275,7 @@ fn recordings_rotated_by_time_start_at_a_pat_and_play_on_their_own() {
     h.step();
     set_field(&mut h, "SRT input", &format!("srt://:{port}?mode=listener"));
     set_field(&mut h, "Record to", &rec.display().to_string());
-    set_field(&mut h, "Rotate (min)", "0.02");
+    set_field(&mut h, "or every (min)", "0.02");
     h.get_by_label("Start receiver").click();
     assert!(step_until(&mut h, Duration::from_secs(10), |h| h
         .query_by_label("waiting for callers")
@@ -323,5 +323,31 @@ fn recordings_rotated_by_time_start_at_a_pat_and_play_on_their_own() {
         let v: serde_json::Value = serde_json::from_slice(&probe.stdout).unwrap();
         let streams = v["programs"][0]["streams"].as_array().map_or(0, Vec::len);
         assert!(streams >= 2, "{name}: ffprobe finds the programme: {v}");
+    }
+}
+
+/// On a 1024×600 laptop the controls of both screens are on screen.
+#[test]
+fn the_controls_fit_a_small_laptop_screen() {
+    let mut h = harness_sized(sample(), 1024.0, 600.0);
+    h.step();
+    h.get_by_label("Receive").click();
+    h.step();
+    h.step();
+    for l in [
+        "Start receiver",
+        "Browse…",
+        "New file every (MB)",
+        "or every (min)",
+    ] {
+        let r = h.get_by_label(l).rect();
+        assert!(r.max.x <= 1024.0 && r.max.y <= 600.0, "{l} at {r:?}");
+    }
+    h.get_by_label("Media").click();
+    h.step();
+    h.step();
+    for l in ["Browse…", "Analyse"] {
+        let r = h.get_by_label(l).rect();
+        assert!(r.max.x <= 1024.0 && r.max.y <= 600.0, "{l} at {r:?}");
     }
 }

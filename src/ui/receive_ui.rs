@@ -182,12 +182,10 @@ impl ReceiveScreen {
             if ui.add_enabled(!files.dialog_open, egui::Button::new("Browse…")).on_hover_text("choose where to record").clicked() {
                 files.pick_recording_file();
             }
-            ui.label("new file every");
-            let l = ui.label("Rotate (MB)");
+            let l = ui.label("New file every (MB)");
             ui.add(egui::TextEdit::singleline(&mut self.rotate_mb).hint_text("never").desired_width(60.0)).labelled_by(l.id)
                 .on_hover_text("megabytes per file (cut at the next PAT in the last tenth, never over)");
-            ui.label("or");
-            let l = ui.label("Rotate (min)");
+            let l = ui.label("or every (min)");
             ui.add(egui::TextEdit::singleline(&mut self.rotate_minutes).hint_text("never").desired_width(60.0)).labelled_by(l.id)
                 .on_hover_text("minutes per file, e.g. 15 or 0.5 (cut at the next PAT, so each file plays on its own); files are NAME-0001.ts, NAME-0002.ts, …");
         });
