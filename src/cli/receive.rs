@@ -1,4 +1,4 @@
-//! `srt-streamer receive URI [--record FILE] [--duration SECS] [--stats-interval SECS] [--json]`.
+//! `srt-streamer receive URI [--record FILE [--rotate-mb MB] [--rotate-secs SECS]] [--duration SECS] [--stats-interval SECS] [--json]`.
 
 use crate::engine::config::parse_uri;
 use crate::engine::receiver::{ReceiveRequest, ReceiverReader, RecordConfig};
@@ -16,10 +16,12 @@ pub struct ReceiveArgs {
     /// Record what arrives to this .ts file.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
-    /// Start a new recording file every N megabytes (FILE-0001.ts, …).
+    /// Start a new recording file every N megabytes (FILE-0001.ts, …): cut
+    /// at the next PAT in the last tenth, never over N MB.
     #[arg(long, value_name = "MB")]
     pub rotate_mb: Option<u64>,
-    /// Start a new recording file every N seconds.
+    /// Start a new recording file every N seconds, at the next PAT (within
+    /// 1 s), so that each file plays on its own.
     #[arg(long, value_name = "SECS")]
     pub rotate_secs: Option<f64>,
     /// Stop after this many seconds.

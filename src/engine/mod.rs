@@ -11,6 +11,7 @@ pub mod priority;
 pub mod reader;
 pub mod receiver;
 pub mod receiver_commands;
+mod recorder;
 pub mod restamp;
 pub mod secret;
 mod sender;

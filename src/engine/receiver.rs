@@ -1,12 +1,15 @@
 //! Receive mode: an SRT input (listener, caller or rendezvous, on libsrt
 //! through the same [`Link`] as playout) analysed live, with libsrt's
 //! receiver statistics, connection events and optional recording to .ts
-//! files rotated by size or time. A recording that fails (disk full, no
-//! permission) stops with an event; reception and analysis go on.
+//! files rotated by size or time, cut between packets before a PAT (see
+//! `recorder.rs`). A recording that fails (disk full, no permission) stops
+//! with an event; reception and analysis go on.
 
 use super::config::{Mode, StreamConfig};
 use super::link::{Conn, ConnSet, Direction, Link, LinkEvent, SrtEndpoint};
 use super::monitor::{read_links, LinkTracker};
+use super::recorder::Recorder;
+pub use super::recorder::{rotated_name, RecordConfig};
 use super::shared::{explain_srt_error, lock, Notify};
 use super::srt::SrtError;
 use super::srt_params::receive_tuning;
@@ -14,99 +17,11 @@ use super::stats::{RateTracker, StatsSample};
 use super::status::{EventKind, StreamEvent, StreamId, StreamLog, StreamState};
 use super::stream::StartError;
 use crate::ts::analyzer::{Analyzer, AnalyzerConfig, Report};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-/// Where and how to record what arrives.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RecordConfig {
-    pub path: PathBuf,
-    /// Start a new file after this many bytes.
-    pub rotate_bytes: Option<u64>,
-    /// Start a new file after this many seconds.
-    pub rotate_secs: Option<f64>,
-}
-
-/// Writes received bytes to `NAME.ts`, or `NAME-0001.ts`, `NAME-0002.ts`… when rotating.
-struct Recorder {
-    cfg: RecordConfig,
-    file: Option<std::io::BufWriter<std::fs::File>>,
-    index: u32,
-    bytes_in_file: u64,
-    opened: Instant,
-    pub current: PathBuf,
-    pub total_bytes: u64,
-}
-
-impl Recorder {
-    fn new(cfg: RecordConfig) -> std::io::Result<Self> {
-        let mut r = Self {
-            current: cfg.path.clone(),
-            cfg,
-            file: None,
-            index: 0,
-            bytes_in_file: 0,
-            opened: Instant::now(),
-            total_bytes: 0,
-        };
-        r.open_next()?;
-        Ok(r)
-    }
-
-    fn rotating(&self) -> bool {
-        self.cfg.rotate_bytes.is_some() || self.cfg.rotate_secs.is_some()
-    }
-
-    fn path_for(&self, index: u32) -> PathBuf {
-        if !self.rotating() {
-            return self.cfg.path.clone();
-        }
-        rotated_name(&self.cfg.path, index)
-    }
-
-    fn open_next(&mut self) -> std::io::Result<()> {
-        if let Some(mut f) = self.file.take() {
-            f.flush()?;
-        }
-        self.index += 1;
-        self.current = self.path_for(self.index);
-        self.file = Some(std::io::BufWriter::new(std::fs::File::create(
-            &self.current,
-        )?));
-        self.bytes_in_file = 0;
-        self.opened = Instant::now();
-        Ok(())
-    }
-
-    fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
-        let due =
-            self.cfg.rotate_bytes.is_some_and(|b| {
-                self.bytes_in_file + data.len() as u64 > b && self.bytes_in_file > 0
-            }) || self
-                .cfg
-                .rotate_secs
-                .is_some_and(|s| self.opened.elapsed().as_secs_f64() >= s);
-        if due {
-            self.open_next()?;
-        }
-        if let Some(f) = &mut self.file {
-            f.write_all(data)?;
-        }
-        self.bytes_in_file += data.len() as u64;
-        self.total_bytes += data.len() as u64;
-        Ok(())
-    }
-
-    fn flush(&mut self) {
-        if let Some(f) = &mut self.file {
-            let _ = f.flush();
-        }
-    }
-}
 
 /// What a receiver publishes.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -245,7 +160,7 @@ impl RunningReceiver {
             .map_err(|e| StartError::Transport(format!("the monitor cannot start: {e}")))?;
         checked(&cfg)?;
         let recorder = match record {
-            Some(r) => Some(Recorder::new(r.clone()).map_err(|e| {
+            Some(r) => Some(Recorder::new(r.clone(), Instant::now()).map_err(|e| {
                 StartError::Transport(format!(
                     "cannot record to {}: {e}; choose a folder you can write to",
                     r.path.display()
@@ -350,8 +265,12 @@ impl RunningReceiver {
         if let Some(t) = self.reader.take() {
             let _ = t.join();
         }
-        if let Some(r) = lock(&self.shared.recorder).as_mut() {
-            r.flush();
+        let flushed = lock(&self.shared.recorder).as_mut().map(|r| {
+            r.flush()
+                .map_err(|e| format!("cannot finish {}: {e}", r.current.display()))
+        });
+        if let Some(Err(message)) = flushed {
+            self.shared.event(EventKind::Error { message });
         }
         // The final analysis, for readers after the stop.
         let report = Arc::new(lock(&self.shared.analyzer).report());
@@ -384,7 +303,9 @@ pub fn checked(cfg: &StreamConfig) -> Result<(), StartError> {
 fn record(shared: &Shared, data: &[u8]) {
     let mut guard = lock(&shared.recorder);
     let Some(r) = guard.as_mut() else { return };
-    let Err(e) = r.write(data) else { return };
+    let Err(e) = r.write(data, Instant::now()) else {
+        return;
+    };
     let path = r.current.display().to_string();
     let written = r.total_bytes;
     *guard = None;
@@ -493,17 +414,4 @@ fn monitor(
             (shared.notify)();
         }
     }
-}
-
-/// The recording file names a rotating recorder writes: for tests and the UI.
-pub fn rotated_name(path: &Path, index: u32) -> PathBuf {
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "recording".into());
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "ts".into());
-    path.with_file_name(format!("{stem}-{index:04}.{ext}"))
 }

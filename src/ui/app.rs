@@ -245,7 +245,14 @@ impl App {
         while let Some(ev) = self.files.try_event() {
             match ev {
                 FileEvent::Picked(Some(p)) => self.choose_file(p),
-                FileEvent::Picked(None) | FileEvent::MediaFolderPicked(None) => {}
+                FileEvent::AnalysisPicked(Some(p)) => self.media.picked(&p),
+                FileEvent::RecordingPicked(Some(p)) => {
+                    self.receive.record = p.display().to_string()
+                }
+                FileEvent::Picked(None)
+                | FileEvent::MediaFolderPicked(None)
+                | FileEvent::AnalysisPicked(None)
+                | FileEvent::RecordingPicked(None) => {}
                 FileEvent::MediaFolderPicked(Some(folder)) => {
                     self.settings.media_folder = Some(folder.clone());
                     self.files.list_media_folder(folder);
@@ -901,9 +908,10 @@ impl eframe::App for App {
                 }
                 Screen::Media => {
                     let file = self.form.file.clone();
-                    self.media.ui(ui, &file);
+                    let dir = self.settings.media_folder.as_deref();
+                    self.media.ui(ui, &file, &mut self.files, dir);
                 }
-                Screen::Receive => self.receive.ui(ui, &self.engine),
+                Screen::Receive => self.receive.ui(ui, &self.engine, &mut self.files),
                 Screen::Settings => self.settings_ui(ui),
             }
         });

@@ -20,6 +20,10 @@ pub enum FileEvent {
     /// A TS file chosen in the picker (None: cancelled).
     Picked(Option<PathBuf>),
     MediaFolderPicked(Option<PathBuf>),
+    /// A file chosen on the Media screen, to analyse.
+    AnalysisPicked(Option<PathBuf>),
+    /// Where the Receive screen records.
+    RecordingPicked(Option<PathBuf>),
     MediaList {
         folder: PathBuf,
         files: Vec<PathBuf>,
@@ -218,6 +222,24 @@ impl FileJobs {
     }
 
     pub fn pick_ts_file(&mut self, start_dir: Option<&Path>) {
+        self.pick_ts(start_dir, "Choose a transport stream", FileEvent::Picked);
+    }
+
+    /// A file for the Media screen to analyse.
+    pub fn pick_analysis_file(&mut self, start_dir: Option<&Path>) {
+        self.pick_ts(
+            start_dir,
+            "Choose a file to analyse",
+            FileEvent::AnalysisPicked,
+        );
+    }
+
+    fn pick_ts(
+        &mut self,
+        start_dir: Option<&Path>,
+        title: &'static str,
+        event: fn(Option<PathBuf>) -> FileEvent,
+    ) {
         if self.dialog_open {
             return;
         }
@@ -225,13 +247,30 @@ impl FileJobs {
         let dir = start_dir.map(Path::to_path_buf);
         self.spawn("file-picker", move || {
             let mut d = rfd::FileDialog::new()
-                .set_title("Choose a transport stream")
+                .set_title(title)
                 .add_filter("MPEG transport stream", TS_EXTENSIONS)
                 .add_filter("All files", &["*"]);
             if let Some(dir) = dir {
                 d = d.set_directory(dir);
             }
-            FileEvent::Picked(d.pick_file())
+            event(d.pick_file())
+        });
+    }
+
+    /// Where to record what a receiver gets.
+    pub fn pick_recording_file(&mut self) {
+        if self.dialog_open {
+            return;
+        }
+        self.dialog_open = true;
+        self.spawn("record-picker", || {
+            FileEvent::RecordingPicked(
+                rfd::FileDialog::new()
+                    .set_title("Record to")
+                    .add_filter("MPEG transport stream", &["ts"])
+                    .set_file_name("recording.ts")
+                    .save_file(),
+            )
         });
     }
 
@@ -303,7 +342,11 @@ impl FileJobs {
         let ev = self.rx.try_recv().ok()?;
         if matches!(
             ev,
-            FileEvent::Picked(_) | FileEvent::MediaFolderPicked(_) | FileEvent::Exported(_)
+            FileEvent::Picked(_)
+                | FileEvent::MediaFolderPicked(_)
+                | FileEvent::AnalysisPicked(_)
+                | FileEvent::RecordingPicked(_)
+                | FileEvent::Exported(_)
         ) {
             self.dialog_open = false;
         }

@@ -1,11 +1,94 @@
-//! The Media screen: what is in a file — the analyzer's report always (PIDs,
-//! services, PCR plot, TR 101 290), ffprobe's JSON as a tree when installed.
-//! Analysis and ffprobe run on background threads.
+//! The Media screen: what is in a file — a coloured verdict first, then the
+//! analyzer's report (PIDs, services, PCR plot, TR 101 290) and ffprobe's
+//! JSON as a tree when installed. Analysis and ffprobe run on background
+//! threads. Also the verdict colours and wording the Receive screen shares.
 
+use super::files::FileJobs;
 use crate::cli::analyze::analyze_file;
 use crate::ts::analyzer::{AnalyzerConfig, Report};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
+
+pub(crate) use super::palette::Tone;
+
+/// A verdict in one line, what to do when it is fatal, and whether it is:
+/// after a fatal verdict there is nothing to tabulate.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Verdict {
+    pub tone: Tone,
+    pub headline: String,
+    pub advice: Option<String>,
+    pub fatal: bool,
+}
+
+impl Verdict {
+    fn fatal(headline: impl Into<String>, advice: impl Into<String>) -> Self {
+        Self {
+            tone: Tone::Bad,
+            headline: headline.into(),
+            advice: Some(advice.into()),
+            fatal: true,
+        }
+    }
+
+    fn plain(tone: Tone, headline: impl Into<String>) -> Self {
+        Self {
+            tone,
+            headline: headline.into(),
+            advice: None,
+            fatal: false,
+        }
+    }
+
+    /// A file that could not be read at all.
+    pub fn unreadable(message: &str) -> Self {
+        Self::fatal(
+            message,
+            "Check the path (or choose the file with Browse…) and that you may read it.",
+        )
+    }
+
+    /// The verdict on what the analyzer found.
+    pub fn of(r: &Report) -> Self {
+        match r.verdict.as_str() {
+            "empty" => {
+                return Self::fatal(
+                    "empty: there is nothing to analyse",
+                    "Choose a file with content.",
+                )
+            }
+            "not a transport stream" => {
+                return Self::fatal(
+                    "not a transport stream",
+                    "No MPEG-TS sync bytes (0x47 every 188, 192 or 204 bytes) were found. \
+                     Use a transport stream (.ts, .m2ts); remux other containers first, \
+                     e.g. ffmpeg -i in.mp4 -c copy -f mpegts out.ts",
+                )
+            }
+            _ => {}
+        }
+        let p1 = r.tr101290.priority1_total();
+        let errors = p1 + r.tr101290.priority2_total();
+        if errors > 0 {
+            let tone = if p1 > 0 { Tone::Bad } else { Tone::Warn };
+            Self::plain(tone, format!("errors found: {errors}"))
+        } else if r.verdict != "ok" {
+            // Truncated: the last packet is incomplete, nothing else wrong.
+            Self::plain(Tone::Warn, format!("no errors, but {}", r.verdict))
+        } else {
+            Self::plain(Tone::Good, "OK: no errors")
+        }
+    }
+
+    /// The headline in its colour and, when fatal, what to do.
+    pub fn ui(&self, ui: &mut egui::Ui) {
+        let color = super::palette::color(ui, self.tone);
+        ui.label(egui::RichText::new(&self.headline).heading().color(color));
+        if let Some(a) = &self.advice {
+            ui.label(a);
+        }
+    }
+}
 
 pub struct MediaScreen {
     pub file: String,
@@ -13,11 +96,14 @@ pub struct MediaScreen {
     /// TR 101 290 1.6: how long a listed PID may be absent.
     pub pid_timeout_secs: f64,
     busy: bool,
-    tx: mpsc::Sender<(PathBuf, Result<Report, String>, Option<serde_json::Value>)>,
-    rx: mpsc::Receiver<(PathBuf, Result<Report, String>, Option<serde_json::Value>)>,
-    result: Option<(PathBuf, Result<Report, String>, Option<serde_json::Value>)>,
+    tx: mpsc::Sender<Analysis>,
+    rx: mpsc::Receiver<Analysis>,
+    result: Option<Analysis>,
     repaint: std::sync::Arc<dyn Fn() + Send + Sync>,
 }
+
+/// A finished analysis: the file, our report or why there is none, ffprobe's JSON.
+type Analysis = (PathBuf, Result<Report, String>, Option<serde_json::Value>);
 
 fn ffprobe(path: &std::path::Path) -> Option<serde_json::Value> {
     let out = crate::child_env::clean_std(&mut std::process::Command::new("ffprobe"))
@@ -79,7 +165,16 @@ impl MediaScreen {
         }
     }
 
+    /// A file chosen with Browse…: analysed at once.
+    pub fn picked(&mut self, path: &Path) {
+        self.file = path.display().to_string();
+        self.start();
+    }
+
     fn start(&mut self) {
+        if self.busy || self.file.trim().is_empty() {
+            return;
+        }
         let path = PathBuf::from(self.file.trim());
         let tx = self.tx.clone();
         let repaint = self.repaint.clone();
@@ -103,7 +198,13 @@ impl MediaScreen {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, form_file: &str) {
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        form_file: &str,
+        files: &mut FileJobs,
+        start_dir: Option<&Path>,
+    ) {
         while let Ok(r) = self.rx.try_recv() {
             self.busy = false;
             self.result = Some(r);
@@ -112,10 +213,22 @@ impl MediaScreen {
             self.file = form_file.to_string();
         }
         ui.heading("Media analysis");
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let l = ui.label("File to analyse");
-            ui.add(egui::TextEdit::singleline(&mut self.file).desired_width(420.0))
-                .labelled_by(l.id);
+            let field = ui
+                .add(egui::TextEdit::singleline(&mut self.file).desired_width(420.0))
+                .labelled_by(l.id)
+                .on_hover_text("Enter analyses the file");
+            if field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                self.start();
+            }
+            if ui
+                .add_enabled(!files.dialog_open, egui::Button::new("Browse…"))
+                .on_hover_text("choose a file to analyse")
+                .clicked()
+            {
+                files.pick_analysis_file(start_dir);
+            }
             ui.add(
                 egui::DragValue::new(&mut self.pcr_repetition_ms)
                     .range(10.0..=200.0)
@@ -149,10 +262,16 @@ impl MediaScreen {
         let r = match report {
             Ok(r) => r,
             Err(e) => {
-                ui.colored_label(egui::Color32::from_rgb(230, 70, 60), e);
+                Verdict::unreadable(e).ui(ui);
                 return;
             }
         };
+        let verdict = Verdict::of(r);
+        verdict.ui(ui);
+        if verdict.fatal {
+            ui.label(format!("{} ({} bytes)", path.display(), r.bytes));
+            return;
+        }
         egui::ScrollArea::vertical().show(ui, |ui| {
             ui.strong(format!("{}: {}", path.display(), r.verdict));
             ui.label(format!("{:.2} s, {:.3} Mbit/s, {} packets", r.duration_secs, r.bitrate_bps / 1e6, r.packets));
@@ -214,8 +333,8 @@ impl MediaScreen {
                 };
                 for (name, e) in r.tr101290.entries() {
                     ui.label(name);
-                    let color = if e.count == 0 { egui::Color32::from_rgb(60, 180, 75) } else { egui::Color32::from_rgb(230, 70, 60) };
-                    ui.colored_label(color, e.count.to_string());
+                    let tone = if e.count == 0 { Tone::Good } else { Tone::Bad };
+                    ui.colored_label(super::palette::color(ui, tone), e.count.to_string());
                     ui.label(at(e.first()));
                     ui.label(at(e.last()));
                     ui.end_row();
@@ -278,5 +397,20 @@ pub(crate) fn occurrences_ui(
                             });
                     });
             });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tones_differ_so_green_means_something() {
+        for v in [egui::Visuals::dark(), egui::Visuals::light()] {
+            let good = super::super::palette::tone_color(Tone::Good, v.dark_mode);
+            for other in [Tone::Warn, Tone::Bad, Tone::Idle] {
+                assert_ne!(good, super::super::palette::tone_color(other, v.dark_mode));
+            }
+        }
     }
 }

@@ -1,11 +1,15 @@
 //! The Receive screen: SRT inputs analysed live, several at once, with
-//! receiver statistics, errors as they happen and optional recording. Starting
-//! and stopping happen on worker threads; the view refreshes once a second.
+//! receiver statistics, a coloured verdict (green only while data arrives
+//! clean), errors and events as they happen, and optional recording rotated
+//! by size or time. Starting and stopping happen on worker threads; the view
+//! refreshes once a second.
 
 use super::engine_link::{Command, EngineLink};
+use super::files::FileJobs;
+use super::media_ui::{Tone, Verdict};
 use crate::engine::config::parse_uri;
 use crate::engine::receiver::{ReceiveRequest, ReceiverReader, RecordConfig};
-use crate::engine::{StreamEvent, StreamId};
+use crate::engine::{StreamEvent, StreamId, StreamState};
 use crate::ts::analyzer::{AnalyzerConfig, Report};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -25,6 +29,8 @@ pub struct ReceiveScreen {
     pub uri: String,
     pub record: String,
     pub rotate_mb: String,
+    /// Start a new recording file every this many minutes.
+    pub rotate_minutes: String,
     views: BTreeMap<StreamId, View>,
     /// Decode what arrives (picture and audio levels).
     pub monitor: bool,
@@ -45,6 +51,7 @@ impl ReceiveScreen {
             uri: "srt://:9500?mode=listener".into(),
             record: String::new(),
             rotate_mb: String::new(),
+            rotate_minutes: String::new(),
             views: BTreeMap::new(),
             monitor: true,
             pictures: Default::default(),
@@ -83,10 +90,22 @@ impl ReceiveScreen {
                 }
             },
         };
+        let minutes = match self.rotate_minutes.trim() {
+            "" => None,
+            t => match t.parse::<f64>() {
+                Ok(m) if m > 0.0 && m.is_finite() => Some(m * 60.0),
+                _ => {
+                    self.error = Some(
+                        "rotate time must be a number of minutes above 0, e.g. 15 or 0.5".into(),
+                    );
+                    return;
+                }
+            },
+        };
         let record = (!self.record.trim().is_empty()).then(|| RecordConfig {
             path: self.record.trim().into(),
             rotate_bytes: rotate,
-            rotate_secs: None,
+            rotate_secs: minutes,
         });
         self.starting = true;
         self.error = None;
@@ -137,31 +156,41 @@ impl ReceiveScreen {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, engine: &EngineLink) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, engine: &EngineLink, files: &mut FileJobs) {
         let receivers = engine.receivers();
         self.refresh(&receivers);
         if !receivers.is_empty() || self.starting {
             ui.ctx().request_repaint_after(Duration::from_secs(1));
         }
         ui.heading("Receive");
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let l = ui.label("SRT input");
-            ui.add(egui::TextEdit::singleline(&mut self.uri).desired_width(340.0)).labelled_by(l.id)
-                .on_hover_text("srt://:PORT?mode=listener to wait for a sender, srt://HOST:PORT?mode=caller to pull from one; latency, passphrase, pbkeylen, streamid as for streams");
-            let l = ui.label("Record to");
-            ui.add(egui::TextEdit::singleline(&mut self.record).hint_text("optional .ts path").desired_width(220.0)).labelled_by(l.id);
-            let l = ui.label("Rotate (MB)");
-            ui.add(egui::TextEdit::singleline(&mut self.rotate_mb).hint_text("never").desired_width(60.0)).labelled_by(l.id);
+            let field = ui.add(egui::TextEdit::singleline(&mut self.uri).desired_width(340.0)).labelled_by(l.id)
+                .on_hover_text("srt://:PORT?mode=listener to wait for a sender, srt://HOST:PORT?mode=caller to pull from one; latency, passphrase, pbkeylen, streamid as for streams. Enter starts the receiver");
+            let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             ui.checkbox(&mut self.monitor, "Monitor")
                 .on_hover_text("decode what arrives: picture, audio levels, black/frozen/silence alarms");
             if self.starting {
                 ui.spinner();
-            } else if ui.button("Start receiver").clicked() {
+            } else if ui.button("Start receiver").clicked() || enter {
                 self.start(engine);
             }
         });
+        ui.horizontal_wrapped(|ui| {
+            let l = ui.label("Record to");
+            ui.add(egui::TextEdit::singleline(&mut self.record).hint_text("optional .ts path").desired_width(260.0)).labelled_by(l.id);
+            if ui.add_enabled(!files.dialog_open, egui::Button::new("Browse…")).on_hover_text("choose where to record").clicked() {
+                files.pick_recording_file();
+            }
+            let l = ui.label("New file every (MB)");
+            ui.add(egui::TextEdit::singleline(&mut self.rotate_mb).hint_text("never").desired_width(60.0)).labelled_by(l.id)
+                .on_hover_text("megabytes per file (cut at the next PAT in the last tenth, never over)");
+            let l = ui.label("or every (min)");
+            ui.add(egui::TextEdit::singleline(&mut self.rotate_minutes).hint_text("never").desired_width(60.0)).labelled_by(l.id)
+                .on_hover_text("minutes per file, e.g. 15 or 0.5 (cut at the next PAT, so each file plays on its own); files are NAME-0001.ts, NAME-0002.ts, …");
+        });
         if let Some(e) = &self.error {
-            ui.colored_label(egui::Color32::from_rgb(230, 70, 60), e);
+            ui.colored_label(super::palette::color(ui, Tone::Bad), e);
         }
         ui.separator();
         egui::ScrollArea::vertical().show(ui, |ui| {
@@ -169,11 +198,15 @@ impl ReceiveScreen {
                 let i = rx.id();
                 let snap = rx.snapshot();
                 let Some(e) = self.views.get(&i) else { continue };
-                let Some(r) = &e.report else { continue };
+                let report = e.report.as_deref();
+                let verdict = live_verdict(&snap.state, snap.bytes_received, report);
+                // The tables only for a stream that is TS.
+                let r = report.filter(|_| !verdict.fatal);
                 ui.group(|ui| {
-                    ui.horizontal(|ui| {
+                    ui.horizontal_wrapped(|ui| {
                         ui.strong(&snap.name);
-                        ui.colored_label(super::dashboard::state_color(ui, &snap.state), snap.state.label());
+                        let tone = state_tone(&snap.state, snap.bytes_received);
+                        ui.colored_label(super::palette::color(ui, tone), snap.state.label());
                         ui.label(format!("{:.1} MB received", snap.bytes_received as f64 / 1e6));
                         if let Some(link) = snap.stats.as_ref().and_then(|s| s.links.first()) {
                             let c = &link.counters;
@@ -195,6 +228,14 @@ impl ReceiveScreen {
                             engine.send(Command::Remove(i));
                         }
                     });
+                    verdict.ui(ui);
+                    if let Some(r) = r {
+                        let p1 = r.tr101290.priority1_total();
+                        ui.label(format!("{}: {} services, {} PIDs, {:.3} Mbit/s, TR 101 290 priority 1 errors {p1}", r.verdict, r.services.len(), r.pids.len(), r.bitrate_bps / 1e6));
+                    }
+                    if let Some(ev) = e.events.last() {
+                        ui.label(format!("last event: [{:.1} s] {}", ev.elapsed_secs, ev.kind));
+                    }
                     if let Some(m) = &snap.monitor {
                         super::monitor_ui::monitor_view(ui, &mut self.pictures, i, m, 240.0);
                     }
@@ -206,12 +247,13 @@ impl ReceiveScreen {
                                 engine.send(Command::Monitor { id: i, on: snap.monitor.is_none(), program: shown });
                             }
                             // An MPTS: which programme the monitor shows.
-                            if snap.monitor.is_some() && r.services.len() > 1 {
+                            let services = r.map(|r| r.services.as_slice()).unwrap_or_default();
+                            if snap.monitor.is_some() && services.len() > 1 {
                                 let text = |p: Option<u16>| p.map(|n| format!("programme {n}")).unwrap_or_else(|| "first programme".into());
                                 egui::ComboBox::from_id_salt(("rx-programme", i))
                                     .selected_text(text(shown))
                                     .show_ui(ui, |ui| {
-                                        for s in &r.services {
+                                        for s in services {
                                             let p = s.program_number;
                                             if ui.selectable_label(shown == Some(p), text(Some(p))).clicked() {
                                                 engine.send(Command::Monitor { id: i, on: true, program: Some(p) });
@@ -224,15 +266,12 @@ impl ReceiveScreen {
                     if let Some(p) = &snap.recording {
                         ui.label(format!("recording {} ({:.1} MB)", p.display(), snap.recorded_bytes as f64 / 1e6));
                     }
-                    let p1 = r.tr101290.priority1_total();
-                    ui.colored_label(
-                        if p1 == 0 { egui::Color32::from_rgb(60, 180, 75) } else { egui::Color32::from_rgb(230, 70, 60) },
-                        format!("{}: {} services, {} PIDs, {:.3} Mbit/s, TR 101 290 priority 1 errors {p1}", r.verdict, r.services.len(), r.pids.len(), r.bitrate_bps / 1e6),
-                    );
                     egui::CollapsingHeader::new("Errors, PIDs, events").id_salt(("rx", i)).show(ui, |ui| {
-                        super::media_ui::occurrences_ui(ui, &r.tr101290, ("rx-occ", i));
-                        for p in &r.pids {
-                            ui.label(format!("{:#06x} {} {:.3} Mbit/s, CC errors {}", p.pid, p.codec, p.bitrate_bps / 1e6, p.cc_errors));
+                        if let Some(r) = r {
+                            super::media_ui::occurrences_ui(ui, &r.tr101290, ("rx-occ", i));
+                            for p in &r.pids {
+                                ui.label(format!("{:#06x} {} {:.3} Mbit/s, CC errors {}", p.pid, p.codec, p.bitrate_bps / 1e6, p.cc_errors));
+                            }
                         }
                         egui_plot::Plot::new(("rx-rate", i))
                             .height(100.0)
@@ -245,5 +284,57 @@ impl ReceiveScreen {
                 });
             }
         });
+    }
+}
+
+/// The colour of a receiver's state: green only for a connection that
+/// delivers data; waiting, connecting and stopped are neutral.
+fn state_tone(state: &StreamState, bytes: u64) -> Tone {
+    match state {
+        StreamState::Failed { .. } => Tone::Bad,
+        StreamState::Reconnecting { .. } => Tone::Warn,
+        StreamState::Connected { .. } if bytes > 0 => Tone::Good,
+        _ => Tone::Idle,
+    }
+}
+
+/// The verdict on a receiver: what arrived judged as a file is, except that
+/// "no errors" is green only while connected (an idle receiver is not), and
+/// before anything arrives it says what the receiver waits for.
+fn live_verdict(state: &StreamState, bytes: u64, report: Option<&Report>) -> Verdict {
+    let idle = match state {
+        StreamState::Connected { .. } => None,
+        StreamState::Waiting => Some("waiting for sender"),
+        StreamState::Starting | StreamState::Connecting => Some("connecting to the sender"),
+        StreamState::Reconnecting { .. } => Some("reconnecting"),
+        StreamState::Ended | StreamState::Stopped => Some("stopped"),
+        StreamState::Failed { .. } => Some("failed"),
+    };
+    let neutral = |text: String| Verdict {
+        tone: Tone::Idle,
+        headline: text,
+        advice: None,
+        fatal: false,
+    };
+    let report = report.filter(|r| bytes > 0 && r.bytes > 0);
+    let Some(r) = report else {
+        return neutral(match (idle, bytes) {
+            (Some(s @ ("stopped" | "failed")), 0) => format!("{s}: nothing was received"),
+            (Some(s), 0) => format!("{s}: nothing received yet"),
+            (None, 0) => "connected: no data yet".into(),
+            _ => "receiving: first analysis in a second".into(),
+        });
+    };
+    let mut v = Verdict::of(r);
+    if v.fatal {
+        v.advice = Some(
+            "Nothing that arrived is MPEG-TS: make the sender send a transport stream \
+             (e.g. ffmpeg … -f mpegts, or srt-live-transmit of a .ts file)."
+                .into(),
+        );
+    }
+    match (idle, v.tone) {
+        (Some(s), Tone::Good) => neutral(format!("{s}: no errors in what was received")),
+        _ => v,
     }
 }
