@@ -258,7 +258,7 @@ impl Ramp {
     /// Sums up the steps run (lowest rate first); None without steps.
     pub fn from_steps(steps: Vec<IperfResult>) -> Option<Ramp> {
         let carried = |s: &&IperfResult| s.loss_percent.unwrap_or(0.0) <= CARRIED_LOSS_PERCENT;
-        let best = steps.iter().filter(carried).last();
+        let best = steps.iter().rfind(carried);
         let limit_found = steps.iter().any(|s| !carried(&s));
         let basis = best.or(steps.first())?;
         let capacity_bps = match best {

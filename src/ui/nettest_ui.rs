@@ -88,7 +88,7 @@ fn grade(v: f64, good: f64, fair: f64) -> egui::Color32 {
     }
 }
 
-/// The UDP ramp of one path: asked → carried per step, loss where it showed.
+/// The UDP ramp of one path: asked -> carried per step, loss where it showed.
 fn ramp_text(p: &nettest::PathReport) -> String {
     let steps: Vec<String> = p
         .runs
@@ -97,13 +97,13 @@ fn ramp_text(p: &nettest::PathReport) -> String {
             let asked = r.asked_bps.unwrap_or(0.0) / 1e6;
             let got = r.received_bps / 1e6;
             match r.loss_percent {
-                Some(l) if l > 0.0 => format!("{asked:.2} → {got:.2} ({l:.1} % lost)"),
-                _ => format!("{asked:.2} → {got:.2}"),
+                Some(l) if l > 0.0 => format!("{asked:.2} -> {got:.2} ({l:.1} % lost)"),
+                _ => format!("{asked:.2} -> {got:.2}"),
             }
         })
         .collect();
     format!(
-        "{}: UDP steps, asked → carried Mbit/s: {}",
+        "{}: UDP steps, asked -> carried Mbit/s: {}",
         p.host,
         steps.join(", ")
     )
