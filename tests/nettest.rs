@@ -125,15 +125,18 @@ fn a_namespace_host_fits_the_need_and_a_rate_limited_link_gets_the_slow_path_war
     let slow = rt().block_on(nettest::run(req, None)).unwrap();
     eprintln!("3mbit link: {}", steps(&slow));
     assert!(slow.limit_found);
-    let last = slow.paths[0].runs.last().unwrap();
+    let runs = &slow.paths[0].runs;
+    let first = runs[0].loss_percent.unwrap();
+    let last = runs.last().unwrap().loss_percent.unwrap();
     assert!(
-        last.loss_percent.unwrap() > nettest::iperf::CARRIED_LOSS_PERCENT,
-        "the ramp stops at the first step that loses"
+        last > first + nettest::iperf::LIMIT_LOSS_PERCENT,
+        "the ramp stops at the first step past the limit"
     );
+    assert!(runs.len() < 5, "and runs no further");
     let bw = slow.bandwidth_mbps.unwrap();
     assert!((1.5..3.1).contains(&bw), "the 3 Mbit/s link carried {bw}");
     assert!(
-        slow.loss_percent <= nettest::iperf::CARRIED_LOSS_PERCENT,
+        slow.loss_percent <= first + nettest::iperf::LIMIT_LOSS_PERCENT,
         "the loss is the carried step's, not the overload's"
     );
     let w = slow_path_warning(&slow).expect("the slow-path warning fires");

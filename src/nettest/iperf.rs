@@ -217,9 +217,10 @@ pub async fn run_iperf(
     })
 }
 
-/// A UDP step counts as carried while its loss stays at or under this: above
-/// it the path is saturated (or too lossy to push harder).
-pub const CARRIED_LOSS_PERCENT: f64 = 2.0;
+/// The path's limit shows as loss growing with the rate: a step that loses
+/// this many points more than the lowest step is past it. Loss that stays
+/// flat as the rate grows is the path's own (random loss), not its limit.
+pub const LIMIT_LOSS_PERCENT: f64 = 2.0;
 /// At most this many steps, so the ramp never hammers a server.
 pub const MAX_STEPS: u64 = 8;
 
@@ -235,41 +236,55 @@ pub fn ramp_plan(top_bps: u64, duration: Duration) -> (Vec<u64>, Duration) {
 }
 
 /// What a UDP ramp found.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Ramp {
     /// Every step run, lowest rate first.
     pub steps: Vec<IperfResult>,
-    /// The highest rate received at a carried step; if none was carried,
-    /// the most that arrived at any step.
+    /// The most that arrived in any step: below the limit what was asked,
+    /// at a step past it what the path let through.
     pub capacity_bps: f64,
     /// The highest rate asked.
     pub asked_bps: f64,
-    /// A step lost more than [`CARRIED_LOSS_PERCENT`]: the capacity is the
-    /// path's limit. False: the path carried every rate asked, so it carries
-    /// at least the capacity, maybe more.
+    /// A step went past the path's limit (see [`past_limit`]). False: the
+    /// path carried every rate asked, so it carries at least the capacity.
     pub limit_found: bool,
-    /// Loss at the highest carried step (the path's own loss, not what the
-    /// test's overload caused); if none was carried, the lowest step's.
+    /// Loss at the highest step within the limit: the path's own loss, not
+    /// what the test's overload caused. A one-step test cannot tell them apart.
     pub loss_percent: f64,
     pub jitter_ms: Option<f64>,
+}
+
+fn loss(s: &IperfResult) -> f64 {
+    s.loss_percent.unwrap_or(0.0)
+}
+
+/// Whether `step` is past the path's limit, `first` being the ramp's lowest
+/// step: its loss grew by more than [`LIMIT_LOSS_PERCENT`]. The lowest step
+/// alone (a one-step test) is judged by its loss against zero.
+pub fn past_limit(first: Option<&IperfResult>, step: &IperfResult) -> bool {
+    loss(step) > first.map_or(0.0, loss) + LIMIT_LOSS_PERCENT
 }
 
 impl Ramp {
     /// Sums up the steps run (lowest rate first); None without steps.
     pub fn from_steps(steps: Vec<IperfResult>) -> Option<Ramp> {
-        let carried = |s: &&IperfResult| s.loss_percent.unwrap_or(0.0) <= CARRIED_LOSS_PERCENT;
-        let best = steps.iter().rfind(carried);
-        let limit_found = steps.iter().any(|s| !carried(&s));
-        let basis = best.or(steps.first())?;
-        let capacity_bps = match best {
-            Some(b) => b.received_bps,
-            None => steps.iter().map(|s| s.received_bps).fold(0.0, f64::max),
+        let first = steps.first()?;
+        let (limit_found, basis) = match &steps[..] {
+            [only] => (past_limit(None, only), only),
+            [_, rest @ ..] => (
+                rest.iter().any(|s| past_limit(Some(first), s)),
+                steps
+                    .iter()
+                    .rfind(|s| !past_limit(Some(first), s))
+                    .unwrap_or(first),
+            ),
+            [] => return None,
         };
         Some(Ramp {
-            capacity_bps,
+            capacity_bps: steps.iter().map(|s| s.received_bps).fold(0.0, f64::max),
             asked_bps: steps.iter().filter_map(|s| s.asked_bps).fold(0.0, f64::max),
             limit_found,
-            loss_percent: basis.loss_percent.unwrap_or(0.0),
+            loss_percent: loss(basis),
             jitter_ms: basis.jitter_ms,
             steps,
         })
@@ -277,7 +292,7 @@ impl Ramp {
 }
 
 /// Ramps UDP up toward `top_bps` (see [`ramp_plan`]) and stops at the first
-/// step the path does not carry. The first step picks the port (busy ones
+/// step past the path's limit. The first step picks the port (busy ones
 /// are skipped); an error after it ends the ramp with the steps so far.
 pub async fn run_ramp(
     host: &str,
@@ -307,23 +322,25 @@ pub async fn run_ramp(
                 }
             }
         };
-        let lost = r.loss_percent.unwrap_or(0.0) > CARRIED_LOSS_PERCENT;
+        let past = steps.first().is_some_and(|f| past_limit(Some(f), &r));
         steps.push(r);
-        if lost {
+        if past {
             break;
         }
     }
     let ramp = Ramp::from_steps(steps)
         .ok_or_else(|| NetTestError::Output("the UDP ramp ran no step".into()))?;
-    if !ramp
-        .steps
-        .iter()
-        .any(|s| s.loss_percent.unwrap_or(0.0) <= CARRIED_LOSS_PERCENT)
-    {
+    let first = &ramp.steps[0];
+    if loss(first) > LIMIT_LOSS_PERCENT {
         notes.push(format!(
-            "even the lowest step ({:.2} Mbit/s) lost {:.1} %: the loss may include what the test's own rate caused",
-            ramp.steps[0].asked_bps.unwrap_or(0.0) / 1e6,
-            ramp.loss_percent
+            "even the lowest step ({:.2} Mbit/s) lost {:.1} %{}",
+            first.asked_bps.unwrap_or(0.0) / 1e6,
+            loss(first),
+            if ramp.steps.len() == 1 {
+                ": with one step the loss may include what the test's own rate caused (a longer test ramps up)"
+            } else {
+                ""
+            }
         ));
     }
     Ok((ramp, notes))
@@ -398,7 +415,7 @@ mod tests {
     }
 
     #[test]
-    fn capacity_is_the_highest_rate_carried_before_loss() {
+    fn the_limit_is_where_loss_grows_with_the_rate() {
         let r = Ramp::from_steps(vec![
             step(2.0, 2.0, 0.0),
             step(4.0, 3.9, 1.5),
@@ -409,17 +426,41 @@ mod tests {
         assert!(r.limit_found);
         assert_eq!(
             r.loss_percent, 1.5,
-            "the carried step's loss, not the overload's"
+            "the loss within the limit, not the overload's"
         );
+
+        // Overdriven, the path lets through more than the step below asked.
+        let r = Ramp::from_steps(vec![step(2.5, 2.5, 0.0), step(5.0, 4.4, 12.0)]).unwrap();
+        assert_eq!(r.capacity_bps, 4.4e6);
+        assert!(r.limit_found);
 
         let r = Ramp::from_steps(vec![step(2.0, 2.0, 0.0), step(4.0, 4.0, 0.0)]).unwrap();
         assert_eq!(r.capacity_bps, 4e6);
         assert!(!r.limit_found, "carried all that was asked");
 
-        // Nothing carried: what arrived at most, and the lowest step's loss.
+        // Random loss stays flat as the rate grows: no limit, the path's loss.
+        let r = Ramp::from_steps(vec![
+            step(2.0, 1.9, 5.0),
+            step(4.0, 3.8, 5.5),
+            step(6.0, 5.7, 4.8),
+        ])
+        .unwrap();
+        assert!(!r.limit_found);
+        assert_eq!((r.capacity_bps, r.loss_percent), (5.7e6, 4.8));
+        // ... until it grows.
+        let r = Ramp::from_steps(vec![step(2.0, 1.9, 5.0), step(4.0, 3.0, 25.0)]).unwrap();
+        assert!(r.limit_found);
+        assert_eq!(r.loss_percent, 5.0);
+
+        // One step cannot tell: its own loss counts.
         let r = Ramp::from_steps(vec![step(6.0, 2.9, 51.0)]).unwrap();
         assert_eq!((r.capacity_bps, r.loss_percent), (2.9e6, 51.0));
         assert!(r.limit_found);
+        assert!(
+            !Ramp::from_steps(vec![step(6.0, 6.0, 0.5)])
+                .unwrap()
+                .limit_found
+        );
         assert_eq!(Ramp::from_steps(Vec::new()), None);
     }
 }

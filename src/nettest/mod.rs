@@ -446,10 +446,10 @@ pub async fn run(
 pub fn carried_text(carried_mbps: f64, asked_mbps: Option<f64>, limit_found: bool) -> String {
     match asked_mbps {
         Some(a) if limit_found => {
-            format!("path carried {carried_mbps:.2} Mbit/s (asked up to {a:.2}; loss above that)")
+            format!("path carried {carried_mbps:.2} Mbit/s (asked up to {a:.2}; loss grew with the rate: this is the path's limit)")
         }
         Some(a) => format!(
-            "path carried {carried_mbps:.2} Mbit/s (asked up to {a:.2}; all carried, it may carry more)"
+            "path carried {carried_mbps:.2} Mbit/s (asked up to {a:.2}; no limit found: it may carry more)"
         ),
         None => format!("path carried {carried_mbps:.2} Mbit/s (TCP throughput)"),
     }
