@@ -1,6 +1,6 @@
 //! Network test figures (needs root: network namespaces): closest mode against
 //! local servers, pinged at once, compared with pinging them one after
-//! another; and a recommendation from a lossy (rate-limited) namespace link.
+//! another; and a recommendation from a rate-limited namespace link.
 //! `cargo bench --bench nettest`
 
 #[path = "../tests/common/netns.rs"]
@@ -63,7 +63,7 @@ fn main() {
                 target: Target::Closest {
                     servers: servers.clone(),
                 },
-                udp_bitrate_bps: 5_000_000,
+                udp_max_bps: 5_000_000,
                 duration: Duration::from_secs(2),
                 force_tcp: false,
                 stream_bitrate_bps: None,
@@ -101,7 +101,7 @@ fn main() {
                     host: namespaces[0].addr.clone(),
                     ports: vec![5201],
                 },
-                udp_bitrate_bps: 5_600_000,
+                udp_max_bps: 5_600_000,
                 duration: Duration::from_secs(4),
                 force_tcp: false,
                 stream_bitrate_bps: Some(4.5e6),
@@ -109,13 +109,17 @@ fn main() {
             None,
         ))
         .unwrap();
-    println!("\nLossy link (tbf 5 Mbit/s, UDP test at 5.6 Mbit/s, stream 4.5 Mbit/s):");
+    println!("\nRate-limited link (tbf 5 Mbit/s, UDP ramp up to 5.6 Mbit/s, stream 4.5 Mbit/s):");
     println!(
-        "  RTT {:.2} ms, loss {:.2} % (measured), jitter {:.2} ms, bandwidth {:.2} Mbit/s",
+        "  RTT {:.2} ms, loss {:.2} % (measured), jitter {:.2} ms, {}",
         lossy.rtt_ms,
         lossy.loss_percent,
         lossy.jitter_ms.unwrap_or(0.0),
-        lossy.bandwidth_mbps.unwrap_or(0.0)
+        nettest::carried_text(
+            lossy.bandwidth_mbps.unwrap_or(0.0),
+            lossy.asked_mbps,
+            lossy.limit_found
+        )
     );
     let r = &lossy.recommendation;
     println!(

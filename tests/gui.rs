@@ -112,44 +112,6 @@ fn a_pasted_uri_fills_the_form() {
 }
 
 #[test]
-fn network_test_screen_measures_and_applies_to_the_form() {
-    let port = free_port();
-    let _server = common::netns::LocalIperf::start(port);
-    let mut h = harness();
-    h.step();
-    h.get_by_label("Network test").click();
-    h.step();
-    h.step();
-    set_field(&mut h, "iperf3 server", &format!("127.0.0.1:{port}"));
-    set_field(&mut h, "UDP rate", "4M");
-    h.get_by_label("Run test").click();
-    assert!(
-        step_until(&mut h, Duration::from_secs(30), |h| h
-            .query_by_label("Apply to new stream")
-            .is_some()),
-        "the result appears"
-    );
-    assert!(h
-        .query_by_label_contains("Recommended: latency 60 ms, overhead 33 %")
-        .is_some());
-    h.get_by_label("Apply to new stream").click();
-    h.step();
-    h.step();
-    assert_eq!(
-        h.get_by_role_and_label(Role::TextInput, "Latency (ms)")
-            .value()
-            .as_deref(),
-        Some("60")
-    );
-    assert_eq!(
-        h.get_by_role_and_label(Role::TextInput, "Overhead (%)")
-            .value()
-            .as_deref(),
-        Some("33")
-    );
-}
-
-#[test]
 fn media_screen_analyses_the_sample() {
     let mut h = harness();
     h.step();

@@ -1,5 +1,6 @@
 //! Network test against real iperf3 servers: on loopback, and on test hosts in
-//! network namespaces (one behind a rate-limited link, for real loss).
+//! network namespaces (one behind a rate-limited link: `tc tbf` works on this
+//! kernel, netem does not).
 
 mod common;
 
@@ -24,15 +25,39 @@ fn manual(host: &str, ports: Vec<u16>, udp_bps: u64, secs: u64) -> Request {
             host: host.into(),
             ports,
         },
-        udp_bitrate_bps: udp_bps,
+        udp_max_bps: udp_bps,
         duration: Duration::from_secs(secs),
         force_tcp: false,
         stream_bitrate_bps: None,
     }
 }
 
+/// The runs as "asked → carried" for the log.
+fn steps(r: &nettest::Report) -> String {
+    r.paths[0]
+        .runs
+        .iter()
+        .map(|s| {
+            format!(
+                "{:.2}→{:.2} ({:.1} %)",
+                s.asked_bps.unwrap_or(0.0) / 1e6,
+                s.received_bps / 1e6,
+                s.loss_percent.unwrap_or(0.0)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn slow_path_warning(r: &nettest::Report) -> Option<&String> {
+    r.recommendation
+        .warnings
+        .iter()
+        .find(|w| w.contains("path too slow"))
+}
+
 #[test]
-fn udp_test_on_loopback_measures_the_sending_direction() {
+fn udp_test_on_loopback_ramps_up_to_the_rate_asked() {
     let port = free_port();
     let _server = LocalIperf::start(port);
     let r = rt()
@@ -41,11 +66,16 @@ fn udp_test_on_loopback_measures_the_sending_direction() {
             None,
         ))
         .unwrap();
+    eprintln!("loopback, 5M in 2 s: {}", steps(&r));
     assert_eq!(r.protocol, Protocol::Udp);
     assert!(!r.loss_assumed);
     assert!(r.loss_percent < 1.0, "{}", r.loss_percent);
+    let asked: Vec<_> = r.paths[0].runs.iter().map(|s| s.asked_bps).collect();
+    assert_eq!(asked, [Some(2.5e6), Some(5e6)], "one step a second");
     let bw = r.bandwidth_mbps.unwrap();
     assert!((4.5..5.5).contains(&bw), "received {bw} Mbit/s of 5");
+    assert_eq!(r.asked_mbps, Some(5.0));
+    assert!(!r.limit_found, "loopback carries 5 Mbit/s");
     assert!(r.rtt_ms < 5.0);
     assert_eq!(
         (
@@ -56,35 +86,71 @@ fn udp_test_on_loopback_measures_the_sending_direction() {
     );
 }
 
+/// A 3 Mbit/s stream needs 3.99 Mbit/s with the 33 % overhead: a clean link
+/// carries it (no warning), the same link shaped to 3 Mbit/s does not (the
+/// ramp finds its limit and the warning fires), and one step far above the
+/// limit shows the loss that overload causes.
 #[test]
-fn a_namespace_host_and_a_rate_limited_link_show_real_loss() {
+fn a_namespace_host_fits_the_need_and_a_rate_limited_link_gets_the_slow_path_warning() {
     let mut ns = NetNs::new();
     let port = 5201;
     ns.iperf_server(port);
-    let clean = rt()
-        .block_on(nettest::run(
-            manual(&ns.addr, vec![port], 4_000_000, 2),
-            None,
-        ))
-        .unwrap();
+    let stream = 3e6;
+    let need = stream * 1.33;
+    let top = nettest::udp_test_top(Some(stream), 0);
+    assert!(top as f64 > need * 1.2, "the test asks above the need");
+    let mut req = manual(&ns.addr, vec![port], top, 5);
+    req.stream_bitrate_bps = Some(stream);
+
+    let clean = rt().block_on(nettest::run(req.clone(), None)).unwrap();
+    eprintln!("clean link: {}", steps(&clean));
     assert!(
         clean.loss_percent < 1.0,
         "clean link lost {} %",
         clean.loss_percent
     );
     assert_eq!(clean.recommendation.rtt_multiplier, 3);
+    assert_eq!(clean.recommendation.overhead_percent, 33);
+    let carried = clean.bandwidth_mbps.unwrap() * 1e6;
+    assert!(carried > need, "carried {carried} < need {need}");
+    assert_eq!(clean.paths[0].runs.len(), 5, "five 1-second steps");
+    assert_eq!(slow_path_warning(&clean), None);
+    assert!(
+        clean.recommendation.warnings.is_empty(),
+        "{:?}",
+        clean.recommendation.warnings
+    );
 
     ns.limit_rate("3mbit");
+    let slow = rt().block_on(nettest::run(req, None)).unwrap();
+    eprintln!("3mbit link: {}", steps(&slow));
+    assert!(slow.limit_found);
+    let runs = &slow.paths[0].runs;
+    let first = runs[0].loss_percent.unwrap();
+    let last = runs.last().unwrap().loss_percent.unwrap();
+    assert!(
+        last > first + nettest::iperf::LIMIT_LOSS_PERCENT,
+        "the ramp stops at the first step past the limit"
+    );
+    assert!(runs.len() < 5, "and runs no further");
+    let bw = slow.bandwidth_mbps.unwrap();
+    assert!((1.5..3.1).contains(&bw), "the 3 Mbit/s link carried {bw}");
+    assert!(
+        slow.loss_percent <= first + nettest::iperf::LIMIT_LOSS_PERCENT,
+        "the loss is the carried step's, not the overload's"
+    );
+    let w = slow_path_warning(&slow).expect("the slow-path warning fires");
+    assert!(w.contains("3.99 Mbit/s"), "{w}");
+    assert!(w.contains("asked up to"), "{w}");
+
+    // One step (1 s) far above the limit: real loss, beyond the guide's table.
     let lossy = rt()
         .block_on(nettest::run(
-            manual(&ns.addr, vec![port], 6_000_000, 3),
+            manual(&ns.addr, vec![port], 6_000_000, 1),
             None,
         ))
         .unwrap();
-    eprintln!(
-        "rate-limited link: {}",
-        serde_json::to_string_pretty(&lossy).unwrap()
-    );
+    eprintln!("3mbit link, one step: {}", steps(&lossy));
     assert!(!lossy.loss_assumed);
     assert!(
         lossy.loss_percent > 20.0,
@@ -98,6 +164,10 @@ fn a_namespace_host_and_a_rate_limited_link_show_real_loss() {
         .warnings
         .iter()
         .any(|w| w.contains("beyond the Deployment Guide")));
+    assert!(lossy
+        .notes
+        .iter()
+        .any(|n| n.contains("even the lowest step")));
     let bw = lossy.bandwidth_mbps.unwrap();
     assert!(bw < 3.5, "the link passed {bw} Mbit/s");
 }
@@ -241,6 +311,8 @@ fn closest_mode_pings_all_then_tests_the_fastest_and_json_has_the_fields() {
         "loss_percent",
         "jitter_ms",
         "bandwidth_mbps",
+        "asked_mbps",
+        "limit_found",
         "protocol",
         "loss_assumed",
     ] {
@@ -266,7 +338,7 @@ fn closest_mode_pings_all_then_tests_the_fastest_and_json_has_the_fields() {
         .block_on(nettest::run(
             Request {
                 target: Target::Regional { servers, count: 3 },
-                udp_bitrate_bps: 2_000_000,
+                udp_max_bps: 2_000_000,
                 duration: Duration::from_secs(1),
                 force_tcp: false,
                 stream_bitrate_bps: Some(1e6),

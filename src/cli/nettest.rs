@@ -10,11 +10,13 @@ pub struct NettestArgs {
     /// HOST[:PORT[-LAST]] of an iperf3 server at (or near) the receiver's site.
     /// Without it, --closest or --region picks public servers.
     pub target: Option<String>,
-    /// UDP test rate (e.g. 10M, 800k). Default: the stream's bitrate plus 25 %
-    /// overhead (--file or --stream-bitrate), else 10M.
+    /// Highest UDP test rate (e.g. 10M, 800k): the test ramps up to it in
+    /// steps and reports the most the path carried before loss appeared.
+    /// Default: the stream's bitrate plus 33 % overhead plus 25 % margin
+    /// (--file or --stream-bitrate), else 10M.
     #[arg(long, value_parser = nettest::parse_bitrate)]
     pub udp_bitrate: Option<u64>,
-    /// Seconds of iperf3 test.
+    /// Seconds of iperf3 test (the UDP ramp runs one step a second, at most 8).
     #[arg(long, default_value_t = 5)]
     pub duration: u64,
     /// Test with TCP (bandwidth only; loss is then assumed, not measured).
@@ -90,10 +92,9 @@ fn request(a: &NettestArgs) -> Result<Request, String> {
     }
     Ok(Request {
         target,
-        udp_bitrate_bps: a
+        udp_max_bps: a
             .udp_bitrate
-            .or(stream_bitrate.map(|b| (b * 1.25) as u64))
-            .unwrap_or(10_000_000),
+            .unwrap_or_else(|| nettest::udp_test_top(stream_bitrate, 0)),
         duration: Duration::from_secs(a.duration),
         force_tcp: a.tcp,
         stream_bitrate_bps: stream_bitrate,
@@ -156,6 +157,12 @@ pub fn run(a: NettestArgs) -> i32 {
                 Progress::Busy { host, port } => {
                     eprintln!("{host}:{port} is busy, trying the next port")
                 }
+                Progress::Step {
+                    host,
+                    step,
+                    of,
+                    asked_mbps,
+                } => eprintln!("  step {step}/{of}: {asked_mbps:.2} Mbit/s to {host}"),
                 Progress::Note { text } => eprintln!("{text}"),
             }
         }
@@ -183,7 +190,10 @@ pub fn run(a: NettestArgs) -> i32 {
                 println!("  jitter     {j:.2} ms");
             }
             if let Some(b) = r.bandwidth_mbps {
-                println!("  bandwidth  {b:.2} Mbit/s ({})", r.protocol);
+                println!(
+                    "  bandwidth  {}",
+                    nettest::carried_text(b, r.asked_mbps, r.limit_found)
+                );
             }
             let rec = &r.recommendation;
             println!(

@@ -14,6 +14,21 @@ use servers::Server;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 
+/// The test asks this much above the stream's need, so a path that carries
+/// the need shows it with room to spare.
+pub const TEST_MARGIN: f64 = 1.25;
+/// UDP test top without a stream bitrate.
+pub const DEFAULT_UDP_TOP_BPS: u64 = 10_000_000;
+
+/// The UDP ramp's top: the stream's need with the larger of `overhead_percent`
+/// and the guide's highest table overhead (33 %), times [`TEST_MARGIN`].
+pub fn udp_test_top(stream_bps: Option<f64>, overhead_percent: u32) -> u64 {
+    let oh = overhead_percent.max(recommend::GUIDE_TABLE[0].overhead_percent);
+    stream_bps.map_or(DEFAULT_UDP_TOP_BPS, |b| {
+        (b * (1.0 + f64::from(oh) / 100.0) * TEST_MARGIN) as u64
+    })
+}
+
 /// Above this RTT the test uses TCP (UDP tests over long paths mislead).
 pub const TCP_ABOVE_RTT_MS: f64 = 250.0;
 pub const DEFAULT_PORT: u16 = 5201;
@@ -74,7 +89,8 @@ pub enum Target {
 #[derive(Debug, Clone)]
 pub struct Request {
     pub target: Target,
-    pub udp_bitrate_bps: u64,
+    /// The UDP ramp's highest rate (see [`udp_test_top`]).
+    pub udp_max_bps: u64,
     pub duration: Duration,
     pub force_tcp: bool,
     pub stream_bitrate_bps: Option<f64>,
@@ -101,6 +117,13 @@ pub enum Progress {
         host: String,
         port: u16,
     },
+    /// A UDP ramp step started.
+    Step {
+        host: String,
+        step: usize,
+        of: usize,
+        asked_mbps: f64,
+    },
     Note {
         text: String,
     },
@@ -115,10 +138,16 @@ pub struct PathReport {
     pub loss_percent: f64,
     pub loss_assumed: bool,
     pub jitter_ms: Option<f64>,
+    /// What the path carried: the UDP ramp's capacity, or TCP's throughput.
     pub bandwidth_mbps: Option<f64>,
+    /// UDP: the highest rate the ramp asked.
+    pub asked_mbps: Option<f64>,
+    /// The path's limit was reached; false: it carried all that was asked.
+    pub limit_found: bool,
     pub protocol: Protocol,
     pub ping: PingResult,
-    pub iperf: Option<IperfResult>,
+    /// The iperf3 runs: the UDP ramp's steps, lowest first, or the TCP run.
+    pub runs: Vec<IperfResult>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -127,7 +156,12 @@ pub struct Report {
     pub rtt_ms: f64,
     pub loss_percent: f64,
     pub jitter_ms: Option<f64>,
+    /// What the slowest path carried (Mbit/s).
     pub bandwidth_mbps: Option<f64>,
+    /// The highest UDP rate asked on that path (Mbit/s).
+    pub asked_mbps: Option<f64>,
+    /// That path's limit was reached (else it carried all that was asked).
+    pub limit_found: bool,
     pub protocol: Protocol,
     pub loss_assumed: bool,
     pub recommendation: Recommendation,
@@ -165,7 +199,7 @@ pub async fn test_host(
     let Some(rtt_ms) = ping.rtt_avg_ms else {
         return Err(NetTestError::NoPingReply { host: host.into() });
     };
-    let mut protocol = if req.force_tcp || rtt_ms > TCP_ABOVE_RTT_MS {
+    let protocol = if req.force_tcp || rtt_ms > TCP_ABOVE_RTT_MS {
         if !req.force_tcp {
             notes.push(format!(
                 "RTT {rtt_ms:.0} ms > {TCP_ABOVE_RTT_MS:.0} ms: TCP test, loss assumed"
@@ -175,7 +209,7 @@ pub async fn test_host(
     } else {
         Protocol::Udp
     };
-    let run = |protocol: Protocol| {
+    let testing = |protocol: Protocol| {
         send(
             progress,
             Progress::Testing {
@@ -184,52 +218,88 @@ pub async fn test_host(
                 protocol,
                 seconds: req.duration.as_secs(),
             },
-        );
-        iperf::run_iperf(
-            host,
-            ports,
-            protocol,
-            req.udp_bitrate_bps,
-            req.duration,
-            |p| {
-                send(
-                    progress,
-                    Progress::Busy {
-                        host: host.into(),
-                        port: p,
-                    },
-                )
+        )
+    };
+    let on_busy = |p| {
+        send(
+            progress,
+            Progress::Busy {
+                host: host.into(),
+                port: p,
             },
         )
     };
-    let iperf = match run(protocol).await {
-        Err(NetTestError::Unreachable { .. } | NetTestError::TimedOut { .. })
-            if protocol == Protocol::Udp =>
-        {
-            notes.push(
-                "the UDP test got no answer (UDP blocked?): TCP test instead, loss assumed".into(),
-            );
-            protocol = Protocol::Tcp;
-            run(protocol).await?
+    let tcp = || async {
+        testing(Protocol::Tcp);
+        iperf::run_iperf(host, ports, Protocol::Tcp, 0, req.duration, on_busy).await
+    };
+    let measured = if protocol == Protocol::Udp {
+        testing(Protocol::Udp);
+        let on_step = |step, of, rate: u64| {
+            send(
+                progress,
+                Progress::Step {
+                    host: host.into(),
+                    step,
+                    of,
+                    asked_mbps: rate as f64 / 1e6,
+                },
+            )
+        };
+        match iperf::run_ramp(host, ports, req.udp_max_bps, req.duration, on_busy, on_step).await {
+            Ok((ramp, ramp_notes)) => {
+                notes.extend(ramp_notes);
+                Measured::Udp(ramp)
+            }
+            Err(NetTestError::Unreachable { .. } | NetTestError::TimedOut { .. }) => {
+                notes.push(
+                    "the UDP test got no answer (UDP blocked?): TCP test instead, loss assumed"
+                        .into(),
+                );
+                Measured::Tcp(tcp().await?)
+            }
+            Err(e) => return Err(e),
         }
-        other => other?,
+    } else {
+        Measured::Tcp(tcp().await?)
     };
-    let (loss_percent, loss_assumed) = match iperf.loss_percent {
-        Some(l) if protocol == Protocol::Udp => (l, false),
-        _ => (ASSUMED_LOSS_PERCENT, true),
-    };
-    Ok(PathReport {
-        host: host.into(),
-        port: Some(iperf.port),
-        rtt_ms,
-        loss_percent,
-        loss_assumed,
-        jitter_ms: iperf.jitter_ms.or(ping.rtt_mdev_ms),
-        bandwidth_mbps: Some(iperf.received_bps / 1e6),
-        protocol,
-        ping,
-        iperf: Some(iperf),
+    Ok(match measured {
+        Measured::Udp(ramp) => PathReport {
+            host: host.into(),
+            port: ramp.steps.first().map(|s| s.port),
+            rtt_ms,
+            loss_percent: ramp.loss_percent,
+            loss_assumed: false,
+            jitter_ms: ramp.jitter_ms.or(ping.rtt_mdev_ms),
+            bandwidth_mbps: Some(ramp.capacity_bps / 1e6),
+            asked_mbps: Some(ramp.asked_bps / 1e6),
+            limit_found: ramp.limit_found,
+            protocol: Protocol::Udp,
+            ping,
+            runs: ramp.steps,
+        },
+        Measured::Tcp(t) => PathReport {
+            host: host.into(),
+            port: Some(t.port),
+            rtt_ms,
+            loss_percent: ASSUMED_LOSS_PERCENT,
+            loss_assumed: true,
+            jitter_ms: ping.rtt_mdev_ms,
+            bandwidth_mbps: Some(t.received_bps / 1e6),
+            asked_mbps: None,
+            // TCP fills the path by itself: what it moved is the path's share.
+            limit_found: true,
+            protocol: Protocol::Tcp,
+            ping,
+            runs: vec![t],
+        },
     })
+}
+
+/// What the iperf3 part of a path test produced.
+enum Measured {
+    Udp(iperf::Ramp),
+    Tcp(IperfResult),
 }
 
 /// Pings every server at once (3 pings each) and returns them fastest first.
@@ -278,15 +348,22 @@ fn report(
         })
         .cloned()
         .ok_or_else(|| NetTestError::NoServer("no path could be tested".into()))?;
-    let bandwidth = paths
+    // The slowest path decides the bandwidth.
+    let slowest = paths
         .iter()
-        .filter_map(|p| p.bandwidth_mbps)
-        .reduce(f64::min);
+        .filter_map(|p| Some((p, p.bandwidth_mbps?)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(p, _)| p);
+    let bandwidth = slowest.and_then(|p| p.bandwidth_mbps);
+    let asked = slowest.and_then(|p| p.asked_mbps);
+    let limit_found = slowest.is_some_and(|p| p.limit_found);
     let recommendation = recommend(&PathMeasure {
         rtt_ms: worst.rtt_ms,
         loss_percent: worst.loss_percent,
         loss_assumed: worst.loss_assumed,
         bandwidth_bps: bandwidth.map(|b| b * 1e6),
+        asked_bps: asked.map(|a| a * 1e6),
+        limit_found,
         stream_bitrate_bps: req.stream_bitrate_bps,
     });
     Ok(Report {
@@ -295,6 +372,8 @@ fn report(
         loss_percent: worst.loss_percent,
         jitter_ms: worst.jitter_ms,
         bandwidth_mbps: bandwidth,
+        asked_mbps: asked,
+        limit_found,
         protocol: worst.protocol,
         loss_assumed: worst.loss_assumed,
         recommendation,
@@ -360,6 +439,19 @@ pub async fn run(
     match (paths.is_empty(), last_err) {
         (true, Some(e)) => Err(e),
         _ => report(paths, notes, &req),
+    }
+}
+
+/// What the path carried, with what was asked, so the two are never confused.
+pub fn carried_text(carried_mbps: f64, asked_mbps: Option<f64>, limit_found: bool) -> String {
+    match asked_mbps {
+        Some(a) if limit_found => {
+            format!("path carried {carried_mbps:.2} Mbit/s (asked up to {a:.2}; loss grew with the rate: this is the path's limit)")
+        }
+        Some(a) => format!(
+            "path carried {carried_mbps:.2} Mbit/s (asked up to {a:.2}; no limit found: it may carry more)"
+        ),
+        None => format!("path carried {carried_mbps:.2} Mbit/s (TCP throughput)"),
     }
 }
 

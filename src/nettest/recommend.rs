@@ -56,8 +56,13 @@ pub struct PathMeasure {
     pub loss_percent: f64,
     /// Loss was not measured (TCP test) but assumed.
     pub loss_assumed: bool,
-    /// Bandwidth the test saw, if any.
+    /// What the path carried in the test, if measured.
     pub bandwidth_bps: Option<f64>,
+    /// The highest rate the test asked (UDP ramp), if any.
+    pub asked_bps: Option<f64>,
+    /// The test reached the path's limit; false: the path carried all that
+    /// was asked, so `bandwidth_bps` is only a floor.
+    pub limit_found: bool,
     /// The stream's own bitrate, if known.
     pub stream_bitrate_bps: Option<f64>,
 }
@@ -121,9 +126,20 @@ pub fn recommend(m: &PathMeasure) -> Recommendation {
     }
     if let (Some(bw), Some(br)) = (m.bandwidth_bps, m.stream_bitrate_bps) {
         let need = br * (1.0 + f64::from(overhead) / 100.0);
-        if need > bw {
+        let asked = m
+            .asked_bps
+            .map(|a| format!(" (asked up to {:.2})", a / 1e6))
+            .unwrap_or_default();
+        if need > bw && m.limit_found {
             warnings.push(format!(
-                "the stream needs {:.2} Mbit/s with {overhead} % overhead but the path gave {:.2} Mbit/s: lower the bitrate or the overhead, or use a faster path",
+                "path too slow: the stream needs {:.2} Mbit/s with {overhead} % overhead but the path carried {:.2} Mbit/s{asked}: lower the bitrate or the overhead, or use a faster path",
+                need / 1e6,
+                bw / 1e6
+            ));
+        } else if need > bw {
+            // Not a slow path: the test stopped below the need.
+            warnings.push(format!(
+                "the stream needs {:.2} Mbit/s with {overhead} % overhead; the path carried all the test asked ({:.2} Mbit/s{asked}), so whether it carries the need is unknown: test with a higher UDP rate",
                 need / 1e6,
                 bw / 1e6
             ));
@@ -164,6 +180,8 @@ mod tests {
             loss_percent: loss,
             loss_assumed: false,
             bandwidth_bps: None,
+            asked_bps: None,
+            limit_found: false,
             stream_bitrate_bps: None,
         })
     }
@@ -227,18 +245,59 @@ mod tests {
         }
     }
 
-    #[test]
-    fn warns_when_bitrate_with_overhead_exceeds_bandwidth_and_gives_the_burst() {
-        let r = recommend(&PathMeasure {
+    /// A path measured by a ramp: `carried` of `asked` Mbit/s, for a stream of `stream`.
+    fn measured(carried: f64, asked: f64, limit_found: bool, stream: f64) -> Recommendation {
+        recommend(&PathMeasure {
             rtt_ms: 40.0,
             loss_percent: 0.5,
+            loss_assumed: false,
+            bandwidth_bps: Some(carried * 1e6),
+            asked_bps: Some(asked * 1e6),
+            limit_found,
+            stream_bitrate_bps: Some(stream * 1e6),
+        })
+    }
+
+    #[test]
+    fn slow_path_warning_compares_the_need_with_what_the_path_carried() {
+        // A 5 Mbit/s stream with 33 % needs 6.65 Mbit/s.
+        let r = measured(6.6, 8.3, true, 5.0);
+        assert_eq!(r.overhead_percent, 33);
+        assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+        assert!(
+            r.warnings[0].starts_with("path too slow"),
+            "{:?}",
+            r.warnings
+        );
+        assert!(r.warnings[0].contains("6.65 Mbit/s"));
+        assert!(r.warnings[0].contains("carried 6.60 Mbit/s (asked up to 8.30)"));
+        // Just above the need: no warning, limit found or not.
+        assert!(measured(6.7, 8.3, true, 5.0).warnings.is_empty());
+        assert!(measured(8.3, 8.3, false, 5.0).warnings.is_empty());
+        assert_eq!(r.max_burst_ms, 120 * 33 / 100);
+    }
+
+    #[test]
+    fn a_test_that_asked_too_little_is_not_called_a_slow_path() {
+        // The path carried all 4 Mbit/s asked, the stream needs 6.65.
+        let r = measured(4.0, 4.0, false, 5.0);
+        assert_eq!(r.warnings.len(), 1);
+        assert!(!r.warnings[0].contains("too slow"), "{:?}", r.warnings);
+        assert!(r.warnings[0].contains("test with a higher UDP rate"));
+    }
+
+    #[test]
+    fn assumed_loss_is_said_in_the_reason() {
+        let r = recommend(&PathMeasure {
+            rtt_ms: 40.0,
+            loss_percent: 3.0,
             loss_assumed: true,
-            bandwidth_bps: Some(6e6),
+            bandwidth_bps: Some(50e6),
+            asked_bps: None,
+            limit_found: true,
             stream_bitrate_bps: Some(5e6),
         });
-        assert_eq!(r.overhead_percent, 33);
-        assert!(r.warnings[0].contains("6.65 Mbit/s"), "{:?}", r.warnings);
-        assert_eq!(r.max_burst_ms, 120 * 33 / 100);
         assert!(r.reason.contains("assumed"));
+        assert!(r.warnings.is_empty());
     }
 }

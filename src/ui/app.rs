@@ -895,15 +895,26 @@ impl eframe::App for App {
                     let file = (!self.form.file.trim().is_empty())
                         .then(|| PathBuf::from(self.form.file.trim()));
                     let overhead = self.form.overhead_percent.trim().parse().unwrap_or(25);
-                    if let super::nettest_ui::NetAction::Apply(latency, overhead) =
+                    if let super::nettest_ui::NetAction::Apply(v) =
                         self.nettest.ui(ui, file, overhead)
                     {
-                        self.form.latency_ms = latency.to_string();
-                        self.form.overhead_percent = overhead.to_string();
+                        self.form.latency_ms = v.latency_ms.to_string();
+                        self.form.overhead_percent = v.overhead_percent.to_string();
+                        let mut told = format!(
+                            "latency {} ms, overhead {} % put in the form",
+                            v.latency_ms, v.overhead_percent
+                        );
+                        if let Some(host) = v.host {
+                            told = format!("host {host}, {told}");
+                            self.form.host = host;
+                            // A tested remote host is where a caller sends.
+                            if self.form.mode == Mode::Listener {
+                                self.form.mode = Mode::Caller;
+                                told.push_str("; mode set to Caller");
+                            }
+                        }
                         self.screen = Screen::NewStream;
-                        self.toasts.info(format!(
-                            "latency {latency} ms and overhead {overhead} % put in the form"
-                        ));
+                        self.toasts.info(told);
                     }
                 }
                 Screen::Media => {

@@ -16,8 +16,36 @@ pub enum Mode {
 
 pub enum NetAction {
     None,
-    /// Latency (ms) and overhead (%) for the new-stream form.
-    Apply(u32, u32),
+    /// Values for the new-stream form.
+    Apply(Apply),
+}
+
+/// What "Apply to new stream" puts in the form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Apply {
+    /// The host tested, when the test ran against one (manual mode); public
+    /// servers are not where the stream goes, so they give none.
+    pub host: Option<String>,
+    pub latency_ms: u32,
+    pub overhead_percent: u32,
+}
+
+/// One finished (or failed) test in the history.
+pub struct Run {
+    pub label: String,
+    /// The host of a manual test.
+    pub host: Option<String>,
+    pub result: Result<Report, String>,
+}
+
+impl Run {
+    fn error(label: impl Into<String>, e: impl Into<String>) -> Self {
+        Self {
+            label: label.into(),
+            host: None,
+            result: Err(e.into()),
+        }
+    }
 }
 
 struct Running {
@@ -35,10 +63,10 @@ pub struct NetTestScreen {
     pub duration_secs: u64,
     pub tcp: bool,
     running: Option<Running>,
-    results: mpsc::Receiver<(String, Result<Report, String>)>,
-    results_tx: mpsc::Sender<(String, Result<Report, String>)>,
+    results: mpsc::Receiver<Run>,
+    results_tx: mpsc::Sender<Run>,
     /// Newest first.
-    pub history: Vec<(String, Result<Report, String>)>,
+    pub history: Vec<Run>,
     list: servers::ServerList,
     refreshed: mpsc::Receiver<Result<usize, String>>,
     refreshed_tx: mpsc::Sender<Result<usize, String>>,
@@ -58,6 +86,27 @@ fn grade(v: f64, good: f64, fair: f64) -> egui::Color32 {
     } else {
         BAD
     }
+}
+
+/// The UDP ramp of one path: asked -> carried per step, loss where it showed.
+fn ramp_text(p: &nettest::PathReport) -> String {
+    let steps: Vec<String> = p
+        .runs
+        .iter()
+        .map(|r| {
+            let asked = r.asked_bps.unwrap_or(0.0) / 1e6;
+            let got = r.received_bps / 1e6;
+            match r.loss_percent {
+                Some(l) if l > 0.0 => format!("{asked:.2} -> {got:.2} ({l:.1} % lost)"),
+                _ => format!("{asked:.2} -> {got:.2}"),
+            }
+        })
+        .collect();
+    format!(
+        "{}: UDP steps, asked -> carried Mbit/s: {}",
+        p.host,
+        steps.join(", ")
+    )
 }
 
 impl NetTestScreen {
@@ -152,6 +201,10 @@ impl NetTestScreen {
             Target::Closest { .. } => format!("closest in {}", self.continent),
             Target::Regional { .. } => format!("{} (regional)", self.continent),
         };
+        let tested_host = match &target {
+            Target::Manual { host, .. } => Some(host.clone()),
+            _ => None,
+        };
         let task = self.runtime()?.spawn(async move {
             // The stream's bitrate, probed off the UI thread.
             let stream_bps = match stream_file {
@@ -165,12 +218,10 @@ impl NetTestScreen {
                 .flatten(),
                 None => None,
             };
-            let udp = rate
-                .or(stream_bps.map(|b| (b * (1.0 + f64::from(overhead_percent) / 100.0)) as u64))
-                .unwrap_or(10_000_000);
+            let top = rate.unwrap_or_else(|| nettest::udp_test_top(stream_bps, overhead_percent));
             let req = Request {
                 target,
-                udp_bitrate_bps: udp,
+                udp_max_bps: top,
                 duration,
                 force_tcp: tcp,
                 stream_bitrate_bps: stream_bps,
@@ -178,7 +229,11 @@ impl NetTestScreen {
             let r = nettest::run(req, Some(ptx))
                 .await
                 .map_err(|e| e.to_string());
-            let _ = results.send((label, r));
+            let _ = results.send(Run {
+                label,
+                host: tested_host,
+                result: r,
+            });
             repaint();
         });
         self.running = Some(Running {
@@ -206,6 +261,12 @@ impl NetTestScreen {
                         seconds,
                     } => format!("{protocol} test to {host}:{port}, {seconds} s…"),
                     Progress::Busy { host, port } => format!("{host}:{port} busy, next port…"),
+                    Progress::Step {
+                        host,
+                        step,
+                        of,
+                        asked_mbps,
+                    } => format!("UDP step {step}/{of} to {host}: asking {asked_mbps:.2} Mbit/s…"),
                     Progress::Note { text } => text,
                 };
             }
@@ -220,7 +281,7 @@ impl NetTestScreen {
                 Err(e) => Err(e),
             };
             if let Err(e) = entry {
-                self.history.insert(0, ("server list".into(), Err(e)));
+                self.history.insert(0, Run::error("server list", e));
             }
         }
         while let Ok(r) = self.results.try_recv() {
@@ -275,7 +336,7 @@ impl NetTestScreen {
                         .clicked()
                     {
                         if let Err(e) = self.refresh_list() {
-                            self.history.insert(0, ("server list".into(), Err(e)));
+                            self.history.insert(0, Run::error("server list", e));
                         }
                     }
                 });
@@ -290,12 +351,12 @@ impl NetTestScreen {
             let l = ui.label("UDP rate");
             ui.add(
                 egui::TextEdit::singleline(&mut self.udp_bitrate)
-                    .hint_text("stream bitrate + overhead")
+                    .hint_text("test up to: need + 25 %")
                     .desired_width(160.0),
             )
             .labelled_by(l.id)
             .on_hover_text(
-                "e.g. 10M or 800k. Empty: the selected file's bitrate plus the form's overhead.",
+                "The highest rate the UDP test asks, e.g. 10M or 800k: it ramps up in steps (one a second) and reports the most the path carried before loss appeared. Empty: the selected file's bitrate with the overhead (at least 33 %) plus 25 % margin.",
             );
             ui.add(
                 egui::DragValue::new(&mut self.duration_secs)
@@ -315,18 +376,19 @@ impl NetTestScreen {
                     run.task.abort();
                     self.running = None;
                     self.history
-                        .insert(0, ("cancelled".into(), Err("cancelled by the user".into())));
+                        .insert(0, Run::error("cancelled", "cancelled by the user"));
                 }
             } else if ui.button("Run test").clicked() {
                 if let Err(e) = self.start(stream_file, overhead_percent) {
-                    self.history.insert(0, (self.host.clone(), Err(e)));
+                    self.history.insert(0, Run::error(self.host.clone(), e));
                 }
             }
         });
         ui.separator();
         egui::ScrollArea::vertical().show(ui, |ui| {
-            for (i, (label, r)) in self.history.iter().enumerate() {
-                ui.group(|ui| match r {
+            for (i, run) in self.history.iter().enumerate() {
+                let label = &run.label;
+                ui.group(|ui| match &run.result {
                     Err(e) => {
                         ui.colored_label(BAD, format!("{label}: {e}"));
                     }
@@ -349,9 +411,14 @@ impl NetTestScreen {
                                 ui.colored_label(grade(j, 5.0, 20.0), format!("jitter {j:.2} ms"));
                             }
                             if let Some(b) = rep.bandwidth_mbps {
-                                ui.label(format!("bandwidth {b:.2} Mbit/s ({})", rep.protocol));
+                                ui.label(nettest::carried_text(b, rep.asked_mbps, rep.limit_found));
                             }
                         });
+                        for p in &rep.paths {
+                            if p.asked_mbps.is_some() {
+                                ui.label(ramp_text(p));
+                            }
+                        }
                         let rec = &rep.recommendation;
                         ui.horizontal(|ui| {
                             ui.strong(format!(
@@ -366,7 +433,11 @@ impl NetTestScreen {
                                 })
                                 .clicked()
                             {
-                                action = NetAction::Apply(rec.latency_ms, rec.overhead_percent);
+                                action = NetAction::Apply(Apply {
+                                    host: run.host.clone(),
+                                    latency_ms: rec.latency_ms,
+                                    overhead_percent: rec.overhead_percent,
+                                });
                             }
                         });
                         ui.label(&rec.reason);
