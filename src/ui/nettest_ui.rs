@@ -74,17 +74,16 @@ pub struct NetTestScreen {
     repaint: std::sync::Arc<dyn Fn() + Send + Sync>,
 }
 
-const GOOD: egui::Color32 = egui::Color32::from_rgb(60, 180, 75);
-const FAIR: egui::Color32 = egui::Color32::from_rgb(220, 170, 30);
-const BAD: egui::Color32 = egui::Color32::from_rgb(230, 70, 60);
+use super::palette::{color, Tone};
 
-fn grade(v: f64, good: f64, fair: f64) -> egui::Color32 {
+/// The tone of a figure against its good and fair limits.
+fn grade(v: f64, good: f64, fair: f64) -> Tone {
     if v <= good {
-        GOOD
+        Tone::Good
     } else if v <= fair {
-        FAIR
+        Tone::Busy
     } else {
-        BAD
+        Tone::Bad
     }
 }
 
@@ -390,17 +389,17 @@ impl NetTestScreen {
                 let label = &run.label;
                 ui.group(|ui| match &run.result {
                     Err(e) => {
-                        ui.colored_label(BAD, format!("{label}: {e}"));
+                        ui.colored_label(color(ui, Tone::Bad), format!("{label}: {e}"));
                     }
                     Ok(rep) => {
                         ui.strong(format!("{label}: path to {}", rep.host));
                         ui.horizontal(|ui| {
                             ui.colored_label(
-                                grade(rep.rtt_ms, 50.0, 150.0),
+                                color(ui, grade(rep.rtt_ms, 50.0, 150.0)),
                                 format!("RTT {:.1} ms", rep.rtt_ms),
                             );
                             ui.colored_label(
-                                grade(rep.loss_percent, 1.0, 5.0),
+                                color(ui, grade(rep.loss_percent, 1.0, 5.0)),
                                 format!(
                                     "loss {:.2} %{}",
                                     rep.loss_percent,
@@ -408,7 +407,10 @@ impl NetTestScreen {
                                 ),
                             );
                             if let Some(j) = rep.jitter_ms {
-                                ui.colored_label(grade(j, 5.0, 20.0), format!("jitter {j:.2} ms"));
+                                ui.colored_label(
+                                    color(ui, grade(j, 5.0, 20.0)),
+                                    format!("jitter {j:.2} ms"),
+                                );
                             }
                             if let Some(b) = rep.bandwidth_mbps {
                                 ui.label(nettest::carried_text(b, rep.asked_mbps, rep.limit_found));
@@ -442,7 +444,7 @@ impl NetTestScreen {
                         });
                         ui.label(&rec.reason);
                         for w in &rec.warnings {
-                            ui.colored_label(FAIR, format!("Warning: {w}"));
+                            ui.colored_label(color(ui, Tone::Warn), format!("Warning: {w}"));
                         }
                         for n in &rep.notes {
                             ui.label(format!("Note: {n}"));
