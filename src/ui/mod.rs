@@ -12,6 +12,7 @@ pub mod form_ui;
 pub mod media_ui;
 pub mod monitor_ui;
 pub mod nettest_ui;
+pub mod plots;
 pub mod receive_ui;
 pub mod settings;
 pub mod system;

@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 struct View {
     report: Option<std::sync::Arc<Report>>,
     refreshed: Option<Instant>,
-    rate_history: Vec<[f64; 2]>,
     events: Vec<StreamEvent>,
     seen: u64,
 }
@@ -28,6 +27,8 @@ pub struct ReceiveScreen {
     views: BTreeMap<StreamId, View>,
     /// Decode what arrives (picture and audio levels).
     pub monitor: bool,
+    /// Plots labelled with the time of day instead of elapsed time.
+    pub wall_clock: bool,
     pictures: super::monitor_ui::Pictures,
     starting: bool,
     pub error: Option<String>,
@@ -47,6 +48,7 @@ impl ReceiveScreen {
             rotate_mb: String::new(),
             views: BTreeMap::new(),
             monitor: true,
+            wall_clock: false,
             pictures: Default::default(),
             starting: false,
             error: None,
@@ -114,19 +116,6 @@ impl ReceiveScreen {
             v.refreshed = Some(Instant::now());
             if let Some(r) = rx.latest_analysis() {
                 v.report = Some(r);
-            }
-            let snap = rx.snapshot();
-            if let Some(rate) = snap
-                .stats
-                .as_ref()
-                .and_then(|s| s.links.first())
-                .and_then(|l| l.receive_bitrate_bps)
-                .filter(|_| snap.state.is_running())
-            {
-                v.rate_history.push([snap.uptime_secs, rate / 1e6]);
-                if v.rate_history.len() > 3600 {
-                    v.rate_history.remove(0);
-                }
             }
             let (events, total) = rx.events_since(v.seen);
             v.seen = total;
@@ -229,15 +218,12 @@ impl ReceiveScreen {
                         if p1 == 0 { egui::Color32::from_rgb(60, 180, 75) } else { egui::Color32::from_rgb(230, 70, 60) },
                         format!("{}: {} services, {} PIDs, {:.3} Mbit/s, TR 101 290 priority 1 errors {p1}", r.verdict, r.services.len(), r.pids.len(), r.bitrate_bps / 1e6),
                     );
+                    super::plots::receiver_plots(ui, i, &rx.history(), snap.uptime_secs, &mut self.wall_clock);
                     egui::CollapsingHeader::new("Errors, PIDs, events").id_salt(("rx", i)).show(ui, |ui| {
                         super::media_ui::occurrences_ui(ui, &r.tr101290, ("rx-occ", i));
                         for p in &r.pids {
                             ui.label(format!("{:#06x} {} {:.3} Mbit/s, CC errors {}", p.pid, p.codec, p.bitrate_bps / 1e6, p.cc_errors));
                         }
-                        egui_plot::Plot::new(("rx-rate", i))
-                            .height(100.0)
-                            .include_y(0.0)
-                            .show(ui, |pl| pl.line(egui_plot::Line::new("receive Mbit/s", e.rate_history.clone())));
                         for ev in e.events.iter().rev().take(50) {
                             ui.label(format!("[{:.1} s] {}", ev.elapsed_secs, ev.kind));
                         }
