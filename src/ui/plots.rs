@@ -105,7 +105,8 @@ fn nice_step(min: f64) -> f64 {
 
 /// Marks every `step` in `bounds`, aligned so that `value + shift` is a multiple.
 fn marks(bounds: (f64, f64), step: f64, shift: f64) -> Vec<GridMark> {
-    if step.is_nan() || step <= 0.0 || bounds.1 < bounds.0 || (bounds.1 - bounds.0) / step > 1000.0 {
+    if step.is_nan() || step <= 0.0 || bounds.1 < bounds.0 || (bounds.1 - bounds.0) / step > 1000.0
+    {
         return Vec::new();
     }
     let mut v = ((bounds.0 + shift) / step).ceil() * step - shift;
