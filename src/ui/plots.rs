@@ -10,6 +10,17 @@ use egui_plot::{GridInput, GridMark, HoverPosition, Legend, Line, LineStyle, Plo
 /// Smallest plot height; what is left of the window is shared above that.
 pub const MIN_PLOT_HEIGHT: f32 = 110.0;
 
+/// Line colours in order: blue, orange, green; none of them the red kept
+/// for limits.
+const LINE_COLORS: [egui::Color32; 3] = [
+    egui::Color32::from_rgb(90, 170, 255),
+    egui::Color32::from_rgb(255, 170, 60),
+    egui::Color32::from_rgb(110, 200, 110),
+];
+
+/// A limit the other lines are read against (latency): red, dashed.
+const REFERENCE_COLOR: egui::Color32 = egui::Color32::from_rgb(230, 70, 60);
+
 /// What a series measures: decides the axis scaling and the unit shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
@@ -112,8 +123,10 @@ fn marks(bounds: (f64, f64), step: f64, shift: f64) -> Vec<GridMark> {
     let mut v = ((bounds.0 + shift) / step).ceil() * step - shift;
     let mut out = Vec::new();
     while v <= bounds.1 {
+        // No "-0" tick where rounding lands just below zero.
+        let value = if v.abs() < step * 1e-9 { 0.0 } else { v };
         out.push(GridMark {
-            value: v,
+            value,
             step_size: step,
         });
         v += step;
@@ -248,7 +261,7 @@ pub fn time_plot(
     let time = *time;
     Plot::new(id)
         .height(height)
-        .legend(Legend::default())
+        .legend(Legend::default().follow_insertion_order(true))
         .include_x(time.from)
         .include_x(time.to)
         .include_y(0.0)
@@ -283,13 +296,13 @@ pub fn time_plot(
             })
         })
         .show(ui, |p| {
+            let mut colors = LINE_COLORS.iter().cycle();
             for s in series {
                 let line = Line::new(s.name, s.points);
                 p.line(if s.reference {
-                    line.style(LineStyle::dashed_loose())
-                        .color(egui::Color32::from_rgb(230, 70, 60))
+                    line.style(LineStyle::dashed_loose()).color(REFERENCE_COLOR)
                 } else {
-                    line
+                    line.color(*colors.next().unwrap_or(&REFERENCE_COLOR))
                 });
             }
         });
@@ -415,6 +428,10 @@ mod tests {
         let m = marks((0.0, 12.5e6), 2.5e6, 0.0);
         let values: Vec<f64> = m.iter().map(|m| m.value).collect();
         assert_eq!(values, [0.0, 2.5e6, 5e6, 7.5e6, 10e6, 12.5e6]);
+        // The axis starts a little below zero: its zero tick is a plain 0.
+        let m = marks((-0.03, 1.0), 0.2, 0.0);
+        assert!(m[0].value.is_sign_positive() && m[0].value == 0.0);
+        assert_eq!(fmt_tick(m[0].value, Unit::Percent, 1.0, 0.2), "0.0 %");
     }
 
     #[test]
