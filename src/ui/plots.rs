@@ -332,6 +332,8 @@ pub fn receiver_plots(
             .filter_map(|p| f(p).map(|v| [p.elapsed_secs, v]))
             .collect()
     };
+    // Two rows sharing most of the visible height (the scroll area's), so a
+    // single receiver's plots fill a large window and several still fit.
     let height = plot_height(ui.clip_rect().height() * 0.6, 2);
     ui.columns(2, |cols| {
         time_plot(
