@@ -13,7 +13,7 @@ pub use super::recorder::{rotated_name, RecordConfig};
 use super::shared::{explain_srt_error, lock, Notify};
 use super::srt::SrtError;
 use super::srt_params::receive_tuning;
-use super::stats::{RateTracker, StatsSample};
+use super::stats::{RateTracker, ReceiveHistory, ReceivePoint, StatsSample};
 use super::status::{EventKind, StreamEvent, StreamId, StreamLog, StreamState};
 use super::stream::StartError;
 use crate::ts::analyzer::{Analyzer, AnalyzerConfig, Report};
@@ -51,6 +51,8 @@ struct Shared {
     report: Mutex<Option<Arc<Report>>>,
     recorder: Mutex<Option<Recorder>>,
     snapshot: Mutex<ReceiverSnapshot>,
+    /// Libsrt's receiving-side figures once per statistics interval, for plots.
+    history: Mutex<ReceiveHistory>,
     log: Mutex<StreamLog>,
     stop: AtomicBool,
     bytes: AtomicU64,
@@ -126,6 +128,11 @@ impl ReceiverReader {
         lock(&self.0.analyzer).report()
     }
 
+    /// The statistics history (at most an hour), oldest first.
+    pub fn history(&self) -> Vec<ReceivePoint> {
+        lock(&self.0.history).points().iter().copied().collect()
+    }
+
     /// Events from index `since` of all events ever logged (those still
     /// kept), and the total count to pass next time.
     pub fn events_since(&self, since: u64) -> (Vec<StreamEvent>, u64) {
@@ -199,6 +206,7 @@ impl RunningReceiver {
                 stats: None,
                 monitor: None,
             }),
+            history: Mutex::new(ReceiveHistory::default()),
             log: Mutex::new(StreamLog::default()),
             stop: AtomicBool::new(false),
             bytes: AtomicU64::new(0),
@@ -395,6 +403,7 @@ fn monitor(
             let mut sample: StatsSample =
                 read_links(conns, listener, shared.started.elapsed().as_secs_f64());
             rates.update(&mut sample);
+            lock(&shared.history).push(&sample);
             shared.set_state(tracker.state(conns.len()));
             let report = Arc::new(lock(&shared.analyzer).report());
             *lock(&shared.report) = Some(report);

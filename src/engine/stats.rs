@@ -206,9 +206,48 @@ impl RateTracker {
     }
 }
 
-/// One point of a stream's history, for plots.
+/// Milliseconds since 1970-01-01 UTC, now (0 if the clock is before 1970).
+pub fn now_unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// The proleptic Gregorian date (year, month 1-12, day 1-31) of a day
+/// counted from 1970-01-01 (Howard Hinnant's `civil_from_days`): dates in
+/// exports without a calendar crate.
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// RFC 3339 in UTC with milliseconds, e.g. `2026-11-24T10:15:02.250Z`: the
+/// wall-clock time of exported samples, readable by any spreadsheet or script.
+pub fn rfc3339_utc_ms(unix_ms: i64) -> String {
+    let (secs, ms) = (unix_ms.div_euclid(1000), unix_ms.rem_euclid(1000));
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{ms:03}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// One point of a stream's history, for plots and exports.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct HistoryPoint {
+    /// Wall-clock time of the sample, ms since 1970 UTC.
+    pub unix_ms: i64,
     pub elapsed_secs: f64,
     pub connections: usize,
     pub send_bitrate_bps: Option<f64>,
@@ -234,6 +273,7 @@ impl HistoryPoint {
     pub fn from_sample(s: &StatsSample) -> Self {
         let connected = || s.links.iter().filter(|l| l.is_connected());
         Self {
+            unix_ms: now_unix_ms(),
             elapsed_secs: s.elapsed_secs,
             connections: connected().count(),
             send_bitrate_bps: s.send_bitrate_bps(),
@@ -272,6 +312,74 @@ impl History {
     }
 
     pub fn points(&self) -> &VecDeque<HistoryPoint> {
+        &self.points
+    }
+}
+
+/// One point of a receiver's history: what libsrt reports on the receiving
+/// side, for the Receive screen's plots.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct ReceivePoint {
+    /// Wall-clock time of the sample, ms since 1970 UTC.
+    pub unix_ms: i64,
+    pub elapsed_secs: f64,
+    pub receive_bitrate_bps: Option<f64>,
+    pub rtt_ms: Option<f64>,
+    /// Packets reported lost over the last interval, as % of the packets due.
+    pub loss_percent: Option<f64>,
+    /// Packets dropped (arrived too late to play) over the last interval, as
+    /// % of the packets due.
+    pub drop_percent: Option<f64>,
+    /// Data in the receive buffer, ms of stream (stays under the latency).
+    pub receive_buffer_ms: Option<f64>,
+    /// The receive direction's latency, ms.
+    pub latency_ms: Option<f64>,
+}
+
+/// A receiver's bounded history: the first connected link of each sample,
+/// with loss and drops from counter deltas.
+#[derive(Debug, Clone, Default)]
+pub struct ReceiveHistory {
+    points: VecDeque<ReceivePoint>,
+    previous: Option<LinkCounters>,
+}
+
+impl ReceiveHistory {
+    pub fn push(&mut self, s: &StatsSample) {
+        let link = s.links.iter().find(|l| l.is_connected());
+        let mut p = ReceivePoint {
+            unix_ms: now_unix_ms(),
+            elapsed_secs: s.elapsed_secs,
+            ..Default::default()
+        };
+        if let Some(l) = link {
+            let c = &l.counters;
+            let before = self.previous.take().unwrap_or_default();
+            let received = delta(c.packets_received, before.packets_received);
+            let lost = delta(c.packets_received_lost, before.packets_received_lost);
+            let dropped = delta(c.packets_received_dropped, before.packets_received_dropped);
+            let pct = |n: Option<u64>| match (n, received, lost) {
+                (Some(n), Some(r), Some(l)) if r + l > 0 => Some(n as f64 * 100.0 / (r + l) as f64),
+                (Some(_), Some(_), Some(_)) => Some(0.0),
+                _ => None,
+            };
+            p.receive_bitrate_bps = l.receive_bitrate_bps;
+            p.rtt_ms = c.rtt_ms;
+            p.loss_percent = pct(lost);
+            p.drop_percent = pct(dropped);
+            p.receive_buffer_ms = c.receive_buffer_ms.map(|v| v as f64);
+            p.latency_ms = c.receive_latency_ms.map(|v| v as f64);
+            self.previous = Some(c.clone());
+        } else {
+            self.previous = None;
+        }
+        if self.points.len() == HISTORY_LEN {
+            self.points.pop_front();
+        }
+        self.points.push_back(p);
+    }
+
+    pub fn points(&self) -> &VecDeque<ReceivePoint> {
         &self.points
     }
 }
@@ -317,5 +425,69 @@ mod tests {
         let h = HistoryPoint::from_sample(&c);
         assert_eq!(h.connections, 1);
         assert_eq!(h.send_bitrate_bps, Some(1_000_000.0));
+    }
+
+    #[test]
+    fn wall_clock_times_are_rfc3339_utc_with_milliseconds() {
+        assert_eq!(rfc3339_utc_ms(0), "1970-01-01T00:00:00.000Z");
+        // A leap day, and the second after it.
+        assert_eq!(
+            rfc3339_utc_ms(1_709_251_199_999),
+            "2024-02-29T23:59:59.999Z"
+        );
+        assert_eq!(
+            rfc3339_utc_ms(1_709_251_200_000),
+            "2024-03-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            rfc3339_utc_ms(1_795_947_302_250),
+            "2026-11-29T10:15:02.250Z"
+        );
+        // 2000 is a leap year (divisible by 400), 2100 is not.
+        assert_eq!(rfc3339_utc_ms(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(
+            rfc3339_utc_ms(4_107_542_400_000),
+            "2100-03-01T00:00:00.000Z"
+        );
+        assert_eq!(rfc3339_utc_ms(-1), "1969-12-31T23:59:59.999Z");
+    }
+
+    fn received(t: f64, packets: u64, lost: u64, dropped: u64) -> StatsSample {
+        StatsSample {
+            elapsed_secs: t,
+            bytes_sent_total: None,
+            links: vec![LinkStats {
+                counters: LinkCounters {
+                    packets_received: Some(packets),
+                    packets_received_lost: Some(lost),
+                    packets_received_dropped: Some(dropped),
+                    receive_latency_ms: Some(200),
+                    receive_buffer_ms: Some(180),
+                    rtt_ms: Some(0.25),
+                    ..Default::default()
+                },
+                receive_bitrate_bps: Some(4e6),
+                ..Default::default()
+            }],
+        }
+    }
+
+    #[test]
+    fn receive_history_has_loss_and_drops_per_interval() {
+        let mut h = ReceiveHistory::default();
+        h.push(&StatsSample::default());
+        h.push(&received(1.0, 1000, 0, 0));
+        // 990 received, 10 lost of the 1000 due; 5 of those dropped too late.
+        h.push(&received(2.0, 1990, 10, 5));
+        let p: Vec<_> = h.points().iter().collect();
+        assert_eq!(p.len(), 3);
+        assert_eq!(p[0].receive_bitrate_bps, None, "nobody connected yet");
+        assert_eq!(p[1].loss_percent, Some(0.0));
+        assert_eq!(p[2].loss_percent, Some(1.0));
+        assert_eq!(p[2].drop_percent, Some(0.5));
+        assert_eq!(p[2].receive_bitrate_bps, Some(4e6));
+        assert_eq!(p[2].receive_buffer_ms, Some(180.0));
+        assert_eq!(p[2].latency_ms, Some(200.0));
+        assert_eq!(p[2].rtt_ms, Some(0.25));
     }
 }

@@ -99,6 +99,8 @@ pub struct App {
     pub screen: Screen,
     details: Option<StreamId>,
     window_min: u32,
+    /// Details' plots labelled with the time of day instead of elapsed time.
+    wall_clock: bool,
     media_files: Vec<PathBuf>,
     /// Events already turned into toasts, per stream.
     seen_events: HashMap<StreamId, u64>,
@@ -189,6 +191,7 @@ impl App {
             },
             details: None,
             window_min: 5,
+            wall_clock: false,
             media_files: Vec::new(),
             seen_events: HashMap::new(),
             started,
@@ -810,6 +813,7 @@ impl eframe::App for App {
                             &history,
                             &events,
                             &mut self.window_min,
+                            &mut self.wall_clock,
                             &mut self.pictures,
                         ) {
                             DetailsAction::None => {}

@@ -2,9 +2,9 @@
 //! settings (passphrase masked) and export of the statistics history.
 
 use super::dashboard::{fmt_duration, state_color};
-use crate::engine::stats::HistoryPoint;
+use super::plots::{plot_height, time_plot, Series, TimeAxis, Unit};
+use crate::engine::stats::{rfc3339_utc_ms, HistoryPoint};
 use crate::engine::{StreamEvent, StreamSnapshot};
-use egui_plot::{Legend, Line, Plot};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DetailsAction {
@@ -20,15 +20,17 @@ pub enum DetailsAction {
 
 pub const WINDOWS_MIN: [u32; 3] = [1, 5, 60];
 
-/// The statistics history as CSV.
+/// The statistics history as CSV: `time` is the sample's wall-clock time
+/// (RFC 3339, UTC, ms), `elapsed_secs` the time since the stream started.
 pub fn history_csv(points: &[HistoryPoint]) -> String {
     let mut out = String::from(
-        "elapsed_secs,connections,send_bitrate_bps,rtt_ms,loss_percent,retransmit_percent,bandwidth_mbps,send_buffer_ms,flight_packets,latency_ms\n",
+        "time,elapsed_secs,connections,send_bitrate_bps,rtt_ms,loss_percent,retransmit_percent,bandwidth_mbps,send_buffer_ms,flight_packets,latency_ms\n",
     );
     let o = |v: Option<f64>| v.map(|x| format!("{x}")).unwrap_or_default();
     for p in points {
         out.push_str(&format!(
-            "{:.3},{},{},{},{},{},{},{},{},{}\n",
+            "{},{:.3},{},{},{},{},{},{},{},{},{}\n",
+            rfc3339_utc_ms(p.unix_ms),
             p.elapsed_secs,
             p.connections,
             o(p.send_bitrate_bps),
@@ -44,46 +46,29 @@ pub fn history_csv(points: &[HistoryPoint]) -> String {
     out
 }
 
+/// History points as JSON, each with its wall-clock `time` as in the CSV
+/// beside `unix_ms`.
+fn points_json(points: &[HistoryPoint]) -> Vec<serde_json::Value> {
+    points
+        .iter()
+        .map(|p| {
+            let mut v = serde_json::to_value(p).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("time".into(), rfc3339_utc_ms(p.unix_ms).into());
+            }
+            v
+        })
+        .collect()
+}
+
+/// The stream's settings and statistics history as JSON.
 pub fn history_json(s: &StreamSnapshot, points: &[HistoryPoint]) -> String {
     serde_json::to_string_pretty(&serde_json::json!({
         "stream": s.name,
         "config": s.config,
-        "history": points,
+        "history": points_json(points),
     }))
     .unwrap_or_default()
-}
-
-fn plot(
-    ui: &mut egui::Ui,
-    id: &str,
-    title: &str,
-    unit: &str,
-    lines: Vec<(&str, Vec<[f64; 2]>)>,
-    x_range: (f64, f64),
-) {
-    ui.label(format!("{title} ({unit})"));
-    // Zero at the bottom, the highest value a fifth below the top, and a
-    // visible span when everything is zero.
-    let y_max = lines
-        .iter()
-        .flat_map(|(_, pts)| pts.iter().map(|p| p[1]))
-        .fold(0.0, f64::max);
-    Plot::new(id)
-        .include_y((y_max * 1.25).max(1.0))
-        .height(110.0)
-        .legend(Legend::default())
-        .include_x(x_range.0)
-        .include_x(x_range.1)
-        .include_y(0.0)
-        .allow_scroll(false)
-        .allow_drag(false)
-        .allow_zoom(false)
-        .x_axis_formatter(|m, _| fmt_duration(m.value.max(0.0)))
-        .show(ui, |p| {
-            for (name, pts) in lines {
-                p.line(Line::new(name, pts));
-            }
-        });
 }
 
 pub fn details_ui(
@@ -92,6 +77,7 @@ pub fn details_ui(
     history: &[HistoryPoint],
     events: &[StreamEvent],
     window_min: &mut u32,
+    wall_clock: &mut bool,
     pictures: &mut super::monitor_ui::Pictures,
 ) -> DetailsAction {
     let mut action = DetailsAction::None;
@@ -157,6 +143,9 @@ pub fn details_ui(
         for w in WINDOWS_MIN {
             ui.selectable_value(window_min, w, format!("{w} min"));
         }
+        ui.checkbox(wall_clock, "Wall clock").on_hover_text(
+            "label the time axis with the local time of day instead of the time since the start",
+        );
         ui.separator();
         if ui.button("Export CSV").clicked() {
             action = DetailsAction::ExportCsv;
@@ -175,65 +164,78 @@ pub fn details_ui(
             .filter_map(|p| f(p).map(|v| [p.elapsed_secs, v]))
             .collect()
     };
-    let x = (from.max(0.0), now);
+    let last = history.last().map(|p| (p.unix_ms, p.elapsed_secs));
+    let time = TimeAxis::new(from.max(0.0), now, *wall_clock, last);
+    // Three rows of plots share most of the height left; the tables follow
+    // below them.
+    let height = plot_height(ui.available_height() * 0.8, 3);
 
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.columns(2, |cols| {
-            plot(
+            time_plot(
                 &mut cols[0],
                 "bitrate",
                 "Send bitrate",
-                "Mbit/s",
-                vec![("send", series(|p| p.send_bitrate_bps.map(|b| b / 1e6)))],
-                x,
+                Unit::BitRate,
+                vec![Series::line("send", series(|p| p.send_bitrate_bps))],
+                &time,
+                height,
             );
-            plot(
+            time_plot(
                 &mut cols[1],
                 "rtt",
                 "Round-trip time",
-                "ms",
-                vec![("RTT", series(|p| p.rtt_ms))],
-                x,
+                Unit::Ms,
+                vec![Series::line("RTT", series(|p| p.rtt_ms))],
+                &time,
+                height,
             );
-            plot(
+            time_plot(
                 &mut cols[0],
                 "loss",
-                "Loss and retransmission",
-                "% of packets",
+                "Loss and retransmission (% of packets sent)",
+                Unit::Percent,
                 vec![
-                    ("loss", series(|p| p.loss_percent)),
-                    ("retransmit", series(|p| p.retransmit_percent)),
+                    Series::line("loss", series(|p| p.loss_percent)),
+                    Series::line("retransmit", series(|p| p.retransmit_percent)),
                 ],
-                x,
+                &time,
+                height,
             );
-            plot(
+            time_plot(
                 &mut cols[1],
                 "bw",
                 "Estimated link bandwidth",
-                "Mbit/s",
-                vec![("bandwidth", series(|p| p.bandwidth_mbps))],
-                x,
+                Unit::BitRate,
+                vec![Series::line(
+                    "bandwidth",
+                    series(|p| p.bandwidth_mbps.map(|b| b * 1e6)),
+                )],
+                &time,
+                height,
             );
             // The Deployment Guide's check: the send buffer must stay well
             // under the latency, or packets are dropped before they arrive.
-            plot(
+            time_plot(
                 &mut cols[0],
                 "sndbuf",
-                "Send buffer against latency",
-                "ms",
+                "Send buffer (must stay below latency)",
+                Unit::Ms,
                 vec![
-                    ("send buffer", series(|p| p.send_buffer_ms)),
-                    ("latency", series(|p| p.latency_ms)),
+                    Series::line("send buffer", series(|p| p.send_buffer_ms)),
+                    Series::reference("latency", series(|p| p.latency_ms)),
                 ],
-                x,
+                &time,
+                height,
             );
-            plot(
+            time_plot(
                 &mut cols[1],
                 "flight",
                 "Flight size (sent, not yet acknowledged)",
-                "packets",
-                vec![("flight", series(|p| p.flight_packets))],
-                x,
+                Unit::Packets,
+                vec![Series::line("flight", series(|p| p.flight_packets))],
+                &time,
+                height,
             );
         });
 
@@ -329,9 +331,9 @@ pub fn details_ui(
 mod tests {
     use super::*;
 
-    #[test]
-    fn csv_export_has_header_and_rows() {
-        let pts = [HistoryPoint {
+    fn point(unix_ms: i64) -> HistoryPoint {
+        HistoryPoint {
+            unix_ms,
             elapsed_secs: 1.0,
             connections: 1,
             send_bitrate_bps: Some(5e6),
@@ -342,10 +344,63 @@ mod tests {
             send_buffer_ms: Some(14.0),
             flight_packets: Some(3.0),
             latency_ms: Some(120.0),
-        }];
-        let csv = history_csv(&pts);
+        }
+    }
+
+    #[test]
+    fn csv_export_has_header_and_rows() {
+        // 2024-02-29T10:15:02.250Z (a leap day).
+        let csv = history_csv(&[point(1_709_201_702_250)]);
         let lines: Vec<_> = csv.lines().collect();
         assert_eq!(lines.len(), 2);
-        assert_eq!(lines[1], "1.000,1,5000000,0.5,,0,,14,3,120");
+        assert!(lines[0].starts_with("time,elapsed_secs,connections,"));
+        assert_eq!(
+            lines[1],
+            "2024-02-29T10:15:02.250Z,1.000,1,5000000,0.5,,0,,14,3,120"
+        );
+    }
+
+    /// Parses `YYYY-MM-DDTHH:MM:SS.mmmZ` back to unix ms (days from civil,
+    /// the inverse of the exporter's date arithmetic, written independently).
+    fn parse_rfc3339_ms(t: &str) -> i64 {
+        assert_eq!(t.len(), 24, "{t}");
+        assert!(t.ends_with('Z'), "{t}");
+        let n = |r: std::ops::Range<usize>| t[r].parse::<i64>().unwrap();
+        let (y, m, d) = (n(0..4), n(5..7), n(8..10));
+        let (y, m) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * m + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        ((days * 24 + n(11..13)) * 60 + n(14..16)) * 60_000 + n(17..19) * 1000 + n(20..23)
+    }
+
+    #[test]
+    fn exported_time_is_when_the_sample_was_taken() {
+        let ms = |t: std::time::SystemTime| {
+            t.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+        };
+        let before = ms(std::time::SystemTime::now());
+        let p = HistoryPoint::from_sample(&Default::default());
+        let after = ms(std::time::SystemTime::now());
+        let csv = history_csv(&[p]);
+        let row = csv.lines().nth(1).unwrap();
+        let t = parse_rfc3339_ms(row.split(',').next().unwrap());
+        assert!(before <= t && t <= after, "{before} <= {t} <= {after}");
+        assert_eq!(parse_rfc3339_ms("1970-01-01T00:00:00.000Z"), 0);
+        assert_eq!(
+            parse_rfc3339_ms("2024-02-29T10:15:02.250Z"),
+            1_709_201_702_250
+        );
+    }
+
+    #[test]
+    fn json_export_has_the_time_of_each_point() {
+        let json = points_json(&[point(1_709_201_702_250)]);
+        let p = &json[0];
+        assert_eq!(p["time"], "2024-02-29T10:15:02.250Z");
+        assert_eq!(p["unix_ms"], 1_709_201_702_250i64);
+        assert_eq!(p["send_buffer_ms"], 14.0);
     }
 }

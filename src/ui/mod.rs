@@ -14,6 +14,7 @@ pub mod media_ui;
 pub mod monitor_ui;
 pub mod nettest_ui;
 pub mod palette;
+pub mod plots;
 pub mod receive_ui;
 pub mod settings;
 pub mod system;

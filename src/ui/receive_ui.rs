@@ -20,7 +20,6 @@ use std::time::{Duration, Instant};
 struct View {
     report: Option<std::sync::Arc<Report>>,
     refreshed: Option<Instant>,
-    rate_history: Vec<[f64; 2]>,
     events: Vec<StreamEvent>,
     seen: u64,
 }
@@ -34,6 +33,8 @@ pub struct ReceiveScreen {
     views: BTreeMap<StreamId, View>,
     /// Decode what arrives (picture and audio levels).
     pub monitor: bool,
+    /// Plots labelled with the time of day instead of elapsed time.
+    pub wall_clock: bool,
     pictures: super::monitor_ui::Pictures,
     starting: bool,
     pub error: Option<String>,
@@ -54,6 +55,7 @@ impl ReceiveScreen {
             rotate_minutes: String::new(),
             views: BTreeMap::new(),
             monitor: true,
+            wall_clock: false,
             pictures: Default::default(),
             starting: false,
             error: None,
@@ -133,19 +135,6 @@ impl ReceiveScreen {
             v.refreshed = Some(Instant::now());
             if let Some(r) = rx.latest_analysis() {
                 v.report = Some(r);
-            }
-            let snap = rx.snapshot();
-            if let Some(rate) = snap
-                .stats
-                .as_ref()
-                .and_then(|s| s.links.first())
-                .and_then(|l| l.receive_bitrate_bps)
-                .filter(|_| snap.state.is_running())
-            {
-                v.rate_history.push([snap.uptime_secs, rate / 1e6]);
-                if v.rate_history.len() > 3600 {
-                    v.rate_history.remove(0);
-                }
             }
             let (events, total) = rx.events_since(v.seen);
             v.seen = total;
@@ -234,7 +223,7 @@ impl ReceiveScreen {
                         ui.label(format!("{}: {} services, {} PIDs, {:.3} Mbit/s, TR 101 290 priority 1 errors {p1}", r.verdict, r.services.len(), r.pids.len(), r.bitrate_bps / 1e6));
                     }
                     if let Some(ev) = e.events.last() {
-                        ui.label(format!("last event: [{:.1} s] {}", ev.elapsed_secs, ev.kind));
+                        ui.label(format!("last event: [{:.1} s] {ev}", ev.elapsed_secs));
                     }
                     if let Some(m) = &snap.monitor {
                         super::monitor_ui::monitor_view(ui, &mut self.pictures, i, m, 240.0);
@@ -266,6 +255,7 @@ impl ReceiveScreen {
                     if let Some(p) = &snap.recording {
                         ui.label(format!("recording {} ({:.1} MB)", p.display(), snap.recorded_bytes as f64 / 1e6));
                     }
+                    super::plots::receiver_plots(ui, i, &rx.history(), snap.uptime_secs, &mut self.wall_clock);
                     egui::CollapsingHeader::new("Errors, PIDs, events").id_salt(("rx", i)).show(ui, |ui| {
                         if let Some(r) = r {
                             super::media_ui::occurrences_ui(ui, &r.tr101290, ("rx-occ", i));
@@ -273,12 +263,8 @@ impl ReceiveScreen {
                                 ui.label(format!("{:#06x} {} {:.3} Mbit/s, CC errors {}", p.pid, p.codec, p.bitrate_bps / 1e6, p.cc_errors));
                             }
                         }
-                        egui_plot::Plot::new(("rx-rate", i))
-                            .height(100.0)
-                            .include_y(0.0)
-                            .show(ui, |pl| pl.line(egui_plot::Line::new("receive Mbit/s", e.rate_history.clone())));
                         for ev in e.events.iter().rev().take(50) {
-                            ui.label(format!("[{:.1} s] {}", ev.elapsed_secs, ev.kind));
+                            ui.label(format!("[{:.1} s] {ev}", ev.elapsed_secs));
                         }
                     });
                 });
