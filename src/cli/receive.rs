@@ -119,7 +119,7 @@ pub fn run(a: ReceiveArgs) -> i32 {
         let (events, total) = rx.events_since(seen);
         seen = total;
         for e in events {
-            eprintln!("{}", e.kind);
+            eprintln!("{e}");
         }
         if Instant::now() >= next {
             next += interval;

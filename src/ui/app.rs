@@ -828,7 +828,7 @@ impl eframe::App for App {
                                 .export(format!("stream-{id}-stats.csv"), history_csv(&history)),
                             DetailsAction::ExportJson => self.files.export(
                                 format!("stream-{id}-stats.json"),
-                                history_json(snap, &history),
+                                history_json(snap, &history, &events),
                             ),
                         }
                     }

@@ -61,12 +61,27 @@ fn points_json(points: &[HistoryPoint]) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// The stream's settings and statistics history as JSON.
-pub fn history_json(s: &StreamSnapshot, points: &[HistoryPoint]) -> String {
+/// Events as JSON: their fields, and the words the screen shows (`text`).
+fn events_json(events: &[StreamEvent]) -> Vec<serde_json::Value> {
+    events
+        .iter()
+        .map(|e| {
+            let mut v = serde_json::to_value(e).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("text".into(), e.to_string().into());
+            }
+            v
+        })
+        .collect()
+}
+
+/// The stream's settings, statistics history and events as JSON.
+pub fn history_json(s: &StreamSnapshot, points: &[HistoryPoint], events: &[StreamEvent]) -> String {
     serde_json::to_string_pretty(&serde_json::json!({
         "stream": s.name,
         "config": s.config,
         "history": points_json(points),
+        "events": events_json(events),
     }))
     .unwrap_or_default()
 }
@@ -392,6 +407,26 @@ mod tests {
         assert_eq!(
             parse_rfc3339_ms("2024-02-29T10:15:02.250Z"),
             1_709_201_702_250
+        );
+    }
+
+    #[test]
+    fn exported_events_carry_their_words_and_repeats() {
+        let mut e = StreamEvent::new(
+            2.5,
+            crate::engine::EventKind::CallerRejected {
+                address: "10.0.0.9:5000".into(),
+                stream_id: String::new(),
+                reason: "wrong passphrase".into(),
+            },
+        );
+        e.repeats = 4;
+        let json = events_json(&[e]);
+        assert_eq!(json[0]["event"], "caller_rejected");
+        assert_eq!(json[0]["repeats"], 4);
+        assert_eq!(
+            json[0]["text"],
+            "caller 10.0.0.9:5000 rejected: wrong passphrase (\u{d7}5)"
         );
     }
 
