@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Takes the README/AppStream screenshots under Xvfb: the main window with ten
-# listener streams and their receivers, and the details view of one stream.
-# Needs: xvfb, imagemagick (import), xdotool, srt-tools; a release build.
+# Takes the README/AppStream screenshots under Xvfb, at 1920×1080 (a control
+# room) and 1024×600 (a field laptop): the streams with ten listener streams
+# and their receivers, the details of one stream, and at 1024×600 a row's
+# actions menu. Needs: xvfb, imagemagick (import), xdotool, srt-tools; a
+# release build. Clicks go to fixed positions: check the pictures after a
+# layout change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=assets/screenshots
@@ -12,18 +15,46 @@ for i in $(seq 0 9); do
   printf '[[stream]]\nname = "IRD %d"\nfile = "%s/media/sample.ts"\nuri = "srt://:%d?latency=200"\n\n' \
     $((i + 1)) "$PWD" $((9100 + i)) >> "$tmp/streams.toml"
 done
-Xvfb :97 -screen 0 1200x760x24 >/dev/null 2>&1 &
-sleep 1
-export DISPLAY=:97 XDG_STATE_HOME="$tmp/state" XDG_DATA_HOME="$tmp/data"
-./target/release/srt-streamer gui --streams "$tmp/streams.toml" >/dev/null 2>&1 &
-sleep 2
-for i in $(seq 0 9); do
-  srt-live-transmit -q "srt://127.0.0.1:$((9100 + i))" file://con >/dev/null 2>&1 &
-done
-sleep 8
-import -window root "$out/main-window.png"
-# "Details" of the first row.
-xdotool mousemove 804 69 click 1
-sleep 25
-import -window root "$out/details.png"
+
+# shoot W H NAME DETAILS_X DETAILS_Y [MORE_X MORE_Y]
+shoot() {
+  local w=$1 h=$2 name=$3 dx=$4 dy=$5 mx=${6:-} my=${7:-}
+  Xvfb :97 -screen 0 "${w}x${h}x24" >/dev/null 2>&1 &
+  local xvfb=$!
+  sleep 1
+  export DISPLAY=:97 XDG_STATE_HOME="$tmp/state-$w" XDG_DATA_HOME="$tmp/data-$w"
+  ./target/release/srt-streamer gui --streams "$tmp/streams.toml" >/dev/null 2>&1 &
+  local app=$!
+  sleep 2
+  # No window manager: the window is sized to the screen by hand.
+  xdotool search --sync --name "SRT Streamer" windowmove %@ 0 0 windowsize %@ "$w" "$h"
+  local rx=()
+  for i in $(seq 0 9); do
+    srt-live-transmit -q "srt://127.0.0.1:$((9100 + i))" file:///dev/null >/dev/null 2>&1 &
+    rx+=($!)
+  done
+  sleep 4
+  # The Streams tab.
+  xdotool mousemove 150 12 click 1
+  sleep 6
+  import -window root "$out/$name.png"
+  if [ -n "$mx" ]; then
+    xdotool mousemove "$mx" "$my" click 1
+    sleep 2
+    import -window root "$out/$name-menu.png"
+    xdotool key Escape
+    sleep 1
+  fi
+  xdotool mousemove "$dx" "$dy" click 1
+  sleep 25
+  import -window root "$out/details-$name.png"
+  kill "${rx[@]}" "$app" 2>/dev/null || true
+  wait "$app" 2>/dev/null || true
+  kill "$xvfb" 2>/dev/null || true
+  wait "$xvfb" 2>/dev/null || true
+}
+
+shoot 1920 1080 main-window "${DETAILS_1080:-1700 63}"
+shoot 1024 600 small "${DETAILS_600:-880 63}" ${MORE_600:-950 63}
+mv "$out/details-main-window.png" "$out/details.png"
 echo "screenshots in $out"

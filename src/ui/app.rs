@@ -199,6 +199,14 @@ impl App {
         }
     }
 
+    fn ports_in_use(&self) -> Vec<u16> {
+        self.engine
+            .readers()
+            .iter()
+            .map(|r| r.snapshot().config.port)
+            .collect()
+    }
+
     /// The streams as the engine has them now.
     pub fn streams_now(&self) -> Vec<StreamSnapshot> {
         self.engine.readers().iter().map(|r| r.snapshot()).collect()
@@ -221,6 +229,13 @@ impl App {
             match r {
                 Reply::Started { id, name } => {
                     self.recent_if_file(id);
+                    // The next stream from the form needs a port of its own.
+                    if self.form.mode != Mode::Caller {
+                        let used = self.ports_in_use();
+                        if let Ok(port) = self.form.port.trim().parse::<u16>() {
+                            self.form.port = next_free_port(&used, port).to_string();
+                        }
+                    }
                     self.toasts.info(format!("#{id} {name}: started"));
                     self.form_error = None;
                     self.screen = Screen::Streams;
@@ -537,11 +552,7 @@ impl App {
                     // A second listener needs a port of its own.
                     if s.config.mode != Mode::Caller {
                         let used: Vec<u16> = streams.iter().map(|s| s.config.port).collect();
-                        let mut port = s.config.port;
-                        while used.contains(&port) && port < u16::MAX {
-                            port += 1;
-                        }
-                        self.form.port = port.to_string();
+                        self.form.port = next_free_port(&used, s.config.port).to_string();
                     }
                     self.screen = Screen::NewStream;
                     self.details = None;
@@ -609,7 +620,7 @@ impl App {
 
     fn settings_ui(&mut self, ui: &mut egui::Ui) {
         ui.heading("Settings");
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label("UI scale");
             let now = ui.ctx().zoom_factor();
             for scale in super::settings::UI_SCALES {
@@ -712,6 +723,15 @@ impl App {
     }
 }
 
+/// `from`, or the first port above it that no stream uses.
+fn next_free_port(used: &[u16], from: u16) -> u16 {
+    let mut port = from;
+    while used.contains(&port) && port < u16::MAX {
+        port += 1;
+    }
+    port
+}
+
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     c.next()
@@ -767,8 +787,13 @@ impl eframe::App for App {
                     self.screen = Screen::Streams;
                     self.details = None;
                 }
+                let form_tab = if self.form.editing.is_some() {
+                    "Edit stream"
+                } else {
+                    "New stream"
+                };
                 for (screen, label, hint) in [
-                    (Screen::NewStream, "New stream", Some("Ctrl+N")),
+                    (Screen::NewStream, form_tab, Some("Ctrl+N")),
                     (Screen::Settings, "Settings", None),
                     (Screen::NetTest, "Network test", None),
                     (Screen::Media, "Media", None),
@@ -856,7 +881,7 @@ impl eframe::App for App {
                         .as_ref()
                         .filter(|(_, c)| self.form.to_config().ok().as_ref() == Some(c))
                         .map(|(m, _)| m.clone());
-                    egui::ScrollArea::vertical().show(ui, |ui| {
+                    egui::ScrollArea::both().show(ui, |ui| {
                         let action = form_ui(
                             ui,
                             &mut self.form,

@@ -113,12 +113,12 @@ impl Col {
     /// About how wide the column is drawn, points.
     fn width(self) -> f32 {
         match self {
-            Col::Name => 130.0,
+            Col::Name => 120.0,
             Col::File => 140.0,
             Col::Mode => 75.0,
             Col::Endpoint => 150.0,
-            Col::State => 150.0,
-            Col::Alarms => 180.0,
+            Col::State => 140.0,
+            Col::Alarms => 170.0,
             Col::Callers => 55.0,
             Col::Bitrate => 95.0,
             Col::Rtt => 70.0,
@@ -126,7 +126,7 @@ impl Col {
             Col::Retransmit => 80.0,
             Col::Uptime => 60.0,
             Col::Loops => 45.0,
-            Col::Actions => 130.0,
+            Col::Actions => 125.0,
         }
     }
 }
@@ -171,7 +171,7 @@ pub fn visible_columns(width: f32) -> Vec<Col> {
 
 /// `s` cut to about `width` points, with an ellipsis.
 fn fit(s: &str, width: f32) -> String {
-    let max = (width / 7.5).max(4.0) as usize;
+    let max = (width / 6.5).max(4.0) as usize;
     if s.chars().count() <= max {
         s.to_string()
     } else {
@@ -206,12 +206,19 @@ pub fn streams_table_ui(
     egui::ScrollArea::vertical()
         .auto_shrink([false, true])
         .show(ui, |ui| {
+            // Words never break inside a cell; long ones are cut to the
+            // column (the whole text is in the tooltip).
+            ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
             egui::Grid::new("streams")
                 .striped(true)
                 .spacing([SPACING, 6.0])
                 .show(ui, |ui| {
                     for c in &cols {
-                        ui.strong(c.title());
+                        // Fixed column widths: buttons stay put as figures come and go.
+                        ui.allocate_ui(egui::vec2(c.width(), 20.0), |ui| {
+                            ui.set_min_width(c.width());
+                            ui.strong(c.title());
+                        });
                     }
                     ui.end_row();
                     for s in streams {
@@ -310,7 +317,9 @@ fn cell(
         }
         Col::Callers => {
             ui.label(match c.mode {
-                crate::engine::Mode::Listener => s.callers.len().to_string(),
+                crate::engine::Mode::Listener if s.state.is_running() => {
+                    s.callers.len().to_string()
+                }
                 _ => "-".into(),
             });
         }
@@ -412,7 +421,7 @@ mod tests {
     fn long_text_is_cut_with_an_ellipsis() {
         assert_eq!(fit("short", 130.0), "short");
         let cut = fit(&"x".repeat(100), 75.0);
-        assert_eq!(cut.chars().count(), 10);
+        assert_eq!(cut.chars().count(), 11);
         assert!(cut.ends_with('…'));
     }
 }

@@ -316,11 +316,21 @@ impl MediaScreen {
                     pcr.pid, pcr.mean_interval_ms, pcr.max_interval_ms, crate::cli::analyze::jitter_text(pcr.jitter_ms), pcr.max_accuracy_ns
                 ));
                 let pts: Vec<[f64; 2]> = r.pcr_deviation.iter().map(|(t, d)| [*t, *d]).collect();
+                ui.label(egui::RichText::new("PCR against the byte clock (deviation, ms) over the file").strong());
                 egui_plot::Plot::new("pcr-dev")
                     .height(140.0)
                     .include_y(-0.01)
                     .include_y(0.01)
-                    .show(ui, |p| p.line(egui_plot::Line::new("PCR deviation from the byte clock (ms)", pts)));
+                    .x_axis_formatter(|m, _| format!("{:.0} s", m.value))
+                    .y_axis_formatter(|m, _| format!("{} ms", m.value))
+                    .label_formatter(|pos| {
+                        let p = match pos {
+                            egui_plot::HoverPosition::NearDataPoint { position, .. } => position,
+                            egui_plot::HoverPosition::Elsewhere { position } => position,
+                        };
+                        Some(format!("{:.3} s into the file\n{:+.4} ms", p.x, p.y))
+                    })
+                    .show(ui, |p| p.line(egui_plot::Line::new("PCR deviation", pts)));
             }
             ui.strong("ETSI TR 101 290");
             egui::Grid::new("tr101290").striped(true).show(ui, |ui| {

@@ -168,6 +168,8 @@ pub fn system_panel_ui(
     warning: Option<&str>,
 ) {
     ui.horizontal_wrapped(|ui| {
+        // Each figure wraps as a whole, never inside.
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
         ui.label(format!(
             "SRT out {:.2} Mbit/s, in {:.2} Mbit/s",
             srt.0 / 1e6,

@@ -12,6 +12,7 @@
 mod error;
 mod ffi;
 mod listener;
+mod log_throttle;
 mod options;
 mod reject;
 mod socket;

@@ -21,6 +21,17 @@ pub(super) unsafe extern "C" fn log_handler(
         // the duration of this call.
         let (area, msg) = unsafe { (cstr_to_string(area), cstr_to_string(message)) };
         let msg = msg.trim_end();
+        // The same line again within a window is held back (and counted).
+        let Some(held) =
+            crate::engine::srt::log_throttle::admit(&area, msg, std::time::Instant::now())
+        else {
+            return;
+        };
+        let msg = if held > 0 {
+            format!("{msg} (and {held} more like it in the last seconds)")
+        } else {
+            msg.to_string()
+        };
         match level {
             l if l <= sys::LOG_ERR => tracing::warn!(target: "libsrt", area, "{msg}"),
             sys::LOG_WARNING => tracing::info!(target: "libsrt", area, "{msg}"),
