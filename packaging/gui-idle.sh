@@ -3,7 +3,7 @@
 # each with a connected srt-live-transmit, under Xvfb at a given size, side by
 # side with the same ten streams played headless (`srt-streamer play`). The
 # difference is what the window costs. Prints the median of RUNS runs.
-# Needs: xvfb, srt-tools; a release build. Usage: packaging/gui-idle.sh [WxH] [RUNS] [SECS]
+# Needs: xvfb, xdotool, srt-tools; a release build. Usage: packaging/gui-idle.sh [WxH] [RUNS] [SECS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size=${1:-1920x1080}
@@ -30,6 +30,10 @@ measure() {
   "$@" >/dev/null 2>&1 &
   local pid=$!
   sleep 3
+  # No window manager: the window is sized to the screen by hand.
+  if [ "$1" != "$bin" ] || [ "$2" = gui ]; then
+    xdotool search --name "SRT Streamer" windowmove %@ 0 0 windowsize %@ "${size%x*}" "${size#*x}" 2>/dev/null || true
+  fi
   local rx=()
   for i in $(seq 0 9); do
     srt-live-transmit -q "srt://127.0.0.1:$((9300 + i))" file:///dev/null >/dev/null 2>&1 &
