@@ -36,7 +36,7 @@ measure() {
   fi
   local rx=()
   for i in $(seq 0 9); do
-    srt-live-transmit -q "srt://127.0.0.1:$((9300 + i))" file:///dev/null >/dev/null 2>&1 &
+    srt-live-transmit -q "srt://127.0.0.1:$((9300 + i))" file://con >/dev/null 2>&1 &
     rx+=($!)
   done
   sleep 5

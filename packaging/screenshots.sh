@@ -30,13 +30,10 @@ shoot() {
   xdotool search --sync --name "SRT Streamer" windowmove %@ 0 0 windowsize %@ "$w" "$h"
   local rx=()
   for i in $(seq 0 9); do
-    srt-live-transmit -q "srt://127.0.0.1:$((9100 + i))" file:///dev/null >/dev/null 2>&1 &
+    srt-live-transmit -q "srt://127.0.0.1:$((9100 + i))" file://con >/dev/null 2>&1 &
     rx+=($!)
   done
-  sleep 4
-  # The Streams tab.
-  xdotool mousemove 150 12 click 1
-  sleep 6
+  sleep 10
   import -window root "$out/$name.png"
   if [ -n "$mx" ]; then
     xdotool mousemove "$mx" "$my" click 1
@@ -54,7 +51,9 @@ shoot() {
   wait "$xvfb" 2>/dev/null || true
 }
 
-shoot 1920 1080 main-window "${DETAILS_1080:-1700 63}"
-shoot 1024 600 small "${DETAILS_600:-880 63}" ${MORE_600:-950 63}
+# shellcheck disable=SC2086 # the positions are "X Y" pairs
+shoot 1920 1080 main-window ${DETAILS_1080:-1796 69}
+# shellcheck disable=SC2086
+shoot 1024 600 small ${DETAILS_600:-880 63} ${MORE_600:-950 63}
 mv "$out/details-main-window.png" "$out/details.png"
 echo "screenshots in $out"

@@ -140,9 +140,10 @@ pub const PRIORITY: [Col; 14] = [
     Col::Alarms,
     Col::Bitrate,
     Col::Endpoint,
-    Col::Callers,
-    Col::Rtt,
     Col::Loss,
+    Col::Rtt,
+    // The state already says "connected (n)".
+    Col::Callers,
     Col::Uptime,
     Col::Mode,
     Col::Retransmit,
@@ -167,6 +168,25 @@ pub fn visible_columns(width: f32) -> Vec<Col> {
     }
     cols.sort();
     cols
+}
+
+/// Columns whose text grows with room (names, paths, endpoints, alarms).
+const GROWS: [Col; 5] = [Col::Name, Col::File, Col::Endpoint, Col::State, Col::Alarms];
+
+/// The columns that fit in `width` points with their widths: the room left
+/// when all fit goes to the text columns (up to twice their width), so a
+/// wide screen shows whole names and alarms instead of an empty right side.
+pub fn layout_columns(width: f32) -> Vec<(Col, f32)> {
+    let cols = visible_columns(width);
+    let used: f32 = cols.iter().map(|c| c.width() + SPACING).sum();
+    let growing = cols.iter().filter(|c| GROWS.contains(c)).count().max(1) as f32;
+    let extra = ((width - used) / growing).max(0.0);
+    cols.into_iter()
+        .map(|c| {
+            let w = c.width();
+            (c, if GROWS.contains(&c) { w + extra.min(w) } else { w })
+        })
+        .collect()
 }
 
 /// `s` cut to about `width` points, with an ellipsis.
@@ -201,7 +221,7 @@ pub fn streams_table_ui(
         ui.label("No streams yet. Press “New stream” (Ctrl+N) to start one.");
         return None;
     }
-    let cols = visible_columns(ui.available_width());
+    let cols = layout_columns(ui.available_width() - 4.0);
     let hidden = PRIORITY.len() - cols.len();
     egui::ScrollArea::vertical()
         .auto_shrink([false, true])
@@ -213,17 +233,17 @@ pub fn streams_table_ui(
                 .striped(true)
                 .spacing([SPACING, 6.0])
                 .show(ui, |ui| {
-                    for c in &cols {
+                    for (c, w) in &cols {
                         // Fixed column widths: buttons stay put as figures come and go.
-                        ui.allocate_ui(egui::vec2(c.width(), 20.0), |ui| {
-                            ui.set_min_width(c.width());
+                        ui.allocate_ui(egui::vec2(*w, 20.0), |ui| {
+                            ui.set_min_width(*w);
                             ui.strong(c.title());
                         });
                     }
                     ui.end_row();
                     for s in streams {
-                        for c in &cols {
-                            cell(ui, *c, s, alarms, pictures, &mut action);
+                        for (c, w) in &cols {
+                            cell(ui, *c, *w, s, alarms, pictures, &mut action);
                         }
                         ui.end_row();
                     }
@@ -240,6 +260,7 @@ pub fn streams_table_ui(
 fn cell(
     ui: &mut egui::Ui,
     col: Col,
+    width: f32,
     s: &StreamSnapshot,
     alarms: &Alarms,
     pictures: &mut super::monitor_ui::Pictures,
@@ -248,7 +269,7 @@ fn cell(
     let c = &s.config;
     match col {
         Col::Name => {
-            ui.label(fit(&s.name, col.width())).on_hover_text(format!(
+            ui.label(fit(&s.name, width)).on_hover_text(format!(
                 "#{} {}\n{}",
                 s.id,
                 s.name,
@@ -261,19 +282,19 @@ fn cell(
                 .file_name()
                 .map(|f| f.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            ui.label(fit(&file, col.width()))
+            ui.label(fit(&file, width))
                 .on_hover_text(c.file.display().to_string());
         }
         Col::Mode => {
             ui.label(c.mode.as_str());
         }
         Col::Endpoint => {
-            ui.label(fit(&c.endpoint(), col.width()));
+            ui.label(fit(&c.endpoint(), width));
         }
         Col::State => {
             ui.vertical(|ui| {
                 let label = s.state.label();
-                let state = ui.colored_label(state_color(ui, &s.state), fit(&label, col.width()));
+                let state = ui.colored_label(state_color(ui, &s.state), fit(&label, width));
                 match &s.state {
                     StreamState::Reconnecting { reason } => {
                         state.on_hover_text(reason);
@@ -305,7 +326,7 @@ fn cell(
                 ui.vertical(|ui| {
                     let bad = color(ui, Tone::Bad);
                     for a in list.iter().take(2) {
-                        ui.colored_label(bad, fit(&format!("ALARM: {a}"), col.width()))
+                        ui.colored_label(bad, fit(&format!("ALARM: {a}"), width))
                             .on_hover_text(a);
                     }
                     if list.len() > 2 {
@@ -415,6 +436,21 @@ mod tests {
         // Table order, not priority order.
         assert_eq!(wide.first(), Some(&Col::Name));
         assert_eq!(wide.last(), Some(&Col::Actions));
+    }
+
+    #[test]
+    fn a_wide_screen_gives_its_room_to_the_text_columns() {
+        let total = |l: &[(Col, f32)]| l.iter().map(|(_, w)| w + SPACING).sum::<f32>();
+        let wide = layout_columns(1900.0);
+        assert!((total(&wide) - 1900.0).abs() < 1.0, "fills the width: {}", total(&wide));
+        let name = wide.iter().find(|(c, _)| *c == Col::Name).unwrap().1;
+        let bitrate = wide.iter().find(|(c, _)| *c == Col::Bitrate).unwrap().1;
+        assert!(name > Col::Name.width(), "names get room");
+        assert_eq!(bitrate, Col::Bitrate.width(), "figures keep theirs");
+        // Narrow: nothing grows beyond the fixed widths.
+        for (c, w) in layout_columns(1000.0) {
+            assert!(w <= c.width() * 2.0);
+        }
     }
 
     #[test]
