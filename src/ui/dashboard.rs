@@ -184,7 +184,14 @@ pub fn layout_columns(width: f32) -> Vec<(Col, f32)> {
     cols.into_iter()
         .map(|c| {
             let w = c.width();
-            (c, if GROWS.contains(&c) { w + extra.min(w) } else { w })
+            (
+                c,
+                if GROWS.contains(&c) {
+                    w + extra.min(w)
+                } else {
+                    w
+                },
+            )
         })
         .collect()
 }
@@ -442,7 +449,11 @@ mod tests {
     fn a_wide_screen_gives_its_room_to_the_text_columns() {
         let total = |l: &[(Col, f32)]| l.iter().map(|(_, w)| w + SPACING).sum::<f32>();
         let wide = layout_columns(1900.0);
-        assert!((total(&wide) - 1900.0).abs() < 1.0, "fills the width: {}", total(&wide));
+        assert!(
+            (total(&wide) - 1900.0).abs() < 1.0,
+            "fills the width: {}",
+            total(&wide)
+        );
         let name = wide.iter().find(|(c, _)| *c == Col::Name).unwrap().1;
         let bitrate = wide.iter().find(|(c, _)| *c == Col::Bitrate).unwrap().1;
         assert!(name > Col::Name.width(), "names get room");
