@@ -249,8 +249,14 @@ pub fn streams_table_ui(
                     }
                     ui.end_row();
                     for s in streams {
+                        // Figures and alarms once per row, not per column.
+                        let row = Row {
+                            s,
+                            figures: figures(s),
+                            alarms: alarms.of(s.id).map(|a| a.shown()).collect(),
+                        };
                         for (c, w) in &cols {
-                            cell(ui, *c, *w, s, alarms, pictures, &mut action);
+                            cell(ui, *c, *w, &row, pictures, &mut action);
                         }
                         ui.end_row();
                     }
@@ -264,15 +270,24 @@ pub fn streams_table_ui(
     action
 }
 
+/// What a row shows, worked out once for its cells.
+struct Row<'a> {
+    s: &'a StreamSnapshot,
+    figures: RowFigures,
+    /// Its conditions in words with their counts (monitor alarms included:
+    /// they arrive as events too).
+    alarms: Vec<String>,
+}
+
 fn cell(
     ui: &mut egui::Ui,
     col: Col,
     width: f32,
-    s: &StreamSnapshot,
-    alarms: &Alarms,
+    row: &Row,
     pictures: &mut super::monitor_ui::Pictures,
     action: &mut Option<RowAction>,
 ) {
+    let s = row.s;
     let c = &s.config;
     match col {
         Col::Name => {
@@ -317,16 +332,7 @@ fn cell(
             });
         }
         Col::Alarms => {
-            let mut list: Vec<String> = alarms.of(s.id).map(|a| a.shown()).collect();
-            // Monitor alarms raised before the app saw their events.
-            if let Some(m) = &s.monitor {
-                for a in &m.alarms {
-                    let a = a.to_string();
-                    if !list.iter().any(|l| l.starts_with(&a)) {
-                        list.push(a);
-                    }
-                }
-            }
+            let list = &row.alarms;
             if list.is_empty() {
                 ui.label("-");
             } else {
@@ -352,16 +358,16 @@ fn cell(
             });
         }
         Col::Bitrate => {
-            ui.label(figures(s).bitrate);
+            ui.label(&row.figures.bitrate);
         }
         Col::Rtt => {
-            ui.label(figures(s).rtt);
+            ui.label(&row.figures.rtt);
         }
         Col::Loss => {
-            ui.label(figures(s).loss);
+            ui.label(&row.figures.loss);
         }
         Col::Retransmit => {
-            ui.label(figures(s).retrans);
+            ui.label(&row.figures.retrans);
         }
         Col::Uptime => {
             ui.label(fmt_duration(s.uptime_secs));
