@@ -33,8 +33,7 @@ impl Alarm {
 
 enum Effect {
     Raise(String, ToastKind, String),
-    Clear(&'static [&'static str]),
-    ClearKey(String),
+    Clear(Vec<String>),
     ClearAll,
     Nothing,
 }
@@ -55,8 +54,10 @@ fn effect(e: &EventKind) -> Effect {
         K::AlarmRaised { alarm } => {
             Effect::Raise(format!("monitor:{alarm}"), ToastKind::Error, alarm.clone())
         }
-        K::AlarmCleared { alarm } => Effect::ClearKey(format!("monitor:{alarm}")),
-        K::CallerAdded { .. } | K::Connected => Effect::Clear(&["rejected", "link"]),
+        K::AlarmCleared { alarm } => Effect::Clear(vec![format!("monitor:{alarm}")]),
+        K::CallerAdded { .. } | K::Connected => {
+            Effect::Clear(vec!["rejected".into(), "link".into()])
+        }
         K::Started { .. } | K::Stopped => Effect::ClearAll,
         K::CallerRemoved { .. } | K::Looped { .. } | K::Warning { .. } | K::Ended => {
             Effect::Nothing
@@ -116,10 +117,9 @@ impl Alarms {
             }
             Effect::Clear(keys) => {
                 for k in keys {
-                    self.clear(stream, k, toasts);
+                    self.clear(stream, &k, toasts);
                 }
             }
-            Effect::ClearKey(k) => self.clear(stream, &k, toasts),
             Effect::ClearAll => self.forget(stream, toasts),
             Effect::Nothing => {}
         }

@@ -8,12 +8,13 @@ use super::engine_link::{Command, EngineLink, Reply};
 use super::files::{FileEvent, FileJobs};
 use super::form::StreamForm;
 use super::form_ui::{form_ui, FormAction};
+use super::on_air::{confirm_ui, locked_ui, question, Confirm, Guarded, Locked};
 use super::settings::{Settings, Theme, STORAGE_KEY};
 use super::system::{
     srt_traffic, system_panel_ui, udp_buffer_needed, udp_limit_warning, SystemMonitor,
 };
 use super::toasts::Toasts;
-use crate::engine::{Mode, StreamConfig, StreamId, StreamSnapshot};
+use crate::engine::{Mode, StreamId, StreamSnapshot};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,33 +33,6 @@ pub enum Screen {
     Media,
     Receive,
     Settings,
-}
-
-/// An action that cuts receivers off: asked once before it is done.
-#[derive(Debug, Clone)]
-pub enum Guarded {
-    Stop(StreamId),
-    Restart(StreamId),
-    Remove(StreamId),
-    /// Edited settings applied by a restart in place.
-    Apply(StreamId, Box<StreamConfig>),
-}
-
-/// The question on screen, and what a "yes" does.
-#[derive(Debug, Clone)]
-pub struct Confirm {
-    pub action: Guarded,
-    pub question: String,
-    pub verb: &'static str,
-}
-
-/// A restored stream that was encrypted: its passphrase was not stored, so it
-/// waits for the user to type it.
-#[derive(Debug, Clone)]
-pub struct Locked {
-    pub config: StreamConfig,
-    pub passphrase: String,
-    pub error: Option<String>,
 }
 
 /// How the app is started (tests give their own settings and sample).
@@ -446,42 +420,13 @@ impl App {
 
     /// Does `action` at once, or asks first when the stream feeds receivers.
     pub fn guard(&mut self, action: Guarded, streams: &[StreamSnapshot]) {
-        let id = match &action {
-            Guarded::Stop(id) | Guarded::Restart(id) | Guarded::Remove(id) => *id,
-            Guarded::Apply(id, _) => *id,
-        };
-        let Some(s) = streams.iter().find(|s| s.id == id) else {
+        let Some(s) = streams.iter().find(|s| s.id == action.id()) else {
             return;
         };
-        let n = super::dashboard::receivers_connected(s);
-        if n == 0 {
-            self.perform(action);
-            return;
+        match question(action, s) {
+            Ok(c) => self.confirm = Some(c),
+            Err(action) => self.perform(action),
         }
-        let (verb, what) = match &action {
-            Guarded::Stop(_) => ("Stop", "stop"),
-            Guarded::Restart(_) => ("Restart", "restart"),
-            Guarded::Remove(_) => ("Remove", "stop and remove"),
-            Guarded::Apply(..) => ("Apply and restart", "restart with the new settings"),
-        };
-        let receivers = if n == 1 {
-            "1 receiver is".to_string()
-        } else {
-            format!("{n} receivers are")
-        };
-        self.confirm = Some(Confirm {
-            question: format!(
-                "{receivers} connected to “{}”. {} it? They lose the signal{}.",
-                s.name,
-                capitalise(what),
-                match action {
-                    Guarded::Restart(_) | Guarded::Apply(..) => " until it is back",
-                    _ => "",
-                }
-            ),
-            verb,
-            action,
-        });
     }
 
     fn perform(&mut self, action: Guarded) {
@@ -501,34 +446,13 @@ impl App {
 
     /// The confirmation asked by [`App::guard`], as a modal.
     fn confirm_ui(&mut self, ctx: &egui::Context) {
-        let Some(c) = self.confirm.clone() else {
+        let Some(c) = &self.confirm else {
             return;
         };
-        let mut answer = None;
-        let modal = egui::Modal::new(egui::Id::unique("confirm")).show(ctx, |ui| {
-            ui.set_max_width(420.0);
-            ui.heading("Receivers are connected");
-            ui.label(&c.question);
-            ui.add_space(8.0);
-            ui.horizontal(|ui| {
-                let yes =
-                    egui::Button::new(egui::RichText::new(c.verb).color(egui::Color32::WHITE))
-                        .fill(egui::Color32::from_rgb(150, 25, 25));
-                if ui.add(yes).clicked() {
-                    answer = Some(true);
-                }
-                if ui.button("Cancel").clicked() {
-                    answer = Some(false);
-                }
-            });
-        });
-        if modal.should_close() && answer.is_none() {
-            answer = Some(false);
-        }
-        if let Some(yes) = answer {
-            self.confirm = None;
-            if yes {
-                self.perform(c.action);
+        if let Some(yes) = confirm_ui(ctx, c) {
+            let action = self.confirm.take().map(|c| c.action);
+            if let (true, Some(action)) = (yes, action) {
+                self.perform(action);
             }
         }
     }
@@ -563,60 +487,10 @@ impl App {
         }
     }
 
-    /// Restored encrypted streams: a passphrase field each, instead of
-    /// vanishing from the session.
+    /// Restored encrypted streams waiting for their passphrase.
     fn locked_ui(&mut self, ui: &mut egui::Ui) {
-        let mut start = None;
-        let mut discard = None;
-        for (i, l) in self.locked.iter_mut().enumerate() {
-            egui::Frame::group(ui.style()).show(ui, |ui| {
-                ui.colored_label(
-                    super::palette::color(ui, super::palette::Tone::Warn),
-                    format!(
-                        "“{}” from the last session is encrypted ({}) and its passphrase was not stored: type it to start the stream again.",
-                        l.config.display_name(),
-                        l.config.endpoint()
-                    ),
-                );
-                ui.horizontal(|ui| {
-                    let label = ui.label("Passphrase");
-                    let field = ui
-                        .add(
-                            egui::TextEdit::singleline(&mut l.passphrase)
-                                .password(true)
-                                .desired_width(220.0),
-                        )
-                        .labelled_by(label.id);
-                    let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                    if ui.button("Start").clicked() || enter {
-                        start = Some(i);
-                    }
-                    if ui
-                        .button("Discard")
-                        .on_hover_text("Forget this stream of the last session")
-                        .clicked()
-                    {
-                        discard = Some(i);
-                    }
-                });
-                if let Some(e) = &l.error {
-                    ui.colored_label(super::palette::color(ui, super::palette::Tone::Bad), e);
-                }
-            });
-        }
-        if let Some(i) = start {
-            let l = &mut self.locked[i];
-            let mut cfg = l.config.clone();
-            cfg.passphrase = Some(crate::engine::Passphrase::new(l.passphrase.clone()));
-            match cfg.validate() {
-                Ok(()) => {
-                    self.locked.remove(i);
-                    self.engine.send(Command::Start(Box::new(cfg)));
-                }
-                Err(e) => l.error = Some(e.to_string()),
-            }
-        } else if let Some(i) = discard {
-            self.locked.remove(i);
+        if let Some(cfg) = locked_ui(ui, &mut self.locked) {
+            self.engine.send(Command::Start(Box::new(cfg)));
         }
     }
 
@@ -732,13 +606,6 @@ fn next_free_port(used: &[u16], from: u16) -> u16 {
         port += 1;
     }
     port
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 /// Widgets that read on both themes: the light theme's checkboxes and radio

@@ -13,6 +13,7 @@ pub mod form_ui;
 pub mod media_ui;
 pub mod monitor_ui;
 pub mod nettest_ui;
+pub mod on_air;
 pub mod palette;
 pub mod plots;
 pub mod receive_ui;
