@@ -76,11 +76,20 @@ impl StreamManager {
     /// Checks a player's configuration against itself and the running
     /// streams without starting anything.
     pub fn check(&self, cfg: &StreamConfig) -> Result<(), ManagerError> {
+        self.check_except(cfg, None)
+    }
+
+    /// [`Self::check`], `except` a stream being restarted (its port is its own).
+    fn check_except(
+        &self,
+        cfg: &StreamConfig,
+        except: Option<StreamId>,
+    ) -> Result<(), ManagerError> {
         cfg.validate().map_err(|e| ManagerError::Start {
             name: cfg.display_name(),
             source: e.into(),
         })?;
-        self.check_port(cfg, None)
+        self.check_port(cfg, except)
     }
 
     /// The port `cfg` binds is free, or shared by stream ID between
@@ -138,11 +147,7 @@ impl StreamManager {
             .get(&id)
             .ok_or(ManagerError::NoSuchStream(id))?;
         let cfg = cfg.unwrap_or_else(|| old.snapshot().config);
-        cfg.validate().map_err(|e| ManagerError::Start {
-            name: cfg.display_name(),
-            source: e.into(),
-        })?;
-        self.check_port(&cfg, Some(id))?;
+        self.check_except(&cfg, Some(id))?;
         let mut old = self
             .streams
             .remove(&id)
