@@ -175,15 +175,7 @@ fn media_screen_lists_every_occurrence() {
 fn receive_screen_analyses_a_live_stream() {
     let port = free_port();
     let mut h = harness();
-    h.step();
-    h.get_by_label("Receive").click();
-    h.step();
-    h.step();
-    set_field(&mut h, "SRT input", &format!("srt://:{port}?mode=listener"));
-    h.get_by_label("Start receiver").click();
-    assert!(step_until(&mut h, Duration::from_secs(10), |h| h
-        .query_by_label("waiting for callers")
-        .is_some()));
+    start_receiver_on_screen(&mut h, &format!("srt://:{port}?mode=listener"));
     let mut m = manager();
     m.start(uri_config(
         &sample(),

@@ -97,19 +97,7 @@ fn details_plots_are_titled_take_a_wall_clock_and_grow_with_the_window() {
 fn receive_screen_plots_the_receivers_libsrt_statistics() {
     let port = free_port();
     let mut h = harness();
-    h.step();
-    h.get_by_label("Receive").click();
-    h.step();
-    h.step();
-    set_field(
-        &mut h,
-        "SRT input",
-        &format!("srt://:{port}?mode=listener&latency=300"),
-    );
-    h.get_by_label("Start receiver").click();
-    assert!(step_until(&mut h, Duration::from_secs(10), |h| h
-        .query_by_label("waiting for callers")
-        .is_some()));
+    start_receiver_on_screen(&mut h, &format!("srt://:{port}?mode=listener&latency=300"));
     let mut m = manager();
     m.start(uri_config(
         &sample(),

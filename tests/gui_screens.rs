@@ -220,14 +220,7 @@ fn an_idle_receiver_is_grey_and_its_events_read_as_words() {
 fn a_receiver_fed_noise_shows_the_fatal_verdict() {
     let port = free_port();
     let mut h = harness();
-    h.step();
-    h.get_by_label("Receive").click();
-    h.step();
-    set_field(&mut h, "SRT input", &format!("srt://:{port}?mode=listener"));
-    h.get_by_label("Start receiver").click();
-    assert!(step_until(&mut h, Duration::from_secs(10), |h| h
-        .query_by_label("waiting for callers")
-        .is_some()));
+    start_receiver_on_screen(&mut h, &format!("srt://:{port}?mode=listener"));
     let mut sender = std::process::Command::new("srt-live-transmit")
         .args(["-q", "file://con", &format!("srt://127.0.0.1:{port}")])
         .stdin(std::process::Stdio::piped())

@@ -80,3 +80,20 @@ pub fn harness_running<'a>(
             )
         })
 }
+
+/// Opens the Receive screen, starts a receiver on `uri` and waits until it
+/// listens.
+pub fn start_receiver_on_screen(h: &mut Harness<'_, App>, uri: &str) {
+    h.step();
+    h.get_by_label("Receive").click();
+    h.step();
+    h.step();
+    set_field(h, "SRT input", uri);
+    h.get_by_label("Start receiver").click();
+    assert!(
+        step_until(h, Duration::from_secs(10), |h| h
+            .query_by_label("waiting for callers")
+            .is_some()),
+        "the receiver listens on {uri}"
+    );
+}
