@@ -138,12 +138,18 @@ pub fn form_ui(
     };
     ui.horizontal(|ui| {
         let l = ui.label("Paste SRT URI");
-        ui.add(
-            egui::TextEdit::singleline(&mut form.paste_uri)
-                .hint_text("srt://host:port?mode=caller&latency=200")
-                .desired_width(340.0),
-        )
-        .labelled_by(l.id);
+        let uri = ui
+            .add(
+                egui::TextEdit::singleline(&mut form.paste_uri)
+                    .hint_text("srt://host:port?mode=caller&latency=200")
+                    .desired_width(340.0),
+            )
+            .labelled_by(l.id)
+            .on_hover_text("Enter, or leaving the field, fills the form from the URI");
+        // Enter or leaving the field applies what was typed.
+        if uri.lost_focus() && form.uri_pending() {
+            action = FormAction::FillFromUri;
+        }
         if ui
             .button("Paste")
             .on_hover_text("Paste an SRT URI from the clipboard")
@@ -159,6 +165,7 @@ pub fn form_ui(
             action = FormAction::FillFromUri;
         }
     });
+    error_line(ui, &errors, Field::Uri);
     ui.add_space(6.0);
 
     egui::Grid::new("stream-form")
@@ -328,19 +335,19 @@ pub fn form_ui(
             });
             ui.end_row();
             if form.encryption != Encryption::None {
-                let hidden = !form.show_passphrase;
-                field(
-                    ui,
-                    "Passphrase",
-                    &mut form.passphrase,
-                    "10 to 79 characters",
-                    Some(TIP_ENCRYPTION),
-                    hidden,
-                    &errors,
-                    Some(Field::Passphrase),
-                );
-                ui.label("");
-                ui.checkbox(&mut form.show_passphrase, "Show passphrase");
+                let l = ui.label("Passphrase");
+                ui.vertical(|ui| {
+                    super::widgets::passphrase_edit(
+                        ui,
+                        &mut form.passphrase,
+                        &mut form.show_passphrase,
+                        "10 to 79 characters",
+                        260.0,
+                    )
+                    .labelled_by(l.id)
+                    .on_hover_text(TIP_ENCRYPTION);
+                    error_line(ui, &errors, Field::Passphrase);
+                });
                 ui.end_row();
             }
             field(
