@@ -112,15 +112,18 @@ impl App {
         lineup
     }
 
-    /// What quitting now would take off air (None: nothing).
-    fn on_air(&self, streams: &[StreamSnapshot]) -> Option<String> {
-        let receivers: Vec<_> = self
-            .engine
+    /// The receivers as the engine has them now.
+    pub fn receivers_now(&self) -> Vec<crate::engine::receiver::ReceiverSnapshot> {
+        self.engine
             .receivers()
             .iter()
             .map(|r| r.snapshot())
-            .collect();
-        on_air_summary(streams, &receivers)
+            .collect()
+    }
+
+    /// What quitting now would take off air (None: nothing).
+    fn on_air(&self, streams: &[StreamSnapshot]) -> Option<String> {
+        on_air_summary(streams, &self.receivers_now())
     }
 
     /// Each pass, before drawing: a signal closes the window without asking;
