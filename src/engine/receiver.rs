@@ -284,10 +284,18 @@ impl RunningReceiver {
         }
         let flushed = lock(&self.shared.recorder).as_mut().map(|r| {
             r.flush()
+                .map(|()| (r.current.clone(), r.total_bytes))
                 .map_err(|e| format!("cannot finish {}: {e}", r.current.display()))
         });
-        if let Some(Err(message)) = flushed {
-            self.shared.event(EventKind::Error { message });
+        match flushed {
+            Some(Err(message)) => self.shared.event(EventKind::Error { message }),
+            Some(Ok((file, recorded))) => tracing::info!(
+                receiver = self.shared.id,
+                "recording finished: {}; {recorded} bytes recorded of {} received",
+                file.display(),
+                self.shared.bytes.load(Ordering::Relaxed)
+            ),
+            None => {}
         }
         // The final analysis, for readers after the stop.
         let report = Arc::new(lock(&self.shared.analyzer).report());
