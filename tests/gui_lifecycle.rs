@@ -419,3 +419,45 @@ fn sigterm_saves_the_line_up_stops_streams_flushes_the_recording_and_exits_0() {
     );
     assert_eq!(status.and_then(|s| s.code()), Some(0), "exit status {status:?}");
 }
+
+/// Restart (the Receive screen's, and the engine's for a restored receiver)
+/// starts a receiver again with its settings; its recording goes to a new
+/// file and the first one is kept whole.
+#[test]
+fn a_receiver_restarts_with_its_settings_and_never_records_over_its_last_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let rec = dir.path().join("rec.ts");
+    let mut m = manager();
+    let player = m.start(listener(&sample(), port)).unwrap();
+    let id = m
+        .start_receiver(srt_streamer::engine::receiver::ReceiveRequest {
+            config: srt_streamer::engine::config::parse_uri(
+                &format!("srt://127.0.0.1:{port}?mode=caller"),
+                "",
+            )
+            .unwrap(),
+            record: Some(srt_streamer::engine::receiver::RecordConfig {
+                path: rec.clone(),
+                rotate_bytes: None,
+                rotate_secs: None,
+            }),
+            analysis: Default::default(),
+            monitor: None,
+        })
+        .unwrap();
+    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    assert!(wait_until(T, || size(&rec) > 300_000), "recording");
+    m.restart(id, None).unwrap();
+    let first = size(&rec);
+    let second = dir.path().join("rec-2.ts");
+    assert!(
+        wait_until(T, || size(&second) > 300_000),
+        "the restarted receiver records to a new file"
+    );
+    assert_eq!(size(&rec), first, "the first recording is left alone");
+    let r = m.receiver(id).expect("same id after the restart");
+    assert!(r.snapshot().state.is_running());
+    assert_eq!(r.request().record.unwrap().path, second);
+    m.stop(player).unwrap();
+}

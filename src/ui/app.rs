@@ -602,7 +602,7 @@ impl App {
         ui.separator();
         ui.checkbox(
             &mut self.settings.restore_session,
-            "Restart the previous session's streams at launch",
+            "Restore the last line-up at launch without asking",
         );
         ui.checkbox(
             &mut self.settings.store_passphrases,
