@@ -45,10 +45,7 @@ fn closing_with_streams_on_air_asks_and_keep_running_keeps_the_receiver_fed() {
     let port = free_port();
     let cfg = listener(&sample(), port);
     let mut h = harness_running(Settings::default(), vec![cfg], 1300.0, 800.0);
-    let rx = Receiver::slt(
-        &format!("srt://127.0.0.1:{port}"),
-        dir.path().join("rx.ts"),
-    );
+    let rx = Receiver::slt(&format!("srt://127.0.0.1:{port}"), dir.path().join("rx.ts"));
     assert!(rx.wait_bytes(200_000, T), "the receiver is fed");
     assert!(step_until(&mut h, T, |h| h
         .query_by_label("Streams (1)")
@@ -106,7 +103,10 @@ fn with_nothing_on_air_the_window_closes_at_once() {
 }
 
 /// The app with its line-up in `file`.
-fn app_with_session(file: &Path, streams: Vec<srt_streamer::engine::StreamConfig>) -> Harness<'static, App> {
+fn app_with_session(
+    file: &Path,
+    streams: Vec<srt_streamer::engine::StreamConfig>,
+) -> Harness<'static, App> {
     harness_options(
         AppOptions {
             session_file: Some(file.to_path_buf()),
@@ -161,7 +161,9 @@ fn the_line_up_is_saved_at_each_change_and_offered_at_relaunch() {
     let mut h = app_with_session(&file, vec![]);
     h.step();
     assert!(h.query_by_label(OFFER).is_some(), "the line-up is offered");
-    assert!(h.query_by_label_contains("2 streams and 1 receiver").is_some());
+    assert!(h
+        .query_by_label_contains("2 streams and 1 receiver")
+        .is_some());
     h.run_steps(5);
     assert!(ports(&h).is_empty(), "nothing started unasked");
     drop(h);
@@ -173,7 +175,11 @@ fn the_line_up_is_saved_at_each_change_and_offered_at_relaunch() {
     h.get_by_label("Restore all").click();
     let mut want = vec![a, b];
     want.sort();
-    assert!(step_until(&mut h, T, |h| ports(h) == want), "{:?}", ports(&h));
+    assert!(
+        step_until(&mut h, T, |h| ports(h) == want),
+        "{:?}",
+        ports(&h)
+    );
     assert!(step_until(&mut h, T, |h| {
         let rx = h.state().receivers_now();
         rx.len() == 1 && rx[0].name.contains(&r.to_string())
@@ -197,7 +203,11 @@ fn the_line_up_is_saved_at_each_change_and_offered_at_relaunch() {
         h.step();
     }
     h.get_by_label("Restore 1 selected").click();
-    assert!(step_until(&mut h, T, |h| ports(h) == vec![a]), "{:?}", ports(&h));
+    assert!(
+        step_until(&mut h, T, |h| ports(h) == vec![a]),
+        "{:?}",
+        ports(&h)
+    );
     assert!(
         step_until(&mut h, T, |_| saved(&file).len() == 1),
         "the unchosen ones are forgotten"
@@ -253,7 +263,8 @@ fn a_typed_uri_that_was_not_applied_never_starts_the_form_defaults() {
         .is_some());
 
     // Enter in the field applies it; the passphrase is then masked.
-    h.get_by_role_and_label(Role::TextInput, "Paste SRT URI").focus();
+    h.get_by_role_and_label(Role::TextInput, "Paste SRT URI")
+        .focus();
     h.step();
     h.key_press(Key::Enter);
     h.run_steps(3);
@@ -272,7 +283,10 @@ fn a_typed_uri_that_was_not_applied_never_starts_the_form_defaults() {
     );
     // What was typed is what starts.
     h.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
-    assert!(step_until(&mut h, T, |h| !h.state().streams_now().is_empty()));
+    assert!(step_until(&mut h, T, |h| !h
+        .state()
+        .streams_now()
+        .is_empty()));
     let c = &h.state().streams_now()[0].config;
     assert_eq!((c.mode, c.port), (Mode::Caller, caller_port));
     assert_eq!(
@@ -295,7 +309,14 @@ impl Xvfb {
             .find(|n| !Path::new(&format!("/tmp/.X{n}-lock")).exists())
             .expect("a free X display");
         let child = std::process::Command::new("Xvfb")
-            .args([&format!(":{n}"), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .args([
+                &format!(":{n}"),
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -408,7 +429,14 @@ fn sigterm_saves_the_line_up_stops_streams_flushes_the_recording_and_exits_0() {
         "file size = bytes recorded = bytes received: {line}"
     );
     let probe = std::process::Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0"])
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_type",
+            "-of",
+            "csv=p=0",
+        ])
         .arg(&file)
         .output()
         .expect("ffprobe");
@@ -417,7 +445,11 @@ fn sigterm_saves_the_line_up_stops_streams_flushes_the_recording_and_exits_0() {
         probe.status.success() && streams.contains("video"),
         "ffprobe reads the recording: {streams}"
     );
-    assert_eq!(status.and_then(|s| s.code()), Some(0), "exit status {status:?}");
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "exit status {status:?}"
+    );
 }
 
 /// Restart (the Receive screen's, and the engine's for a restored receiver)

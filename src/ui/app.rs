@@ -331,10 +331,8 @@ impl App {
             return;
         }
         if self.form.uri_pending() {
-            self.toasts.error(format!(
-                "not started: {}",
-                super::form::URI_NOT_APPLIED
-            ));
+            self.toasts
+                .error(format!("not started: {}", super::form::URI_NOT_APPLIED));
             return;
         }
         if let Ok(cfg) = self.form.to_config() {

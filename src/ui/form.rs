@@ -184,10 +184,7 @@ impl StreamForm {
         if self.paste_uri_applied.as_deref() == Some(typed.as_str()) {
             return Ok(());
         }
-        let text = typed.replace(
-            "passphrase=***",
-            &format!("passphrase={}", self.passphrase),
-        );
+        let text = typed.replace("passphrase=***", &format!("passphrase={}", self.passphrase));
         let c = config::parse_uri(&text, "").map_err(|e| e.to_string())?;
         let file = std::mem::take(&mut self.file);
         self.fill_from(&c);

@@ -95,7 +95,6 @@ fn field(
     value: &mut String,
     hint: &str,
     tip: Option<&str>,
-    password: bool,
     errors: &[(Field, String)],
     which: Option<Field>,
 ) {
@@ -105,7 +104,6 @@ fn field(
             .add(
                 egui::TextEdit::singleline(value)
                     .hint_text(hint)
-                    .password(password)
                     .desired_width(260.0),
             )
             .labelled_by(l.id);
@@ -178,7 +176,6 @@ pub fn form_ui(
                 &mut form.name,
                 "optional",
                 None,
-                false,
                 &errors,
                 None,
             );
@@ -274,7 +271,6 @@ pub fn form_ui(
                 host_value,
                 host_hint,
                 None,
-                false,
                 &errors,
                 Some(Field::Host),
             );
@@ -284,7 +280,6 @@ pub fn form_ui(
                 &mut form.port,
                 "9000",
                 None,
-                false,
                 &errors,
                 Some(Field::Port),
             );
@@ -295,7 +290,6 @@ pub fn form_ui(
                     &mut form.local_port,
                     "automatic",
                     None,
-                    false,
                     &errors,
                     Some(Field::LocalPort),
                 );
@@ -306,7 +300,6 @@ pub fn form_ui(
                 &mut form.latency_ms,
                 "120",
                 Some(TIP_LATENCY),
-                false,
                 &errors,
                 Some(Field::Latency),
             );
@@ -316,7 +309,6 @@ pub fn form_ui(
                 &mut form.overhead_percent,
                 "25",
                 Some(TIP_OVERHEAD),
-                false,
                 &errors,
                 Some(Field::Overhead),
             );
@@ -356,7 +348,6 @@ pub fn form_ui(
                 &mut form.stream_id,
                 "optional",
                 Some(TIP_STREAM_ID),
-                false,
                 &errors,
                 Some(Field::StreamId),
             );
@@ -384,7 +375,6 @@ pub fn form_ui(
                 &mut form.dscp,
                 "empty, 184, 0xB8 or EF",
                 Some(TIP_DSCP),
-                false,
                 &errors,
                 Some(Field::Dscp),
             );
@@ -405,7 +395,6 @@ pub fn form_ui(
                 &mut form.bitrate,
                 "from PCR",
                 Some(TIP_BITRATE),
-                false,
                 &errors,
                 Some(Field::Bitrate),
             );
@@ -416,7 +405,6 @@ pub fn form_ui(
                 &mut form.pcr_pid,
                 "first programme",
                 Some(TIP_PCR_PID),
-                false,
                 &errors,
                 Some(Field::PcrPid),
             );
@@ -426,7 +414,6 @@ pub fn form_ui(
                 &mut form.packet_filter,
                 "none, or fec,cols:10,rows:5",
                 Some(TIP_FEC),
-                false,
                 &errors,
                 Some(Field::PacketFilter),
             );
@@ -437,7 +424,6 @@ pub fn form_ui(
                     &mut form.allow,
                     "everyone, or 10.0.0.0/8, …",
                     Some(TIP_ALLOW),
-                    false,
                     &errors,
                     Some(Field::Allow),
                 );

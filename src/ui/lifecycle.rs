@@ -11,7 +11,10 @@ use std::sync::Arc;
 
 /// What closing now would take off air, in words ("4 streams on air, 3
 /// receivers connected, 1 recording"), or None when nothing runs.
-pub fn on_air_summary(players: &[StreamSnapshot], receivers: &[ReceiverSnapshot]) -> Option<String> {
+pub fn on_air_summary(
+    players: &[StreamSnapshot],
+    receivers: &[ReceiverSnapshot],
+) -> Option<String> {
     let on_air = players.iter().filter(|s| s.state.is_running()).count();
     let callers: usize = players
         .iter()
@@ -51,7 +54,9 @@ pub fn watch_signals(ctx: egui::Context) -> Arc<AtomicBool> {
     let mut signals = match signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP]) {
         Ok(s) => s,
         Err(e) => {
-            tracing::error!("cannot watch SIGTERM/SIGINT: {e}; a signal ends the app without saving");
+            tracing::error!(
+                "cannot watch SIGTERM/SIGINT: {e}; a signal ends the app without saving"
+            );
             return flag;
         }
     };

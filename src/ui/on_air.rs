@@ -58,7 +58,7 @@ impl Locked {
 /// A restored stream whose passphrase was accepted, to start.
 #[derive(Debug, Clone)]
 pub enum Unlocked {
-    Player(StreamConfig),
+    Player(Box<StreamConfig>),
     Receiver(Box<ReceiveRequest>),
 }
 
@@ -190,7 +190,7 @@ pub fn locked_ui(ui: &mut egui::Ui, locked: &mut Vec<Locked>) -> Option<Unlocked
                         req.config = cfg;
                         Unlocked::Receiver(req)
                     }
-                    None => Unlocked::Player(cfg),
+                    None => Unlocked::Player(Box::new(cfg)),
                 });
             }
             Err(e) => l.error = Some(e),

@@ -46,19 +46,25 @@ pub fn offer_ui(ctx: &egui::Context, offer: &mut RestoreOffer) -> Option<OfferAn
         ui.label(format!(
             "When the app last closed, {} {} on air:",
             offer.lineup.describe(),
-            if offer.lineup.len() == 1 { "was" } else { "were" }
-        ));
-        egui::ScrollArea::vertical().max_height(300.0).show(ui, |ui| {
-            for (i, label) in labels.iter().enumerate() {
-                if offer.choosing {
-                    if let Some(c) = offer.chosen.get_mut(i) {
-                        ui.checkbox(c, label);
-                    }
-                } else {
-                    ui.label(format!("• {label}"));
-                }
+            if offer.lineup.len() == 1 {
+                "was"
+            } else {
+                "were"
             }
-        });
+        ));
+        egui::ScrollArea::vertical()
+            .max_height(300.0)
+            .show(ui, |ui| {
+                for (i, label) in labels.iter().enumerate() {
+                    if offer.choosing {
+                        if let Some(c) = offer.chosen.get_mut(i) {
+                            ui.checkbox(c, label);
+                        }
+                    } else {
+                        ui.label(format!("• {label}"));
+                    }
+                }
+            });
         ui.add_space(8.0);
         ui.horizontal(|ui| {
             if offer.choosing {
@@ -96,7 +102,9 @@ pub fn offer_ui(ctx: &egui::Context, offer: &mut RestoreOffer) -> Option<OfferAn
                 answer = Some(OfferAnswer::Discard);
             }
         });
-        ui.weak("Encrypted streams whose passphrase was not stored ask for it on the Streams screen.");
+        ui.weak(
+            "Encrypted streams whose passphrase was not stored ask for it on the Streams screen.",
+        );
     });
     answer
 }

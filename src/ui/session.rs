@@ -100,9 +100,7 @@ impl SavedReceiver {
                 rotate_secs: r.rotate_secs,
             }),
             analysis: Default::default(),
-            monitor: self
-                .monitor
-                .then(crate::media::MonitorSettings::default),
+            monitor: self.monitor.then(crate::media::MonitorSettings::default),
         }
     }
 }
@@ -138,12 +136,20 @@ impl LineUp {
     pub fn merge(&mut self, other: &LineUp) {
         let key = |c: &StreamConfig| (c.display_name(), c.endpoint(), c.stream_id.clone());
         for s in &other.streams {
-            if !self.streams.iter().any(|x| key(&x.config) == key(&s.config)) {
+            if !self
+                .streams
+                .iter()
+                .any(|x| key(&x.config) == key(&s.config))
+            {
                 self.streams.push(s.clone());
             }
         }
         for r in &other.receivers {
-            if !self.receivers.iter().any(|x| key(&x.config) == key(&r.config)) {
+            if !self
+                .receivers
+                .iter()
+                .any(|x| key(&x.config) == key(&r.config))
+            {
                 self.receivers.push(r.clone());
             }
         }

@@ -68,7 +68,7 @@ impl App {
     /// A restored stream whose passphrase was typed.
     pub(super) fn unlocked(&mut self, u: Unlocked) {
         match u {
-            Unlocked::Player(c) => self.engine.send(Command::Start(Box::new(c))),
+            Unlocked::Player(c) => self.engine.send(Command::Start(c)),
             Unlocked::Receiver(r) => self.engine.send(Command::StartReceiver(r)),
         }
     }
