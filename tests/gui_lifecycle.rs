@@ -391,6 +391,7 @@ fn sigterm_saves_the_line_up_stops_streams_flushes_the_recording_and_exits_0() {
     let pid = app.id() as i32;
     // SAFETY: kill(2) with a pid we own and a valid signal number.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let signalled = std::time::Instant::now();
     let mut status = None;
     assert!(
         wait_until(Duration::from_secs(30), || {
@@ -398,6 +399,10 @@ fn sigterm_saves_the_line_up_stops_streams_flushes_the_recording_and_exits_0() {
             status.is_some()
         }),
         "the app exits after SIGTERM"
+    );
+    eprintln!(
+        "SIGTERM to exit: {:.2} s",
+        signalled.elapsed().as_secs_f64()
     );
 
     let session = data.join("srt-streamer/session.json");
