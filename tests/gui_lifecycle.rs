@@ -281,6 +281,19 @@ fn a_typed_uri_that_was_not_applied_never_starts_the_form_defaults() {
         shown.contains("passphrase=***") && !shown.contains(secret),
         "masked once applied: {shown}"
     );
+    // The form's passphrase field is masked too, with Show beside it.
+    assert!(h
+        .query_by_role_and_label(Role::PasswordInput, "Passphrase")
+        .is_some());
+    assert!(h
+        .query_by_role_and_label(Role::TextInput, "Passphrase")
+        .is_none());
+    h.get_by_label("Show").click();
+    h.run_steps(2);
+    let clear = h
+        .get_by_role_and_label(Role::TextInput, "Passphrase")
+        .value();
+    assert_eq!(clear.as_deref(), Some(secret), "shown on request");
     // What was typed is what starts.
     h.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
     assert!(step_until(&mut h, T, |h| !h
