@@ -141,11 +141,7 @@ impl StreamManager {
     /// its settings were edited. New settings are checked before the running
     /// stream is touched; if they then fail to start, the stream keeps its
     /// previous settings, stopped, and the error says why.
-    /// A receiver restarts with the request it was started with.
     pub fn restart(&mut self, id: StreamId, cfg: Option<StreamConfig>) -> Result<(), ManagerError> {
-        if self.receivers.contains_key(&id) {
-            return self.restart_receiver(id);
-        }
         let old = self
             .streams
             .get(&id)
@@ -189,35 +185,6 @@ impl StreamManager {
         self.receivers.insert(id, r);
         (self.notify)();
         Ok(id)
-    }
-
-    /// Starts a receiver again in its place (same id) with the request it was
-    /// started with; a recording goes to a new file (never over the last
-    /// one). If it cannot start, the old one stays, stopped, and the error says why.
-    fn restart_receiver(&mut self, id: StreamId) -> Result<(), ManagerError> {
-        let mut old = self
-            .receivers
-            .remove(&id)
-            .ok_or(ManagerError::NoSuchStream(id))?;
-        let mut req = old.reader().request();
-        old.stop();
-        if let Some(r) = &mut req.record {
-            r.path = receiver::unused_recording_path(&r.path);
-        }
-        let name = req.config.endpoint();
-        let result = match RunningReceiver::start(id, req, self.stats_interval, self.notify.clone())
-        {
-            Ok(new) => {
-                self.receivers.insert(id, new);
-                Ok(())
-            }
-            Err(source) => {
-                self.receivers.insert(id, old);
-                Err(ManagerError::Start { name, source })
-            }
-        };
-        (self.notify)();
-        result
     }
 
     /// Turns the confidence monitor of a player (what it sends) or a
