@@ -421,6 +421,13 @@ fn sigterm_saves_the_line_up_stops_streams_flushes_the_recording_and_exits_0() {
         signalled.elapsed().as_secs_f64()
     );
 
+    // The settings were written at exit (all of them, not just what the
+    // test wrote).
+    let settings = std::fs::read_to_string(data.join("srt-streamer/app.ron")).unwrap();
+    assert!(
+        settings.contains("stats_interval_secs") && settings.contains("restore_session:true"),
+        "{settings}"
+    );
     let session = data.join("srt-streamer/session.json");
     let lineup: LineUp = serde_json::from_str(&std::fs::read_to_string(&session).unwrap()).unwrap();
     assert_eq!(
