@@ -9,7 +9,7 @@ use super::config::{Mode, StreamConfig};
 use super::link::{Conn, ConnSet, Direction, Link, LinkEvent, SrtEndpoint};
 use super::monitor::{read_links, LinkTracker};
 use super::recorder::Recorder;
-pub use super::recorder::{rotated_name, RecordConfig};
+pub use super::recorder::{rotated_name, unused_recording_path, RecordConfig};
 use super::shared::{explain_srt_error, lock, Notify};
 use super::srt::SrtError;
 use super::srt_params::receive_tuning;
@@ -44,6 +44,8 @@ pub struct ReceiverSnapshot {
 struct Shared {
     id: StreamId,
     config: StreamConfig,
+    /// What the receiver was asked to do, to start it again (restart, session).
+    request: ReceiveRequest,
     notify: Notify,
     analyzer: Mutex<Analyzer>,
     /// The analysis as of the last statistics interval, for readers that
@@ -108,6 +110,11 @@ impl ReceiverReader {
         &self.0.config
     }
 
+    /// What the receiver was started with (to restart it or save it).
+    pub fn request(&self) -> ReceiveRequest {
+        self.0.request.clone()
+    }
+
     pub fn snapshot(&self) -> ReceiverSnapshot {
         let mut s = lock(&self.0.snapshot).clone();
         s.uptime_secs = self.0.started.elapsed().as_secs_f64();
@@ -155,6 +162,7 @@ impl RunningReceiver {
         stats_interval: Duration,
         notify: Notify,
     ) -> Result<Self, StartError> {
+        let request = req.clone();
         let ReceiveRequest {
             config: cfg,
             record,
@@ -187,6 +195,7 @@ impl RunningReceiver {
         let shared = Arc::new(Shared {
             id,
             config: cfg.clone(),
+            request,
             notify,
             analyzer: Mutex::new(Analyzer::new(analysis)),
             report: Mutex::new(None),
@@ -275,10 +284,18 @@ impl RunningReceiver {
         }
         let flushed = lock(&self.shared.recorder).as_mut().map(|r| {
             r.flush()
+                .map(|()| (r.current.clone(), r.total_bytes))
                 .map_err(|e| format!("cannot finish {}: {e}", r.current.display()))
         });
-        if let Some(Err(message)) = flushed {
-            self.shared.event(EventKind::Error { message });
+        match flushed {
+            Some(Err(message)) => self.shared.event(EventKind::Error { message }),
+            Some(Ok((file, recorded))) => tracing::info!(
+                receiver = self.shared.id,
+                "recording finished: {}; {recorded} bytes recorded of {} received",
+                file.display(),
+                self.shared.bytes.load(Ordering::Relaxed)
+            ),
+            None => {}
         }
         // The final analysis, for readers after the stop.
         let report = Arc::new(lock(&self.shared.analyzer).report());
