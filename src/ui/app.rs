@@ -79,8 +79,12 @@ pub struct App {
     media_files: Vec<PathBuf>,
     /// Events already turned into toasts, per stream.
     seen_events: HashMap<StreamId, u64>,
+    /// The file a new stream's form starts with.
+    default_file: String,
     started: Instant,
     first_frame_logged: bool,
+    /// When the next alarm clears by itself (a repaint then).
+    repaint_at: Option<Instant>,
 }
 
 fn apply_theme(ctx: &egui::Context, t: Theme) {
@@ -120,7 +124,7 @@ impl App {
             .or_else(crate::cli::bundled_sample_path)
             .map(|p| p.display().to_string())
             .unwrap_or_default();
-        let form = StreamForm::new(&settings.defaults, sample);
+        let form = StreamForm::new(&settings.defaults, sample.clone());
         if let Some(folder) = &settings.media_folder {
             files.list_media_folder(folder.clone());
         }
@@ -170,8 +174,10 @@ impl App {
             wall_clock: false,
             media_files: Vec::new(),
             seen_events: HashMap::new(),
+            default_file: sample,
             started,
             first_frame_logged: false,
+            repaint_at: None,
         }
     }
 
@@ -225,6 +231,9 @@ impl App {
                 } else {
                     format!("#{id}: restarted")
                 }),
+                Reply::Applied { id } => {
+                    self.toasts.info(format!("#{id}: new name applied (still on air)"))
+                }
                 Reply::Failed { message } => self.toasts.error(message),
                 Reply::ReceiverStarted { id, name } => {
                     self.toasts.info(format!("#{id} receiver {name}: started"));
@@ -268,15 +277,43 @@ impl App {
                 }
             }
         }
-        // Conditions of running streams (rejections, lost links, errors,
-        // monitor alarms) become alarms: one per condition, counted, cleared.
+        self.collect_alarms(streams);
+    }
+
+    /// Conditions of players and receivers (rejections, lost links, errors,
+    /// monitor alarms) become alarms: one per condition, counted, cleared
+    /// with the condition or after the quiet time without a repeat.
+    fn collect_alarms(&mut self, streams: &[(crate::engine::StreamReader, StreamSnapshot)]) {
+        let now = Instant::now();
+        let mut logs: Vec<(StreamId, String, Vec<crate::engine::StreamEvent>, u64)> = Vec::new();
         for (reader, snap) in streams {
             let since = self.seen_events.get(&snap.id).copied().unwrap_or(0);
             let (events, total) = reader.events_since(since);
-            for e in events {
-                self.alarms.apply(snap.id, &snap.name, &e, &mut self.toasts);
+            logs.push((snap.id, snap.name.clone(), events, total));
+        }
+        for rx in self.engine.receivers() {
+            let since = self.seen_events.get(&rx.id()).copied().unwrap_or(0);
+            let (events, total) = rx.events_since(since);
+            logs.push((rx.id(), format!("receiver {}", rx.snapshot().name), events, total));
+        }
+        for (id, name, events, total) in logs {
+            for e in &events {
+                self.alarms.apply(id, &name, e, &mut self.toasts, now);
             }
-            self.seen_events.insert(snap.id, total);
+            self.seen_events.insert(id, total);
+        }
+        let quiet = self.settings.alarm_quiet();
+        self.alarms.expire(now, quiet, &mut self.toasts);
+        if let Some(at) = self.alarms.next_expiry(quiet) {
+            self.repaint_at = Some(at);
+        }
+    }
+
+    /// The edit is over (applied or left): the next new stream starts from
+    /// the defaults, not from the edited stream's port, name or passphrase.
+    fn end_edit(&mut self) {
+        if self.form.editing.is_some() {
+            self.form = StreamForm::new(&self.settings.defaults, self.default_file.clone());
         }
     }
 
@@ -324,11 +361,25 @@ impl App {
         let Some((id, _)) = self.form.editing.clone() else {
             return;
         };
+        if !self.form.edit_changes() {
+            return;
+        }
+        let live = self
+            .form
+            .edit_base
+            .as_ref()
+            .zip(self.form.to_config().ok())
+            .is_some_and(|(old, new)| crate::engine::changes::applies_live(old, &new));
         if let Ok(cfg) = self.form.to_config() {
-            self.form.editing = None;
+            self.end_edit();
             self.form_error = None;
             self.screen = Screen::Streams;
-            self.guard(Guarded::Apply(id, Box::new(cfg)), streams);
+            if live {
+                // Nothing goes off air: no question to ask.
+                self.perform(Guarded::Apply(id, Box::new(cfg)));
+            } else {
+                self.guard(Guarded::Apply(id, Box::new(cfg)), streams);
+            }
         }
     }
 
@@ -348,7 +399,7 @@ impl App {
         });
         if n {
             self.screen = Screen::NewStream;
-            self.form.editing = None;
+            self.end_edit();
             self.details = None;
         }
         if o {
@@ -462,10 +513,10 @@ impl App {
             RowAction::Stop(id) => self.guard(Guarded::Stop(id), streams),
             RowAction::Restart(id) => self.guard(Guarded::Restart(id), streams),
             RowAction::Remove(id) => self.guard(Guarded::Remove(id), streams),
+            RowAction::Ack(subject, key) => self.alarms.ack(subject, &key, &mut self.toasts),
             RowAction::Edit(id) => {
                 if let Some(s) = streams.iter().find(|s| s.id == id) {
-                    self.form.fill_from(&s.config);
-                    self.form.editing = Some((id, s.name.clone()));
+                    self.form.start_edit(id, s.name.clone(), &s.config);
                     self.screen = Screen::NewStream;
                     self.details = None;
                 }
@@ -484,6 +535,14 @@ impl App {
                     self.details = None;
                 }
             }
+        }
+    }
+
+    /// The toasts' strip above the status bar; Ack on a toast acknowledges
+    /// its alarm.
+    fn toasts_ui(&mut self, ui: &mut egui::Ui) {
+        if let Some(key) = self.toasts.panel_ui(ui) {
+            self.alarms.ack_toast(&key, &mut self.toasts);
         }
     }
 
@@ -575,6 +634,8 @@ impl App {
             self.form = StreamForm::new(&self.settings.defaults, file);
         }
         ui.separator();
+        alarm_settings_ui(ui, &mut self.settings);
+        ui.separator();
         ui.checkbox(
             &mut self.settings.restore_session,
             "Restart the previous session's streams at launch",
@@ -597,6 +658,21 @@ impl App {
             ui.label(format!("Log file: {}", p.display()));
         }
     }
+}
+
+/// How alarms behave: the quiet time after which one clears by itself.
+fn alarm_settings_ui(ui: &mut egui::Ui, settings: &mut Settings) {
+    ui.horizontal(|ui| {
+        let l = ui.label("Alarms clear after");
+        ui.add(
+            egui::DragValue::new(&mut settings.alarm_quiet_secs)
+                .range(1..=3600)
+                .suffix(" s"),
+        )
+        .labelled_by(l.id)
+        .on_hover_text("an alarm that does not repeat for this long clears by itself (a lost link or a monitor alarm waits for its condition); Ack clears one at once");
+        ui.label("without a repeat");
+    });
 }
 
 /// `from`, or the first port above it that no stream uses.
@@ -694,6 +770,7 @@ impl eframe::App for App {
         egui::Panel::bottom("system").show(ui, |ui| {
             system_panel_ui(ui, &sample, srt, warning.as_deref());
         });
+        self.toasts_ui(ui);
 
         egui::CentralPanel::default().show(ui, |ui| {
             if let Some(id) = self.details {
@@ -764,7 +841,7 @@ impl eframe::App for App {
                             FormAction::None => {}
                             FormAction::Start => self.start_from_form(),
                             FormAction::ApplyEdit => self.apply_edit(&streams),
-                            FormAction::CancelEdit => self.form.editing = None,
+                            FormAction::CancelEdit => self.end_edit(),
                             FormAction::Paste => {
                                 // The system clipboard answers with a Paste
                                 // event in a later frame.
@@ -820,12 +897,19 @@ impl eframe::App for App {
                     let dir = self.settings.media_folder.as_deref();
                     self.media.ui(ui, &file, &mut self.files, dir);
                 }
-                Screen::Receive => self.receive.ui(ui, &self.engine, &mut self.files),
+                Screen::Receive => self.receive.ui(
+                    ui,
+                    &self.engine,
+                    &mut self.files,
+                    (&mut self.alarms, &mut self.toasts),
+                ),
                 Screen::Settings => self.settings_ui(ui),
             }
         });
         self.confirm_ui(&ctx);
-        self.toasts.ui(&ctx);
+        if let Some(at) = self.repaint_at.take() {
+            ctx.request_repaint_after(at.saturating_duration_since(Instant::now()));
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

@@ -16,6 +16,7 @@ pub mod nettest_ui;
 pub mod on_air;
 pub mod palette;
 pub mod plots;
+pub mod receive_form;
 pub mod receive_ui;
 pub mod settings;
 pub mod system;
