@@ -23,7 +23,11 @@ pub fn describe(old: &StreamConfig, new: &StreamConfig) -> Vec<String> {
     text("local address", &old.local_address, &new.local_address);
     text("stream ID", &old.stream_id, &new.stream_id);
     text("FEC", &old.packet_filter, &new.packet_filter);
-    text("allowed callers", &old.allow.join(", "), &new.allow.join(", "));
+    text(
+        "allowed callers",
+        &old.allow.join(", "),
+        &new.allow.join(", "),
+    );
     let mut value = |what: &str, a: String, b: String, unit: &str| {
         if a != b {
             out.push(format!("{what} {a} \u{2192} {b}{unit}"));
@@ -49,12 +53,7 @@ pub fn describe(old: &StreamConfig, new: &StreamConfig) -> Vec<String> {
         new.overhead_percent.to_string(),
         " %",
     );
-    value(
-        "encryption",
-        dbg(&old.encryption),
-        dbg(&new.encryption),
-        "",
-    );
+    value("encryption", dbg(&old.encryption), dbg(&new.encryption), "");
     value("TOS", dbg(&old.iptos), dbg(&new.iptos), "");
     value("loop", dbg(&old.loop_mode), dbg(&new.loop_mode), "");
     value("bitrate", dbg(&old.bitrate_bps), dbg(&new.bitrate_bps), "");
@@ -98,7 +97,7 @@ mod tests {
         new.latency_ms = 400;
         new.name = "News".into();
         new.encryption = Encryption::Aes256;
-        new.passphrase = Some(Passphrase::new("secret-phrase-1".into()));
+        new.passphrase = Some(Passphrase::new("secret-phrase-1"));
         let said = describe(&old, &new).join(", ");
         assert!(said.contains("latency 120 \u{2192} 400 ms"), "{said}");
         assert!(said.contains("name '' \u{2192} 'News'"), "{said}");

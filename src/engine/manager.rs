@@ -165,25 +165,20 @@ impl StreamManager {
         let changes = changes::describe(&before, &cfg);
         let name = cfg.display_name();
         let past = old.past();
-        let result = match RunningStream::start(
-            id,
-            cfg,
-            self.stats_interval,
-            self.notify.clone(),
-            past,
-        ) {
-            Ok(new) => {
-                if !changes.is_empty() {
-                    new.event(EventKind::SettingsChanged { changes });
+        let result =
+            match RunningStream::start(id, cfg, self.stats_interval, self.notify.clone(), past) {
+                Ok(new) => {
+                    if !changes.is_empty() {
+                        new.event(EventKind::SettingsChanged { changes });
+                    }
+                    self.streams.insert(id, new);
+                    Ok(())
                 }
-                self.streams.insert(id, new);
-                Ok(())
-            }
-            Err(source) => {
-                self.streams.insert(id, old);
-                Err(ManagerError::Start { name, source })
-            }
-        };
+                Err(source) => {
+                    self.streams.insert(id, old);
+                    Err(ManagerError::Start { name, source })
+                }
+            };
         (self.notify)();
         result
     }
@@ -245,22 +240,17 @@ impl StreamManager {
         old.stop();
         let (req, past) = old.restart_parts();
         let name = req.config.endpoint();
-        let result = match RunningReceiver::start(
-            id,
-            req,
-            self.stats_interval,
-            self.notify.clone(),
-            past,
-        ) {
-            Ok(new) => {
-                self.receivers.insert(id, new);
-                Ok(())
-            }
-            Err(source) => {
-                self.receivers.insert(id, old);
-                Err(ManagerError::Start { name, source })
-            }
-        };
+        let result =
+            match RunningReceiver::start(id, req, self.stats_interval, self.notify.clone(), past) {
+                Ok(new) => {
+                    self.receivers.insert(id, new);
+                    Ok(())
+                }
+                Err(source) => {
+                    self.receivers.insert(id, old);
+                    Err(ManagerError::Start { name, source })
+                }
+            };
         (self.notify)();
         result
     }

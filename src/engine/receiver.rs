@@ -133,7 +133,11 @@ impl ReceiverReader {
 
     /// The statistics history (at most an hour), oldest first.
     pub fn history(&self) -> Vec<ReceivePoint> {
-        lock(self.0.history.as_ref()).points().iter().copied().collect()
+        lock(self.0.history.as_ref())
+            .points()
+            .iter()
+            .copied()
+            .collect()
     }
 
     /// Events from index `since` of all events ever logged (those still

@@ -13,9 +13,7 @@ use super::shared::{explain_srt_error, lock, Notify, Past, Shared};
 use super::source::{self, LoopingSource, SourceError};
 use super::srt_params::send_tuning;
 use super::stats::HistoryPoint;
-use super::status::{
-    EventKind, SourceSummary, StreamEvent, StreamId, StreamSnapshot, StreamState,
-};
+use super::status::{EventKind, SourceSummary, StreamEvent, StreamId, StreamSnapshot, StreamState};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -62,7 +60,12 @@ impl StreamReader {
     }
 
     pub fn history(&self) -> Vec<HistoryPoint> {
-        lock(self.0.log.as_ref()).history.points().iter().copied().collect()
+        lock(self.0.log.as_ref())
+            .history
+            .points()
+            .iter()
+            .copied()
+            .collect()
     }
 }
 

@@ -148,12 +148,20 @@ fn effect(stream: StreamId, e: &EventKind) -> Effect {
             lasting: false,
         }),
         K::CallerRejected { .. } => on("rejected", Level::Warning, e.to_string(), false),
-        K::ConnectFailed { reason, .. } => {
-            on("link", Level::Alarm, format!("cannot connect: {reason}"), true)
-        }
+        K::ConnectFailed { reason, .. } => on(
+            "link",
+            Level::Alarm,
+            format!("cannot connect: {reason}"),
+            true,
+        ),
         K::ConnectionLost { .. } => on("link", Level::Alarm, e.to_string(), true),
         K::Error { message } => on("error", Level::Alarm, message.clone(), false),
-        K::AlarmRaised { alarm } => on(&format!("monitor:{alarm}"), Level::Alarm, alarm.clone(), true),
+        K::AlarmRaised { alarm } => on(
+            &format!("monitor:{alarm}"),
+            Level::Alarm,
+            alarm.clone(),
+            true,
+        ),
         K::AlarmCleared { alarm } => Effect::ClearMonitor(format!("monitor:{alarm}")),
         K::CallerAdded { .. } | K::Connected => Effect::Clear(vec!["rejected", "link"]),
         K::Started { .. } | K::Stopped => Effect::ClearAll,
@@ -246,7 +254,8 @@ impl Alarms {
     }
 
     fn clear(&mut self, subject: Subject, key: &str, toasts: &mut Toasts) {
-        self.list.retain(|a| !(a.subject == subject && a.key == key));
+        self.list
+            .retain(|a| !(a.subject == subject && a.key == key));
         toasts.clear(&toast_key(subject, key));
     }
 

@@ -61,7 +61,11 @@ fn a_monitor_alarm_clears_with_its_own_condition() {
     assert_eq!(left, ["audio silent"]);
     assert_eq!(alarms.of(1).next().map(|a| a.level), Some(Level::Alarm));
     // Lasting: quiet time does not clear a picture that is still silent.
-    alarms.expire(now + Duration::from_secs(3600), Duration::from_secs(60), &mut toasts);
+    alarms.expire(
+        now + Duration::from_secs(3600),
+        Duration::from_secs(60),
+        &mut toasts,
+    );
     assert_eq!(alarms.of(1).count(), 1);
     alarms.apply(1, "s", &ev(EventKind::Stopped), &mut toasts, now);
     assert_eq!(alarms.of(1).count(), 0);
@@ -91,7 +95,13 @@ fn an_unknown_stream_id_is_the_ports_alarm_and_clears_when_quiet() {
     assert_eq!(toasts.list().len(), 1);
     let quiet = Duration::from_secs(60);
     // Repeated within the quiet time: kept, counted.
-    alarms.apply(3, "news", &unknown(), &mut toasts, t0 + Duration::from_secs(50));
+    alarms.apply(
+        3,
+        "news",
+        &unknown(),
+        &mut toasts,
+        t0 + Duration::from_secs(50),
+    );
     alarms.expire(t0 + Duration::from_secs(100), quiet, &mut toasts);
     assert_eq!(alarms.of_ports().next().map(|a| a.count), Some(2));
     assert_eq!(

@@ -194,6 +194,29 @@ impl App {
         self.engine.readers().iter().map(|r| r.snapshot()).collect()
     }
 
+    /// The event log of a player or receiver, as its Details show it.
+    pub fn events_of(&self, id: StreamId) -> Vec<crate::engine::StreamEvent> {
+        if let Some(r) = self.engine.readers().into_iter().find(|r| r.id() == id) {
+            return r.events_since(0).0;
+        }
+        self.engine
+            .receivers()
+            .into_iter()
+            .find(|r| r.id() == id)
+            .map(|r| r.events_since(0).0)
+            .unwrap_or_default()
+    }
+
+    /// How many statistics points a player's plots hold.
+    pub fn history_len(&self, id: StreamId) -> usize {
+        self.engine
+            .readers()
+            .into_iter()
+            .find(|r| r.id() == id)
+            .map(|r| r.history().len())
+            .unwrap_or(0)
+    }
+
     fn snapshots(&self) -> Vec<(crate::engine::StreamReader, StreamSnapshot)> {
         self.engine
             .readers()
@@ -231,9 +254,9 @@ impl App {
                 } else {
                     format!("#{id}: restarted")
                 }),
-                Reply::Applied { id } => {
-                    self.toasts.info(format!("#{id}: new name applied (still on air)"))
-                }
+                Reply::Applied { id } => self
+                    .toasts
+                    .info(format!("#{id}: new name applied (still on air)")),
                 Reply::Failed { message } => self.toasts.error(message),
                 Reply::ReceiverStarted { id, name } => {
                     self.toasts.info(format!("#{id} receiver {name}: started"));
@@ -294,7 +317,12 @@ impl App {
         for rx in self.engine.receivers() {
             let since = self.seen_events.get(&rx.id()).copied().unwrap_or(0);
             let (events, total) = rx.events_since(since);
-            logs.push((rx.id(), format!("receiver {}", rx.snapshot().name), events, total));
+            logs.push((
+                rx.id(),
+                format!("receiver {}", rx.snapshot().name),
+                events,
+                total,
+            ));
         }
         for (id, name, events, total) in logs {
             for e in &events {

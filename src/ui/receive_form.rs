@@ -23,14 +23,21 @@ pub fn passphrase_field(ui: &mut egui::Ui, label: &str, text: &mut String, show:
             .desired_width(200.0),
     )
     .labelled_by(l.id)
-    .on_hover_text("10 to 79 characters, the sender's passphrase (AES-128 unless the URI sets pbkeylen)");
+    .on_hover_text(
+        "10 to 79 characters, the sender's passphrase (AES-128 unless the URI sets pbkeylen)",
+    );
     ui.checkbox(show, "Show");
 }
 
 impl ReceiveFields {
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal_wrapped(|ui| {
-            passphrase_field(ui, "Passphrase", &mut self.passphrase, &mut self.show_passphrase);
+            passphrase_field(
+                ui,
+                "Passphrase",
+                &mut self.passphrase,
+                &mut self.show_passphrase,
+            );
             let l = ui.label("Latency (ms)");
             ui.add(
                 egui::TextEdit::singleline(&mut self.latency_ms)

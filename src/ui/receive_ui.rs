@@ -6,9 +6,9 @@
 
 use super::alarms::Alarms;
 use super::engine_link::{Command, EngineLink};
-use super::toasts::Toasts;
 use super::files::FileJobs;
 use super::media_ui::{Tone, Verdict};
+use super::toasts::Toasts;
 use crate::engine::config::parse_uri;
 use crate::engine::receiver::{ReceiveRequest, ReceiverReader, RecordConfig};
 use crate::engine::{StreamEvent, StreamId, StreamState};

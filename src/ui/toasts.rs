@@ -241,10 +241,12 @@ mod tests {
     fn plain_messages_make_room_before_conditions() {
         let mut t = Toasts::default();
         t.raise("1:error", ToastKind::Error, "failed".into(), 1);
-        for i in 0..10 {
+        for i in 0..20 {
             t.info(format!("message {i}"));
         }
         assert_eq!(t.list().len(), MAX_TOASTS);
+        let (shown, more) = t.on_screen();
+        assert_eq!((shown.len(), more), (SHOWN, MAX_TOASTS - SHOWN));
         assert!(
             t.list().iter().any(|x| x.key.is_some()),
             "the condition stays"
