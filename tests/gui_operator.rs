@@ -119,7 +119,7 @@ fn a_rejected_caller_is_one_counted_alarm_that_clears_when_a_caller_connects() {
     );
     assert!(shown.contains('\u{d7}'), "with its count: {shown}");
     assert!(
-        h.query_by_label_contains("ALARM: caller").is_some(),
+        h.query_by_label_contains("WARNING: caller").is_some(),
         "the row's Alarms column"
     );
 
@@ -135,7 +135,7 @@ fn a_rejected_caller_is_one_counted_alarm_that_clears_when_a_caller_connects() {
         "the toast went with the condition: {:?}",
         h.state().toasts.texts().collect::<Vec<_>>()
     );
-    assert!(h.query_by_label_contains("ALARM: caller").is_none());
+    assert!(h.query_by_label_contains("WARNING: caller").is_none());
 }
 
 #[test]
