@@ -116,7 +116,9 @@ fn three_toasts_at_most_and_none_over_the_form() {
     let mut h = harness_sized(sample(), 1024.0, 600.0);
     h.step();
     // As long as real alarms are.
-    let text = |i| format!("message {i}: caller 10.0.0.9 rejected: the SRT handshake failed: the caller's passphrase");
+    let text = |i| {
+        format!("message {i}: caller 10.0.0.9 rejected: the SRT handshake failed: the caller's passphrase")
+    };
     for i in 0..5 {
         h.state_mut().toasts.info(text(i));
     }
@@ -143,7 +145,11 @@ fn three_toasts_at_most_and_none_over_the_form() {
         controls.extend(h.query_all_by_role(role).map(|n| n.rect()));
     }
     let toast_buttons = h.query_all_by_label("\u{d7}").count();
-    assert!(controls.len() > 20, "the form's controls: {}", controls.len());
+    assert!(
+        controls.len() > 20,
+        "the form's controls: {}",
+        controls.len()
+    );
     assert!(h.query_by_label("Start stream").is_some());
     let mut over = 0;
     for t in &shown {
@@ -153,7 +159,10 @@ fn three_toasts_at_most_and_none_over_the_form() {
             }
         }
     }
-    assert_eq!(over, 0, "a toast over a control ({toast_buttons} toast buttons)");
+    assert_eq!(
+        over, 0,
+        "a toast over a control ({toast_buttons} toast buttons)"
+    );
 }
 
 #[test]
@@ -307,4 +316,63 @@ fn a_receiver_from_the_receive_screen_with_its_fields_alarms_and_restarts() {
             .count()
     };
     assert!(step_until(&mut h, T, |h| starts(h) == 2), "restarted");
+}
+
+/// The streams table at 1920 and at 1024 points: the stream ID beside the
+/// endpoint, encryption and latency, and a stream's alarm whole on the wide
+/// screen (cut with … only on the narrow one).
+#[test]
+fn the_table_tells_stream_id_encryption_latency_and_whole_alarms() {
+    let dir = tempfile::tempdir().unwrap();
+    let streams = |port: u16| {
+        vec![
+            uri_config(&sample(), &format!("srt://:{port}?streamid=news")),
+            uri_config(
+                &sample(),
+                &format!("srt://:{port}?streamid=sport&passphrase=sport-passphrase&pbkeylen=32"),
+            ),
+        ]
+    };
+    let port = free_port();
+    let mut wide = harness_running(Settings::default(), streams(port), 1920.0, 1080.0);
+    open_streams(&mut wide, 2);
+    for text in [
+        format!(":{port} \u{b7} news"),
+        format!(":{port} \u{b7} sport"),
+        "clear \u{b7} 120 ms".to_string(),
+        "AES-256 \u{b7} 120 ms".to_string(),
+    ] {
+        assert!(wide.query_by_label(&text).is_some(), "{text}");
+    }
+    // A caller that wants encryption from the clear stream: its alarm.
+    let _wrong = Receiver::slt(
+        &format!("srt://127.0.0.1:{port}?streamid=news&passphrase=not-this-one-1"),
+        dir.path().join("wrong.ts"),
+    );
+    let alarm = |h: &Harness<'_, App>| h.state().alarms.of(1).next().map(|a| a.shown());
+    assert!(step_until(&mut wide, T, |h| alarm(h).is_some()));
+    wide.step();
+    let whole = format!("WARNING: {}", alarm(&wide).unwrap());
+    assert!(whole.len() > 100, "a long alarm: {whole}");
+    assert!(
+        wide.query_by_label(&whole).is_some(),
+        "whole at 1920: {whole}"
+    );
+
+    drop(wide);
+    let port = free_port();
+    let mut narrow = harness_running(Settings::default(), streams(port), 1024.0, 600.0);
+    open_streams(&mut narrow, 2);
+    let _wrong = Receiver::slt(
+        &format!("srt://127.0.0.1:{port}?streamid=news&passphrase=not-this-one-1"),
+        dir.path().join("wrong2.ts"),
+    );
+    assert!(step_until(&mut narrow, T, |h| alarm(h).is_some()));
+    narrow.step();
+    assert!(
+        narrow
+            .query_by_label_contains("WARNING: caller")
+            .is_some_and(|n| n.value().is_some_and(|l| l.ends_with('\u{2026}'))),
+        "cut with an ellipsis at 1024"
+    );
 }
