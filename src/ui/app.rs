@@ -14,7 +14,11 @@ use super::system::{
     srt_traffic, system_panel_ui, udp_buffer_needed, udp_limit_warning, SystemMonitor,
 };
 use super::toasts::Toasts;
+
+#[path = "app_alarms.rs"]
+mod app_alarms;
 use crate::engine::{Mode, StreamId, StreamSnapshot};
+use app_alarms::alarm_settings_ui;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -194,29 +198,6 @@ impl App {
         self.engine.readers().iter().map(|r| r.snapshot()).collect()
     }
 
-    /// The event log of a player or receiver, as its Details show it.
-    pub fn events_of(&self, id: StreamId) -> Vec<crate::engine::StreamEvent> {
-        if let Some(r) = self.engine.readers().into_iter().find(|r| r.id() == id) {
-            return r.events_since(0).0;
-        }
-        self.engine
-            .receivers()
-            .into_iter()
-            .find(|r| r.id() == id)
-            .map(|r| r.events_since(0).0)
-            .unwrap_or_default()
-    }
-
-    /// How many statistics points a player's plots hold.
-    pub fn history_len(&self, id: StreamId) -> usize {
-        self.engine
-            .readers()
-            .into_iter()
-            .find(|r| r.id() == id)
-            .map(|r| r.history().len())
-            .unwrap_or(0)
-    }
-
     fn snapshots(&self) -> Vec<(crate::engine::StreamReader, StreamSnapshot)> {
         self.engine
             .readers()
@@ -301,48 +282,6 @@ impl App {
             }
         }
         self.collect_alarms(streams);
-    }
-
-    /// Conditions of players and receivers (rejections, lost links, errors,
-    /// monitor alarms) become alarms: one per condition, counted, cleared
-    /// with the condition or after the quiet time without a repeat.
-    fn collect_alarms(&mut self, streams: &[(crate::engine::StreamReader, StreamSnapshot)]) {
-        let now = Instant::now();
-        let mut logs: Vec<(StreamId, String, Vec<crate::engine::StreamEvent>, u64)> = Vec::new();
-        for (reader, snap) in streams {
-            let since = self.seen_events.get(&snap.id).copied().unwrap_or(0);
-            let (events, total) = reader.events_since(since);
-            logs.push((snap.id, snap.name.clone(), events, total));
-        }
-        for rx in self.engine.receivers() {
-            let since = self.seen_events.get(&rx.id()).copied().unwrap_or(0);
-            let (events, total) = rx.events_since(since);
-            logs.push((
-                rx.id(),
-                format!("receiver {}", rx.snapshot().name),
-                events,
-                total,
-            ));
-        }
-        for (id, name, events, total) in logs {
-            for e in &events {
-                self.alarms.apply(id, &name, e, &mut self.toasts, now);
-            }
-            self.seen_events.insert(id, total);
-        }
-        let quiet = self.settings.alarm_quiet();
-        self.alarms.expire(now, quiet, &mut self.toasts);
-        if let Some(at) = self.alarms.next_expiry(quiet) {
-            self.repaint_at = Some(at);
-        }
-    }
-
-    /// The edit is over (applied or left): the next new stream starts from
-    /// the defaults, not from the edited stream's port, name or passphrase.
-    fn end_edit(&mut self) {
-        if self.form.editing.is_some() {
-            self.form = StreamForm::new(&self.settings.defaults, self.default_file.clone());
-        }
     }
 
     /// A file chosen (picker, Recent, media folder, drop) is probed at once;
@@ -566,14 +505,6 @@ impl App {
         }
     }
 
-    /// The toasts' strip above the status bar; Ack on a toast acknowledges
-    /// its alarm.
-    fn toasts_ui(&mut self, ui: &mut egui::Ui) {
-        if let Some(key) = self.toasts.panel_ui(ui) {
-            self.alarms.ack_toast(&key, &mut self.toasts);
-        }
-    }
-
     /// Restored encrypted streams waiting for their passphrase.
     fn locked_ui(&mut self, ui: &mut egui::Ui) {
         if let Some(cfg) = locked_ui(ui, &mut self.locked) {
@@ -686,21 +617,6 @@ impl App {
             ui.label(format!("Log file: {}", p.display()));
         }
     }
-}
-
-/// How alarms behave: the quiet time after which one clears by itself.
-fn alarm_settings_ui(ui: &mut egui::Ui, settings: &mut Settings) {
-    ui.horizontal(|ui| {
-        let l = ui.label("Alarms clear after");
-        ui.add(
-            egui::DragValue::new(&mut settings.alarm_quiet_secs)
-                .range(1..=3600)
-                .suffix(" s"),
-        )
-        .labelled_by(l.id)
-        .on_hover_text("an alarm that does not repeat for this long clears by itself (a lost link or a monitor alarm waits for its condition); Ack clears one at once");
-        ui.label("without a repeat");
-    });
 }
 
 /// `from`, or the first port above it that no stream uses.
