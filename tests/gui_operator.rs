@@ -176,7 +176,11 @@ fn edit_applies_in_place_and_cutting_receivers_off_is_asked_first() {
         "{:?}",
         latency(&h)
     );
-    assert!(h.query_by_label("Streams (1)").is_some(), "one row, kept");
+    // The frame after the engine's change shows it.
+    assert!(
+        step_until(&mut h, T, |h| h.query_by_label("Streams (1)").is_some()),
+        "one row, kept"
+    );
     assert!(step_until(&mut h, T, connected), "the receiver is back");
 
     // Stop with a receiver connected: Cancel keeps it on air.

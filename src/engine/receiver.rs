@@ -9,7 +9,7 @@ use super::config::{Mode, StreamConfig};
 use super::link::{Conn, ConnSet, Direction, Link, LinkEvent, SrtEndpoint};
 use super::monitor::{read_links, LinkTracker};
 use super::recorder::Recorder;
-pub use super::recorder::{rotated_name, RecordConfig};
+pub use super::recorder::{rotated_name, unused_recording_path, RecordConfig};
 use super::shared::{explain_srt_error, lock, Notify};
 use super::srt::SrtError;
 use super::srt_params::receive_tuning;
@@ -44,6 +44,8 @@ pub struct ReceiverSnapshot {
 struct Shared {
     id: StreamId,
     config: StreamConfig,
+    /// What the receiver was asked to do, to start it again (restart, session).
+    request: ReceiveRequest,
     notify: Notify,
     analyzer: Mutex<Analyzer>,
     /// The analysis as of the last statistics interval, for readers that
@@ -111,6 +113,11 @@ impl ReceiverReader {
         &self.0.config
     }
 
+    /// What the receiver was started with (to restart it or save it).
+    pub fn request(&self) -> ReceiveRequest {
+        self.0.request.clone()
+    }
+
     pub fn snapshot(&self) -> ReceiverSnapshot {
         let mut s = lock(&self.0.snapshot).clone();
         s.uptime_secs = self.0.running_since.elapsed().as_secs_f64();
@@ -169,25 +176,9 @@ impl ReceiverPast {
     }
 }
 
-/// `rec.ts` → `rec-restart2.ts`: a restarted receiver never overwrites
-/// what it recorded before.
-fn restarted_path(path: &std::path::Path, restarts: u32) -> PathBuf {
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "recording".into());
-    let ext = path
-        .extension()
-        .map(|e| format!(".{}", e.to_string_lossy()))
-        .unwrap_or_default();
-    path.with_file_name(format!("{stem}-restart{restarts}{ext}"))
-}
-
 /// A receiver that runs. Dropping it stops it.
 pub struct RunningReceiver {
     shared: Arc<Shared>,
-    /// What it was asked, for a restart in place.
-    request: ReceiveRequest,
     restarts: u32,
     link: Option<Link>,
     reader: Option<JoinHandle<()>>,
@@ -210,8 +201,9 @@ impl RunningReceiver {
             analysis,
             monitor: monitor_settings,
         } = req;
+        // Started again: never over the earlier recording.
         if let Some(r) = record.as_mut().filter(|_| past.restarts > 0) {
-            r.path = restarted_path(&r.path, past.restarts);
+            r.path = unused_recording_path(&r.path);
         }
         let confidence = monitor_settings
             .map(crate::media::ConfidenceMonitor::start)
@@ -238,6 +230,7 @@ impl RunningReceiver {
         let shared = Arc::new(Shared {
             id,
             config: cfg.clone(),
+            request,
             notify,
             analyzer: Mutex::new(Analyzer::new(analysis)),
             report: Mutex::new(None),
@@ -292,7 +285,6 @@ impl RunningReceiver {
         };
         Ok(Self {
             shared,
-            request,
             restarts: past.restarts,
             link: Some(link),
             reader: Some(recv),
@@ -317,7 +309,7 @@ impl RunningReceiver {
             started: self.shared.started,
             restarts: self.restarts + 1,
         };
-        (self.request.clone(), past)
+        (self.shared.request.clone(), past)
     }
 
     /// Turns the confidence monitor of what arrives on or off.
@@ -340,10 +332,18 @@ impl RunningReceiver {
         }
         let flushed = lock(&self.shared.recorder).as_mut().map(|r| {
             r.flush()
+                .map(|()| (r.current.clone(), r.total_bytes))
                 .map_err(|e| format!("cannot finish {}: {e}", r.current.display()))
         });
-        if let Some(Err(message)) = flushed {
-            self.shared.event(EventKind::Error { message });
+        match flushed {
+            Some(Err(message)) => self.shared.event(EventKind::Error { message }),
+            Some(Ok((file, recorded))) => tracing::info!(
+                receiver = self.shared.id,
+                "recording finished: {}; {recorded} bytes recorded of {} received",
+                file.display(),
+                self.shared.bytes.load(Ordering::Relaxed)
+            ),
+            None => {}
         }
         // The final analysis, for readers after the stop.
         let report = Arc::new(lock(&self.shared.analyzer).report());

@@ -31,6 +31,28 @@ pub struct RecordConfig {
     pub rotate_secs: Option<f64>,
 }
 
+/// `path`, or, when it (or its first rotated file) already exists, the first
+/// `NAME-2.ts`, `NAME-3.ts`… that does not: a receiver started again (restart,
+/// restored session) never overwrites an earlier recording.
+pub fn unused_recording_path(path: &Path) -> PathBuf {
+    let taken = |p: &Path| p.exists() || rotated_name(p, 1).exists();
+    if !taken(path) {
+        return path.to_path_buf();
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    (2u32..)
+        .map(|n| path.with_file_name(format!("{stem}-{n}{ext}")))
+        .find(|p| !taken(p))
+        .unwrap_or_else(|| path.to_path_buf())
+}
+
 /// Writes received bytes to `NAME.ts`, or `NAME-0001.ts`, `NAME-0002.ts`… when rotating.
 pub(crate) struct Recorder {
     cfg: RecordConfig,

@@ -1,6 +1,8 @@
 //! The eframe App: owns the screens' state; reads engine snapshots each frame
 //! and sends commands; repaints when the engine says something changed.
 
+mod lineup;
+
 use super::alarms::Alarms;
 use super::dashboard::{streams_table_ui, RowAction};
 use super::details::{details_ui, history_csv, history_json, DetailsAction};
@@ -50,6 +52,11 @@ pub struct AppOptions {
     pub streams: Vec<crate::engine::StreamConfig>,
     /// When the process started (for the start-up time in the log).
     pub launched: Option<Instant>,
+    /// The line-up's file (None: the XDG data dir's when settings are
+    /// stored, else none).
+    pub session_file: Option<PathBuf>,
+    /// Quit cleanly on SIGTERM, SIGINT and SIGHUP (the desktop app; not tests).
+    pub watch_signals: bool,
 }
 
 pub struct App {
@@ -64,6 +71,11 @@ pub struct App {
     pub confirm: Option<Confirm>,
     /// Restored encrypted streams waiting for their passphrase.
     pub locked: Vec<Locked>,
+    /// The line-up's file, written at every change.
+    session: super::session::SessionStore,
+    /// The last line-up, offered at launch until answered.
+    pub offer: Option<super::restore_ui::RestoreOffer>,
+    leaving: lineup::Leaving,
     /// The Paste button asked the system clipboard (when): its answer fills
     /// the form from the URI.
     paste_pending: Option<Instant>,
@@ -103,7 +115,7 @@ impl App {
     pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> Self {
         let started = options.launched.unwrap_or_else(Instant::now);
         let persist = options.settings.is_none();
-        let settings = options.settings.unwrap_or_else(|| {
+        let mut settings = options.settings.unwrap_or_else(|| {
             cc.storage
                 .and_then(|s| eframe::get_value::<Settings>(s, STORAGE_KEY))
                 .unwrap_or_default()
@@ -132,26 +144,27 @@ impl App {
         if let Some(folder) = &settings.media_folder {
             files.list_media_folder(folder.clone());
         }
-        let mut initial = options.streams;
-        let mut locked = Vec::new();
-        if settings.restore_session {
-            let (ready, waiting) = settings.session_to_restore();
-            initial.extend(ready);
-            locked = waiting
-                .into_iter()
-                .map(|config| Locked {
-                    config,
-                    passphrase: String::new(),
-                    error: None,
-                })
-                .collect();
-        }
-        // Streams given at launch (or restored) are what the user looks at.
-        let show_streams = !initial.is_empty() || !locked.is_empty();
-        for cfg in initial {
+        let session_file = options
+            .session_file
+            .or_else(|| persist.then(super::session::default_path).flatten());
+        let (session, mut previous) = super::session::SessionStore::open(session_file);
+        // Older versions kept the line-up in the settings.
+        previous.merge(&super::session::LineUp {
+            streams: std::mem::take(&mut settings.session),
+            receivers: Vec::new(),
+        });
+        let leaving = lineup::Leaving {
+            signal: options
+                .watch_signals
+                .then(|| super::lifecycle::watch_signals(cc.egui_ctx.clone())),
+            ..Default::default()
+        };
+        // Streams given at launch are what the user looks at.
+        let show_streams = !options.streams.is_empty();
+        for cfg in options.streams {
             engine.send(Command::Start(Box::new(cfg)));
         }
-        Self {
+        let mut app = Self {
             settings,
             persist,
             engine,
@@ -160,7 +173,10 @@ impl App {
             toasts: Toasts::default(),
             alarms: Alarms::default(),
             confirm: None,
-            locked,
+            locked: Vec::new(),
+            session,
+            offer: None,
+            leaving,
             paste_pending: None,
             form,
             nettest,
@@ -182,7 +198,9 @@ impl App {
             started,
             first_frame_logged: false,
             repaint_at: None,
-        }
+        };
+        app.launch_lineup(previous);
+        app
     }
 
     fn ports_in_use(&self) -> Vec<u16> {
@@ -314,6 +332,11 @@ impl App {
     /// as a new stream.
     fn start_from_form(&mut self) {
         if self.form.editing.is_some() {
+            return;
+        }
+        if self.form.uri_pending() {
+            self.toasts
+                .error(format!("not started: {}", super::form::URI_NOT_APPLIED));
             return;
         }
         if let Ok(cfg) = self.form.to_config() {
@@ -507,8 +530,8 @@ impl App {
 
     /// Restored encrypted streams waiting for their passphrase.
     fn locked_ui(&mut self, ui: &mut egui::Ui) {
-        if let Some(cfg) = locked_ui(ui, &mut self.locked) {
-            self.engine.send(Command::Start(Box::new(cfg)));
+        if let Some(u) = locked_ui(ui, &mut self.locked) {
+            self.unlocked(u);
         }
     }
 
@@ -597,7 +620,7 @@ impl App {
         ui.separator();
         ui.checkbox(
             &mut self.settings.restore_session,
-            "Restart the previous session's streams at launch",
+            "Restore the last line-up at launch without asking",
         );
         ui.checkbox(
             &mut self.settings.store_passphrases,
@@ -643,6 +666,10 @@ fn tune_visuals(ctx: &egui::Context) {
 }
 
 impl eframe::App for App {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.leaving_logic(ctx);
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         if !self.first_frame_logged {
@@ -851,24 +878,22 @@ impl eframe::App for App {
             }
         });
         self.confirm_ui(&ctx);
+        self.leaving_ui(&ctx, &streams);
         if let Some(at) = self.repaint_at.take() {
             ctx.request_repaint_after(at.saturating_duration_since(Instant::now()));
         }
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.exit_cleanly();
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         if !self.persist {
             return;
         }
-        let configs: Vec<_> = self
-            .engine
-            .readers()
-            .iter()
-            .map(|r| r.snapshot())
-            .filter(|s| s.state.is_running())
-            .map(|s| s.config)
-            .collect();
-        self.settings.remember_session(configs.into_iter());
+        // The line-up has a file of its own (`session`).
+        self.settings.session.clear();
         eframe::set_value(storage, STORAGE_KEY, &self.settings);
     }
 }

@@ -65,6 +65,9 @@ pub struct EngineLink {
     replies: Receiver<Reply>,
     readers: Arc<Mutex<Vec<StreamReader>>>,
     receivers: Arc<Mutex<Vec<ReceiverReader>>>,
+    /// The engine thread, joined at shutdown so that every stream has
+    /// stopped and every recording is flushed before the process ends.
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl EngineLink {
@@ -81,14 +84,15 @@ impl EngineLink {
         let spawned = std::thread::Builder::new()
             .name("engine".into())
             .spawn(move || engine_thread(rx, reply_tx, shared, stats_interval, repaint));
-        if let Err(e) = spawned {
-            tracing::error!("cannot start the engine thread: {e}");
-        }
+        let thread = spawned
+            .map_err(|e| tracing::error!("cannot start the engine thread: {e}"))
+            .ok();
         Self {
             tx,
             replies,
             readers: published.readers,
             receivers: published.receivers,
+            thread,
         }
     }
 
@@ -111,9 +115,24 @@ impl EngineLink {
     }
 }
 
+impl EngineLink {
+    /// Stops every player and receiver (recordings flushed) and waits for
+    /// the engine thread to end. Safe to call more than once.
+    pub fn shutdown(&mut self) {
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        // A send error means the thread already ended; joining says how.
+        let _ = self.tx.send(Command::StopAll);
+        if thread.join().is_err() {
+            tracing::error!("the engine thread panicked; streams may not have stopped cleanly");
+        }
+    }
+}
+
 impl Drop for EngineLink {
     fn drop(&mut self) {
-        let _ = self.tx.send(Command::StopAll);
+        self.shutdown();
     }
 }
 

@@ -95,7 +95,6 @@ fn field(
     value: &mut String,
     hint: &str,
     tip: Option<&str>,
-    password: bool,
     errors: &[(Field, String)],
     which: Option<Field>,
 ) {
@@ -105,7 +104,6 @@ fn field(
             .add(
                 egui::TextEdit::singleline(value)
                     .hint_text(hint)
-                    .password(password)
                     .desired_width(260.0),
             )
             .labelled_by(l.id);
@@ -138,12 +136,18 @@ pub fn form_ui(
     };
     ui.horizontal(|ui| {
         let l = ui.label("Paste SRT URI");
-        ui.add(
-            egui::TextEdit::singleline(&mut form.paste_uri)
-                .hint_text("srt://host:port?mode=caller&latency=200")
-                .desired_width(340.0),
-        )
-        .labelled_by(l.id);
+        let uri = ui
+            .add(
+                egui::TextEdit::singleline(&mut form.paste_uri)
+                    .hint_text("srt://host:port?mode=caller&latency=200")
+                    .desired_width(340.0),
+            )
+            .labelled_by(l.id)
+            .on_hover_text("Enter, or leaving the field, fills the form from the URI");
+        // Enter or leaving the field applies what was typed.
+        if uri.lost_focus() && form.uri_pending() {
+            action = FormAction::FillFromUri;
+        }
         if ui
             .button("Paste")
             .on_hover_text("Paste an SRT URI from the clipboard")
@@ -159,6 +163,7 @@ pub fn form_ui(
             action = FormAction::FillFromUri;
         }
     });
+    error_line(ui, &errors, Field::Uri);
     ui.add_space(6.0);
 
     egui::Grid::new("stream-form")
@@ -171,7 +176,6 @@ pub fn form_ui(
                 &mut form.name,
                 "optional",
                 None,
-                false,
                 &errors,
                 None,
             );
@@ -264,7 +268,6 @@ pub fn form_ui(
                 host_value,
                 host_hint,
                 None,
-                false,
                 &errors,
                 Some(Field::Host),
             );
@@ -274,7 +277,6 @@ pub fn form_ui(
                 &mut form.port,
                 "9000",
                 None,
-                false,
                 &errors,
                 Some(Field::Port),
             );
@@ -285,7 +287,6 @@ pub fn form_ui(
                     &mut form.local_port,
                     "automatic",
                     None,
-                    false,
                     &errors,
                     Some(Field::LocalPort),
                 );
@@ -296,7 +297,6 @@ pub fn form_ui(
                 &mut form.latency_ms,
                 "120",
                 Some(TIP_LATENCY),
-                false,
                 &errors,
                 Some(Field::Latency),
             );
@@ -306,7 +306,6 @@ pub fn form_ui(
                 &mut form.overhead_percent,
                 "25",
                 Some(TIP_OVERHEAD),
-                false,
                 &errors,
                 Some(Field::Overhead),
             );
@@ -325,19 +324,19 @@ pub fn form_ui(
             });
             ui.end_row();
             if form.encryption != Encryption::None {
-                let hidden = !form.show_passphrase;
-                field(
-                    ui,
-                    "Passphrase",
-                    &mut form.passphrase,
-                    "10 to 79 characters",
-                    Some(TIP_ENCRYPTION),
-                    hidden,
-                    &errors,
-                    Some(Field::Passphrase),
-                );
-                ui.label("");
-                ui.checkbox(&mut form.show_passphrase, "Show passphrase");
+                let l = ui.label("Passphrase");
+                ui.vertical(|ui| {
+                    super::widgets::passphrase_edit(
+                        ui,
+                        &mut form.passphrase,
+                        &mut form.show_passphrase,
+                        "10 to 79 characters",
+                        260.0,
+                    )
+                    .labelled_by(l.id)
+                    .on_hover_text(TIP_ENCRYPTION);
+                    error_line(ui, &errors, Field::Passphrase);
+                });
                 ui.end_row();
             }
             field(
@@ -346,7 +345,6 @@ pub fn form_ui(
                 &mut form.stream_id,
                 "optional",
                 Some(TIP_STREAM_ID),
-                false,
                 &errors,
                 Some(Field::StreamId),
             );
@@ -374,7 +372,6 @@ pub fn form_ui(
                 &mut form.dscp,
                 "empty, 184, 0xB8 or EF",
                 Some(TIP_DSCP),
-                false,
                 &errors,
                 Some(Field::Dscp),
             );
@@ -395,7 +392,6 @@ pub fn form_ui(
                 &mut form.bitrate,
                 "from PCR",
                 Some(TIP_BITRATE),
-                false,
                 &errors,
                 Some(Field::Bitrate),
             );
@@ -406,7 +402,6 @@ pub fn form_ui(
                 &mut form.pcr_pid,
                 "first programme",
                 Some(TIP_PCR_PID),
-                false,
                 &errors,
                 Some(Field::PcrPid),
             );
@@ -416,7 +411,6 @@ pub fn form_ui(
                 &mut form.packet_filter,
                 "none, or fec,cols:10,rows:5",
                 Some(TIP_FEC),
-                false,
                 &errors,
                 Some(Field::PacketFilter),
             );
@@ -427,7 +421,6 @@ pub fn form_ui(
                     &mut form.allow,
                     "everyone, or 10.0.0.0/8, …",
                     Some(TIP_ALLOW),
-                    false,
                     &errors,
                     Some(Field::Allow),
                 );

@@ -1,5 +1,5 @@
 //! The Receive screen's SRT settings beside its URI: passphrase (masked,
-//! with a show toggle), latency and stream ID. A field left empty keeps what
+//! with a show toggle: the shared widget), latency and stream ID. A field left empty keeps what
 //! the URI says; a filled one wins over it. The engine checks the result.
 
 use crate::engine::{Encryption, Passphrase, StreamConfig};
@@ -12,31 +12,20 @@ pub struct ReceiveFields {
     pub stream_id: String,
 }
 
-/// A passphrase field, masked unless "Show" is ticked (its accessible name
-/// is `label`).
-pub fn passphrase_field(ui: &mut egui::Ui, label: &str, text: &mut String, show: &mut bool) {
-    let l = ui.label(label);
-    ui.add(
-        egui::TextEdit::singleline(text)
-            .password(!*show)
-            .hint_text("from the URI, or none")
-            .desired_width(200.0),
-    )
-    .labelled_by(l.id)
-    .on_hover_text(
-        "10 to 79 characters, the sender's passphrase (AES-128 unless the URI sets pbkeylen)",
-    );
-    ui.checkbox(show, "Show");
-}
-
 impl ReceiveFields {
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal_wrapped(|ui| {
-            passphrase_field(
+            let l = ui.label("Passphrase");
+            super::widgets::passphrase_edit(
                 ui,
-                "Passphrase",
                 &mut self.passphrase,
                 &mut self.show_passphrase,
+                "from the URI, or none",
+                200.0,
+            )
+            .labelled_by(l.id)
+            .on_hover_text(
+                "10 to 79 characters, the sender's (AES-128 unless the URI sets pbkeylen)",
             );
             let l = ui.label("Latency (ms)");
             ui.add(

@@ -104,40 +104,12 @@ impl Settings {
         self.recent_files.truncate(RECENT_FILES);
     }
 
-    /// Remembers the running streams; passphrases only if allowed.
+    /// Remembers these streams as the last line-up (older versions kept it
+    /// here; it now has a file of its own, see `session.rs`, and this is
+    /// read once at launch); passphrases only if allowed.
     pub fn remember_session(&mut self, configs: impl Iterator<Item = StreamConfig>) {
         let keep = self.store_passphrases;
-        self.session = configs
-            .map(|mut config| {
-                let passphrase = config
-                    .passphrase
-                    .take()
-                    .filter(|_| keep)
-                    .map(|p| p.expose().to_string());
-                SavedStream { config, passphrase }
-            })
-            .collect();
-    }
-
-    /// The session's streams split into those that can start now and the
-    /// encrypted ones whose passphrase was not stored: those wait for the
-    /// user to type it (they never vanish silently).
-    pub fn session_to_restore(&self) -> (Vec<StreamConfig>, Vec<StreamConfig>) {
-        self.session_configs()
-            .into_iter()
-            .partition(|c| c.encryption == Encryption::None || c.passphrase.is_some())
-    }
-
-    /// The session's streams, passphrases put back where they were stored.
-    pub fn session_configs(&self) -> Vec<StreamConfig> {
-        self.session
-            .iter()
-            .map(|s| {
-                let mut c = s.config.clone();
-                c.passphrase = s.passphrase.clone().map(crate::engine::Passphrase::new);
-                c
-            })
-            .collect()
+        self.session = super::session::LineUp::of(configs, std::iter::empty(), keep).streams;
     }
 }
 
@@ -153,21 +125,11 @@ mod tests {
         s.remember_session([cfg.clone()].into_iter());
         let text = serde_json::to_string(&s).unwrap();
         assert!(!text.contains("0123456789ab"), "{text}");
-        assert_eq!(s.session_configs()[0].passphrase, None);
+        assert_eq!(s.session[0].restored().passphrase, None);
+        assert_eq!(s.session[0].restored().encryption, Encryption::Aes128);
         s.store_passphrases = true;
         s.remember_session([cfg.clone()].into_iter());
-        assert_eq!(s.session_configs()[0], cfg);
-        let (ready, locked) = s.session_to_restore();
-        assert_eq!((ready.len(), locked.len()), (1, 0));
-        s.store_passphrases = false;
-        s.remember_session([cfg.clone()].into_iter());
-        let (ready, locked) = s.session_to_restore();
-        assert_eq!(
-            (ready.len(), locked.len()),
-            (0, 1),
-            "waits for its passphrase"
-        );
-        assert_eq!(locked[0].encryption, Encryption::Aes128);
+        assert_eq!(s.session[0].restored(), cfg);
     }
 
     #[test]
