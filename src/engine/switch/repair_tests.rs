@@ -1,0 +1,331 @@
+//! The timeline across switches between two real streams (media/sample.ts
+//! and the same programme on another PCR base, near the 2^33 wrap), checked
+//! with the project's own analyzer.
+
+use super::*;
+use crate::ts::analyzer::Analyzer;
+use crate::ts::check::StreamCheck;
+use crate::ts::timestamps;
+use std::collections::VecDeque;
+
+type Packet = [u8; PACKET_SIZE];
+
+fn sample() -> Vec<Packet> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/media/sample.ts");
+    let bytes = std::fs::read(path).expect("media/sample.ts");
+    bytes
+        .chunks_exact(PACKET_SIZE)
+        .map(|c| c.try_into().expect("188 bytes"))
+        .collect()
+}
+
+/// The same stream with every time field moved by `offset` (27 MHz) and each
+/// PID's counters moved by 7: another encoder's view of the programme.
+fn shifted(packets: &[Packet], offset: u64) -> Vec<Packet> {
+    let mut r = Restamper::new(LoopMode::Seamless);
+    r.begin_segment(1, offset, None);
+    for p in packets {
+        let mut data = *p;
+        let cc = packet::header(&data).continuity_counter;
+        packet::set_continuity_counter(&mut data, cc + 7);
+        r.push(TimedPacket {
+            data,
+            file_offset: 0,
+            send_ticks: 0.0,
+            pacing_pcr: false,
+            seg: Membership::In(1),
+        });
+    }
+    let mut out = VecDeque::new();
+    r.drain_into(&mut out, true);
+    out.into_iter().map(|p| p.data).collect()
+}
+
+/// Arrival time (µs from the first PCR) of each packet, by the PCRs of PID 0x100.
+fn schedule(packets: &[Packet]) -> Vec<i64> {
+    let pcrs: Vec<(usize, u64)> = packets
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| packet::pcr(p).map(|v| (i, v)))
+        .collect();
+    let mut t = Vec::with_capacity(packets.len());
+    for i in 0..packets.len() {
+        let k = pcrs
+            .partition_point(|(j, _)| *j <= i)
+            .clamp(1, pcrs.len() - 1);
+        let ((i0, p0), (i1, p1)) = (pcrs[k - 1], pcrs[k]);
+        let ticks = packet::pcr_delta(pcrs[0].1, p0) as f64
+            + (i as f64 - i0 as f64) * packet::pcr_delta(p0, p1) as f64 / (i1 - i0) as f64;
+        t.push((ticks / 27.0).round() as i64);
+    }
+    t
+}
+
+struct Cut<'a> {
+    source: Live,
+    packets: &'a [Packet],
+    times: &'a [i64],
+    range: std::ops::Range<usize>,
+}
+
+/// Plays the cuts one after the other (each starting `gap_us` after the
+/// previous one ended, on its own schedule), in datagrams of 7 packets,
+/// through a repair in `mode`. Returns the output and the time of each cut's start.
+fn play(mode: LoopMode, cuts: &[Cut], gap_us: i64) -> (Vec<u8>, TimelineRepair) {
+    let mut repair = TimelineRepair::new(mode);
+    let mut out = Vec::new();
+    let mut now = 0i64;
+    for cut in cuts {
+        let base = now - cut.times[cut.range.start];
+        for chunk in cut.range.clone().collect::<Vec<_>>().chunks(7) {
+            now = base + cut.times[chunk[0]];
+            let datagram: Vec<u8> = chunk.iter().flat_map(|&i| cut.packets[i]).collect();
+            repair.process_datagram(now, cut.source, &datagram, &mut out);
+        }
+        now += gap_us;
+    }
+    (out, repair)
+}
+
+struct Verdict {
+    cc_errors: u64,
+    undeclared_pcr_jumps: u64,
+    declared_pcr_jumps: u64,
+    analyzer_cc: u64,
+    analyzer_pcr_discontinuity: u64,
+    flagged_pids: Vec<u16>,
+}
+
+fn check(out: &[u8]) -> Verdict {
+    let mut c = StreamCheck::new(Some(0x100));
+    c.push(out);
+    let mut a = Analyzer::default();
+    a.push(out);
+    a.finish();
+    let r = a.report();
+    Verdict {
+        cc_errors: c.cc_errors,
+        undeclared_pcr_jumps: c.undeclared_pcr_jumps,
+        declared_pcr_jumps: c.declared_pcr_jumps,
+        analyzer_cc: r.tr101290.continuity_count_error.count,
+        analyzer_pcr_discontinuity: r.tr101290.pcr_discontinuity_indicator_error.count,
+        flagged_pids: c.discontinuity_flags.keys().copied().collect(),
+    }
+}
+
+/// A → B → A → B, cut mid-stream (never at a PCR), B's clock 2 s before the
+/// 2^33 wrap so it wraps on air.
+fn four_cuts<'a>(a: &'a [Packet], ta: &'a [i64], b: &'a [Packet], tb: &'a [i64]) -> Vec<Cut<'a>> {
+    let cut = |source, packets, times, range| Cut {
+        source,
+        packets,
+        times,
+        range,
+    };
+    vec![
+        cut(Live::Input(0), a, ta, 0..9_001),
+        cut(Live::Input(1), b, tb, 12_345..20_002),
+        cut(Live::Input(0), a, ta, 20_003..27_777),
+        cut(Live::Input(1), b, tb, 30_001..39_000),
+    ]
+}
+
+fn streams() -> (Vec<Packet>, Vec<i64>, Vec<Packet>, Vec<i64>) {
+    let a = sample();
+    let first_pcr = a.iter().find_map(|p| packet::pcr(p)).expect("a PCR");
+    // B's first PCR lies 5 s before the wrap: it wraps during its cuts.
+    let b = shifted(&a, PCR_CYCLE - 5 * PCR_HZ - first_pcr);
+    let (ta, tb) = (schedule(&a), schedule(&b));
+    (a, ta, b, tb)
+}
+
+#[test]
+fn seamless_switches_leave_no_continuity_error_and_no_pcr_jump() {
+    let (a, ta, b, tb) = streams();
+    let cuts = four_cuts(&a, &ta, &b, &tb);
+    let (out, repair) = play(LoopMode::Seamless, &cuts, 0);
+    let v = check(&out);
+    assert_eq!((v.cc_errors, v.analyzer_cc), (0, 0), "continuity");
+    assert_eq!(
+        v.undeclared_pcr_jumps + v.declared_pcr_jumps,
+        0,
+        "PCR steps"
+    );
+    assert_eq!(v.analyzer_pcr_discontinuity, 0, "TR 101 290 2.3b");
+    assert!(v.flagged_pids.is_empty(), "nothing left to signal");
+    let packets_in: usize = cuts.iter().map(|c| c.range.len()).sum();
+    assert_eq!(out.len(), packets_in * PACKET_SIZE, "nothing lost or added");
+    assert_eq!(repair.dropped_packets(), 0);
+    // Before the first switch the stream leaves byte for byte as it came.
+    let first: Vec<u8> = a[..9_001].iter().flatten().copied().collect();
+    assert_eq!(&out[..first.len()], &first[..]);
+    // Without the repair the same checks fire: one CC error per PID present
+    // on both sides of each switch, and the PCR jumps.
+    let (raw, _) = play(LoopMode::Off, &cuts, 0);
+    let v = check(&raw);
+    assert!(v.cc_errors >= 3 && v.analyzer_cc >= 3, "{}", v.cc_errors);
+    assert_eq!(v.undeclared_pcr_jumps, 3, "each switch jumps");
+    assert!(v.analyzer_pcr_discontinuity >= 3);
+}
+
+/// Each output packet against the input packet it came from, moved by hand
+/// by its cut's offset: only the continuity nibble and the time fields differ.
+#[test]
+fn seamless_changes_nothing_but_counters_and_times() {
+    let (a, ta, b, tb) = streams();
+    let cuts = four_cuts(&a, &ta, &b, &tb);
+    let (out, _) = play(LoopMode::Seamless, &cuts, 0);
+    let mut out = out.chunks(PACKET_SIZE);
+    let mut split_continuations = 0;
+    for (n, cut) in cuts.iter().enumerate() {
+        let mut expected: Vec<Packet> = cut.range.clone().map(|i| cut.packets[i]).collect();
+        let got: Vec<&[u8]> = out.by_ref().take(expected.len()).collect();
+        let k = expected
+            .iter()
+            .position(|p| packet::pcr(p).is_some())
+            .expect("PCR");
+        let offset = packet::pcr_delta(
+            packet::pcr(&expected[k]).expect("PCR"),
+            packet::pcr(got[k]).expect("PCR"),
+        );
+        assert_eq!(offset == 0, n == 0, "cut {n}: offset {offset}");
+        for i in 0..expected.len() {
+            let p = &mut expected[i];
+            packet::set_continuity_counter(p, got[i][3]);
+            if offset == 0 {
+                continue;
+            }
+            if let Some(v) = packet::pcr(p) {
+                packet::set_pcr(p, v + offset);
+            }
+            packet::shift_pes_timestamps(p, offset / 300);
+            if timestamps::split_pes_header(p).is_some() {
+                let pid = packet::pid(p);
+                if let Some(j) = (i + 1..expected.len()).find(|&j| packet::pid(&expected[j]) == pid)
+                {
+                    let (head, tail) = expected.split_at_mut(j);
+                    timestamps::shift_split_pes(&mut head[i], &mut tail[0], offset / 300);
+                    split_continuations += 1;
+                }
+            }
+        }
+        for (i, (e, g)) in expected.iter().zip(&got).enumerate() {
+            assert_eq!(&e[..], *g, "cut {n}, packet {i}");
+        }
+    }
+    assert!(out.next().is_none(), "nothing more");
+    println!("split PES headers across a switch's offset: {split_continuations}");
+}
+
+#[test]
+fn the_first_new_pcr_lands_on_the_output_clock_after_an_outage() {
+    let (a, ta, b, tb) = streams();
+    let cuts = &four_cuts(&a, &ta, &b, &tb)[..2];
+    let (out, _) = play(LoopMode::Seamless, cuts, 2_000_000);
+    let c = {
+        let mut c = StreamCheck::new(Some(0x100));
+        c.push(&out);
+        c
+    };
+    assert_eq!(c.cc_errors, 0);
+    // The PCRs around the switch: the step is the packets' time apart
+    // (2 s of outage plus the time to the first new PCR), to within 300 ticks.
+    let last_a = a[..9_001]
+        .iter()
+        .rposition(|p| packet::pcr(p).is_some())
+        .expect("PCR");
+    let first_b = (12_345..)
+        .find(|&i| packet::pcr(&b[i]).is_some())
+        .expect("PCR");
+    // Each datagram of 7 packets arrives at the time of its first packet.
+    let sent = |t: &[i64], start: usize, i: usize| t[start + (i - start) / 7 * 7];
+    let elapsed_us = (sent(&ta, 0, 9_000) - sent(&ta, 0, last_a))
+        + 2_000_000
+        + (sent(&tb, 12_345, first_b) - tb[12_345]);
+    let k = c
+        .pcrs
+        .iter()
+        .position(|(i, _)| *i >= 9_001)
+        .expect("a new PCR");
+    let step = packet::pcr_delta(c.pcrs[k - 1].1, c.pcrs[k].1) as i64;
+    assert!(
+        (step - elapsed_us * 27).abs() <= 150,
+        "{step} vs {elapsed_us} µs"
+    );
+}
+
+#[test]
+fn signalled_switches_set_the_indicator_and_the_analyzer_counts_no_error() {
+    let (a, ta, b, tb) = streams();
+    let cuts = four_cuts(&a, &ta, &b, &tb);
+    let (out, _) = play(LoopMode::Signalled, &cuts, 0);
+    let v = check(&out);
+    assert_eq!((v.cc_errors, v.analyzer_cc), (0, 0), "flagged: no CC error");
+    assert_eq!(v.undeclared_pcr_jumps, 0);
+    assert_eq!(v.declared_pcr_jumps, 3, "each switch is a declared jump");
+    assert_eq!(v.analyzer_pcr_discontinuity, 0, "TR 101 290 2.3b");
+    assert_eq!(v.flagged_pids, [0x0000, 0x0011, 0x0100, 0x0101, 0x1000]);
+    let packets_in: usize = cuts.iter().map(|c| c.range.len()).sum();
+    assert!(out.len() > packets_in * PACKET_SIZE, "packets put in front");
+}
+
+#[test]
+fn packets_before_the_first_pcr_are_held_and_leave_restamped_with_it() {
+    let (a, _, b, _) = streams();
+    let mut r = TimelineRepair::new(LoopMode::Seamless);
+    let mut out = Vec::new();
+    let pcr_at = |s: &[Packet], from: usize| (from..).find(|&i| packet::pcr(&s[i]).is_some());
+    let last = pcr_at(&a, 100).expect("PCR");
+    for p in &a[..=last] {
+        r.process_datagram(0, Live::Input(0), p, &mut out);
+    }
+    let sent = out.len();
+    let next = pcr_at(&b, 5_001).expect("PCR");
+    for p in &b[5_001..next] {
+        r.process_datagram(40_000, Live::Input(1), p, &mut out);
+    }
+    assert_eq!(out.len(), sent, "held");
+    assert_eq!(r.held_packets(), next - 5_001);
+    r.process_datagram(40_000, Live::Input(1), &b[next], &mut out);
+    assert_eq!(r.held_packets(), 0);
+    assert_eq!(out.len(), sent + (next - 5_000) * PACKET_SIZE);
+    let out_pcr = |p: &[u8]| packet::pcr(p).expect("PCR");
+    let last_pcr = out_pcr(&out[last * PACKET_SIZE..]);
+    let new_pcr = out_pcr(&out[out.len() - PACKET_SIZE..]);
+    let step = packet::pcr_delta(last_pcr, new_pcr) as i64;
+    assert!((step - 40_000 * 27).abs() <= 150, "40 ms on: {step}");
+    // A source whose PCR never comes: dropped when the air moves on.
+    for p in &b[5_001..next] {
+        r.process_datagram(50_000, Live::Input(2), p, &mut out);
+    }
+    r.process_datagram(60_000, Live::Input(0), &a[last + 1], &mut out);
+    assert_eq!(r.dropped_packets(), (next - 5_001) as u64);
+}
+
+#[test]
+fn scte35_pts_adjustment_moves_with_the_offset() {
+    let (a, _, b, _) = streams();
+    let mut splice = [0xFFu8; PACKET_SIZE];
+    splice[..5].copy_from_slice(&[SYNC_BYTE, 0x41, 0x02, 0x10, 0]);
+    let mut sec = vec![0xFC, 0x30, 0x11, 0, 0, 0, 0, 0, 0, 0xFF, 0xF0, 0, 0, 0, 0];
+    sec.extend_from_slice(&[0, 0]);
+    sec.extend_from_slice(&crate::ts::psi::crc32_mpeg2(&sec).to_be_bytes());
+    splice[5..5 + sec.len()].copy_from_slice(&sec);
+    let mut r = TimelineRepair::new(LoopMode::Seamless);
+    let mut out = Vec::new();
+    for p in &a[..1000] {
+        r.process_datagram(0, Live::Input(0), p, &mut out);
+    }
+    let first_b = (1000..)
+        .find(|&i| packet::pcr(&b[i]).is_some())
+        .expect("PCR");
+    r.process_datagram(0, Live::Input(1), &b[first_b], &mut out);
+    r.process_datagram(0, Live::Input(1), &splice, &mut out);
+    let shift_90k = packet::pcr_delta(
+        packet::pcr(&b[first_b]).expect("PCR"),
+        packet::pcr(&out[out.len() - 2 * PACKET_SIZE..]).expect("PCR"),
+    ) / 300;
+    let moved = timestamps::scte35_pts_adjustment(&out[out.len() - PACKET_SIZE..]);
+    assert_eq!(moved, Some(shift_90k));
+    assert_ne!(shift_90k, 0);
+}
