@@ -17,7 +17,7 @@
 //! if let Some(ev) = switch.decide(now_us, &h) { emit(ev) }   // ev.to_string(): "primary down: sync lost: primary → backup 1"
 //! // every datagram of the source on air (switch.live()), before the fan-out:
 //! out.clear();
-//! repair.process_datagram(now_us, Source::from(switch.live()), &datagram, &mut out);
+//! repair.process_datagram(now_us, switch.live(), &datagram, &mut out);
 //! // `out` holds whole packets to send (0..n: packets may be held briefly
 //! // after a switch, and Signalled mode may add one per PID): cut it into
 //! // datagrams of at most 7 packets.

@@ -163,6 +163,10 @@ fn seamless_switches_leave_no_continuity_error_and_no_pcr_jump() {
     // on both sides of each switch, and the PCR jumps.
     let (raw, _) = play(LoopMode::Off, &cuts, 0);
     let v = check(&raw);
+    println!(
+        "without repair: {} CC errors ({} by the analyzer), {} PCR jumps ({} 2.3b)",
+        v.cc_errors, v.analyzer_cc, v.undeclared_pcr_jumps, v.analyzer_pcr_discontinuity
+    );
     assert!(v.cc_errors >= 3 && v.analyzer_cc >= 3, "{}", v.cc_errors);
     assert_eq!(v.undeclared_pcr_jumps, 3, "each switch jumps");
     assert!(v.analyzer_pcr_discontinuity >= 3);
@@ -328,4 +332,62 @@ fn scte35_pts_adjustment_moves_with_the_offset() {
     let moved = timestamps::scte35_pts_adjustment(&out[out.len() - PACKET_SIZE..]);
     assert_eq!(moved, Some(shift_90k));
     assert_ne!(shift_90k, 0);
+}
+
+/// A PES header split over two packets, right after a switch: both halves
+/// move together (the first waits for the second).
+#[test]
+fn a_pes_header_split_over_two_packets_moves_whole() {
+    let (a, _, b, _) = streams();
+    // PES start on PID 0x101 with its header's last 10 bytes in the next packet.
+    let mut header = vec![0, 0, 1, 0xC0, 0, 0, 0x80, 0x80, 5];
+    let mut pts = [0x21u8, 0, 0, 0, 0];
+    packet::write_timestamp(&mut pts, 900_000);
+    header.extend_from_slice(&pts);
+    let mut first = [0xFFu8; PACKET_SIZE];
+    first[..6].copy_from_slice(&[SYNC_BYTE, 0x41, 0x01, 0x30, 179, 0]);
+    first[PACKET_SIZE - 4..].copy_from_slice(&header[..4]);
+    let mut second = [0xFFu8; PACKET_SIZE];
+    second[..4].copy_from_slice(&[SYNC_BYTE, 0x01, 0x01, 0x11]);
+    second[4..14].copy_from_slice(&header[4..]);
+    assert!(timestamps::split_pes_header(&first).is_some());
+    let mut r = TimelineRepair::new(LoopMode::Seamless);
+    let mut out = Vec::new();
+    for p in &a[..1000] {
+        r.process_datagram(0, Live::Input(0), p, &mut out);
+    }
+    let k = (1000..)
+        .find(|&i| packet::pcr(&b[i]).is_some())
+        .expect("PCR");
+    r.process_datagram(0, Live::Input(1), &b[k], &mut out);
+    let sent = out.len();
+    r.process_datagram(0, Live::Input(1), &first, &mut out);
+    assert_eq!(out.len(), sent, "the first half waits for the second");
+    r.process_datagram(0, Live::Input(1), &second, &mut out);
+    let offset = packet::pcr_delta(
+        packet::pcr(&b[k]).expect("PCR"),
+        packet::pcr(&out[sent - PACKET_SIZE..]).expect("PCR"),
+    );
+    let (x, y) = (&out[sent..sent + PACKET_SIZE], &out[sent + PACKET_SIZE..]);
+    let mut joined = packet::payload(x).to_vec();
+    joined.extend_from_slice(packet::payload(y));
+    let moved = packet::read_timestamp(&joined[9..14]);
+    assert_eq!(moved, (900_000 + offset / 300) % packet::PTS_CYCLE);
+}
+
+/// Before any switch nothing is rewritten, not even reserved bits a muxer
+/// left at zero, and nothing waits.
+#[test]
+fn the_first_input_leaves_byte_for_byte_and_at_once() {
+    let (a, _, _, _) = streams();
+    let k = a
+        .iter()
+        .position(|p| packet::pcr(p).is_some())
+        .expect("PCR");
+    let mut p = a[k];
+    p[10] &= 0x81; // PCR reserved bits zero
+    let mut r = TimelineRepair::new(LoopMode::Seamless);
+    let mut out = Vec::new();
+    r.process_datagram(0, Live::Input(0), &p, &mut out);
+    assert_eq!(out, p);
 }
