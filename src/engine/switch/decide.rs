@@ -125,7 +125,8 @@ impl Switch {
         match h {
             Health::Healthy { .. } => None,
             Health::NeverSeen => {
-                let for_ms = u64::try_from((now_us - self.live_since_us) / 1000).unwrap_or(0);
+                let for_ms =
+                    u64::try_from(now_us.saturating_sub(self.live_since_us) / 1000).unwrap_or(0);
                 Some(DownReason::NoData { for_ms }).filter(|_| for_ms >= self.switch_after_ms)
             }
             Health::Down(DownReason::NoData { for_ms }) => {
@@ -153,7 +154,7 @@ impl Switch {
             if let Some(j) = healthy(None) {
                 return self.go(Live::Input(j), SwitchReason::Healthy { input: j }, now_us);
             }
-            let waited_ms = u64::try_from((now_us - started) / 1000).unwrap_or(0);
+            let waited_ms = u64::try_from(now_us.saturating_sub(started) / 1000).unwrap_or(0);
             if self.live == Live::Nothing && self.has_slate && waited_ms >= self.switch_after_ms {
                 return self.go(Live::Slate, SwitchReason::NoInput, now_us);
             }

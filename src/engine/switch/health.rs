@@ -127,9 +127,12 @@ impl InputHealth {
 
     /// One received datagram (normally 1..7 packets; anything is accepted).
     pub fn feed(&mut self, now_us: i64, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
         let gap = self
             .last_data_us
-            .is_none_or(|t| now_us - t >= i64::from(NO_DATA_AFTER_MS) * 1000);
+            .is_none_or(|t| now_us.saturating_sub(t) >= i64::from(NO_DATA_AFTER_MS) * 1000);
         if gap {
             self.resumed_us = now_us;
             self.healthy_since_us = None;
@@ -163,7 +166,8 @@ impl InputHealth {
             self.cc_error(now_us);
         }
         if packet::pcr(p).is_some() {
-            let late = now_us - self.last_pcr_us.unwrap_or(i64::MIN).max(self.resumed_us)
+            let late = now_us
+                .saturating_sub(self.last_pcr_us.unwrap_or(i64::MIN).max(self.resumed_us))
                 >= self.pcr_timeout_us;
             if late {
                 self.healthy_since_us = None; // a PCR gap between two feeds
@@ -190,7 +194,7 @@ impl InputHealth {
         while self
             .cc_errors
             .front()
-            .is_some_and(|t| now_us - t >= window_us)
+            .is_some_and(|t| now_us.saturating_sub(*t) >= window_us)
         {
             self.cc_errors.pop_front();
         }
@@ -203,7 +207,7 @@ impl InputHealth {
             return Some(DownReason::SyncLoss);
         }
         let pcr_ref = self.last_pcr_us.unwrap_or(i64::MIN).max(self.resumed_us);
-        let no_pcr_us = now_us - pcr_ref;
+        let no_pcr_us = now_us.saturating_sub(pcr_ref);
         if no_pcr_us >= self.pcr_timeout_us {
             let for_ms = u64::try_from(no_pcr_us / 1000).unwrap_or(0);
             return Some(DownReason::NoPcr { for_ms });
@@ -212,7 +216,7 @@ impl InputHealth {
         let errors = self
             .cc_errors
             .iter()
-            .filter(|t| now_us - **t < window_us)
+            .filter(|t| now_us.saturating_sub(**t) < window_us)
             .count();
         let errors = u32::try_from(errors).unwrap_or(u32::MAX);
         (errors >= self.burst_errors).then_some(DownReason::ContinuityBurst {
@@ -226,7 +230,7 @@ impl InputHealth {
         let Some(last) = self.last_data_us else {
             return Health::NeverSeen;
         };
-        let silent_us = now_us - last;
+        let silent_us = now_us.saturating_sub(last);
         if silent_us >= i64::from(NO_DATA_AFTER_MS) * 1000 {
             let for_ms = u64::try_from(silent_us / 1000).unwrap_or(0);
             return Health::Down(DownReason::NoData { for_ms });
@@ -236,7 +240,7 @@ impl InputHealth {
         }
         let since = self.healthy_since_us.unwrap_or(now_us);
         Health::Healthy {
-            for_ms: u64::try_from((now_us - since) / 1000).unwrap_or(0),
+            for_ms: u64::try_from(now_us.saturating_sub(since) / 1000).unwrap_or(0),
         }
     }
 }

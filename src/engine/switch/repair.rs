@@ -9,9 +9,11 @@
 //!   one offset, a multiple of 300 (so PTS keep their exact relation to the
 //!   PCR), chosen so that its first PCR lands where the output's PCR clock is
 //!   at that moment: the last output PCR plus the time elapsed since it (from
-//!   the `now_us` given with the packets), modulo 2^33. After an outage of
-//!   2 s the output PCR therefore moves on by 2 s: the clock is continuous in
-//!   time, which is what a receiver's PLL follows. A discontinuity_indicator
+//!   the `now_us` given with the packets), modulo 2^33 — but never less than
+//!   the packets in between take at the output's rate (packets of one
+//!   datagram share a time), rounded up to the 300 multiple. After an outage
+//!   of 2 s the output PCR therefore moves on by 2 s: the clock is continuous
+//!   in time, which is what a receiver's PLL follows. A discontinuity_indicator
 //!   of the new source on a PID's first packet is cleared. Returning to an
 //!   input later takes a fresh offset.
 //! - `Signalled`: values as the new source has them; each PID already on the
@@ -52,6 +54,10 @@ pub struct TimelineRepair {
     clock_pid: Option<u16>,
     /// The output clock: the last output PCR on the clock PID, and when it came.
     clock: Option<(u64, i64)>,
+    /// Packets since that PCR, and the output's 27 MHz ticks per packet
+    /// between its last two PCRs.
+    since_pcr: u64,
+    ticks_per_packet: Option<f64>,
     held: VecDeque<[u8; PACKET_SIZE]>,
     dropped: u64,
     /// Signalled: PCR PIDs whose first PCR after the switch carries the flag.
@@ -69,6 +75,8 @@ impl TimelineRepair {
             offset: Some(0),
             clock_pid: None,
             clock: None,
+            since_pcr: 0,
+            ticks_per_packet: None,
             held: VecDeque::new(),
             dropped: 0,
             pcr_flagged: Vec::new(),
@@ -109,6 +117,7 @@ impl TimelineRepair {
             (Some(o), _) => o,
             (None, Some(v)) => self.take_offset(now_us, packet::pid(p), v),
             (None, None) => {
+                self.since_pcr += 1;
                 if self.held.len() >= MAX_HELD {
                     self.held.pop_front();
                     self.dropped += 1;
@@ -118,8 +127,9 @@ impl TimelineRepair {
             }
         };
         let pid = packet::pid(p);
+        self.since_pcr += 1;
         if let Some(v) = pcr.filter(|_| *self.clock_pid.get_or_insert(pid) == pid) {
-            self.clock = Some(((v + offset) % PCR_CYCLE, now_us));
+            self.tick_clock((v + offset) % PCR_CYCLE, now_us);
         }
         let mut p = *p;
         if pcr.is_some() && self.flag_pcr(pid) {
@@ -139,6 +149,18 @@ impl TimelineRepair {
         }
         self.pcr_flagged.push(pid);
         true
+    }
+
+    /// An output PCR on the clock PID at `now_us`.
+    fn tick_clock(&mut self, pcr: u64, now_us: i64) {
+        if let Some((last, _)) = self.clock {
+            let step = packet::pcr_delta(last, pcr);
+            if step > 0 && step < PCR_HZ / 10 {
+                self.ticks_per_packet = Some(step as f64 / self.since_pcr as f64);
+            }
+        }
+        self.clock = Some((pcr, now_us));
+        self.since_pcr = 0;
     }
 
     fn push(&mut self, p: &[u8; PACKET_SIZE]) {
@@ -175,10 +197,16 @@ impl TimelineRepair {
     fn take_offset(&mut self, now_us: i64, pid: u16, pcr: u64) -> u64 {
         let (last, at) = self.clock.unwrap_or((pcr, now_us));
         let elapsed_us = u64::try_from(now_us.saturating_sub(at)).unwrap_or(0);
-        let elapsed = elapsed_us.saturating_mul(PCR_HZ / 1_000_000) % PCR_CYCLE;
-        let target = (last + elapsed) % PCR_CYCLE;
+        // By time, but never less than the packets in between take at the
+        // output's rate (datagrams that arrive together have one time).
+        let by_bytes = self
+            .ticks_per_packet
+            .map_or(1, |t| (t * (self.since_pcr + 1) as f64) as u64);
+        let step = elapsed_us.saturating_mul(PCR_HZ / 1_000_000).max(by_bytes);
+        let target = (last + step % PCR_CYCLE) % PCR_CYCLE;
         let raw = (target + PCR_CYCLE - pcr % PCR_CYCLE) % PCR_CYCLE;
-        let offset = (raw + 150) / 300 * 300 % PCR_CYCLE;
+        // Rounded up to whole 90 kHz ticks: PTS keep their exact relation.
+        let offset = raw.div_ceil(300) * 300 % PCR_CYCLE;
         self.offset = Some(offset);
         self.clock_pid = Some(pid);
         self.restamper

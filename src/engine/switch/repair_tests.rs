@@ -252,10 +252,8 @@ fn the_first_new_pcr_lands_on_the_output_clock_after_an_outage() {
         .position(|(i, _)| *i >= 9_001)
         .expect("a new PCR");
     let step = packet::pcr_delta(c.pcrs[k - 1].1, c.pcrs[k].1) as i64;
-    assert!(
-        (step - elapsed_us * 27).abs() <= 150,
-        "{step} vs {elapsed_us} µs"
-    );
+    let late = step - elapsed_us * 27;
+    assert!((0..300).contains(&late), "{step} vs {elapsed_us} µs");
 }
 
 #[test]
@@ -297,7 +295,7 @@ fn packets_before_the_first_pcr_are_held_and_leave_restamped_with_it() {
     let last_pcr = out_pcr(&out[last * PACKET_SIZE..]);
     let new_pcr = out_pcr(&out[out.len() - PACKET_SIZE..]);
     let step = packet::pcr_delta(last_pcr, new_pcr) as i64;
-    assert!((step - 40_000 * 27).abs() <= 150, "40 ms on: {step}");
+    assert!((0..300).contains(&(step - 40_000 * 27)), "40 ms on: {step}");
     // A source whose PCR never comes: dropped when the air moves on.
     for p in &b[5_001..next] {
         r.process_datagram(50_000, Live::Input(2), p, &mut out);
@@ -390,4 +388,52 @@ fn the_first_input_leaves_byte_for_byte_and_at_once() {
     let mut out = Vec::new();
     r.process_datagram(0, Live::Input(0), &p, &mut out);
     assert_eq!(out, p);
+}
+
+/// Random switches between three sources (primary, backup, slate) at random
+/// points, back and forth: the output never shows a continuity error or a
+/// PCR step, by our checker and by the analyzer (TR 101 290 1.4, 2.3b).
+#[test]
+fn random_switches_always_give_one_clean_timeline() {
+    let (a, ta, b, tb) = streams();
+    let c = shifted(&a, 123_456_789_000);
+    let tc = schedule(&c);
+    let sources = [
+        (Live::Input(0), &a, &ta),
+        (Live::Input(1), &b, &tb),
+        (Live::Slate, &c, &tc),
+    ];
+    let mut seed = 0xD1B5_4A32_D192_ED03u64;
+    let mut rand = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    for run in 0..12 {
+        let mut cuts = Vec::new();
+        let mut s = rand(3);
+        for _ in 0..6 {
+            s = (s + 1 + rand(2)) % 3;
+            let (source, packets, times) = sources[s];
+            let len = 600 + rand(3000);
+            let start = rand(packets.len() - len);
+            cuts.push(Cut {
+                source,
+                packets,
+                times,
+                range: start..start + len,
+            });
+        }
+        let (out, _) = play(LoopMode::Seamless, &cuts, 0);
+        let v = check(&out);
+        let ranges: Vec<_> = cuts.iter().map(|c| (c.source, c.range.clone())).collect();
+        assert_eq!(
+            (v.cc_errors, v.analyzer_cc),
+            (0, 0),
+            "run {run}: {ranges:?}"
+        );
+        assert_eq!(v.undeclared_pcr_jumps, 0, "run {run}: {ranges:?}");
+        assert_eq!(v.analyzer_pcr_discontinuity, 0, "run {run}: {ranges:?}");
+    }
 }
