@@ -4,7 +4,8 @@
 //! - The live input is left when it is down: for no data only once the
 //!   silence reaches `switch_after_ms`; for sync loss, no PCR or a burst of
 //!   continuity errors at once. The air goes to the highest-priority healthy
-//!   input, else the slate, else nothing.
+//!   input, else the slate; with neither, the input stays on air (a damaged
+//!   stream beats silence, and nothing is lost when it recovers).
 //! - A higher-priority input gets the air back only after it has been
 //!   continuously healthy for `return_after_secs` (0: never), so an input that
 //!   comes and goes never takes the air.
@@ -22,7 +23,8 @@ pub enum Live {
     /// Input `i` of the ordered list (0 = primary).
     Input(usize),
     Slate,
-    /// Nothing to send: no input healthy and no slate (or not yet).
+    /// Nothing on air yet: no input has been healthy (and no slate, or
+    /// not yet `switch_after_ms` since the start).
     Nothing,
 }
 
@@ -165,7 +167,8 @@ impl Switch {
             let to = match healthy(Some(i)) {
                 Some(j) => Live::Input(j),
                 None if self.has_slate => Live::Slate,
-                None => Live::Nothing,
+                // Nothing better: a damaged stream beats silence.
+                None => return None,
             };
             return self.go(to, SwitchReason::Down { input: i, why }, now_us);
         }

@@ -62,7 +62,7 @@ fn ts_level_failures_switch_at_once() {
 }
 
 #[test]
-fn slate_when_all_down_nothing_without_a_slate_and_back_at_once() {
+fn slate_when_all_down_and_back_at_once_without_a_slate_the_input_stays() {
     let mut s = on(1, 2, true);
     let e = s.decide(MS, &[no_data(5000), Health::Down(DownReason::SyncLoss)]);
     assert_eq!(e.map(|e| e.to), Some(Live::Slate));
@@ -72,10 +72,15 @@ fn slate_when_all_down_nothing_without_a_slate_and_back_at_once() {
         .expect("off the slate");
     assert_eq!((e.from, e.to), (Live::Slate, Live::Input(1)));
     assert_eq!(e.reason.to_string(), "backup 1 healthy");
-    let mut s = on(0, 1, false);
-    let e = s.decide(MS, &[Health::Down(DownReason::SyncLoss)]);
-    assert_eq!(e.map(|e| e.to), Some(Live::Nothing));
-    assert_eq!(s.decide(MS, &[OK]).map(|e| e.to), Some(Live::Input(0)));
+    // No slate and no other input: the damaged input stays on air.
+    let mut s = on(0, 2, false);
+    let down = Health::Down(DownReason::SyncLoss);
+    assert_eq!(s.decide(MS, &[down, no_data(2000)]), None);
+    assert_eq!(s.live(), Live::Input(0));
+    assert_eq!(
+        s.decide(2 * MS, &[down, OK]).map(|e| e.to),
+        Some(Live::Input(1))
+    );
 }
 
 #[test]
@@ -187,9 +192,15 @@ fn invariants_hold_over_random_healths() {
             }
             let any_healthy = health.iter().any(Health::is_healthy);
             match live {
-                Live::Input(i) => assert!(s.failed(health[i], now).is_none(), "{ctx}"),
+                Live::Input(i) => assert!(
+                    s.failed(health[i], now).is_none() || (!slate && !any_healthy),
+                    "{ctx}"
+                ),
                 Live::Slate => assert!(slate && !any_healthy, "{ctx}"),
-                Live::Nothing => assert!(!any_healthy && (!slate || step < 20), "{ctx}"),
+                Live::Nothing => assert!(
+                    !any_healthy && (!slate || step < 20) && before == Live::Nothing,
+                    "{ctx}"
+                ),
             }
             if let Some(SwitchReason::Return { input, .. }) = e.map(|e| e.reason) {
                 assert!(
