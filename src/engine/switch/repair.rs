@@ -23,6 +23,10 @@
 //!   at a signalled loop seam): the output then has one packet more.
 //! - `Off`: sent as it comes.
 //!
+//! The same happens, in Seamless mode, when the source on air starts a new
+//! time base itself (an encoder restart, a publisher back within
+//! `switch_after_ms`): found from its PCRs, or told by [`TimelineRepair::restart`].
+//!
 //! Packets of the new source before its first PCR are held (Seamless only,
 //! at most [`MAX_HELD`]; the oldest beyond that are dropped and counted) and
 //! leave, restamped, with that PCR: no packet leaves with a guessed time. A
@@ -40,6 +44,9 @@ use std::collections::VecDeque;
 
 /// Packets of a new source held while waiting for its first PCR.
 pub const MAX_HELD: usize = 8192;
+/// Within one source, a PCR this far from where the elapsed time puts it is a
+/// new time base (arrival jitter stays well below).
+pub const JUMP_TOLERANCE_US: u64 = 1_000_000;
 
 /// Rewrites the timeline of what goes on air so a switch does not break it.
 pub struct TimelineRepair {
@@ -62,6 +69,8 @@ pub struct TimelineRepair {
     dropped: u64,
     /// Signalled: PCR PIDs whose first PCR after the switch carries the flag.
     pcr_flagged: Vec<u16>,
+    /// The next packet starts a new segment of the same source.
+    restart: bool,
 }
 
 impl TimelineRepair {
@@ -80,12 +89,21 @@ impl TimelineRepair {
             held: VecDeque::new(),
             dropped: 0,
             pcr_flagged: Vec::new(),
+            restart: false,
         }
     }
 
     /// Units dropped: not TS, or held too long for a PCR that never came.
     pub fn dropped_packets(&self) -> u64 {
         self.dropped
+    }
+
+    /// The source on air starts over (its publisher reconnected): its next
+    /// packet is taken like a new source's. (A new time base is also found
+    /// by itself, from the PCRs; this makes it certain and covers the
+    /// continuity counters from the first packet.)
+    pub fn restart(&mut self) {
+        self.restart = true;
     }
 
     /// Packets waiting for the new source's first PCR.
@@ -109,10 +127,11 @@ impl TimelineRepair {
     }
 
     fn process(&mut self, now_us: i64, source: Live, p: &[u8; PACKET_SIZE]) {
-        if self.source != Some(source) {
+        let pcr = packet::pcr(p);
+        let restarted = std::mem::take(&mut self.restart) || self.jumped(now_us, p, pcr);
+        if self.source != Some(source) || restarted {
             self.begin(source);
         }
-        let pcr = packet::pcr(p);
         let offset = match (self.offset, pcr) {
             (Some(o), _) => o,
             (None, Some(v)) => self.take_offset(now_us, packet::pid(p), v),
@@ -137,6 +156,29 @@ impl TimelineRepair {
         }
         self.push(&p);
         self.restamper.drain_into(&mut self.ready, false);
+    }
+
+    /// Seamless: the source on air started a new time base of its own (an
+    /// encoder restarted, a publisher came back within `switch_after_ms`):
+    /// its PCR on the clock PID carries discontinuity_indicator, or lies more
+    /// than [`JUMP_TOLERANCE_US`] away from where the time since the last one
+    /// puts it. It is then taken like a new source.
+    fn jumped(&self, now_us: i64, p: &[u8; PACKET_SIZE], pcr: Option<u64>) -> bool {
+        let (Some(v), Some(offset), Some((last, at))) = (pcr, self.offset, self.clock) else {
+            return false;
+        };
+        if self.mode != LoopMode::Seamless || self.clock_pid != Some(packet::pid(p)) {
+            return false;
+        }
+        if packet::discontinuity_indicator(p) {
+            return true;
+        }
+        let elapsed = now_us.saturating_sub(at).clamp(0, i64::MAX / 27) as u64 * 27;
+        let expected = (last + elapsed % PCR_CYCLE) % PCR_CYCLE;
+        let got = (v + offset) % PCR_CYCLE;
+        let ahead = packet::pcr_delta(expected, got);
+        let behind = packet::pcr_delta(got, expected);
+        ahead.min(behind) > JUMP_TOLERANCE_US * 27
     }
 
     /// Signalled, after a switch: the first PCR of each PID is of the new

@@ -437,3 +437,46 @@ fn random_switches_always_give_one_clean_timeline() {
         assert_eq!(v.analyzer_pcr_discontinuity, 0, "run {run}: {ranges:?}");
     }
 }
+
+/// The source on air starts a new time base itself (an encoder restart, a
+/// publisher back before any switch): found from the PCRs, or told.
+#[test]
+fn a_new_time_base_on_the_same_source_is_repaired_too() {
+    let (a, ta, b, tb) = streams();
+    let cuts = [
+        Cut {
+            source: Live::Input(0),
+            packets: &a,
+            times: &ta,
+            range: 0..9_001,
+        },
+        Cut {
+            source: Live::Input(0),
+            packets: &b,
+            times: &tb,
+            range: 12_345..20_002,
+        },
+    ];
+    let (out, _) = play(LoopMode::Seamless, &cuts, 0);
+    let found = check(&out);
+    assert_eq!(found.undeclared_pcr_jumps + found.declared_pcr_jumps, 0);
+    assert_eq!(found.analyzer_pcr_discontinuity, 0);
+    // Told at the first packet: the counters continue from there too.
+    let mut r = TimelineRepair::new(LoopMode::Seamless);
+    let mut out = Vec::new();
+    for (i, p) in a[..9_001].iter().enumerate() {
+        r.process_datagram(ta[i], Live::Input(0), p, &mut out);
+    }
+    r.restart();
+    for (i, p) in b[12_345..20_002].iter().enumerate() {
+        let now = ta[9_000] + tb[12_345 + i] - tb[12_345];
+        r.process_datagram(now, Live::Input(0), p, &mut out);
+    }
+    let told = check(&out);
+    assert_eq!((told.cc_errors, told.analyzer_cc), (0, 0));
+    assert_eq!(told.undeclared_pcr_jumps + told.declared_pcr_jumps, 0);
+    println!(
+        "found from the PCRs: {} CC errors before the first new PCR; told: 0",
+        found.cc_errors
+    );
+}
