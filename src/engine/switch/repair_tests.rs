@@ -304,6 +304,21 @@ fn packets_before_the_first_pcr_are_held_and_leave_restamped_with_it() {
     assert_eq!(r.dropped_packets(), (next - 5_001) as u64);
 }
 
+/// A's first 1000 packets, then B from its first PCR after packet 1000: the
+/// repair, its output so far, and the index of that PCR packet in B.
+fn switched_at_a_pcr(a: &[Packet], b: &[Packet]) -> (TimelineRepair, Vec<u8>, usize) {
+    let mut r = TimelineRepair::new(LoopMode::Seamless);
+    let mut out = Vec::new();
+    for p in &a[..1000] {
+        r.process_datagram(0, Live::Input(0), p, &mut out);
+    }
+    let k = (1000..)
+        .find(|&i| packet::pcr(&b[i]).is_some())
+        .expect("PCR");
+    r.process_datagram(0, Live::Input(1), &b[k], &mut out);
+    (r, out, k)
+}
+
 #[test]
 fn scte35_pts_adjustment_moves_with_the_offset() {
     let (a, _, b, _) = streams();
@@ -313,15 +328,7 @@ fn scte35_pts_adjustment_moves_with_the_offset() {
     sec.extend_from_slice(&[0, 0]);
     sec.extend_from_slice(&crate::ts::psi::crc32_mpeg2(&sec).to_be_bytes());
     splice[5..5 + sec.len()].copy_from_slice(&sec);
-    let mut r = TimelineRepair::new(LoopMode::Seamless);
-    let mut out = Vec::new();
-    for p in &a[..1000] {
-        r.process_datagram(0, Live::Input(0), p, &mut out);
-    }
-    let first_b = (1000..)
-        .find(|&i| packet::pcr(&b[i]).is_some())
-        .expect("PCR");
-    r.process_datagram(0, Live::Input(1), &b[first_b], &mut out);
+    let (mut r, mut out, first_b) = switched_at_a_pcr(&a, &b);
     r.process_datagram(0, Live::Input(1), &splice, &mut out);
     let shift_90k = packet::pcr_delta(
         packet::pcr(&b[first_b]).expect("PCR"),
@@ -349,15 +356,7 @@ fn a_pes_header_split_over_two_packets_moves_whole() {
     second[..4].copy_from_slice(&[SYNC_BYTE, 0x01, 0x01, 0x11]);
     second[4..14].copy_from_slice(&header[4..]);
     assert!(timestamps::split_pes_header(&first).is_some());
-    let mut r = TimelineRepair::new(LoopMode::Seamless);
-    let mut out = Vec::new();
-    for p in &a[..1000] {
-        r.process_datagram(0, Live::Input(0), p, &mut out);
-    }
-    let k = (1000..)
-        .find(|&i| packet::pcr(&b[i]).is_some())
-        .expect("PCR");
-    r.process_datagram(0, Live::Input(1), &b[k], &mut out);
+    let (mut r, mut out, k) = switched_at_a_pcr(&a, &b);
     let sent = out.len();
     r.process_datagram(0, Live::Input(1), &first, &mut out);
     assert_eq!(out.len(), sent, "the first half waits for the second");
