@@ -7,7 +7,7 @@
 //! byte (RTP headers already removed); a unit that does not start with the
 //! sync byte, or a short tail, counts as a bad sync byte.
 
-use super::settings::{SwitchSettings, SWITCH_AFTER_MS};
+use super::settings::{SwitchSettings, CC_BURST_ERRORS, SWITCH_AFTER_MS};
 use crate::ts::continuity::{Continuity, ContinuityChecker};
 use crate::ts::packet::{self, PACKET_SIZE, SYNC_BYTE};
 use std::collections::VecDeque;
@@ -197,6 +197,9 @@ impl InputHealth {
             .is_some_and(|t| now_us.saturating_sub(*t) >= window_us)
         {
             self.cc_errors.pop_front();
+        }
+        if self.cc_errors.len() >= *CC_BURST_ERRORS.end() as usize {
+            self.cc_errors.pop_front(); // enough to tell any burst
         }
         self.cc_errors.push_back(now_us);
     }
