@@ -23,6 +23,7 @@ pub mod srt_params;
 pub mod stats;
 pub mod status;
 pub mod stream;
+pub mod switch;
 
 pub use config::{Encryption, LoopMode, Mode, StreamConfig};
 pub use manager::{ManagerError, StreamManager};
