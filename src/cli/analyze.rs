@@ -146,12 +146,12 @@ pub fn run(a: AnalyzeArgs) -> i32 {
     let report = match analyze_file(&a.file, a.config()) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot read {}: {e}", a.file.display());
+            say!("error: cannot read {}: {e}", a.file.display());
             return 2;
         }
     };
     if a.json {
-        println!(
+        out!(
             "{}",
             serde_json::to_string_pretty(&report).unwrap_or_default()
         );

@@ -134,7 +134,7 @@ pub fn run(a: MonitorArgs) -> i32 {
     let (s, latency) = match result {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {e}");
+            say!("error: {e}");
             return 2;
         }
     };
@@ -149,18 +149,18 @@ pub fn run(a: MonitorArgs) -> i32 {
         let delay = s.beep_delay_ms(f64::from(latency));
         o.insert("delay_ms".into(), serde_json::json!(delay));
         match delay {
-            Some(d) => eprintln!(
+            Some(d) => say!(
                 "end-to-end delay {d:.0} ms (the test signal's beep, from its generation to decoding here; SRT latency {latency} ms)"
             ),
-            None => eprintln!("no beep heard: send a test signal with beep=1"),
+            None => say!("no beep heard: send a test signal with beep=1"),
         }
     }
-    println!("{out}");
+    out!("{out}");
     for m in &s.missing {
-        eprintln!("error: {m}");
+        say!("error: {m}");
     }
     if let Some(e) = &s.error {
-        eprintln!("error: {e}");
+        say!("error: {e}");
     }
     match (&a.snapshot, &s.frame) {
         (Some(path), Some(f)) => {
@@ -168,12 +168,12 @@ pub fn run(a: MonitorArgs) -> i32 {
                 .to_png()
                 .and_then(|png| std::fs::write(path, png).map_err(|e| e.to_string()));
             if let Err(e) = written {
-                eprintln!("error: cannot write {}: {e}", path.display());
+                say!("error: cannot write {}: {e}", path.display());
                 return 2;
             }
         }
         (Some(_), None) => {
-            eprintln!("error: no picture was decoded (no video, or its decoder is missing)");
+            say!("error: no picture was decoded (no video, or its decoder is missing)");
             return 1;
         }
         _ => {}

@@ -72,7 +72,7 @@ pub fn run(a: ReceiveArgs) -> i32 {
     let cfg = match parse_uri(&a.uri, "") {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("error: {e}");
+            say!("error: {e}");
             return 2;
         }
     };
@@ -89,7 +89,7 @@ pub fn run(a: ReceiveArgs) -> i32 {
     let mut manager = match StreamManager::without_notify(interval) {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("error: {e}");
+            say!("error: {e}");
             return 2;
         }
     };
@@ -103,7 +103,7 @@ pub fn run(a: ReceiveArgs) -> i32 {
         Ok(Some(rx)) => rx,
         Ok(None) => return 2,
         Err(e) => {
-            eprintln!("error: {e}");
+            say!("error: {e}");
             return 2;
         }
     };
@@ -119,12 +119,12 @@ pub fn run(a: ReceiveArgs) -> i32 {
         let (events, total) = rx.events_since(seen);
         seen = total;
         for e in events {
-            eprintln!("{e}");
+            say!("{e}");
         }
         if Instant::now() >= next {
             next += interval;
             if a.json {
-                println!("{}", record_json(&rx, false));
+                out!("{}", record_json(&rx, false));
             } else {
                 let s = rx.snapshot();
                 let an = rx.analysis();
@@ -133,7 +133,7 @@ pub fn run(a: ReceiveArgs) -> i32 {
                     .as_ref()
                     .and_then(|st| st.links.first())
                     .and_then(|l| l.receive_bitrate_bps);
-                eprintln!(
+                say!(
                     "[{:>6.1}s] {}  {} bytes  {}  CC errors {}  TR 101 290 P1 {}",
                     s.uptime_secs,
                     s.state.label(),
@@ -154,7 +154,7 @@ pub fn run(a: ReceiveArgs) -> i32 {
     }
     manager.stop_all();
     if a.json {
-        println!("{}", record_json(&rx, true));
+        out!("{}", record_json(&rx, true));
     } else {
         super::analyze::print_human(&rx.analysis(), 10);
     }

@@ -41,8 +41,10 @@ impl fmt::Display for Mode {
     }
 }
 
-/// AES key length for SRT encryption.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// AES key length for SRT encryption. Read from any spelling users type
+/// (`aes-256`, `AES256`, `aes_128`, `256`, libsrt's `32`, `none`); written
+/// as `aes128`/`aes192`/`aes256`/`none`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Encryption {
     #[default]
@@ -71,6 +73,45 @@ impl Encryption {
             32 => Some(Encryption::Aes256),
             _ => None,
         }
+    }
+}
+
+/// The words accepted for an [`Encryption`], for messages.
+pub const ENCRYPTION_WORDS: &str =
+    "none, aes-128, aes-192 or aes-256 (also AES128, aes_256, 128/192/256, or libsrt's pbkeylen 0/16/24/32)";
+
+impl std::str::FromStr for Encryption {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<Self, ConfigError> {
+        let word: String = s
+            .chars()
+            .filter(|c| !matches!(c, '-' | '_' | ' '))
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let bits = word.strip_prefix("aes").unwrap_or(&word);
+        match bits {
+            "none" | "off" | "0" => Ok(Encryption::None),
+            "128" | "16" => Ok(Encryption::Aes128),
+            "192" | "24" => Ok(Encryption::Aes192),
+            "256" | "32" => Ok(Encryption::Aes256),
+            _ => Err(ConfigError::Encryption(s.to_string())),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Encryption {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Number(u32),
+        }
+        let text = match Raw::deserialize(d)? {
+            Raw::Text(t) => t,
+            Raw::Number(n) => n.to_string(),
+        };
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -473,8 +514,12 @@ pub enum ConfigError {
     UriScheme(String),
     #[error("bad SRT URI '{uri}': {why}")]
     Uri { uri: String, why: String },
-    #[error("'{key}' is not an option this player supports (known: mode, latency, passphrase, pbkeylen, streamid, oheadbw, iptos, localport, adapter, bitrate, pcr_pid, packetfilter, allow)")]
+    #[error("'{key}' is not an option this player supports (known: {known})", known = uri_key_names())]
     UnknownOption { key: String },
+    #[error("'{key}' is given twice in the URI: give each option once")]
+    DuplicateOption { key: String },
+    #[error("encryption '{0}' is not known: use {ENCRYPTION_WORDS}")]
+    Encryption(String),
     #[error("{key}={value}: {why}")]
     OptionValue {
         key: String,
@@ -538,6 +583,44 @@ fn parse_number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, Confi
     })
 }
 
+/// Every key an SRT URI may carry, with what it means: the one list the
+/// parser, its error messages and `play --help` read.
+pub const URI_KEYS: &[(&str, &str)] = &[
+    ("mode", "listener (empty host, 0.0.0.0 or [::]), caller (host given) or rendezvous"),
+    ("latency", "SRT latency in ms, 20-8000 (default 120; rule of thumb 4 x RTT)"),
+    ("oheadbw", "overhead for retransmissions, % of the file's bitrate, 5-100 (default 25)"),
+    ("passphrase", "AES passphrase, 10-79 printable characters"),
+    ("pbkeylen", "key length: 16, 24 or 32 (or aes-128, aes-192, aes-256); default 16 with a passphrase"),
+    ("streamid", "SRT stream ID (<= 512 bytes); on a listener, the ID callers must ask for"),
+    ("iptos", "IP TOS byte for DSCP: 0-255, 0xB8, or a class name (EF, AF41, CS5)"),
+    ("localport", "local port for caller and rendezvous (rendezvous: the same port)"),
+    ("adapter", "local address to bind for caller and rendezvous (also: localaddress)"),
+    ("bitrate", "pace at this constant rate in bit/s instead of by PCR (files without PCR)"),
+    ("pcr_pid", "pace a multi-programme file by this PID's PCRs (decimal or 0x hex)"),
+    ("packetfilter", "SRT FEC: fec,cols:N,rows:M[,layout:even|staircase][,arq:always|onreq|never]"),
+    ("allow", "listener only: caller addresses allowed, addresses or CIDR ranges, comma-separated"),
+];
+
+/// The keys of [`URI_KEYS`], comma-separated.
+pub fn uri_key_names() -> String {
+    URI_KEYS
+        .iter()
+        .map(|(k, _)| *k)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// [`URI_KEYS`] as a help text, one key a line.
+pub fn uri_help() -> String {
+    let mut text = String::from(
+        "URI: srt://[host]:port?key=value&...  (an empty host, 0.0.0.0 or [::] means a listener; [::] serves IPv4 too)\n\nURI keys:\n",
+    );
+    for (key, what) in URI_KEYS {
+        text.push_str(&format!("  {key:<13}{what}\n"));
+    }
+    text
+}
+
 /// Parses `srt://[host]:port?key=value&...` for `file` into a stream config.
 /// An empty host means listener on all interfaces unless `mode` says otherwise.
 ///
@@ -578,16 +661,22 @@ pub fn parse_uri(uri: &str, file: impl Into<PathBuf>) -> Result<StreamConfig, Co
         .ok()
         .filter(|p| *p != 0)
         .ok_or_else(|| bad("the port must be a number from 1 to 65535"))?;
-    let default_mode = if host.is_empty() {
+    // Any address on this machine (empty, 0.0.0.0, [::]) can only be listened on.
+    let default_mode = if host.is_empty() || is_any_address(host) {
         Mode::Listener
     } else {
         Mode::Caller
     };
     let mut cfg = StreamConfig::new(file, default_mode, host, port);
-    let mut pbkeylen: Option<u32> = None;
+    let mut pbkeylen: Option<Encryption> = None;
+    let mut seen = std::collections::HashSet::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, raw) = pair.split_once('=').unwrap_or((pair, ""));
         let value = percent_decode(raw).ok_or_else(|| bad("bad %-escape in the query"))?;
+        let canonical = if key == "localaddress" { "adapter" } else { key };
+        if !seen.insert(canonical.to_string()) {
+            return Err(ConfigError::DuplicateOption { key: key.into() });
+        }
         match key {
             "mode" => {
                 cfg.mode = match value.as_str() {
@@ -606,7 +695,13 @@ pub fn parse_uri(uri: &str, file: impl Into<PathBuf>) -> Result<StreamConfig, Co
             "latency" => cfg.latency_ms = parse_number(key, &value)?,
             "oheadbw" => cfg.overhead_percent = parse_number(key, &value)?,
             "passphrase" => cfg.passphrase = Some(Passphrase::new(value)),
-            "pbkeylen" => pbkeylen = Some(parse_number(key, &value)?),
+            "pbkeylen" => {
+                pbkeylen = Some(value.parse().map_err(|_| ConfigError::OptionValue {
+                    key: key.into(),
+                    value: value.clone(),
+                    why: "use 16, 24 or 32 (AES-128/192/256), or 0 for none".into(),
+                })?)
+            }
             "streamid" => cfg.stream_id = value,
             "iptos" => cfg.iptos = Some(parse_iptos(&value)?),
             "localport" => cfg.local_port = parse_number(key, &value)?,
@@ -625,11 +720,7 @@ pub fn parse_uri(uri: &str, file: impl Into<PathBuf>) -> Result<StreamConfig, Co
         }
     }
     cfg.encryption = match pbkeylen {
-        Some(n) => Encryption::from_pbkeylen(n).ok_or_else(|| ConfigError::OptionValue {
-            key: "pbkeylen".into(),
-            value: n.to_string(),
-            why: "use 16, 24 or 32 (AES-128/192/256), or 0 for none".into(),
-        })?,
+        Some(e) => e,
         // libsrt's default key length when only a passphrase is given.
         None if cfg.passphrase.is_some() => Encryption::Aes128,
         None => Encryption::None,
@@ -638,6 +729,12 @@ pub fn parse_uri(uri: &str, file: impl Into<PathBuf>) -> Result<StreamConfig, Co
         cfg.host.clear();
     }
     Ok(cfg)
+}
+
+/// An address that means "every interface of this machine".
+fn is_any_address(host: &str) -> bool {
+    host.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_unspecified())
 }
 
 /// Replaces the value of any `passphrase=` in a URI-like text with `***`.

@@ -14,7 +14,7 @@
 //! What happens is told as [`LinkEvent`]s on a channel: nothing here waits
 //! on the stream's own locks.
 
-mod hub;
+pub(crate) mod hub;
 
 use super::config::{Mode, StreamConfig};
 use super::secret::Passphrase;
@@ -590,7 +590,7 @@ fn connect_loop(
                 let retry_in = backoff(failures);
                 let (reason, reject) = attempt_error(&e);
                 if last_reason.as_deref() != Some(reason.as_str()) {
-                    tracing::warn!(%reason, attempts, "SRT connection attempt failed");
+                    tracing::warn!(target: super::status::EVENT_LOG_TARGET, %reason, attempts, "SRT connection attempt failed");
                     conns.event(LinkEvent::ConnectFailed {
                         reason: reason.clone(),
                         reject,

@@ -193,7 +193,16 @@ impl Monitor {
         } else {
             Vec::new()
         };
-        lock(&self.shared.snapshot).callers = callers;
+        {
+            let mut snap = lock(&self.shared.snapshot);
+            // A caller that left is not listed with the last reading's links.
+            if let (true, Some(latest)) = (self.tracker.listener, snap.latest.as_mut()) {
+                latest
+                    .links
+                    .retain(|l| l.peer.as_ref().is_none_or(|p| callers.contains(p)));
+            }
+            snap.callers = callers;
+        }
         self.shared.set_state(self.tracker.state(list.len()));
     }
 
