@@ -8,12 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_srt-streamer"));
-    c.env(
-        "XDG_STATE_HOME",
-        std::env::temp_dir().join("srt-streamer-test-state"),
-    );
-    c
+    srt_streamer()
 }
 
 #[test]

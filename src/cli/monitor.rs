@@ -58,14 +58,18 @@ fn settings(a: &MonitorArgs, live: bool) -> MonitorSettings {
     }
 }
 
-/// A file pushed as fast as it decodes, up to `seconds` of stream time.
+/// A file pushed as fast as it decodes: its first `seconds` of stream time
+/// (bytes at the file's mean rate, which the engine's probe measures).
 fn watch_file(a: &MonitorArgs) -> Result<MonitorStatus, String> {
-    let mut f =
-        std::fs::File::open(&a.source).map_err(|e| format!("cannot open {}: {e}", a.source))?;
+    let path = std::path::Path::new(&a.source);
+    let info = crate::engine::source::probe_file(path, Default::default())
+        .map_err(|e| e.to_string())?;
+    let limit = info.start_offset + (a.seconds.max(0.0) * info.bitrate_bps / 8.0) as u64;
+    let mut f = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", a.source))?;
     let m = ConfidenceMonitor::start(settings(a, false)).map_err(|e| e.to_string())?;
     let mut buf = vec![0u8; 188 * 1024];
-    let mut first: Option<f64> = None;
-    loop {
+    let mut pushed = 0u64;
+    while pushed < limit {
         let n = f
             .read(&mut buf)
             .map_err(|e| format!("cannot read {}: {e}", a.source))?;
@@ -73,13 +77,8 @@ fn watch_file(a: &MonitorArgs) -> Result<MonitorStatus, String> {
             break;
         }
         m.push(&buf[..n - n % 188]);
+        pushed += n as u64;
         let s = m.status();
-        if s.frames_shown > 0 || !s.audio.is_empty() {
-            let t0 = *first.get_or_insert(s.stream_secs);
-            if s.stream_secs - t0 >= a.seconds {
-                break;
-            }
-        }
         if s.error.is_some() || !s.missing.is_empty() {
             break;
         }
@@ -172,11 +171,11 @@ pub fn run(a: MonitorArgs) -> i32 {
                 return 2;
             }
         }
-        (Some(_), None) => {
-            say!("error: no picture was decoded (no video, or its decoder is missing)");
-            return 1;
-        }
         _ => {}
+    }
+    if s.frames_shown == 0 {
+        say!("error: no picture could be decoded (no video, or its decoder is missing): check the source with `srt-streamer analyze`");
+        return 1;
     }
     i32::from(!s.missing.is_empty() || s.error.is_some())
 }

@@ -122,29 +122,14 @@ impl StatsWriter {
 /// and `message` are null unless reconnecting or failed; `stats` has an
 /// empty `links` list before the first reading.
 pub fn json_record(s: &StreamSnapshot) -> serde_json::Value {
-    use crate::engine::StreamState;
-    let (connections, reason, message) = match &s.state {
-        StreamState::Connected { connections } => (*connections, None, None),
-        StreamState::Reconnecting { reason } => (0, Some(reason.as_str()), None),
-        StreamState::Failed { message } => (0, None, Some(message.as_str())),
-        _ => (0, None, None),
-    };
     let empty = crate::engine::stats::StatsSample {
         elapsed_secs: s.uptime_secs,
         ..Default::default()
     };
-    let state = match serde_json::to_value(&s.state) {
-        Ok(serde_json::Value::Object(o)) => o.get("state").cloned(),
-        _ => None,
-    };
-    serde_json::json!({
+    let mut record = serde_json::json!({
         "time": unix_time(),
         "stream": s.id,
         "name": s.name,
-        "state": state,
-        "connections": connections,
-        "reason": reason,
-        "message": message,
         "uptime_secs": s.uptime_secs,
         "loops": s.loops,
         "datagrams_sent": s.datagrams_sent,
@@ -152,7 +137,34 @@ pub fn json_record(s: &StreamSnapshot) -> serde_json::Value {
         "file_bitrate_bps": s.source.bitrate_bps,
         "callers": s.callers,
         "stats": s.latest.as_ref().unwrap_or(&empty),
-    })
+    });
+    if let Some(o) = record.as_object_mut() {
+        o.extend(state_fields(&s.state));
+    }
+    record
+}
+
+/// A state as the same four keys in every state: `state`, `connections`
+/// (0 unless connected), `reason` and `message` (null unless reconnecting
+/// or failed).
+pub fn state_fields(state: &crate::engine::StreamState) -> serde_json::Map<String, serde_json::Value> {
+    use crate::engine::StreamState;
+    let (connections, reason, message) = match state {
+        StreamState::Connected { connections } => (*connections, None, None),
+        StreamState::Reconnecting { reason } => (0, Some(reason.as_str()), None),
+        StreamState::Failed { message } => (0, None, Some(message.as_str())),
+        _ => (0, None, None),
+    };
+    let name = match serde_json::to_value(state) {
+        Ok(serde_json::Value::Object(o)) => o.get("state").cloned(),
+        _ => None,
+    };
+    let mut m = serde_json::Map::new();
+    m.insert("state".into(), name.unwrap_or_default());
+    m.insert("connections".into(), connections.into());
+    m.insert("reason".into(), reason.into());
+    m.insert("message".into(), message.into());
+    m
 }
 
 /// Whether an event is printed: always the first time; a repeating

@@ -44,9 +44,21 @@ pub struct ReceiveArgs {
 fn record_json(rx: &ReceiverReader, final_record: bool) -> serde_json::Value {
     let snap = rx.snapshot();
     let a = rx.analysis();
+    let mut receiver = serde_json::to_value(&snap).unwrap_or_default();
+    if let Some(o) = receiver.as_object_mut() {
+        // The same keys in every state (README, "Statistics").
+        o.extend(super::output::state_fields(&snap.state));
+        if snap.stats.is_none() {
+            let empty = crate::engine::stats::StatsSample {
+                elapsed_secs: snap.uptime_secs,
+                ..Default::default()
+            };
+            o.insert("stats".into(), serde_json::json!(empty));
+        }
+    }
     let mut v = serde_json::json!({
         "final": final_record,
-        "receiver": snap,
+        "receiver": receiver,
         "tr101290": a.tr101290,
         "pids": a.pids,
         "services": a.services,
@@ -118,7 +130,7 @@ pub fn run(a: ReceiveArgs) -> i32 {
         std::thread::sleep(Duration::from_millis(50));
         let (events, total) = rx.events_since(seen);
         seen = total;
-        for e in events {
+        for e in events.iter().filter(|e| super::output::worth_printing(e)) {
             say!("{e}");
         }
         if Instant::now() >= next {
@@ -128,18 +140,17 @@ pub fn run(a: ReceiveArgs) -> i32 {
             } else {
                 let s = rx.snapshot();
                 let an = rx.analysis();
-                let rate = s
-                    .stats
-                    .as_ref()
-                    .and_then(|st| st.links.first())
-                    .and_then(|l| l.receive_bitrate_bps);
+                let link = s.stats.as_ref().and_then(|st| st.links.first());
+                let rate = link.and_then(|l| l.receive_bitrate_bps);
+                let rtt = link.and_then(|l| l.counters.rtt_ms);
                 say!(
-                    "[{:>6.1}s] {}  {} bytes  {}  CC errors {}  TR 101 290 P1 {}",
+                    "[{:>6.1}s] {}  {} bytes  {}  rtt {}  CC errors {}  TR 101 290 P1 {}",
                     s.uptime_secs,
                     s.state.label(),
                     s.bytes_received,
                     rate.map(|r| format!("{:.2} Mbit/s", r / 1e6))
                         .unwrap_or_default(),
+                    rtt.map_or_else(|| "—".to_string(), |r| format!("{r:.2} ms")),
                     an.tr101290.continuity_count_error.count,
                     an.tr101290.priority1_total()
                 );
@@ -148,7 +159,8 @@ pub fn run(a: ReceiveArgs) -> i32 {
         let done = a
             .duration
             .is_some_and(|d| started.elapsed().as_secs_f64() >= d);
-        if done || stop.load(Ordering::SeqCst) || !rx.snapshot().state.is_running() {
+        let reader_gone = a.json && super::term::stdout_closed();
+        if done || reader_gone || stop.load(Ordering::SeqCst) || !rx.snapshot().state.is_running() {
             break;
         }
     }

@@ -841,6 +841,42 @@ mod tests {
     }
 
     #[test]
+    fn any_address_listens_and_keys_are_given_once() {
+        for uri in ["srt://[::]:9000", "srt://0.0.0.0:9000", "srt://:9000"] {
+            assert_eq!(parse_uri(uri, "a.ts").unwrap().mode, Mode::Listener, "{uri}");
+        }
+        assert_eq!(parse_uri("srt://[::]:9000", "a.ts").unwrap().host, "::");
+        assert_eq!(
+            parse_uri("srt://:9000?latency=200&latency=300", "a.ts"),
+            Err(ConfigError::DuplicateOption {
+                key: "latency".into()
+            })
+        );
+        // Every listed key is one the parser takes.
+        for (key, _) in URI_KEYS {
+            let r = parse_uri(&format!("srt://:9000?{key}=1"), "a.ts");
+            assert!(!matches!(r, Err(ConfigError::UnknownOption { .. })), "{key}");
+        }
+    }
+
+    #[test]
+    fn encryption_is_read_as_users_spell_it() {
+        for (text, want) in [
+            ("aes-256", Encryption::Aes256),
+            ("AES256", Encryption::Aes256),
+            ("aes_192", Encryption::Aes192),
+            ("AES-128", Encryption::Aes128),
+            ("32", Encryption::Aes256),
+            ("none", Encryption::None),
+        ] {
+            assert_eq!(text.parse::<Encryption>(), Ok(want), "{text}");
+        }
+        assert!("aes-512".parse::<Encryption>().is_err());
+        let c = parse_uri("srt://:9000?pbkeylen=aes-256&passphrase=0123456789", "a.ts").unwrap();
+        assert_eq!(c.encryption, Encryption::Aes256);
+    }
+
+    #[test]
     fn dscp_names_become_tos_bytes() {
         assert_eq!(parse_iptos("EF").unwrap(), 0xB8);
         assert_eq!(parse_iptos("af41").unwrap(), 0x88);
