@@ -158,6 +158,8 @@ fn a_duplicated_uri_key_is_refused_by_name() {
     let out = play_output(&[
         sample().display().to_string(),
         format!("srt://:{port}?latency=200&latency=300"),
+        "--duration".into(),
+        "2".into(),
     ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2));
