@@ -35,7 +35,7 @@ const RUN: &[(&str, &str)] = &[
     ("srt-streamer play 'testsrc:video=mpeg2,audio=mp2,size=720x576,beep=1' 'srt://10.0.0.5:7001?mode=caller'", "test_signal_caller"),
     ("srt-streamer receive 'srt://:9500?mode=listener' --record rec.ts --rotate-mb 500 --json", "receive_and_record"),
     ("srt-streamer receive 'srt://10.0.0.5:9000' --duration 60 --stats-interval 5", "receive_from_a_listener"),
-    ("srt-streamer play FILE URI [FILE URI]... [--loop seamless|signalled|off] [--stats json|csv] [--stats-interval SECS] [--bitrate BPS] [--duration SECS] [--streams streams.toml] [--log-level LEVEL]", "play_synopsis_matches_help"),
+    ("srt-streamer play FILE URI [FILE URI]... [--loop seamless|signalled|off] [--stats json|csv] [--stats-interval SECS] [--bitrate BPS] [--duration SECS] [--streams streams.toml] [--log-level LEVEL] [--color auto|always|never]", "play_synopsis_matches_help"),
     ("srt-streamer play media/sample.ts 'srt://:9000?latency=400&passphrase=0123456789ab&pbkeylen=32'", "aes_256_listener"),
     ("srt-streamer play media/sample.ts 'srt://10.0.0.5:7001?mode=caller&iptos=EF' --stats json", "caller_with_json_stats"),
     ("srt-streamer play news.ts 'srt://:9000?streamid=news' sport.ts 'srt://:9000?streamid=sport&passphrase=sport-secret-1'", "two_streams_on_one_port"),
