@@ -12,6 +12,7 @@
 mod error;
 mod ffi;
 mod listener;
+pub(crate) mod handshake_log;
 mod log_throttle;
 mod options;
 mod reject;
