@@ -70,10 +70,7 @@ fn a_streams_file_shares_a_port_and_reads_aes_256() {
     );
     let path = dir.path().join("streams.toml");
     std::fs::write(&path, toml).unwrap();
-    let mut child = play(&[
-        "--streams".into(),
-        path.display().to_string(),
-    ]);
+    let mut child = play(&["--streams".into(), path.display().to_string()]);
     let b = Receiver::slt_retrying(
         &format!("srt://127.0.0.1:{port}?streamid=b&passphrase=0123456789ab&pbkeylen=32"),
         dir.path().join("b.ts"),
@@ -81,7 +78,11 @@ fn a_streams_file_shares_a_port_and_reads_aes_256() {
     let arrived = b.wait_bytes(200_000, Duration::from_secs(20));
     let _ = child.kill();
     let out = child.wait_with_output().unwrap();
-    assert!(arrived, "stream b: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        arrived,
+        "stream b: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A port another program holds refuses the whole set with code 2, and
@@ -103,7 +104,9 @@ fn a_busy_port_starts_nothing_and_exits_2() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains(&format!("port {busy_port} is already in use by another program")),
+        err.contains(&format!(
+            "port {busy_port} is already in use by another program"
+        )),
         "{err}"
     );
     assert!(!err.contains("playing"), "nothing started: {err}");
@@ -172,7 +175,10 @@ fn help_lists_every_uri_key() {
     let out = srt_streamer().args(["play", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
     for (key, _) in srt_streamer::engine::config::URI_KEYS {
-        assert!(help.contains(&format!("  {key} ")), "{key} missing:\n{help}");
+        assert!(
+            help.contains(&format!("  {key} ")),
+            "{key} missing:\n{help}"
+        );
     }
     for key in ["packetfilter", "allow", "adapter"] {
         assert!(help.contains(key), "{key}");

@@ -23,7 +23,9 @@ fn stderr_of(child: Child) -> String {
 
 /// The lines of `text` that report a failed connection attempt.
 fn attempts(text: &str) -> Vec<&str> {
-    text.lines().filter(|l| l.contains("cannot connect")).collect()
+    text.lines()
+        .filter(|l| l.contains("cannot connect"))
+        .collect()
 }
 
 /// Two rendezvous ends with different passphrases: both are told it is
@@ -44,7 +46,10 @@ fn a_rendezvous_refused_for_its_passphrase_says_so() {
         "--duration".into(),
         "10".into(),
     ]);
-    for (side, text) in [("player", stderr_of(player)), ("receiver", stderr_of(receiver))] {
+    for (side, text) in [
+        ("player", stderr_of(player)),
+        ("receiver", stderr_of(receiver)),
+    ] {
         // Until the other end runs there may be no answer; once it
         // answered, the passphrase is the reason, and stays it.
         let lines = attempts(&text);
@@ -83,7 +88,10 @@ fn a_caller_outside_the_allow_list_is_told_not_allowed() {
     );
     assert!(!text.contains("stream ID refused"), "{text}");
     let text = stderr_of(listener);
-    assert!(text.contains("127.0.0.1 is not in this stream's list of allowed callers"), "{text}");
+    assert!(
+        text.contains("127.0.0.1 is not in this stream's list of allowed callers"),
+        "{text}"
+    );
 }
 
 /// srt-live-transmit without a stream ID at a port serving one stream by

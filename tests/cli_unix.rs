@@ -178,7 +178,10 @@ fn json_stats_have_one_schema_in_every_state() {
     }
     assert_eq!(connected["state"], "connected");
     let link = &connected["stats"]["links"][0];
-    assert!(link.get("rtt_ms").is_some(), "rtt_ms always present: {link}");
+    assert!(
+        link.get("rtt_ms").is_some(),
+        "rtt_ms always present: {link}"
+    );
     rx.stop();
     let mut left = next();
     while left["state"] != "waiting" {

@@ -138,9 +138,16 @@ fn every_example_is_run_or_skipped() {
         "README examples neither run nor skipped in tests/readme_examples.rs: {unknown:#?}"
     );
     for (line, _) in SKIPPED.iter().chain(RUN) {
-        assert!(commands.iter().any(|c| c == line), "no longer in the README: {line}");
+        assert!(
+            commands.iter().any(|c| c == line),
+            "no longer in the README: {line}"
+        );
     }
-    assert_eq!(tomls.len(), 1, "a new TOML block: load it in toml_block_plays");
+    assert_eq!(
+        tomls.len(),
+        1,
+        "a new TOML block: load it in toml_block_plays"
+    );
 }
 
 /// The README's command line for a test, in words, with the README's
@@ -170,7 +177,10 @@ impl Example {
     fn args(&self, name: &str) -> Vec<String> {
         let (line, _) = RUN.iter().find(|(_, n)| *n == name).expect("listed in RUN");
         let (commands, _) = readme_examples();
-        assert!(commands.iter().any(|c| c == line), "the README still says: {line}");
+        assert!(
+            commands.iter().any(|c| c == line),
+            "the README still says: {line}"
+        );
         let cut = cut_sample(self.dir.path(), 3.0);
         let mut text = line
             .replace("10.0.0.5:9000", &format!("127.0.0.1:{}", self.peer))
@@ -241,7 +251,15 @@ fn monitor_a_file() {
     assert_eq!(out.status.code(), Some(0));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(report["frames_shown"].as_u64().unwrap() > 0, "{report}");
-    for key in ["video_size", "picture", "audio", "alarms", "missing", "mean_luma", "luma_spread"] {
+    for key in [
+        "video_size",
+        "picture",
+        "audio",
+        "alarms",
+        "missing",
+        "mean_luma",
+        "luma_spread",
+    ] {
         assert!(report.get(key).is_some(), "{key}: {report}");
     }
     assert!(ex.path("frame.png").is_file(), "the PNG is written");
@@ -253,7 +271,12 @@ fn monitor_an_srt_input() {
     let source = ex.source_at_peer("15");
     let out = ex.run("monitor_an_srt_input");
     drop(source);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(ex.path("ird.png").is_file(), "the PNG is written");
 }
 
@@ -262,16 +285,25 @@ fn test_signal_listener() {
     let ex = Example::new();
     let child = ex.spawn("test_signal_listener", "8");
     let rx = Receiver::slt_retrying(&format!("srt://127.0.0.1:{}", ex.port), ex.path("rx.ts"));
-    assert!(rx.wait_bytes(100_000, Duration::from_secs(20)), "bytes at the receiver");
+    assert!(
+        rx.wait_bytes(100_000, Duration::from_secs(20)),
+        "bytes at the receiver"
+    );
     assert_eq!(finish(child).status.code(), Some(0));
 }
 
 #[test]
 fn test_signal_caller() {
     let ex = Example::new();
-    let rx = Receiver::slt_retrying(&format!("srt://:{}?mode=listener", ex.peer), ex.path("rx.ts"));
+    let rx = Receiver::slt_retrying(
+        &format!("srt://:{}?mode=listener", ex.peer),
+        ex.path("rx.ts"),
+    );
     let child = ex.spawn("test_signal_caller", "8");
-    assert!(rx.wait_bytes(100_000, Duration::from_secs(20)), "bytes at the IRD");
+    assert!(
+        rx.wait_bytes(100_000, Duration::from_secs(20)),
+        "bytes at the IRD"
+    );
     assert_eq!(finish(child).status.code(), Some(0));
 }
 
@@ -342,24 +374,35 @@ fn aes_256_listener() {
     let ex = Example::new();
     let child = ex.spawn("aes_256_listener", "6");
     let rx = Receiver::slt_retrying(
-        &format!("srt://127.0.0.1:{}?passphrase=0123456789ab&pbkeylen=32", ex.port),
+        &format!(
+            "srt://127.0.0.1:{}?passphrase=0123456789ab&pbkeylen=32",
+            ex.port
+        ),
         ex.path("rx.ts"),
     );
-    assert!(rx.wait_bytes(100_000, Duration::from_secs(15)), "bytes at the IRD");
+    assert!(
+        rx.wait_bytes(100_000, Duration::from_secs(15)),
+        "bytes at the IRD"
+    );
     assert_eq!(finish(child).status.code(), Some(0));
 }
 
 #[test]
 fn caller_with_json_stats() {
     let ex = Example::new();
-    let rx = Receiver::slt_retrying(&format!("srt://:{}?mode=listener", ex.peer), ex.path("rx.ts"));
+    let rx = Receiver::slt_retrying(
+        &format!("srt://:{}?mode=listener", ex.peer),
+        ex.path("rx.ts"),
+    );
     let child = ex.spawn("caller_with_json_stats", "5");
     let out = finish(child);
     assert_eq!(out.status.code(), Some(0));
     assert!(rx.bytes() > 100_000, "bytes at the IRD");
     let text = String::from_utf8_lossy(&out.stdout);
-    let records: Vec<serde_json::Value> =
-        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert!(records.iter().any(|r| r["state"] == "connected"), "{text}");
 }
 
@@ -372,13 +415,21 @@ fn two_streams_on_one_port() {
         ex.path("news-rx.ts"),
     );
     let sport = Receiver::slt_retrying(
-        &format!("srt://127.0.0.1:{}?streamid=sport&passphrase=sport-secret-1", ex.port),
+        &format!(
+            "srt://127.0.0.1:{}?streamid=sport&passphrase=sport-secret-1",
+            ex.port
+        ),
         ex.path("sport-rx.ts"),
     );
     assert!(news.wait_bytes(100_000, Duration::from_secs(20)), "news");
     assert!(sport.wait_bytes(100_000, Duration::from_secs(20)), "sport");
     let out = finish(child);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The TOML block through `play --streams`: its file relative to the TOML
@@ -398,7 +449,10 @@ fn toml_block_plays() {
     let file = ex.path("streams.toml");
     std::fs::write(&file, text).unwrap();
     let ird = Receiver::slt_retrying(
-        &format!("srt://:{}?mode=listener&passphrase=0123456789ab&pbkeylen=32", ex.peer),
+        &format!(
+            "srt://:{}?mode=listener&passphrase=0123456789ab&pbkeylen=32",
+            ex.peer
+        ),
         ex.path("ird.ts"),
     );
     let out = srt_streamer()
@@ -406,6 +460,11 @@ fn toml_block_plays() {
         .arg(&file)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(ird.bytes() > 100_000, "bytes at the IRD");
 }

@@ -62,8 +62,8 @@ fn settings(a: &MonitorArgs, live: bool) -> MonitorSettings {
 /// (bytes at the file's mean rate, which the engine's probe measures).
 fn watch_file(a: &MonitorArgs) -> Result<MonitorStatus, String> {
     let path = std::path::Path::new(&a.source);
-    let info = crate::engine::source::probe_file(path, Default::default())
-        .map_err(|e| e.to_string())?;
+    let info =
+        crate::engine::source::probe_file(path, Default::default()).map_err(|e| e.to_string())?;
     let limit = info.start_offset + (a.seconds.max(0.0) * info.bitrate_bps / 8.0) as u64;
     let mut f = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", a.source))?;
     let m = ConfidenceMonitor::start(settings(a, false)).map_err(|e| e.to_string())?;
@@ -161,17 +161,14 @@ pub fn run(a: MonitorArgs) -> i32 {
     if let Some(e) = &s.error {
         say!("error: {e}");
     }
-    match (&a.snapshot, &s.frame) {
-        (Some(path), Some(f)) => {
-            let written = f
-                .to_png()
-                .and_then(|png| std::fs::write(path, png).map_err(|e| e.to_string()));
-            if let Err(e) = written {
-                say!("error: cannot write {}: {e}", path.display());
-                return 2;
-            }
+    if let (Some(path), Some(f)) = (&a.snapshot, &s.frame) {
+        let written = f
+            .to_png()
+            .and_then(|png| std::fs::write(path, png).map_err(|e| e.to_string()));
+        if let Err(e) = written {
+            say!("error: cannot write {}: {e}", path.display());
+            return 2;
         }
-        _ => {}
     }
     if s.frames_shown == 0 {
         say!("error: no picture could be decoded (no video, or its decoder is missing): check the source with `srt-streamer analyze`");

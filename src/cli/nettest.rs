@@ -198,7 +198,8 @@ pub fn run(a: NettestArgs) -> i32 {
             let rec = &r.recommendation;
             out!(
                 "Recommended: latency {} ms, overhead {} %",
-                rec.latency_ms, rec.overhead_percent
+                rec.latency_ms,
+                rec.overhead_percent
             );
             out!("  {}", rec.reason);
             for w in &rec.warnings {

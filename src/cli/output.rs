@@ -147,7 +147,9 @@ pub fn json_record(s: &StreamSnapshot) -> serde_json::Value {
 /// A state as the same four keys in every state: `state`, `connections`
 /// (0 unless connected), `reason` and `message` (null unless reconnecting
 /// or failed).
-pub fn state_fields(state: &crate::engine::StreamState) -> serde_json::Map<String, serde_json::Value> {
+pub fn state_fields(
+    state: &crate::engine::StreamState,
+) -> serde_json::Map<String, serde_json::Value> {
     use crate::engine::StreamState;
     let (connections, reason, message) = match state {
         StreamState::Connected { connections } => (*connections, None, None),

@@ -19,11 +19,7 @@ macro_rules! say {
     ($($t:tt)*) => { $crate::cli::term::write_err(format_args!($($t)*)) };
 }
 
-fn write_line(
-    mut w: impl Write,
-    closed: &AtomicBool,
-    args: std::fmt::Arguments<'_>,
-) {
+fn write_line(mut w: impl Write, closed: &AtomicBool, args: std::fmt::Arguments<'_>) {
     if closed.load(Ordering::Relaxed) {
         return;
     }

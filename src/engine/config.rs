@@ -586,19 +586,55 @@ fn parse_number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, Confi
 /// Every key an SRT URI may carry, with what it means: the one list the
 /// parser, its error messages and `play --help` read.
 pub const URI_KEYS: &[(&str, &str)] = &[
-    ("mode", "listener (empty host, 0.0.0.0 or [::]), caller (host given) or rendezvous"),
-    ("latency", "SRT latency in ms, 20-8000 (default 120; rule of thumb 4 x RTT)"),
-    ("oheadbw", "overhead for retransmissions, % of the file's bitrate, 5-100 (default 25)"),
+    (
+        "mode",
+        "listener (empty host, 0.0.0.0 or [::]), caller (host given) or rendezvous",
+    ),
+    (
+        "latency",
+        "SRT latency in ms, 20-8000 (default 120; rule of thumb 4 x RTT)",
+    ),
+    (
+        "oheadbw",
+        "overhead for retransmissions, % of the file's bitrate, 5-100 (default 25)",
+    ),
     ("passphrase", "AES passphrase, 10-79 printable characters"),
-    ("pbkeylen", "key length: 16, 24 or 32 (or aes-128, aes-192, aes-256); default 16 with a passphrase"),
-    ("streamid", "SRT stream ID (<= 512 bytes); on a listener, the ID callers must ask for"),
-    ("iptos", "IP TOS byte for DSCP: 0-255, 0xB8, or a class name (EF, AF41, CS5)"),
-    ("localport", "local port for caller and rendezvous (rendezvous: the same port)"),
-    ("adapter", "local address to bind for caller and rendezvous (also: localaddress)"),
-    ("bitrate", "pace at this constant rate in bit/s instead of by PCR (files without PCR)"),
-    ("pcr_pid", "pace a multi-programme file by this PID's PCRs (decimal or 0x hex)"),
-    ("packetfilter", "SRT FEC: fec,cols:N,rows:M[,layout:even|staircase][,arq:always|onreq|never]"),
-    ("allow", "listener only: caller addresses allowed, addresses or CIDR ranges, comma-separated"),
+    (
+        "pbkeylen",
+        "key length: 16, 24 or 32 (or aes-128, aes-192, aes-256); default 16 with a passphrase",
+    ),
+    (
+        "streamid",
+        "SRT stream ID (<= 512 bytes); on a listener, the ID callers must ask for",
+    ),
+    (
+        "iptos",
+        "IP TOS byte for DSCP: 0-255, 0xB8, or a class name (EF, AF41, CS5)",
+    ),
+    (
+        "localport",
+        "local port for caller and rendezvous (rendezvous: the same port)",
+    ),
+    (
+        "adapter",
+        "local address to bind for caller and rendezvous (also: localaddress)",
+    ),
+    (
+        "bitrate",
+        "pace at this constant rate in bit/s instead of by PCR (files without PCR)",
+    ),
+    (
+        "pcr_pid",
+        "pace a multi-programme file by this PID's PCRs (decimal or 0x hex)",
+    ),
+    (
+        "packetfilter",
+        "SRT FEC: fec,cols:N,rows:M[,layout:even|staircase][,arq:always|onreq|never]",
+    ),
+    (
+        "allow",
+        "listener only: caller addresses allowed, addresses or CIDR ranges, comma-separated",
+    ),
 ];
 
 /// The keys of [`URI_KEYS`], comma-separated.
@@ -673,7 +709,11 @@ pub fn parse_uri(uri: &str, file: impl Into<PathBuf>) -> Result<StreamConfig, Co
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, raw) = pair.split_once('=').unwrap_or((pair, ""));
         let value = percent_decode(raw).ok_or_else(|| bad("bad %-escape in the query"))?;
-        let canonical = if key == "localaddress" { "adapter" } else { key };
+        let canonical = if key == "localaddress" {
+            "adapter"
+        } else {
+            key
+        };
         if !seen.insert(canonical.to_string()) {
             return Err(ConfigError::DuplicateOption { key: key.into() });
         }
@@ -843,7 +883,11 @@ mod tests {
     #[test]
     fn any_address_listens_and_keys_are_given_once() {
         for uri in ["srt://[::]:9000", "srt://0.0.0.0:9000", "srt://:9000"] {
-            assert_eq!(parse_uri(uri, "a.ts").unwrap().mode, Mode::Listener, "{uri}");
+            assert_eq!(
+                parse_uri(uri, "a.ts").unwrap().mode,
+                Mode::Listener,
+                "{uri}"
+            );
         }
         assert_eq!(parse_uri("srt://[::]:9000", "a.ts").unwrap().host, "::");
         assert_eq!(
@@ -855,7 +899,10 @@ mod tests {
         // Every listed key is one the parser takes.
         for (key, _) in URI_KEYS {
             let r = parse_uri(&format!("srt://:9000?{key}=1"), "a.ts");
-            assert!(!matches!(r, Err(ConfigError::UnknownOption { .. })), "{key}");
+            assert!(
+                !matches!(r, Err(ConfigError::UnknownOption { .. })),
+                "{key}"
+            );
         }
     }
 

@@ -142,9 +142,7 @@ impl StreamManager {
             }
         }
         for (i, cfg) in cfgs.iter().enumerate() {
-            let first_on_port = cfgs[..i]
-                .iter()
-                .all(|o| bound_port(o) != bound_port(cfg));
+            let first_on_port = cfgs[..i].iter().all(|o| bound_port(o) != bound_port(cfg));
             if !first_on_port || self.binds(bound_port(cfg)) {
                 continue;
             }
@@ -161,14 +159,21 @@ impl StreamManager {
     /// True when a running stream of this manager binds `port`.
     fn binds(&self, port: Option<u16>) -> bool {
         let Some(port) = port else { return false };
-        let players = self.streams.values().map(|s| s.snapshot()).filter(|s| s.state.is_running()).map(|s| s.config);
+        let players = self
+            .streams
+            .values()
+            .map(|s| s.snapshot())
+            .filter(|s| s.state.is_running())
+            .map(|s| s.config);
         let receivers = self
             .receivers
             .values()
             .map(|r| r.reader())
             .filter(|r| r.snapshot().state.is_running())
             .map(|r| r.config().clone());
-        players.chain(receivers).any(|c| bound_port(&c) == Some(port))
+        players
+            .chain(receivers)
+            .any(|c| bound_port(&c) == Some(port))
     }
 
     /// Starts a whole set of players, or none: [`Self::check_all`] first,

@@ -85,7 +85,9 @@ pub(crate) fn port_busy_elsewhere(cfg: &StreamConfig) -> Option<u16> {
     } else {
         host.parse().ok()?
     };
-    std::net::UdpSocket::bind((ip, port)).is_err().then_some(port)
+    std::net::UdpSocket::bind((ip, port))
+        .is_err()
+        .then_some(port)
 }
 
 #[cfg(test)]

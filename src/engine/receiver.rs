@@ -64,9 +64,15 @@ struct Shared {
 impl Shared {
     fn event(&self, kind: EventKind) {
         match &kind {
-            EventKind::Error { message } => tracing::error!(target: super::status::EVENT_LOG_TARGET, receiver = self.id, "{message}"),
-            EventKind::Warning { message } => tracing::warn!(target: super::status::EVENT_LOG_TARGET, receiver = self.id, "{message}"),
-            other => tracing::info!(target: super::status::EVENT_LOG_TARGET, receiver = self.id, "{other}"),
+            EventKind::Error { message } => {
+                tracing::error!(target: super::status::EVENT_LOG_TARGET, receiver = self.id, "{message}")
+            }
+            EventKind::Warning { message } => {
+                tracing::warn!(target: super::status::EVENT_LOG_TARGET, receiver = self.id, "{message}")
+            }
+            other => {
+                tracing::info!(target: super::status::EVENT_LOG_TARGET, receiver = self.id, "{other}")
+            }
         }
         lock(&self.log).push(StreamEvent::new(self.started.elapsed().as_secs_f64(), kind));
         (self.notify)();

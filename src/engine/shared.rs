@@ -42,9 +42,15 @@ impl Shared {
 
     pub(super) fn event(&self, kind: EventKind) {
         match &kind {
-            EventKind::Error { message } => tracing::error!(target: super::status::EVENT_LOG_TARGET, stream = self.id, "{message}"),
-            EventKind::Warning { message } => tracing::warn!(target: super::status::EVENT_LOG_TARGET, stream = self.id, "{message}"),
-            other => tracing::info!(target: super::status::EVENT_LOG_TARGET, stream = self.id, "{other}"),
+            EventKind::Error { message } => {
+                tracing::error!(target: super::status::EVENT_LOG_TARGET, stream = self.id, "{message}")
+            }
+            EventKind::Warning { message } => {
+                tracing::warn!(target: super::status::EVENT_LOG_TARGET, stream = self.id, "{message}")
+            }
+            other => {
+                tracing::info!(target: super::status::EVENT_LOG_TARGET, stream = self.id, "{other}")
+            }
         }
         lock(&self.log).push(StreamEvent::new(self.elapsed(), kind));
         (self.notify)();

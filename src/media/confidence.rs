@@ -20,7 +20,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::status::{
-    AudioLevel, Frame, MonitorAlarm, MonitorStatus, BLACK_LUMA, FROZEN_SHARE, LEVEL_FLOOR_DB, SILENCE_DB,
+    AudioLevel, Frame, MonitorAlarm, MonitorStatus, BLACK_LUMA, FROZEN_SHARE, LEVEL_FLOOR_DB,
+    SILENCE_DB,
 };
 use crate::engine::lock;
 
@@ -174,7 +175,13 @@ impl Shared {
         // Digital silence reads −350 dB or −∞ from `level`: shown at the floor.
         let floor = |v: Vec<f64>| -> Vec<f64> {
             v.into_iter()
-                .map(|x| if x.is_nan() { LEVEL_FLOOR_DB } else { x.max(LEVEL_FLOOR_DB) })
+                .map(|x| {
+                    if x.is_nan() {
+                        LEVEL_FLOOR_DB
+                    } else {
+                        x.max(LEVEL_FLOOR_DB)
+                    }
+                })
                 .collect()
         };
         let (peak, rms) = (floor(peak), floor(rms));

@@ -92,7 +92,11 @@ mod tests {
         observe("KMREQ/rcv: (snd) Rx process failure - BADSECRET", t0);
         assert_eq!(since(78, t0), Some(HandshakeNote::BadSecret));
         assert_eq!(since(77, t0), Some(HandshakeNote::BadSecret));
-        assert_eq!(since(77, t0 + Duration::from_secs(1)), None, "older than the attempt");
+        assert_eq!(
+            since(77, t0 + Duration::from_secs(1)),
+            None,
+            "older than the attempt"
+        );
         observe("some other line", t0);
     }
 }

@@ -11,8 +11,8 @@
 
 mod error;
 mod ffi;
-mod listener;
 pub(crate) mod handshake_log;
+mod listener;
 mod log_throttle;
 mod options;
 mod reject;
