@@ -174,7 +174,7 @@ fn a_duplicated_uri_key_is_refused_by_name() {
 fn help_lists_every_uri_key() {
     let out = srt_streamer().args(["play", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    for (key, _) in srt_streamer::engine::config::URI_KEYS {
+    for key in srt_streamer::engine::config::URI_KEYS {
         assert!(
             help.contains(&format!("  {key} ")),
             "{key} missing:\n{help}"

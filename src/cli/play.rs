@@ -2,7 +2,7 @@
 
 use super::output::{StatsFormat, StatsWriter};
 use super::streams_file;
-use crate::engine::config::{parse_uri, LoopMode, StreamConfig};
+use crate::engine::config::{parse_uri, LoopMode, StreamConfig, STATS_INTERVAL_SECS_RANGE};
 use crate::engine::{StreamEvent, StreamManager, StreamState};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -104,8 +104,9 @@ fn configs(args: &PlayArgs) -> Result<Vec<StreamConfig>, String> {
 }
 
 pub fn run(args: PlayArgs) -> i32 {
-    if !(0.1..=3600.0).contains(&args.stats_interval) {
-        say!("error: --stats-interval must be between 0.1 and 3600 seconds");
+    let (lo, hi) = STATS_INTERVAL_SECS_RANGE;
+    if !(lo..=hi).contains(&args.stats_interval) {
+        say!("error: --stats-interval must be between {lo} and {hi} seconds");
         return 2;
     }
     let configs = match configs(&args) {

@@ -97,7 +97,8 @@ pub fn run(a: ReceiveArgs) -> i32 {
         pcr_repetition_ms: a.pcr_repetition_ms,
         ..Default::default()
     };
-    let interval = Duration::from_secs_f64(a.stats_interval.clamp(0.1, 3600.0));
+    let (lo, hi) = crate::engine::config::STATS_INTERVAL_SECS_RANGE;
+    let interval = Duration::from_secs_f64(a.stats_interval.clamp(lo, hi));
     let mut manager = match StreamManager::without_notify(interval) {
         Ok(m) => m,
         Err(e) => {

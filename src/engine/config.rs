@@ -12,6 +12,12 @@ pub const PASSPHRASE_LEN_RANGE: (usize, usize) = (10, 79);
 pub const STREAM_ID_MAX_LEN: usize = 512;
 pub const DEFAULT_LATENCY_MS: u32 = 120;
 pub const DEFAULT_OVERHEAD_PERCENT: u32 = 25;
+/// A constant pacing rate (`bitrate=`), bit/s.
+pub const BITRATE_BPS_RANGE: (u64, u64) = (10_000, 1_000_000_000);
+/// PIDs that can carry a PCR.
+pub const PCR_PID_RANGE: (u16, u16) = (0x0010, 0x1FFE);
+/// Seconds between statistics records (`--stats-interval`).
+pub const STATS_INTERVAL_SECS_RANGE: (f64, f64) = (0.1, 3600.0);
 
 /// How this end of the SRT connection is set up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -290,12 +296,12 @@ impl StreamConfig {
             return Err(ConfigError::StreamIdCharacters);
         }
         if let Some(b) = self.bitrate_bps {
-            if !(10_000..=1_000_000_000).contains(&b) {
+            if !(BITRATE_BPS_RANGE.0..=BITRATE_BPS_RANGE.1).contains(&b) {
                 return Err(ConfigError::Bitrate(b));
             }
         }
         if let Some(pid) = self.pcr_pid {
-            if !(0x0010..=0x1FFE).contains(&pid) {
+            if !(PCR_PID_RANGE.0..=PCR_PID_RANGE.1).contains(&pid) {
                 return Err(ConfigError::PcrPid(pid.to_string()));
             }
         }
@@ -486,27 +492,27 @@ pub enum ConfigError {
     NoHost(Mode),
     #[error("'{0}' is not a valid host name or IP address")]
     BadHost(String),
-    #[error("latency {0} ms is out of range: use 20 to 8000 ms (libsrt default 120; rule of thumb 4 × RTT)")]
+    #[error("latency {0} ms is out of range: use {lo} to {hi} ms (libsrt default {DEFAULT_LATENCY_MS}; rule of thumb 4 × RTT)", lo = LATENCY_MS_RANGE.0, hi = LATENCY_MS_RANGE.1)]
     Latency(u32),
-    #[error("overhead {0} % is out of range: libsrt accepts 5 to 100 % (default 25)")]
+    #[error("overhead {0} % is out of range: libsrt accepts {lo} to {hi} % (default {DEFAULT_OVERHEAD_PERCENT})", lo = OVERHEAD_PERCENT_RANGE.0, hi = OVERHEAD_PERCENT_RANGE.1)]
     Overhead(u32),
     #[error(
         "a passphrase was given but encryption is off: set pbkeylen=16, 24 or 32 (AES-128/192/256)"
     )]
     PassphraseWithoutEncryption,
-    #[error("encryption needs a passphrase of 10 to 79 characters")]
+    #[error("encryption needs a passphrase of {lo} to {hi} characters", lo = PASSPHRASE_LEN_RANGE.0, hi = PASSPHRASE_LEN_RANGE.1)]
     EncryptionWithoutPassphrase,
-    #[error("passphrase has {0} characters: SRT needs 10 to 79")]
+    #[error("passphrase has {0} characters: SRT needs {lo} to {hi}", lo = PASSPHRASE_LEN_RANGE.0, hi = PASSPHRASE_LEN_RANGE.1)]
     PassphraseLength(usize),
     #[error("passphrase must be printable ASCII so every SRT receiver can type it")]
     PassphraseCharacters,
-    #[error("stream ID has {0} bytes: SRT allows at most 512")]
+    #[error("stream ID has {0} bytes: SRT allows at most {STREAM_ID_MAX_LEN}")]
     StreamIdLength(usize),
     #[error("stream ID must not contain control characters")]
     StreamIdCharacters,
-    #[error("bitrate {0} bit/s is out of range: give 10000 to 1000000000")]
+    #[error("bitrate {0} bit/s is out of range: give {lo} to {hi}", lo = BITRATE_BPS_RANGE.0, hi = BITRATE_BPS_RANGE.1)]
     Bitrate(u64),
-    #[error("pcr_pid '{0}' is not a PID that can carry a PCR: give 16 to 8190, or hex 0x0010 to 0x1FFE (see `srt-streamer analyze FILE` for the file's PCR PIDs)")]
+    #[error("pcr_pid '{0}' is not a PID that can carry a PCR: give {lo} to {hi}, or hex {lo:#06x} to {hi:#06x} (see `srt-streamer analyze FILE` for the file's PCR PIDs)", lo = PCR_PID_RANGE.0, hi = PCR_PID_RANGE.1)]
     PcrPid(String),
     #[error("'{0}' is not a TOS/DSCP value: give 0-255, 0xB8, or a class name such as EF or AF41")]
     Iptos(String),

@@ -49,7 +49,7 @@ pub fn parse_pid(value: &str) -> Result<u16, ConfigError> {
         Some(hex) => u16::from_str_radix(hex, 16).ok(),
         None => v.parse::<u16>().ok(),
     };
-    n.filter(|p| (0x0010..=0x1FFE).contains(p))
+    n.filter(|p| (super::PCR_PID_RANGE.0..=super::PCR_PID_RANGE.1).contains(p))
         .ok_or_else(|| ConfigError::PcrPid(value.to_string()))
 }
 
@@ -61,67 +61,53 @@ fn parse_number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, Confi
     })
 }
 
-/// Every key an SRT URI may carry, with what it means: the one list the
-/// parser, its error messages and `play --help` read.
-pub const URI_KEYS: &[(&str, &str)] = &[
-    (
-        "mode",
-        "listener (empty host, 0.0.0.0 or [::]), caller (host given) or rendezvous",
-    ),
-    (
-        "latency",
-        "SRT latency in ms, 20-8000 (default 120; rule of thumb 4 x RTT)",
-    ),
-    (
-        "oheadbw",
-        "overhead for retransmissions, % of the file's bitrate, 5-100 (default 25)",
-    ),
-    ("passphrase", "AES passphrase, 10-79 printable characters"),
-    (
-        "pbkeylen",
-        "key length: 16, 24 or 32 (or aes-128, aes-192, aes-256); default 16 with a passphrase",
-    ),
-    (
-        "streamid",
-        "SRT stream ID (<= 512 bytes); on a listener, the ID callers must ask for",
-    ),
-    (
-        "iptos",
-        "IP TOS byte for DSCP: 0-255, 0xB8, or a class name (EF, AF41, CS5)",
-    ),
-    (
-        "localport",
-        "local port for caller and rendezvous (rendezvous: the same port)",
-    ),
-    (
-        "adapter",
-        "local address to bind for caller and rendezvous (also: localaddress)",
-    ),
-    (
-        "bitrate",
-        "pace at this constant rate in bit/s instead of by PCR (files without PCR)",
-    ),
-    (
-        "pcr_pid",
-        "pace a multi-programme file by this PID's PCRs (decimal or 0x hex)",
-    ),
-    (
-        "packetfilter",
-        "SRT FEC: fec,cols:N,rows:M[,layout:even|staircase][,arq:always|onreq|never]",
-    ),
-    (
-        "allow",
-        "listener only: caller addresses allowed, addresses or CIDR ranges, comma-separated",
-    ),
+/// Every key an SRT URI may carry: the one list the parser's messages and
+/// `play --help` read (a unit test checks the parser takes each one).
+pub const URI_KEYS: &[&str] = &[
+    "mode",
+    "latency",
+    "oheadbw",
+    "passphrase",
+    "pbkeylen",
+    "streamid",
+    "iptos",
+    "localport",
+    "adapter",
+    "bitrate",
+    "pcr_pid",
+    "packetfilter",
+    "allow",
 ];
+
+/// What a URI key means, with its range and default from the constants.
+fn uri_key_help(key: &str) -> String {
+    use super::*;
+    let (lat, oh, pass) = (
+        LATENCY_MS_RANGE,
+        OVERHEAD_PERCENT_RANGE,
+        PASSPHRASE_LEN_RANGE,
+    );
+    match key {
+        "mode" => "listener (empty host, 0.0.0.0 or [::]), caller (host given) or rendezvous".into(),
+        "latency" => format!("SRT latency in ms, {}-{} (default {DEFAULT_LATENCY_MS}; rule of thumb 4 x RTT)", lat.0, lat.1),
+        "oheadbw" => format!("overhead for retransmissions, % of the file's bitrate, {}-{} (default {DEFAULT_OVERHEAD_PERCENT})", oh.0, oh.1),
+        "passphrase" => format!("AES passphrase, {}-{} printable characters", pass.0, pass.1),
+        "pbkeylen" => "key length: 16, 24 or 32 (or aes-128, aes-192, aes-256); 16 when only a passphrase is given".into(),
+        "streamid" => format!("SRT stream ID (at most {STREAM_ID_MAX_LEN} bytes); on a listener, the ID callers must ask for"),
+        "iptos" => "IP TOS byte for DSCP: 0-255, 0xB8, or a class name (EF, AF41, CS5)".into(),
+        "localport" => "local port for caller and rendezvous (rendezvous: the same port)".into(),
+        "adapter" => "local address to bind for caller and rendezvous (also: localaddress)".into(),
+        "bitrate" => format!("pace at this constant rate in bit/s ({}-{}) instead of by PCR", BITRATE_BPS_RANGE.0, BITRATE_BPS_RANGE.1),
+        "pcr_pid" => "pace a multi-programme file by this PID's PCRs (decimal or 0x hex)".into(),
+        "packetfilter" => format!("SRT FEC: fec,cols:N,rows:M[,layout:even|staircase][,arq:always|onreq|never], at most {FEC_MAX_CELLS} cells"),
+        "allow" => "listener only: caller addresses allowed, addresses or CIDR ranges, comma-separated".into(),
+        _ => String::new(),
+    }
+}
 
 /// The keys of [`URI_KEYS`], comma-separated.
 pub fn uri_key_names() -> String {
-    URI_KEYS
-        .iter()
-        .map(|(k, _)| *k)
-        .collect::<Vec<_>>()
-        .join(", ")
+    URI_KEYS.join(", ")
 }
 
 /// [`URI_KEYS`] as a help text, one key a line.
@@ -129,8 +115,8 @@ pub fn uri_help() -> String {
     let mut text = String::from(
         "URI: srt://[host]:port?key=value&...  (an empty host, 0.0.0.0 or [::] means a listener; [::] serves IPv4 too)\n\nURI keys:\n",
     );
-    for (key, what) in URI_KEYS {
-        text.push_str(&format!("  {key:<13}{what}\n"));
+    for key in URI_KEYS {
+        text.push_str(&format!("  {key:<13}{}\n", uri_key_help(key)));
     }
     text
 }
@@ -375,7 +361,7 @@ mod tests {
             })
         );
         // Every listed key is one the parser takes.
-        for (key, _) in URI_KEYS {
+        for key in URI_KEYS {
             let r = parse_uri(&format!("srt://:9000?{key}=1"), "a.ts");
             assert!(
                 !matches!(r, Err(ConfigError::UnknownOption { .. })),
