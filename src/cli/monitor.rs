@@ -35,13 +35,13 @@ pub struct MonitorArgs {
     #[arg(long)]
     pub beep: bool,
     /// Alarm after this long black.
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, default_value_t = MonitorSettings::default().black_secs)]
     pub black_secs: f64,
     /// Alarm after this long unchanged.
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = MonitorSettings::default().freeze_secs)]
     pub freeze_secs: f64,
     /// Alarm after this long below -60 dBFS on every channel.
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = MonitorSettings::default().silence_secs)]
     pub silence_secs: f64,
 }
 

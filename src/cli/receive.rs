@@ -37,7 +37,7 @@ pub struct ReceiveArgs {
     #[arg(long)]
     pub monitor: bool,
     /// TR 101 290 2.3a limit: 40 ms (default) or 100 ms.
-    #[arg(long, default_value_t = 40.0)]
+    #[arg(long, default_value_t = AnalyzerConfig::default().pcr_repetition_ms)]
     pub pcr_repetition_ms: f64,
 }
 
