@@ -214,3 +214,24 @@ fn receive_json_keys_before_anything_arrives() {
     }
     assert_eq!(rx["stats"]["links"], serde_json::json!([]), "{rx}");
 }
+
+/// `monitor` of an SRT source that never answers: exit 1, the receiver's
+/// reason on stderr, and no talk of decoders.
+#[test]
+fn monitor_of_a_silent_srt_source_says_why() {
+    let port = free_port();
+    let out = srt_streamer()
+        .args([
+            "monitor",
+            &format!("srt://127.0.0.1:{port}"),
+            "--seconds",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot connect"), "{err}");
+    assert!(err.contains("nothing arrived"), "{err}");
+    assert!(!err.contains("decoder"), "{err}");
+}

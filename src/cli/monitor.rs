@@ -88,7 +88,8 @@ fn watch_file(a: &MonitorArgs) -> Result<MonitorStatus, String> {
 }
 
 /// An SRT input received for `seconds` (and until a first picture, up to 10 s more).
-fn watch_srt(a: &MonitorArgs, stop: &AtomicBool) -> Result<(MonitorStatus, u32), String> {
+/// Returns what was seen, the latency, and whether any bytes arrived.
+fn watch_srt(a: &MonitorArgs, stop: &AtomicBool) -> Result<(MonitorStatus, u32, bool), String> {
     let cfg = parse_uri(&a.source, "").map_err(|e| e.to_string())?;
     let latency = cfg.latency_ms;
     let mut manager =
@@ -104,8 +105,15 @@ fn watch_srt(a: &MonitorArgs, stop: &AtomicBool) -> Result<(MonitorStatus, u32),
     let reader = manager.receiver(id).ok_or("the receiver did not start")?;
     let started = Instant::now();
     let status = || reader.snapshot().monitor.unwrap_or_default();
+    let mut seen = 0;
     while !stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(100));
+        // The receiver's events (connected, refused and why) on stderr.
+        let (events, total) = reader.events_since(seen);
+        seen = total;
+        for e in events.iter().filter(|e| super::output::worth_printing(e)) {
+            say!("{e}");
+        }
         let s = status();
         let watched = started.elapsed().as_secs_f64() >= a.seconds;
         if (watched && s.frames_shown > 0)
@@ -116,8 +124,9 @@ fn watch_srt(a: &MonitorArgs, stop: &AtomicBool) -> Result<(MonitorStatus, u32),
         }
     }
     let s = status();
+    let arrived = reader.snapshot().bytes_received > 0;
     manager.stop_all();
-    Ok((s, latency))
+    Ok((s, latency, arrived))
 }
 
 pub fn run(a: MonitorArgs) -> i32 {
@@ -126,11 +135,11 @@ pub fn run(a: MonitorArgs) -> i32 {
         let _ = signal_hook::flag::register(sig, stop.clone());
     }
     let result = if a.source.starts_with("srt://") {
-        watch_srt(&a, &stop).map(|(s, l)| (s, Some(l)))
+        watch_srt(&a, &stop).map(|(s, l, arrived)| (s, Some(l), arrived))
     } else {
-        watch_file(&a).map(|s| (s, None))
+        watch_file(&a).map(|s| (s, None, true))
     };
-    let (s, latency) = match result {
+    let (s, latency, arrived) = match result {
         Ok(s) => s,
         Err(e) => {
             say!("error: {e}");
@@ -171,7 +180,14 @@ pub fn run(a: MonitorArgs) -> i32 {
         }
     }
     if s.frames_shown == 0 {
-        say!("error: no picture could be decoded (no video, or its decoder is missing): check the source with `srt-streamer analyze`");
+        if arrived {
+            say!("error: no picture could be decoded (no video, or its decoder is missing): check the source with `srt-streamer analyze`");
+        } else {
+            say!(
+                "error: nothing arrived from {}: see the reasons above",
+                a.source
+            );
+        }
         return 1;
     }
     i32::from(!s.missing.is_empty() || s.error.is_some())
