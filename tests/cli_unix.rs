@@ -195,24 +195,54 @@ fn json_stats_have_one_schema_in_every_state() {
     let _ = child.wait();
 }
 
-/// `receive --json` has its state keys and an empty `links` list before
-/// anything arrives.
+/// `receive --json`: the receiver's keys are the same waiting, connected
+/// and after the sender left, `stats.links` empty but never null when
+/// nobody is connected.
 #[test]
-fn receive_json_keys_before_anything_arrives() {
+fn receive_json_has_one_schema_in_every_state() {
     let port = free_port();
-    let out = srt_streamer()
+    let receiver = srt_streamer()
         .args(["receive", &format!("srt://:{port}"), "--json"])
-        .args(["--stats-interval", "0.3", "--duration", "1"])
-        .output()
+        .args(["--stats-interval", "0.3", "--duration", "12"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
         .unwrap();
+    let sender = srt_streamer()
+        .arg("play")
+        .arg(sample())
+        .arg(format!("srt://127.0.0.1:{port}?mode=caller"))
+        .args(["--duration", "4"])
+        .stderr(Stdio::null())
+        .status();
+    assert_eq!(sender.unwrap().code(), Some(0));
+    let out = receiver.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
-    let rx = &first["receiver"];
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .filter(|r: &serde_json::Value| r["final"] == false)
+        .map(|r| r["receiver"].clone())
+        .collect();
+    let waiting = &records[0];
+    assert_eq!(
+        waiting["stats"]["links"],
+        serde_json::json!([]),
+        "{waiting}"
+    );
+    let connected = records
+        .iter()
+        .find(|r| r["state"] == "connected")
+        .expect("a connected record");
+    let left = records.last().unwrap();
+    assert_ne!(left["state"], "connected", "{left}");
+    assert_eq!(left["stats"]["links"], serde_json::json!([]), "{left}");
+    assert_eq!(keys(waiting), keys(connected));
+    assert_eq!(keys(waiting), keys(left));
     for key in ["state", "connections", "reason", "message"] {
-        assert!(rx.get(key).is_some(), "{key}: {rx}");
+        assert!(waiting.get(key).is_some(), "{key}: {waiting}");
     }
-    assert_eq!(rx["stats"]["links"], serde_json::json!([]), "{rx}");
 }
 
 /// `monitor` of an SRT source that never answers: exit 1, the receiver's

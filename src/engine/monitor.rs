@@ -197,9 +197,7 @@ impl Monitor {
             let mut snap = lock(&self.shared.snapshot);
             // A caller that left is not listed with the last reading's links.
             if let (true, Some(latest)) = (self.tracker.listener, snap.latest.as_mut()) {
-                latest
-                    .links
-                    .retain(|l| l.peer.as_ref().is_none_or(|p| callers.contains(p)));
+                latest.keep_peers(&callers);
             }
             snap.callers = callers;
         }

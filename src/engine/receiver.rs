@@ -403,6 +403,13 @@ fn monitor(
                 }
             }
             shared.set_state(tracker.state(conns.len()));
+            if listener {
+                let (list, _) = conns.current();
+                let peers: Vec<String> = list.iter().map(|c| c.peer.clone()).collect();
+                if let Some(stats) = lock(&shared.snapshot).stats.as_mut() {
+                    stats.keep_peers(&peers);
+                }
+            }
         }
         if Instant::now() >= next {
             next = (next + interval).max(Instant::now());

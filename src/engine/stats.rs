@@ -146,6 +146,13 @@ pub struct StatsSample {
 }
 
 impl StatsSample {
+    /// Drops the links of callers no longer connected (a listener's reading
+    /// outlives a caller that left until the next one).
+    pub fn keep_peers(&mut self, connected: &[String]) {
+        self.links
+            .retain(|l| l.peer.as_ref().is_none_or(|p| connected.contains(p)));
+    }
+
     /// Sum of the links' send bitrates.
     pub fn send_bitrate_bps(&self) -> Option<f64> {
         let rates: Vec<f64> = self
