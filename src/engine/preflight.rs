@@ -16,7 +16,9 @@ pub enum PortConflict {
     NotListeners,
     #[error("streams sharing a port each need their own stream ID")]
     NoStreamId,
-    #[error("both serve stream ID '{0}'; stream IDs on one port must be unique")]
+    #[error(
+        "stream ID '{0}' is already served on this port; stream IDs on one port must be unique"
+    )]
     SameStreamId(String),
     #[error("streams sharing a port need the same latency and FEC (libsrt takes them from the listening socket): {0}")]
     Settings(String),
