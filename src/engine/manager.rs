@@ -16,7 +16,7 @@ use std::time::Duration;
 pub enum ManagerError {
     #[error("GStreamer could not be initialised: {0}")]
     Init(String),
-    #[error("{name}: port {port} is also used by '{other}': {why}; give each listener its own port, or every listener on port {port} its own stream ID")]
+    #[error("{name}: port {port} is already used by '{other}': {why}; give each listener its own port, or every listener on port {port} its own stream ID")]
     PortTaken {
         name: String,
         port: u16,
