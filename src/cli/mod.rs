@@ -1,5 +1,7 @@
 //! The command line: the same engine as the app, for automation and benchmarks.
 
+#[macro_use]
+mod term;
 pub mod analyze;
 mod monitor;
 mod nettest;
@@ -22,6 +24,10 @@ pub struct Cli {
     /// file gets at least info.
     #[arg(long, global = true, default_value = "warn")]
     pub log_level: String,
+    /// Colour in log lines on stderr: auto (only on a terminal, and not
+    /// when NO_COLOR is set), always or never.
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    pub color: term::ColorChoice,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -30,8 +36,9 @@ pub struct Cli {
 pub enum Command {
     /// Play TS files over SRT: `play FILE URI [FILE URI]...`.
     ///
-    /// URI: srt://[host]:port?mode=listener|caller|rendezvous&latency=MS&passphrase=..&pbkeylen=16|24|32&streamid=..&oheadbw=PERCENT&iptos=TOS|EF|AF41&localport=PORT&bitrate=BPS&pcr_pid=PID
-    /// (an empty host means a listener on all interfaces).
+    /// Every stream is checked (settings, files, ports) before any starts;
+    /// a refused set starts nothing and exits 2.
+    #[command(after_help = crate::engine::config::uri_help())]
     Play(play::PlayArgs),
     /// Measure the path to a receiver site (ping, iperf3) and recommend SRT
     /// latency and overhead: `nettest HOST[:PORT] [--udp-bitrate RATE] [--duration SECS] [--tcp] [--json]`.
@@ -63,17 +70,25 @@ pub fn log_file_path() -> Option<PathBuf> {
 }
 
 /// Logs to stderr and to the log file (rotated at 10 MB, one old copy kept).
-pub fn init_logging(level: &str) -> anyhow::Result<()> {
+/// A stream's events are printed on stderr by the command itself (once), so
+/// their log lines go to the log file only.
+pub fn init_logging(level: &str, color: term::ColorChoice) -> anyhow::Result<()> {
     use tracing_subscriber::filter::LevelFilter;
     use tracing_subscriber::prelude::*;
     let term_level: LevelFilter = level.parse().map_err(|_| {
         anyhow::anyhow!("--log-level '{level}': use error, warn, info, debug or trace")
     })?;
     let file_level = term_level.max(LevelFilter::INFO);
+    let not_events = tracing_subscriber::filter::filter_fn(|m| {
+        m.target() != crate::engine::status::EVENT_LOG_TARGET
+    });
     let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
+        .with_ansi(color.ansi_on_stderr())
+        .log_internal_errors(false)
         .with_target(false)
-        .with_filter(term_level);
+        .with_filter(term_level)
+        .with_filter(not_events);
     let file_layer = log_file_path().and_then(|path| {
         std::fs::create_dir_all(path.parent()?).ok()?;
         if std::fs::metadata(&path).is_ok_and(|m| m.len() > 10 * 1024 * 1024) {
@@ -87,6 +102,7 @@ pub fn init_logging(level: &str) -> anyhow::Result<()> {
         Some(
             tracing_subscriber::fmt::layer()
                 .with_ansi(false)
+                .log_internal_errors(false)
                 .with_writer(std::sync::Mutex::new(file))
                 .with_filter(file_level),
         )
@@ -100,8 +116,8 @@ pub fn init_logging(level: &str) -> anyhow::Result<()> {
 
 /// Runs the CLI; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
-    if let Err(e) = init_logging(&cli.log_level) {
-        eprintln!("error: {e}");
+    if let Err(e) = init_logging(&cli.log_level, cli.color) {
+        say!("error: {e}");
         return 2;
     }
     match cli.command {
@@ -115,7 +131,7 @@ pub fn run(cli: Cli) -> i32 {
             let configs = match streams.as_deref().map(streams_file::load).transpose() {
                 Ok(c) => c.unwrap_or_default(),
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    say!("error: {e}");
                     return 2;
                 }
             };

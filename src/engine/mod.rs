@@ -8,6 +8,7 @@ pub mod link;
 pub mod manager;
 mod monitor;
 pub mod pacer;
+pub mod preflight;
 pub mod priority;
 pub mod reader;
 pub mod receiver;

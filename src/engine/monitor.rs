@@ -195,7 +195,14 @@ impl Monitor {
         } else {
             Vec::new()
         };
-        lock(&self.shared.snapshot).callers = callers;
+        {
+            let mut snap = lock(&self.shared.snapshot);
+            // A caller that left is not listed with the last reading's links.
+            if let (true, Some(latest)) = (self.tracker.listener, snap.latest.as_mut()) {
+                latest.keep_peers(&callers);
+            }
+            snap.callers = callers;
+        }
         self.shared.set_state(self.tracker.state(list.len()));
     }
 

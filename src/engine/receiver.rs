@@ -69,9 +69,15 @@ struct Shared {
 impl Shared {
     fn event(&self, kind: EventKind) {
         match &kind {
-            EventKind::Error { message } => tracing::error!(receiver = self.id, "{message}"),
-            EventKind::Warning { message } => tracing::warn!(receiver = self.id, "{message}"),
-            other => tracing::info!(receiver = self.id, "{other}"),
+            EventKind::Error { message } => {
+                tracing::error!(target: super::status::EVENT_LOG_TARGET, receiver = self.id, "{message}")
+            }
+            EventKind::Warning { message } => {
+                tracing::warn!(target: super::status::EVENT_LOG_TARGET, receiver = self.id, "{message}")
+            }
+            other => {
+                tracing::info!(target: super::status::EVENT_LOG_TARGET, receiver = self.id, "{other}")
+            }
         }
         lock(self.log.as_ref()).push(StreamEvent::new(self.started.elapsed().as_secs_f64(), kind));
         (self.notify)();
@@ -462,6 +468,13 @@ fn monitor(
                 }
             }
             shared.set_state(tracker.state(conns.len()));
+            if listener {
+                let (list, _) = conns.current();
+                let peers: Vec<String> = list.iter().map(|c| c.peer.clone()).collect();
+                if let Some(stats) = lock(&shared.snapshot).stats.as_mut() {
+                    stats.keep_peers(&peers);
+                }
+            }
         }
         if Instant::now() >= next {
             next = (next + interval).max(Instant::now());

@@ -64,9 +64,15 @@ impl Shared {
 
     pub(super) fn event(&self, kind: EventKind) {
         match &kind {
-            EventKind::Error { message } => tracing::error!(stream = self.id, "{message}"),
-            EventKind::Warning { message } => tracing::warn!(stream = self.id, "{message}"),
-            other => tracing::info!(stream = self.id, "{other}"),
+            EventKind::Error { message } => {
+                tracing::error!(target: super::status::EVENT_LOG_TARGET, stream = self.id, "{message}")
+            }
+            EventKind::Warning { message } => {
+                tracing::warn!(target: super::status::EVENT_LOG_TARGET, stream = self.id, "{message}")
+            }
+            other => {
+                tracing::info!(target: super::status::EVENT_LOG_TARGET, stream = self.id, "{other}")
+            }
         }
         lock(self.log.as_ref()).push(StreamEvent::new(self.elapsed(), kind));
         (self.notify)();

@@ -58,6 +58,11 @@ impl StreamState {
     }
 }
 
+/// The `tracing` target of the log line each stream event also gets: the
+/// CLI prints events itself, so it keeps these lines in the log file only
+/// (every warning once on the terminal).
+pub const EVENT_LOG_TARGET: &str = "stream_event";
+
 /// Something that happened to a stream.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]

@@ -14,6 +14,16 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
+/// The `srt-streamer` binary as a user runs it, its log in a test folder.
+pub fn srt_streamer() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_srt-streamer"));
+    c.env(
+        "XDG_STATE_HOME",
+        std::env::temp_dir().join("srt-streamer-test-state"),
+    );
+    c
+}
+
 pub fn sample() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("media/sample.ts")
 }

@@ -92,10 +92,13 @@ impl Table {
             }),
         };
         let Some(route) = route else {
-            let text = if req.raw.is_empty() {
-                "the caller gave no stream ID and this port serves several streams, each by its stream ID".to_string()
-            } else {
-                format!("no stream with stream ID '{}' on this port", req.raw)
+            let text = match self.routes.as_slice() {
+                [only] if req.raw.is_empty() => format!(
+                    "the caller gave no stream ID; this port serves stream ID '{}': the caller must ask for it (streamid=)",
+                    only.stream_id
+                ),
+                _ if req.raw.is_empty() => "the caller gave no stream ID and this port serves several streams, each by its stream ID".to_string(),
+                _ => format!("no stream with stream ID '{}' on this port", req.raw),
             };
             return Err((RejectReason::STREAM_NOT_FOUND, text));
         };
