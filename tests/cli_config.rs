@@ -130,6 +130,36 @@ fn listeners_without_ids_on_one_port_are_refused() {
     assert!(!err.contains("playing"), "{err}");
 }
 
+/// `gui --streams FILE` goes through the same engine check before the
+/// window opens: a refused file exits 2 and opens nothing (no display is
+/// needed to see it: without the check the window would be tried and fail
+/// with 1).
+#[test]
+fn gui_streams_file_is_checked_before_the_window_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let file = dir.path().join("streams.toml");
+    let s = sample().display().to_string();
+    std::fs::write(
+        &file,
+        format!(
+            "[[stream]]\nfile = \"{s}\"\nuri = \"srt://:{port}?streamid=news\"\n\n\
+             [[stream]]\nfile = \"{s}\"\nuri = \"srt://:{port}\"\n"
+        ),
+    )
+    .unwrap();
+    let out = srt_streamer()
+        .args(["gui", "--streams"])
+        .arg(&file)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("the binary runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("each need their own stream ID"), "{err}");
+}
+
 /// `srt://[::]:PORT` and `srt://0.0.0.0:PORT` listen (no mode needed);
 /// `[::]` serves an IPv4 caller too.
 #[test]

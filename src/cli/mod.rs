@@ -135,6 +135,15 @@ pub fn run(cli: Cli) -> i32 {
                     return 2;
                 }
             };
+            // The engine checks the whole file before the window opens, as
+            // `play --streams` does: a refused set starts nothing.
+            let checked =
+                crate::engine::StreamManager::without_notify(std::time::Duration::from_secs(1))
+                    .and_then(|m| m.check_all(&configs));
+            if let Err(e) = checked {
+                say!("error: {e}");
+                return 2;
+            }
             crate::ui::run(configs)
         }
     }
