@@ -262,6 +262,17 @@ fn a_typed_uri_that_was_not_applied_never_starts_the_form_defaults() {
         .next()
         .is_some());
 
+    // While typed and not applied, the passphrase is drawn as dots (the
+    // field's text runs are what is drawn).
+    let drawn: String = h
+        .query_all_by_role(Role::TextRun)
+        .filter_map(|n| n.value())
+        .collect();
+    assert!(
+        drawn.contains("passphrase=\u{2022}\u{2022}\u{2022}") && !drawn.contains(secret),
+        "masked while typed: {drawn}"
+    );
+
     // Enter in the field applies it; the passphrase is then masked.
     h.get_by_role_and_label(Role::TextInput, "Paste SRT URI")
         .focus();
