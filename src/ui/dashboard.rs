@@ -362,10 +362,8 @@ fn cell(
             ));
         }
         Col::File => {
-            let file = c
-                .file
-                .file_name()
-                .map(|f| f.to_string_lossy().into_owned())
+            let file = crate::media::testsignal::short_label(&c.file.to_string_lossy())
+                .or_else(|| c.file.file_name().map(|f| f.to_string_lossy().into_owned()))
                 .unwrap_or_default();
             ui.label(fit(&file, width))
                 .on_hover_text(c.file.display().to_string());
