@@ -226,6 +226,29 @@ fn the_line_up_is_saved_at_each_change_and_offered_at_relaunch() {
     assert!(h.query_by_label(OFFER).is_none(), "discarded for good");
 }
 
+/// `gui --streams FILE` after a session with the same streams: only what
+/// the file does not start again is offered (restoring the rest could only
+/// fail: "stream ID 'news' is already served", "port is already used").
+#[test]
+fn streams_given_at_launch_are_not_offered_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("session.json");
+    let (a, b) = (free_port(), free_port());
+    let news = uri_config(&sample(), &format!("srt://:{a}?streamid=news"));
+    let mut h = app_with_session(&file, vec![news.clone(), listener(&sample(), b)]);
+    assert!(step_until(&mut h, T, |_| saved(&file).len() == 2));
+    drop(h);
+
+    let mut h = app_with_session(&file, vec![news]);
+    h.step();
+    assert!(h.query_by_label(OFFER).is_some(), "the other one is offered");
+    assert!(h.query_by_label_contains(&format!(":{b}")).is_some());
+    assert!(
+        h.query_by_label_contains(&format!(":{a} \u{b7} news")).is_none(),
+        "the stream started again is not offered"
+    );
+}
+
 #[test]
 fn a_typed_uri_that_was_not_applied_never_starts_the_form_defaults() {
     let default_port = free_port();
