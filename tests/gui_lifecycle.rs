@@ -241,10 +241,14 @@ fn streams_given_at_launch_are_not_offered_again() {
 
     let mut h = app_with_session(&file, vec![news]);
     h.step();
-    assert!(h.query_by_label(OFFER).is_some(), "the other one is offered");
+    assert!(
+        h.query_by_label(OFFER).is_some(),
+        "the other one is offered"
+    );
     assert!(h.query_by_label_contains(&format!(":{b}")).is_some());
     assert!(
-        h.query_by_label_contains(&format!(":{a} \u{b7} news")).is_none(),
+        h.query_by_label_contains(&format!(":{a} \u{b7} news"))
+            .is_none(),
         "the stream started again is not offered"
     );
 }
@@ -487,6 +491,11 @@ fn sigterm_saves_the_line_up_stops_streams_flushes_the_recording_and_exits_0() {
         .lines()
         .find(|l| l.contains("recording finished"))
         .unwrap_or_else(|| panic!("the recording was finished: {log}"));
+    assert_eq!(
+        log.matches("recording finished").count(),
+        1,
+        "said once, though the receiver is stopped again at exit and on drop: {log}"
+    );
     let figures: Vec<u64> = line
         .split_whitespace()
         .filter_map(|w| w.parse().ok())
