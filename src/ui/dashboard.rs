@@ -145,8 +145,9 @@ pub const PRIORITY: [Col; 15] = [
     Col::Alarms,
     Col::Bitrate,
     Col::Endpoint,
-    Col::Security,
+    // Loss is what goes wrong on air; encryption and latency are settings.
     Col::Loss,
+    Col::Security,
     Col::Rtt,
     // The state already says "connected (n)".
     Col::Callers,
