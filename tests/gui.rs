@@ -294,6 +294,11 @@ fn a_test_signal_is_chosen_in_the_form_and_plays() {
     assert!(step_until(&mut h, Duration::from_secs(10), |h| h
         .query_by_label("waiting for callers")
         .is_some()));
+    // The table names it in words where a file name goes, not its settings.
+    h.set_size(egui::vec2(1920.0, 1080.0));
+    h.run_steps(2);
+    assert!(h.query_by_label("test signal 1280×720").is_some());
+    assert!(h.query_by_label_contains("testsrc:bitrate").is_none());
     assert!(!h
         .state()
         .settings

@@ -358,6 +358,15 @@ fn the_table_tells_stream_id_encryption_latency_and_whole_alarms() {
         wide.query_by_label(&whole).is_some(),
         "whole at 1920: {whole}"
     );
+    // Its Ack button keeps its shape beside the wrapped text (it was
+    // squeezed to one letter a line, "A / c / k", at 1920 px).
+    let text = wide.get_by_label(&whole).rect();
+    let ack = wide
+        .query_all_by_label("Ack")
+        .map(|n| n.rect())
+        .find(|r| r.min.y < text.max.y && r.max.y > text.min.y)
+        .expect("the row's Ack button beside its alarm");
+    assert!(ack.width() > ack.height(), "Ack squeezed: {ack:?}");
 
     drop(wide);
     let port = free_port();

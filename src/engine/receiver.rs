@@ -189,6 +189,8 @@ pub struct RunningReceiver {
     link: Option<Link>,
     reader: Option<JoinHandle<()>>,
     monitor: Option<JoinHandle<()>>,
+    /// The recording was flushed and said so (by the first stop).
+    finished: bool,
 }
 
 impl RunningReceiver {
@@ -295,6 +297,7 @@ impl RunningReceiver {
             link: Some(link),
             reader: Some(recv),
             monitor: Some(mon),
+            finished: false,
         })
     }
 
@@ -336,11 +339,17 @@ impl RunningReceiver {
         if let Some(t) = self.reader.take() {
             let _ = t.join();
         }
-        let flushed = lock(&self.shared.recorder).as_mut().map(|r| {
-            r.flush()
-                .map(|()| (r.current.clone(), r.total_bytes))
-                .map_err(|e| format!("cannot finish {}: {e}", r.current.display()))
-        });
+        // A stopped receiver is stopped again at exit and when dropped: its
+        // recording is finished, and said so in the log, once.
+        let first = !std::mem::replace(&mut self.finished, true);
+        let flushed = lock(&self.shared.recorder)
+            .as_mut()
+            .filter(|_| first)
+            .map(|r| {
+                r.flush()
+                    .map(|()| (r.current.clone(), r.total_bytes))
+                    .map_err(|e| format!("cannot finish {}: {e}", r.current.display()))
+            });
         match flushed {
             Some(Err(message)) => self.shared.event(EventKind::Error { message }),
             Some(Ok((file, recorded))) => tracing::info!(

@@ -83,6 +83,15 @@ pub fn is_test_signal(source: &str) -> bool {
     source.starts_with(PREFIX)
 }
 
+/// A short name for a stream's source where a file name goes (the streams
+/// table): "test signal 1280×720" for a test signal, else `None`.
+pub fn short_label(source: &str) -> Option<String> {
+    is_test_signal(source).then(|| match TestSignal::parse(source) {
+        Ok(t) => format!("test signal {}×{}", t.width, t.height),
+        Err(_) => "test signal".to_string(),
+    })
+}
+
 impl TestSignal {
     /// Reads `testsrc:key=value,…`; the error says which setting is wrong.
     pub fn parse(source: &str) -> Result<Self, String> {

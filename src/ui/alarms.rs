@@ -330,18 +330,20 @@ impl Alarms {
     }
 }
 
-/// One alarm as a line: its level in its colour, the text (cut to `width`
-/// points, whole in the tooltip) and an Ack button. True when acknowledged.
+/// One alarm as a line: an Ack button, then its level in its colour and the
+/// text (cut by `cut`, whole in the tooltip). The button comes first, as on a
+/// toast: a wrapped text after it takes only the room left, where a button
+/// after the text was squeezed to one letter a line. True when acknowledged.
 pub fn alarm_line_ui(ui: &mut egui::Ui, a: &Alarm, cut: impl Fn(&str) -> String) -> bool {
     let mut acked = false;
     ui.horizontal(|ui| {
-        let c = super::palette::color(ui, a.level.tone());
-        let text = format!("{}: {}", a.level.label(), a.shown());
-        ui.colored_label(c, cut(&text)).on_hover_text(&text);
         acked = ui
             .small_button("Ack")
             .on_hover_text("Acknowledge: hide it until it happens again")
             .clicked();
+        let c = super::palette::color(ui, a.level.tone());
+        let text = format!("{}: {}", a.level.label(), a.shown());
+        ui.colored_label(c, cut(&text)).on_hover_text(&text);
     });
     acked
 }

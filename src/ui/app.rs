@@ -159,7 +159,9 @@ impl App {
                 .then(|| super::lifecycle::watch_signals(cc.egui_ctx.clone())),
             ..Default::default()
         };
-        // Streams given at launch are what the user looks at.
+        // Streams given at launch are what the user looks at; the previous
+        // line-up offers only what they do not start again.
+        let previous = previous.without(&options.streams);
         let show_streams = !options.streams.is_empty();
         for cfg in options.streams {
             engine.send(Command::Start(Box::new(cfg)));

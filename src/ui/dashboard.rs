@@ -145,8 +145,9 @@ pub const PRIORITY: [Col; 15] = [
     Col::Alarms,
     Col::Bitrate,
     Col::Endpoint,
-    Col::Security,
+    // Loss is what goes wrong on air; encryption and latency are settings.
     Col::Loss,
+    Col::Security,
     Col::Rtt,
     // The state already says "connected (n)".
     Col::Callers,
@@ -362,10 +363,8 @@ fn cell(
             ));
         }
         Col::File => {
-            let file = c
-                .file
-                .file_name()
-                .map(|f| f.to_string_lossy().into_owned())
+            let file = crate::media::testsignal::short_label(&c.file.to_string_lossy())
+                .or_else(|| c.file.file_name().map(|f| f.to_string_lossy().into_owned()))
                 .unwrap_or_default();
             ui.label(fit(&file, width))
                 .on_hover_text(c.file.display().to_string());

@@ -42,3 +42,12 @@ fn long_text_is_cut_with_an_ellipsis() {
     assert_eq!(cut.chars().count(), 11);
     assert!(cut.ends_with('…'));
 }
+
+#[test]
+fn a_field_laptop_keeps_the_loss_column() {
+    // A 1024-pixel window leaves the table about 1008 points.
+    let laptop = visible_columns(1008.0);
+    for c in [Col::Endpoint, Col::Bitrate, Col::Loss] {
+        assert!(laptop.contains(&c), "{c:?} at 1024 px");
+    }
+}

@@ -136,13 +136,13 @@ pub fn form_ui(
     };
     ui.horizontal(|ui| {
         let l = ui.label("Paste SRT URI");
-        let uri = ui
-            .add(
-                egui::TextEdit::singleline(&mut form.paste_uri)
-                    .hint_text("srt://host:port?mode=caller&latency=200")
-                    .desired_width(340.0),
-            )
-            .labelled_by(l.id)
+        let uri = super::widgets::uri_edit(
+            ui,
+            &mut form.paste_uri,
+            "srt://host:port?mode=caller&latency=200",
+            340.0,
+        )
+        .labelled_by(l.id)
             .on_hover_text("Enter, or leaving the field, fills the form from the URI");
         // Enter or leaving the field applies what was typed.
         if uri.lost_focus() && form.uri_pending() {

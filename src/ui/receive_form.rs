@@ -31,7 +31,7 @@ impl ReceiveFields {
             ui.add(
                 egui::TextEdit::singleline(&mut self.latency_ms)
                     .hint_text("from the URI")
-                    .desired_width(70.0),
+                    .desired_width(90.0),
             )
             .labelled_by(l.id)
             .on_hover_text(super::form::TIP_LATENCY);

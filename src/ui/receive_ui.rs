@@ -169,7 +169,7 @@ impl ReceiveScreen {
         ui.heading("Receive");
         ui.horizontal_wrapped(|ui| {
             let l = ui.label("SRT input");
-            let field = ui.add(egui::TextEdit::singleline(&mut self.uri).desired_width(340.0)).labelled_by(l.id)
+            let field = super::widgets::uri_edit(ui, &mut self.uri, "", 340.0).labelled_by(l.id)
                 .on_hover_text("srt://:PORT?mode=listener to wait for a sender, srt://HOST:PORT?mode=caller to pull from one; latency, passphrase, pbkeylen, streamid as for streams. Enter starts the receiver");
             let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             ui.checkbox(&mut self.monitor, "Monitor")
