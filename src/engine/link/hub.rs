@@ -76,15 +76,34 @@ struct Pending {
     encrypted: bool,
 }
 
+/// A stream ID that left the port a moment ago (a restart, an edit): its
+/// callers are told to come back, and no alarm is raised for them.
+struct Left {
+    stream_id: String,
+    resource: String,
+    at: Instant,
+}
+
+/// How long a stream ID that left still counts as coming back.
+const LEFT_GRACE: Duration = Duration::from_secs(10);
+
 #[derive(Default)]
 struct Table {
     routes: Vec<RouteEntry>,
     pending: Vec<Pending>,
+    left: Vec<Left>,
+}
+
+/// Why the table refused a caller; `quiet` refusals raise no alarm.
+struct Refusal {
+    code: RejectReason,
+    why: String,
+    quiet: bool,
 }
 
 impl Table {
     /// The stream a caller asks for, or why it is refused.
-    fn pick(&self, req: &AccessRequest) -> Result<&RouteEntry, (RejectReason, String)> {
+    fn pick(&self, req: &AccessRequest) -> Result<&RouteEntry, Refusal> {
         let route = match self.routes.as_slice() {
             [only] if only.stream_id.is_empty() => Some(only),
             routes => routes.iter().find(|r| {
@@ -92,6 +111,22 @@ impl Table {
             }),
         };
         let Some(route) = route else {
+            let coming_back = !req.raw.is_empty()
+                && self.left.iter().any(|l| {
+                    l.at.elapsed() < LEFT_GRACE
+                        && (l.stream_id == req.raw
+                            || (!req.resource.is_empty() && l.resource == req.resource))
+                });
+            if coming_back {
+                return Err(Refusal {
+                    code: RejectReason::Access(AccessCode::Down),
+                    why: format!(
+                        "stream ID '{}' is restarting on this port: the caller should try again",
+                        req.raw
+                    ),
+                    quiet: true,
+                });
+            }
             let text = match self.routes.as_slice() {
                 [only] if req.raw.is_empty() => format!(
                     "the caller gave no stream ID; this port serves stream ID '{}': the caller must ask for it (streamid=)",
@@ -100,7 +135,11 @@ impl Table {
                 _ if req.raw.is_empty() => "the caller gave no stream ID and this port serves several streams, each by its stream ID".to_string(),
                 _ => format!("no stream with stream ID '{}' on this port", req.raw),
             };
-            return Err((RejectReason::STREAM_NOT_FOUND, text));
+            return Err(Refusal {
+                code: RejectReason::STREAM_NOT_FOUND,
+                why: text,
+                quiet: false,
+            });
         };
         let wants = req.mode.as_deref().map(str::to_ascii_lowercase);
         let bad_mode = match (route.dir, wants.as_deref()) {
@@ -113,7 +152,11 @@ impl Table {
             _ => None,
         };
         if let Some(why) = bad_mode {
-            return Err((RejectReason::Access(AccessCode::BadMode), why.to_string()));
+            return Err(Refusal {
+                code: RejectReason::Access(AccessCode::BadMode),
+                why: why.to_string(),
+                quiet: false,
+            });
         }
         Ok(route)
     }
@@ -151,6 +194,18 @@ pub struct Route {
 impl Drop for Route {
     fn drop(&mut self) {
         let mut t = lock(&self.hub.table);
+        let now = Instant::now();
+        t.left.retain(|l| now.duration_since(l.at) < LEFT_GRACE);
+        if let Some(r) = t.routes.iter().find(|r| r.key == self.key) {
+            if !r.stream_id.is_empty() {
+                let left = Left {
+                    stream_id: r.stream_id.clone(),
+                    resource: r.resource.clone(),
+                    at: now,
+                };
+                t.left.push(left);
+            }
+        }
         t.routes.retain(|r| r.key != self.key);
         t.pending.retain(|p| p.route != self.key);
     }
@@ -191,7 +246,11 @@ impl Route {
             .and_then(|(_, w)| w.upgrade());
         if let Some(hub) = existing {
             hub.admit(ep, dir, &entry)?;
-            lock(&hub.table).routes.push(entry);
+            {
+                let mut t = lock(&hub.table);
+                t.left.retain(|l| l.stream_id != entry.stream_id);
+                t.routes.push(entry);
+            }
             return Ok(Self { hub, key });
         }
         let hub = Hub::open(addr, ep, dir, tuning)?;
@@ -281,7 +340,15 @@ fn decide(table: &Mutex<Table>, c: &IncomingCaller, port: u16) -> ListenVerdict 
     // A refusal belongs to the stream the caller reached (its allow-list,
     // its direction), or to the port when it asked for no stream served here.
     let verdict = match t.pick(&req) {
-        Err((code, why)) => Err((code, why, None)),
+        Err(Refusal {
+            code,
+            why,
+            quiet: true,
+        }) => {
+            tracing::info!(peer = %c.peer, stream_id = %c.stream_id, reason = %why, "caller asked to come back");
+            return ListenVerdict::Reject(code);
+        }
+        Err(Refusal { code, why, .. }) => Err((code, why, None)),
         Ok(r) if !r.allow.is_empty() && !r.allow.iter().any(|n| n.contains(c.peer.ip())) => Err((
             RejectReason::Access(AccessCode::Forbidden),
             format!(
