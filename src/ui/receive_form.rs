@@ -4,6 +4,13 @@
 
 use crate::engine::{Encryption, Passphrase, StreamConfig};
 
+/// A Receive-screen field that cannot be used, in words.
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiveFieldError {
+    #[error("latency '{0}' must be a whole number of milliseconds")]
+    Latency(String),
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct ReceiveFields {
     pub passphrase: String,
@@ -47,7 +54,7 @@ impl ReceiveFields {
     }
 
     /// Puts the filled fields into `cfg` (parsed from the URI).
-    pub fn apply(&self, cfg: &mut StreamConfig) -> Result<(), String> {
+    pub fn apply(&self, cfg: &mut StreamConfig) -> Result<(), ReceiveFieldError> {
         if !self.passphrase.is_empty() {
             cfg.passphrase = Some(Passphrase::new(self.passphrase.clone()));
             if cfg.encryption == Encryption::None {
@@ -59,7 +66,7 @@ impl ReceiveFields {
             t => {
                 cfg.latency_ms = t
                     .parse()
-                    .map_err(|_| "latency must be a whole number of milliseconds".to_string())?
+                    .map_err(|_| ReceiveFieldError::Latency(t.to_string()))?
             }
         }
         if !self.stream_id.trim().is_empty() {

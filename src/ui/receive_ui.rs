@@ -88,7 +88,7 @@ impl ReceiveScreen {
             }
         };
         if let Err(e) = self.fields.apply(&mut cfg) {
-            self.error = Some(e);
+            self.error = Some(e.to_string());
             return;
         }
         let rotate = match self.rotate_mb.trim() {
