@@ -2,6 +2,7 @@
 //! (libsrt → live analysis and recording), all owned by the stream manager.
 //! Knows nothing of any UI.
 
+pub mod channel;
 pub mod config;
 pub mod link;
 pub mod manager;
