@@ -14,7 +14,6 @@ use std::time::Duration;
 pub(crate) fn start(cfg: &StreamConfig, index: usize, core: Arc<Core>) -> Result<Part, ChannelError> {
     let (tx, rx) = mpsc::channel();
     let ep = SrtEndpoint::of(cfg);
-    let latency_us = i64::from(cfg.latency_ms) * 1000;
     let link = Link::start(ep, Direction::Receive, receive_tuning(cfg, None), tx).map_err(
         |source| ChannelError::Srt {
             what: format!("input {}", index + 1),
@@ -24,7 +23,7 @@ pub(crate) fn start(cfg: &StreamConfig, index: usize, core: Arc<Core>) -> Result
     let conns = link.conns.clone();
     let thread = std::thread::Builder::new()
         .name(format!("relay-in-{}", index + 1))
-        .spawn(move || read_loop(&core, index, &conns, latency_us))
+        .spawn(move || read_loop(&core, index, &conns))
         .map_err(|source| ChannelError::Io {
             what: "cannot start the input thread".into(),
             source,
@@ -38,12 +37,14 @@ pub(crate) fn start(cfg: &StreamConfig, index: usize, core: Arc<Core>) -> Result
 
 /// The schedule time of a message libsrt delivered with `srctime_us`.
 ///
-/// libsrt 1.5.1's `srt_recvmsg2` gives the sender's source time moved onto
-/// our clock (checked: a message is delivered at srctime + latency). We
-/// re-stamp it at that delivery instant, srctime + latency: the sender's
-/// schedule exactly, one latency later, never in the future for an output.
-pub(crate) fn schedule_us(srctime_us: i64, latency_us: i64) -> i64 {
-    srctime_us.saturating_add(latency_us)
+/// Measured on Debian's libsrt 1.5.1: `srt_recvmsg2`'s `srctime` is the
+/// message's TSBPD play time on our clock — the sender's source time +
+/// latency (+ drift correction) — not the bare source time: a blocking read
+/// returns it a median 0.15 ms after that time. So the sender's schedule,
+/// one latency later, is `srctime` itself: in the past (never in the
+/// future) for an output, and as smooth as the sender's.
+pub(crate) fn schedule_us(srctime_us: i64) -> i64 {
+    srctime_us
 }
 
 /// The newest connection (a publisher that came back replaces the old one,
@@ -59,7 +60,7 @@ pub(crate) fn newest(conns: &ConnSet) -> Option<Arc<Conn>> {
     newest
 }
 
-fn read_loop(core: &Core, index: usize, conns: &ConnSet, latency_us: i64) {
+fn read_loop(core: &Core, index: usize, conns: &ConnSet) {
     let mut buf = vec![0u8; 1500];
     let mut current: Option<Arc<Conn>> = None;
     let mut generation = u64::MAX;
@@ -77,7 +78,7 @@ fn read_loop(core: &Core, index: usize, conns: &ConnSet, latency_us: i64) {
         match c.sock.recv(&mut buf) {
             Ok((0, _)) => {}
             Ok((n, srctime)) => {
-                core.deliver(index, &buf[..n], schedule_us(srctime, latency_us));
+                core.deliver(index, &buf[..n], schedule_us(srctime));
             }
             Err(_) if core.stopped() || c.is_broken() => {}
             Err(e) if e.is_timeout() => {}
