@@ -224,3 +224,259 @@ fn a_published_stream_reaches_every_output_byte_identical_with_its_timing() {
         assert!(max - min <= 100, "timestamp offset varies by {} µs", max - min);
     }
 }
+
+/// Sends `file` to `addr` over UDP in 7-packet datagrams at 5 Mbit/s.
+fn udp_feed(file: &Path, addr: &str) {
+    let data = std::fs::read(file).unwrap();
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let step = Duration::from_secs_f64(1316.0 * 8.0 / 5e6);
+    let t0 = std::time::Instant::now();
+    for (i, chunk) in data.chunks(1316).enumerate() {
+        let due = t0 + step * i as u32;
+        if let Some(wait) = due.checked_duration_since(std::time::Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        sock.send_to(chunk, addr).unwrap();
+    }
+}
+
+#[test]
+fn a_sigstopped_reader_leaves_the_others_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = extra_pids(dir.path(), 7.0);
+    let (port, udp_port) = (free_port(), free_port());
+    let sink = udp_sink(udp_port, dir.path().join("udp.ts"));
+    let mut relay = Relay::start(
+        dir.path(),
+        &[
+            "--input",
+            &format!("srt://:{port}?streamid=%23!::r=cam,m=publish"),
+            "--output",
+            &format!("srt://:{port}?streamid=cam"),
+            "--output",
+            &format!("udp://127.0.0.1:{udp_port}"),
+        ],
+    );
+    let mut stopped = Receiver::slt(&format!("srt://127.0.0.1:{port}?streamid=cam"), dir.path().join("stopped.ts"));
+    let mut r1 = Receiver::slt(&format!("srt://127.0.0.1:{port}?streamid=cam"), dir.path().join("r1.ts"));
+    assert!(wait_until(Duration::from_secs(5), || relay.last()["outputs"][0]["connections"]
+        .as_array()
+        .is_some_and(|c| c.len() == 2)));
+    signal(stopped.pid(), "STOP");
+    publish(&input, &format!("srt://127.0.0.1:{port}?mode=caller&streamid=%23!::r=cam,m=publish"));
+    std::thread::sleep(Duration::from_secs(1));
+    let snap = relay.last();
+    relay.stop();
+    signal(stopped.pid(), "CONT");
+    stopped.stop();
+    r1.stop();
+    sink.join().unwrap();
+    let data = std::fs::read(&input).unwrap();
+    for (what, path) in [("the running reader", "r1.ts"), ("UDP output", "udp.ts")] {
+        let out = std::fs::read(dir.path().join(path)).unwrap_or_default();
+        assert_run_of(what, &data, &out, 0.98, &EXTRA);
+    }
+    println!("stopped reader: {}", snap["outputs"][0]);
+    assert!(
+        relay.log().contains("left: the receiver closed the connection or stopped answering"),
+        "the stopped reader is dropped, in words:\n{}",
+        relay.log()
+    );
+}
+
+#[test]
+fn a_publisher_that_comes_back_keeps_the_readers() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = extra_pids(dir.path(), 3.0);
+    // The second publisher sends a later part of the programme.
+    let second = dir.path().join("later.ts");
+    let sample = std::fs::read(common::sample()).unwrap();
+    let at = |secs: f64| (5_000_000.0 / 8.0 * secs / 188.0) as usize * 188;
+    std::fs::write(&second, &sample[at(6.0)..at(9.0)]).unwrap();
+    let port = free_port();
+    let mut relay = Relay::start(
+        dir.path(),
+        &[
+            "--input",
+            &format!("srt://:{port}?streamid=%23!::r=cam,m=publish&passphrase=in-secret-123"),
+            "--output",
+            &format!("srt://:{port}?streamid=cam&passphrase=out-secret-456"),
+        ],
+    );
+    let mut r1 = Receiver::slt(
+        &format!("srt://127.0.0.1:{port}?streamid=cam&passphrase=out-secret-456"),
+        dir.path().join("r1.ts"),
+    );
+    assert!(wait_until(Duration::from_secs(5), || relay.last()["outputs"][0]["connections"]
+        .as_array()
+        .is_some_and(|c| c.len() == 1)));
+    let publisher = |f: &Path| {
+        publish(
+            f,
+            &format!("srt://127.0.0.1:{port}?mode=caller&streamid=%23!::r=cam,m=publish&passphrase=in-secret-123&pbkeylen=16"),
+        )
+    };
+    publisher(&first);
+    std::thread::sleep(Duration::from_secs(2));
+    publisher(&second);
+    std::thread::sleep(Duration::from_secs(1));
+    let snap = relay.last();
+    relay.stop();
+    r1.stop();
+    assert_eq!(snap["outputs"][0]["connections"].as_array().map(Vec::len), Some(1), "{snap}");
+    let reader_left = relay.log().lines().any(|l| l.contains("output 1:") && l.contains(" left"));
+    assert!(!reader_left, "a reader left:\n{}", relay.log());
+    let out = std::fs::read(dir.path().join("r1.ts")).unwrap();
+    let (a, b) = (std::fs::read(&first).unwrap(), std::fs::read(&second).unwrap());
+    let split = out
+        .chunks(188)
+        .enumerate()
+        .position(|(i, _)| out.get(i * 188..i * 188 + 1316) == Some(&b[..1316]))
+        .expect("the second publisher's data reached the reader")
+        * 188;
+    assert_run_of("first publisher", &a, &out[..split], 0.97, &EXTRA);
+    assert_run_of("second publisher", &b, &out[split..], 0.97, &[]);
+}
+
+#[test]
+fn an_srt_caller_input_from_srt_live_transmit() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = extra_pids(dir.path(), 4.0);
+    let (udp_in, srt_port, udp_out) = (free_port(), free_port(), free_port());
+    let mut slt = Command::new("srt-live-transmit")
+        .args(["-q", &format!("udp://127.0.0.1:{udp_in}"), &format!("srt://:{srt_port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("srt-live-transmit");
+    let sink = udp_sink(udp_out, dir.path().join("udp.ts"));
+    std::thread::sleep(Duration::from_millis(300));
+    let mut relay = Relay::start(
+        dir.path(),
+        &[
+            "--input",
+            &format!("srt://127.0.0.1:{srt_port}?mode=caller"),
+            "--output",
+            &format!("udp://127.0.0.1:{udp_out}"),
+        ],
+    );
+    assert!(wait_until(Duration::from_secs(5), || relay.last()["inputs"][0]["connections"] == 1));
+    udp_feed(&input, &format!("127.0.0.1:{udp_in}"));
+    std::thread::sleep(Duration::from_secs(1));
+    relay.stop();
+    let _ = slt.kill();
+    let _ = slt.wait();
+    sink.join().unwrap();
+    let out = std::fs::read(dir.path().join("udp.ts")).unwrap();
+    assert_run_of("UDP output", &std::fs::read(&input).unwrap(), &out, 0.98, &EXTRA);
+}
+
+#[test]
+fn a_udp_input_fed_by_ffmpeg_to_srt_readers() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = extra_pids(dir.path(), 4.0);
+    let copy = dir.path().join("ffmpeg-copy.ts");
+    let (udp_in, port) = (free_port(), free_port());
+    let mut relay = Relay::start(
+        dir.path(),
+        &["--input", &format!("udp://127.0.0.1:{udp_in}"), "--output", &format!("srt://:{port}")],
+    );
+    let mut r1 = Receiver::slt(&format!("srt://127.0.0.1:{port}"), dir.path().join("r1.ts"));
+    assert!(wait_until(Duration::from_secs(5), || relay.last()["outputs"][0]["state"] == "ready"));
+    let tee = format!(
+        "[f=mpegts]udp://127.0.0.1:{udp_in}?pkt_size=1316|[f=mpegts]{}",
+        copy.display()
+    );
+    let ok = Command::new("ffmpeg")
+        .args(["-v", "error", "-re", "-i"])
+        .arg(&input)
+        .args(["-map", "0", "-c", "copy", "-f", "tee", &tee])
+        .stdin(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "ffmpeg");
+    std::thread::sleep(Duration::from_secs(1));
+    relay.stop();
+    r1.stop();
+    let out = std::fs::read(dir.path().join("r1.ts")).unwrap();
+    assert_run_of("SRT reader", &std::fs::read(&copy).unwrap(), &out, 0.97, &[]);
+}
+
+#[test]
+fn garbage_on_a_udp_input_is_counted_and_silence_shows_as_stalled() {
+    let dir = tempfile::tempdir().unwrap();
+    let (udp_in, udp_out) = (free_port(), free_port());
+    let mut relay = Relay::start(
+        dir.path(),
+        &["--input", &format!("udp://127.0.0.1:{udp_in}"), "--output", &format!("udp://127.0.0.1:{udp_out}")],
+    );
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let to = format!("127.0.0.1:{udp_in}");
+    for n in [1usize, 100, 187, 188 * 3 + 5, 9000, 65000] {
+        let junk: Vec<u8> = (0..n).map(|i| (i * 31 + n) as u8).collect();
+        sock.send_to(&junk, &to).unwrap();
+    }
+    let mut ts = vec![0u8; 188];
+    ts[0] = 0x47;
+    sock.send_to(&ts, &to).unwrap();
+    assert!(
+        wait_until(Duration::from_secs(5), || relay.last()["inputs"][0]["state"] == "stalled"),
+        "{}",
+        relay.last()
+    );
+    let snap = relay.last();
+    relay.stop();
+    assert!(snap["inputs"][0]["bad_datagrams"].as_u64().unwrap() >= 6, "{snap}");
+    assert_eq!(snap["state"], "stalled", "{snap}");
+    assert!(relay.log().contains("input 1: no data for 1000 ms (stalled)"), "{}", relay.log());
+}
+
+#[test]
+fn refused_configurations_exit_2_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN).arg("relay").args(args).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    for (args, needle) in [
+        (vec!["--input", "udp://:5000?bogus=1", "--output", "udp://127.0.0.1:5001"], "bogus"),
+        (vec!["--input", "udp://:5000", "--output", "srt://:9000?latency=100&latency=200"], "twice"),
+        (vec!["--input", "udp://:5000"], "no output"),
+        (vec!["--input", "srt://:9000?latency=5", "--output", "udp://127.0.0.1:5001"], "latency"),
+        (vec!["--input", "udp://:5000", "--output", "udp://127.0.0.1:5001", "--switch-after", "5"], "switch_after_ms"),
+    ] {
+        let (code, err) = run(&args);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    let toml = dir.path().join("bad.toml");
+    std::fs::write(&toml, "[[channel]]\ninput = 'udp://:5000'\noutputs = ['udp://127.0.0.1:5001']\nswitch_after = 3\n").unwrap();
+    let (code, err) = run(&["--streams", toml.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("switch_after"), "{err}");
+}
+
+#[test]
+fn a_channel_from_a_toml_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = extra_pids(dir.path(), 3.0);
+    let (udp_in, udp_out) = (free_port(), free_port());
+    let toml = dir.path().join("channels.toml");
+    std::fs::write(
+        &toml,
+        format!(
+            "[[stream]]\nfile = 'a.ts'\nuri = 'srt://:9000'\n\n[[channel]]\nname = 'contribution'\ninputs = ['udp://127.0.0.1:{udp_in}']\noutputs = ['udp://127.0.0.1:{udp_out}?iptos=EF&ttl=3']\nswitch_after_ms = 500\n"
+        ),
+    )
+    .unwrap();
+    let sink = udp_sink(udp_out, dir.path().join("udp.ts"));
+    let mut relay = Relay::start(dir.path(), &["--streams", toml.to_str().unwrap()]);
+    udp_feed(&input, &format!("127.0.0.1:{udp_in}"));
+    std::thread::sleep(Duration::from_millis(500));
+    let snap = relay.last();
+    relay.stop();
+    sink.join().unwrap();
+    assert_eq!(snap["name"], "contribution", "{snap}");
+    let out = std::fs::read(dir.path().join("udp.ts")).unwrap();
+    assert_run_of("UDP output", &std::fs::read(&input).unwrap(), &out, 0.99, &EXTRA);
+}

@@ -233,7 +233,10 @@ impl ChannelConfig {
         }
         self.inputs
             .first()
-            .map(|i| format!("relay of {}", i.display()))
+            .map(|i| match i {
+                InputConfig::Srt(c) => format!("relay of srt://{}", c.endpoint()),
+                InputConfig::Udp(u) => format!("relay of {}", u.to_uri()),
+            })
             .unwrap_or_else(|| "relay".to_string())
     }
 

@@ -8,7 +8,11 @@ use crate::engine::config::StreamConfig;
 use crate::engine::link::{Conn, ConnSet, Direction, Link, SrtEndpoint};
 use crate::engine::srt::SrtError;
 use crate::engine::srt_params::receive_tuning;
-use std::sync::{mpsc, Arc};
+use crate::engine::shared::lock;
+use std::sync::{mpsc, Arc, Mutex};
+
+/// The connection the input thread reads from now.
+type Current = Arc<Mutex<Option<Arc<Conn>>>>;
 use std::time::Duration;
 
 pub(crate) fn start(cfg: &StreamConfig, index: usize, core: Arc<Core>) -> Result<Part, ChannelError> {
@@ -21,9 +25,11 @@ pub(crate) fn start(cfg: &StreamConfig, index: usize, core: Arc<Core>) -> Result
         },
     )?;
     let conns = link.conns.clone();
+    let current: Current = Arc::new(Mutex::new(None));
+    let reading = current.clone();
     let thread = std::thread::Builder::new()
         .name(format!("relay-in-{}", index + 1))
-        .spawn(move || read_loop(&core, index, &conns))
+        .spawn(move || read_loop(&core, index, &conns, &reading))
         .map_err(|source| ChannelError::Io {
             what: "cannot start the input thread".into(),
             source,
@@ -32,6 +38,12 @@ pub(crate) fn start(cfg: &StreamConfig, index: usize, core: Arc<Core>) -> Result
         thread: Some(thread),
         link: Some(link),
         events: Some(rx),
+        // A blocking read returns only when its socket closes.
+        wake: Some(Box::new(move || {
+            if let Some(c) = lock(&current).take() {
+                c.sock.close_now();
+            }
+        })),
     })
 }
 
@@ -60,7 +72,7 @@ pub(crate) fn newest(conns: &ConnSet) -> Option<Arc<Conn>> {
     newest
 }
 
-fn read_loop(core: &Core, index: usize, conns: &ConnSet) {
+fn read_loop(core: &Core, index: usize, conns: &ConnSet, shared: &Mutex<Option<Arc<Conn>>>) {
     let mut buf = vec![0u8; 1500];
     let mut current: Option<Arc<Conn>> = None;
     let mut generation = u64::MAX;
@@ -68,6 +80,7 @@ fn read_loop(core: &Core, index: usize, conns: &ConnSet) {
         if conns.generation() != generation {
             generation = conns.generation();
             current = newest(conns);
+            *lock(shared) = current.clone();
         }
         let Some(c) = current.as_ref().filter(|c| !c.is_broken()) else {
             conns.wait_change(generation, Duration::from_millis(100));

@@ -53,6 +53,7 @@ pub(crate) fn start(u: &UdpInput, index: usize, core: Arc<Core>) -> Result<Part,
         thread: Some(thread),
         link: None,
         events: None,
+        wake: None,
     })
 }
 

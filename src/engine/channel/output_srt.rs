@@ -67,6 +67,7 @@ pub(crate) fn start(
         thread: Some(thread),
         link: Some(link),
         events: Some(rx),
+        wake: None,
     })
 }
 

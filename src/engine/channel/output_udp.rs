@@ -71,6 +71,7 @@ pub(crate) fn start(
         thread: Some(thread),
         link: None,
         events: None,
+        wake: None,
     })
 }
 

@@ -125,6 +125,8 @@ pub(crate) struct Part {
     pub(crate) thread: Option<JoinHandle<()>>,
     pub(crate) link: Option<Link>,
     pub(crate) events: Option<mpsc::Receiver<LinkEvent>>,
+    /// Wakes the thread from a blocking read (closes what it reads from).
+    pub(crate) wake: Option<Box<dyn Fn() + Send>>,
 }
 
 impl Part {
@@ -378,6 +380,9 @@ impl Channel {
             return;
         }
         for p in &mut self.inputs {
+            if let Some(wake) = &p.wake {
+                wake();
+            }
             if let Some(mut l) = p.link.take() {
                 l.stop();
             }
