@@ -47,10 +47,23 @@ struct Relay {
 
 impl Relay {
     fn start(dir: &Path, args: &[&str]) -> Self {
+        Self::start_in(None, dir, args)
+    }
+
+    /// The relay, inside network namespace `netns` if given.
+    fn start_in(netns: Option<&str>, dir: &Path, args: &[&str]) -> Self {
         let n = std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
         let stdout = dir.join(format!("relay-{n}.json"));
         let stderr = dir.join(format!("relay-{n}.err"));
-        let child = Command::new(BIN)
+        let mut cmd = match netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns, BIN]);
+                c
+            }
+            None => Command::new(BIN),
+        };
+        let child = cmd
             .arg("relay")
             .args(args)
             .args(["--stats", "json", "--log-level", "info"])
@@ -84,7 +97,12 @@ impl Relay {
     fn stop(&mut self) {
         signal(self.child.id(), "TERM");
         let status = self.child.wait().expect("relay exits");
-        assert_eq!(status.code(), Some(0), "relay exit on SIGTERM; log:\n{}", self.log());
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "relay exit on SIGTERM; log:\n{}",
+            self.log()
+        );
     }
 }
 
@@ -145,11 +163,11 @@ fn assert_run_of(what: &str, input: &[u8], out: &[u8], share: f64, pids: &[u16])
         panic!("{what}: its first packets are not in the input");
     };
     let end = (start + out.len()).min(input.len());
-    let first_diff = input[start..end]
-        .iter()
-        .zip(out)
-        .position(|(a, b)| a != b);
-    assert_eq!(first_diff, None, "{what}: differs from the input at byte {first_diff:?}");
+    let first_diff = input[start..end].iter().zip(out).position(|(a, b)| a != b);
+    assert_eq!(
+        first_diff, None,
+        "{what}: differs from the input at byte {first_diff:?}"
+    );
     assert_eq!(end - start, out.len(), "{what}: longer than the input");
     let got = out.len() as f64 / input.len() as f64;
     assert!(got >= share, "{what}: {:.1} % of the input", got * 100.0);
@@ -185,7 +203,10 @@ fn a_published_stream_reaches_every_output_byte_identical_with_its_timing() {
             &format!("udp://127.0.0.1:{udp_port}?delay=5"),
         ],
     );
-    let mut r1 = Receiver::slt(&format!("srt://127.0.0.1:{port}?streamid=cam"), dir.path().join("r1.ts"));
+    let mut r1 = Receiver::slt(
+        &format!("srt://127.0.0.1:{port}?streamid=cam"),
+        dir.path().join("r1.ts"),
+    );
     let mut r2 = Receiver::slt(
         &format!("srt://127.0.0.1:{port}?streamid=#!::r=cam,m=request"),
         dir.path().join("r2.ts"),
@@ -193,12 +214,17 @@ fn a_published_stream_reaches_every_output_byte_identical_with_its_timing() {
     assert!(
         wait_until(Duration::from_secs(5), || relay.last()["outputs"]
             .as_array()
-            .is_some_and(|o| o[0]["connections"].as_array().is_some_and(|c| c.len() == 2)
+            .is_some_and(|o| o[0]["connections"]
+                .as_array()
+                .is_some_and(|c| c.len() == 2)
                 && o[1]["state"] == "ready")),
         "both readers and the caller output connected: {}",
         relay.last()
     );
-    publish(&input, &format!("srt://127.0.0.1:{port}?mode=caller&streamid=%23!::r=cam,m=publish"));
+    publish(
+        &input,
+        &format!("srt://127.0.0.1:{port}?mode=caller&streamid=%23!::r=cam,m=publish"),
+    );
     std::thread::sleep(Duration::from_secs(1));
     let snap = relay.last();
     relay.stop();
@@ -208,7 +234,12 @@ fn a_published_stream_reaches_every_output_byte_identical_with_its_timing() {
         r.stop();
     }
     let data = std::fs::read(&input).unwrap();
-    for (what, path) in [("reader 1", "r1.ts"), ("reader 2 (m=request)", "r2.ts"), ("caller output", "sltl.ts"), ("UDP output", "udp.ts")] {
+    for (what, path) in [
+        ("reader 1", "r1.ts"),
+        ("reader 2 (m=request)", "r2.ts"),
+        ("caller output", "sltl.ts"),
+        ("UDP output", "udp.ts"),
+    ] {
         let out = std::fs::read(dir.path().join(path)).unwrap_or_default();
         assert_run_of(what, &data, &out, 0.97, &EXTRA);
     }
@@ -219,9 +250,17 @@ fn a_published_stream_reaches_every_output_byte_identical_with_its_timing() {
     assert_eq!(offsets.len(), 2, "two readers in the capture");
     for (peer, d) in offsets {
         let (min, max) = (d.iter().min().unwrap(), d.iter().max().unwrap());
-        println!("reader port {peer}: {} datagrams, timestamp offset p-p {} µs", d.len(), max - min);
+        println!(
+            "reader port {peer}: {} datagrams, timestamp offset p-p {} µs",
+            d.len(),
+            max - min
+        );
         assert!(d.len() > 1000, "{} matched", d.len());
-        assert!(max - min <= 100, "timestamp offset varies by {} µs", max - min);
+        assert!(
+            max - min <= 100,
+            "timestamp offset varies by {} µs",
+            max - min
+        );
     }
 }
 
@@ -257,13 +296,23 @@ fn a_sigstopped_reader_leaves_the_others_untouched() {
             &format!("udp://127.0.0.1:{udp_port}"),
         ],
     );
-    let mut stopped = Receiver::slt(&format!("srt://127.0.0.1:{port}?streamid=cam"), dir.path().join("stopped.ts"));
-    let mut r1 = Receiver::slt(&format!("srt://127.0.0.1:{port}?streamid=cam"), dir.path().join("r1.ts"));
-    assert!(wait_until(Duration::from_secs(5), || relay.last()["outputs"][0]["connections"]
+    let mut stopped = Receiver::slt(
+        &format!("srt://127.0.0.1:{port}?streamid=cam"),
+        dir.path().join("stopped.ts"),
+    );
+    let mut r1 = Receiver::slt(
+        &format!("srt://127.0.0.1:{port}?streamid=cam"),
+        dir.path().join("r1.ts"),
+    );
+    assert!(wait_until(Duration::from_secs(5), || relay.last()
+        ["outputs"][0]["connections"]
         .as_array()
         .is_some_and(|c| c.len() == 2)));
     signal(stopped.pid(), "STOP");
-    publish(&input, &format!("srt://127.0.0.1:{port}?mode=caller&streamid=%23!::r=cam,m=publish"));
+    publish(
+        &input,
+        &format!("srt://127.0.0.1:{port}?mode=caller&streamid=%23!::r=cam,m=publish"),
+    );
     std::thread::sleep(Duration::from_secs(1));
     let snap = relay.last();
     relay.stop();
@@ -278,7 +327,9 @@ fn a_sigstopped_reader_leaves_the_others_untouched() {
     }
     println!("stopped reader: {}", snap["outputs"][0]);
     assert!(
-        relay.log().contains("left: the receiver closed the connection or stopped answering"),
+        relay
+            .log()
+            .contains("left: the receiver closed the connection or stopped answering"),
         "the stopped reader is dropped, in words:\n{}",
         relay.log()
     );
@@ -307,7 +358,8 @@ fn a_publisher_that_comes_back_keeps_the_readers() {
         &format!("srt://127.0.0.1:{port}?streamid=cam&passphrase=out-secret-456"),
         dir.path().join("r1.ts"),
     );
-    assert!(wait_until(Duration::from_secs(5), || relay.last()["outputs"][0]["connections"]
+    assert!(wait_until(Duration::from_secs(5), || relay.last()
+        ["outputs"][0]["connections"]
         .as_array()
         .is_some_and(|c| c.len() == 1)));
     let publisher = |f: &Path| {
@@ -323,11 +375,21 @@ fn a_publisher_that_comes_back_keeps_the_readers() {
     let snap = relay.last();
     relay.stop();
     r1.stop();
-    assert_eq!(snap["outputs"][0]["connections"].as_array().map(Vec::len), Some(1), "{snap}");
-    let reader_left = relay.log().lines().any(|l| l.contains("output 1:") && l.contains(" left"));
+    assert_eq!(
+        snap["outputs"][0]["connections"].as_array().map(Vec::len),
+        Some(1),
+        "{snap}"
+    );
+    let reader_left = relay
+        .log()
+        .lines()
+        .any(|l| l.contains("output 1:") && l.contains(" left"));
     assert!(!reader_left, "a reader left:\n{}", relay.log());
     let out = std::fs::read(dir.path().join("r1.ts")).unwrap();
-    let (a, b) = (std::fs::read(&first).unwrap(), std::fs::read(&second).unwrap());
+    let (a, b) = (
+        std::fs::read(&first).unwrap(),
+        std::fs::read(&second).unwrap(),
+    );
     let split = out
         .chunks(188)
         .enumerate()
@@ -344,7 +406,11 @@ fn an_srt_caller_input_from_srt_live_transmit() {
     let input = extra_pids(dir.path(), 4.0);
     let (udp_in, srt_port, udp_out) = (free_port(), free_port(), free_port());
     let mut slt = Command::new("srt-live-transmit")
-        .args(["-q", &format!("udp://127.0.0.1:{udp_in}"), &format!("srt://:{srt_port}")])
+        .args([
+            "-q",
+            &format!("udp://127.0.0.1:{udp_in}"),
+            &format!("srt://:{srt_port}"),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -360,7 +426,9 @@ fn an_srt_caller_input_from_srt_live_transmit() {
             &format!("udp://127.0.0.1:{udp_out}"),
         ],
     );
-    assert!(wait_until(Duration::from_secs(5), || relay.last()["inputs"][0]["connections"] == 1));
+    assert!(wait_until(Duration::from_secs(5), || relay.last()
+        ["inputs"][0]["connections"]
+        == 1));
     udp_feed(&input, &format!("127.0.0.1:{udp_in}"));
     std::thread::sleep(Duration::from_secs(1));
     relay.stop();
@@ -368,7 +436,13 @@ fn an_srt_caller_input_from_srt_live_transmit() {
     let _ = slt.wait();
     sink.join().unwrap();
     let out = std::fs::read(dir.path().join("udp.ts")).unwrap();
-    assert_run_of("UDP output", &std::fs::read(&input).unwrap(), &out, 0.98, &EXTRA);
+    assert_run_of(
+        "UDP output",
+        &std::fs::read(&input).unwrap(),
+        &out,
+        0.98,
+        &EXTRA,
+    );
 }
 
 #[test]
@@ -379,10 +453,17 @@ fn a_udp_input_fed_by_ffmpeg_to_srt_readers() {
     let (udp_in, port) = (free_port(), free_port());
     let mut relay = Relay::start(
         dir.path(),
-        &["--input", &format!("udp://127.0.0.1:{udp_in}"), "--output", &format!("srt://:{port}")],
+        &[
+            "--input",
+            &format!("udp://127.0.0.1:{udp_in}"),
+            "--output",
+            &format!("srt://:{port}"),
+        ],
     );
     let mut r1 = Receiver::slt(&format!("srt://127.0.0.1:{port}"), dir.path().join("r1.ts"));
-    assert!(wait_until(Duration::from_secs(5), || relay.last()["outputs"][0]["state"] == "ready"));
+    assert!(wait_until(Duration::from_secs(5), || relay.last()
+        ["outputs"][0]["state"]
+        == "ready"));
     let tee = format!(
         "[f=mpegts]udp://127.0.0.1:{udp_in}?pkt_size=1316|[f=mpegts]{}",
         copy.display()
@@ -399,7 +480,13 @@ fn a_udp_input_fed_by_ffmpeg_to_srt_readers() {
     relay.stop();
     r1.stop();
     let out = std::fs::read(dir.path().join("r1.ts")).unwrap();
-    assert_run_of("SRT reader", &std::fs::read(&copy).unwrap(), &out, 0.97, &[]);
+    assert_run_of(
+        "SRT reader",
+        &std::fs::read(&copy).unwrap(),
+        &out,
+        0.97,
+        &[],
+    );
 }
 
 #[test]
@@ -408,7 +495,12 @@ fn garbage_on_a_udp_input_is_counted_and_silence_shows_as_stalled() {
     let (udp_in, udp_out) = (free_port(), free_port());
     let mut relay = Relay::start(
         dir.path(),
-        &["--input", &format!("udp://127.0.0.1:{udp_in}"), "--output", &format!("udp://127.0.0.1:{udp_out}")],
+        &[
+            "--input",
+            &format!("udp://127.0.0.1:{udp_in}"),
+            "--output",
+            &format!("udp://127.0.0.1:{udp_out}"),
+        ],
     );
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
     let to = format!("127.0.0.1:{udp_in}");
@@ -420,15 +512,26 @@ fn garbage_on_a_udp_input_is_counted_and_silence_shows_as_stalled() {
     ts[0] = 0x47;
     sock.send_to(&ts, &to).unwrap();
     assert!(
-        wait_until(Duration::from_secs(5), || relay.last()["inputs"][0]["state"] == "stalled"),
+        wait_until(Duration::from_secs(5), || relay.last()["inputs"][0]
+            ["state"]
+            == "stalled"),
         "{}",
         relay.last()
     );
     let snap = relay.last();
     relay.stop();
-    assert!(snap["inputs"][0]["bad_datagrams"].as_u64().unwrap() >= 6, "{snap}");
+    assert!(
+        snap["inputs"][0]["bad_datagrams"].as_u64().unwrap() >= 6,
+        "{snap}"
+    );
     assert_eq!(snap["state"], "stalled", "{snap}");
-    assert!(relay.log().contains("input 1: no data for 1000 ms (stalled)"), "{}", relay.log());
+    assert!(
+        relay
+            .log()
+            .contains("input 1: no data for 1000 ms (stalled)"),
+        "{}",
+        relay.log()
+    );
 }
 
 #[test]
@@ -436,14 +539,51 @@ fn refused_configurations_exit_2_naming_the_field() {
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
         let out = Command::new(BIN).arg("relay").args(args).output().unwrap();
-        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
     for (args, needle) in [
-        (vec!["--input", "udp://:5000?bogus=1", "--output", "udp://127.0.0.1:5001"], "bogus"),
-        (vec!["--input", "udp://:5000", "--output", "srt://:9000?latency=100&latency=200"], "twice"),
+        (
+            vec![
+                "--input",
+                "udp://:5000?bogus=1",
+                "--output",
+                "udp://127.0.0.1:5001",
+            ],
+            "bogus",
+        ),
+        (
+            vec![
+                "--input",
+                "udp://:5000",
+                "--output",
+                "srt://:9000?latency=100&latency=200",
+            ],
+            "twice",
+        ),
         (vec!["--input", "udp://:5000"], "no output"),
-        (vec!["--input", "srt://:9000?latency=5", "--output", "udp://127.0.0.1:5001"], "latency"),
-        (vec!["--input", "udp://:5000", "--output", "udp://127.0.0.1:5001", "--switch-after", "5"], "switch_after_ms"),
+        (
+            vec![
+                "--input",
+                "srt://:9000?latency=5",
+                "--output",
+                "udp://127.0.0.1:5001",
+            ],
+            "latency",
+        ),
+        (
+            vec![
+                "--input",
+                "udp://:5000",
+                "--output",
+                "udp://127.0.0.1:5001",
+                "--switch-after",
+                "5",
+            ],
+            "switch_after_ms",
+        ),
     ] {
         let (code, err) = run(&args);
         assert_eq!(code, Some(2), "{args:?}: {err}");
@@ -478,5 +618,142 @@ fn a_channel_from_a_toml_file() {
     sink.join().unwrap();
     assert_eq!(snap["name"], "contribution", "{snap}");
     let out = std::fs::read(dir.path().join("udp.ts")).unwrap();
-    assert_run_of("UDP output", &std::fs::read(&input).unwrap(), &out, 0.99, &EXTRA);
+    assert_run_of(
+        "UDP output",
+        &std::fs::read(&input).unwrap(),
+        &out,
+        0.99,
+        &EXTRA,
+    );
+}
+
+/// A network namespace whose loopback carries multicast (REFERENCE.md's
+/// recipe); deleted on drop.
+struct McastNs(String);
+
+impl McastNs {
+    fn new() -> Self {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let name = format!("relay{}-{n}", std::process::id());
+        for args in [
+            vec!["netns", "add", &name],
+            vec!["-n", &name, "link", "set", "lo", "up"],
+            vec!["-n", &name, "link", "set", "lo", "multicast", "on"],
+            vec!["-n", &name, "route", "add", "224.0.0.0/4", "dev", "lo"],
+        ] {
+            let ok = Command::new("ip")
+                .args(&args)
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "ip {args:?} (tests with namespaces run as root)");
+        }
+        Self(name)
+    }
+
+    fn python(&self, script: &str, args: &[&str]) -> Child {
+        Command::new("ip")
+            .args(["netns", "exec", &self.0, "python3", "-c", script])
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 in the namespace")
+    }
+}
+
+impl Drop for McastNs {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
+
+/// Sends FILE to GROUP:PORT from 127.0.0.1, 7 packets a datagram at 5 Mbit/s.
+const MCAST_SEND: &str = r#"
+import socket, sys, time
+data = open(sys.argv[1], 'rb').read()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton('127.0.0.1'))
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1)
+t0, step = time.monotonic(), 1316 * 8 / 5e6
+for i in range(0, len(data), 1316):
+    d = t0 + i // 1316 * step - time.monotonic()
+    if d > 0: time.sleep(d)
+    s.sendto(data[i:i + 1316], (sys.argv[2], int(sys.argv[3])))
+"#;
+
+/// Joins GROUP:PORT on 127.0.0.1 and writes what arrives to OUT until 4 s
+/// of silence.
+const MCAST_RECV: &str = r#"
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+             struct.pack('4s4s', socket.inet_aton(sys.argv[1]), socket.inet_aton('127.0.0.1')))
+s.settimeout(4)
+print("joined", flush=True)
+out = open(sys.argv[3], 'wb')
+try:
+    while True: out.write(s.recv(65536))
+except socket.timeout:
+    pass
+"#;
+
+/// One run: input group joined with `source` (SSM) or any-source, output
+/// to another group; what a member of the output group received.
+fn multicast_run(ns: &McastNs, dir: &Path, input: &Path, source: Option<&str>) -> Vec<u8> {
+    let (p_in, p_out) = (free_port(), free_port());
+    let ssm = source.map(|s| format!("&source={s}")).unwrap_or_default();
+    let out = dir.join(format!("mcast-{p_out}.ts"));
+    let mut relay = Relay::start_in(
+        Some(&ns.0),
+        dir,
+        &[
+            "--input",
+            &format!("udp://@239.255.1.1:{p_in}?iface=127.0.0.1{ssm}"),
+            "--output",
+            &format!("udp://239.255.2.2:{p_out}?ttl=2&iface=127.0.0.1&iptos=EF"),
+        ],
+    );
+    let mut rx = ns.python(
+        MCAST_RECV,
+        &["239.255.2.2", &p_out.to_string(), out.to_str().unwrap()],
+    );
+    let mut joined = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(rx.stdout.take().expect("receiver's stdout")),
+        &mut joined,
+    )
+    .expect("the receiver joined the group");
+    let ok = ns
+        .python(
+            MCAST_SEND,
+            &[input.to_str().unwrap(), "239.255.1.1", &p_in.to_string()],
+        )
+        .wait()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "multicast sender");
+    let _ = rx.wait();
+    relay.stop();
+    println!("{}", relay.last()["outputs"][0]);
+    std::fs::read(out).unwrap_or_default()
+}
+
+#[test]
+fn multicast_in_any_source_and_source_specific_out_to_a_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = extra_pids(dir.path(), 3.0);
+    let data = std::fs::read(&input).unwrap();
+    let ns = McastNs::new();
+    let asm = multicast_run(&ns, dir.path(), &input, None);
+    assert_run_of("any-source multicast", &data, &asm, 0.99, &EXTRA);
+    let ssm = multicast_run(&ns, dir.path(), &input, Some("127.0.0.1"));
+    assert_run_of("source-specific multicast", &data, &ssm, 0.99, &EXTRA);
+    let other = multicast_run(&ns, dir.path(), &input, Some("127.0.0.2"));
+    assert!(
+        other.is_empty(),
+        "a source-specific join takes only its source: got {} bytes",
+        other.len()
+    );
 }

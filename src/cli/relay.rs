@@ -99,7 +99,8 @@ fn status_line(ch: &Channel) -> String {
         s.uptime_secs,
         s.name,
         s.state,
-        s.live_input.map_or("-".to_string(), |i| (i + 1).to_string()),
+        s.live_input
+            .map_or("-".to_string(), |i| (i + 1).to_string()),
         s.inputs.iter().map(|i| i.rate_bps).sum::<f64>() / 1e6,
         outs.join("  ")
     )

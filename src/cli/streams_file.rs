@@ -97,14 +97,16 @@ pub fn load_channels(path: &Path) -> Result<Vec<ChannelConfig>, ChannelsFileErro
             (Some(one), _) => vec![one],
             (None, list) => list,
         };
-        let mut cfg = ChannelConfig::from_uris(&t.name, &inputs, &t.outputs).map_err(
-            |source| ChannelsFileError::Channel {
+        let mut cfg = ChannelConfig::from_uris(&t.name, &inputs, &t.outputs).map_err(|source| {
+            ChannelsFileError::Channel {
                 path: shown.clone(),
                 n,
                 source,
-            },
-        )?;
-        cfg.slate = t.slate.map(|s| if s.is_relative() { base.join(s) } else { s });
+            }
+        })?;
+        cfg.slate = t
+            .slate
+            .map(|s| if s.is_relative() { base.join(s) } else { s });
         let d = ChannelConfig::default();
         cfg.switch_after_ms = t.switch_after_ms.unwrap_or(d.switch_after_ms);
         cfg.return_after_secs = t.return_after_secs.unwrap_or(d.return_after_secs);

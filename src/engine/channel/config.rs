@@ -137,8 +137,7 @@ fn srt_part(uri: &str) -> Result<StreamConfig, ConfigError> {
             return Err(ConfigError::OptionValue {
                 key: key.into(),
                 value: String::new(),
-                why: "a relay keeps its input's timing: bitrate and pcr_pid apply to files"
-                    .into(),
+                why: "a relay keeps its input's timing: bitrate and pcr_pid apply to files".into(),
             });
         }
     }
@@ -320,14 +319,22 @@ mod tests {
     fn srt_and_udp_uris_build_a_channel() {
         let c = ChannelConfig::from_uris(
             "c1",
-            &uris(&["srt://:9000?streamid=%23!::r=cam,m=publish", "udp://@239.1.1.1:5000?source=10.0.0.1&iface=10.0.0.2"]),
-            &uris(&["srt://:9000?streamid=cam", "udp://239.2.2.2:5001?ttl=4&iface=10.0.0.2&iptos=EF"]),
+            &uris(&[
+                "srt://:9000?streamid=%23!::r=cam,m=publish",
+                "udp://@239.1.1.1:5000?source=10.0.0.1&iface=10.0.0.2",
+            ]),
+            &uris(&[
+                "srt://:9000?streamid=cam",
+                "udp://239.2.2.2:5001?ttl=4&iface=10.0.0.2&iptos=EF",
+            ]),
         )
         .unwrap();
         c.validate().unwrap();
         assert_eq!(c.inputs.len(), 2);
         assert!(matches!(&c.inputs[1], InputConfig::Udp(u) if u.source.is_some()));
-        assert!(matches!(&c.outputs[1], OutputConfig::Udp(u) if u.ttl == Some(4) && u.iptos == Some(0xB8)));
+        assert!(
+            matches!(&c.outputs[1], OutputConfig::Udp(u) if u.ttl == Some(4) && u.iptos == Some(0xB8))
+        );
     }
 
     #[test]
@@ -348,8 +355,17 @@ mod tests {
         assert!(e.contains("input 1") && e.contains("latency"), "{e}");
         let e = err(&["srt://:9000?bitrate=5000000"], &["udp://127.0.0.1:5001"]);
         assert!(e.contains("bitrate"), "{e}");
-        let mut c = ChannelConfig::from_uris("c", &uris(&["udp://:5000"]), &uris(&["udp://127.0.0.1:5001"])).unwrap();
+        let mut c = ChannelConfig::from_uris(
+            "c",
+            &uris(&["udp://:5000"]),
+            &uris(&["udp://127.0.0.1:5001"]),
+        )
+        .unwrap();
         c.switch_after_ms = 50;
-        assert!(c.validate().unwrap_err().to_string().contains("switch_after_ms"));
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("switch_after_ms"));
     }
 }

@@ -6,24 +6,29 @@
 use super::running::{ChannelError, Core, Part};
 use crate::engine::config::StreamConfig;
 use crate::engine::link::{Conn, ConnSet, Direction, Link, SrtEndpoint};
+use crate::engine::shared::lock;
 use crate::engine::srt::SrtError;
 use crate::engine::srt_params::receive_tuning;
-use crate::engine::shared::lock;
 use std::sync::{mpsc, Arc, Mutex};
 
 /// The connection the input thread reads from now.
 type Current = Arc<Mutex<Option<Arc<Conn>>>>;
 use std::time::Duration;
 
-pub(crate) fn start(cfg: &StreamConfig, index: usize, core: Arc<Core>) -> Result<Part, ChannelError> {
+pub(crate) fn start(
+    cfg: &StreamConfig,
+    index: usize,
+    core: Arc<Core>,
+) -> Result<Part, ChannelError> {
     let (tx, rx) = mpsc::channel();
     let ep = SrtEndpoint::of(cfg);
-    let link = Link::start(ep, Direction::Receive, receive_tuning(cfg, None), tx).map_err(
-        |source| ChannelError::Srt {
-            what: format!("input {}", index + 1),
-            source,
-        },
-    )?;
+    let link =
+        Link::start(ep, Direction::Receive, receive_tuning(cfg, None), tx).map_err(|source| {
+            ChannelError::Srt {
+                what: format!("input {}", index + 1),
+                source,
+            }
+        })?;
     let conns = link.conns.clone();
     let current: Current = Arc::new(Mutex::new(None));
     let reading = current.clone();
@@ -65,7 +70,10 @@ pub(crate) fn newest(conns: &ConnSet) -> Option<Arc<Conn>> {
     let (list, _) = conns.current();
     let live: Vec<Arc<Conn>> = list.into_iter().filter(|c| !c.is_broken()).collect();
     let newest = live.iter().max_by_key(|c| c.since).cloned();
-    for old in live.iter().filter(|c| newest.as_ref().is_some_and(|n| !Arc::ptr_eq(n, c))) {
+    for old in live
+        .iter()
+        .filter(|c| newest.as_ref().is_some_and(|n| !Arc::ptr_eq(n, c)))
+    {
         conns.remove(old, "replaced by a newer connection", true);
         old.sock.close_now();
     }
@@ -96,7 +104,11 @@ fn read_loop(core: &Core, index: usize, conns: &ConnSet, shared: &Mutex<Option<A
             Err(_) if core.stopped() || c.is_broken() => {}
             Err(e) if e.is_timeout() => {}
             Err(SrtError::ConnectionLost) | Err(SrtError::NotConnected) => {
-                conns.remove(c, "the sender closed the connection or stopped answering", true);
+                conns.remove(
+                    c,
+                    "the sender closed the connection or stopped answering",
+                    true,
+                );
             }
             Err(e) => conns.remove(c, &format!("receiving failed: {e}"), true),
         }

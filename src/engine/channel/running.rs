@@ -87,8 +87,8 @@ impl Core {
             c.datagrams.fetch_add(1, Ordering::Relaxed);
             c.bytes.fetch_add(payload.len() as u64, Ordering::Relaxed);
             c.last_us.store(time_now_us(), Ordering::Relaxed);
-            let whole = payload.len() % 188 == 0
-                && payload.chunks(188).all(|p| p.first() == Some(&0x47));
+            let whole =
+                payload.len() % 188 == 0 && payload.chunks(188).all(|p| p.first() == Some(&0x47));
             if !whole {
                 c.bad.fetch_add(1, Ordering::Relaxed);
             }
@@ -106,7 +106,9 @@ impl Core {
     }
 
     fn switched(&self, s: &Switched) {
-        self.switches.fetch_add(1, Ordering::Relaxed);
+        if s.from.is_some() {
+            self.switches.fetch_add(1, Ordering::Relaxed);
+        }
         let why = match s.reason {
             SwitchReason::FirstData => "first data",
             SwitchReason::LiveSilent => "the live input delivered nothing",
@@ -114,7 +116,11 @@ impl Core {
         };
         let text = match s.from {
             None => format!("input {} is live ({why})", s.to + 1),
-            Some(f) => format!("switched from input {} to input {} ({why})", f + 1, s.to + 1),
+            Some(f) => format!(
+                "switched from input {} to input {} ({why})",
+                f + 1,
+                s.to + 1
+            ),
         };
         self.event(text, s.from.is_some());
     }
@@ -195,7 +201,11 @@ impl Channel {
                 Duration::from_millis(u64::from(cfg.switch_after_ms)),
             )),
             fanout,
-            inputs: cfg.inputs.iter().map(|_| InputCounters::default()).collect(),
+            inputs: cfg
+                .inputs
+                .iter()
+                .map(|_| InputCounters::default())
+                .collect(),
             events: Mutex::new(EventLog::default()),
             switches: AtomicU64::new(0),
         });
@@ -416,7 +426,8 @@ impl Drop for Channel {
 fn update_rates(rates: &Mutex<Rates>, core: &Core, outputs: &[Arc<OutputCounters>]) {
     let now = Instant::now();
     let mut r = lock(rates);
-    let due = r.at.is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1));
+    let due =
+        r.at.is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1));
     if !due {
         return;
     }

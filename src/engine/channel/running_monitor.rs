@@ -34,7 +34,10 @@ fn words(e: &LinkEvent) -> Option<(String, bool)> {
         LinkEvent::ConnectFailed {
             reason, retry_in, ..
         } => (
-            format!("cannot connect: {reason} (retrying in {} s)", retry_in.as_secs()),
+            format!(
+                "cannot connect: {reason} (retrying in {} s)",
+                retry_in.as_secs()
+            ),
             true,
         ),
         LinkEvent::Retrying { .. } => return None,

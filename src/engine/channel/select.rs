@@ -92,7 +92,10 @@ mod tests {
         let ms = |n| t0 + Duration::from_millis(n);
         let mut s = Selector::new(2, Duration::from_millis(1000));
         assert!(s.admit(0, ms(0)).0);
-        assert!(!s.admit(1, ms(10)).0, "the backup waits while the primary delivers");
+        assert!(
+            !s.admit(1, ms(10)).0,
+            "the backup waits while the primary delivers"
+        );
         assert!(s.admit(0, ms(500)).0);
         assert!(!s.admit(1, ms(1400)).0, "primary silent only 900 ms");
         let (out, sw) = s.admit(1, ms(1600));

@@ -74,7 +74,11 @@ impl UdpInput {
             ));
         }
         if self.is_multicast() && !self.addr.is_ipv4() {
-            return Err(value_error("host", &self.addr.to_string(), "IPv6 multicast is not supported yet"));
+            return Err(value_error(
+                "host",
+                &self.addr.to_string(),
+                "IPv6 multicast is not supported yet",
+            ));
         }
         Ok(())
     }
@@ -140,7 +144,11 @@ fn value_error(key: &str, value: &str, why: &str) -> ConfigError {
 }
 
 fn unknown(key: &str, known: &str) -> ConfigError {
-    value_error(key, "", &format!("not an option of udp:// URIs (known: {known})"))
+    value_error(
+        key,
+        "",
+        &format!("not an option of udp:// URIs (known: {known})"),
+    )
 }
 
 /// `(host, port, query pairs)` of `udp://[@]host:port?…`.
@@ -180,9 +188,13 @@ fn split(uri: &str) -> Result<(String, u16, Vec<(String, String)>), ConfigError>
 }
 
 fn ip(key: &str, value: &str) -> Result<IpAddr, ConfigError> {
-    value
-        .parse()
-        .map_err(|_| value_error(key, value, "give an IP address (names are not resolved here)"))
+    value.parse().map_err(|_| {
+        value_error(
+            key,
+            value,
+            "give an IP address (names are not resolved here)",
+        )
+    })
 }
 
 fn ipv4(key: &str, value: &str) -> Result<Ipv4Addr, ConfigError> {
@@ -259,23 +271,34 @@ mod tests {
         let m = parse_udp_input("udp://@239.1.1.1:5000?source=10.0.0.1&iface=10.0.0.2").unwrap();
         assert!(m.is_multicast());
         assert_eq!(m.source, Some(Ipv4Addr::new(10, 0, 0, 1)));
-        assert_eq!(m.to_uri(), "udp://@239.1.1.1:5000?source=10.0.0.1&iface=10.0.0.2");
+        assert_eq!(
+            m.to_uri(),
+            "udp://@239.1.1.1:5000?source=10.0.0.1&iface=10.0.0.2"
+        );
         assert!(parse_udp_input("udp://127.0.0.1:5000?source=10.0.0.1")
             .unwrap()
             .validate()
             .is_err());
-        let e = parse_udp_input("udp://:5000?ttl=3").unwrap_err().to_string();
+        let e = parse_udp_input("udp://:5000?ttl=3")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("ttl"), "{e}");
     }
 
     #[test]
     fn outputs_with_ttl_interface_and_dscp() {
-        let o = parse_udp_output("udp://239.1.1.1:5000?ttl=8&iface=127.0.0.1&iptos=AF41&delay=5").unwrap();
+        let o = parse_udp_output("udp://239.1.1.1:5000?ttl=8&iface=127.0.0.1&iptos=AF41&delay=5")
+            .unwrap();
         assert_eq!((o.ttl, o.iptos, o.delay_ms), (Some(8), Some(0x88), 5));
         o.validate().unwrap();
         assert!(parse_udp_output("udp://:5000").is_err());
-        assert!(parse_udp_output("udp://1.2.3.4:5000?ttl=300").unwrap().validate().is_err());
-        let e = parse_udp_output("udp://1.2.3.4:5000?pkt_size=1316").unwrap_err().to_string();
+        assert!(parse_udp_output("udp://1.2.3.4:5000?ttl=300")
+            .unwrap()
+            .validate()
+            .is_err());
+        let e = parse_udp_output("udp://1.2.3.4:5000?pkt_size=1316")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("pkt_size"), "{e}");
     }
 }

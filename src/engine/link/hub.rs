@@ -227,8 +227,7 @@ impl Hub {
                 "port {port} is already used by another listener stream: streams sharing a port each need their own stream ID (give every stream on port {port} a distinct stream ID, or choose another port)"
             )));
         }
-        if t
-            .routes
+        if t.routes
             .iter()
             .any(|r| r.resource == new.resource && r.dir == new.dir)
         {
