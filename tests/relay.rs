@@ -83,8 +83,8 @@ impl Relay {
     fn last(&self) -> serde_json::Value {
         let text = std::fs::read_to_string(&self.stdout).unwrap_or_default();
         text.lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .last()
+            .rev()
+            .find_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
             .map(|v| v["channel"].clone())
             .unwrap_or_default()
     }

@@ -69,7 +69,7 @@ pub enum ChannelsFileError {
     Channel {
         path: String,
         n: usize,
-        source: crate::engine::channel::ChannelConfigError,
+        source: Box<crate::engine::channel::ChannelConfigError>,
     },
 }
 
@@ -101,7 +101,7 @@ pub fn load_channels(path: &Path) -> Result<Vec<ChannelConfig>, ChannelsFileErro
             ChannelsFileError::Channel {
                 path: shown.clone(),
                 n,
-                source,
+                source: Box::new(source),
             }
         })?;
         cfg.slate = t

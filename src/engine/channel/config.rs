@@ -24,7 +24,7 @@ pub const MAX_OUTPUTS: usize = 64;
 pub enum InputConfig {
     /// SRT: listener (a stream ID with `m=publish` on a shared port),
     /// caller or rendezvous. The `file` field of the stream config is unused.
-    Srt(StreamConfig),
+    Srt(Box<StreamConfig>),
     /// UDP unicast or multicast (any-source or source-specific).
     Udp(UdpInput),
 }
@@ -34,7 +34,7 @@ pub enum InputConfig {
 pub enum OutputConfig {
     /// SRT: listener (any number of callers, `m=request` on a shared port),
     /// caller or rendezvous.
-    Srt(StreamConfig),
+    Srt(Box<StreamConfig>),
     /// UDP unicast or multicast, paced on the datagrams' schedule.
     Udp(UdpOutput),
 }
@@ -151,7 +151,7 @@ impl InputConfig {
             check_duplicate_keys(uri)?;
             return parse_udp_input(uri).map(InputConfig::Udp);
         }
-        srt_part(uri).map(InputConfig::Srt)
+        srt_part(uri).map(|c| InputConfig::Srt(Box::new(c)))
     }
 
     /// The URI with secrets masked.
@@ -176,7 +176,7 @@ impl OutputConfig {
             check_duplicate_keys(uri)?;
             return parse_udp_output(uri).map(OutputConfig::Udp);
         }
-        srt_part(uri).map(OutputConfig::Srt)
+        srt_part(uri).map(|c| OutputConfig::Srt(Box::new(c)))
     }
 
     pub fn display(&self) -> String {

@@ -151,8 +151,11 @@ fn unknown(key: &str, known: &str) -> ConfigError {
     )
 }
 
+/// A URI's `key=value` pairs, in order.
+type Pairs = Vec<(String, String)>;
+
 /// `(host, port, query pairs)` of `udp://[@]host:port?…`.
-fn split(uri: &str) -> Result<(String, u16, Vec<(String, String)>), ConfigError> {
+fn split(uri: &str) -> Result<(String, u16, Pairs), ConfigError> {
     let rest = uri
         .strip_prefix("udp://")
         .ok_or_else(|| ConfigError::UriScheme(uri.to_string()))?;
