@@ -355,6 +355,7 @@ fn a_sigstopped_reader_leaves_the_others_untouched() {
         assert_run_of(what, &data, &out, 0.95, &EXTRA);
     }
     println!("stopped reader: {}", snap["outputs"][0]);
+    assert!(dropped, "the stopped reader is still listed: {snap}");
     assert!(
         relay
             .log()
