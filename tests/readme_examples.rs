@@ -25,6 +25,8 @@ const SKIPPED: &[(&str, &str)] = &[
     ("sudoedit /etc/srt-streamer/streams.toml", "an editor"),
     ("sudo systemctl enable --now srt-streamer", "systemd with the RPM installed"),
     ("journalctl -u srt-streamer -f", "systemd with the RPM installed"),
+    ("srt-streamer relay \\ --input  'srt://:9000?streamid=%23!::r=cam,m=publish&passphrase=contrib-secret-1' \\ --output 'srt://:9000?streamid=cam&passphrase=readers-secret-2' \\ --output 'srt://10.0.0.5:7001?mode=caller&latency=400' \\ --output 'udp://239.2.2.2:5000?ttl=4&iface=10.0.0.2&iptos=EF' \\ --stats json", "the same shape on loopback (publisher, readers with their own passphrase, a caller output, a UDP output): tests/relay.rs a_published_stream_reaches_every_output_byte_identical_with_its_timing"),
+    ("srt-streamer relay --input 'udp://@239.1.1.1:5000?source=10.1.1.9&iface=10.0.0.2' \\ --output 'srt://:9001'", "multicast needs a namespace with a multicast route: tests/relay.rs multicast_in_any_source_and_source_specific_out_to_a_group"),
 ];
 
 /// Command lines run by a test below (the test's name after the line).
@@ -145,8 +147,8 @@ fn every_example_is_run_or_skipped() {
     }
     assert_eq!(
         tomls.len(),
-        1,
-        "a new TOML block: load it in toml_block_plays"
+        2,
+        "a new TOML block: load it in toml_block_plays or channel_toml_block_relays"
     );
 }
 
@@ -467,4 +469,72 @@ fn toml_block_plays() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(ird.bytes() > 100_000, "bytes at the IRD");
+}
+
+/// The `[[channel]]` block through `relay --streams`: a publisher on the
+/// shared port feeds a reader asking for `cam` and the UDP output (the
+/// multicast input and output become loopback unicast here).
+#[test]
+fn channel_toml_block_relays() {
+    let ex = Example::new();
+    let (_, tomls) = readme_examples();
+    let (udp_in, udp_out) = (free_port(), free_port());
+    let text = tomls[1]
+        .replace("srt://:9000", &format!("srt://:{}", ex.port))
+        .replace(
+            "udp://@239.1.1.1:5000",
+            &format!("udp://127.0.0.1:{udp_in}"),
+        )
+        .replace(
+            "udp://239.2.2.2:5000?ttl=4&iptos=EF",
+            &format!("udp://127.0.0.1:{udp_out}?iptos=EF"),
+        );
+    assert!(
+        text.contains(&format!("udp://127.0.0.1:{udp_out}")),
+        "{text}"
+    );
+    let file = ex.path("channels.toml");
+    std::fs::write(&file, text).unwrap();
+    let sink = std::net::UdpSocket::bind(("127.0.0.1", udp_out)).unwrap();
+    sink.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut relay = srt_streamer()
+        .args(["relay", "--duration", "12", "--streams"])
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let reader = Receiver::slt_retrying(
+        &format!("srt://127.0.0.1:{}?streamid=cam", ex.port),
+        ex.path("reader.ts"),
+    );
+    let mut publisher = srt_streamer()
+        .arg("play")
+        .arg(sample())
+        .arg(format!(
+            "srt://127.0.0.1:{}?mode=caller&streamid=%23!::r=cam,m=publish",
+            ex.port
+        ))
+        .args(["--duration", "8"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut buf = [0u8; 2048];
+    let n = sink.recv(&mut buf).expect("a datagram at the UDP output");
+    assert!(n >= 188 && buf[0] == 0x47, "TS at the UDP output");
+    assert!(
+        reader.wait_bytes(200_000, Duration::from_secs(20)),
+        "bytes at the reader of 'cam'"
+    );
+    // Its exit code is not the point here: the bytes above are.
+    let _ = publisher.wait();
+    let out = relay.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -8,6 +8,7 @@ mod nettest;
 mod output;
 mod play;
 mod receive;
+mod relay;
 mod streams_file;
 
 use clap::{Parser, Subcommand};
@@ -47,6 +48,14 @@ pub enum Command {
     Analyze(analyze::AnalyzeArgs),
     /// Receive an SRT stream, analyse it live and optionally record it.
     Receive(receive::ReceiveArgs),
+    /// Relay live streams (channels): `relay --input URI [--input URI]... --output URI [--output URI]...`.
+    ///
+    /// Inputs: srt://… (listener, `streamid=#!::r=NAME,m=publish` on a port
+    /// shared with its readers; caller; rendezvous), udp://:PORT,
+    /// udp://@GROUP:PORT?source=S&iface=ADDR. Outputs: srt://… (listener for
+    /// any number of callers, caller, rendezvous),
+    /// udp://HOST:PORT?ttl=N&iface=ADDR&iptos=EF&delay=MS.
+    Relay(relay::RelayArgs),
     /// Decode a TS file or an SRT input: picture (PNG), audio levels, alarms.
     Monitor(monitor::MonitorArgs),
     /// Open the desktop app (the same as no subcommand), optionally starting
@@ -125,6 +134,7 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Nettest(args)) => nettest::run(args),
         Some(Command::Analyze(args)) => analyze::run(args),
         Some(Command::Receive(args)) => receive::run(args),
+        Some(Command::Relay(args)) => relay::run(args),
         Some(Command::Monitor(args)) => monitor::run(args),
         None => crate::ui::run(Vec::new()),
         Some(Command::Gui { streams }) => {

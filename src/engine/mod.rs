@@ -3,6 +3,7 @@
 //! Knows nothing of any UI.
 
 pub mod changes;
+pub mod channel;
 pub mod config;
 pub mod link;
 pub mod manager;

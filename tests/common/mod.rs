@@ -6,6 +6,7 @@
 pub mod corpus;
 pub mod gui;
 pub mod netns;
+pub mod pcap;
 
 use srt_streamer::engine::{StreamConfig, StreamId, StreamManager, StreamSnapshot};
 use srt_streamer::ts::check::StreamCheck;
@@ -159,6 +160,10 @@ impl Receiver {
             .spawn()
             .expect("gst-launch-1.0 (gstreamer1.0-tools) must be installed");
         Self { child, out }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn bytes(&self) -> u64 {

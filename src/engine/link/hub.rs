@@ -102,15 +102,21 @@ struct Refusal {
 }
 
 impl Table {
-    /// The stream a caller asks for, or why it is refused.
+    /// The stream a caller asks for, or why it is refused. A port can
+    /// serve one name both ways (a channel: its publisher `m=publish`
+    /// feeds it, its readers `m=request` or a plain name get its output).
     fn pick(&self, req: &AccessRequest) -> Result<&RouteEntry, Refusal> {
-        let route = match self.routes.as_slice() {
-            [only] if only.stream_id.is_empty() => Some(only),
-            routes => routes.iter().find(|r| {
-                r.stream_id == req.raw || (!req.resource.is_empty() && r.resource == req.resource)
-            }),
+        let found: Vec<&RouteEntry> = match self.routes.as_slice() {
+            [only] if only.stream_id.is_empty() => vec![only],
+            routes => routes
+                .iter()
+                .filter(|r| {
+                    r.stream_id == req.raw
+                        || (!req.resource.is_empty() && r.resource == req.resource)
+                })
+                .collect(),
         };
-        let Some(route) = route else {
+        if found.is_empty() {
             let coming_back = !req.raw.is_empty()
                 && self.left.iter().any(|l| {
                     l.at.elapsed() < LEFT_GRACE
@@ -140,25 +146,36 @@ impl Table {
                 why: text,
                 quiet: false,
             });
-        };
+        }
         let wants = req.mode.as_deref().map(str::to_ascii_lowercase);
-        let bad_mode = match (route.dir, wants.as_deref()) {
-            (Direction::Send, Some("publish")) => {
-                Some("the caller wants to send (m=publish) to a stream that sends")
-            }
-            (Direction::Receive, Some("request")) => {
-                Some("the caller wants to receive (m=request) from a stream that receives")
-            }
+        let want_dir = match wants.as_deref() {
+            Some("publish") => Some(Direction::Receive),
+            Some("request") => Some(Direction::Send),
             _ => None,
         };
-        if let Some(why) = bad_mode {
-            return Err(Refusal {
-                code: RejectReason::Access(AccessCode::BadMode),
-                why: why.to_string(),
-                quiet: false,
-            });
+        let chosen = match want_dir {
+            Some(d) => found.iter().find(|r| r.dir == d),
+            // No mode: the route asked for by its exact ID, else the one
+            // that sends (a reader of a channel), else the only one.
+            None => found
+                .iter()
+                .find(|r| r.stream_id == req.raw)
+                .or_else(|| found.iter().find(|r| r.dir == Direction::Send))
+                .or(found.first()),
+        };
+        if let Some(route) = chosen {
+            return Ok(route);
         }
-        Ok(route)
+        let why = if want_dir == Some(Direction::Receive) {
+            "the caller wants to send (m=publish) to a stream that sends"
+        } else {
+            "the caller wants to receive (m=request) from a stream that receives"
+        };
+        Err(Refusal {
+            code: RejectReason::Access(AccessCode::BadMode),
+            why: why.to_string(),
+            quiet: false,
+        })
     }
 }
 
@@ -272,16 +289,20 @@ impl Hub {
                 "port {port} is already used by another listener stream: streams sharing a port each need their own stream ID (give every stream on port {port} a distinct stream ID, or choose another port)"
             )));
         }
-        if t.routes.iter().any(|r| r.resource == new.resource) {
+        if t.routes
+            .iter()
+            .any(|r| r.resource == new.resource && r.dir == new.dir)
+        {
             return Err(share_error(format!(
                 "stream ID '{}' is already served on port {port}: stream IDs on one port must be unique",
                 ep.stream_id
             )));
         }
-        if ep.latency_ms != self.latency_ms
-            || ep.packet_filter != self.packet_filter
-            || dir != self.dir
-        {
+        // A sending stream may join a receiving port (a channel's readers
+        // beside its publisher: the port has a receiver's larger buffers);
+        // not the other way round.
+        let dir_ok = dir == self.dir || (self.dir == Direction::Receive && dir == Direction::Send);
+        if ep.latency_ms != self.latency_ms || ep.packet_filter != self.packet_filter || !dir_ok {
             return Err(share_error(format!(
                 "streams sharing port {port} need the same latency, FEC and direction: this port has latency {} ms, FEC '{}', {}",
                 self.latency_ms,
@@ -420,7 +441,8 @@ fn accept_loop(listener: SrtSocket, table: Arc<Mutex<Table>>, stop: Arc<AtomicBo
         // Per-stream settings libsrt takes after the handshake.
         let setup = match route.dir {
             Direction::Send => sock
-                .set_inputbw(route.tuning.inputbw_bytes_per_sec)
+                .set_maxbw(0)
+                .and_then(|_| sock.set_inputbw(route.tuning.inputbw_bytes_per_sec))
                 .and_then(|_| sock.set_oheadbw(route.tuning.overhead_percent))
                 .and_then(|_| sock.set_sndsyn(false)),
             // Read with a blocking recv, exact to the play time.
