@@ -498,7 +498,7 @@ fn channel_toml_block_relays() {
     let sink = std::net::UdpSocket::bind(("127.0.0.1", udp_out)).unwrap();
     sink.set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
-    let mut relay = srt_streamer()
+    let relay = srt_streamer()
         .args(["relay", "--duration", "12", "--streams"])
         .arg(&file)
         .stdout(Stdio::null())
