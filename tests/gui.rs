@@ -288,7 +288,7 @@ fn a_test_signal_is_chosen_in_the_form_and_plays() {
         h.get_by_role_and_label(Role::TextInput, "File")
             .value()
             .as_deref(),
-        Some("testsrc:bitrate=5000000,size=1280x720,name=Lab 1")
+        Some("testsrc:bitrate=5000000,size=1280x720")
     );
     h.get_by_label("Start stream").click();
     assert!(step_until(&mut h, Duration::from_secs(10), |h| h

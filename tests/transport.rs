@@ -99,9 +99,14 @@ fn two_streams_share_one_port_chosen_by_stream_id_and_unknown_ids_are_refused() 
     }
     assert!(wait_until(T, || events(&m, ida).iter().any(|e| matches!(
         e,
-        EventKind::CallerRejected { stream_id, reason, .. }
-            if stream_id == "weather" && reason.contains("1404")
+        EventKind::CallerRejected { stream_id, reason, port: Some(p), .. }
+            if stream_id == "weather" && reason.contains("1404") && *p == port
     ))));
+    // The port's refusal is said once (on its first stream), not per stream.
+    assert!(!events(&m, idb).iter().any(|e| matches!(
+        e,
+        EventKind::CallerRejected { stream_id, .. } if stream_id == "weather"
+    )));
     // The port is freed when the last stream on it stops.
     m.stop(ida).unwrap();
     assert!(std::net::UdpSocket::bind(("0.0.0.0", port)).is_err());

@@ -262,6 +262,9 @@ pub enum LinkEvent {
         peer: String,
         stream_id: String,
         reason: String,
+        /// The port, when the refusal is the port's (no stream there has
+        /// the stream ID asked for), not this stream's.
+        port: Option<u16>,
     },
 }
 

@@ -1,10 +1,11 @@
 //! The stream manager: many streams in one process, each owned here.
 
+use super::changes;
 use super::config::{Mode, StreamConfig};
-use super::receiver::{self, ReceiveRequest, ReceiverReader, RunningReceiver};
-use super::shared::Notify;
+use super::receiver::{self, ReceiveRequest, ReceiverPast, ReceiverReader, RunningReceiver};
+use super::shared::{Notify, Past};
 use super::stats::HistoryPoint;
-use super::status::{StreamEvent, StreamId, StreamSnapshot};
+use super::status::{EventKind, StreamEvent, StreamId, StreamSnapshot};
 use super::stream::{RunningStream, StartError, StreamReader};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -130,8 +131,14 @@ impl StreamManager {
         let id = self.next_id;
         self.next_id += 1;
         let name = cfg.display_name();
-        let stream = RunningStream::start(id, cfg, self.stats_interval, self.notify.clone())
-            .map_err(|source| ManagerError::Start { name, source })?;
+        let stream = RunningStream::start(
+            id,
+            cfg,
+            self.stats_interval,
+            self.notify.clone(),
+            Past::fresh(),
+        )
+        .map_err(|source| ManagerError::Start { name, source })?;
         self.streams.insert(id, stream);
         (self.notify)();
         Ok(id)
@@ -140,32 +147,61 @@ impl StreamManager {
     /// Restarts a player in its place (same id, same row), with `cfg` when
     /// its settings were edited. New settings are checked before the running
     /// stream is touched; if they then fail to start, the stream keeps its
-    /// previous settings, stopped, and the error says why.
+    /// previous settings, stopped, and the error says why. Its events and
+    /// history go on, with an event that says what changed.
     pub fn restart(&mut self, id: StreamId, cfg: Option<StreamConfig>) -> Result<(), ManagerError> {
         let old = self
             .streams
             .get(&id)
             .ok_or(ManagerError::NoSuchStream(id))?;
-        let cfg = cfg.unwrap_or_else(|| old.snapshot().config);
+        let before = old.snapshot().config;
+        let cfg = cfg.unwrap_or_else(|| before.clone());
         self.check_except(&cfg, Some(id))?;
         let mut old = self
             .streams
             .remove(&id)
             .ok_or(ManagerError::NoSuchStream(id))?;
         old.stop();
+        let changes = changes::describe(&before, &cfg);
         let name = cfg.display_name();
-        let result = match RunningStream::start(id, cfg, self.stats_interval, self.notify.clone()) {
-            Ok(new) => {
-                self.streams.insert(id, new);
-                Ok(())
-            }
-            Err(source) => {
-                self.streams.insert(id, old);
-                Err(ManagerError::Start { name, source })
-            }
-        };
+        let past = old.past();
+        let result =
+            match RunningStream::start(id, cfg, self.stats_interval, self.notify.clone(), past) {
+                Ok(new) => {
+                    if !changes.is_empty() {
+                        new.event(EventKind::SettingsChanged { changes });
+                    }
+                    self.streams.insert(id, new);
+                    Ok(())
+                }
+                Err(source) => {
+                    self.streams.insert(id, old);
+                    Err(ManagerError::Start { name, source })
+                }
+            };
         (self.notify)();
         result
+    }
+
+    /// Applies edited settings to a player: what it takes live (its name)
+    /// without a restart, anything else by [`Self::restart`]. True when it
+    /// restarted.
+    pub fn apply(&mut self, id: StreamId, cfg: StreamConfig) -> Result<bool, ManagerError> {
+        let s = self
+            .streams
+            .get(&id)
+            .ok_or(ManagerError::NoSuchStream(id))?;
+        let before = s.snapshot().config;
+        if !changes::applies_live(&before, &cfg) {
+            self.restart(id, Some(cfg))?;
+            return Ok(true);
+        }
+        let changes = changes::describe(&before, &cfg);
+        if !changes.is_empty() {
+            s.rename(cfg.name);
+            s.event(EventKind::SettingsChanged { changes });
+        }
+        Ok(false)
     }
 
     /// Starts a receiver (an SRT input analysed live, optionally recorded);
@@ -180,11 +216,48 @@ impl StreamManager {
         self.check_port(&req.config, None)?;
         let id = self.next_id;
         self.next_id += 1;
-        let r = RunningReceiver::start(id, req, self.stats_interval, self.notify.clone())
-            .map_err(start_err)?;
+        let r = RunningReceiver::start(
+            id,
+            req,
+            self.stats_interval,
+            self.notify.clone(),
+            ReceiverPast::fresh(),
+        )
+        .map_err(start_err)?;
         self.receivers.insert(id, r);
         (self.notify)();
         Ok(id)
+    }
+
+    /// Restarts a receiver in its place (same id, same settings; a recording
+    /// goes on in a file of its own). Its events and history go on. If it
+    /// cannot start again, it stays stopped and the error says why.
+    pub fn restart_receiver(&mut self, id: StreamId) -> Result<(), ManagerError> {
+        let mut old = self
+            .receivers
+            .remove(&id)
+            .ok_or(ManagerError::NoSuchStream(id))?;
+        old.stop();
+        let (req, past) = old.restart_parts();
+        let name = req.config.endpoint();
+        let result =
+            match RunningReceiver::start(id, req, self.stats_interval, self.notify.clone(), past) {
+                Ok(new) => {
+                    self.receivers.insert(id, new);
+                    Ok(())
+                }
+                Err(source) => {
+                    self.receivers.insert(id, old);
+                    Err(ManagerError::Start { name, source })
+                }
+            };
+        (self.notify)();
+        result
+    }
+
+    /// True when `id` is a receiver (not a player).
+    pub fn is_receiver(&self, id: StreamId) -> bool {
+        self.receivers.contains_key(&id)
     }
 
     /// Turns the confidence monitor of a player (what it sends) or a

@@ -2,6 +2,7 @@
 //! (libsrt → live analysis and recording), all owned by the stream manager.
 //! Knows nothing of any UI.
 
+pub mod changes;
 pub mod channel;
 pub mod config;
 pub mod link;
@@ -23,6 +24,7 @@ pub mod srt_params;
 pub mod stats;
 pub mod status;
 pub mod stream;
+pub mod switch;
 
 pub use config::{Encryption, LoopMode, Mode, StreamConfig};
 pub use manager::{ManagerError, StreamManager};

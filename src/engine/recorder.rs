@@ -31,6 +31,28 @@ pub struct RecordConfig {
     pub rotate_secs: Option<f64>,
 }
 
+/// `path`, or, when it (or its first rotated file) already exists, the first
+/// `NAME-2.ts`, `NAME-3.ts`… that does not: a receiver started again (restart,
+/// restored session) never overwrites an earlier recording.
+pub fn unused_recording_path(path: &Path) -> PathBuf {
+    let taken = |p: &Path| p.exists() || rotated_name(p, 1).exists();
+    if !taken(path) {
+        return path.to_path_buf();
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    (2u32..)
+        .map(|n| path.with_file_name(format!("{stem}-{n}{ext}")))
+        .find(|p| !taken(p))
+        .unwrap_or_else(|| path.to_path_buf())
+}
+
 /// Writes received bytes to `NAME.ts`, or `NAME-0001.ts`, `NAME-0002.ts`… when rotating.
 pub(crate) struct Recorder {
     cfg: RecordConfig,
@@ -125,6 +147,12 @@ impl Recorder {
 
     /// Records `data` as received at `now`.
     pub fn write(&mut self, data: &[u8], now: Instant) -> std::io::Result<()> {
+        if self.bytes_in_file == 0 && self.partial.is_empty() {
+            // A file's time runs from its first byte, not from when it was
+            // opened: a receiver waiting for its caller would otherwise cut
+            // its first file at once, before the first PMT.
+            self.opened = now;
+        }
         let mut buf = std::mem::take(&mut self.partial);
         buf.extend_from_slice(data);
         let mut pos = 0;
@@ -310,6 +338,30 @@ mod tests {
         let lens: Vec<usize> = fs.iter().map(|f| f.len() / PACKET_SIZE).collect();
         assert_eq!(lens, [13, 10, 10, 7]);
         assert!(fs[1..].iter().all(|f| is_pat(f)));
+    }
+
+    /// A recorder opened long before its first byte (a receiver waiting for
+    /// its caller) still gives its first file the whole rotation time.
+    #[test]
+    fn the_first_file_runs_from_its_first_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let t0 = Instant::now();
+        let mut r = Recorder::new(config(dir.path(), None, Some(1.0)), t0).unwrap();
+        let first = t0 + Duration::from_secs(5);
+        for i in 0..30u32 {
+            let pid = if i % 5 == 3 { 0 } else { 0x100 };
+            r.write(
+                &packet(pid, i as u8),
+                first + Duration::from_millis(u64::from(i) * 100),
+            )
+            .unwrap();
+        }
+        r.flush().unwrap();
+        let lens: Vec<usize> = files(dir.path())
+            .iter()
+            .map(|f| f.len() / PACKET_SIZE)
+            .collect();
+        assert_eq!(lens, [13, 10, 7]);
     }
 
     /// Bytes lost sync (a partial packet, junk) are kept as they came, and

@@ -1,6 +1,8 @@
 //! The eframe App: owns the screens' state; reads engine snapshots each frame
 //! and sends commands; repaints when the engine says something changed.
 
+mod lineup;
+
 use super::alarms::Alarms;
 use super::dashboard::{streams_table_ui, RowAction};
 use super::details::{details_ui, history_csv, history_json, DetailsAction};
@@ -14,7 +16,11 @@ use super::system::{
     srt_traffic, system_panel_ui, udp_buffer_needed, udp_limit_warning, SystemMonitor,
 };
 use super::toasts::Toasts;
+
+#[path = "app_alarms.rs"]
+mod app_alarms;
 use crate::engine::{Mode, StreamId, StreamSnapshot};
+use app_alarms::alarm_settings_ui;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -46,6 +52,11 @@ pub struct AppOptions {
     pub streams: Vec<crate::engine::StreamConfig>,
     /// When the process started (for the start-up time in the log).
     pub launched: Option<Instant>,
+    /// The line-up's file (None: the XDG data dir's when settings are
+    /// stored, else none).
+    pub session_file: Option<PathBuf>,
+    /// Quit cleanly on SIGTERM, SIGINT and SIGHUP (the desktop app; not tests).
+    pub watch_signals: bool,
 }
 
 pub struct App {
@@ -60,6 +71,11 @@ pub struct App {
     pub confirm: Option<Confirm>,
     /// Restored encrypted streams waiting for their passphrase.
     pub locked: Vec<Locked>,
+    /// The line-up's file, written at every change.
+    session: super::session::SessionStore,
+    /// The last line-up, offered at launch until answered.
+    pub offer: Option<super::restore_ui::RestoreOffer>,
+    leaving: lineup::Leaving,
     /// The Paste button asked the system clipboard (when): its answer fills
     /// the form from the URI.
     paste_pending: Option<Instant>,
@@ -79,8 +95,12 @@ pub struct App {
     media_files: Vec<PathBuf>,
     /// Events already turned into toasts, per stream.
     seen_events: HashMap<StreamId, u64>,
+    /// The file a new stream's form starts with.
+    default_file: String,
     started: Instant,
     first_frame_logged: bool,
+    /// When the next alarm clears by itself (a repaint then).
+    repaint_at: Option<Instant>,
 }
 
 fn apply_theme(ctx: &egui::Context, t: Theme) {
@@ -95,7 +115,7 @@ impl App {
     pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> Self {
         let started = options.launched.unwrap_or_else(Instant::now);
         let persist = options.settings.is_none();
-        let settings = options.settings.unwrap_or_else(|| {
+        let mut settings = options.settings.unwrap_or_else(|| {
             cc.storage
                 .and_then(|s| eframe::get_value::<Settings>(s, STORAGE_KEY))
                 .unwrap_or_default()
@@ -120,30 +140,31 @@ impl App {
             .or_else(crate::cli::bundled_sample_path)
             .map(|p| p.display().to_string())
             .unwrap_or_default();
-        let form = StreamForm::new(&settings.defaults, sample);
+        let form = StreamForm::new(&settings.defaults, sample.clone());
         if let Some(folder) = &settings.media_folder {
             files.list_media_folder(folder.clone());
         }
-        let mut initial = options.streams;
-        let mut locked = Vec::new();
-        if settings.restore_session {
-            let (ready, waiting) = settings.session_to_restore();
-            initial.extend(ready);
-            locked = waiting
-                .into_iter()
-                .map(|config| Locked {
-                    config,
-                    passphrase: String::new(),
-                    error: None,
-                })
-                .collect();
-        }
-        // Streams given at launch (or restored) are what the user looks at.
-        let show_streams = !initial.is_empty() || !locked.is_empty();
-        for cfg in initial {
+        let session_file = options
+            .session_file
+            .or_else(|| persist.then(super::session::default_path).flatten());
+        let (session, mut previous) = super::session::SessionStore::open(session_file);
+        // Older versions kept the line-up in the settings.
+        previous.merge(&super::session::LineUp {
+            streams: std::mem::take(&mut settings.session),
+            receivers: Vec::new(),
+        });
+        let leaving = lineup::Leaving {
+            signal: options
+                .watch_signals
+                .then(|| super::lifecycle::watch_signals(cc.egui_ctx.clone())),
+            ..Default::default()
+        };
+        // Streams given at launch are what the user looks at.
+        let show_streams = !options.streams.is_empty();
+        for cfg in options.streams {
             engine.send(Command::Start(Box::new(cfg)));
         }
-        Self {
+        let mut app = Self {
             settings,
             persist,
             engine,
@@ -152,7 +173,10 @@ impl App {
             toasts: Toasts::default(),
             alarms: Alarms::default(),
             confirm: None,
-            locked,
+            locked: Vec::new(),
+            session,
+            offer: None,
+            leaving,
             paste_pending: None,
             form,
             nettest,
@@ -170,9 +194,13 @@ impl App {
             wall_clock: false,
             media_files: Vec::new(),
             seen_events: HashMap::new(),
+            default_file: sample,
             started,
             first_frame_logged: false,
-        }
+            repaint_at: None,
+        };
+        app.launch_lineup(previous);
+        app
     }
 
     fn ports_in_use(&self) -> Vec<u16> {
@@ -225,6 +253,9 @@ impl App {
                 } else {
                     format!("#{id}: restarted")
                 }),
+                Reply::Applied { id } => self
+                    .toasts
+                    .info(format!("#{id}: new name applied (still on air)")),
                 Reply::Failed { message } => self.toasts.error(message),
                 Reply::ReceiverStarted { id, name } => {
                     self.toasts.info(format!("#{id} receiver {name}: started"));
@@ -268,16 +299,7 @@ impl App {
                 }
             }
         }
-        // Conditions of running streams (rejections, lost links, errors,
-        // monitor alarms) become alarms: one per condition, counted, cleared.
-        for (reader, snap) in streams {
-            let since = self.seen_events.get(&snap.id).copied().unwrap_or(0);
-            let (events, total) = reader.events_since(since);
-            for e in events {
-                self.alarms.apply(snap.id, &snap.name, &e, &mut self.toasts);
-            }
-            self.seen_events.insert(snap.id, total);
-        }
+        self.collect_alarms(streams);
     }
 
     /// A file chosen (picker, Recent, media folder, drop) is probed at once;
@@ -312,6 +334,11 @@ impl App {
         if self.form.editing.is_some() {
             return;
         }
+        if self.form.uri_pending() {
+            self.toasts
+                .error(format!("not started: {}", super::form::URI_NOT_APPLIED));
+            return;
+        }
         if let Ok(cfg) = self.form.to_config() {
             self.form_error = None;
             self.engine.send(Command::Start(Box::new(cfg)));
@@ -324,11 +351,25 @@ impl App {
         let Some((id, _)) = self.form.editing.clone() else {
             return;
         };
+        if !self.form.edit_changes() {
+            return;
+        }
+        let live = self
+            .form
+            .edit_base
+            .as_ref()
+            .zip(self.form.to_config().ok())
+            .is_some_and(|(old, new)| crate::engine::changes::applies_live(old, &new));
         if let Ok(cfg) = self.form.to_config() {
-            self.form.editing = None;
+            self.end_edit();
             self.form_error = None;
             self.screen = Screen::Streams;
-            self.guard(Guarded::Apply(id, Box::new(cfg)), streams);
+            if live {
+                // Nothing goes off air: no question to ask.
+                self.perform(Guarded::Apply(id, Box::new(cfg)));
+            } else {
+                self.guard(Guarded::Apply(id, Box::new(cfg)), streams);
+            }
         }
     }
 
@@ -348,7 +389,7 @@ impl App {
         });
         if n {
             self.screen = Screen::NewStream;
-            self.form.editing = None;
+            self.end_edit();
             self.details = None;
         }
         if o {
@@ -462,10 +503,10 @@ impl App {
             RowAction::Stop(id) => self.guard(Guarded::Stop(id), streams),
             RowAction::Restart(id) => self.guard(Guarded::Restart(id), streams),
             RowAction::Remove(id) => self.guard(Guarded::Remove(id), streams),
+            RowAction::Ack(subject, key) => self.alarms.ack(subject, &key, &mut self.toasts),
             RowAction::Edit(id) => {
                 if let Some(s) = streams.iter().find(|s| s.id == id) {
-                    self.form.fill_from(&s.config);
-                    self.form.editing = Some((id, s.name.clone()));
+                    self.form.start_edit(id, s.name.clone(), &s.config);
                     self.screen = Screen::NewStream;
                     self.details = None;
                 }
@@ -489,8 +530,8 @@ impl App {
 
     /// Restored encrypted streams waiting for their passphrase.
     fn locked_ui(&mut self, ui: &mut egui::Ui) {
-        if let Some(cfg) = locked_ui(ui, &mut self.locked) {
-            self.engine.send(Command::Start(Box::new(cfg)));
+        if let Some(u) = locked_ui(ui, &mut self.locked) {
+            self.unlocked(u);
         }
     }
 
@@ -575,9 +616,11 @@ impl App {
             self.form = StreamForm::new(&self.settings.defaults, file);
         }
         ui.separator();
+        alarm_settings_ui(ui, &mut self.settings);
+        ui.separator();
         ui.checkbox(
             &mut self.settings.restore_session,
-            "Restart the previous session's streams at launch",
+            "Restore the last line-up at launch without asking",
         );
         ui.checkbox(
             &mut self.settings.store_passphrases,
@@ -623,6 +666,10 @@ fn tune_visuals(ctx: &egui::Context) {
 }
 
 impl eframe::App for App {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.leaving_logic(ctx);
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         if !self.first_frame_logged {
@@ -694,6 +741,7 @@ impl eframe::App for App {
         egui::Panel::bottom("system").show(ui, |ui| {
             system_panel_ui(ui, &sample, srt, warning.as_deref());
         });
+        self.toasts_ui(ui);
 
         egui::CentralPanel::default().show(ui, |ui| {
             if let Some(id) = self.details {
@@ -764,7 +812,7 @@ impl eframe::App for App {
                             FormAction::None => {}
                             FormAction::Start => self.start_from_form(),
                             FormAction::ApplyEdit => self.apply_edit(&streams),
-                            FormAction::CancelEdit => self.form.editing = None,
+                            FormAction::CancelEdit => self.end_edit(),
                             FormAction::Paste => {
                                 // The system clipboard answers with a Paste
                                 // event in a later frame.
@@ -820,27 +868,32 @@ impl eframe::App for App {
                     let dir = self.settings.media_folder.as_deref();
                     self.media.ui(ui, &file, &mut self.files, dir);
                 }
-                Screen::Receive => self.receive.ui(ui, &self.engine, &mut self.files),
+                Screen::Receive => self.receive.ui(
+                    ui,
+                    &self.engine,
+                    &mut self.files,
+                    (&mut self.alarms, &mut self.toasts),
+                ),
                 Screen::Settings => self.settings_ui(ui),
             }
         });
         self.confirm_ui(&ctx);
-        self.toasts.ui(&ctx);
+        self.leaving_ui(&ctx, &streams);
+        if let Some(at) = self.repaint_at.take() {
+            ctx.request_repaint_after(at.saturating_duration_since(Instant::now()));
+        }
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.exit_cleanly();
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         if !self.persist {
             return;
         }
-        let configs: Vec<_> = self
-            .engine
-            .readers()
-            .iter()
-            .map(|r| r.snapshot())
-            .filter(|s| s.state.is_running())
-            .map(|s| s.config)
-            .collect();
-        self.settings.remember_session(configs.into_iter());
+        // The line-up has a file of its own (`session`).
+        self.settings.session.clear();
         eframe::set_value(storage, STORAGE_KEY, &self.settings);
     }
 }

@@ -11,8 +11,9 @@ use std::time::Duration;
 pub enum Command {
     Start(Box<StreamConfig>),
     Stop(StreamId),
-    /// Stop and start again in place (same id and row), with the same
-    /// settings or, after an edit, new ones.
+    /// Stop and start again in place (same id and row; a player or a
+    /// receiver), with the same settings or, after an edit, new ones (taken
+    /// without a restart when they allow it).
     Restart(StreamId, Option<Box<StreamConfig>>),
     /// Removes a player or a receiver (stopping it first).
     Remove(StreamId),
@@ -38,6 +39,10 @@ pub enum Reply {
         id: StreamId,
         edited: bool,
     },
+    /// Edited settings taken without a restart (a new name).
+    Applied {
+        id: StreamId,
+    },
     Refused {
         name: String,
         message: String,
@@ -60,6 +65,9 @@ pub struct EngineLink {
     replies: Receiver<Reply>,
     readers: Arc<Mutex<Vec<StreamReader>>>,
     receivers: Arc<Mutex<Vec<ReceiverReader>>>,
+    /// The engine thread, joined at shutdown so that every stream has
+    /// stopped and every recording is flushed before the process ends.
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl EngineLink {
@@ -76,14 +84,15 @@ impl EngineLink {
         let spawned = std::thread::Builder::new()
             .name("engine".into())
             .spawn(move || engine_thread(rx, reply_tx, shared, stats_interval, repaint));
-        if let Err(e) = spawned {
-            tracing::error!("cannot start the engine thread: {e}");
-        }
+        let thread = spawned
+            .map_err(|e| tracing::error!("cannot start the engine thread: {e}"))
+            .ok();
         Self {
             tx,
             replies,
             readers: published.readers,
             receivers: published.receivers,
+            thread,
         }
     }
 
@@ -106,9 +115,24 @@ impl EngineLink {
     }
 }
 
+impl EngineLink {
+    /// Stops every player and receiver (recordings flushed) and waits for
+    /// the engine thread to end. Safe to call more than once.
+    pub fn shutdown(&mut self) {
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        // A send error means the thread already ended; joining says how.
+        let _ = self.tx.send(Command::StopAll);
+        if thread.join().is_err() {
+            tracing::error!("the engine thread panicked; streams may not have stopped cleanly");
+        }
+    }
+}
+
 impl Drop for EngineLink {
     fn drop(&mut self) {
-        let _ = self.tx.send(Command::StopAll);
+        self.shutdown();
     }
 }
 
@@ -123,6 +147,23 @@ impl Published {
     fn update(&self, manager: &StreamManager) {
         *lock(&self.readers) = manager.readers();
         *lock(&self.receivers) = manager.receiver_readers();
+    }
+}
+
+/// A restart in place of a player or a receiver, or an edit applied.
+fn restart(manager: &mut StreamManager, id: StreamId, cfg: Option<StreamConfig>) -> Reply {
+    let edited = cfg.is_some();
+    let done = match cfg {
+        _ if manager.is_receiver(id) => manager.restart_receiver(id).map(|()| true),
+        Some(cfg) => manager.apply(id, cfg),
+        None => manager.restart(id, None).map(|()| true),
+    };
+    match done {
+        Ok(true) => Reply::Restarted { id, edited },
+        Ok(false) => Reply::Applied { id },
+        Err(e) => Reply::Failed {
+            message: e.to_string(),
+        },
     }
 }
 
@@ -159,15 +200,7 @@ fn engine_thread(
             Command::Stop(id) => manager.stop(id).err().map(|e| Reply::Failed {
                 message: e.to_string(),
             }),
-            Command::Restart(id, cfg) => {
-                let edited = cfg.is_some();
-                Some(match manager.restart(id, cfg.map(|c| *c)) {
-                    Ok(()) => Reply::Restarted { id, edited },
-                    Err(e) => Reply::Failed {
-                        message: e.to_string(),
-                    },
-                })
-            }
+            Command::Restart(id, cfg) => Some(restart(&mut manager, id, cfg.map(|c| *c))),
             Command::Remove(id) => manager.remove(id).err().map(|e| Reply::Failed {
                 message: e.to_string(),
             }),

@@ -33,8 +33,13 @@ pub const DSCP_CHOICES: &[(&str, Option<u8>)] = &[
     ("CS3 (24)", Some(0x60)),
 ];
 
+/// Why Start refuses while the URI field holds a URI not applied.
+pub const URI_NOT_APPLIED: &str = "the URI typed above is not applied: press Enter in the field (or Fill form) to use it, or clear the field; nothing starts until then";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
+    /// The "Paste SRT URI" field holds a URI not applied to the form.
+    Uri,
     File,
     Host,
     Port,
@@ -94,9 +99,15 @@ pub struct StreamForm {
     /// Listener: allowed caller addresses (CIDR, comma-separated).
     pub allow: String,
     pub paste_uri: String,
+    /// What the URI field showed once its URI was applied (passphrase
+    /// masked); any other non-empty text is a URI not applied yet.
+    pub paste_uri_applied: Option<String>,
     pub commands_with_passphrase: bool,
     /// The stream being edited (id, name); None: a new stream.
     pub editing: Option<(StreamId, String)>,
+    /// The edited stream's settings as the form first read them (Apply is
+    /// offered only once they change).
+    pub edit_base: Option<StreamConfig>,
     /// The last probe of a file (None: none asked yet).
     pub probe: Option<FileProbe>,
     /// The file field has the keyboard: a typed path is probed when it is left.
@@ -126,8 +137,10 @@ impl StreamForm {
             packet_filter: String::new(),
             allow: String::new(),
             paste_uri: String::new(),
+            paste_uri_applied: None,
             commands_with_passphrase: false,
             editing: None,
+            edit_base: None,
             probe: None,
             file_focused: false,
         }
@@ -167,13 +180,41 @@ impl StreamForm {
         self.allow = c.allow.join(", ");
     }
 
-    /// Fills the form from a pasted SRT URI.
+    /// Opens the form on a stream's settings, to edit it in place.
+    pub fn start_edit(&mut self, id: StreamId, name: String, c: &StreamConfig) {
+        self.fill_from(c);
+        self.editing = Some((id, name));
+        self.edit_base = self.to_config().ok();
+    }
+
+    /// True while editing and the settings differ from the stream's.
+    pub fn edit_changes(&self) -> bool {
+        self.editing.is_some() && self.to_config().ok() != self.edit_base
+    }
+
+    /// Fills the form from the SRT URI in the URI field, which then shows it
+    /// with its passphrase masked. A `passphrase=***` (the masked URI edited
+    /// and applied again) keeps the form's passphrase.
     pub fn fill_from_uri(&mut self) -> Result<(), String> {
-        let c = config::parse_uri(self.paste_uri.trim(), "").map_err(|e| e.to_string())?;
+        let typed = self.paste_uri.trim().to_string();
+        if self.paste_uri_applied.as_deref() == Some(typed.as_str()) {
+            return Ok(());
+        }
+        let text = typed.replace("passphrase=***", &format!("passphrase={}", self.passphrase));
+        let c = config::parse_uri(&text, "").map_err(|e| e.to_string())?;
         let file = std::mem::take(&mut self.file);
         self.fill_from(&c);
         self.file = file;
+        let shown = config::mask_uri(&typed);
+        self.paste_uri = shown.clone();
+        self.paste_uri_applied = Some(shown);
         Ok(())
+    }
+
+    /// The URI field holds text that was neither applied nor cleared.
+    pub fn uri_pending(&self) -> bool {
+        let t = self.paste_uri.trim();
+        !t.is_empty() && self.paste_uri_applied.as_deref() != Some(t)
     }
 
     /// The configuration, or the message for every field that is wrong (all
@@ -284,6 +325,9 @@ impl StreamForm {
                 .filter(|a| !a.trim().is_empty())
                 .map(|a| a.trim().to_string())
                 .collect();
+        }
+        if self.uri_pending() {
+            errors.push((Field::Uri, URI_NOT_APPLIED.into()));
         }
         errors.extend(self.probe_errors(bitrate, pcr_pid));
         errors.extend(engine_errors(&c, &errors));
@@ -426,6 +470,8 @@ fn set_aside(c: &mut StreamConfig, f: Field) {
         Field::PcrPid => c.pcr_pid = None,
         Field::PacketFilter => c.packet_filter.clear(),
         Field::Allow => c.allow.clear(),
+        // Not a setting of the configuration.
+        Field::Uri => {}
     }
 }
 

@@ -95,7 +95,6 @@ fn field(
     value: &mut String,
     hint: &str,
     tip: Option<&str>,
-    password: bool,
     errors: &[(Field, String)],
     which: Option<Field>,
 ) {
@@ -105,7 +104,6 @@ fn field(
             .add(
                 egui::TextEdit::singleline(value)
                     .hint_text(hint)
-                    .password(password)
                     .desired_width(260.0),
             )
             .labelled_by(l.id);
@@ -138,12 +136,18 @@ pub fn form_ui(
     };
     ui.horizontal(|ui| {
         let l = ui.label("Paste SRT URI");
-        ui.add(
-            egui::TextEdit::singleline(&mut form.paste_uri)
-                .hint_text("srt://host:port?mode=caller&latency=200")
-                .desired_width(340.0),
-        )
-        .labelled_by(l.id);
+        let uri = ui
+            .add(
+                egui::TextEdit::singleline(&mut form.paste_uri)
+                    .hint_text("srt://host:port?mode=caller&latency=200")
+                    .desired_width(340.0),
+            )
+            .labelled_by(l.id)
+            .on_hover_text("Enter, or leaving the field, fills the form from the URI");
+        // Enter or leaving the field applies what was typed.
+        if uri.lost_focus() && form.uri_pending() {
+            action = FormAction::FillFromUri;
+        }
         if ui
             .button("Paste")
             .on_hover_text("Paste an SRT URI from the clipboard")
@@ -159,6 +163,7 @@ pub fn form_ui(
             action = FormAction::FillFromUri;
         }
     });
+    error_line(ui, &errors, Field::Uri);
     ui.add_space(6.0);
 
     egui::Grid::new("stream-form")
@@ -171,7 +176,6 @@ pub fn form_ui(
                 &mut form.name,
                 "optional",
                 None,
-                false,
                 &errors,
                 None,
             );
@@ -196,15 +200,12 @@ pub fn form_ui(
                         action = FormAction::Browse;
                     }
                     ui.menu_button("Test signal", |ui| {
-                        ui.label("Bars with the name and UTC time burnt in, 1 kHz tone; the settings can be edited in the field");
+                        ui.label("Bars with the stream's name and UTC time burnt in, 1 kHz tone; the settings can be edited in the field");
                         for (label, settings) in TEST_SIGNALS {
                             if ui.button(*label).clicked() {
-                                let name = if form.name.trim().is_empty() {
-                                    "SRT Streamer"
-                                } else {
-                                    form.name.trim()
-                                };
-                                form.file = format!("testsrc:{settings},name={name}");
+                                // The ident is the stream's name when it
+                                // starts (not the name in the form now).
+                                form.file = format!("testsrc:{settings}");
                                 ui.close();
                             }
                         }
@@ -267,7 +268,6 @@ pub fn form_ui(
                 host_value,
                 host_hint,
                 None,
-                false,
                 &errors,
                 Some(Field::Host),
             );
@@ -277,7 +277,6 @@ pub fn form_ui(
                 &mut form.port,
                 "9000",
                 None,
-                false,
                 &errors,
                 Some(Field::Port),
             );
@@ -288,7 +287,6 @@ pub fn form_ui(
                     &mut form.local_port,
                     "automatic",
                     None,
-                    false,
                     &errors,
                     Some(Field::LocalPort),
                 );
@@ -299,7 +297,6 @@ pub fn form_ui(
                 &mut form.latency_ms,
                 "120",
                 Some(TIP_LATENCY),
-                false,
                 &errors,
                 Some(Field::Latency),
             );
@@ -309,7 +306,6 @@ pub fn form_ui(
                 &mut form.overhead_percent,
                 "25",
                 Some(TIP_OVERHEAD),
-                false,
                 &errors,
                 Some(Field::Overhead),
             );
@@ -328,19 +324,19 @@ pub fn form_ui(
             });
             ui.end_row();
             if form.encryption != Encryption::None {
-                let hidden = !form.show_passphrase;
-                field(
-                    ui,
-                    "Passphrase",
-                    &mut form.passphrase,
-                    "10 to 79 characters",
-                    Some(TIP_ENCRYPTION),
-                    hidden,
-                    &errors,
-                    Some(Field::Passphrase),
-                );
-                ui.label("");
-                ui.checkbox(&mut form.show_passphrase, "Show passphrase");
+                let l = ui.label("Passphrase");
+                ui.vertical(|ui| {
+                    super::widgets::passphrase_edit(
+                        ui,
+                        &mut form.passphrase,
+                        &mut form.show_passphrase,
+                        "10 to 79 characters",
+                        260.0,
+                    )
+                    .labelled_by(l.id)
+                    .on_hover_text(TIP_ENCRYPTION);
+                    error_line(ui, &errors, Field::Passphrase);
+                });
                 ui.end_row();
             }
             field(
@@ -349,7 +345,6 @@ pub fn form_ui(
                 &mut form.stream_id,
                 "optional",
                 Some(TIP_STREAM_ID),
-                false,
                 &errors,
                 Some(Field::StreamId),
             );
@@ -377,7 +372,6 @@ pub fn form_ui(
                 &mut form.dscp,
                 "empty, 184, 0xB8 or EF",
                 Some(TIP_DSCP),
-                false,
                 &errors,
                 Some(Field::Dscp),
             );
@@ -398,7 +392,6 @@ pub fn form_ui(
                 &mut form.bitrate,
                 "from PCR",
                 Some(TIP_BITRATE),
-                false,
                 &errors,
                 Some(Field::Bitrate),
             );
@@ -409,7 +402,6 @@ pub fn form_ui(
                 &mut form.pcr_pid,
                 "first programme",
                 Some(TIP_PCR_PID),
-                false,
                 &errors,
                 Some(Field::PcrPid),
             );
@@ -419,7 +411,6 @@ pub fn form_ui(
                 &mut form.packet_filter,
                 "none, or fec,cols:10,rows:5",
                 Some(TIP_FEC),
-                false,
                 &errors,
                 Some(Field::PacketFilter),
             );
@@ -430,7 +421,6 @@ pub fn form_ui(
                     &mut form.allow,
                     "everyone, or 10.0.0.0/8, …",
                     Some(TIP_ALLOW),
-                    false,
                     &errors,
                     Some(Field::Allow),
                 );
@@ -440,9 +430,20 @@ pub fn form_ui(
     ui.add_space(8.0);
     ui.horizontal(|ui| {
         if form.editing.is_some() {
+            let changed = form.edit_changes();
             let apply = ui
-                .add_enabled(errors.is_empty(), egui::Button::new("Apply changes"))
-                .on_hover_text("restarts the stream with these settings; the row is kept");
+                .add_enabled(
+                    errors.is_empty() && changed,
+                    egui::Button::new("Apply changes"),
+                )
+                .on_hover_text(
+                    "a new name applies at once; other settings restart the stream in place (the row, its plots and events are kept)",
+                )
+                .on_disabled_hover_text(if changed {
+                    "fix the settings first"
+                } else {
+                    "nothing changed yet"
+                });
             if apply.clicked() {
                 action = FormAction::ApplyEdit;
             }

@@ -10,16 +10,21 @@ pub mod engine_link;
 pub mod files;
 pub mod form;
 pub mod form_ui;
+pub mod lifecycle;
 pub mod media_ui;
 pub mod monitor_ui;
 pub mod nettest_ui;
 pub mod on_air;
 pub mod palette;
 pub mod plots;
+pub mod receive_form;
 pub mod receive_ui;
+pub mod restore_ui;
+pub mod session;
 pub mod settings;
 pub mod system;
 pub mod toasts;
+pub mod widgets;
 
 pub use app::{App, AppOptions};
 
@@ -45,6 +50,7 @@ pub fn run(streams: Vec<crate::engine::StreamConfig>) -> i32 {
                 AppOptions {
                     streams,
                     launched: Some(launched),
+                    watch_signals: true,
                     ..Default::default()
                 },
             )))

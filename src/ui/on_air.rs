@@ -2,6 +2,7 @@
 //! receivers off, and restored encrypted streams waiting for their
 //! passphrase instead of vanishing.
 
+use crate::engine::receiver::ReceiveRequest;
 use crate::engine::{StreamConfig, StreamId, StreamSnapshot};
 
 /// An action that cuts receivers off: asked once before it is done.
@@ -27,8 +28,38 @@ pub struct Confirm {
 #[derive(Debug, Clone)]
 pub struct Locked {
     pub config: StreamConfig,
+    /// A receiver's request (started with `config` once unlocked); None: a player.
+    pub receiver: Option<Box<ReceiveRequest>>,
     pub passphrase: String,
+    /// The passphrase shown as typed.
+    pub shown: bool,
     pub error: Option<String>,
+}
+
+impl Locked {
+    pub fn player(config: StreamConfig) -> Self {
+        Self {
+            config,
+            receiver: None,
+            passphrase: String::new(),
+            shown: false,
+            error: None,
+        }
+    }
+
+    pub fn receiver(req: ReceiveRequest) -> Self {
+        Self {
+            receiver: Some(Box::new(req.clone())),
+            ..Self::player(req.config)
+        }
+    }
+}
+
+/// A restored stream whose passphrase was accepted, to start.
+#[derive(Debug, Clone)]
+pub enum Unlocked {
+    Player(Box<StreamConfig>),
+    Receiver(Box<ReceiveRequest>),
 }
 
 impl Guarded {
@@ -100,55 +131,69 @@ pub fn confirm_ui(ctx: &egui::Context, c: &Confirm) -> Option<bool> {
 
 /// A passphrase field per restored encrypted stream (Start / Discard);
 /// returns the stream to start once its passphrase is accepted.
-pub fn locked_ui(ui: &mut egui::Ui, locked: &mut Vec<Locked>) -> Option<StreamConfig> {
+pub fn locked_ui(ui: &mut egui::Ui, locked: &mut Vec<Locked>) -> Option<Unlocked> {
     let mut start = None;
     let mut discard = None;
     for (i, l) in locked.iter_mut().enumerate() {
         egui::Frame::group(ui.style()).show(ui, |ui| {
-                ui.colored_label(
-                    super::palette::color(ui, super::palette::Tone::Warn),
-                    format!(
-                        "“{}” from the last session is encrypted ({}) and its passphrase was not stored: type it to start the stream again.",
-                        l.config.display_name(),
-                        l.config.endpoint()
-                    ),
-                );
-                ui.horizontal(|ui| {
-                    let label = ui.label("Passphrase");
-                    let field = ui
-                        .add(
-                            egui::TextEdit::singleline(&mut l.passphrase)
-                                .password(true)
-                                .desired_width(220.0),
-                        )
-                        .labelled_by(label.id);
-                    let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                    if ui.button("Start").clicked() || enter {
-                        start = Some(i);
-                    }
-                    if ui
-                        .button("Discard")
-                        .on_hover_text("Forget this stream of the last session")
-                        .clicked()
-                    {
-                        discard = Some(i);
-                    }
-                });
-                if let Some(e) = &l.error {
-                    ui.colored_label(super::palette::color(ui, super::palette::Tone::Bad), e);
+            let what = if l.receiver.is_some() {
+                format!("Receiver {}", l.config.endpoint())
+            } else {
+                format!("“{}” ({})", l.config.display_name(), l.config.endpoint())
+            };
+            ui.colored_label(
+                super::palette::color(ui, super::palette::Tone::Warn),
+                format!(
+                    "{what} from the last session is encrypted and its passphrase was not stored: type it to start it again."
+                ),
+            );
+            ui.horizontal(|ui| {
+                let label = ui.label("Passphrase");
+                let field = super::widgets::passphrase_edit(
+                    ui,
+                    &mut l.passphrase,
+                    &mut l.shown,
+                    "",
+                    220.0,
+                )
+                .labelled_by(label.id);
+                let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                if ui.button("Start").clicked() || enter {
+                    start = Some(i);
+                }
+                if ui
+                    .button("Discard")
+                    .on_hover_text("Forget this stream of the last session")
+                    .clicked()
+                {
+                    discard = Some(i);
                 }
             });
+            if let Some(e) = &l.error {
+                ui.colored_label(super::palette::color(ui, super::palette::Tone::Bad), e);
+            }
+        });
     }
     if let Some(i) = start {
         let l = &mut locked[i];
         let mut cfg = l.config.clone();
         cfg.passphrase = Some(crate::engine::Passphrase::new(l.passphrase.clone()));
-        match cfg.validate() {
+        let checked = match l.receiver {
+            Some(_) => crate::engine::receiver::checked(&cfg).map_err(|e| e.to_string()),
+            None => cfg.validate().map_err(|e| e.to_string()),
+        };
+        match checked {
             Ok(()) => {
-                locked.remove(i);
-                return Some(cfg);
+                let l = locked.remove(i);
+                return Some(match l.receiver {
+                    Some(mut req) => {
+                        req.config = cfg;
+                        Unlocked::Receiver(req)
+                    }
+                    None => Unlocked::Player(Box::new(cfg)),
+                });
             }
-            Err(e) => l.error = Some(e.to_string()),
+            Err(e) => l.error = Some(e),
         }
     } else if let Some(i) = discard {
         locked.remove(i);

@@ -68,6 +68,8 @@ pub struct Settings {
     pub stats_interval_secs: f64,
     /// Size of everything on screen (1.0 = 100 %); larger for a control room.
     pub ui_scale: f32,
+    /// An alarm that does not repeat for this long clears by itself.
+    pub alarm_quiet_secs: u32,
 }
 
 /// The UI scales offered in Settings (Ctrl + and Ctrl − step through any).
@@ -85,51 +87,29 @@ impl Default for Settings {
             session: Vec::new(),
             stats_interval_secs: 1.0,
             ui_scale: 1.0,
+            alarm_quiet_secs: 60,
         }
     }
 }
 
 impl Settings {
+    /// The quiet time after which an alarm clears by itself (at least 1 s).
+    pub fn alarm_quiet(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.alarm_quiet_secs.max(1)))
+    }
+
     pub fn add_recent(&mut self, file: PathBuf) {
         self.recent_files.retain(|f| *f != file);
         self.recent_files.insert(0, file);
         self.recent_files.truncate(RECENT_FILES);
     }
 
-    /// Remembers the running streams; passphrases only if allowed.
+    /// Remembers these streams as the last line-up (older versions kept it
+    /// here; it now has a file of its own, see `session.rs`, and this is
+    /// read once at launch); passphrases only if allowed.
     pub fn remember_session(&mut self, configs: impl Iterator<Item = StreamConfig>) {
         let keep = self.store_passphrases;
-        self.session = configs
-            .map(|mut config| {
-                let passphrase = config
-                    .passphrase
-                    .take()
-                    .filter(|_| keep)
-                    .map(|p| p.expose().to_string());
-                SavedStream { config, passphrase }
-            })
-            .collect();
-    }
-
-    /// The session's streams split into those that can start now and the
-    /// encrypted ones whose passphrase was not stored: those wait for the
-    /// user to type it (they never vanish silently).
-    pub fn session_to_restore(&self) -> (Vec<StreamConfig>, Vec<StreamConfig>) {
-        self.session_configs()
-            .into_iter()
-            .partition(|c| c.encryption == Encryption::None || c.passphrase.is_some())
-    }
-
-    /// The session's streams, passphrases put back where they were stored.
-    pub fn session_configs(&self) -> Vec<StreamConfig> {
-        self.session
-            .iter()
-            .map(|s| {
-                let mut c = s.config.clone();
-                c.passphrase = s.passphrase.clone().map(crate::engine::Passphrase::new);
-                c
-            })
-            .collect()
+        self.session = super::session::LineUp::of(configs, std::iter::empty(), keep).streams;
     }
 }
 
@@ -145,21 +125,11 @@ mod tests {
         s.remember_session([cfg.clone()].into_iter());
         let text = serde_json::to_string(&s).unwrap();
         assert!(!text.contains("0123456789ab"), "{text}");
-        assert_eq!(s.session_configs()[0].passphrase, None);
+        assert_eq!(s.session[0].restored().passphrase, None);
+        assert_eq!(s.session[0].restored().encryption, Encryption::Aes128);
         s.store_passphrases = true;
         s.remember_session([cfg.clone()].into_iter());
-        assert_eq!(s.session_configs()[0], cfg);
-        let (ready, locked) = s.session_to_restore();
-        assert_eq!((ready.len(), locked.len()), (1, 0));
-        s.store_passphrases = false;
-        s.remember_session([cfg.clone()].into_iter());
-        let (ready, locked) = s.session_to_restore();
-        assert_eq!(
-            (ready.len(), locked.len()),
-            (0, 1),
-            "waits for its passphrase"
-        );
-        assert_eq!(locked[0].encryption, Encryption::Aes128);
+        assert_eq!(s.session[0].restored(), cfg);
     }
 
     #[test]

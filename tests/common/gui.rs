@@ -97,3 +97,16 @@ pub fn start_receiver_on_screen(h: &mut Harness<'_, App>, uri: &str) {
         "the receiver listens on {uri}"
     );
 }
+
+/// The app started with `options` (a session file, streams…), the sample
+/// pre-selected and test settings unless given.
+pub fn harness_options<'a>(options: AppOptions, width: f32, height: f32) -> Harness<'a, App> {
+    Harness::builder()
+        .with_size([width, height])
+        .build_eframe(move |cc| {
+            let mut o = options.clone();
+            o.settings.get_or_insert_with(Settings::default);
+            o.sample.get_or_insert_with(sample);
+            App::new(cc, o)
+        })
+}

@@ -266,7 +266,8 @@ impl Hub {
         let table = Arc::new(Mutex::new(Table::default()));
         {
             let table = table.clone();
-            sock.on_caller(move |c| decide(&table, c))?;
+            let port = addr.port();
+            sock.on_caller(move |c| decide(&table, c, port))?;
         }
         sock.bind(addr)?;
         sock.listen(LISTEN_BACKLOG)?;
@@ -292,17 +293,20 @@ impl Hub {
 
 /// The listen callback (libsrt's handshake thread: quick, no waiting
 /// beyond the table's lock).
-fn decide(table: &Mutex<Table>, c: &IncomingCaller) -> ListenVerdict {
+fn decide(table: &Mutex<Table>, c: &IncomingCaller, port: u16) -> ListenVerdict {
     let req = parse_stream_id(&c.stream_id);
     let mut t = lock(table);
+    // A refusal belongs to the stream the caller reached (its allow-list,
+    // its direction), or to the port when it asked for no stream served here.
     let verdict = match t.pick(&req) {
-        Err((code, why)) => Err((code, why)),
+        Err((code, why)) => Err((code, why, None)),
         Ok(r) if !r.allow.is_empty() && !r.allow.iter().any(|n| n.contains(c.peer.ip())) => Err((
             RejectReason::Access(AccessCode::Forbidden),
             format!(
                 "{} is not in this stream's list of allowed callers",
                 c.peer.ip()
             ),
+            Some(r.key),
         )),
         Ok(r) => Ok((r.key, r.passphrase.clone())),
     };
@@ -321,22 +325,20 @@ fn decide(table: &Mutex<Table>, c: &IncomingCaller) -> ListenVerdict {
                 None => ListenVerdict::accept(),
             }
         }
-        Err((code, reason)) => {
+        Err((code, reason, route)) => {
             tracing::info!(peer = %c.peer, stream_id = %c.stream_id, %reason, "caller rejected");
-            // Tell the stream it was meant for, or every stream on the port.
-            let targets: Vec<&RouteEntry> = match t
-                .routes
-                .iter()
-                .find(|r| !req.resource.is_empty() && r.resource == req.resource)
-            {
-                Some(r) => vec![r],
-                None => t.routes.iter().collect(),
+            // Said once: to its stream, or (the port's own refusal) to the
+            // port's first stream, marked as the port's.
+            let target = match route {
+                Some(key) => t.routes.iter().find(|r| r.key == key),
+                None => t.routes.first(),
             };
-            for r in targets {
+            if let Some(r) = target {
                 r.conns.event(LinkEvent::CallerRejected {
                     peer: c.peer.to_string(),
                     stream_id: c.stream_id.clone(),
                     reason: format!("{reason} (reject code {})", code.code()),
+                    port: route.is_none().then_some(port),
                 });
             }
             ListenVerdict::Reject(code)
@@ -414,6 +416,7 @@ fn expire(table: &Mutex<Table>) {
                 peer: p.peer.to_string(),
                 stream_id: p.stream_id,
                 reason: reason.to_string(),
+                port: None,
             });
         }
     }
