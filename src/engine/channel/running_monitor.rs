@@ -53,6 +53,7 @@ fn words(e: &LinkEvent) -> Option<(String, bool)> {
             peer,
             stream_id,
             reason,
+            ..
         } => (
             format!("refused {peer} (stream ID '{stream_id}'): {reason}"),
             true,
