@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_srt-streamer");
-const SWITCH_AFTER_MS: u64 = 300;
+const SWITCH_AFTER_MS: u64 = 500;
 
 /// One at a time: each runs real-time peers on a shared machine.
 fn serial() -> std::sync::MutexGuard<'static, ()> {
@@ -76,7 +76,7 @@ impl Relay {
     fn switches(&self) -> Vec<String> {
         self.log()
             .lines()
-            .filter(|l| l.contains(" → "))
+            .filter(|l| l.contains("s] ") && l.contains(" → "))
             .map(str::to_string)
             .collect()
     }
@@ -166,6 +166,7 @@ fn feed(data: &[u8], port: u16, mode: &AtomicU8) {
     let to = ("127.0.0.1", port);
     let mut noise = 0x1234_5678_u32;
     let mut dg: Vec<u8> = Vec::with_capacity(1316);
+    let mut cc = std::collections::HashMap::<u16, u8>::new();
     'pass: loop {
         let mut clock: Option<(u64, Instant)> = None;
         for p in data.chunks_exact(188) {
@@ -179,6 +180,11 @@ fn feed(data: &[u8], port: u16, mode: &AtomicU8) {
                 std::thread::sleep(due.saturating_duration_since(Instant::now()));
             }
             let mut p = p.to_vec();
+            // Counters go on across the file's loop (only the PCR jumps back).
+            let pid = packet::pid(&p);
+            let next = cc.get(&pid).map_or(p[3] & 0x0F, |c| (c + u8::from(p[3] & 0x10 != 0)) & 0x0F);
+            cc.insert(pid, next);
+            packet::set_continuity_counter(&mut p, next);
             if m == Mode::NoPcr as u8 && p[3] & 0x20 != 0 && p[4] > 0 {
                 p[5] &= !0x10;
             }
@@ -249,49 +255,89 @@ impl Sink {
 
 /// The receiver's view of the output across the switches.
 #[derive(Debug)]
+#[allow(dead_code)] // printed
 struct Verdict {
     bytes: usize,
     cc_errors: u64,
-    /// PCR steps more than [`PCR_TOLERANCE_MS`] away from the arrival time
-    /// that passed, without discontinuity_indicator.
+    /// Undeclared PCR breaks: the PCR's offset from arrival time moves by
+    /// more than [`PCR_TOLERANCE_MS`] for good (a stall of a loaded
+    /// machine delays packets for a while; a broken timeline moves it for
+    /// ever), at a PCR without discontinuity_indicator.
     pcr_breaks: u64,
     /// The longest silence at the receiver (the failover gap).
     max_gap_ms: f64,
 }
 
 const PCR_TOLERANCE_MS: f64 = 250.0;
+/// The windows before and after a PCR step compared for its offset.
+const PCR_WINDOW_MS: f64 = 1000.0;
 
-fn verdict(got: &[(Instant, Vec<u8>)]) -> Verdict {
-    let mut check = StreamCheck::new(None);
-    let mut last_pcr: Option<(u64, Instant)> = None;
-    let (mut pcr_breaks, mut max_gap_ms) = (0, 0.0f64);
-    let mut pcr_pid = None;
-    for (i, (at, d)) in got.iter().enumerate() {
-        check.push(d);
-        if let Some((prev, _)) = i.checked_sub(1).and_then(|j| got.get(j)) {
-            max_gap_ms = max_gap_ms.max(at.duration_since(*prev).as_secs_f64() * 1e3);
-        }
+/// (arrival ms, PCR ms unwrapped, declared) for each PCR of the first PCR PID.
+fn pcr_points(got: &[(Instant, Vec<u8>)]) -> Vec<(f64, f64, bool)> {
+    let Some(t0) = got.first().map(|(t, _)| *t) else {
+        return Vec::new();
+    };
+    let (mut pcr_pid, mut last, mut acc) = (None, None::<u64>, 0.0f64);
+    let mut out = Vec::new();
+    for (at, d) in got {
         for p in d.chunks_exact(188) {
             let Some(pcr) = packet::pcr(p) else { continue };
             if *pcr_pid.get_or_insert(packet::pid(p)) != packet::pid(p) {
                 continue;
             }
-            if let Some((v, t)) = last_pcr {
-                let step_ms = packet::pcr_delta(v, pcr) as f64 / 27e3;
-                let step_ms = if step_ms > 1e7 { -1e9 } else { step_ms };
-                let passed_ms = at.duration_since(t).as_secs_f64() * 1e3;
-                let declared = packet::discontinuity_indicator(p);
-                if (step_ms - passed_ms).abs() > PCR_TOLERANCE_MS && !declared {
-                    pcr_breaks += 1;
-                }
+            if let Some(v) = last {
+                let fwd = packet::pcr_delta(v, pcr) as f64 / 27e3;
+                let back = packet::pcr_delta(pcr, v) as f64 / 27e3;
+                acc += if fwd <= back { fwd } else { -back };
             }
-            last_pcr = Some((pcr, *at));
+            last = Some(pcr);
+            let arrival = at.duration_since(t0).as_secs_f64() * 1e3;
+            out.push((arrival, acc, packet::discontinuity_indicator(p)));
+        }
+    }
+    out
+}
+
+fn pcr_breaks(points: &[(f64, f64, bool)]) -> u64 {
+    let offset = |k: usize| points[k].0 - points[k].1;
+    let min_in = |from: f64, to: f64| {
+        (0..points.len())
+            .filter(|&k| points[k].0 >= from && points[k].0 < to)
+            .map(offset)
+            .fold(f64::INFINITY, f64::min)
+    };
+    let mut breaks = 0;
+    let mut last_break = f64::NEG_INFINITY;
+    for k in 1..points.len() {
+        let (t, _, declared) = points[k];
+        let moved = offset(k) - offset(k - 1);
+        if moved.abs() <= PCR_TOLERANCE_MS || declared || t - last_break < PCR_WINDOW_MS {
+            continue;
+        }
+        let before = min_in(t - PCR_WINDOW_MS, t);
+        let after = min_in(t, t + PCR_WINDOW_MS);
+        if after.is_finite() && (after - before).abs() > PCR_TOLERANCE_MS {
+            println!("PCR break at {t:.0} ms: the PCR's offset from arrival moved {:.0} ms", after - before);
+            breaks += 1;
+            last_break = t;
+        }
+    }
+    breaks
+}
+
+fn verdict(got: &[(Instant, Vec<u8>)]) -> Verdict {
+    let mut check = StreamCheck::new(None);
+    let mut max_gap_ms = 0.0f64;
+    for (i, (at, d)) in got.iter().enumerate() {
+        check.push(d);
+        if let Some((prev, _)) = i.checked_sub(1).and_then(|j| got.get(j)) {
+            max_gap_ms = max_gap_ms.max(at.duration_since(*prev).as_secs_f64() * 1e3);
         }
     }
     Verdict {
         bytes: got.iter().map(|(_, d)| d.len()).sum(),
         cc_errors: check.cc_errors,
-        pcr_breaks,
+        pcr_breaks: pcr_breaks(&pcr_points(got)),
         max_gap_ms,
     }
 }
@@ -336,8 +382,6 @@ fn kill_the_primary(repair: &str) -> (Verdict, Vec<String>) {
     relay.wait_on_air("backup 1");
     let before = sink.bytes();
     assert!(wait_until(Duration::from_secs(10), || sink.bytes() > before + 500_000));
-    let snap = relay.last();
-    assert_eq!(snap["switches_total"], 1, "{snap}");
     (sink.finish(), relay.switches())
 }
 
@@ -364,4 +408,150 @@ fn without_repair_the_receiver_sees_the_break() {
     let (v, _) = kill_the_primary("off");
     println!("failover (repair off): {v:?}");
     assert!(v.cc_errors > 0 && v.pcr_breaks > 0, "{v:?}");
+}
+
+/// A relay with this test's sender as the primary and ffmpeg as backup 1
+/// (healthy before it returns), the output read by a [`Sink`].
+struct Rig {
+    relay: Relay,
+    primary: Feed,
+    _backup: Option<Ffmpeg>,
+    sink: Sink,
+    _dir: tempfile::TempDir,
+}
+
+impl Rig {
+    fn start(backup: bool, extra: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let (p1, p2, out) = (free_port(), free_port(), free_port());
+        let sink = Sink::start(out);
+        let mut args = vec!["--input".to_string(), udp(p1)];
+        if backup {
+            args.extend(["--input".to_string(), udp(p2)]);
+        }
+        args.extend(["--output".to_string(), udp(out)]);
+        args.extend(["--switch-after".to_string(), SWITCH_AFTER_MS.to_string()]);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let relay = Relay::start(dir.path(), &args);
+        let primary = Feed::start(p1);
+        relay.wait_on_air("primary");
+        let backup = backup.then(|| Ffmpeg::start(p2));
+        if backup.is_some() {
+            let ok = wait_until(Duration::from_secs(15), || {
+                relay.last()["inputs"][1]["health"] == "healthy"
+            });
+            assert!(ok, "backup never healthy: {}", relay.last());
+        }
+        std::thread::sleep(Duration::from_secs(1));
+        Self {
+            relay,
+            primary,
+            _backup: backup,
+            sink,
+            _dir: dir,
+        }
+    }
+
+    /// Waits until the receiver has had `bytes` more.
+    fn receive(&self, bytes: usize) {
+        let before = self.sink.bytes();
+        let ok = wait_until(Duration::from_secs(15), || self.sink.bytes() > before + bytes);
+        assert!(ok, "the receiver gets nothing: {}", self.relay.last());
+    }
+
+    /// Stops; the switches in words, and the receiver's verdict.
+    fn finish(self) -> (Vec<String>, serde_json::Value, Verdict) {
+        let (switches, snap) = (self.relay.switches(), self.relay.last());
+        drop(self.primary);
+        (switches, snap, self.sink.finish())
+    }
+}
+
+/// A TS-level failure of the live primary: the backup at once.
+fn ts_failure(mode: Mode, reason: &str) {
+    let rig = Rig::start(true, &["--return-after", "0"]);
+    rig.primary.set(mode);
+    rig.relay.wait_on_air("backup 1");
+    rig.receive(500_000);
+    let (switches, snap, v) = rig.finish();
+    println!("{reason}: {v:?}");
+    assert!(
+        switches
+            .iter()
+            .any(|s| s.contains(&format!("primary down: {reason}"))),
+        "{switches:?}"
+    );
+    assert!(snap["switches_total"].as_u64() >= Some(1), "{snap}");
+    assert_eq!((v.cc_errors, v.pcr_breaks), (0, 0), "{v:?}");
+}
+
+#[test]
+fn garbage_on_the_primary_switches_at_ts_level() {
+    let _one = serial();
+    ts_failure(Mode::Garbage, "sync lost");
+}
+
+#[test]
+fn a_primary_whose_pcr_stops_is_left() {
+    let _one = serial();
+    ts_failure(Mode::NoPcr, "no PCR for");
+}
+
+#[test]
+fn the_primary_gets_the_air_back_only_after_return_after_without_flapping() {
+    let _one = serial();
+    let rig = Rig::start(true, &["--return-after", "2"]);
+    rig.primary.set(Mode::Silent);
+    rig.relay.wait_on_air("backup 1");
+    // The primary comes and goes, never healthy for 2 s: no return.
+    for _ in 0..3 {
+        rig.primary.set(Mode::Ts);
+        std::thread::sleep(Duration::from_millis(1000));
+        rig.primary.set(Mode::Silent);
+        std::thread::sleep(Duration::from_millis(800));
+        assert_eq!(rig.relay.last()["live_input"], "backup 1");
+    }
+    assert_eq!(rig.relay.last()["switches_total"], 1, "{}", rig.relay.last());
+    rig.primary.set(Mode::Ts);
+    rig.relay.wait_on_air("primary");
+    rig.receive(500_000);
+    let (switches, snap, v) = rig.finish();
+    println!("return: {v:?}");
+    assert!(
+        switches
+            .iter()
+            .any(|s| s.contains("back to primary after 2 s healthy: backup 1 → primary")),
+        "{switches:?}"
+    );
+    assert_eq!(snap["switches_total"], 2, "{switches:?}");
+    assert_eq!((v.cc_errors, v.pcr_breaks), (0, 0), "{v:?}");
+}
+
+#[test]
+fn with_every_input_down_the_slate_plays_looped_then_an_input_takes_the_air() {
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let slate = common::cut_sample(dir.path(), 1.5);
+    let slate = slate.to_str().unwrap();
+    let rig = Rig::start(false, &["--slate", slate, "--return-after", "2"]);
+    rig.primary.set(Mode::Silent);
+    rig.relay.wait_on_air("slate");
+    assert_eq!(rig.relay.last()["state"], "slate");
+    // 4 s of a 1.5 s slate: it loops twice.
+    rig.receive(2_500_000);
+    rig.primary.set(Mode::Ts);
+    rig.relay.wait_on_air("primary");
+    rig.receive(500_000);
+    let log = rig.relay.log();
+    let (switches, _, v) = rig.finish();
+    println!("slate: {v:?}\n{log}");
+    let want = [
+        "primary down: no TS for",
+        "primary healthy: slate → primary",
+    ];
+    for w in want {
+        assert!(switches.iter().any(|s| s.contains(w)), "{w}: {switches:?}");
+    }
+    assert_eq!((v.cc_errors, v.pcr_breaks), (0, 0), "{v:?}");
 }
