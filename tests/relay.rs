@@ -554,7 +554,8 @@ fn garbage_on_a_udp_input_is_counted_and_silence_shows_as_stalled() {
         snap["inputs"][0]["bad_datagrams"].as_u64().unwrap() >= 6,
         "{snap}"
     );
-    assert_eq!(snap["state"], "stalled", "{snap}");
+    // Never a healthy TS: the switch put nothing on air.
+    assert_eq!(snap["state"], "waiting", "{snap}");
     assert!(
         relay
             .log()

@@ -97,8 +97,11 @@ impl Failover {
             return event;
         }
         self.out.clear();
+        // The repair's clock is the datagrams' schedule (arrival, the SRT
+        // sender's time, the slate's pacer), not when this thread got to
+        // them: a stall here does not move the output timeline.
         self.repair
-            .process_datagram(now_us, source, payload, &mut self.out);
+            .process_datagram(sched_us, source, payload, &mut self.out);
         if !self.out.is_empty() {
             let sched_us = self.schedule(source, sched_us);
             send.extend(self.out.chunks(MAX_MESSAGE).map(|c| Datagram {
