@@ -555,3 +555,35 @@ fn with_every_input_down_the_slate_plays_looped_then_an_input_takes_the_air() {
     }
     assert_eq!((v.cc_errors, v.pcr_breaks), (0, 0), "{v:?}");
 }
+
+#[test]
+fn failover_settings_out_of_range_exit_2_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN).arg("relay").args(args).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let base = ["--input", "udp://:5000", "--output", "udp://127.0.0.1:5001"];
+    for (extra, needle) in [
+        (["--switch-after", "99"], "switch_after_ms must be 100–60000 (got 99)"),
+        (["--return-after", "3601"], "return_after_secs must be 0–3600 (got 3601)"),
+        (["--slate", "/nonexistent.ts"], "slate"),
+    ] {
+        let args: Vec<&str> = base.iter().chain(extra.iter()).copied().collect();
+        let (code, err) = run(&args);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    let toml = dir.path().join("c.toml");
+    for (line, needle) in [
+        ("switch_after_ms = 50", "switch_after_ms must be 100–60000 (got 50)"),
+        ("return_after_secs = 99999", "return_after_secs must be 0–3600"),
+        ("repair = 'sometimes'", "repair"),
+    ] {
+        let text = format!("[[channel]]\ninput = 'udp://:5000'\noutputs = ['udp://127.0.0.1:5001']\n{line}\n");
+        std::fs::write(&toml, text).unwrap();
+        let (code, err) = run(&["--streams", toml.to_str().unwrap()]);
+        assert_eq!(code, Some(2), "{line}: {err}");
+        assert!(err.contains(needle), "{line}: {err}");
+    }
+}
