@@ -95,10 +95,7 @@ pub enum ChannelConfigError {
         source: ConfigError,
     },
     #[error("channel '{name}': {source}")]
-    Switch {
-        name: String,
-        source: SettingsError,
-    },
+    Switch { name: String, source: SettingsError },
     #[error("slate '{0}': no such file")]
     Slate(String),
     #[error("'{0}' is not an input or output URI: use srt://… or udp://…")]

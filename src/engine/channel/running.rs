@@ -3,8 +3,8 @@
 //! the rates for the snapshot.
 
 use super::config::{ChannelConfig, ChannelConfigError, InputConfig, OutputConfig};
-use super::fanout::{Fanout, OutputQueue, QUEUE_DATAGRAMS};
 use super::failover::Failover;
+use super::fanout::{Fanout, OutputQueue, QUEUE_DATAGRAMS};
 use super::status::{
     ChannelEvent, ChannelSnapshot, ChannelState, EventLog, InputSnapshot, InputState,
     OutputSnapshot, OutputState,
@@ -140,10 +140,7 @@ impl Core {
         if e.from != Live::Nothing {
             self.switches.fetch_add(1, Ordering::Relaxed);
         }
-        let alarm = matches!(
-            e.reason,
-            SwitchReason::Down { .. } | SwitchReason::NoInput
-        );
+        let alarm = matches!(e.reason, SwitchReason::Down { .. } | SwitchReason::NoInput);
         self.event(e.to_string(), alarm);
     }
 }
@@ -362,9 +359,7 @@ impl Channel {
                         Some(_) => InputState::Receiving,
                     },
                     live: live == Live::Input(i),
-                    health: health
-                        .get(i)
-                        .map_or_else(String::new, ToString::to_string),
+                    health: health.get(i).map_or_else(String::new, ToString::to_string),
                     connections: self.inputs[i].conns().map_or(0, |c| c.len()),
                     datagrams: c.datagrams.load(Ordering::Relaxed),
                     bytes: c.bytes.load(Ordering::Relaxed),
