@@ -361,3 +361,61 @@ fn failover_settings_out_of_range_exit_2_naming_the_field() {
         assert!(err.contains(needle), "{line}: {err}");
     }
 }
+
+/// Our player publishing `file` once by SRT caller to `uri`.
+fn publish(file: &Path, uri: &str) {
+    let ok = Command::new(BIN)
+        .arg("play")
+        .arg(file)
+        .arg(uri)
+        .args(["--loop", "off"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "publishing {} to {uri}", file.display());
+}
+
+/// An SRT publisher drops and another comes back with a later part of the
+/// programme (its PCR 3 s further on) on the same input.
+fn publisher_back(repair: &str) -> Verdict {
+    let dir = tempfile::tempdir().unwrap();
+    let data = std::fs::read(common::sample()).unwrap();
+    let at = |secs: f64| (5_000_000.0 / 8.0 * secs / 188.0) as usize * 188;
+    let (first, second) = (dir.path().join("a.ts"), dir.path().join("b.ts"));
+    std::fs::write(&first, &data[..at(3.0)]).unwrap();
+    std::fs::write(&second, &data[at(6.0)..at(9.0)]).unwrap();
+    let (port, out) = (free_port(), free_port());
+    let sink = Sink::start(out);
+    let _relay = Relay::start(
+        dir.path(),
+        &[
+            "--input",
+            &format!("srt://:{port}?latency=300&streamid=%23!::r=cam,m=publish"),
+            "--output",
+            &udp(out),
+            "--switch-after",
+            "3000",
+            "--repair",
+            repair,
+        ],
+    );
+    let uri =
+        format!("srt://127.0.0.1:{port}?latency=300&mode=caller&streamid=%23!::r=cam,m=publish");
+    publish(&first, &uri);
+    publish(&second, &uri);
+    std::thread::sleep(Duration::from_secs(1));
+    sink.finish()
+}
+
+#[test]
+fn a_publisher_that_comes_back_continues_the_timeline() {
+    let _one = serial();
+    let v = publisher_back("seamless");
+    println!("publisher back (seamless): {v:?}");
+    assert!(v.bytes > 1_000_000, "{v:?}");
+    assert_eq!((v.cc_errors, v.pcr_breaks), (0, 0), "{v:?}");
+    let v = publisher_back("off");
+    println!("publisher back (repair off): {v:?}");
+    assert!(v.cc_errors > 0 || v.pcr_breaks > 0, "{v:?}");
+}

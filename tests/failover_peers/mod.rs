@@ -243,7 +243,9 @@ fn pcr_breaks(points: &[(f64, f64, bool)]) -> u64 {
         if moved.abs() <= PCR_TOLERANCE_MS || declared || t - last_break < PCR_WINDOW_MS {
             continue;
         }
-        let before = min_in(t - PCR_WINDOW_MS, t);
+        // The window before ends at the previous PCR (a gap may lie between).
+        let prev = points[k - 1].0;
+        let before = min_in(prev - PCR_WINDOW_MS, prev + 1e-3);
         let after = min_in(t, t + PCR_WINDOW_MS);
         if after.is_finite() && (after - before).abs() > PCR_TOLERANCE_MS {
             println!(
