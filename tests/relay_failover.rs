@@ -145,6 +145,7 @@ fn killing_the_primary_switches_to_the_backup_with_an_unbroken_timeline() {
         "{switches:?}"
     );
     assert!(v.bytes > 1_000_000, "{v:?}");
+    assert_eq!(v.flagged, 0, "seamless flags nothing: {v:?}");
     assert_eq!(v.cc_errors, 0, "{v:?}");
     assert_eq!(v.pcr_breaks, 0, "{v:?}");
     // The receiver's gap: switch_after plus the switch's own reaction (the
@@ -418,4 +419,15 @@ fn a_publisher_that_comes_back_continues_the_timeline() {
     let v = publisher_back("off");
     println!("publisher back (repair off): {v:?}");
     assert!(v.cc_errors > 0 || v.pcr_breaks > 0, "{v:?}");
+}
+
+#[test]
+fn signalled_repair_declares_the_break() {
+    let _one = serial();
+    let (v, _) = kill_the_primary("signalled");
+    println!("failover (signalled): {v:?}");
+    // The new timeline is announced by discontinuity_indicator: neither
+    // the counters nor the PCR step count as errors.
+    assert_eq!((v.cc_errors, v.pcr_breaks), (0, 0), "{v:?}");
+    assert!(v.flagged > 0, "nothing flagged: {v:?}");
 }

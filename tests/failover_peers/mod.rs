@@ -196,6 +196,8 @@ pub struct Verdict {
     pub pcr_breaks: u64,
     /// The longest silence at the receiver (the failover gap).
     pub max_gap_ms: f64,
+    /// Packets carrying discontinuity_indicator.
+    pub flagged: u64,
 }
 
 const PCR_TOLERANCE_MS: f64 = 250.0;
@@ -273,5 +275,6 @@ fn verdict(got: &[(Instant, Vec<u8>)]) -> Verdict {
         cc_errors: check.cc_errors,
         pcr_breaks: pcr_breaks(&pcr_points(got)),
         max_gap_ms,
+        flagged: check.discontinuity_flags.values().sum(),
     }
 }
