@@ -337,6 +337,12 @@ fn a_sigstopped_reader_leaves_the_others_untouched() {
         &format!("srt://127.0.0.1:{port}?latency=1000&mode=caller&streamid=%23!::r=cam,m=publish"),
     );
     std::thread::sleep(Duration::from_millis(2500));
+    // libsrt gives the stopped reader up after its idle timeout (5 s).
+    let dropped = wait_until(Duration::from_secs(15), || {
+        relay.last()["outputs"][0]["connections"]
+            .as_array()
+            .is_some_and(|c| c.len() == 1)
+    });
     let snap = relay.last();
     relay.stop();
     signal(stopped.pid(), "CONT");
@@ -346,9 +352,10 @@ fn a_sigstopped_reader_leaves_the_others_untouched() {
     let data = std::fs::read(&input).unwrap();
     for (what, path) in [("the running reader", "r1.ts"), ("UDP output", "udp.ts")] {
         let out = std::fs::read(dir.path().join(path)).unwrap_or_default();
-        assert_run_of(what, &data, &out, 0.98, &EXTRA);
+        assert_run_of(what, &data, &out, 0.95, &EXTRA);
     }
     println!("stopped reader: {}", snap["outputs"][0]);
+    assert!(dropped, "the stopped reader is still listed: {snap}");
     assert!(
         relay
             .log()
@@ -574,7 +581,13 @@ fn garbage_on_a_udp_input_is_counted_and_silence_shows_as_stalled() {
 fn refused_configurations_exit_2_naming_the_field() {
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
-        let out = Command::new(BIN).arg("relay").args(args).output().unwrap();
+        // --duration: a configuration wrongly accepted ends the run, not the test.
+        let out = Command::new(BIN)
+            .arg("relay")
+            .args(args)
+            .args(["--duration", "3"])
+            .output()
+            .unwrap();
         (
             out.status.code(),
             String::from_utf8_lossy(&out.stderr).into_owned(),

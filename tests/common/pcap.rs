@@ -89,7 +89,7 @@ pub fn srt_timestamp_offsets(path: &Path, port: u16) -> HashMap<u16, Vec<i64>> {
 }
 
 /// tcpdump writing UDP on loopback for `port` to `path`; stopped on drop.
-pub struct Capture(Child);
+pub struct Capture(Option<Child>);
 
 impl Capture {
     pub fn start(path: &Path, port: u16) -> Self {
@@ -102,15 +102,17 @@ impl Capture {
             .spawn()
             .expect("tcpdump must be installed (tests run as root)");
         std::thread::sleep(std::time::Duration::from_millis(700));
-        Self(child)
+        Self(Some(child))
     }
 
     pub fn stop(&mut self) {
         // SIGINT: tcpdump flushes and exits.
-        let _ = Command::new("kill")
-            .args(["-INT", &self.0.id().to_string()])
-            .status();
-        let _ = self.0.wait();
+        if let Some(mut child) = self.0.take() {
+            let _ = Command::new("kill")
+                .args(["-INT", &child.id().to_string()])
+                .status();
+            let _ = child.wait();
+        }
     }
 }
 
