@@ -431,3 +431,73 @@ fn signalled_repair_declares_the_break() {
     assert_eq!((v.cc_errors, v.pcr_breaks), (0, 0), "{v:?}");
     assert!(v.flagged > 0, "nothing flagged: {v:?}");
 }
+
+/// The SRT header timestamps an SRT listener on `port` sent (first
+/// transmissions, in the order they left).
+fn srt_timestamps_sent(pcap: &Path, port: u16) -> Vec<u32> {
+    common::pcap::read(pcap)
+        .into_iter()
+        .filter(|u| u.src_port == port && u.payload.len() > 16)
+        .filter(|u| u.payload[0] & 0x80 == 0 && u.payload[4] & 0x04 == 0)
+        .map(|u| u32::from_be_bytes([u.payload[8], u.payload[9], u.payload[10], u.payload[11]]))
+        .collect()
+}
+
+#[test]
+fn an_srt_output_keeps_its_source_time_monotonic_across_a_switch() {
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let (p1, p2, srt) = (free_port(), free_port(), free_port());
+    let pcap = dir.path().join("out.pcap");
+    let mut cap = common::pcap::Capture::start(&pcap, srt);
+    let relay = Relay::start(
+        dir.path(),
+        &[
+            "--input",
+            &udp(p1),
+            "--input",
+            &udp(p2),
+            "--output",
+            &format!("srt://:{srt}?latency=1000"),
+            "--switch-after",
+            &SWITCH_AFTER_MS.to_string(),
+            "--return-after",
+            "0",
+        ],
+    );
+    let mut reader = common::Receiver::slt(
+        &format!("srt://127.0.0.1:{srt}?latency=1000"),
+        dir.path().join("r.ts"),
+    );
+    let mut primary = Ffmpeg::start(p1);
+    relay.wait_on_air("primary");
+    std::thread::sleep(Duration::from_millis(1500));
+    let _backup = Ffmpeg::start(p2);
+    assert!(wait_until(Duration::from_secs(15), || {
+        relay.last()["inputs"][1]["health"] == "healthy"
+    }));
+    std::thread::sleep(Duration::from_secs(2));
+    primary.kill();
+    relay.wait_on_air("backup 1");
+    std::thread::sleep(Duration::from_secs(3));
+    drop(relay);
+    reader.stop();
+    cap.stop();
+    let ts = srt_timestamps_sent(&pcap, srt);
+    assert!(ts.len() > 1000, "{} data packets captured", ts.len());
+    let back = ts.windows(2).filter(|w| w[1] < w[0]).count();
+    let max_step_ms = ts
+        .windows(2)
+        .map(|w| w[1].saturating_sub(w[0]))
+        .max()
+        .unwrap_or(0) as f64
+        / 1e3;
+    let check = reader.check();
+    println!(
+        "SRT output: {} packets, {back} timestamps backwards, largest step {max_step_ms:.1} ms; receiver CC errors {}",
+        ts.len(),
+        check.cc_errors
+    );
+    assert_eq!(back, 0, "SRT timestamps went backwards");
+    assert_eq!(check.cc_errors, 0);
+}
