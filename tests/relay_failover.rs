@@ -432,17 +432,6 @@ fn signalled_repair_declares_the_break() {
     assert!(v.flagged > 0, "nothing flagged: {v:?}");
 }
 
-/// The SRT header timestamps an SRT listener on `port` sent (first
-/// transmissions, in the order they left).
-fn srt_timestamps_sent(pcap: &Path, port: u16) -> Vec<u32> {
-    common::pcap::read(pcap)
-        .into_iter()
-        .filter(|u| u.src_port == port && u.payload.len() > 16)
-        .filter(|u| u.payload[0] & 0x80 == 0 && u.payload[4] & 0x04 == 0)
-        .map(|u| u32::from_be_bytes([u.payload[8], u.payload[9], u.payload[10], u.payload[11]]))
-        .collect()
-}
-
 #[test]
 fn an_srt_output_keeps_its_source_time_monotonic_across_a_switch() {
     let _one = serial();
@@ -483,7 +472,7 @@ fn an_srt_output_keeps_its_source_time_monotonic_across_a_switch() {
     drop(relay);
     reader.stop();
     cap.stop();
-    let ts = srt_timestamps_sent(&pcap, srt);
+    let ts = failover_peers::srt_timestamps_sent(&pcap, srt);
     assert!(ts.len() > 1000, "{} data packets captured", ts.len());
     let back = ts.windows(2).filter(|w| w[1] < w[0]).count();
     let max_step_ms = ts

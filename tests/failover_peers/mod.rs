@@ -7,6 +7,7 @@ use super::common::sample;
 use srt_streamer::ts::check::StreamCheck;
 use srt_streamer::ts::packet;
 use std::net::UdpSocket;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -277,4 +278,15 @@ fn verdict(got: &[(Instant, Vec<u8>)]) -> Verdict {
         max_gap_ms,
         flagged: check.discontinuity_flags.values().sum(),
     }
+}
+
+/// The SRT header timestamps an SRT listener on `port` sent (first
+/// transmissions, in the order they left).
+pub fn srt_timestamps_sent(pcap: &Path, port: u16) -> Vec<u32> {
+    super::common::pcap::read(pcap)
+        .into_iter()
+        .filter(|u| u.src_port == port && u.payload.len() > 16)
+        .filter(|u| u.payload[0] & 0x80 == 0 && u.payload[4] & 0x04 == 0)
+        .map(|u| u32::from_be_bytes([u.payload[8], u.payload[9], u.payload[10], u.payload[11]]))
+        .collect()
 }
