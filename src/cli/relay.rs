@@ -1,10 +1,11 @@
 //! `srt-streamer relay --input URI [--input URI…] --output URI [--output URI…]
-//! [--slate FILE] [--switch-after MS] [--return-after S] [--streams FILE]
+//! [--slate FILE] [--switch-after MS] [--return-after S] [--repair MODE] [--streams FILE]
 //! [--stats json] [--duration S]`: one live input (primary first, then
 //! backups) relayed to every output, every byte untouched.
 
 use crate::engine::channel::config::{DEFAULT_RETURN_AFTER_SECS, DEFAULT_SWITCH_AFTER_MS};
 use crate::engine::channel::{Channel, ChannelConfig};
+use crate::engine::config::LoopMode;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -30,6 +31,11 @@ pub struct RelayArgs {
     /// Return to the primary once it has been healthy this long (0: never).
     #[arg(long, value_name = "S", default_value_t = DEFAULT_RETURN_AFTER_SECS)]
     pub return_after: u32,
+    /// The output timeline across a switch: seamless (continuity counters
+    /// continued, PCR/PTS/DTS restamped), signalled (discontinuity_indicator)
+    /// or off (sent as it comes).
+    #[arg(long, value_name = "MODE", default_value = "seamless")]
+    pub repair: LoopMode,
     /// A TOML file whose [[channel]] tables are run too.
     #[arg(long, value_name = "FILE")]
     pub streams: Option<PathBuf>,
@@ -56,6 +62,7 @@ fn configs(a: &RelayArgs) -> anyhow::Result<Vec<ChannelConfig>> {
         cfg.slate = a.slate.clone();
         cfg.switch_after_ms = a.switch_after;
         cfg.return_after_secs = a.return_after;
+        cfg.repair = a.repair;
         out.push(cfg);
     }
     for c in &out {
@@ -95,12 +102,11 @@ fn status_line(ch: &Channel) -> String {
         })
         .collect();
     format!(
-        "[{:>6.1}s] {} {:?} live input {}  in {:.2} Mbit/s  {}",
+        "[{:>6.1}s] {} {:?} on air: {}  in {:.2} Mbit/s  {}",
         s.uptime_secs,
         s.name,
         s.state,
-        s.live_input
-            .map_or("-".to_string(), |i| (i + 1).to_string()),
+        s.live_input,
         s.inputs.iter().map(|i| i.rate_bps).sum::<f64>() / 1e6,
         outs.join("  ")
     )

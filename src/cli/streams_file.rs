@@ -19,6 +19,9 @@
 //! inputs = ["srt://:9000?streamid=%23!::r=cam,m=publish", "udp://@239.1.1.1:5000"]
 //! outputs = ["srt://:9000?streamid=cam", "udp://239.2.2.2:5000?ttl=4"]
 //! switch_after_ms = 1000
+//! return_after_secs = 10
+//! repair = "seamless"              # or "signalled", "off"
+//! slate = "slate.ts"
 //! ```
 
 use crate::engine::channel::ChannelConfig;
@@ -46,6 +49,8 @@ struct ChannelTable {
     slate: Option<std::path::PathBuf>,
     switch_after_ms: Option<u32>,
     return_after_secs: Option<u32>,
+    #[serde(default)]
+    repair: LoopMode,
     #[serde(default)]
     outputs: Vec<String>,
 }
@@ -110,6 +115,7 @@ pub fn load_channels(path: &Path) -> Result<Vec<ChannelConfig>, ChannelsFileErro
         let d = ChannelConfig::default();
         cfg.switch_after_ms = t.switch_after_ms.unwrap_or(d.switch_after_ms);
         cfg.return_after_secs = t.return_after_secs.unwrap_or(d.return_after_secs);
+        cfg.repair = t.repair;
         out.push(cfg);
     }
     Ok(out)

@@ -4,17 +4,14 @@
 //! here, by the engine, before anything starts.
 
 use super::udp_uri::{parse_udp_input, parse_udp_output, UdpInput, UdpOutput};
-use crate::engine::config::{parse_uri, ConfigError, Mode, StreamConfig};
+use crate::engine::config::{parse_uri, ConfigError, LoopMode, Mode, StreamConfig};
+use crate::engine::switch::{SettingsError, SwitchSettings};
 use std::path::PathBuf;
 
 /// Default: switch to the next input after this long without data.
 pub const DEFAULT_SWITCH_AFTER_MS: u32 = 1000;
 /// Default: go back to the primary once it has been healthy this long.
 pub const DEFAULT_RETURN_AFTER_SECS: u32 = 10;
-/// Range of `switch_after_ms`.
-pub const SWITCH_AFTER_MS_RANGE: (u32, u32) = (100, 60_000);
-/// Most `return_after_secs` (0 = never return).
-pub const RETURN_AFTER_SECS_MAX: u32 = 3600;
 /// Most inputs and outputs of one channel.
 pub const MAX_INPUTS: usize = 8;
 pub const MAX_OUTPUTS: usize = 64;
@@ -45,11 +42,15 @@ pub struct ChannelConfig {
     pub name: String,
     /// Primary first, then backups.
     pub inputs: Vec<InputConfig>,
-    /// Played when every input is down (not yet: the switch brings it).
+    /// Played, looped, when every input is down.
     pub slate: Option<PathBuf>,
     pub switch_after_ms: u32,
     /// 0 = never return to the primary.
     pub return_after_secs: u32,
+    /// The output timeline across a switch: `Seamless` (continuity counters
+    /// continued, PCR/PTS/DTS restamped), `Signalled` (discontinuity_indicator)
+    /// or `Off` (sent as it comes).
+    pub repair: LoopMode,
     pub outputs: Vec<OutputConfig>,
 }
 
@@ -61,6 +62,7 @@ impl Default for ChannelConfig {
             slate: None,
             switch_after_ms: DEFAULT_SWITCH_AFTER_MS,
             return_after_secs: DEFAULT_RETURN_AFTER_SECS,
+            repair: LoopMode::Seamless,
             outputs: Vec::new(),
         }
     }
@@ -92,10 +94,8 @@ pub enum ChannelConfigError {
         uri: String,
         source: ConfigError,
     },
-    #[error("switch_after_ms {0}: use {min} to {max} ms", min = SWITCH_AFTER_MS_RANGE.0, max = SWITCH_AFTER_MS_RANGE.1)]
-    SwitchAfter(u32),
-    #[error("return_after_secs {0}: use 0 (never) to {RETURN_AFTER_SECS_MAX} s")]
-    ReturnAfter(u32),
+    #[error("channel '{name}': {source}")]
+    Switch { name: String, source: SettingsError },
     #[error("slate '{0}': no such file")]
     Slate(String),
     #[error("'{0}' is not an input or output URI: use srt://… or udp://…")]
@@ -279,19 +279,24 @@ impl ChannelConfig {
                     source,
                 })?;
         }
-        let (lo, hi) = SWITCH_AFTER_MS_RANGE;
-        if !(lo..=hi).contains(&self.switch_after_ms) {
-            return Err(ChannelConfigError::SwitchAfter(self.switch_after_ms));
-        }
-        if self.return_after_secs > RETURN_AFTER_SECS_MAX {
-            return Err(ChannelConfigError::ReturnAfter(self.return_after_secs));
-        }
+        self.switch_settings()
+            .validate()
+            .map_err(|source| ChannelConfigError::Switch { name, source })?;
         if let Some(s) = &self.slate {
             if !s.is_file() {
                 return Err(ChannelConfigError::Slate(s.display().to_string()));
             }
         }
         Ok(())
+    }
+
+    /// The failover settings: the channel's timings, the rest at their defaults.
+    pub fn switch_settings(&self) -> SwitchSettings {
+        SwitchSettings {
+            switch_after_ms: self.switch_after_ms,
+            return_after_secs: self.return_after_secs,
+            ..SwitchSettings::default()
+        }
     }
 
     /// Whether any SRT endpoint listens (for messages about ports).

@@ -84,10 +84,22 @@ fn read_loop(core: &Core, index: usize, conns: &ConnSet, shared: &Mutex<Option<A
     let mut buf = vec![0u8; 1500];
     let mut current: Option<Arc<Conn>> = None;
     let mut generation = u64::MAX;
+    let mut had_one = false;
     while !core.stopped() {
         if conns.generation() != generation {
             generation = conns.generation();
-            current = newest(conns);
+            let next = newest(conns);
+            let replaced = match (&current, &next) {
+                (Some(a), Some(b)) => !Arc::ptr_eq(a, b),
+                (None, Some(_)) => had_one,
+                _ => false,
+            };
+            if replaced {
+                // The publisher came back: a new timeline segment.
+                core.input_restarted(index);
+            }
+            had_one |= next.is_some();
+            current = next;
             *lock(shared) = current.clone();
         }
         let Some(c) = current.as_ref().filter(|c| !c.is_broken()) else {

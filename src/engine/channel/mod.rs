@@ -3,16 +3,19 @@
 //!
 //! ```text
 //!  input_srt (listener m=publish / caller / rendezvous) ─┐
-//!  input_udp (unicast, multicast ASM/SSM) ───────────────┼─► select (the switch's seam) ─► fanout ─┬─► output_srt (srctime)
-//!                                                        │                                         └─► output_udp (paced)
+//!  input_udp (unicast, multicast ASM/SSM) ───────────────┼─► failover ─► fanout ─┬─► output_srt (srctime)
+//!  slate (a file, looped, paced by its PCR) ─────────────┘  (health,             └─► output_udp (paced)
+//!                                                            switch, repair)
 //! ```
 //!
 //! - Each datagram carries its **schedule time** (µs on libsrt's clock): an
 //!   SRT input's `srctime` moved to the time it was delivered, a UDP input's
 //!   arrival. SRT outputs pass it on as their `srctime`; UDP outputs depart
 //!   on it plus a constant delay.
-//! - The input threads call [`select::Selector::admit`] for every datagram:
-//!   the one place the failover switch decides which input goes out.
+//! - Every input runs at once (backups kept hot); each datagram goes to
+//!   [`failover`]: its input's health is judged, the switch decides what is
+//!   on air (an input, or the slate when all are down), and only that
+//!   source's datagrams reach the fan-out, through the timeline repair.
 //! - [`fanout`]: one read feeds every output; each output has its own
 //!   bounded queue, so a slow or dead one drops its own oldest data
 //!   (counted, alarmed) and never delays the others.
@@ -20,6 +23,7 @@
 //!   ([`status::ChannelSnapshot`]) and one event log in words.
 
 pub mod config;
+mod failover;
 mod fanout;
 mod input_srt;
 mod input_udp;
@@ -27,7 +31,7 @@ mod output_srt;
 mod output_udp;
 mod running;
 mod running_monitor;
-pub mod select;
+mod slate;
 pub mod status;
 pub mod udp_uri;
 

@@ -3,16 +3,17 @@
 //! the rates for the snapshot.
 
 use super::config::{ChannelConfig, ChannelConfigError, InputConfig, OutputConfig};
+use super::failover::Failover;
 use super::fanout::{Fanout, OutputQueue, QUEUE_DATAGRAMS};
-use super::select::{Selector, SwitchReason, Switched};
 use super::status::{
     ChannelEvent, ChannelSnapshot, ChannelState, EventLog, InputSnapshot, InputState,
     OutputSnapshot, OutputState,
 };
-use super::{input_srt, input_udp, output_srt, output_udp, Datagram};
+use super::{input_srt, input_udp, output_srt, output_udp};
 use crate::engine::link::{ConnSet, Link, LinkEvent};
 use crate::engine::shared::lock;
 use crate::engine::srt::{time_now_us, SrtError};
+use crate::engine::switch::{Live, SwitchEvent, SwitchReason};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
@@ -28,6 +29,12 @@ pub enum ChannelError {
         what: String,
         #[source]
         source: SrtError,
+    },
+    #[error("slate '{path}': {source}")]
+    Slate {
+        path: String,
+        #[source]
+        source: crate::engine::source::SourceError,
     },
     #[error("{what}: {source}")]
     Io {
@@ -60,7 +67,7 @@ pub(crate) struct OutputCounters {
 pub(crate) struct Core {
     pub(crate) stop: AtomicBool,
     started: Instant,
-    selector: Mutex<Selector>,
+    failover: Mutex<Failover>,
     fanout: Fanout,
     pub(crate) inputs: Vec<InputCounters>,
     events: Mutex<EventLog>,
@@ -80,8 +87,8 @@ impl Core {
         });
     }
 
-    /// A datagram from input `input`, due at `sched_us`: counted, and
-    /// handed to every output if the selector lets it out.
+    /// A datagram from input `input`, due at `sched_us`: counted, judged,
+    /// and handed to every output if that input is on air.
     pub(crate) fn deliver(&self, input: usize, payload: &[u8], sched_us: i64) {
         if let Some(c) = self.inputs.get(input) {
             c.datagrams.fetch_add(1, Ordering::Relaxed);
@@ -93,38 +100,54 @@ impl Core {
                 c.bad.fetch_add(1, Ordering::Relaxed);
             }
         }
-        let (out, switched) = lock(&self.selector).admit(input, Instant::now());
-        if let Some(s) = switched {
-            self.switched(&s);
+        self.offer(Live::Input(input), payload, sched_us);
+    }
+
+    /// A datagram of the slate, due at `sched_us`: out only when it is on air.
+    pub(crate) fn deliver_slate(&self, payload: &[u8], sched_us: i64) {
+        self.offer(Live::Slate, payload, sched_us);
+    }
+
+    fn offer(&self, source: Live, payload: &[u8], sched_us: i64) {
+        let mut send = Vec::new();
+        let mut f = lock(&self.failover);
+        let event = f.datagram(time_now_us(), source, payload, sched_us, &mut send);
+        // Pushed under the lock: datagrams keep their order across a switch.
+        for d in send {
+            self.fanout.push(d);
         }
-        if out {
-            self.fanout.push(Datagram {
-                payload: payload.into(),
-                sched_us,
-            });
+        drop(f);
+        if let Some(e) = event {
+            self.switched(&e);
         }
     }
 
-    fn switched(&self, s: &Switched) {
-        if s.from.is_some() {
+    /// The switch looks at the inputs' health (no datagram needed: an input
+    /// that went silent is left on time).
+    pub(crate) fn tick_switch(&self) {
+        let event = lock(&self.failover).tick(time_now_us());
+        if let Some(e) = event {
+            self.switched(&e);
+        }
+    }
+
+    /// Input `input`'s publisher reconnected.
+    pub(crate) fn input_restarted(&self, input: usize) {
+        lock(&self.failover).restart(input);
+    }
+
+    fn switched(&self, e: &SwitchEvent) {
+        if e.from != Live::Nothing {
             self.switches.fetch_add(1, Ordering::Relaxed);
         }
-        let why = match s.reason {
-            SwitchReason::FirstData => "first data",
-            SwitchReason::LiveSilent => "the live input delivered nothing",
-            SwitchReason::HigherPriorityBack => "an input earlier in the list has data again",
-        };
-        let text = match s.from {
-            None => format!("input {} is live ({why})", s.to + 1),
-            Some(f) => format!(
-                "switched from input {} to input {} ({why})",
-                f + 1,
-                s.to + 1
-            ),
-        };
-        self.event(text, s.from.is_some());
+        let alarm = matches!(e.reason, SwitchReason::Down { .. } | SwitchReason::NoInput);
+        self.event(e.to_string(), alarm);
     }
 }
+
+/// How often the monitor lets the switch look at silent inputs (inputs
+/// with data make it look at each datagram).
+const SWITCH_TICK_MS: u64 = 20;
 
 /// A started input or output: its thread and, for SRT, its link.
 pub(crate) struct Part {
@@ -196,9 +219,11 @@ impl Channel {
         let core = Arc::new(Core {
             stop: AtomicBool::new(false),
             started: Instant::now(),
-            selector: Mutex::new(Selector::new(
+            failover: Mutex::new(Failover::new(
+                &cfg.switch_settings(),
                 cfg.inputs.len(),
-                Duration::from_millis(u64::from(cfg.switch_after_ms)),
+                cfg.slate.is_some(),
+                cfg.repair,
             )),
             fanout,
             inputs: cfg
@@ -227,6 +252,9 @@ impl Channel {
                 InputConfig::Udp(u) => input_udp::start(u, i, core.clone()),
             }?;
             ch.inputs.push(part);
+        }
+        if let Some(path) = &cfg.slate {
+            ch.inputs.push(super::slate::start(path, core.clone())?);
         }
         for ((i, output), queue) in cfg.outputs.iter().enumerate().zip(queues) {
             let counters = Arc::new(OutputCounters::default());
@@ -282,10 +310,15 @@ impl Channel {
         let counters: Vec<Arc<OutputCounters>> =
             self.outputs.iter().map(|o| o.counters.clone()).collect();
         self.monitor = Some(spawn("channel-monitor", move || {
+            let mut n = 0u32;
             while !stop.load(Ordering::SeqCst) {
-                std::thread::sleep(Duration::from_millis(100));
-                watch.tick();
-                update_rates(&rates, &watch.core, &counters);
+                std::thread::sleep(Duration::from_millis(SWITCH_TICK_MS));
+                watch.core.tick_switch();
+                n = n.wrapping_add(1);
+                if n.is_multiple_of(5) {
+                    watch.tick();
+                    update_rates(&rates, &watch.core, &counters);
+                }
             }
         })?);
         Ok(())
@@ -302,8 +335,11 @@ impl Channel {
 
     pub fn snapshot(&self) -> ChannelSnapshot {
         let rates = lock(&self.rates).clone();
-        let live = lock(&self.core.selector).live();
         let now_us = time_now_us();
+        let (live, health, repair_drops) = {
+            let f = lock(&self.core.failover);
+            (f.live(), f.health(now_us), f.dropped_packets())
+        };
         let stall_ms = u64::from(self.cfg.switch_after_ms);
         let inputs: Vec<InputSnapshot> = self
             .cfg
@@ -322,7 +358,8 @@ impl Channel {
                         Some(ms) if ms >= stall_ms => InputState::Stalled,
                         Some(_) => InputState::Receiving,
                     },
-                    live: live == Some(i),
+                    live: live == Live::Input(i),
+                    health: health.get(i).map_or_else(String::new, ToString::to_string),
                     connections: self.inputs[i].conns().map_or(0, |c| c.len()),
                     datagrams: c.datagrams.load(Ordering::Relaxed),
                     bytes: c.bytes.load(Ordering::Relaxed),
@@ -341,18 +378,22 @@ impl Channel {
         let state = if self.core.stopped() {
             ChannelState::Stopped
         } else {
-            match live.and_then(|l| inputs.get(l)).map(|i| i.state) {
-                None => ChannelState::Waiting,
-                Some(InputState::Stalled) => ChannelState::Stalled,
-                Some(_) => ChannelState::Live,
+            match live {
+                Live::Nothing => ChannelState::Waiting,
+                Live::Slate => ChannelState::Slate,
+                Live::Input(i) => match inputs.get(i).map(|i| i.state) {
+                    Some(InputState::Stalled) => ChannelState::Stalled,
+                    _ => ChannelState::Live,
+                },
             }
         };
         ChannelSnapshot {
             name: self.cfg.display_name(),
             state,
             uptime_secs: self.core.started.elapsed().as_secs_f64(),
-            live_input: live,
-            switches: self.core.switches.load(Ordering::Relaxed),
+            live_input: live.to_string(),
+            switches_total: self.core.switches.load(Ordering::Relaxed),
+            repair_dropped_packets: repair_drops,
             inputs,
             outputs,
         }

@@ -12,6 +12,8 @@ pub enum ChannelState {
     Live,
     /// Running, but the live input has stalled and no other has data.
     Stalled,
+    /// Every input is down: the slate file is on air.
+    Slate,
     Stopped,
 }
 
@@ -32,6 +34,8 @@ pub struct InputSnapshot {
     pub uri: String,
     pub state: InputState,
     pub live: bool,
+    /// The switch's view: "healthy for 12.3 s", "never seen", "down: sync lost"…
+    pub health: String,
     /// SRT connections (publishers, callers) now; 0 for UDP.
     pub connections: usize,
     pub datagrams: u64,
@@ -78,8 +82,13 @@ pub struct ChannelSnapshot {
     pub name: String,
     pub state: ChannelState,
     pub uptime_secs: f64,
-    pub live_input: Option<usize>,
-    pub switches: u64,
+    /// What is on air: "primary", "backup 1"…, "slate" or "nothing".
+    pub live_input: String,
+    /// Switches since the start (the first input taking the air is not one).
+    pub switches_total: u64,
+    /// Packets the timeline repair dropped (not TS, or held for a PCR that
+    /// never came).
+    pub repair_dropped_packets: u64,
     pub inputs: Vec<InputSnapshot>,
     pub outputs: Vec<OutputSnapshot>,
 }
