@@ -26,6 +26,7 @@ const SKIPPED: &[(&str, &str)] = &[
     ("sudo systemctl enable --now srt-streamer", "systemd with the RPM installed"),
     ("journalctl -u srt-streamer -f", "systemd with the RPM installed"),
     ("srt-streamer relay \\ --input  'srt://:9000?streamid=%23!::r=cam,m=publish&passphrase=contrib-secret-1' \\ --output 'srt://:9000?streamid=cam&passphrase=readers-secret-2' \\ --output 'srt://10.0.0.5:7001?mode=caller&latency=400' \\ --output 'udp://239.2.2.2:5000?ttl=4&iface=10.0.0.2&iptos=EF' \\ --stats json", "the same shape on loopback (publisher, readers with their own passphrase, a caller output, a UDP output): tests/relay.rs a_published_stream_reaches_every_output_byte_identical_with_its_timing"),
+    ("srt-streamer relay \\ --input  'srt://:9000?streamid=%23!::r=cam,m=publish' \\ --input  'udp://@239.1.1.1:5000?iface=10.0.0.2' \\ --slate  /srv/slate.ts \\ --switch-after 500 --return-after 30 --repair seamless \\ --output 'srt://:9001' --output 'udp://239.2.2.2:5000?ttl=4' --stats json", "the same options on loopback inputs (a killed primary, the slate, the return hold-off): tests/relay_failover.rs killing_the_primary_switches_to_the_backup_with_an_unbroken_timeline, with_every_input_down_the_slate_plays_looped_then_an_input_takes_the_air, the_primary_gets_the_air_back_only_after_return_after_without_flapping"),
     ("srt-streamer relay --input 'udp://@239.1.1.1:5000?source=10.1.1.9&iface=10.0.0.2' \\ --output 'srt://:9001'", "multicast needs a namespace with a multicast route: tests/relay.rs multicast_in_any_source_and_source_specific_out_to_a_group"),
 ];
 
@@ -147,8 +148,8 @@ fn every_example_is_run_or_skipped() {
     }
     assert_eq!(
         tomls.len(),
-        2,
-        "a new TOML block: load it in toml_block_plays or channel_toml_block_relays"
+        3,
+        "a new TOML block: load it in toml_block_plays, channel_toml_block_relays or failover_toml_block_plays_the_slate"
     );
 }
 
@@ -479,7 +480,11 @@ fn channel_toml_block_relays() {
     let ex = Example::new();
     let (_, tomls) = readme_examples();
     let (udp_in, udp_out) = (free_port(), free_port());
-    let text = tomls[1]
+    let block = tomls
+        .iter()
+        .find(|t| t.contains("udp://239.2.2.2:5000?ttl=4&iptos=EF"))
+        .expect("the relay section's [[channel]] block");
+    let text = block
         .replace("srt://:9000", &format!("srt://:{}", ex.port))
         .replace(
             "udp://@239.1.1.1:5000",
@@ -536,5 +541,51 @@ fn channel_toml_block_relays() {
         Some(0),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The failover section's `[[channel]]` block through `relay --streams`:
+/// with no input on air the slate (relative to the TOML file) reaches a
+/// reader of the output after `switch_after_ms`.
+#[test]
+fn failover_toml_block_plays_the_slate() {
+    let ex = Example::new();
+    let (_, tomls) = readme_examples();
+    let block = tomls
+        .iter()
+        .find(|t| t.contains("repair = \"seamless\""))
+        .expect("the failover section's [[channel]] block");
+    let cut = cut_sample(ex.dir.path(), 3.0);
+    std::fs::rename(&cut, ex.path("slate.ts")).unwrap();
+    let text = block
+        .replace("srt://:9000", &format!("srt://:{}", ex.port))
+        .replace(
+            "udp://@239.1.1.1:5000",
+            &format!("udp://127.0.0.1:{}", free_port()),
+        )
+        .replace("srt://:9001", &format!("srt://:{}", ex.peer));
+    let file = ex.path("failover.toml");
+    std::fs::write(&file, text).unwrap();
+    let relay = srt_streamer()
+        .args(["relay", "--duration", "8", "--streams"])
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let reader = Receiver::slt_retrying(
+        &format!("srt://127.0.0.1:{}", ex.peer),
+        ex.path("reader.ts"),
+    );
+    assert!(
+        reader.wait_bytes(200_000, Duration::from_secs(20)),
+        "the slate reaches the reader"
+    );
+    let out = relay.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("slate"),
+        "the switch to the slate is said: {err}"
     );
 }
