@@ -3,7 +3,7 @@
 //! rendezvous, reconnecting with the link's backoff. Each message keeps its
 //! sender's timing: libsrt's `srctime` (see [`schedule_us`]).
 
-use super::running::{ChannelError, Core, Part};
+use super::running::{spawn, ChannelError, Core, Part};
 use crate::engine::config::StreamConfig;
 use crate::engine::link::{Conn, ConnSet, Direction, Link, SrtEndpoint};
 use crate::engine::shared::lock;
@@ -32,13 +32,9 @@ pub(crate) fn start(
     let conns = link.conns.clone();
     let current: Current = Arc::new(Mutex::new(None));
     let reading = current.clone();
-    let thread = std::thread::Builder::new()
-        .name(format!("relay-in-{}", index + 1))
-        .spawn(move || read_loop(&core, index, &conns, &reading))
-        .map_err(|source| ChannelError::Io {
-            what: "cannot start the input thread".into(),
-            source,
-        })?;
+    let thread = spawn(&format!("relay-in-{}", index + 1), move || {
+        read_loop(&core, index, &conns, &reading);
+    })?;
     Ok(Part {
         thread: Some(thread),
         link: Some(link),

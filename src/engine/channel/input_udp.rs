@@ -2,7 +2,7 @@
 //! on a chosen interface. Datagrams are stamped at arrival; larger ones
 //! are cut into SRT-sized pieces (7 TS packets).
 
-use super::running::{ChannelError, Core, Part};
+use super::running::{spawn, ChannelError, Core, Part};
 use super::udp_uri::UdpInput;
 use super::MAX_MESSAGE;
 use crate::engine::srt::time_now_us;
@@ -45,16 +45,10 @@ pub(crate) fn open(u: &UdpInput) -> std::io::Result<UdpSocket> {
 
 pub(crate) fn start(u: &UdpInput, index: usize, core: Arc<Core>) -> Result<Part, ChannelError> {
     let sock = open(u).map_err(|e| io_error(index, &format!("cannot open {}", u.to_uri()), e))?;
-    let thread = std::thread::Builder::new()
-        .name(format!("relay-in-{}", index + 1))
-        .spawn(move || read_loop(&core, index, &sock))
-        .map_err(|e| io_error(index, "cannot start the input thread", e))?;
-    Ok(Part {
-        thread: Some(thread),
-        link: None,
-        events: None,
-        wake: None,
-    })
+    let thread = spawn(&format!("relay-in-{}", index + 1), move || {
+        read_loop(&core, index, &sock);
+    })?;
+    Ok(Part::thread(thread))
 }
 
 fn read_loop(core: &Core, index: usize, sock: &UdpSocket) {

@@ -4,7 +4,7 @@
 //! its `srctime`, so the receivers play it on the input's own timeline.
 
 use super::fanout::OutputQueue;
-use super::running::{ChannelError, OutputCounters, Part};
+use super::running::{spawn, ChannelError, OutputCounters, Part};
 use super::Datagram;
 use crate::engine::config::{Mode, StreamConfig};
 use crate::engine::link::{Conn, ConnSet, Direction, Link, SrtEndpoint};
@@ -48,21 +48,15 @@ pub(crate) fn start(
         generation: u64::MAX,
         last_srctime: 0,
     };
-    let thread = std::thread::Builder::new()
-        .name(format!("relay-out-{}", index + 1))
-        .spawn(move || {
-            let mut batch = Vec::new();
-            while !stop.load(Ordering::SeqCst) {
-                queue.take(&mut batch, Duration::from_millis(100));
-                for d in batch.drain(..) {
-                    out.send(&d);
-                }
+    let thread = spawn(&format!("relay-out-{}", index + 1), move || {
+        let mut batch = Vec::new();
+        while !stop.load(Ordering::SeqCst) {
+            queue.take(&mut batch, Duration::from_millis(100));
+            for d in batch.drain(..) {
+                out.send(&d);
             }
-        })
-        .map_err(|source| ChannelError::Io {
-            what: "cannot start the output thread".into(),
-            source,
-        })?;
+        }
+    })?;
     Ok(Part {
         thread: Some(thread),
         link: Some(link),

@@ -4,7 +4,7 @@
 //! spin the last stretch).
 
 use super::fanout::OutputQueue;
-use super::running::{ChannelError, OutputCounters, Part};
+use super::running::{spawn, ChannelError, OutputCounters, Part};
 use super::udp_uri::UdpOutput;
 use crate::engine::srt::SrtClock;
 use socket2::{Domain, Protocol, Socket, Type};
@@ -60,19 +60,10 @@ pub(crate) fn start(
         source,
     })?;
     let delay = Duration::from_millis(u64::from(u.delay_ms));
-    let thread = std::thread::Builder::new()
-        .name(format!("relay-out-{}", index + 1))
-        .spawn(move || send_loop(&sock, &queue, &counters, &stop, delay))
-        .map_err(|source| ChannelError::Io {
-            what: "cannot start the output thread".into(),
-            source,
-        })?;
-    Ok(Part {
-        thread: Some(thread),
-        link: None,
-        events: None,
-        wake: None,
-    })
+    let thread = spawn(&format!("relay-out-{}", index + 1), move || {
+        send_loop(&sock, &queue, &counters, &stop, delay);
+    })?;
+    Ok(Part::thread(thread))
 }
 
 /// Waits until `due` (sleep, then spin), unless stopped.

@@ -159,6 +159,16 @@ pub(crate) struct Part {
 }
 
 impl Part {
+    /// A part that is only its thread (no SRT link, nothing to wake).
+    pub(crate) fn thread(thread: JoinHandle<()>) -> Self {
+        Self {
+            thread: Some(thread),
+            link: None,
+            events: None,
+            wake: None,
+        }
+    }
+
     fn conns(&self) -> Option<&Arc<ConnSet>> {
         self.link.as_ref().map(|l| &l.conns)
     }
@@ -192,7 +202,11 @@ pub struct Channel {
     monitor: Option<JoinHandle<()>>,
 }
 
-fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>, ChannelError> {
+/// Starts a channel thread named `name`; a failure says which.
+pub(crate) fn spawn(
+    name: &str,
+    f: impl FnOnce() + Send + 'static,
+) -> Result<JoinHandle<()>, ChannelError> {
     std::thread::Builder::new()
         .name(name.to_string())
         .spawn(f)

@@ -4,7 +4,7 @@
 //! backup: its datagrams are offered to the switch with their schedule
 //! times, and only go out while the slate is on air.
 
-use super::running::{ChannelError, Core, Part};
+use super::running::{spawn, ChannelError, Core, Part};
 use crate::engine::config::LoopMode;
 use crate::engine::pacer::Pacer;
 use crate::engine::reader::LoopingSource;
@@ -26,19 +26,8 @@ pub(crate) fn start(path: &Path, core: Arc<Core>) -> Result<Part, ChannelError> 
     let info = probe_file(path, ProbeRequest::default()).map_err(slate_error)?;
     let source = LoopingSource::open(info, true).map_err(slate_error)?;
     let pacer = Pacer::new(source, LoopMode::Seamless);
-    let thread = std::thread::Builder::new()
-        .name("relay-slate".into())
-        .spawn(move || play(&core, pacer))
-        .map_err(|source| ChannelError::Io {
-            what: "cannot start the slate thread".into(),
-            source,
-        })?;
-    Ok(Part {
-        thread: Some(thread),
-        link: None,
-        events: None,
-        wake: None,
-    })
+    let thread = spawn("relay-slate", move || play(&core, pacer))?;
+    Ok(Part::thread(thread))
 }
 
 fn play(core: &Core, mut pacer: Pacer) {
