@@ -108,12 +108,17 @@ fn no_stream_id_at_a_one_stream_port_names_the_id() {
         "--duration".into(),
         "30".into(),
     ]);
-    let _rx = Receiver::slt_retrying(&format!("srt://127.0.0.1:{port}"), dir.path().join("rx.ts"));
-    let stderr = std::io::BufReader::new(listener.stderr.take().unwrap());
-    let rejected = stderr
+    let mut lines = std::io::BufReader::new(listener.stderr.take().unwrap())
         .lines()
-        .map_while(Result::ok)
-        .find(|l| l.contains("rejected"));
+        .map_while(Result::ok);
+    // srt-live-transmit gives up when its first call finds nobody: call
+    // once the listener is up.
+    assert!(
+        lines.by_ref().any(|l| l.contains("playing")),
+        "the listener starts"
+    );
+    let _rx = Receiver::slt_retrying(&format!("srt://127.0.0.1:{port}"), dir.path().join("rx.ts"));
+    let rejected = lines.find(|l| l.contains("rejected"));
     let _ = listener.kill();
     let _ = listener.wait();
     let line = rejected.expect("the caller is rejected");

@@ -106,12 +106,13 @@ fn watch_srt(a: &MonitorArgs, stop: &AtomicBool) -> Result<(MonitorStatus, u32, 
     let started = Instant::now();
     let status = || reader.snapshot().monitor.unwrap_or_default();
     let mut seen = 0;
+    let mut repeats = super::output::RepeatFilter::default();
     while !stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(100));
         // The receiver's events (connected, refused and why) on stderr.
         let (events, total) = reader.events_since(seen);
         seen = total;
-        for e in events.iter().filter(|e| super::output::worth_printing(e)) {
+        for e in events.iter().filter(|e| repeats.worth_printing(0, e)) {
             say!("{e}");
         }
         let s = status();

@@ -169,11 +169,37 @@ pub fn state_fields(
     m
 }
 
-/// Whether an event is printed: always the first time; a repeating
-/// condition again only at ×2, ×4, ×8… so a retrying peer cannot flood the
-/// terminal (`play` and `receive` alike).
-pub fn worth_printing(e: &crate::engine::StreamEvent) -> bool {
-    e.repeats == 0 || (e.repeats + 1).is_power_of_two()
+/// Which events are printed: always the first time one is seen; a
+/// repeating condition again each time its count passes ×2, ×4, ×8… so a
+/// retrying peer cannot flood the terminal (`play`, `receive`, `monitor`).
+/// The count is read by polling and a burst of repeats can jump over a
+/// power of two between two reads, so the rule compares with what was
+/// printed last, not with the exact count.
+#[derive(Default)]
+pub struct RepeatFilter {
+    /// (stream, the event's first time) → the count last printed.
+    printed: std::collections::HashMap<(u64, u64), u32>,
+}
+
+impl RepeatFilter {
+    pub fn worth_printing(&mut self, stream: u64, e: &crate::engine::StreamEvent) -> bool {
+        if self.printed.len() > 10_000 {
+            self.printed.clear();
+        }
+        let count = e.repeats.saturating_add(1);
+        match self
+            .printed
+            .insert((stream, e.elapsed_secs.to_bits()), count)
+        {
+            None => true,
+            Some(last) if count.ilog2() > last.ilog2() => true,
+            Some(last) => {
+                self.printed
+                    .insert((stream, e.elapsed_secs.to_bits()), last);
+                false
+            }
+        }
+    }
 }
 
 /// One line per stream for people watching a terminal.
@@ -203,4 +229,35 @@ pub fn human_line(s: &StreamSnapshot) -> String {
     }
     line.push_str(&format!("  loops {}", s.loops));
     line
+}
+
+#[cfg(test)]
+mod repeat_tests {
+    use super::RepeatFilter;
+    use crate::engine::{EventKind, StreamEvent};
+
+    fn ev(repeats: u32) -> StreamEvent {
+        StreamEvent {
+            elapsed_secs: 1.5,
+            repeats,
+            last_secs: None,
+            seq: 0,
+            kind: EventKind::Stopped,
+        }
+    }
+
+    /// Read by polling, counts jump: the first sighting prints whatever
+    /// its count (it was ×2 when first read in a CI run, and never printed),
+    /// then once per power of two passed.
+    #[test]
+    fn first_sighting_and_each_power_of_two_passed_print_once() {
+        let mut f = RepeatFilter::default();
+        let printed: Vec<u32> = [2, 3, 4, 6, 7, 20, 21, 40, 70]
+            .into_iter()
+            .filter(|&n| f.worth_printing(1, &ev(n - 1)))
+            .collect();
+        assert_eq!(printed, [2, 4, 20, 40, 70]);
+        // Another stream's event at the same time is its own.
+        assert!(f.worth_printing(2, &ev(5)));
+    }
 }

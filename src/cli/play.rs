@@ -164,13 +164,14 @@ fn play_until_done(
     let started = Instant::now();
     let mut next_report = started + interval;
     let mut seen_events = std::collections::HashMap::new();
+    let mut repeats = super::output::RepeatFilter::default();
     loop {
         std::thread::sleep(Duration::from_millis(50));
         for id in manager.ids() {
             let since = seen_events.get(&id).copied().unwrap_or(0);
             if let Some((events, total)) = manager.events_since(id, since) {
                 for e in events {
-                    print_event(id, &e);
+                    print_event(&mut repeats, id, &e);
                 }
                 seen_events.insert(id, total);
             }
@@ -193,8 +194,8 @@ fn play_until_done(
 
 /// An event on stderr; a repeating condition is printed again only at
 /// ×2, ×4, ×8… so a retrying caller cannot flood the terminal.
-fn print_event(id: u64, e: &StreamEvent) {
-    if super::output::worth_printing(e) {
+fn print_event(filter: &mut super::output::RepeatFilter, id: u64, e: &StreamEvent) {
+    if filter.worth_printing(id, e) {
         say!("#{id} {e}");
     }
 }

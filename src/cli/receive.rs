@@ -127,11 +127,12 @@ pub fn run(a: ReceiveArgs) -> i32 {
     let started = Instant::now();
     let mut next = started + interval;
     let mut seen = 0;
+    let mut repeats = super::output::RepeatFilter::default();
     loop {
         std::thread::sleep(Duration::from_millis(50));
         let (events, total) = rx.events_since(seen);
         seen = total;
-        for e in events.iter().filter(|e| super::output::worth_printing(e)) {
+        for e in events.iter().filter(|e| repeats.worth_printing(0, e)) {
             say!("{e}");
         }
         if Instant::now() >= next {
