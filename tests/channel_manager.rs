@@ -290,3 +290,54 @@ fn a_port_held_by_another_program_is_refused_and_nothing_starts() {
     );
     assert!(!err.contains(" started: "), "a channel started: {err}");
 }
+
+#[test]
+fn a_channel_stops_restarts_in_place_and_is_removed_like_a_stream() {
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let input = extra_pids(dir.path(), 2.0);
+    let (udp_in, udp_out) = (free_port(), free_port());
+    let mut m = common::manager();
+    let cfg = ChannelConfig::from_uris(
+        "lab",
+        &[format!("udp://127.0.0.1:{udp_in}")],
+        &[format!("udp://127.0.0.1:{udp_out}")],
+    )
+    .unwrap();
+    let id = m.start_channel(cfg.clone()).unwrap();
+    let reader = m.channel_readers().pop().expect("its reader");
+    assert_eq!(reader.id(), id);
+    assert!(m.any_running());
+    m.stop(id).unwrap();
+    assert!(
+        !m.any_running(),
+        "a stopped channel still counts as running"
+    );
+    assert_eq!(
+        reader.snapshot().state,
+        srt_streamer::engine::channel::ChannelState::Stopped
+    );
+    let (_, before) = reader.events_since(0);
+    m.restart(id, None).expect("restarted in place");
+    assert!(m.any_running());
+    // The reader taken before the restart shows the channel now in its place.
+    let sink = udp_sink(udp_out, dir.path().join("out.ts"));
+    udp_feed(&input, &format!("127.0.0.1:{udp_in}"));
+    sink.join().unwrap();
+    let snap = reader.snapshot();
+    assert_ne!(
+        snap.state,
+        srt_streamer::engine::channel::ChannelState::Stopped
+    );
+    assert!(snap.outputs[0].bytes > 0, "{snap:?}");
+    let (events, after) = reader.events_since(before);
+    assert!(after > before, "its events go on");
+    assert!(
+        events.iter().any(|e| e.text.contains("started")),
+        "{events:?}"
+    );
+    assert_eq!(m.channel_config(id), Some(cfg));
+    m.remove(id).unwrap();
+    assert!(!m.is_channel(id) && m.channel_readers().is_empty());
+    assert!(!m.any_running());
+}
