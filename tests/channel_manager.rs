@@ -198,14 +198,12 @@ fn one_file_with_a_stream_and_a_channel_runs_from_play_and_from_relay() {
 fn refused(dir: &Path, command: &str, toml: &str) -> (Option<i32>, String) {
     let path = dir.join("refused.toml");
     std::fs::write(&path, toml).unwrap();
+    let mut args = vec![command, "--streams", path.to_str().unwrap()];
+    if command != "gui" {
+        args.extend(["--duration", "5"]);
+    }
     let out = Command::new(BIN)
-        .args([
-            command,
-            "--streams",
-            path.to_str().unwrap(),
-            "--duration",
-            "5",
-        ])
+        .args(&args)
         .stdout(Stdio::null())
         .output()
         .expect("srt-streamer runs");
@@ -254,7 +252,8 @@ fn line_ups_sharing_a_port_without_stream_ids_are_refused_naming_both() {
             "input 1 of channel 'one'",
         ),
     ];
-    for command in ["relay", "play"] {
+    // `gui --streams` checks the same line-up before its window opens.
+    for command in ["relay", "play", "gui"] {
         for (toml, port, first, second) in &cases {
             let (code, err) = refused(dir.path(), command, toml);
             assert_eq!(code, Some(2), "{command}: {err}");
