@@ -336,6 +336,16 @@ fn a_channel_stops_restarts_in_place_and_is_removed_like_a_stream() {
         "{events:?}"
     );
     assert_eq!(m.channel_config(id), Some(cfg));
+    // At most 64 outputs: the 65th is refused and the channel keeps its 64.
+    let udp = |port: u16| OutputConfig::parse(&format!("udp://127.0.0.1:{port}")).unwrap();
+    for n in 2..=64 {
+        assert_eq!(m.add_output(id, udp(udp_out)).unwrap(), n - 1);
+    }
+    let err = m.add_output(id, udp(udp_out)).unwrap_err().to_string();
+    assert!(err.contains("at most 64"), "{err}");
+    assert_eq!(reader.snapshot().outputs.len(), 64);
+    let err = m.remove_output(id, 64).unwrap_err().to_string();
+    assert!(err.contains("no output 65"), "{err}");
     m.remove(id).unwrap();
     assert!(!m.is_channel(id) && m.channel_readers().is_empty());
     assert!(!m.any_running());

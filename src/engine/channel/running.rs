@@ -408,7 +408,9 @@ impl Channel {
                 let _ = t.join();
             }
         }
-        core.fanout.close();
+        for o in &self.outputs {
+            o.signal();
+        }
         for o in &mut self.outputs {
             o.stop();
         }
