@@ -329,8 +329,14 @@ fn a_channel_stops_restarts_in_place_and_is_removed_like_a_stream() {
         srt_streamer::engine::channel::ChannelState::Stopped
     );
     assert!(snap.outputs[0].bytes > 0, "{snap:?}");
+    let (old, _) = reader.events_since(0);
     let (events, after) = reader.events_since(before);
     assert!(after > before, "its events go on");
+    let last_old = old[..before as usize].last().map_or(0.0, |e| e.at_secs);
+    assert!(
+        events.iter().all(|e| e.at_secs >= last_old),
+        "event times went back at the restart: {old:?}"
+    );
     assert!(
         events.iter().any(|e| e.text.contains("started")),
         "{events:?}"

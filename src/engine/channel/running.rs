@@ -124,8 +124,10 @@ impl Core {
     }
 
     pub(crate) fn event(&self, text: String, alarm: bool) {
-        lock(&self.events).push(ChannelEvent {
-            at_secs: self.uptime_secs(),
+        let mut log = lock(&self.events);
+        let at_secs = log.now_secs();
+        log.push(ChannelEvent {
+            at_secs,
             text,
             alarm,
         });
