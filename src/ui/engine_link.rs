@@ -2,6 +2,7 @@
 //! the StreamManager and may block on GStreamer), readers and replies come back.
 //! The UI thread never waits on the engine.
 
+use crate::engine::channel::{ChannelConfig, ChannelReader};
 use crate::engine::receiver::{ReceiveRequest, ReceiverReader};
 use crate::engine::{lock, StreamConfig, StreamId, StreamManager, StreamReader};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -18,6 +19,8 @@ pub enum Command {
     /// Removes a player or a receiver (stopping it first).
     Remove(StreamId),
     StartReceiver(Box<ReceiveRequest>),
+    /// Starts a channel (an input relayed to its outputs).
+    StartChannel(Box<ChannelConfig>),
     /// The confidence monitor of a player or receiver on or off.
     Monitor {
         id: StreamId,
@@ -65,6 +68,7 @@ pub struct EngineLink {
     replies: Receiver<Reply>,
     readers: Arc<Mutex<Vec<StreamReader>>>,
     receivers: Arc<Mutex<Vec<ReceiverReader>>>,
+    channels: Arc<Mutex<Vec<ChannelReader>>>,
     /// The engine thread, joined at shutdown so that every stream has
     /// stopped and every recording is flushed before the process ends.
     thread: Option<std::thread::JoinHandle<()>>,
@@ -79,6 +83,7 @@ impl EngineLink {
         let published = Published {
             readers: Arc::new(Mutex::new(Vec::new())),
             receivers: Arc::new(Mutex::new(Vec::new())),
+            channels: Arc::new(Mutex::new(Vec::new())),
         };
         let shared = published.clone();
         let spawned = std::thread::Builder::new()
@@ -92,6 +97,7 @@ impl EngineLink {
             replies,
             readers: published.readers,
             receivers: published.receivers,
+            channels: published.channels,
             thread,
         }
     }
@@ -108,6 +114,11 @@ impl EngineLink {
 
     pub fn receivers(&self) -> Vec<ReceiverReader> {
         lock(&self.receivers).clone()
+    }
+
+    /// Readers of the engine's channels, in id order.
+    pub fn channels(&self) -> Vec<ChannelReader> {
+        lock(&self.channels).clone()
     }
 
     pub fn try_reply(&self) -> Option<Reply> {
@@ -141,12 +152,14 @@ impl Drop for EngineLink {
 struct Published {
     readers: Arc<Mutex<Vec<StreamReader>>>,
     receivers: Arc<Mutex<Vec<ReceiverReader>>>,
+    channels: Arc<Mutex<Vec<ChannelReader>>>,
 }
 
 impl Published {
     fn update(&self, manager: &StreamManager) {
         *lock(&self.readers) = manager.readers();
         *lock(&self.receivers) = manager.receiver_readers();
+        *lock(&self.channels) = manager.channel_readers();
     }
 }
 
@@ -209,6 +222,16 @@ fn engine_thread(
                 Some(match manager.start_receiver(*req) {
                     Ok(id) => Reply::ReceiverStarted { id, name },
                     Err(e) => Reply::ReceiverRefused {
+                        name,
+                        message: e.to_string(),
+                    },
+                })
+            }
+            Command::StartChannel(cfg) => {
+                let name = cfg.display_name();
+                Some(match manager.start_channel(*cfg) {
+                    Ok(id) => Reply::Started { id, name },
+                    Err(e) => Reply::Refused {
                         name,
                         message: e.to_string(),
                     },
