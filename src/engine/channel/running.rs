@@ -10,6 +10,7 @@ use super::status::{
     OutputSnapshot, OutputState,
 };
 use super::{input_srt, input_udp, output_srt, output_udp};
+use super::{output_analyze, output_monitor, output_record};
 use crate::engine::link::{ConnSet, Link, LinkEvent};
 use crate::engine::shared::lock;
 use crate::engine::srt::{time_now_us, SrtError};
@@ -156,6 +157,8 @@ pub(crate) struct Part {
     pub(crate) events: Option<mpsc::Receiver<LinkEvent>>,
     /// Wakes the thread from a blocking read (closes what it reads from).
     pub(crate) wake: Option<Box<dyn Fn() + Send>>,
+    /// Record, analyze, monitor: their part of the snapshot.
+    pub(crate) sink: Option<Arc<dyn super::sink::SinkView>>,
 }
 
 impl Part {
@@ -166,6 +169,7 @@ impl Part {
             link: None,
             events: None,
             wake: None,
+            sink: None,
         }
     }
 
@@ -278,6 +282,18 @@ impl Channel {
                 }
                 OutputConfig::Udp(u) => {
                     output_udp::start(u, i, queue.clone(), counters.clone(), stop_flag.clone())
+                }
+                OutputConfig::Record(r) => {
+                    let (q, c, s) = (queue.clone(), counters.clone(), stop_flag.clone());
+                    output_record::start(r, i, q, c, s, core.clone())
+                }
+                OutputConfig::Analyze(a) => {
+                    let (q, c, s) = (queue.clone(), counters.clone(), stop_flag.clone());
+                    output_analyze::start(a, i, q, c, s, core.clone())
+                }
+                OutputConfig::Monitor(m) => {
+                    let (q, c, s) = (queue.clone(), counters.clone(), stop_flag.clone());
+                    output_monitor::start(m, i, q, c, s, core.clone())
                 }
             }?;
             ch.outputs.push(OutputSlot {
@@ -420,7 +436,7 @@ impl Channel {
             .map(|c| c.current().0.iter().map(|c| c.peer.clone()).collect())
             .unwrap_or_default();
         let ready = o.udp || !connections.is_empty();
-        OutputSnapshot {
+        let mut snap = OutputSnapshot {
             index: i,
             uri: o.uri.clone(),
             state: if ready {
@@ -436,7 +452,14 @@ impl Channel {
             queue_drops: o.queue.dropped.load(Ordering::Relaxed),
             send_drops: o.counters.send_drops.load(Ordering::Relaxed),
             late: o.counters.late.load(Ordering::Relaxed),
+            recording: None,
+            analysis: None,
+            monitor: None,
+        };
+        if let Some(sink) = &o.part.sink {
+            sink.fill(&mut snap);
         }
+        snap
     }
 
     /// Stops everything: inputs first, then the outputs drain and close.
