@@ -7,9 +7,9 @@ use super::sink_uri::{self, SinkKind};
 use super::udp_uri::{parse_udp_input, parse_udp_output, UdpInput, UdpOutput};
 use crate::engine::config::{parse_uri, ConfigError, LoopMode, Mode, StreamConfig};
 use crate::engine::recorder::RecordConfig;
+use crate::engine::switch::{SettingsError, SwitchSettings};
 use crate::media::MonitorSettings;
 use crate::ts::analyzer::AnalyzerConfig;
-use crate::engine::switch::{SettingsError, SwitchSettings};
 use std::path::PathBuf;
 
 /// Default: switch to the next input after this long without data.
@@ -233,9 +233,7 @@ impl OutputConfig {
             OutputConfig::Udp(u) => u.validate(),
             // Checked when parsed; a folder that cannot be written is an
             // alarm of the running output, not a refusal.
-            OutputConfig::Record(_) | OutputConfig::Analyze(_) | OutputConfig::Monitor(_) => {
-                Ok(())
-            }
+            OutputConfig::Record(_) | OutputConfig::Analyze(_) | OutputConfig::Monitor(_) => Ok(()),
         }
     }
 }
@@ -332,7 +330,10 @@ impl ChannelConfig {
             })
             .collect();
         for (n, (i, r)) in records.iter().enumerate() {
-            if records[..n].iter().any(|(_, earlier)| earlier.path == r.path) {
+            if records[..n]
+                .iter()
+                .any(|(_, earlier)| earlier.path == r.path)
+            {
                 return Err(ChannelConfigError::Output {
                     index: i + 1,
                     uri: self.outputs[*i].display(),

@@ -55,9 +55,15 @@ impl Rec {
         }
         match Recorder::new(cfg.clone(), now) {
             Ok(r) => {
-                let text = if again { "recording again, to" } else { "recording to" };
-                self.core
-                    .event(format!("{}: {text} {}", self.label, r.current.display()), false);
+                let text = if again {
+                    "recording again, to"
+                } else {
+                    "recording to"
+                };
+                self.core.event(
+                    format!("{}: {text} {}", self.label, r.current.display()),
+                    false,
+                );
                 let mut s = lock(&self.shared.status);
                 s.file = Some(r.current.clone());
                 s.files += 1;

@@ -223,14 +223,20 @@ mod tests {
     fn record_uris_file_scheme_and_plain_paths() {
         let r = parse_record("file:///var/rec/cam.ts?rotate_secs=600&rotate_mb=100").unwrap();
         assert_eq!(r.path, PathBuf::from("/var/rec/cam.ts"));
-        assert_eq!((r.rotate_secs, r.rotate_bytes), (Some(600.0), Some(100_000_000)));
+        assert_eq!(
+            (r.rotate_secs, r.rotate_bytes),
+            (Some(600.0), Some(100_000_000))
+        );
         assert_eq!(
             record_uri(&r),
             "file:///var/rec/cam.ts?rotate_secs=600&rotate_mb=100"
         );
         let p = parse_record("/var/rec/cam.ts").unwrap();
         assert_eq!(record_uri(&p), "file:///var/rec/cam.ts");
-        assert_eq!(record_uri(&parse_record("file:rec/a.ts").unwrap()), "file:rec/a.ts");
+        assert_eq!(
+            record_uri(&parse_record("file:rec/a.ts").unwrap()),
+            "file:rec/a.ts"
+        );
         assert_eq!(SinkKind::of("/x.ts"), Some(SinkKind::Record));
         assert_eq!(SinkKind::of("analyze://"), Some(SinkKind::Analyze));
         assert_eq!(SinkKind::of("srt://:9000"), None);
@@ -247,15 +253,23 @@ mod tests {
 
     #[test]
     fn analyze_and_monitor_options_name_the_key() {
-        assert_eq!(parse_analyze("analyze:").unwrap(), AnalyzerConfig::default());
+        assert_eq!(
+            parse_analyze("analyze:").unwrap(),
+            AnalyzerConfig::default()
+        );
         let a = parse_analyze("analyze://?pcr_repetition_ms=100").unwrap();
         assert_eq!(analyze_uri(&a), "analyze:?pcr_repetition_ms=100");
         let m = parse_monitor("monitor:?program=2&black_secs=2").unwrap();
         assert_eq!((m.program, m.black_secs), (Some(2), 2.0));
         assert_eq!(monitor_uri(&m), "monitor:?program=2&black_secs=2");
         let e = parse_analyze("analyze:?bogus=1").unwrap_err().to_string();
-        assert!(e.starts_with("bogus") && e.contains("pcr_repetition_ms"), "{e}");
-        let e = parse_monitor("monitor:?freeze_secs=-1").unwrap_err().to_string();
+        assert!(
+            e.starts_with("bogus") && e.contains("pcr_repetition_ms"),
+            "{e}"
+        );
+        let e = parse_monitor("monitor:?freeze_secs=-1")
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("freeze_secs"), "{e}");
     }
 }

@@ -1,0 +1,368 @@
+//! A channel's local outputs end to end, through `srt-streamer relay` with
+//! real peers: record (`file://…`, a plain path; rotation), analyze
+//! (`analyze:`, the TR 101 290 report in `--stats json`) and monitor
+//! (`monitor:`, decoded by the confidence monitor); a recording that
+//! cannot write leaves an SRT reader untouched; the outputs from a TOML
+//! `[[channel]]`.
+
+mod common;
+
+use common::relay::{assert_run_of, extra_pids, publish, serial, udp_feed, Relay, BIN};
+use common::{free_port, sample, wait_until, Receiver};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const EXTRA: [u16; 2] = [0x1F0, 0x1F1];
+
+fn publish_uri(port: u16) -> String {
+    format!("srt://127.0.0.1:{port}?latency=1000&mode=caller&streamid=%23!::r=cam,m=publish")
+}
+
+fn input_uri(port: u16) -> String {
+    format!("srt://:{port}?latency=1000&streamid=%23!::r=cam,m=publish")
+}
+
+/// `out` is the input from some packet on to its very end (nothing lost
+/// at the end: the recording drains its queue when the relay stops).
+fn assert_tail_of(what: &str, input: &[u8], out: &[u8]) {
+    assert_run_of(what, input, out, 0.97, &EXTRA);
+    assert!(
+        input.ends_with(out),
+        "{what}: does not reach the input's end"
+    );
+}
+
+fn is_pat(f: &[u8]) -> bool {
+    f.len() >= 188
+        && f[0] == 0x47
+        && f[1] & 0x40 != 0
+        && (u16::from(f[1] & 0x1F) << 8 | u16::from(f[2])) == 0
+}
+
+/// The `tr101290` continuity error count of an analyze output's snapshot.
+fn cc_errors(out: &serde_json::Value) -> Option<u64> {
+    out["analysis"]["tr101290"]["continuity_count_error"]["count"].as_u64()
+}
+
+#[test]
+fn a_published_stream_recorded_rotated_and_analysed() {
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let input = extra_pids(dir.path(), 4.0);
+    let port = free_port();
+    let rec = dir.path().join("rec.ts");
+    let rot = dir.path().join("rot.ts");
+    let mut relay = Relay::start(
+        dir.path(),
+        &[
+            "--input",
+            &input_uri(port),
+            "--output",
+            &format!("file://{}", rec.display()),
+            "--output",
+            &format!("{}?rotate_secs=1", rot.display()),
+            "--output",
+            "analyze:",
+        ],
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), || relay.last()["outputs"][0]
+            ["state"]
+            == "ready"),
+        "{}",
+        relay.last()
+    );
+    publish(&input, &publish_uri(port));
+    std::thread::sleep(Duration::from_millis(2500));
+    let live = relay.last();
+    relay.stop();
+    let snap = relay.last();
+    let data = std::fs::read(&input).unwrap();
+    let recorded = std::fs::read(&rec).unwrap();
+    assert_tail_of("file:// recording", &data, &recorded);
+    // The failover holds the first packets until the input is healthy,
+    // then lets them all out: the recording is the input from its first byte.
+    assert!(
+        recorded == data,
+        "{} of {} bytes",
+        recorded.len(),
+        data.len()
+    );
+    assert_eq!(
+        snap["outputs"][0]["recording"]["bytes"].as_u64(),
+        Some(recorded.len() as u64),
+        "{}",
+        snap["outputs"][0]
+    );
+    // Rotation: 2 or more files, each later one opening with a PAT, that
+    // together are the recording.
+    let files: Vec<Vec<u8>> = (1..)
+        .map(|i| dir.path().join(format!("rot-{i:04}.ts")))
+        .take_while(|p| p.exists())
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    println!(
+        "rotated files: {:?}",
+        files.iter().map(Vec::len).collect::<Vec<_>>()
+    );
+    assert!(files.len() >= 2, "{} rotated file(s)", files.len());
+    assert!(
+        files[1..].iter().all(|f| is_pat(f)),
+        "later files open with a PAT"
+    );
+    assert_eq!(
+        files.concat(),
+        recorded,
+        "the rotated files are the recording"
+    );
+    // Analysis: a clean feed, every PID seen, its rate.
+    let analysis = &live["outputs"][2]["analysis"];
+    assert_eq!(cc_errors(&live["outputs"][2]), Some(0), "{analysis}");
+    assert_eq!(analysis["tr101290"]["sync_byte_error"]["count"], 0);
+    for pid in EXTRA {
+        assert!(
+            analysis["pids"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|p| p["pid"] == pid)),
+            "PID {pid:#x} in the report: {}",
+            analysis["pids"]
+        );
+    }
+    let rate = analysis["bitrate_bps"].as_f64().unwrap_or(0.0);
+    assert!((4e6..6e6).contains(&rate), "bitrate {rate}");
+    // The input stalls when the publisher is done; no output ever alarms.
+    assert!(!relay.log().contains("ALARM output"), "{}", relay.log());
+}
+
+/// The input with every 50th packet dropped after its first 1.5 s (a feed
+/// must be healthy once to go on air; damaged, it stays there).
+fn damaged(input: &Path, out: &Path) -> usize {
+    let data = std::fs::read(input).unwrap();
+    let clean = (5e6 / 8.0 * 1.5 / 188.0) as usize;
+    let mut dropped = 0;
+    let kept: Vec<u8> = data
+        .chunks(188)
+        .enumerate()
+        .filter(|(i, _)| {
+            let drop = *i > clean && i % 50 == 0;
+            dropped += usize::from(drop);
+            !drop
+        })
+        .flat_map(|(_, p)| p.to_vec())
+        .collect();
+    std::fs::write(out, kept).unwrap();
+    dropped
+}
+
+#[test]
+fn analyze_reports_the_continuity_errors_of_a_damaged_feed() {
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let input = extra_pids(dir.path(), 4.0);
+    let bad = dir.path().join("damaged.ts");
+    let dropped = damaged(&input, &bad);
+    let udp_in = free_port();
+    let mut relay = Relay::start(
+        dir.path(),
+        &[
+            "--input",
+            &format!("udp://127.0.0.1:{udp_in}"),
+            "--output",
+            "analyze:",
+        ],
+    );
+    udp_feed(&bad, &format!("127.0.0.1:{udp_in}"));
+    std::thread::sleep(Duration::from_millis(1500));
+    let snap = relay.last();
+    relay.stop();
+    let errors = cc_errors(&snap["outputs"][0]).unwrap_or(0);
+    println!("{dropped} packets dropped, {errors} continuity errors reported");
+    // Null packets have no continuity counter: not every drop is an error.
+    assert!(
+        errors > 0 && errors as usize >= dropped / 2,
+        "{}",
+        snap["outputs"][0]["analysis"]["tr101290"]
+    );
+    let verdict = snap["outputs"][0]["analysis"]["verdict"]
+        .as_str()
+        .unwrap_or("");
+    assert!(verdict.contains("priority 1"), "{verdict}");
+    assert!(
+        relay
+            .log()
+            .contains("ALARM output 1 (analyze): TR 101 290:"),
+        "{}",
+        relay.log()
+    );
+}
+
+#[test]
+fn monitor_decodes_what_ffmpeg_publishes() {
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut relay = Relay::start(
+        dir.path(),
+        &[
+            "--input",
+            &format!("srt://:{port}?latency=1000"),
+            "--output",
+            "monitor:",
+        ],
+    );
+    let ok = Command::new("ffmpeg")
+        .args(["-v", "error", "-re", "-t", "5", "-i"])
+        .arg(sample())
+        .args(["-map", "0", "-c", "copy", "-f", "mpegts"])
+        .arg(format!(
+            "srt://127.0.0.1:{port}?mode=caller&latency=1000000&pkt_size=1316"
+        ))
+        .stdin(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "ffmpeg publishes");
+    std::thread::sleep(Duration::from_millis(1500));
+    let snap = relay.last();
+    relay.stop();
+    let m = &snap["outputs"][0]["monitor"];
+    println!("monitor: {m}");
+    assert_eq!(snap["outputs"][0]["state"], "ready");
+    assert_eq!(m["video_size"], serde_json::json!([1280, 720]), "{m}");
+    assert!(m["frames_shown"].as_u64().unwrap_or(0) > 2, "{m}");
+    assert!(m["audio"].as_array().is_some_and(|a| !a.is_empty()), "{m}");
+}
+
+#[test]
+fn a_recording_that_cannot_write_alarms_and_the_reader_gets_every_byte() {
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let input = extra_pids(dir.path(), 4.0);
+    let port = free_port();
+    let nowhere = dir.path().join("no-such-folder/rec.ts");
+    let mut relay = Relay::start(
+        dir.path(),
+        &[
+            "--input",
+            &input_uri(port),
+            "--output",
+            &format!("file://{}", nowhere.display()),
+            "--output",
+            &format!("srt://:{port}?latency=1000&streamid=cam"),
+        ],
+    );
+    let mut reader = Receiver::slt(
+        &format!("srt://127.0.0.1:{port}?latency=1000&streamid=cam"),
+        dir.path().join("reader.ts"),
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), || relay.last()["outputs"][1]
+            ["state"]
+            == "ready"),
+        "{}",
+        relay.last()
+    );
+    publish(&input, &publish_uri(port));
+    std::thread::sleep(Duration::from_millis(2500));
+    let snap = relay.last();
+    relay.stop();
+    reader.stop();
+    let out = &snap["outputs"][0];
+    assert_eq!(out["state"], "failed", "{out}");
+    let error = out["recording"]["error"].as_str().unwrap_or("");
+    assert!(error.contains("the folder does not exist"), "{error}");
+    assert!(
+        out["recording"]["lost_bytes"].as_u64().unwrap_or(0) > 0,
+        "{out}"
+    );
+    assert!(
+        relay
+            .log()
+            .contains("ALARM output 1 (record): cannot record to"),
+        "{}",
+        relay.log()
+    );
+    let data = std::fs::read(&input).unwrap();
+    let got = std::fs::read(dir.path().join("reader.ts")).unwrap_or_default();
+    assert_tail_of("the SRT reader", &data, &got);
+    assert_eq!(
+        snap["outputs"][1]["queue_drops"], 0,
+        "{}",
+        snap["outputs"][1]
+    );
+}
+
+#[test]
+fn record_and_analyze_outputs_from_a_toml_channel() {
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let input = extra_pids(dir.path(), 3.0);
+    let udp_in = free_port();
+    let rec = dir.path().join("toml.ts");
+    let toml = dir.path().join("channels.toml");
+    std::fs::write(
+        &toml,
+        format!(
+            "[[channel]]\nname = 'ingest'\ninput = 'udp://127.0.0.1:{udp_in}'\noutputs = ['file://{}', 'analyze:']\n",
+            rec.display()
+        ),
+    )
+    .unwrap();
+    let mut relay = Relay::start(dir.path(), &["--streams", toml.to_str().unwrap()]);
+    udp_feed(&input, &format!("127.0.0.1:{udp_in}"));
+    std::thread::sleep(Duration::from_millis(1500));
+    let live = relay.last();
+    relay.stop();
+    assert_eq!(live["name"], "ingest", "{live}");
+    assert_eq!(
+        cc_errors(&live["outputs"][1]),
+        Some(0),
+        "{}",
+        live["outputs"][1]
+    );
+    let data = std::fs::read(&input).unwrap();
+    assert_tail_of("TOML recording", &data, &std::fs::read(&rec).unwrap());
+}
+
+#[test]
+fn bad_local_outputs_exit_2_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let same = format!("file://{}", dir.path().join("a.ts").display());
+    for (args, needle) in [
+        (
+            vec!["--output", "file:///tmp/x.ts?rotate_secs=0"],
+            "rotate_secs",
+        ),
+        (vec!["--output", "/tmp/x.ts?rotate=600"], "rotate"),
+        (vec!["--output", "analyze:?bogus=1"], "bogus"),
+        (vec!["--output", "monitor:?program=x"], "program"),
+        (
+            vec!["--output", &same, "--output", &same],
+            "another record output",
+        ),
+    ] {
+        let out = Command::new(BIN)
+            .args(["relay", "--input", "udp://127.0.0.1:5999"])
+            .args(&args)
+            .args(["--duration", "3"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    let out = Command::new(BIN)
+        .args([
+            "relay",
+            "--input",
+            "file:///tmp/x.ts",
+            "--output",
+            "analyze:",
+        ])
+        .args(["--duration", "3"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("are outputs"), "{err}");
+}
