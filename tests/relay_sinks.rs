@@ -178,9 +178,10 @@ fn analyze_reports_the_continuity_errors_of_a_damaged_feed() {
     relay.stop();
     let errors = cc_errors(&snap["outputs"][0]).unwrap_or(0);
     println!("{dropped} packets dropped, {errors} continuity errors reported");
-    // Null packets have no continuity counter: not every drop is an error.
+    // Null packets (9 % here) have no continuity counter: not every drop
+    // is an error, and nothing else is one.
     assert!(
-        errors > 0 && errors as usize >= dropped / 2,
+        errors > 0 && errors as f64 >= dropped as f64 * 0.8 && errors as usize <= dropped,
         "{}",
         snap["outputs"][0]["analysis"]["tr101290"]
     );
