@@ -228,6 +228,32 @@ impl Example {
             .expect("the binary runs")
     }
 
+    /// srt-live-transmit reading `cam` from the relay's port (retrying
+    /// until the relay listens) into reader.ts.
+    fn read_cam(&self) -> Receiver {
+        Receiver::slt_retrying(
+            &format!("srt://127.0.0.1:{}?streamid=cam", self.port),
+            self.path("reader.ts"),
+        )
+    }
+
+    /// Our own player publishing the sample as `cam` to the relay's port
+    /// (stream ID `#!::r=cam,m=publish`), for `secs`.
+    fn publish_cam(&self, secs: &str) -> Child {
+        srt_streamer()
+            .arg("play")
+            .arg(sample())
+            .arg(format!(
+                "srt://127.0.0.1:{}?mode=caller&streamid=%23!::r=cam,m=publish",
+                self.port
+            ))
+            .args(["--duration", secs])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary runs")
+    }
+
     /// Our own player as a listener on the peer port (the README's IRD or
     /// encoder at 10.0.0.5), for `secs`.
     fn source_at_peer(&self, secs: &str) -> Child {
@@ -493,22 +519,8 @@ fn relay_records_analyzes_and_monitors() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let reader = Receiver::slt_retrying(
-        &format!("srt://127.0.0.1:{}?streamid=cam", ex.port),
-        ex.path("reader.ts"),
-    );
-    let publisher = srt_streamer()
-        .arg("play")
-        .arg(sample())
-        .arg(format!(
-            "srt://127.0.0.1:{}?mode=caller&streamid=%23!::r=cam,m=publish",
-            ex.port
-        ))
-        .args(["--duration", "7"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let reader = ex.read_cam();
+    let publisher = ex.publish_cam("7");
     let out = finish(relay);
     let _ = finish(publisher);
     let log = String::from_utf8_lossy(&out.stderr);
@@ -575,22 +587,8 @@ fn channel_toml_block_relays() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let reader = Receiver::slt_retrying(
-        &format!("srt://127.0.0.1:{}?streamid=cam", ex.port),
-        ex.path("reader.ts"),
-    );
-    let mut publisher = srt_streamer()
-        .arg("play")
-        .arg(sample())
-        .arg(format!(
-            "srt://127.0.0.1:{}?mode=caller&streamid=%23!::r=cam,m=publish",
-            ex.port
-        ))
-        .args(["--duration", "8"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let reader = ex.read_cam();
+    let mut publisher = ex.publish_cam("8");
     let mut buf = [0u8; 2048];
     let n = sink.recv(&mut buf).expect("a datagram at the UDP output");
     assert!(n >= 188 && buf[0] == 0x47, "TS at the UDP output");

@@ -23,6 +23,31 @@ fn input_uri(port: u16) -> String {
     format!("srt://:{port}?latency=1000&streamid=%23!::r=cam,m=publish")
 }
 
+/// The relay with the publish input on `port` and `outputs`.
+fn relay_with(dir: &Path, port: u16, outputs: &[String]) -> Relay {
+    let mut args = vec!["--input".to_string(), input_uri(port)];
+    for o in outputs {
+        args.extend(["--output".to_string(), o.clone()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    Relay::start(dir, &args)
+}
+
+/// Once output `ready` is ready, publishes `input` (our player), lets the
+/// relay pass it on and returns the last record while it ran.
+fn publish_through(relay: &Relay, ready: usize, input: &Path, port: u16) -> serde_json::Value {
+    assert!(
+        wait_until(Duration::from_secs(5), || relay.last()["outputs"][ready]
+            ["state"]
+            == "ready"),
+        "{}",
+        relay.last()
+    );
+    publish(input, &publish_uri(port));
+    std::thread::sleep(Duration::from_millis(2500));
+    relay.last()
+}
+
 /// `out` is the input from some packet on to its very end (nothing lost
 /// at the end: the recording drains its queue when the relay stops).
 fn assert_tail_of(what: &str, input: &[u8], out: &[u8]) {
@@ -53,29 +78,13 @@ fn a_published_stream_recorded_rotated_and_analysed() {
     let port = free_port();
     let rec = dir.path().join("rec.ts");
     let rot = dir.path().join("rot.ts");
-    let mut relay = Relay::start(
-        dir.path(),
-        &[
-            "--input",
-            &input_uri(port),
-            "--output",
-            &format!("file://{}", rec.display()),
-            "--output",
-            &format!("{}?rotate_secs=1", rot.display()),
-            "--output",
-            "analyze:",
-        ],
-    );
-    assert!(
-        wait_until(Duration::from_secs(5), || relay.last()["outputs"][0]
-            ["state"]
-            == "ready"),
-        "{}",
-        relay.last()
-    );
-    publish(&input, &publish_uri(port));
-    std::thread::sleep(Duration::from_millis(2500));
-    let live = relay.last();
+    let outputs = [
+        format!("file://{}", rec.display()),
+        format!("{}?rotate_secs=1", rot.display()),
+        "analyze:".to_string(),
+    ];
+    let mut relay = relay_with(dir.path(), port, &outputs);
+    let live = publish_through(&relay, 0, &input, port);
     relay.stop();
     let snap = relay.last();
     let data = std::fs::read(&input).unwrap();
@@ -241,31 +250,16 @@ fn a_recording_that_cannot_write_alarms_and_the_reader_gets_every_byte() {
     let input = extra_pids(dir.path(), 4.0);
     let port = free_port();
     let nowhere = dir.path().join("no-such-folder/rec.ts");
-    let mut relay = Relay::start(
-        dir.path(),
-        &[
-            "--input",
-            &input_uri(port),
-            "--output",
-            &format!("file://{}", nowhere.display()),
-            "--output",
-            &format!("srt://:{port}?latency=1000&streamid=cam"),
-        ],
-    );
+    let outputs = [
+        format!("file://{}", nowhere.display()),
+        format!("srt://:{port}?latency=1000&streamid=cam"),
+    ];
+    let mut relay = relay_with(dir.path(), port, &outputs);
     let mut reader = Receiver::slt(
         &format!("srt://127.0.0.1:{port}?latency=1000&streamid=cam"),
         dir.path().join("reader.ts"),
     );
-    assert!(
-        wait_until(Duration::from_secs(5), || relay.last()["outputs"][1]
-            ["state"]
-            == "ready"),
-        "{}",
-        relay.last()
-    );
-    publish(&input, &publish_uri(port));
-    std::thread::sleep(Duration::from_millis(2500));
-    let snap = relay.last();
+    let snap = publish_through(&relay, 1, &input, port);
     relay.stop();
     reader.stop();
     let out = &snap["outputs"][0];

@@ -11,6 +11,7 @@
 //! - monitor: `monitor:` (or `monitor://`), `program=N`, `black_secs=S`,
 //!   `freeze_secs=S`, `silence_secs=S`.
 
+use super::udp_uri::{query_pairs, value_error, with_query, Pairs};
 use crate::engine::config::ConfigError;
 use crate::engine::recorder::RecordConfig;
 use crate::media::MonitorSettings;
@@ -42,26 +43,10 @@ impl SinkKind {
     }
 }
 
-fn value_error(key: &str, value: &str, why: &str) -> ConfigError {
-    ConfigError::OptionValue {
-        key: key.to_string(),
-        value: value.to_string(),
-        why: why.to_string(),
-    }
-}
-
 /// `(before ?, key=value pairs)`.
-fn split(uri: &str) -> (&str, Vec<(String, String)>) {
+fn split(uri: &str) -> (&str, Pairs) {
     let (head, query) = uri.split_once('?').unwrap_or((uri, ""));
-    let pairs = query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (k.to_string(), v.to_string())
-        })
-        .collect();
-    (head, pairs)
+    (head, query_pairs(query))
 }
 
 fn positive(key: &str, value: &str) -> Result<f64, ConfigError> {
@@ -152,14 +137,6 @@ pub(crate) fn parse_monitor(uri: &str) -> Result<MonitorSettings, ConfigError> {
         }
     }
     Ok(cfg)
-}
-
-fn with_query(base: String, q: &[String]) -> String {
-    if q.is_empty() {
-        base
-    } else {
-        format!("{base}?{}", q.join("&"))
-    }
 }
 
 pub(crate) fn record_uri(r: &RecordConfig) -> String {
