@@ -183,14 +183,20 @@ fn analyze_reports_the_continuity_errors_of_a_damaged_feed() {
     );
     udp_feed(&bad, &format!("127.0.0.1:{udp_in}"));
     std::thread::sleep(Duration::from_millis(1500));
-    let snap = relay.last();
     relay.stop();
+    // The final record: the analysis of everything, drained at the stop.
+    let snap = relay.last();
     let errors = cc_errors(&snap["outputs"][0]).unwrap_or(0);
-    println!("{dropped} packets dropped, {errors} continuity errors reported");
+    let sent = std::fs::metadata(&bad).unwrap().len().div_ceil(1316);
+    let received = snap["inputs"][0]["datagrams"].as_u64().unwrap_or(0);
+    println!("{dropped} packets dropped, {errors} continuity errors reported; {received} of {sent} datagrams in");
     // Null packets (9 % here) have no continuity counter: not every drop
-    // is an error, and nothing else is one.
+    // is an error, and nothing else is one (unless the loaded machine lost
+    // UDP datagrams on their way in).
     assert!(
-        errors > 0 && errors as f64 >= dropped as f64 * 0.8 && errors as usize <= dropped,
+        errors > 0
+            && errors as f64 >= dropped as f64 * 0.8
+            && (errors as usize <= dropped || received < sent),
         "{}",
         snap["outputs"][0]["analysis"]["tr101290"]
     );
