@@ -23,14 +23,15 @@ fn input_uri(port: u16) -> String {
     format!("srt://:{port}?latency=1000&streamid=%23!::r=cam,m=publish")
 }
 
-/// The relay with the publish input on `port` and `outputs`.
-fn relay_with(dir: &Path, port: u16, outputs: &[String]) -> Relay {
+/// The relay with the publish input on `port` and `outputs`, run by
+/// `wrapper` (see `Relay::start_wrapped`).
+fn relay_with(wrapper: &[&str], dir: &Path, port: u16, outputs: &[String]) -> Relay {
     let mut args = vec!["--input".to_string(), input_uri(port)];
     for o in outputs {
         args.extend(["--output".to_string(), o.clone()]);
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    Relay::start(dir, &args)
+    Relay::start_wrapped(wrapper, dir, &args)
 }
 
 /// Once output `ready` is ready, publishes `input` (our player), lets the
@@ -83,7 +84,7 @@ fn a_published_stream_recorded_rotated_and_analysed() {
         format!("{}?rotate_secs=1", rot.display()),
         "analyze:".to_string(),
     ];
-    let mut relay = relay_with(dir.path(), port, &outputs);
+    let mut relay = relay_with(&[], dir.path(), port, &outputs);
     let live = publish_through(&relay, 0, &input, port);
     relay.stop();
     let snap = relay.last();
@@ -249,47 +250,79 @@ fn monitor_decodes_what_ffmpeg_publishes() {
     assert!(m["audio"].as_array().is_some_and(|a| !a.is_empty()), "{m}");
 }
 
+/// Runs the binary given after it in a mount namespace of its own where
+/// `small` is a 256 kB tmpfs (a disk that fills within half a second).
+fn with_a_small_disk(small: &Path) -> Vec<String> {
+    let script = format!(
+        "mount -t tmpfs -o size=256k tmpfs '{}' && exec \"$0\" \"$@\"",
+        small.display()
+    );
+    [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        &script,
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 #[test]
-fn a_recording_that_cannot_write_alarms_and_the_reader_gets_every_byte() {
+fn recordings_that_cannot_write_alarm_and_the_reader_gets_every_byte() {
     let _one = serial();
     let dir = tempfile::tempdir().unwrap();
     let input = extra_pids(dir.path(), 4.0);
     let port = free_port();
     let nowhere = dir.path().join("no-such-folder/rec.ts");
+    let small = dir.path().join("small");
+    std::fs::create_dir(&small).unwrap();
     let outputs = [
         format!("file://{}", nowhere.display()),
+        format!("file://{}", small.join("full.ts").display()),
         format!("srt://:{port}?latency=1000&streamid=cam"),
     ];
-    let mut relay = relay_with(dir.path(), port, &outputs);
+    let wrapper = with_a_small_disk(&small);
+    let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
+    let mut relay = relay_with(&wrapper, dir.path(), port, &outputs);
     let mut reader = Receiver::slt(
         &format!("srt://127.0.0.1:{port}?latency=1000&streamid=cam"),
         dir.path().join("reader.ts"),
     );
-    let snap = publish_through(&relay, 1, &input, port);
+    let snap = publish_through(&relay, 2, &input, port);
     relay.stop();
     reader.stop();
-    let out = &snap["outputs"][0];
-    assert_eq!(out["state"], "failed", "{out}");
-    let error = out["recording"]["error"].as_str().unwrap_or("");
-    assert!(error.contains("the folder does not exist"), "{error}");
+    let log = relay.log();
+    for (i, alarm, why) in [
+        (0, "cannot record to", "the folder does not exist"),
+        (1, "recording stopped after", "the disk is full"),
+    ] {
+        let out = &snap["outputs"][i];
+        println!("output {}: {}", i + 1, out["recording"]);
+        assert_eq!(out["state"], "failed", "{out}");
+        let error = out["recording"]["error"].as_str().unwrap_or("");
+        assert!(error.contains(why), "{error}");
+        assert!(
+            out["recording"]["lost_bytes"].as_u64().unwrap_or(0) > 0,
+            "{out}"
+        );
+        let line = format!("ALARM output {} (record): {alarm}", i + 1);
+        assert!(log.contains(&line), "{line}:\n{log}");
+    }
+    let full = &snap["outputs"][1]["recording"]["bytes"];
     assert!(
-        out["recording"]["lost_bytes"].as_u64().unwrap_or(0) > 0,
-        "{out}"
-    );
-    assert!(
-        relay
-            .log()
-            .contains("ALARM output 1 (record): cannot record to"),
-        "{}",
-        relay.log()
+        full.as_u64().is_some_and(|b| b > 100_000 && b < 300_000),
+        "{full}"
     );
     let data = std::fs::read(&input).unwrap();
     let got = std::fs::read(dir.path().join("reader.ts")).unwrap_or_default();
     assert_tail_of("the SRT reader", &data, &got);
     assert_eq!(
-        snap["outputs"][1]["queue_drops"], 0,
+        snap["outputs"][2]["queue_drops"], 0,
         "{}",
-        snap["outputs"][1]
+        snap["outputs"][2]
     );
 }
 

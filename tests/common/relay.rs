@@ -54,13 +54,22 @@ impl Relay {
 
     /// The relay, inside network namespace `netns` if given.
     pub fn start_in(netns: Option<&str>, dir: &Path, args: &[&str]) -> Self {
+        match netns {
+            Some(ns) => Self::start_wrapped(&["ip", "netns", "exec", ns], dir, args),
+            None => Self::start_wrapped(&[], dir, args),
+        }
+    }
+
+    /// The relay run by `wrapper` (a command that runs the binary given
+    /// after it, e.g. `ip netns exec NS`), or directly when it is empty.
+    pub fn start_wrapped(wrapper: &[&str], dir: &Path, args: &[&str]) -> Self {
         let n = std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
         let stdout = dir.join(format!("relay-{n}.json"));
         let stderr = dir.join(format!("relay-{n}.err"));
-        let mut cmd = match netns {
-            Some(ns) => {
-                let mut c = Command::new("ip");
-                c.args(["netns", "exec", ns, BIN]);
+        let mut cmd = match wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut c = Command::new(program);
+                c.args(rest).arg(BIN);
                 c
             }
             None => Command::new(BIN),
