@@ -326,6 +326,63 @@ fn recordings_that_cannot_write_alarm_and_the_reader_gets_every_byte() {
     );
 }
 
+/// A folder that appears while the channel runs: the recording starts
+/// there at its next try, with what comes from then on.
+#[test]
+fn a_recording_starts_once_its_folder_exists() {
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let input = extra_pids(dir.path(), 10.0);
+    let udp_in = free_port();
+    let later = dir.path().join("later");
+    let rec = later.join("rec.ts");
+    let mut relay = Relay::start(
+        dir.path(),
+        &[
+            "--input",
+            &format!("udp://127.0.0.1:{udp_in}"),
+            "--output",
+            &format!("file://{}", rec.display()),
+        ],
+    );
+    let feed = {
+        let input = input.clone();
+        std::thread::spawn(move || udp_feed(&input, &format!("127.0.0.1:{udp_in}")))
+    };
+    assert!(
+        wait_until(Duration::from_secs(10), || relay.last()["outputs"][0]
+            ["state"]
+            == "failed"),
+        "{}",
+        relay.last()
+    );
+    std::fs::create_dir(&later).unwrap();
+    let again = wait_until(Duration::from_secs(15), || {
+        relay
+            .log()
+            .contains("output 1 (record): recording again, to")
+    });
+    feed.join().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    relay.stop();
+    let snap = relay.last();
+    assert!(again, "{}", relay.log());
+    assert_eq!(
+        snap["outputs"][0]["state"], "ready",
+        "{}",
+        snap["outputs"][0]
+    );
+    let data = std::fs::read(&input).unwrap();
+    let got = std::fs::read(&rec).unwrap_or_default();
+    println!(
+        "recorded {} of {} bytes after the folder appeared",
+        got.len(),
+        data.len()
+    );
+    assert_run_of("the late recording", &data, &got, 0.1, &EXTRA);
+    assert!(data.ends_with(&got), "the late recording runs to the end");
+}
+
 #[test]
 fn record_and_analyze_outputs_from_a_toml_channel() {
     let _one = serial();
