@@ -4,7 +4,7 @@
 //! backups) relayed to every output, every byte untouched.
 
 use crate::engine::channel::config::{DEFAULT_RETURN_AFTER_SECS, DEFAULT_SWITCH_AFTER_MS};
-use crate::engine::channel::{Channel, ChannelConfig};
+use crate::engine::channel::{Channel, ChannelConfig, OutputSnapshot};
 use crate::engine::config::LoopMode;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -86,6 +86,30 @@ fn record(ch: &Channel, final_record: bool) -> serde_json::Value {
     })
 }
 
+/// What a record, analyze or monitor output adds to the status line.
+fn local_output(o: &OutputSnapshot) -> String {
+    if let Some(r) = &o.recording {
+        return match &r.error {
+            Some(_) => " record FAILED".to_string(),
+            None => format!(" recorded {:.1} MB", r.bytes as f64 / 1e6),
+        };
+    }
+    if let Some(a) = &o.analysis {
+        return format!(
+            " TR 101 290 P1 {} P2 {}",
+            a.tr101290.priority1_total(),
+            a.tr101290.priority2_total()
+        );
+    }
+    if let Some(m) = &o.monitor {
+        let alarms: Vec<String> = m.alarms.iter().map(ToString::to_string).collect();
+        return format!(" {} frames {}", m.frames_shown, alarms.join(", "))
+            .trim_end()
+            .to_string();
+    }
+    String::new()
+}
+
 fn status_line(ch: &Channel) -> String {
     let s = ch.snapshot();
     let outs: Vec<String> = s
@@ -93,14 +117,15 @@ fn status_line(ch: &Channel) -> String {
         .iter()
         .map(|o| {
             format!(
-                "out{} {:.2} Mbit/s{}",
+                "out{} {:.2} Mbit/s{}{}",
                 o.index + 1,
                 o.rate_bps / 1e6,
                 if o.queue_drops > 0 {
                     format!(" (dropped {})", o.queue_drops)
                 } else {
                     String::new()
-                }
+                },
+                local_output(o)
             )
         })
         .collect();
