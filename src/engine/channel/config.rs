@@ -216,24 +216,15 @@ impl OutputConfig {
         }
     }
 
-    /// What kind of output, in a word (for messages).
-    pub fn kind(&self) -> &'static str {
-        match self {
-            OutputConfig::Srt(_) => "srt",
-            OutputConfig::Udp(_) => "udp",
-            OutputConfig::Record(_) => "record",
-            OutputConfig::Analyze(_) => "analyze",
-            OutputConfig::Monitor(_) => "monitor",
-        }
-    }
-
     fn validate(&self) -> Result<(), ConfigError> {
         match self {
             OutputConfig::Srt(c) => c.validate(),
             OutputConfig::Udp(u) => u.validate(),
-            // Checked when parsed; a folder that cannot be written is an
-            // alarm of the running output, not a refusal.
-            OutputConfig::Record(_) | OutputConfig::Analyze(_) | OutputConfig::Monitor(_) => Ok(()),
+            // A folder that cannot be written is an alarm of the running
+            // output, not a refusal.
+            OutputConfig::Record(r) => sink_uri::validate_record(r),
+            OutputConfig::Analyze(a) => sink_uri::validate_analyze(a),
+            OutputConfig::Monitor(m) => sink_uri::validate_monitor(m),
         }
     }
 }

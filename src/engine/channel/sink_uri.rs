@@ -49,12 +49,10 @@ fn split(uri: &str) -> (&str, Pairs) {
     (head, query_pairs(query))
 }
 
-fn positive(key: &str, value: &str) -> Result<f64, ConfigError> {
+fn number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ConfigError> {
     value
-        .parse::<f64>()
-        .ok()
-        .filter(|v| v.is_finite() && *v > 0.0 && *v <= MAX_ROTATE)
-        .ok_or_else(|| value_error(key, value, "give a number above 0"))
+        .parse::<T>()
+        .map_err(|_| value_error(key, value, "not a number"))
 }
 
 fn unknown(key: &str, scheme: &str, known: &str) -> ConfigError {
@@ -65,19 +63,21 @@ fn unknown(key: &str, scheme: &str, known: &str) -> ConfigError {
     )
 }
 
+/// Seconds (or megabytes) above 0.
+fn check_positive(key: &str, v: f64) -> Result<(), ConfigError> {
+    if v.is_finite() && v > 0.0 && v <= MAX_ROTATE {
+        Ok(())
+    } else {
+        Err(value_error(key, &v.to_string(), "give a number above 0"))
+    }
+}
+
 pub(crate) fn parse_record(uri: &str) -> Result<RecordConfig, ConfigError> {
     let (head, pairs) = split(uri);
     let path = head
         .strip_prefix("file://")
         .or_else(|| head.strip_prefix("file:"))
         .unwrap_or(head);
-    if path.is_empty() || path.ends_with('/') {
-        return Err(value_error(
-            "path",
-            path,
-            "give the recording's file name, e.g. file:///var/rec/cam.ts",
-        ));
-    }
     let mut cfg = RecordConfig {
         path: PathBuf::from(path),
         rotate_bytes: None,
@@ -85,12 +85,31 @@ pub(crate) fn parse_record(uri: &str) -> Result<RecordConfig, ConfigError> {
     };
     for (k, v) in pairs {
         match k.as_str() {
-            "rotate_secs" => cfg.rotate_secs = Some(positive(&k, &v)?),
-            "rotate_mb" => cfg.rotate_bytes = Some((positive(&k, &v)? * 1e6) as u64),
+            "rotate_secs" => cfg.rotate_secs = Some(number(&k, &v)?),
+            "rotate_mb" => cfg.rotate_bytes = Some((number::<f64>(&k, &v)? * 1e6) as u64),
             _ => return Err(unknown(&k, "file:", "rotate_secs, rotate_mb")),
         }
     }
     Ok(cfg)
+}
+
+/// A record output's settings, however they were made (URI, form).
+pub(crate) fn validate_record(r: &RecordConfig) -> Result<(), ConfigError> {
+    let text = r.path.to_string_lossy();
+    if text.is_empty() || text.ends_with('/') || r.path.file_name().is_none() {
+        return Err(value_error(
+            "path",
+            &text,
+            "give the recording's file name, e.g. file:///var/rec/cam.ts",
+        ));
+    }
+    if let Some(s) = r.rotate_secs {
+        check_positive("rotate_secs", s)?;
+    }
+    if let Some(b) = r.rotate_bytes {
+        check_positive("rotate_mb", b as f64 / 1e6)?;
+    }
+    Ok(())
 }
 
 pub(crate) fn parse_analyze(uri: &str) -> Result<AnalyzerConfig, ConfigError> {
@@ -98,17 +117,23 @@ pub(crate) fn parse_analyze(uri: &str) -> Result<AnalyzerConfig, ConfigError> {
     let mut cfg = AnalyzerConfig::default();
     for (k, v) in pairs {
         match k.as_str() {
-            "pcr_repetition_ms" => {
-                cfg.pcr_repetition_ms = v
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|ms| (1.0..=1000.0).contains(ms))
-                    .ok_or_else(|| value_error(&k, &v, "give 40 (TR 101 290) or 100 ms"))?;
-            }
+            "pcr_repetition_ms" => cfg.pcr_repetition_ms = number(&k, &v)?,
             _ => return Err(unknown(&k, "analyze:", "pcr_repetition_ms")),
         }
     }
     Ok(cfg)
+}
+
+pub(crate) fn validate_analyze(a: &AnalyzerConfig) -> Result<(), ConfigError> {
+    if (1.0..=1000.0).contains(&a.pcr_repetition_ms) {
+        Ok(())
+    } else {
+        Err(value_error(
+            "pcr_repetition_ms",
+            &a.pcr_repetition_ms.to_string(),
+            "give 40 (TR 101 290) or 100 ms",
+        ))
+    }
 }
 
 pub(crate) fn parse_monitor(uri: &str) -> Result<MonitorSettings, ConfigError> {
@@ -116,17 +141,10 @@ pub(crate) fn parse_monitor(uri: &str) -> Result<MonitorSettings, ConfigError> {
     let mut cfg = MonitorSettings::default();
     for (k, v) in pairs {
         match k.as_str() {
-            "program" => {
-                cfg.program = Some(
-                    v.parse::<u16>()
-                        .ok()
-                        .filter(|p| *p > 0)
-                        .ok_or_else(|| value_error(&k, &v, "give a program number (1-65535)"))?,
-                );
-            }
-            "black_secs" => cfg.black_secs = positive(&k, &v)?,
-            "freeze_secs" => cfg.freeze_secs = positive(&k, &v)?,
-            "silence_secs" => cfg.silence_secs = positive(&k, &v)?,
+            "program" => cfg.program = Some(number(&k, &v)?),
+            "black_secs" => cfg.black_secs = number(&k, &v)?,
+            "freeze_secs" => cfg.freeze_secs = number(&k, &v)?,
+            "silence_secs" => cfg.silence_secs = number(&k, &v)?,
             _ => {
                 return Err(unknown(
                     &k,
@@ -137,6 +155,19 @@ pub(crate) fn parse_monitor(uri: &str) -> Result<MonitorSettings, ConfigError> {
         }
     }
     Ok(cfg)
+}
+
+pub(crate) fn validate_monitor(m: &MonitorSettings) -> Result<(), ConfigError> {
+    if m.program == Some(0) {
+        return Err(value_error(
+            "program",
+            "0",
+            "give a program number (1-65535)",
+        ));
+    }
+    check_positive("black_secs", m.black_secs)?;
+    check_positive("freeze_secs", m.freeze_secs)?;
+    check_positive("silence_secs", m.silence_secs)
 }
 
 pub(crate) fn record_uri(r: &RecordConfig) -> String {
@@ -196,6 +227,10 @@ pub(crate) fn same_file(path: &std::path::Path) -> ConfigError {
 mod tests {
     use super::*;
 
+    fn record(uri: &str) -> Result<RecordConfig, ConfigError> {
+        parse_record(uri).and_then(|r| validate_record(&r).map(|()| r))
+    }
+
     #[test]
     fn record_uris_file_scheme_and_plain_paths() {
         let r = parse_record("file:///var/rec/cam.ts?rotate_secs=600&rotate_mb=100").unwrap();
@@ -223,7 +258,7 @@ mod tests {
             ("file:///r.ts?rotate=600", "rotate"),
             ("file:///var/rec/", "path"),
         ] {
-            let e = parse_record(uri).unwrap_err().to_string();
+            let e = record(uri).unwrap_err().to_string();
             assert!(e.starts_with(key), "{uri}: {e}");
         }
     }
@@ -244,9 +279,12 @@ mod tests {
             e.starts_with("bogus") && e.contains("pcr_repetition_ms"),
             "{e}"
         );
-        let e = parse_monitor("monitor:?freeze_secs=-1")
-            .unwrap_err()
-            .to_string();
+        let m = parse_monitor("monitor:?freeze_secs=-1").unwrap();
+        let e = validate_monitor(&m).unwrap_err().to_string();
         assert!(e.starts_with("freeze_secs"), "{e}");
+        let e = parse_monitor("monitor:?program=x").unwrap_err().to_string();
+        assert!(e.starts_with("program"), "{e}");
+        let a = parse_analyze("analyze:?pcr_repetition_ms=0").unwrap();
+        assert!(validate_analyze(&a).is_err());
     }
 }
