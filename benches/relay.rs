@@ -65,6 +65,8 @@ const CPU_WINDOW_SECS: f64 = 5.0;
 #[derive(Clone, Copy)]
 enum Side {
     Ours,
+    /// Ours with one SRT listener output that all the readers call.
+    OursOnePort,
     Reference,
 }
 
@@ -72,7 +74,16 @@ impl Side {
     fn start(self, input: u16, outputs: &[u16]) -> Vec<Proc> {
         match self {
             Side::Ours => relay_peers::ours(input, outputs),
+            Side::OursOnePort => relay_peers::ours(input, &outputs[..1]),
             Side::Reference => relay_peers::reference(input, outputs),
+        }
+    }
+
+    /// The ports `n` readers call.
+    fn reader_ports(self, n: usize) -> Vec<u16> {
+        match self {
+            Side::OursOnePort => vec![port(); n],
+            _ => (0..n).map(|_| port()).collect(),
         }
     }
 }
@@ -109,7 +120,7 @@ fn with_relay<T>(
     what: impl FnOnce(&[u16], &[Reader], &[Proc]) -> T,
 ) -> Option<T> {
     let input = port();
-    let outs: Vec<u16> = (0..outputs).map(|_| port()).collect();
+    let outs = side.reader_ports(outputs);
     let relay = side.start(input, &outs);
     std::thread::sleep(Duration::from_millis(300));
     let readers: Vec<Reader> = outs.iter().map(|p| Reader::start(*p)).collect();
@@ -217,50 +228,48 @@ fn cpu_run(side: Side, outputs: usize) -> Option<(f64, usize)> {
 
 fn cpu_table() {
     let load0 = loadavg();
-    let counts = [1usize, 10, 50];
-    let mut rows = Vec::new();
-    for n in counts {
-        let (mut ours, mut reference, mut short) = (Vec::new(), Vec::new(), [0usize; 2]);
+    let sides = [Side::Ours, Side::OursOnePort, Side::Reference];
+    // Per output count: each side's median and its readers short of the rate.
+    let mut rows: Vec<(usize, Vec<(Option<f64>, usize)>)> = Vec::new();
+    for n in [1usize, 10, 50] {
+        let mut got = vec![(Vec::new(), 0usize); sides.len()];
         for _ in 0..runs() {
-            for (side, into, k) in [
-                (Side::Ours, &mut ours, 0),
-                (Side::Reference, &mut reference, 1),
-            ] {
-                if let Some((cpu, s)) = cpu_run(side, n) {
-                    into.push(cpu);
-                    short[k] += s;
+            for (side, (cpu, short)) in sides.iter().zip(got.iter_mut()) {
+                if let Some((c, s)) = cpu_run(*side, n) {
+                    cpu.push(c);
+                    *short += s;
                 }
             }
         }
-        rows.push((n, median(ours), median(reference), short));
+        rows.push((n, got.into_iter().map(|(c, s)| (median(c), s)).collect()));
     }
     println!(
-        "\n## CPU of the relay, SRT listener outputs each with one reader, ~5 Mbit/s input ({CPU_WINDOW_SECS} s window, median of {} runs)\n",
+        "\n## CPU of the relay, ~5 Mbit/s input, one reader per output ({CPU_WINDOW_SECS} s window, median of {} runs): % of a core [per extra output]\n",
         runs()
     );
-    println!("| outputs | srt-streamer relay: % of a core | per extra output | srt-live-transmit (1 + N processes for N > 1): % of a core | per extra output | target per extra output |");
-    println!("|---|---|---|---|---|---|");
-    let (one_ours, one_ref) = (rows[0].1, rows[0].2);
-    for (n, ours, reference, short) in &rows {
-        let extra = |v: Option<f64>, one: Option<f64>| {
-            if *n == 1 {
-                "".to_string()
-            } else {
-                cell(v.zip(one).map(|(a, b)| (a - b) / (*n - 1) as f64), 2)
-            }
-        };
-        let note = if short.iter().any(|s| *s > 0) {
-            format!(" (readers short of the rate: {} / {})", short[0], short[1])
-        } else {
-            String::new()
-        };
-        println!(
-            "| 1 → {n}{note} | {} | {} | {} | {} | ≤ 0.5 |",
-            cell(*ours, 1),
-            extra(*ours, one_ours),
-            cell(*reference, 1),
-            extra(*reference, one_ref)
-        );
+    println!("| outputs | srt-streamer relay, N listener outputs | srt-streamer relay, 1 listener output, N callers | srt-live-transmit (N > 1: ingest → multicast → N processes) | target per extra output |");
+    println!("|---|---|---|---|---|");
+    let ones: Vec<Option<f64>> = rows[0].1.iter().map(|c| c.0).collect();
+    for (n, cells) in &rows {
+        let text: Vec<String> = cells
+            .iter()
+            .zip(&ones)
+            .map(|((v, short), one)| {
+                let extra = v.zip(*one).map(|(a, b)| (a - b) / (*n - 1).max(1) as f64);
+                let extra = if *n == 1 {
+                    String::new()
+                } else {
+                    format!(" [{}]", cell(extra, 2))
+                };
+                let short = if *short > 0 {
+                    format!(" ({short} readers short)")
+                } else {
+                    String::new()
+                };
+                format!("{}{extra}{short}", cell(*v, 1))
+            })
+            .collect();
+        println!("| 1 → {n} | {} | ≤ 0.5 |", text.join(" | "));
     }
     println!("\n(load average before: {load0}; after: {}; the readers, 1 to 50 libsrt callers, run in the bench process on the same 2 cores)", loadavg());
 }
