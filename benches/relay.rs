@@ -172,11 +172,16 @@ fn delay_table() {
         "| measure (ms) | srt-streamer relay | srt-live-transmit (srt listener → srt listener) |"
     );
     println!("|---|---|---|");
-    let rows: [(&str, fn(&Hop) -> Option<f64>, usize); 6] = [
+    let rows: [(&str, fn(&Hop) -> Option<f64>, usize); 7] = [
         ("payloads matched in and out", |h| Some(h.matched as f64), 0),
         ("added delay p50", |h| Some(h.delay_p50), 2),
         ("added delay p99", |h| Some(h.delay_p99), 2),
         ("delay jitter p-p", |h| Some(h.jitter_pp), 3),
+        (
+            "SRT timestamp out − in, same payload, p-p",
+            |h| Some(h.ts_offset_pp),
+            3,
+        ),
         (
             "SRT timestamp vs PCR p-p at the input (our player)",
             |h| h.in_ts_pcr_pp,

@@ -15,6 +15,9 @@ pub struct Hop {
     pub delay_p99: f64,
     /// Delay max − min.
     pub jitter_pp: f64,
+    /// Output SRT timestamp − input SRT timestamp of the same payload, p-p
+    /// (0 when the source time is carried, whatever the publisher did).
+    pub ts_offset_pp: f64,
     /// SRT timestamp against PCR, p-p of the residuals of a line fit, at
     /// the relay's input (what the publisher sent) and at its output.
     pub in_ts_pcr_pp: Option<f64>,
@@ -44,7 +47,7 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 pub fn analyse(path: &Path, input: u16, output: u16) -> Option<Hop> {
     let udp = pcap::read(path);
     // Payloads seen more than once at the input (null-packet runs) are ambiguous.
-    let mut arrived: HashMap<&[u8], Option<i64>> = HashMap::new();
+    let mut arrived: HashMap<&[u8], Option<(i64, u32)>> = HashMap::new();
     let (mut ins, mut outs) = (Vec::new(), Vec::new());
     for u in &udp {
         let Some((t, ts, body)) = data(u) else {
@@ -54,26 +57,31 @@ pub fn analyse(path: &Path, input: u16, output: u16) -> Option<Hop> {
             arrived
                 .entry(body)
                 .and_modify(|v| *v = None)
-                .or_insert(Some(t));
+                .or_insert(Some((t, ts)));
             ins.push((ts, body));
         } else if u.src_port == output {
             outs.push((t, ts, body));
         }
     }
-    let mut delays: Vec<f64> = outs
-        .iter()
-        .filter_map(|(t, _, body)| Some((t - arrived.get(body).copied()??) as f64 / 1e6))
-        .collect();
+    let (mut delays, mut offsets) = (Vec::new(), Vec::new());
+    for (t, ts, body) in &outs {
+        if let Some(Some((t_in, ts_in))) = arrived.get(body) {
+            delays.push((t - t_in) as f64 / 1e6);
+            offsets.push(f64::from(ts.wrapping_sub(*ts_in) as i32) / 1e3);
+        }
+    }
     if delays.len() < 100 {
         return None;
     }
     delays.sort_by(f64::total_cmp);
+    offsets.sort_by(f64::total_cmp);
     let outs: Vec<(u32, &[u8])> = outs.iter().map(|(_, ts, b)| (*ts, *b)).collect();
     Some(Hop {
         matched: delays.len(),
         delay_p50: percentile(&delays, 0.5),
         delay_p99: percentile(&delays, 0.99),
         jitter_pp: delays[delays.len() - 1] - delays[0],
+        ts_offset_pp: offsets[offsets.len() - 1] - offsets[0],
         in_ts_pcr_pp: ts_vs_pcr_pp(&ins),
         out_ts_pcr_pp: ts_vs_pcr_pp(&outs),
     })
