@@ -151,6 +151,9 @@ fn delay_run(side: Side, dir: &Path) -> Option<Hop> {
     .flatten()
 }
 
+/// A row of the delay table: its name, what it reads from a run, digits.
+type Row = (&'static str, fn(&Hop) -> Option<f64>, usize);
+
 fn delay_table() {
     let dir = tempfile::Builder::new()
         .prefix("srt-relay-bench-")
@@ -172,7 +175,7 @@ fn delay_table() {
         "| measure (ms) | srt-streamer relay | srt-live-transmit (srt listener → srt listener) |"
     );
     println!("|---|---|---|");
-    let rows: [(&str, fn(&Hop) -> Option<f64>, usize); 7] = [
+    let rows: [Row; 7] = [
         ("payloads matched in and out", |h| Some(h.matched as f64), 0),
         ("added delay p50", |h| Some(h.delay_p50), 2),
         ("added delay p99", |h| Some(h.delay_p99), 2),
@@ -231,11 +234,14 @@ fn cpu_run(side: Side, outputs: usize) -> Option<(f64, usize)> {
     })
 }
 
+/// One side's median CPU and how many of its readers fell short.
+type Cell = (Option<f64>, usize);
+
 fn cpu_table() {
     let load0 = loadavg();
     let sides = [Side::Ours, Side::OursOnePort, Side::Reference];
     // Per output count: each side's median and its readers short of the rate.
-    let mut rows: Vec<(usize, Vec<(Option<f64>, usize)>)> = Vec::new();
+    let mut rows: Vec<(usize, Vec<Cell>)> = Vec::new();
     for n in [1usize, 10, 50] {
         let mut got = vec![(Vec::new(), 0usize); sides.len()];
         for _ in 0..runs() {
