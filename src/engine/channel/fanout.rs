@@ -167,6 +167,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn one_push_rings_one_bell_for_every_queue_of_the_fanout() {
+        let (a, b) = (OutputQueue::new(10), OutputQueue::new(10));
+        let mut f = Fanout::default();
+        f.add(a.clone());
+        f.add(b.clone());
+        assert!(Arc::ptr_eq(a.bell(), b.bell()), "one bell for the fan-out");
+        let seen = b.bell().rung();
+        f.push(Datagram {
+            payload: vec![1].into_boxed_slice(),
+            sched_us: 0,
+        });
+        assert_eq!(b.bell().rung(), seen + 1, "rung once, not once a queue");
+        // A taker that saw the ring finds its datagram without waiting.
+        let mut got = Vec::new();
+        a.take(&mut got, Duration::from_secs(3600));
+        assert_eq!(got.len(), 1);
+    }
+
+    #[test]
     fn a_full_queue_drops_its_own_oldest_only() {
         let (slow, fast) = (OutputQueue::new(3), OutputQueue::new(100));
         let mut f = Fanout::default();
