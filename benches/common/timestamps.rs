@@ -39,12 +39,12 @@ const STEADY_AFTER_SECS: f64 = 1.0;
 // ---------------------------------------------------------------------------
 // Child processes, killed on drop (and by the kernel if this bench dies).
 
-struct Proc {
-    child: Child,
+pub(crate) struct Proc {
+    pub(crate) child: Child,
     name: &'static str,
 }
 
-fn spawn(name: &'static str, mut cmd: Command) -> Result<Proc, String> {
+pub(crate) fn spawn(name: &'static str, mut cmd: Command) -> Result<Proc, String> {
     // SAFETY: prctl is async-signal-safe and only reads its integer arguments.
     unsafe {
         cmd.pre_exec(|| {
@@ -59,11 +59,11 @@ fn spawn(name: &'static str, mut cmd: Command) -> Result<Proc, String> {
 }
 
 impl Proc {
-    fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 
-    fn signal(&self, sig: i32) {
+    pub(crate) fn signal(&self, sig: i32) {
         // SAFETY: kill only reads its integer arguments; the pid is our own
         // child, not yet reaped (so not reused).
         unsafe { libc::kill(self.child.id() as libc::pid_t, sig) };
@@ -74,7 +74,7 @@ impl Proc {
     }
 
     /// Signals `sig`, waits up to `grace`, then SIGKILL.
-    fn stop_with(&mut self, sig: i32, grace: Duration) {
+    pub(crate) fn stop_with(&mut self, sig: i32, grace: Duration) {
         if !self.running() {
             return;
         }
@@ -109,7 +109,7 @@ fn free_ports(n: usize) -> Vec<u16> {
         .collect()
 }
 
-fn have(program: &str, arg: &str) -> bool {
+pub(crate) fn have(program: &str, arg: &str) -> bool {
     Command::new(program)
         .arg(arg)
         .stdout(Stdio::null())
@@ -198,7 +198,7 @@ impl Drop for Load {
 // ---------------------------------------------------------------------------
 // Capture.
 
-struct Capture {
+pub(crate) struct Capture {
     proc: Proc,
     stderr: Arc<Mutex<String>>,
     reader: Option<std::thread::JoinHandle<()>>,
@@ -207,6 +207,19 @@ struct Capture {
 impl Capture {
     /// Starts tcpdump on loopback and waits until it is listening.
     fn start(port: u16, path: PathBuf) -> Result<Capture, String> {
+        Capture::start_ports(&[port], path)
+    }
+
+    /// The same for UDP on any of `ports`.
+    pub(crate) fn start_ports(ports: &[u16], path: PathBuf) -> Result<Capture, String> {
+        let mut filter = vec!["udp".to_string(), "and".to_string(), "(".to_string()];
+        for (i, p) in ports.iter().enumerate() {
+            if i > 0 {
+                filter.push("or".into());
+            }
+            filter.extend(["port".to_string(), p.to_string()]);
+        }
+        filter.push(")".into());
         let mut c = Command::new("tcpdump");
         c.args(["-i", "lo", "-w"])
             .arg(&path)
@@ -220,10 +233,8 @@ impl Capture {
                 "-Z",
                 "root",
                 "--time-stamp-precision=nano",
-                "udp",
-                "port",
-                &port.to_string(),
             ])
+            .args(&filter)
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let mut proc = spawn("tcpdump", c)?;
@@ -267,7 +278,7 @@ impl Capture {
     /// on this VM when both cores are saturated (the kernel waits for an RCU
     /// grace period in `packet_release`, uninterruptibly), so the process is
     /// reaped in the background rather than waited for.
-    fn stop(mut self) -> Result<u64, String> {
+    pub(crate) fn stop(mut self) -> Result<u64, String> {
         self.proc.signal(libc::SIGINT);
         let end = Instant::now() + Duration::from_secs(10);
         let drops = loop {
@@ -305,7 +316,7 @@ impl Capture {
 }
 
 /// Background waits for tcpdump processes; joined before the bench ends.
-static REAPERS: Mutex<Vec<std::thread::JoinHandle<()>>> = Mutex::new(Vec::new());
+pub(crate) static REAPERS: Mutex<Vec<std::thread::JoinHandle<()>>> = Mutex::new(Vec::new());
 
 // ---------------------------------------------------------------------------
 // pcap reading (classic format).
@@ -775,7 +786,7 @@ fn make_media(dir: &Path, sample: &Path) -> (PathBuf, PathBuf) {
     (sample.to_path_buf(), hi)
 }
 
-fn loadavg() -> String {
+pub(crate) fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .unwrap_or_default()
         .split_whitespace()
@@ -859,7 +870,7 @@ fn timestamps_table(lo: &Path, hi: &Path, secs: f64) {
 // Resources: 20 streams.
 
 /// (RSS MB, PSS MB, CPU seconds) of a process.
-fn usage(pid: u32) -> (f64, f64, f64) {
+pub(crate) fn usage(pid: u32) -> (f64, f64, f64) {
     let kb = |file: &str, key: &str| -> f64 {
         std::fs::read_to_string(format!("/proc/{pid}/{file}"))
             .unwrap_or_default()

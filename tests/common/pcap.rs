@@ -7,6 +7,8 @@ use std::process::{Child, Command, Stdio};
 
 /// One UDP datagram of a capture.
 pub struct Udp {
+    /// Capture time, ns (pcap clock).
+    pub t_ns: i64,
     pub src_port: u16,
     pub dst_port: u16,
     pub payload: Vec<u8>,
@@ -22,6 +24,8 @@ pub fn read(path: &Path) -> Vec<Udp> {
     if d.len() < 24 {
         return Vec::new();
     }
+    // Written with nanosecond timestamps (magic a1b23c4d) or microseconds.
+    let nanos = u32_le(&d[0..4]) == 0xa1b2_3c4d;
     let link = u32_le(&d[20..24]);
     let skip = match link {
         113 => 16,
@@ -32,6 +36,11 @@ pub fn read(path: &Path) -> Vec<Udp> {
     let mut off = 24;
     while off + 16 <= d.len() {
         let len = u32_le(&d[off + 8..off + 12]) as usize;
+        let (sec, frac) = (
+            i64::from(u32_le(&d[off..off + 4])),
+            i64::from(u32_le(&d[off + 4..off + 8])),
+        );
+        let t_ns = sec * 1_000_000_000 + if nanos { frac } else { frac * 1000 };
         off += 16;
         let Some(pkt) = d.get(off..off + len) else {
             break;
@@ -46,6 +55,7 @@ pub fn read(path: &Path) -> Vec<Udp> {
             continue;
         }
         out.push(Udp {
+            t_ns,
             src_port: u16::from_be_bytes([udp[0], udp[1]]),
             dst_port: u16::from_be_bytes([udp[2], udp[3]]),
             payload: udp[8..].to_vec(),

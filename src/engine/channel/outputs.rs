@@ -93,7 +93,7 @@ impl Channel {
     /// datagrams from now on; its index (0-based).
     pub(crate) fn open_output(&mut self, cfg: &OutputConfig) -> Result<usize, ChannelError> {
         let index = self.outputs.len();
-        let queue = OutputQueue::new(QUEUE_DATAGRAMS);
+        let queue = self.view.core.fanout.new_queue(QUEUE_DATAGRAMS);
         let counters = Arc::new(OutputCounters::default());
         let stop = Arc::new(AtomicBool::new(false));
         let core = self.view.core.clone();
