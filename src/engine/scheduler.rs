@@ -15,7 +15,7 @@
 use super::sender::{Sender, Step};
 use super::shared::lock;
 use super::status::StreamId;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -46,6 +46,15 @@ struct Entry {
     sender: Sender,
     step: Option<Step>,
     gone: Arc<Gone>,
+}
+
+impl Drop for Entry {
+    /// Gone from its worker, whichever way (also when the worker panicked):
+    /// whoever waits in [`Handle::stop`] goes on.
+    fn drop(&mut self) {
+        *lock(&self.gone.gone) = true;
+        self.gone.cv.notify_all();
+    }
 }
 
 impl Entry {
@@ -86,6 +95,9 @@ struct Worker {
     wake: Condvar,
     streams: AtomicUsize,
     busy_permille: AtomicU32,
+    /// False once its thread has ended (a dedicated worker's stream ended,
+    /// or a panic): it takes no more streams.
+    alive: AtomicBool,
     /// Runs one stream and ends with it.
     dedicated: bool,
 }
@@ -97,6 +109,7 @@ impl Worker {
             wake: Condvar::new(),
             streams: AtomicUsize::new(0),
             busy_permille: AtomicU32::new(0),
+            alive: AtomicBool::new(true),
             dedicated,
         });
         let run = w.clone();
@@ -117,6 +130,13 @@ impl Worker {
     }
 
     fn run(&self) {
+        struct Ended<'a>(&'a AtomicBool);
+        impl Drop for Ended<'_> {
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::Relaxed);
+            }
+        }
+        let _ended = Ended(&self.alive);
         if !super::priority::raise_current_thread() {
             tracing::debug!("cannot raise the sending thread's priority (needs CAP_SYS_NICE)");
         }
@@ -134,8 +154,6 @@ impl Worker {
                 if done {
                     e.sender.report();
                     self.streams.fetch_sub(1, Ordering::Relaxed);
-                    *lock(&e.gone.gone) = true;
-                    e.gone.cv.notify_all();
                 }
                 !done
             });
@@ -180,6 +198,7 @@ fn pool() -> &'static Mutex<Vec<Arc<Worker>>> {
 /// the pool has fewer than one per core.
 fn shared_worker() -> std::io::Result<Arc<Worker>> {
     let mut pool = lock(pool());
+    pool.retain(|w| w.alive.load(Ordering::Relaxed));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let least = pool
         .iter()
@@ -216,7 +235,7 @@ impl Handle {
     /// is already raised.
     pub(super) fn stop(self) {
         let mut gone = lock(&self.gone.gone);
-        while !*gone {
+        while !*gone && self.worker.alive.load(Ordering::Relaxed) {
             self.worker.wake.notify_all();
             gone = self
                 .gone
