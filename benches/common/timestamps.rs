@@ -320,7 +320,7 @@ static REAPERS: Mutex<Vec<std::thread::JoinHandle<()>>> = Mutex::new(Vec::new())
 // pcap reading (classic format).
 
 /// One SRT data packet from the sender.
-struct DataPacket {
+pub(crate) struct DataPacket {
     /// Capture time, ns (pcap clock).
     t_ns: i64,
     seq: u32,

@@ -5,8 +5,9 @@
 //! source time (see `sender.rs`), so when the wake comes does not reach the
 //! receiver's TSBPD. Never early: nothing is sent before its time.
 //!
-//! One worker takes streams until it is busy half of its time; only then
-//! does the pool grow, up to one worker per core. A stream whose source waits
+//! The pool has one worker per core, and one more for every
+//! [`STREAMS_PER_WORKER`] streams beyond; each stream goes to the worker
+//! with the fewest. A stream whose source waits
 //! on an encoder (a generated test signal) runs on a worker of its own, so
 //! its waits delay no other stream. Measured against one thread per stream
 //! in the README (*Benchmark*, "One thread per stream or a shared
@@ -15,7 +16,7 @@
 use super::sender::{Sender, Step};
 use super::shared::lock;
 use super::status::StreamId;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -27,12 +28,13 @@ const MAX_WAIT: Duration = Duration::from_millis(100);
 /// schedule time, so only its departure is later (by less than this), which
 /// the receiver's TSBPD absorbs. With many streams this turns a wake per
 /// datagram into a wake per interval.
-const MIN_WAKE_INTERVAL: Duration = Duration::from_micros(500);
-/// A worker busier than this (per mille of its time) takes no more streams
-/// while the pool may still grow.
-const BUSY_LIMIT_PERMILLE: u32 = 500;
-/// How often a worker measures how busy it is.
-const BUSY_WINDOW: Duration = Duration::from_secs(1);
+const MIN_WAKE_INTERVAL: Duration = Duration::from_millis(1);
+
+/// Streams per worker before the pool grows beyond one worker per core: a
+/// worker then still has a core's headroom when the machine is busy (the
+/// kernel shares the CPU between threads, so two threads for fifty streams
+/// lose out to everything else on a loaded machine).
+const STREAMS_PER_WORKER: usize = 10;
 
 /// Set once a sender has left its worker (ended, failed or stopped).
 #[derive(Default)]
@@ -94,7 +96,6 @@ struct Worker {
     inbox: Mutex<Vec<Entry>>,
     wake: Condvar,
     streams: AtomicUsize,
-    busy_permille: AtomicU32,
     /// False once its thread has ended (a dedicated worker's stream ended,
     /// or a panic): it takes no more streams.
     alive: AtomicBool,
@@ -108,7 +109,6 @@ impl Worker {
             inbox: Mutex::new(Vec::new()),
             wake: Condvar::new(),
             streams: AtomicUsize::new(0),
-            busy_permille: AtomicU32::new(0),
             alive: AtomicBool::new(true),
             dedicated,
         });
@@ -141,8 +141,6 @@ impl Worker {
             tracing::debug!("cannot raise the sending thread's priority (needs CAP_SYS_NICE)");
         }
         let mut entries: Vec<Entry> = Vec::new();
-        let mut window_start = Instant::now();
-        let mut slept = Duration::ZERO;
         let mut served = false;
         loop {
             entries.append(&mut lock(&self.inbox));
@@ -166,13 +164,6 @@ impl Worker {
                 return;
             }
             let now = Instant::now();
-            if now.duration_since(window_start) >= BUSY_WINDOW {
-                let window = now.duration_since(window_start).as_secs_f64();
-                let busy = 1.0 - slept.as_secs_f64() / window;
-                self.busy_permille
-                    .store((busy.clamp(0.0, 1.0) * 1000.0) as u32, Ordering::Relaxed);
-                (window_start, slept) = (now, Duration::ZERO);
-            }
             let wait = match next.map(|t| t.max(earliest_next_wake)) {
                 Some(t) if t <= now => continue,
                 Some(t) => (t - now).min(MAX_WAIT),
@@ -183,7 +174,6 @@ impl Worker {
                     .wait_timeout(inbox, wait)
                     .unwrap_or_else(|e| e.into_inner()),
             );
-            slept += now.elapsed();
         }
     }
 }
@@ -194,34 +184,26 @@ fn pool() -> &'static Mutex<Vec<Arc<Worker>>> {
     POOL.get_or_init(|| Mutex::new(Vec::new()))
 }
 
-/// The least busy shared worker; a new one when every worker is busy and
-/// the pool has fewer than one per core.
+/// The shared worker with the fewest streams; a new one while every worker
+/// has a stream and there are fewer workers than cores, or every worker has
+/// [`STREAMS_PER_WORKER`].
 fn shared_worker() -> std::io::Result<Arc<Worker>> {
     let mut pool = lock(pool());
     pool.retain(|w| w.alive.load(Ordering::Relaxed));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let least = pool
         .iter()
-        .min_by_key(|w| {
-            (
-                w.busy_permille.load(Ordering::Relaxed),
-                w.streams.load(Ordering::Relaxed),
-            )
-        })
+        .min_by_key(|w| w.streams.load(Ordering::Relaxed))
         .cloned();
-    match least {
-        Some(w)
-            if w.busy_permille.load(Ordering::Relaxed) < BUSY_LIMIT_PERMILLE
-                || pool.len() >= cores =>
-        {
-            Ok(w)
-        }
-        _ => {
-            let w = Worker::start(format!("send-{}", pool.len()), false)?;
-            pool.push(w.clone());
-            Ok(w)
+    if let Some(w) = least {
+        let n = w.streams.load(Ordering::Relaxed);
+        if n == 0 || (pool.len() >= cores && n < STREAMS_PER_WORKER) {
+            return Ok(w);
         }
     }
+    let w = Worker::start(format!("send-{}", pool.len()), false)?;
+    pool.push(w.clone());
+    Ok(w)
 }
 
 /// A sender on its worker.
