@@ -1,19 +1,31 @@
 #!/usr/bin/env bash
 # Takes the README/AppStream screenshots under Xvfb, at 1920×1080 (a control
-# room) and 1024×600 (a field laptop): the streams with ten listener streams
-# and their receivers, the details of one stream, and at 1024×600 a row's
-# actions menu. Needs: xvfb, imagemagick (import), xdotool, srt-tools; a
-# release build. Clicks go to fixed positions: check the pictures after a
-# layout change.
+# room) and 1024×600 (a field laptop): ten listener streams (four sharing a
+# port by stream ID, two of those encrypted) and their receivers, the
+# details of one stream, and at 1024×600 a row's actions menu. Needs: xvfb,
+# imagemagick (import), xdotool, srt-tools; a release build. Clicks go to
+# fixed positions: check the pictures after a layout change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=assets/screenshots
 mkdir -p "$out"
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
+# IRD 1–4 share port 9100 by stream ID (2 and 4 encrypted, AES-256); the
+# others have a port each. PEERS holds the receivers' URIs.
+PEERS=()
 for i in $(seq 0 9); do
-  printf '[[stream]]\nname = "IRD %d"\nfile = "%s/media/sample.ts"\nuri = "srt://:%d?latency=200"\n\n' \
-    $((i + 1)) "$PWD" $((9100 + i)) >> "$tmp/streams.toml"
+  q="latency=200"
+  if [ "$i" -lt 4 ]; then
+    port=9100
+    q="$q&streamid=ird$((i + 1))"
+    if [ $((i % 2)) -eq 1 ]; then q="$q&passphrase=screenshot-secret&pbkeylen=32"; fi
+  else
+    port=$((9100 + i))
+  fi
+  printf '[[stream]]\nname = "IRD %d"\nfile = "%s/media/sample.ts"\nuri = "srt://:%d?%s"\n\n' \
+    $((i + 1)) "$PWD" "$port" "$q" >> "$tmp/streams.toml"
+  PEERS+=("srt://127.0.0.1:$port?${q#latency=200&}")
 done
 
 # shoot W H NAME DETAILS_X DETAILS_Y [MORE_X MORE_Y]
@@ -29,8 +41,8 @@ shoot() {
   # No window manager: the window is sized to the screen by hand.
   xdotool search --sync --name "SRT Streamer" windowmove %@ 0 0 windowsize %@ "$w" "$h"
   local rx=()
-  for i in $(seq 0 9); do
-    srt-live-transmit -q "srt://127.0.0.1:$((9100 + i))" file://con >/dev/null 2>&1 &
+  for peer in "${PEERS[@]}"; do
+    srt-live-transmit -q "$peer" file://con >/dev/null 2>&1 &
     rx+=($!)
   done
   sleep 10

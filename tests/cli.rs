@@ -8,12 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_srt-streamer"));
-    c.env(
-        "XDG_STATE_HOME",
-        std::env::temp_dir().join("srt-streamer-test-state"),
-    );
-    c
+    srt_streamer()
 }
 
 #[test]
@@ -247,7 +242,7 @@ fn a_streams_file_plays_too() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    let rx = Receiver::slt(&format!("srt://127.0.0.1:{port}"), dir.path().join("rx.ts"));
+    let rx = Receiver::slt_retrying(&format!("srt://127.0.0.1:{port}"), dir.path().join("rx.ts"));
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"name\":\"from file\""));

@@ -288,12 +288,17 @@ fn a_test_signal_is_chosen_in_the_form_and_plays() {
         h.get_by_role_and_label(Role::TextInput, "File")
             .value()
             .as_deref(),
-        Some("testsrc:bitrate=5000000,size=1280x720,name=Lab 1")
+        Some("testsrc:bitrate=5000000,size=1280x720")
     );
     h.get_by_label("Start stream").click();
     assert!(step_until(&mut h, Duration::from_secs(10), |h| h
         .query_by_label("waiting for callers")
         .is_some()));
+    // The table names it in words where a file name goes, not its settings.
+    h.set_size(egui::vec2(1920.0, 1080.0));
+    h.run_steps(2);
+    assert!(h.query_by_label("test signal 1280×720").is_some());
+    assert!(h.query_by_label_contains("testsrc:bitrate").is_none());
     assert!(!h
         .state()
         .settings

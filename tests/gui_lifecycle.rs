@@ -226,6 +226,33 @@ fn the_line_up_is_saved_at_each_change_and_offered_at_relaunch() {
     assert!(h.query_by_label(OFFER).is_none(), "discarded for good");
 }
 
+/// `gui --streams FILE` after a session with the same streams: only what
+/// the file does not start again is offered (restoring the rest could only
+/// fail: "stream ID 'news' is already served", "port is already used").
+#[test]
+fn streams_given_at_launch_are_not_offered_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("session.json");
+    let (a, b) = (free_port(), free_port());
+    let news = uri_config(&sample(), &format!("srt://:{a}?streamid=news"));
+    let mut h = app_with_session(&file, vec![news.clone(), listener(&sample(), b)]);
+    assert!(step_until(&mut h, T, |_| saved(&file).len() == 2));
+    drop(h);
+
+    let mut h = app_with_session(&file, vec![news]);
+    h.step();
+    assert!(
+        h.query_by_label(OFFER).is_some(),
+        "the other one is offered"
+    );
+    assert!(h.query_by_label_contains(&format!(":{b}")).is_some());
+    assert!(
+        h.query_by_label_contains(&format!(":{a} \u{b7} news"))
+            .is_none(),
+        "the stream started again is not offered"
+    );
+}
+
 #[test]
 fn a_typed_uri_that_was_not_applied_never_starts_the_form_defaults() {
     let default_port = free_port();
@@ -261,6 +288,17 @@ fn a_typed_uri_that_was_not_applied_never_starts_the_form_defaults() {
         .query_all_by_label_contains("the URI typed above is not applied")
         .next()
         .is_some());
+
+    // While typed and not applied, the passphrase is drawn as dots (the
+    // field's text runs are what is drawn).
+    let drawn: String = h
+        .query_all_by_role(Role::TextRun)
+        .filter_map(|n| n.value())
+        .collect();
+    assert!(
+        drawn.contains("passphrase=\u{2022}\u{2022}\u{2022}") && !drawn.contains(secret),
+        "masked while typed: {drawn}"
+    );
 
     // Enter in the field applies it; the passphrase is then masked.
     h.get_by_role_and_label(Role::TextInput, "Paste SRT URI")
@@ -453,6 +491,11 @@ fn sigterm_saves_the_line_up_stops_streams_flushes_the_recording_and_exits_0() {
         .lines()
         .find(|l| l.contains("recording finished"))
         .unwrap_or_else(|| panic!("the recording was finished: {log}"));
+    assert_eq!(
+        log.matches("recording finished").count(),
+        1,
+        "said once, though the receiver is stopped again at exit and on drop: {log}"
+    );
     let figures: Vec<u64> = line
         .split_whitespace()
         .filter_map(|w| w.parse().ok())

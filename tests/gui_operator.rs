@@ -119,7 +119,7 @@ fn a_rejected_caller_is_one_counted_alarm_that_clears_when_a_caller_connects() {
     );
     assert!(shown.contains('\u{d7}'), "with its count: {shown}");
     assert!(
-        h.query_by_label_contains("ALARM: caller").is_some(),
+        h.query_by_label_contains("WARNING: caller").is_some(),
         "the row's Alarms column"
     );
 
@@ -135,7 +135,7 @@ fn a_rejected_caller_is_one_counted_alarm_that_clears_when_a_caller_connects() {
         "the toast went with the condition: {:?}",
         h.state().toasts.texts().collect::<Vec<_>>()
     );
-    assert!(h.query_by_label_contains("ALARM: caller").is_none());
+    assert!(h.query_by_label_contains("WARNING: caller").is_none());
 }
 
 #[test]
@@ -176,7 +176,11 @@ fn edit_applies_in_place_and_cutting_receivers_off_is_asked_first() {
         "{:?}",
         latency(&h)
     );
-    assert!(h.query_by_label("Streams (1)").is_some(), "one row, kept");
+    // The frame after the engine's change shows it.
+    assert!(
+        step_until(&mut h, T, |h| h.query_by_label("Streams (1)").is_some()),
+        "one row, kept"
+    );
     assert!(step_until(&mut h, T, connected), "the receiver is back");
 
     // Stop with a receiver connected: Cancel keeps it on air.

@@ -160,9 +160,14 @@ fn caller_reaches_srt_live_transmit_and_gstreamer_listeners() {
             StreamState::Connected { .. }
         )));
         assert!(events(&m, id).contains(&EventKind::Connected));
-        let latest = snapshot(&m, id).latest.unwrap();
-        let link = &latest.links[0];
-        assert!(link.counters.rtt_ms.is_some() && link.counters.packets_sent.unwrap() > 0);
+        // The RTT is known once an acknowledgement carried one.
+        let measured = || {
+            let latest = snapshot(&m, id).latest.unwrap_or_default();
+            latest.links.first().is_some_and(|l| {
+                l.counters.rtt_ms.is_some() && l.counters.packets_sent.unwrap_or(0) > 0
+            })
+        };
+        assert!(wait_until(T, measured));
     }
     let negotiated = snapshot(&m, b).latest.unwrap().links[0]
         .counters

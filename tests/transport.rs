@@ -99,12 +99,30 @@ fn two_streams_share_one_port_chosen_by_stream_id_and_unknown_ids_are_refused() 
     }
     assert!(wait_until(T, || events(&m, ida).iter().any(|e| matches!(
         e,
-        EventKind::CallerRejected { stream_id, reason, .. }
-            if stream_id == "weather" && reason.contains("1404")
+        EventKind::CallerRejected { stream_id, reason, port: Some(p), .. }
+            if stream_id == "weather" && reason.contains("1404") && *p == port
     ))));
+    // The port's refusal is said once (on its first stream), not per stream.
+    assert!(!events(&m, idb).iter().any(|e| matches!(
+        e,
+        EventKind::CallerRejected { stream_id, .. } if stream_id == "weather"
+    )));
     // The port is freed when the last stream on it stops.
     m.stop(ida).unwrap();
     assert!(std::net::UdpSocket::bind(("0.0.0.0", port)).is_err());
+    // A stream that has just left the port (a restart, an edit): its callers
+    // are told to come back (1503), and no alarm is raised for them.
+    let s = SrtSocket::new().unwrap();
+    s.set_stream_id("news").unwrap();
+    match s.connect(format!("127.0.0.1:{port}").parse().unwrap()) {
+        Err(SrtError::Rejected(r)) => assert_eq!(r, RejectReason::Access(AccessCode::Down)),
+        other => panic!("news while restarting: expected a rejection, got {other:?}"),
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!events(&m, idb).iter().any(|e| matches!(
+        e,
+        EventKind::CallerRejected { stream_id, .. } if stream_id == "news"
+    )));
     m.stop(idb).unwrap();
     assert!(wait_until(T, || std::net::UdpSocket::bind((
         "0.0.0.0", port

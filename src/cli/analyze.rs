@@ -11,10 +11,10 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub json: bool,
     /// TR 101 290 2.3a limit: 40 ms (default) or 100 ms.
-    #[arg(long, default_value_t = 40.0)]
+    #[arg(long, default_value_t = crate::ts::analyzer::AnalyzerConfig::default().pcr_repetition_ms)]
     pub pcr_repetition_ms: f64,
     /// TR 101 290 1.6: how long a PID the PMT lists may be absent.
-    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
+    #[arg(long, default_value_t = crate::ts::analyzer::AnalyzerConfig::default().pid_timeout_ms / 1000.0, value_name = "SECS")]
     pub pid_timeout_secs: f64,
     /// Time base for a file without PCR, PTS or DTS: its constant bitrate (bit/s).
     #[arg(long, value_name = "BPS")]
@@ -146,12 +146,12 @@ pub fn run(a: AnalyzeArgs) -> i32 {
     let report = match analyze_file(&a.file, a.config()) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot read {}: {e}", a.file.display());
+            say!("error: cannot read {}: {e}", a.file.display());
             return 2;
         }
     };
     if a.json {
-        println!(
+        out!(
             "{}",
             serde_json::to_string_pretty(&report).unwrap_or_default()
         );

@@ -1,11 +1,14 @@
 //! The command line: the same engine as the app, for automation and benchmarks.
 
+#[macro_use]
+mod term;
 pub mod analyze;
 mod monitor;
 mod nettest;
 mod output;
 mod play;
 mod receive;
+mod relay;
 mod streams_file;
 
 use clap::{Parser, Subcommand};
@@ -22,6 +25,10 @@ pub struct Cli {
     /// file gets at least info.
     #[arg(long, global = true, default_value = "warn")]
     pub log_level: String,
+    /// Colour in log lines on stderr: auto (only on a terminal, and not
+    /// when NO_COLOR is set), always or never.
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    pub color: term::ColorChoice,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -30,8 +37,9 @@ pub struct Cli {
 pub enum Command {
     /// Play TS files over SRT: `play FILE URI [FILE URI]...`.
     ///
-    /// URI: srt://[host]:port?mode=listener|caller|rendezvous&latency=MS&passphrase=..&pbkeylen=16|24|32&streamid=..&oheadbw=PERCENT&iptos=TOS|EF|AF41&localport=PORT&bitrate=BPS&pcr_pid=PID
-    /// (an empty host means a listener on all interfaces).
+    /// Every stream is checked (settings, files, ports) before any starts;
+    /// a refused set starts nothing and exits 2.
+    #[command(after_help = crate::engine::config::uri_help())]
     Play(play::PlayArgs),
     /// Measure the path to a receiver site (ping, iperf3) and recommend SRT
     /// latency and overhead: `nettest HOST[:PORT] [--udp-bitrate RATE] [--duration SECS] [--tcp] [--json]`.
@@ -40,6 +48,14 @@ pub enum Command {
     Analyze(analyze::AnalyzeArgs),
     /// Receive an SRT stream, analyse it live and optionally record it.
     Receive(receive::ReceiveArgs),
+    /// Relay live streams (channels): `relay --input URI [--input URI]... --output URI [--output URI]...`.
+    ///
+    /// Inputs: srt://… (listener, `streamid=#!::r=NAME,m=publish` on a port
+    /// shared with its readers; caller; rendezvous), udp://:PORT,
+    /// udp://@GROUP:PORT?source=S&iface=ADDR. Outputs: srt://… (listener for
+    /// any number of callers, caller, rendezvous),
+    /// udp://HOST:PORT?ttl=N&iface=ADDR&iptos=EF&delay=MS.
+    Relay(relay::RelayArgs),
     /// Decode a TS file or an SRT input: picture (PNG), audio levels, alarms.
     Monitor(monitor::MonitorArgs),
     /// Open the desktop app (the same as no subcommand), optionally starting
@@ -63,17 +79,25 @@ pub fn log_file_path() -> Option<PathBuf> {
 }
 
 /// Logs to stderr and to the log file (rotated at 10 MB, one old copy kept).
-pub fn init_logging(level: &str) -> anyhow::Result<()> {
+/// A stream's events are printed on stderr by the command itself (once), so
+/// their log lines go to the log file only.
+pub fn init_logging(level: &str, color: term::ColorChoice) -> anyhow::Result<()> {
     use tracing_subscriber::filter::LevelFilter;
     use tracing_subscriber::prelude::*;
     let term_level: LevelFilter = level.parse().map_err(|_| {
         anyhow::anyhow!("--log-level '{level}': use error, warn, info, debug or trace")
     })?;
     let file_level = term_level.max(LevelFilter::INFO);
+    let not_events = tracing_subscriber::filter::filter_fn(|m| {
+        m.target() != crate::engine::status::EVENT_LOG_TARGET
+    });
     let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
+        .with_ansi(color.ansi_on_stderr())
+        .log_internal_errors(false)
         .with_target(false)
-        .with_filter(term_level);
+        .with_filter(term_level)
+        .with_filter(not_events);
     let file_layer = log_file_path().and_then(|path| {
         std::fs::create_dir_all(path.parent()?).ok()?;
         if std::fs::metadata(&path).is_ok_and(|m| m.len() > 10 * 1024 * 1024) {
@@ -87,6 +111,7 @@ pub fn init_logging(level: &str) -> anyhow::Result<()> {
         Some(
             tracing_subscriber::fmt::layer()
                 .with_ansi(false)
+                .log_internal_errors(false)
                 .with_writer(std::sync::Mutex::new(file))
                 .with_filter(file_level),
         )
@@ -100,8 +125,8 @@ pub fn init_logging(level: &str) -> anyhow::Result<()> {
 
 /// Runs the CLI; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
-    if let Err(e) = init_logging(&cli.log_level) {
-        eprintln!("error: {e}");
+    if let Err(e) = init_logging(&cli.log_level, cli.color) {
+        say!("error: {e}");
         return 2;
     }
     match cli.command {
@@ -109,16 +134,26 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Nettest(args)) => nettest::run(args),
         Some(Command::Analyze(args)) => analyze::run(args),
         Some(Command::Receive(args)) => receive::run(args),
+        Some(Command::Relay(args)) => relay::run(args),
         Some(Command::Monitor(args)) => monitor::run(args),
         None => crate::ui::run(Vec::new()),
         Some(Command::Gui { streams }) => {
             let configs = match streams.as_deref().map(streams_file::load).transpose() {
                 Ok(c) => c.unwrap_or_default(),
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    say!("error: {e}");
                     return 2;
                 }
             };
+            // The engine checks the whole file before the window opens, as
+            // `play --streams` does: a refused set starts nothing.
+            let checked =
+                crate::engine::StreamManager::without_notify(std::time::Duration::from_secs(1))
+                    .and_then(|m| m.check_all(&configs));
+            if let Err(e) = checked {
+                say!("error: {e}");
+                return 2;
+            }
             crate::ui::run(configs)
         }
     }

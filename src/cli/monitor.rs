@@ -35,13 +35,13 @@ pub struct MonitorArgs {
     #[arg(long)]
     pub beep: bool,
     /// Alarm after this long black.
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, default_value_t = MonitorSettings::default().black_secs)]
     pub black_secs: f64,
     /// Alarm after this long unchanged.
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = MonitorSettings::default().freeze_secs)]
     pub freeze_secs: f64,
     /// Alarm after this long below -60 dBFS on every channel.
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = MonitorSettings::default().silence_secs)]
     pub silence_secs: f64,
 }
 
@@ -58,14 +58,18 @@ fn settings(a: &MonitorArgs, live: bool) -> MonitorSettings {
     }
 }
 
-/// A file pushed as fast as it decodes, up to `seconds` of stream time.
+/// A file pushed as fast as it decodes: its first `seconds` of stream time
+/// (bytes at the file's mean rate, which the engine's probe measures).
 fn watch_file(a: &MonitorArgs) -> Result<MonitorStatus, String> {
-    let mut f =
-        std::fs::File::open(&a.source).map_err(|e| format!("cannot open {}: {e}", a.source))?;
+    let path = std::path::Path::new(&a.source);
+    let info =
+        crate::engine::source::probe_file(path, Default::default()).map_err(|e| e.to_string())?;
+    let limit = info.start_offset + (a.seconds.max(0.0) * info.bitrate_bps / 8.0) as u64;
+    let mut f = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", a.source))?;
     let m = ConfidenceMonitor::start(settings(a, false)).map_err(|e| e.to_string())?;
     let mut buf = vec![0u8; 188 * 1024];
-    let mut first: Option<f64> = None;
-    loop {
+    let mut pushed = 0u64;
+    while pushed < limit {
         let n = f
             .read(&mut buf)
             .map_err(|e| format!("cannot read {}: {e}", a.source))?;
@@ -73,13 +77,8 @@ fn watch_file(a: &MonitorArgs) -> Result<MonitorStatus, String> {
             break;
         }
         m.push(&buf[..n - n % 188]);
+        pushed += n as u64;
         let s = m.status();
-        if s.frames_shown > 0 || !s.audio.is_empty() {
-            let t0 = *first.get_or_insert(s.stream_secs);
-            if s.stream_secs - t0 >= a.seconds {
-                break;
-            }
-        }
         if s.error.is_some() || !s.missing.is_empty() {
             break;
         }
@@ -89,7 +88,8 @@ fn watch_file(a: &MonitorArgs) -> Result<MonitorStatus, String> {
 }
 
 /// An SRT input received for `seconds` (and until a first picture, up to 10 s more).
-fn watch_srt(a: &MonitorArgs, stop: &AtomicBool) -> Result<(MonitorStatus, u32), String> {
+/// Returns what was seen, the latency, and whether any bytes arrived.
+fn watch_srt(a: &MonitorArgs, stop: &AtomicBool) -> Result<(MonitorStatus, u32, bool), String> {
     let cfg = parse_uri(&a.source, "").map_err(|e| e.to_string())?;
     let latency = cfg.latency_ms;
     let mut manager =
@@ -105,8 +105,16 @@ fn watch_srt(a: &MonitorArgs, stop: &AtomicBool) -> Result<(MonitorStatus, u32),
     let reader = manager.receiver(id).ok_or("the receiver did not start")?;
     let started = Instant::now();
     let status = || reader.snapshot().monitor.unwrap_or_default();
+    let mut seen = 0;
+    let mut repeats = super::output::RepeatFilter::default();
     while !stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(100));
+        // The receiver's events (connected, refused and why) on stderr.
+        let (events, total) = reader.events_since(seen);
+        seen = total;
+        for e in events.iter().filter(|e| repeats.worth_printing(0, e)) {
+            say!("{e}");
+        }
         let s = status();
         let watched = started.elapsed().as_secs_f64() >= a.seconds;
         if (watched && s.frames_shown > 0)
@@ -117,8 +125,9 @@ fn watch_srt(a: &MonitorArgs, stop: &AtomicBool) -> Result<(MonitorStatus, u32),
         }
     }
     let s = status();
+    let arrived = reader.snapshot().bytes_received > 0;
     manager.stop_all();
-    Ok((s, latency))
+    Ok((s, latency, arrived))
 }
 
 pub fn run(a: MonitorArgs) -> i32 {
@@ -127,14 +136,14 @@ pub fn run(a: MonitorArgs) -> i32 {
         let _ = signal_hook::flag::register(sig, stop.clone());
     }
     let result = if a.source.starts_with("srt://") {
-        watch_srt(&a, &stop).map(|(s, l)| (s, Some(l)))
+        watch_srt(&a, &stop).map(|(s, l, arrived)| (s, Some(l), arrived))
     } else {
-        watch_file(&a).map(|s| (s, None))
+        watch_file(&a).map(|s| (s, None, true))
     };
-    let (s, latency) = match result {
+    let (s, latency, arrived) = match result {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {e}");
+            say!("error: {e}");
             return 2;
         }
     };
@@ -149,34 +158,38 @@ pub fn run(a: MonitorArgs) -> i32 {
         let delay = s.beep_delay_ms(f64::from(latency));
         o.insert("delay_ms".into(), serde_json::json!(delay));
         match delay {
-            Some(d) => eprintln!(
+            Some(d) => say!(
                 "end-to-end delay {d:.0} ms (the test signal's beep, from its generation to decoding here; SRT latency {latency} ms)"
             ),
-            None => eprintln!("no beep heard: send a test signal with beep=1"),
+            None => say!("no beep heard: send a test signal with beep=1"),
         }
     }
-    println!("{out}");
+    out!("{out}");
     for m in &s.missing {
-        eprintln!("error: {m}");
+        say!("error: {m}");
     }
     if let Some(e) = &s.error {
-        eprintln!("error: {e}");
+        say!("error: {e}");
     }
-    match (&a.snapshot, &s.frame) {
-        (Some(path), Some(f)) => {
-            let written = f
-                .to_png()
-                .and_then(|png| std::fs::write(path, png).map_err(|e| e.to_string()));
-            if let Err(e) = written {
-                eprintln!("error: cannot write {}: {e}", path.display());
-                return 2;
-            }
+    if let (Some(path), Some(f)) = (&a.snapshot, &s.frame) {
+        let written = f
+            .to_png()
+            .and_then(|png| std::fs::write(path, png).map_err(|e| e.to_string()));
+        if let Err(e) = written {
+            say!("error: cannot write {}: {e}", path.display());
+            return 2;
         }
-        (Some(_), None) => {
-            eprintln!("error: no picture was decoded (no video, or its decoder is missing)");
-            return 1;
+    }
+    if s.frames_shown == 0 {
+        if arrived {
+            say!("error: no picture could be decoded (no video, or its decoder is missing): check the source with `srt-streamer analyze`");
+        } else {
+            say!(
+                "error: nothing arrived from {}: see the reasons above",
+                a.source
+            );
         }
-        _ => {}
+        return 1;
     }
     i32::from(!s.missing.is_empty() || s.error.is_some())
 }

@@ -108,18 +108,18 @@ pub fn run(a: NettestArgs) -> i32 {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            say!("error: cannot start the async runtime: {e}");
             return 1;
         }
     };
     if a.refresh_servers {
         return match rt.block_on(servers::refresh()) {
             Ok(n) => {
-                eprintln!("server list refreshed: {n} servers");
+                say!("server list refreshed: {n} servers");
                 0
             }
             Err(e) => {
-                eprintln!("{e}");
+                say!("{e}");
                 1
             }
         };
@@ -127,7 +127,7 @@ pub fn run(a: NettestArgs) -> i32 {
     let req = match request(&a) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e}");
+            say!("error: {e}");
             return 2;
         }
     };
@@ -140,10 +140,10 @@ pub fn run(a: NettestArgs) -> i32 {
             }
             match p {
                 Progress::PingingCandidates { count } => {
-                    eprintln!("pinging {count} servers at once…")
+                    say!("pinging {count} servers at once…")
                 }
                 Progress::Pinging { host, replies, of } if replies == of => {
-                    eprintln!("ping {host}: {replies}/{of} replies")
+                    say!("ping {host}: {replies}/{of} replies")
                 }
                 Progress::Pinging { .. } => {}
                 Progress::Testing {
@@ -152,18 +152,18 @@ pub fn run(a: NettestArgs) -> i32 {
                     protocol,
                     seconds,
                 } => {
-                    eprintln!("iperf3 {protocol} to {host}:{port} for {seconds} s…")
+                    say!("iperf3 {protocol} to {host}:{port} for {seconds} s…")
                 }
                 Progress::Busy { host, port } => {
-                    eprintln!("{host}:{port} is busy, trying the next port")
+                    say!("{host}:{port} is busy, trying the next port")
                 }
                 Progress::Step {
                     host,
                     step,
                     of,
                     asked_mbps,
-                } => eprintln!("  step {step}/{of}: {asked_mbps:.2} Mbit/s to {host}"),
-                Progress::Note { text } => eprintln!("{text}"),
+                } => say!("  step {step}/{of}: {asked_mbps:.2} Mbit/s to {host}"),
+                Progress::Note { text } => say!("{text}"),
             }
         }
     });
@@ -171,13 +171,13 @@ pub fn run(a: NettestArgs) -> i32 {
     let _ = rt.block_on(printer);
     match result {
         Ok(r) if a.json => {
-            println!("{}", serde_json::to_string(&r).unwrap_or_default());
+            out!("{}", serde_json::to_string(&r).unwrap_or_default());
             0
         }
         Ok(r) => {
-            println!("Path to {}", r.host);
-            println!("  RTT        {:.2} ms", r.rtt_ms);
-            println!(
+            out!("Path to {}", r.host);
+            out!("  RTT        {:.2} ms", r.rtt_ms);
+            out!(
                 "  loss       {:.2} % ({})",
                 r.loss_percent,
                 if r.loss_assumed {
@@ -187,30 +187,31 @@ pub fn run(a: NettestArgs) -> i32 {
                 }
             );
             if let Some(j) = r.jitter_ms {
-                println!("  jitter     {j:.2} ms");
+                out!("  jitter     {j:.2} ms");
             }
             if let Some(b) = r.bandwidth_mbps {
-                println!(
+                out!(
                     "  bandwidth  {}",
                     nettest::carried_text(b, r.asked_mbps, r.limit_found)
                 );
             }
             let rec = &r.recommendation;
-            println!(
+            out!(
                 "Recommended: latency {} ms, overhead {} %",
-                rec.latency_ms, rec.overhead_percent
+                rec.latency_ms,
+                rec.overhead_percent
             );
-            println!("  {}", rec.reason);
+            out!("  {}", rec.reason);
             for w in &rec.warnings {
-                println!("  warning: {w}");
+                out!("  warning: {w}");
             }
             for n in &r.notes {
-                println!("  note: {n}");
+                out!("  note: {n}");
             }
             0
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            say!("error: {e}");
             1
         }
     }

@@ -43,41 +43,22 @@ impl StatsWriter {
         }
     }
 
+    /// One record (or line) for `s`. A closed stdout is noted by
+    /// [`super::term`]; the caller decides whether to stop.
     pub fn write(&mut self, s: &StreamSnapshot) {
-        let mut out = std::io::stdout().lock();
+        let mut out = Vec::new();
         let result = match self.format {
-            Some(StatsFormat::Json) => self.json(&mut out, s),
+            Some(StatsFormat::Json) => writeln!(out, "{}", json_record(s)),
             Some(StatsFormat::Csv) => self.csv(&mut out, s),
             None => {
-                eprintln!("{}", human_line(s));
-                Ok(())
+                say!("{}", human_line(s));
+                return;
             }
         };
-        // A closed stdout (e.g. `| head`) must not stop the streams.
-        let _ = result.and_then(|_| out.flush());
-    }
-
-    fn json(&mut self, out: &mut impl Write, s: &StreamSnapshot) -> std::io::Result<()> {
-        let mut record = serde_json::json!({
-            "time": unix_time(),
-            "stream": s.id,
-            "name": s.name,
-            "uptime_secs": s.uptime_secs,
-            "loops": s.loops,
-            "datagrams_sent": s.datagrams_sent,
-            "datagrams_dropped": s.datagrams_dropped,
-            "file_bitrate_bps": s.source.bitrate_bps,
-            "callers": s.callers,
-            "stats": s.latest,
-        });
-        // The state's fields ("state", and "connections", "reason" or
-        // "message" where it has them) at the top level of the record.
-        if let (Some(rec), Ok(serde_json::Value::Object(state))) =
-            (record.as_object_mut(), serde_json::to_value(&s.state))
-        {
-            rec.extend(state);
+        if result.is_ok() {
+            let text = String::from_utf8_lossy(&out);
+            out!("{}", text.trim_end_matches('\n'));
         }
-        writeln!(out, "{record}")
     }
 
     /// srt-live-transmit's `-pf csv` columns first (so its scripts read
@@ -136,6 +117,91 @@ impl StatsWriter {
     }
 }
 
+/// One `--stats json` record: the same keys in every state (README,
+/// "Statistics"). `connections` is 0 until someone is connected; `reason`
+/// and `message` are null unless reconnecting or failed; `stats` has an
+/// empty `links` list before the first reading.
+pub fn json_record(s: &StreamSnapshot) -> serde_json::Value {
+    let empty = crate::engine::stats::StatsSample {
+        elapsed_secs: s.uptime_secs,
+        ..Default::default()
+    };
+    let mut record = serde_json::json!({
+        "time": unix_time(),
+        "stream": s.id,
+        "name": s.name,
+        "uptime_secs": s.uptime_secs,
+        "loops": s.loops,
+        "datagrams_sent": s.datagrams_sent,
+        "datagrams_dropped": s.datagrams_dropped,
+        "file_bitrate_bps": s.source.bitrate_bps,
+        "callers": s.callers,
+        "stats": s.latest.as_ref().unwrap_or(&empty),
+    });
+    if let Some(o) = record.as_object_mut() {
+        o.extend(state_fields(&s.state));
+    }
+    record
+}
+
+/// A state as the same four keys in every state: `state`, `connections`
+/// (0 unless connected), `reason` and `message` (null unless reconnecting
+/// or failed).
+pub fn state_fields(
+    state: &crate::engine::StreamState,
+) -> serde_json::Map<String, serde_json::Value> {
+    use crate::engine::StreamState;
+    let (connections, reason, message) = match state {
+        StreamState::Connected { connections } => (*connections, None, None),
+        StreamState::Reconnecting { reason } => (0, Some(reason.as_str()), None),
+        StreamState::Failed { message } => (0, None, Some(message.as_str())),
+        _ => (0, None, None),
+    };
+    let name = match serde_json::to_value(state) {
+        Ok(serde_json::Value::Object(o)) => o.get("state").cloned(),
+        _ => None,
+    };
+    let mut m = serde_json::Map::new();
+    m.insert("state".into(), name.unwrap_or_default());
+    m.insert("connections".into(), connections.into());
+    m.insert("reason".into(), reason.into());
+    m.insert("message".into(), message.into());
+    m
+}
+
+/// Which events are printed: always the first time one is seen; a
+/// repeating condition again each time its count passes ×2, ×4, ×8… so a
+/// retrying peer cannot flood the terminal (`play`, `receive`, `monitor`).
+/// The count is read by polling and a burst of repeats can jump over a
+/// power of two between two reads, so the rule compares with what was
+/// printed last, not with the exact count.
+#[derive(Default)]
+pub struct RepeatFilter {
+    /// (stream, the event's first time) → the count last printed.
+    printed: std::collections::HashMap<(u64, u64), u32>,
+}
+
+impl RepeatFilter {
+    pub fn worth_printing(&mut self, stream: u64, e: &crate::engine::StreamEvent) -> bool {
+        if self.printed.len() > 10_000 {
+            self.printed.clear();
+        }
+        let count = e.repeats.saturating_add(1);
+        match self
+            .printed
+            .insert((stream, e.elapsed_secs.to_bits()), count)
+        {
+            None => true,
+            Some(last) if count.ilog2() > last.ilog2() => true,
+            Some(last) => {
+                self.printed
+                    .insert((stream, e.elapsed_secs.to_bits()), last);
+                false
+            }
+        }
+    }
+}
+
 /// One line per stream for people watching a terminal.
 pub fn human_line(s: &StreamSnapshot) -> String {
     let mut line = format!(
@@ -151,9 +217,11 @@ pub fn human_line(s: &StreamSnapshot) -> String {
         }
         for l in latest.links.iter().filter(|l| l.is_connected()) {
             line.push_str(&format!(
-                "  [{} rtt {} ms loss {}% retx {}%]",
+                "  [{} rtt {} loss {}% retx {}%]",
                 l.peer.as_deref().unwrap_or("peer"),
-                opt(l.counters.rtt_ms, 2),
+                l.counters
+                    .rtt_ms
+                    .map_or_else(|| "—".to_string(), |r| format!("{r:.2} ms")),
                 opt(l.loss_percent, 2),
                 opt(l.retransmit_percent, 2)
             ));
@@ -161,4 +229,35 @@ pub fn human_line(s: &StreamSnapshot) -> String {
     }
     line.push_str(&format!("  loops {}", s.loops));
     line
+}
+
+#[cfg(test)]
+mod repeat_tests {
+    use super::RepeatFilter;
+    use crate::engine::{EventKind, StreamEvent};
+
+    fn ev(repeats: u32) -> StreamEvent {
+        StreamEvent {
+            elapsed_secs: 1.5,
+            repeats,
+            last_secs: None,
+            seq: 0,
+            kind: EventKind::Stopped,
+        }
+    }
+
+    /// Read by polling, counts jump: the first sighting prints whatever
+    /// its count (it was ×2 when first read in a CI run, and never printed),
+    /// then once per power of two passed.
+    #[test]
+    fn first_sighting_and_each_power_of_two_passed_print_once() {
+        let mut f = RepeatFilter::default();
+        let printed: Vec<u32> = [2, 3, 4, 6, 7, 20, 21, 40, 70]
+            .into_iter()
+            .filter(|&n| f.worth_printing(1, &ev(n - 1)))
+            .collect();
+        assert_eq!(printed, [2, 4, 20, 40, 70]);
+        // Another stream's event at the same time is its own.
+        assert!(f.worth_printing(2, &ev(5)));
+    }
 }

@@ -2,8 +2,8 @@
 
 use super::output::{StatsFormat, StatsWriter};
 use super::streams_file;
-use crate::engine::config::{parse_uri, LoopMode, StreamConfig};
-use crate::engine::{source, StreamEvent, StreamManager, StreamState};
+use crate::engine::config::{parse_uri, LoopMode, StreamConfig, STATS_INTERVAL_SECS_RANGE};
+use crate::engine::{StreamEvent, StreamManager, StreamState};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -76,7 +76,8 @@ pub fn bundled_sample_path() -> Option<PathBuf> {
     candidates.into_iter().find(|p| p.is_file())
 }
 
-/// Builds every stream's configuration, checks them all, probes every file.
+/// Builds every stream's configuration from the pairs and the streams
+/// file. Checking them is the engine's work ([`StreamManager::start_all`]).
 fn configs(args: &PlayArgs) -> Result<Vec<StreamConfig>, String> {
     if !args.pairs.len().is_multiple_of(2) {
         return Err(format!(
@@ -99,44 +100,19 @@ fn configs(args: &PlayArgs) -> Result<Vec<StreamConfig>, String> {
     if out.is_empty() {
         return Err("nothing to play: give FILE URI pairs or --streams FILE".into());
     }
-    let mut ports = std::collections::HashMap::new();
-    for cfg in &out {
-        cfg.validate()
-            .map_err(|e| format!("{}: {e}", cfg.display_name()))?;
-        let text = cfg.file.to_string_lossy();
-        if crate::media::testsignal::is_test_signal(&text) {
-            crate::media::testsignal::TestSignal::parse(&text)
-                .map_err(|e| format!("{}: {e}", cfg.display_name()))?;
-        } else {
-            source::probe_file(&cfg.file, cfg.probe_request())
-                .map_err(|e| format!("{}: {e}", cfg.display_name()))?;
-        }
-        if cfg.mode != crate::engine::Mode::Caller {
-            let port = if cfg.local_port != 0 {
-                cfg.local_port
-            } else {
-                cfg.port
-            };
-            if let Some(other) = ports.insert(port, cfg.display_name()) {
-                return Err(format!(
-                    "{} and {other} both use port {port}: give each listener its own port",
-                    cfg.display_name()
-                ));
-            }
-        }
-    }
     Ok(out)
 }
 
 pub fn run(args: PlayArgs) -> i32 {
-    if !(0.1..=3600.0).contains(&args.stats_interval) {
-        eprintln!("error: --stats-interval must be between 0.1 and 3600 seconds");
+    let (lo, hi) = STATS_INTERVAL_SECS_RANGE;
+    if !(lo..=hi).contains(&args.stats_interval) {
+        say!("error: --stats-interval must be between {lo} and {hi} seconds");
         return 2;
     }
     let configs = match configs(&args) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("error: {e}");
+            say!("error: {e}");
             return 2;
         }
     };
@@ -144,43 +120,58 @@ pub fn run(args: PlayArgs) -> i32 {
     let mut manager = match StreamManager::without_notify(interval) {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("error: {e}");
+            say!("error: {e}");
             return 2;
         }
     };
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         if let Err(e) = signal_hook::flag::register(sig, stop.clone()) {
-            eprintln!("error: cannot handle signal {sig}: {e}");
+            say!("error: cannot handle signal {sig}: {e}");
             return 2;
         }
     }
-    let mut failed_to_start = false;
-    for cfg in configs {
-        let name = cfg.display_name();
-        match manager.start(cfg) {
-            Ok(id) => eprintln!("#{id} {name}: playing"),
-            Err(e) => {
-                eprintln!("error: {e}");
-                failed_to_start = true;
+    let names: Vec<String> = configs.iter().map(StreamConfig::display_name).collect();
+    match manager.start_all(configs) {
+        Ok(ids) => {
+            for (id, name) in ids.iter().zip(names) {
+                say!("#{id} {name}: playing");
             }
         }
+        Err(e) => {
+            say!("error: {e}");
+            return 2;
+        }
     }
-    if manager.ids().is_empty() {
-        return 1;
-    }
+    play_until_done(&mut manager, &args, interval, &stop);
+    manager.stop_all();
+    let any_failed = manager
+        .snapshots()
+        .iter()
+        .any(|s| matches!(s.state, StreamState::Failed { .. }));
+    i32::from(any_failed)
+}
 
+/// Prints events and statistics until the duration is up, a signal
+/// arrives, every stream ended, or the reader of the statistics went away.
+fn play_until_done(
+    manager: &mut StreamManager,
+    args: &PlayArgs,
+    interval: Duration,
+    stop: &AtomicBool,
+) {
     let mut writer = StatsWriter::new(args.stats);
     let started = Instant::now();
     let mut next_report = started + interval;
     let mut seen_events = std::collections::HashMap::new();
+    let mut repeats = super::output::RepeatFilter::default();
     loop {
         std::thread::sleep(Duration::from_millis(50));
         for id in manager.ids() {
             let since = seen_events.get(&id).copied().unwrap_or(0);
             if let Some((events, total)) = manager.events_since(id, since) {
                 for e in events {
-                    print_event(id, &e);
+                    print_event(&mut repeats, id, &e);
                 }
                 seen_events.insert(id, total);
             }
@@ -194,22 +185,17 @@ pub fn run(args: PlayArgs) -> i32 {
         let timed_out = args
             .duration
             .is_some_and(|d| started.elapsed().as_secs_f64() >= d);
-        if stop.load(Ordering::SeqCst) || timed_out || !manager.any_running() {
+        let reader_gone = args.stats.is_some() && super::term::stdout_closed();
+        if stop.load(Ordering::SeqCst) || timed_out || reader_gone || !manager.any_running() {
             break;
         }
     }
-    manager.stop_all();
-    let any_failed = manager
-        .snapshots()
-        .iter()
-        .any(|s| matches!(s.state, StreamState::Failed { .. }));
-    i32::from(any_failed || failed_to_start)
 }
 
 /// An event on stderr; a repeating condition is printed again only at
 /// ×2, ×4, ×8… so a retrying caller cannot flood the terminal.
-fn print_event(id: u64, e: &StreamEvent) {
-    if e.repeats == 0 || (e.repeats + 1).is_power_of_two() {
-        eprintln!("#{id} {e}");
+fn print_event(filter: &mut super::output::RepeatFilter, id: u64, e: &StreamEvent) {
+    if filter.worth_printing(id, e) {
+        say!("#{id} {e}");
     }
 }

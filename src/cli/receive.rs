@@ -37,16 +37,28 @@ pub struct ReceiveArgs {
     #[arg(long)]
     pub monitor: bool,
     /// TR 101 290 2.3a limit: 40 ms (default) or 100 ms.
-    #[arg(long, default_value_t = 40.0)]
+    #[arg(long, default_value_t = AnalyzerConfig::default().pcr_repetition_ms)]
     pub pcr_repetition_ms: f64,
 }
 
 fn record_json(rx: &ReceiverReader, final_record: bool) -> serde_json::Value {
     let snap = rx.snapshot();
     let a = rx.analysis();
+    let mut receiver = serde_json::to_value(&snap).unwrap_or_default();
+    if let Some(o) = receiver.as_object_mut() {
+        // The same keys in every state (README, "Statistics").
+        o.extend(super::output::state_fields(&snap.state));
+        if snap.stats.is_none() {
+            let empty = crate::engine::stats::StatsSample {
+                elapsed_secs: snap.uptime_secs,
+                ..Default::default()
+            };
+            o.insert("stats".into(), serde_json::json!(empty));
+        }
+    }
     let mut v = serde_json::json!({
         "final": final_record,
-        "receiver": snap,
+        "receiver": receiver,
         "tr101290": a.tr101290,
         "pids": a.pids,
         "services": a.services,
@@ -72,7 +84,7 @@ pub fn run(a: ReceiveArgs) -> i32 {
     let cfg = match parse_uri(&a.uri, "") {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("error: {e}");
+            say!("error: {e}");
             return 2;
         }
     };
@@ -85,11 +97,12 @@ pub fn run(a: ReceiveArgs) -> i32 {
         pcr_repetition_ms: a.pcr_repetition_ms,
         ..Default::default()
     };
-    let interval = Duration::from_secs_f64(a.stats_interval.clamp(0.1, 3600.0));
+    let (lo, hi) = crate::engine::config::STATS_INTERVAL_SECS_RANGE;
+    let interval = Duration::from_secs_f64(a.stats_interval.clamp(lo, hi));
     let mut manager = match StreamManager::without_notify(interval) {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("error: {e}");
+            say!("error: {e}");
             return 2;
         }
     };
@@ -103,7 +116,7 @@ pub fn run(a: ReceiveArgs) -> i32 {
         Ok(Some(rx)) => rx,
         Ok(None) => return 2,
         Err(e) => {
-            eprintln!("error: {e}");
+            say!("error: {e}");
             return 2;
         }
     };
@@ -114,32 +127,32 @@ pub fn run(a: ReceiveArgs) -> i32 {
     let started = Instant::now();
     let mut next = started + interval;
     let mut seen = 0;
+    let mut repeats = super::output::RepeatFilter::default();
     loop {
         std::thread::sleep(Duration::from_millis(50));
         let (events, total) = rx.events_since(seen);
         seen = total;
-        for e in events {
-            eprintln!("{e}");
+        for e in events.iter().filter(|e| repeats.worth_printing(0, e)) {
+            say!("{e}");
         }
         if Instant::now() >= next {
             next += interval;
             if a.json {
-                println!("{}", record_json(&rx, false));
+                out!("{}", record_json(&rx, false));
             } else {
                 let s = rx.snapshot();
                 let an = rx.analysis();
-                let rate = s
-                    .stats
-                    .as_ref()
-                    .and_then(|st| st.links.first())
-                    .and_then(|l| l.receive_bitrate_bps);
-                eprintln!(
-                    "[{:>6.1}s] {}  {} bytes  {}  CC errors {}  TR 101 290 P1 {}",
+                let link = s.stats.as_ref().and_then(|st| st.links.first());
+                let rate = link.and_then(|l| l.receive_bitrate_bps);
+                let rtt = link.and_then(|l| l.counters.rtt_ms);
+                say!(
+                    "[{:>6.1}s] {}  {} bytes  {}  rtt {}  CC errors {}  TR 101 290 P1 {}",
                     s.uptime_secs,
                     s.state.label(),
                     s.bytes_received,
                     rate.map(|r| format!("{:.2} Mbit/s", r / 1e6))
                         .unwrap_or_default(),
+                    rtt.map_or_else(|| "—".to_string(), |r| format!("{r:.2} ms")),
                     an.tr101290.continuity_count_error.count,
                     an.tr101290.priority1_total()
                 );
@@ -148,13 +161,14 @@ pub fn run(a: ReceiveArgs) -> i32 {
         let done = a
             .duration
             .is_some_and(|d| started.elapsed().as_secs_f64() >= d);
-        if done || stop.load(Ordering::SeqCst) || !rx.snapshot().state.is_running() {
+        let reader_gone = a.json && super::term::stdout_closed();
+        if done || reader_gone || stop.load(Ordering::SeqCst) || !rx.snapshot().state.is_running() {
             break;
         }
     }
     manager.stop_all();
     if a.json {
-        println!("{}", record_json(&rx, true));
+        out!("{}", record_json(&rx, true));
     } else {
         super::analyze::print_human(&rx.analysis(), 10);
     }

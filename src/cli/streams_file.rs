@@ -13,8 +13,18 @@
 //! host = "10.0.0.5"
 //! port = 7001
 //! latency_ms = 400
+//!
+//! [[channel]]                     # run by `srt-streamer relay --streams FILE`
+//! name = "contribution"
+//! inputs = ["srt://:9000?streamid=%23!::r=cam,m=publish", "udp://@239.1.1.1:5000"]
+//! outputs = ["srt://:9000?streamid=cam", "udp://239.2.2.2:5000?ttl=4"]
+//! switch_after_ms = 1000
+//! return_after_secs = 10
+//! repair = "seamless"              # or "signalled", "off"
+//! slate = "slate.ts"
 //! ```
 
+use crate::engine::channel::ChannelConfig;
 use crate::engine::config::{parse_uri, LoopMode, StreamConfig};
 use std::path::Path;
 
@@ -23,6 +33,92 @@ use std::path::Path;
 struct StreamsFile {
     #[serde(default)]
     stream: Vec<toml::Table>,
+    #[serde(default)]
+    channel: Vec<ChannelTable>,
+}
+
+/// A `[[channel]]` table: `input` (one URI) or `inputs` (primary first).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChannelTable {
+    #[serde(default)]
+    name: String,
+    input: Option<String>,
+    #[serde(default)]
+    inputs: Vec<String>,
+    slate: Option<std::path::PathBuf>,
+    switch_after_ms: Option<u32>,
+    return_after_secs: Option<u32>,
+    #[serde(default)]
+    repair: LoopMode,
+    #[serde(default)]
+    outputs: Vec<String>,
+}
+
+/// Why a file's `[[channel]]` tables were refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ChannelsFileError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Toml {
+        path: String,
+        source: toml::de::Error,
+    },
+    #[error("{path}: channel {n}: give either `input` or `inputs`, not both")]
+    InputAndInputs { path: String, n: usize },
+    #[error("{path}: channel {n}: {source}")]
+    Channel {
+        path: String,
+        n: usize,
+        source: Box<crate::engine::channel::ChannelConfigError>,
+    },
+}
+
+/// Reads the `[[channel]]` tables of a file (its `[[stream]]` tables are
+/// checked as well, and left to `load`); relative slate paths are taken
+/// from the file's folder. Validation is the engine's, at start.
+pub fn load_channels(path: &Path) -> Result<Vec<ChannelConfig>, ChannelsFileError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ChannelsFileError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    let file: StreamsFile = toml::from_str(&text).map_err(|source| ChannelsFileError::Toml {
+        path: shown.clone(),
+        source,
+    })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut out = Vec::new();
+    for (i, t) in file.channel.into_iter().enumerate() {
+        let n = i + 1;
+        let inputs = match (t.input, t.inputs) {
+            (Some(_), more) if !more.is_empty() => {
+                return Err(ChannelsFileError::InputAndInputs { path: shown, n })
+            }
+            (Some(one), _) => vec![one],
+            (None, list) => list,
+        };
+        let mut cfg = ChannelConfig::from_uris(&t.name, &inputs, &t.outputs).map_err(|source| {
+            ChannelsFileError::Channel {
+                path: shown.clone(),
+                n,
+                source: Box::new(source),
+            }
+        })?;
+        cfg.slate = t
+            .slate
+            .map(|s| if s.is_relative() { base.join(s) } else { s });
+        let d = ChannelConfig::default();
+        cfg.switch_after_ms = t.switch_after_ms.unwrap_or(d.switch_after_ms);
+        cfg.return_after_secs = t.return_after_secs.unwrap_or(d.return_after_secs);
+        cfg.repair = t.repair;
+        out.push(cfg);
+    }
+    Ok(out)
 }
 
 #[derive(serde::Deserialize)]
@@ -51,6 +147,11 @@ pub fn load(path: &Path) -> Result<Vec<StreamConfig>, String> {
 
 pub fn parse(text: &str, base: &Path) -> Result<Vec<StreamConfig>, String> {
     let file: StreamsFile = toml::from_str(text).map_err(|e| e.to_string())?;
+    if !file.channel.is_empty() {
+        tracing::warn!(
+            "this file's [[channel]] tables are run by `srt-streamer relay --streams FILE`, not here"
+        );
+    }
     let mut out = Vec::new();
     for (i, table) in file.stream.into_iter().enumerate() {
         let n = i + 1;

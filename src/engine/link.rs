@@ -14,7 +14,7 @@
 //! What happens is told as [`LinkEvent`]s on a channel: nothing here waits
 //! on the stream's own locks.
 
-mod hub;
+pub(crate) mod hub;
 
 use super::config::{Mode, StreamConfig};
 use super::secret::Passphrase;
@@ -262,6 +262,9 @@ pub enum LinkEvent {
         peer: String,
         stream_id: String,
         reason: String,
+        /// The port, when the refusal is the port's (no stream there has
+        /// the stream ID asked for), not this stream's.
+        port: Option<u16>,
     },
 }
 
@@ -491,6 +494,7 @@ fn attempt(
     t: &Tuning,
     stop: &AtomicBool,
 ) -> Result<SrtSocket, SrtError> {
+    let started = Instant::now();
     let s = SrtSocket::new()?;
     ep.configure(&s, dir, t)?;
     if remote.is_ipv6() {
@@ -514,18 +518,18 @@ fn attempt(
             Connecting | Opened | Init => {}
             _ => {
                 return Err(match s.reject_reason() {
-                    RejectReason::Unknown => SrtError::TimedOut(
+                    RejectReason::Unknown => logged_reason(&s, started, SrtError::TimedOut(
                         "connecting: the handshake failed without a reason from the peer; check host, port, mode and that the peer is running",
-                    ),
-                    RejectReason::Timeout => SrtError::TimedOut(
+                    )),
+                    RejectReason::Timeout => logged_reason(&s, started, SrtError::TimedOut(
                         NO_ANSWER,
-                    ),
+                    )),
                     r => SrtError::Rejected(r),
                 })
             }
         }
         if stop.load(Ordering::SeqCst) || Instant::now() > deadline {
-            return Err(SrtError::TimedOut(NO_ANSWER));
+            return Err(logged_reason(&s, started, SrtError::TimedOut(NO_ANSWER)));
         }
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -534,6 +538,17 @@ fn attempt(
         s.set_rcvsyn(true)?;
     }
     Ok(s)
+}
+
+/// A handshake that ended without a reason: what libsrt's log said about
+/// it (a passphrase mismatch, the peer closing it), else `fallback`.
+fn logged_reason(s: &SrtSocket, started: Instant, fallback: SrtError) -> SrtError {
+    use super::srt::handshake_log::{since, HandshakeNote};
+    match since(s.id(), started) {
+        Some(HandshakeNote::BadSecret) => SrtError::Rejected(RejectReason::BadSecret),
+        Some(HandshakeNote::PeerRefused) => SrtError::PeerRefusedHandshake,
+        None => fallback,
+    }
 }
 
 fn connect_loop(
@@ -547,6 +562,7 @@ fn connect_loop(
     let mut failures: u32 = 0;
     let mut attempts: u32 = 0;
     let mut last_reason: Option<String> = None;
+    let mut refused_for_secret = false;
     while !stop.load(Ordering::SeqCst) {
         attempts += 1;
         match attempt(&ep, remote, dir, &t, &stop) {
@@ -557,6 +573,7 @@ fn connect_loop(
                 conns.add(conn.clone());
                 conns.event(LinkEvent::Connected { peer });
                 last_reason = None;
+                refused_for_secret = false;
                 attempts = 0;
                 // Hold until it breaks (the data thread or libsrt says so).
                 while !stop.load(Ordering::SeqCst) && !conn.is_broken() {
@@ -588,9 +605,21 @@ fn connect_loop(
                 }
                 failures += 1;
                 let retry_in = backoff(failures);
-                let (reason, reject) = attempt_error(&e);
+                let (mut reason, reject) = attempt_error(&e);
+                // A rendezvous peer refused for the passphrase, then silent
+                // while it backs off: still the passphrase, not the network.
+                if matches!(e, SrtError::TimedOut(_)) && ep.mode == Mode::Rendezvous {
+                    if let Some(last) = last_reason.as_ref().filter(|_| refused_for_secret) {
+                        reason = last.clone();
+                    }
+                }
+                refused_for_secret |= matches!(
+                    e,
+                    SrtError::PeerRefusedHandshake
+                        | SrtError::Rejected(RejectReason::BadSecret | RejectReason::Unsecure)
+                );
                 if last_reason.as_deref() != Some(reason.as_str()) {
-                    tracing::warn!(%reason, attempts, "SRT connection attempt failed");
+                    tracing::warn!(target: super::status::EVENT_LOG_TARGET, %reason, attempts, "SRT connection attempt failed");
                     conns.event(LinkEvent::ConnectFailed {
                         reason: reason.clone(),
                         reject,

@@ -1,10 +1,12 @@
 //! The stream manager: many streams in one process, each owned here.
 
-use super::config::{Mode, StreamConfig};
-use super::receiver::{self, ReceiveRequest, ReceiverReader, RunningReceiver};
-use super::shared::Notify;
+use super::changes;
+use super::config::StreamConfig;
+use super::preflight::{self, bound_port, PortConflict};
+use super::receiver::{self, ReceiveRequest, ReceiverPast, ReceiverReader, RunningReceiver};
+use super::shared::{Notify, Past};
 use super::stats::HistoryPoint;
-use super::status::{StreamEvent, StreamId, StreamSnapshot};
+use super::status::{EventKind, StreamEvent, StreamId, StreamSnapshot};
 use super::stream::{RunningStream, StartError, StreamReader};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -15,8 +17,15 @@ use std::time::Duration;
 pub enum ManagerError {
     #[error("GStreamer could not be initialised: {0}")]
     Init(String),
-    #[error("port {port} is already used by stream '{other}': give each listener its own port, or each listener on a shared port its own stream ID")]
-    PortTaken { port: u16, other: String },
+    #[error("{name}: port {port} is already used by '{other}': {why}; give each listener its own port, or every listener on port {port} its own stream ID")]
+    PortTaken {
+        name: String,
+        port: u16,
+        other: String,
+        why: PortConflict,
+    },
+    #[error("{name}: port {port} is already in use by another program: stop that program, or choose another port")]
+    PortBusy { name: String, port: u16 },
     #[error("the confidence monitor cannot start: {0}")]
     Monitor(String),
     #[error("no stream with id {0}")]
@@ -41,19 +50,6 @@ pub struct StreamManager {
 /// Initialises GStreamer (once per process; later calls are cheap).
 pub fn init_gstreamer() -> Result<(), ManagerError> {
     gst::init().map_err(|e| ManagerError::Init(e.to_string()))
-}
-
-/// The local UDP port a stream binds, if it binds a known one.
-fn bound_port(cfg: &StreamConfig) -> Option<u16> {
-    match cfg.mode {
-        Mode::Listener => Some(cfg.port),
-        Mode::Rendezvous => Some(if cfg.local_port == 0 {
-            cfg.port
-        } else {
-            cfg.local_port
-        }),
-        Mode::Caller => (cfg.local_port != 0).then_some(cfg.local_port),
-    }
 }
 
 impl StreamManager {
@@ -93,12 +89,12 @@ impl StreamManager {
     }
 
     /// The port `cfg` binds is free, or shared by stream ID between
-    /// listeners (the port's hub then checks the IDs, latency and direction).
+    /// listeners as the port's hub allows, among the running streams.
     /// `except`: a stream being restarted, whose port is its own.
     fn check_port(&self, cfg: &StreamConfig, except: Option<StreamId>) -> Result<(), ManagerError> {
-        let Some(port) = bound_port(cfg) else {
+        if bound_port(cfg).is_none() {
             return Ok(());
-        };
+        }
         let players = self
             .streams
             .iter()
@@ -112,16 +108,93 @@ impl StreamManager {
             let snap = reader.snapshot();
             (snap.state.is_running(), reader.config().clone(), snap.name)
         });
-        for (running, other, name) in players.chain(receivers) {
-            let shared_by_id = cfg.mode == Mode::Listener
-                && other.mode == Mode::Listener
-                && !cfg.stream_id.is_empty()
-                && !other.stream_id.is_empty();
-            if running && bound_port(&other) == Some(port) && !shared_by_id {
-                return Err(ManagerError::PortTaken { port, other: name });
+        for (running, other, other_name) in players.chain(receivers) {
+            if !running {
+                continue;
+            }
+            preflight::may_share(cfg, &other).map_err(|why| ManagerError::PortTaken {
+                name: cfg.display_name(),
+                port: bound_port(cfg).unwrap_or_default(),
+                other: other_name,
+                why,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Checks a whole set of players before any starts: each one's settings
+    /// and file or test signal, their ports among themselves (shared only
+    /// by stream ID), against the running streams, and against other
+    /// programs on this machine. The first refusal is returned.
+    pub fn check_all(&self, cfgs: &[StreamConfig]) -> Result<(), ManagerError> {
+        for (i, cfg) in cfgs.iter().enumerate() {
+            preflight::check_stream(cfg).map_err(|source| ManagerError::Start {
+                name: cfg.display_name(),
+                source,
+            })?;
+            self.check_port(cfg, None)?;
+            for other in &cfgs[..i] {
+                preflight::may_share(cfg, other).map_err(|why| ManagerError::PortTaken {
+                    name: cfg.display_name(),
+                    port: bound_port(cfg).unwrap_or_default(),
+                    other: other.display_name(),
+                    why,
+                })?;
+            }
+        }
+        for (i, cfg) in cfgs.iter().enumerate() {
+            let first_on_port = cfgs[..i].iter().all(|o| bound_port(o) != bound_port(cfg));
+            if !first_on_port || self.binds(bound_port(cfg)) {
+                continue;
+            }
+            if let Some(port) = preflight::port_busy_elsewhere(cfg) {
+                return Err(ManagerError::PortBusy {
+                    name: cfg.display_name(),
+                    port,
+                });
             }
         }
         Ok(())
+    }
+
+    /// True when a running stream of this manager binds `port`.
+    fn binds(&self, port: Option<u16>) -> bool {
+        let Some(port) = port else { return false };
+        let players = self
+            .streams
+            .values()
+            .map(|s| s.snapshot())
+            .filter(|s| s.state.is_running())
+            .map(|s| s.config);
+        let receivers = self
+            .receivers
+            .values()
+            .map(|r| r.reader())
+            .filter(|r| r.snapshot().state.is_running())
+            .map(|r| r.config().clone());
+        players
+            .chain(receivers)
+            .any(|c| bound_port(&c) == Some(port))
+    }
+
+    /// Starts a whole set of players, or none: [`Self::check_all`] first,
+    /// and if one still fails to start, those started are removed again.
+    pub fn start_all(&mut self, cfgs: Vec<StreamConfig>) -> Result<Vec<StreamId>, ManagerError> {
+        self.check_all(&cfgs)?;
+        let mut ids = Vec::new();
+        for cfg in cfgs {
+            match self.start(cfg) {
+                Ok(id) => ids.push(id),
+                Err(e) => {
+                    for id in ids {
+                        // Just started by us: it exists.
+                        let _ = self.remove(id);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(ids)
     }
 
     /// Starts a stream; other streams are not affected whatever happens.
@@ -130,8 +203,14 @@ impl StreamManager {
         let id = self.next_id;
         self.next_id += 1;
         let name = cfg.display_name();
-        let stream = RunningStream::start(id, cfg, self.stats_interval, self.notify.clone())
-            .map_err(|source| ManagerError::Start { name, source })?;
+        let stream = RunningStream::start(
+            id,
+            cfg,
+            self.stats_interval,
+            self.notify.clone(),
+            Past::fresh(),
+        )
+        .map_err(|source| ManagerError::Start { name, source })?;
         self.streams.insert(id, stream);
         (self.notify)();
         Ok(id)
@@ -140,32 +219,61 @@ impl StreamManager {
     /// Restarts a player in its place (same id, same row), with `cfg` when
     /// its settings were edited. New settings are checked before the running
     /// stream is touched; if they then fail to start, the stream keeps its
-    /// previous settings, stopped, and the error says why.
+    /// previous settings, stopped, and the error says why. Its events and
+    /// history go on, with an event that says what changed.
     pub fn restart(&mut self, id: StreamId, cfg: Option<StreamConfig>) -> Result<(), ManagerError> {
         let old = self
             .streams
             .get(&id)
             .ok_or(ManagerError::NoSuchStream(id))?;
-        let cfg = cfg.unwrap_or_else(|| old.snapshot().config);
+        let before = old.snapshot().config;
+        let cfg = cfg.unwrap_or_else(|| before.clone());
         self.check_except(&cfg, Some(id))?;
         let mut old = self
             .streams
             .remove(&id)
             .ok_or(ManagerError::NoSuchStream(id))?;
         old.stop();
+        let changes = changes::describe(&before, &cfg);
         let name = cfg.display_name();
-        let result = match RunningStream::start(id, cfg, self.stats_interval, self.notify.clone()) {
-            Ok(new) => {
-                self.streams.insert(id, new);
-                Ok(())
-            }
-            Err(source) => {
-                self.streams.insert(id, old);
-                Err(ManagerError::Start { name, source })
-            }
-        };
+        let past = old.past();
+        let result =
+            match RunningStream::start(id, cfg, self.stats_interval, self.notify.clone(), past) {
+                Ok(new) => {
+                    if !changes.is_empty() {
+                        new.event(EventKind::SettingsChanged { changes });
+                    }
+                    self.streams.insert(id, new);
+                    Ok(())
+                }
+                Err(source) => {
+                    self.streams.insert(id, old);
+                    Err(ManagerError::Start { name, source })
+                }
+            };
         (self.notify)();
         result
+    }
+
+    /// Applies edited settings to a player: what it takes live (its name)
+    /// without a restart, anything else by [`Self::restart`]. True when it
+    /// restarted.
+    pub fn apply(&mut self, id: StreamId, cfg: StreamConfig) -> Result<bool, ManagerError> {
+        let s = self
+            .streams
+            .get(&id)
+            .ok_or(ManagerError::NoSuchStream(id))?;
+        let before = s.snapshot().config;
+        if !changes::applies_live(&before, &cfg) {
+            self.restart(id, Some(cfg))?;
+            return Ok(true);
+        }
+        let changes = changes::describe(&before, &cfg);
+        if !changes.is_empty() {
+            s.rename(cfg.name);
+            s.event(EventKind::SettingsChanged { changes });
+        }
+        Ok(false)
     }
 
     /// Starts a receiver (an SRT input analysed live, optionally recorded);
@@ -180,11 +288,48 @@ impl StreamManager {
         self.check_port(&req.config, None)?;
         let id = self.next_id;
         self.next_id += 1;
-        let r = RunningReceiver::start(id, req, self.stats_interval, self.notify.clone())
-            .map_err(start_err)?;
+        let r = RunningReceiver::start(
+            id,
+            req,
+            self.stats_interval,
+            self.notify.clone(),
+            ReceiverPast::fresh(),
+        )
+        .map_err(start_err)?;
         self.receivers.insert(id, r);
         (self.notify)();
         Ok(id)
+    }
+
+    /// Restarts a receiver in its place (same id, same settings; a recording
+    /// goes on in a file of its own). Its events and history go on. If it
+    /// cannot start again, it stays stopped and the error says why.
+    pub fn restart_receiver(&mut self, id: StreamId) -> Result<(), ManagerError> {
+        let mut old = self
+            .receivers
+            .remove(&id)
+            .ok_or(ManagerError::NoSuchStream(id))?;
+        old.stop();
+        let (req, past) = old.restart_parts();
+        let name = req.config.endpoint();
+        let result =
+            match RunningReceiver::start(id, req, self.stats_interval, self.notify.clone(), past) {
+                Ok(new) => {
+                    self.receivers.insert(id, new);
+                    Ok(())
+                }
+                Err(source) => {
+                    self.receivers.insert(id, old);
+                    Err(ManagerError::Start { name, source })
+                }
+            };
+        (self.notify)();
+        result
+    }
+
+    /// True when `id` is a receiver (not a player).
+    pub fn is_receiver(&self, id: StreamId) -> bool {
+        self.receivers.contains_key(&id)
     }
 
     /// Turns the confidence monitor of a player (what it sends) or a

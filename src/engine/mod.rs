@@ -2,11 +2,14 @@
 //! (libsrt → live analysis and recording), all owned by the stream manager.
 //! Knows nothing of any UI.
 
+pub mod changes;
+pub mod channel;
 pub mod config;
 pub mod link;
 pub mod manager;
 mod monitor;
 pub mod pacer;
+pub mod preflight;
 pub mod priority;
 pub mod reader;
 pub mod receiver;
@@ -23,6 +26,7 @@ pub mod srt_params;
 pub mod stats;
 pub mod status;
 pub mod stream;
+pub mod switch;
 
 pub use config::{Encryption, LoopMode, Mode, StreamConfig};
 pub use manager::{ManagerError, StreamManager};

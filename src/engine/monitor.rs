@@ -88,10 +88,12 @@ impl LinkTracker {
                 peer,
                 stream_id,
                 reason,
+                port,
             } => Some(EventKind::CallerRejected {
                 address: peer,
                 stream_id,
                 reason,
+                port,
             }),
         }
     }
@@ -193,7 +195,14 @@ impl Monitor {
         } else {
             Vec::new()
         };
-        lock(&self.shared.snapshot).callers = callers;
+        {
+            let mut snap = lock(&self.shared.snapshot);
+            // A caller that left is not listed with the last reading's links.
+            if let (true, Some(latest)) = (self.tracker.listener, snap.latest.as_mut()) {
+                latest.keep_peers(&callers);
+            }
+            snap.callers = callers;
+        }
         self.shared.set_state(self.tracker.state(list.len()));
     }
 
@@ -212,7 +221,7 @@ impl Monitor {
         let mut sample = read_links(&self.conns, self.tracker.listener, self.shared.elapsed());
         self.rates.update(&mut sample);
         let point = HistoryPoint::from_sample(&sample);
-        lock(&self.shared.log).history.push(point);
+        lock(self.shared.log.as_ref()).history.push(point);
         lock(&self.shared.snapshot).latest = Some(sample);
         for e in alarm_events(&mut self.alarms, self.shared.monitor.status()) {
             self.shared.event(e);

@@ -54,11 +54,14 @@ struct Shared {
     recorder: Mutex<Option<Recorder>>,
     snapshot: Mutex<ReceiverSnapshot>,
     /// Libsrt's receiving-side figures once per statistics interval, for plots.
-    history: Mutex<ReceiveHistory>,
-    log: Mutex<StreamLog>,
+    history: Arc<Mutex<ReceiveHistory>>,
+    log: Arc<Mutex<StreamLog>>,
     stop: AtomicBool,
     bytes: AtomicU64,
+    /// The receiver's timeline (events, history): kept across restarts.
     started: Instant,
+    /// This run's start (uptime).
+    running_since: Instant,
     /// The confidence monitor of what arrives.
     monitor: crate::media::MonitorSlot,
 }
@@ -66,11 +69,17 @@ struct Shared {
 impl Shared {
     fn event(&self, kind: EventKind) {
         match &kind {
-            EventKind::Error { message } => tracing::error!(receiver = self.id, "{message}"),
-            EventKind::Warning { message } => tracing::warn!(receiver = self.id, "{message}"),
-            other => tracing::info!(receiver = self.id, "{other}"),
+            EventKind::Error { message } => {
+                tracing::error!(target: super::status::EVENT_LOG_TARGET, receiver = self.id, "{message}")
+            }
+            EventKind::Warning { message } => {
+                tracing::warn!(target: super::status::EVENT_LOG_TARGET, receiver = self.id, "{message}")
+            }
+            other => {
+                tracing::info!(target: super::status::EVENT_LOG_TARGET, receiver = self.id, "{other}")
+            }
         }
-        lock(&self.log).push(StreamEvent::new(self.started.elapsed().as_secs_f64(), kind));
+        lock(self.log.as_ref()).push(StreamEvent::new(self.started.elapsed().as_secs_f64(), kind));
         (self.notify)();
     }
 
@@ -117,7 +126,7 @@ impl ReceiverReader {
 
     pub fn snapshot(&self) -> ReceiverSnapshot {
         let mut s = lock(&self.0.snapshot).clone();
-        s.uptime_secs = self.0.started.elapsed().as_secs_f64();
+        s.uptime_secs = self.0.running_since.elapsed().as_secs_f64();
         s.bytes_received = self.0.bytes.load(Ordering::Relaxed);
         s.monitor = self.0.monitor.status();
         s
@@ -137,38 +146,73 @@ impl ReceiverReader {
 
     /// The statistics history (at most an hour), oldest first.
     pub fn history(&self) -> Vec<ReceivePoint> {
-        lock(&self.0.history).points().iter().copied().collect()
+        lock(self.0.history.as_ref())
+            .points()
+            .iter()
+            .copied()
+            .collect()
     }
 
     /// Events from index `since` of all events ever logged (those still
     /// kept), and the total count to pass next time.
     pub fn events_since(&self, since: u64) -> (Vec<StreamEvent>, u64) {
-        lock(&self.0.log).since(since)
+        lock(self.0.log.as_ref()).since(since)
+    }
+}
+
+/// What a receiver restarted in place keeps: its events, its history and
+/// its timeline.
+#[derive(Clone)]
+pub(crate) struct ReceiverPast {
+    log: Arc<Mutex<StreamLog>>,
+    history: Arc<Mutex<ReceiveHistory>>,
+    started: Instant,
+    /// Restarts so far (a restarted recording goes to a file of its own).
+    restarts: u32,
+}
+
+impl ReceiverPast {
+    pub(crate) fn fresh() -> Self {
+        Self {
+            log: Arc::default(),
+            history: Arc::default(),
+            started: Instant::now(),
+            restarts: 0,
+        }
     }
 }
 
 /// A receiver that runs. Dropping it stops it.
 pub struct RunningReceiver {
     shared: Arc<Shared>,
+    restarts: u32,
     link: Option<Link>,
     reader: Option<JoinHandle<()>>,
     monitor: Option<JoinHandle<()>>,
+    /// The recording was flushed and said so (by the first stop).
+    finished: bool,
 }
 
 impl RunningReceiver {
-    pub fn start(
+    /// Starts receiving; events and history continue `past` (a restart).
+    pub(crate) fn start(
         id: StreamId,
         req: ReceiveRequest,
         stats_interval: Duration,
         notify: Notify,
+        past: ReceiverPast,
     ) -> Result<Self, StartError> {
         let request = req.clone();
         let ReceiveRequest {
             config: cfg,
-            record,
+            mut record,
             analysis,
             monitor: monitor_settings,
         } = req;
+        // Started again: never over the earlier recording.
+        if let Some(r) = record.as_mut().filter(|_| past.restarts > 0) {
+            r.path = unused_recording_path(&r.path);
+        }
         let confidence = monitor_settings
             .map(crate::media::ConfidenceMonitor::start)
             .transpose()
@@ -191,7 +235,6 @@ impl RunningReceiver {
             events_tx,
         )
         .map_err(|e| StartError::Transport(explain_srt_error(&e, &cfg)))?;
-        let started = Instant::now();
         let shared = Arc::new(Shared {
             id,
             config: cfg.clone(),
@@ -215,11 +258,12 @@ impl RunningReceiver {
                 stats: None,
                 monitor: None,
             }),
-            history: Mutex::new(ReceiveHistory::default()),
-            log: Mutex::new(StreamLog::default()),
+            history: past.history,
+            log: past.log,
             stop: AtomicBool::new(false),
             bytes: AtomicU64::new(0),
-            started,
+            started: past.started,
+            running_since: Instant::now(),
             monitor: Default::default(),
         });
         shared.monitor.set(confidence);
@@ -249,9 +293,11 @@ impl RunningReceiver {
         };
         Ok(Self {
             shared,
+            restarts: past.restarts,
             link: Some(link),
             reader: Some(recv),
             monitor: Some(mon),
+            finished: false,
         })
     }
 
@@ -262,6 +308,17 @@ impl RunningReceiver {
     /// A cheap handle for reading this receiver's state from any thread.
     pub fn reader(&self) -> ReceiverReader {
         ReceiverReader(self.shared.clone())
+    }
+
+    /// What a restart in place starts from: the same request, and what it keeps.
+    pub(crate) fn restart_parts(&self) -> (ReceiveRequest, ReceiverPast) {
+        let past = ReceiverPast {
+            log: self.shared.log.clone(),
+            history: self.shared.history.clone(),
+            started: self.shared.started,
+            restarts: self.restarts + 1,
+        };
+        (self.shared.request.clone(), past)
     }
 
     /// Turns the confidence monitor of what arrives on or off.
@@ -282,11 +339,17 @@ impl RunningReceiver {
         if let Some(t) = self.reader.take() {
             let _ = t.join();
         }
-        let flushed = lock(&self.shared.recorder).as_mut().map(|r| {
-            r.flush()
-                .map(|()| (r.current.clone(), r.total_bytes))
-                .map_err(|e| format!("cannot finish {}: {e}", r.current.display()))
-        });
+        // A stopped receiver is stopped again at exit and when dropped: its
+        // recording is finished, and said so in the log, once.
+        let first = !std::mem::replace(&mut self.finished, true);
+        let flushed = lock(&self.shared.recorder)
+            .as_mut()
+            .filter(|_| first)
+            .map(|r| {
+                r.flush()
+                    .map(|()| (r.current.clone(), r.total_bytes))
+                    .map_err(|e| format!("cannot finish {}: {e}", r.current.display()))
+            });
         match flushed {
             Some(Err(message)) => self.shared.event(EventKind::Error { message }),
             Some(Ok((file, recorded))) => tracing::info!(
@@ -414,13 +477,20 @@ fn monitor(
                 }
             }
             shared.set_state(tracker.state(conns.len()));
+            if listener {
+                let (list, _) = conns.current();
+                let peers: Vec<String> = list.iter().map(|c| c.peer.clone()).collect();
+                if let Some(stats) = lock(&shared.snapshot).stats.as_mut() {
+                    stats.keep_peers(&peers);
+                }
+            }
         }
         if Instant::now() >= next {
             next = (next + interval).max(Instant::now());
             let mut sample: StatsSample =
                 read_links(conns, listener, shared.started.elapsed().as_secs_f64());
             rates.update(&mut sample);
-            lock(&shared.history).push(&sample);
+            lock(shared.history.as_ref()).push(&sample);
             shared.set_state(tracker.state(conns.len()));
             let report = Arc::new(lock(&shared.analyzer).report());
             *lock(&shared.report) = Some(report);

@@ -155,6 +155,17 @@ impl Restamper {
         }
     }
 
+    /// Whether timestamps of a packet in `m` may move (an offset of zero
+    /// leaves every byte as it came, and nothing waits for a split header).
+    fn moves(&self, m: Membership) -> bool {
+        match m {
+            Membership::In(s) => self.segment(s).offset_27mhz != 0,
+            Membership::Between { old, new } => {
+                self.segment(old).offset_27mhz != 0 || self.segment(new).offset_27mhz != 0
+            }
+        }
+    }
+
     pub fn push(&mut self, p: TimedPacket) {
         self.input.push_back(p);
     }
@@ -164,6 +175,7 @@ impl Restamper {
     pub fn drain_into(&mut self, out: &mut VecDeque<TimedPacket>, at_end: bool) {
         while let Some(front) = self.input.front() {
             if self.mode == LoopMode::Seamless
+                && self.moves(front.seg)
                 && timestamps::split_pes_header(&front.data).is_some()
                 && !self.join_split_header(at_end)
             {
@@ -202,6 +214,21 @@ impl Restamper {
         true
     }
 
+    /// PCR, OPCR, PTS and DTS of a packet in `m`, each by the offset of the
+    /// side it lies nearest.
+    fn shift_times(&self, data: &mut [u8; PACKET_SIZE], m: Membership) {
+        if let Some(v) = packet::pcr(data) {
+            packet::set_pcr(data, v + self.offset_for(m, Some(v)));
+        }
+        if let Some(v) = timestamps::opcr(data) {
+            timestamps::shift_opcr(data, self.offset_for(m, Some(v)));
+        }
+        if let Some(pts) = timestamps::pes_pts(data) {
+            let off = self.offset_for(m, Some(pts * 300));
+            packet::shift_pes_timestamps(data, off / 300);
+        }
+    }
+
     fn restamp(&mut self, mut p: TimedPacket, out: &mut VecDeque<TimedPacket>) {
         let pid = packet::pid(&p.data);
         if pid == packet::NULL_PID || self.mode == LoopMode::Off {
@@ -237,17 +264,8 @@ impl Restamper {
                 }
                 let cc = (h.continuity_counter + st.cc_offset) & 0x0F;
                 packet::set_continuity_counter(&mut p.data, cc);
-                if let Some(v) = packet::pcr(&p.data) {
-                    let off = self.offset_for(p.seg, Some(v));
-                    packet::set_pcr(&mut p.data, v + off);
-                }
-                if let Some(v) = timestamps::opcr(&p.data) {
-                    let off = self.offset_for(p.seg, Some(v));
-                    timestamps::shift_opcr(&mut p.data, off);
-                }
-                if let Some(pts) = timestamps::pes_pts(&p.data) {
-                    let off = self.offset_for(p.seg, Some(pts * 300));
-                    packet::shift_pes_timestamps(&mut p.data, off / 300);
+                if self.moves(p.seg) {
+                    self.shift_times(&mut p.data, p.seg);
                 }
                 let off = self.segment(target).offset_27mhz;
                 if off != 0 {

@@ -16,9 +16,13 @@ pub type Notify = Arc<dyn Fn() + Send + Sync>;
 pub(super) struct Shared {
     pub(super) id: StreamId,
     pub(super) snapshot: Mutex<StreamSnapshot>,
-    pub(super) log: Mutex<StreamLog>,
+    /// Shared with the stream's next run when it restarts in place.
+    pub(super) log: Arc<Mutex<StreamLog>>,
     pub(super) stop: AtomicBool,
+    /// The stream's timeline (events, history): kept across restarts.
     pub(super) started: Instant,
+    /// This run's start (uptime).
+    pub(super) running_since: Instant,
     pub(super) datagrams: AtomicU64,
     pub(super) loops: AtomicU64,
     pub(super) pcr_jumps: AtomicU64,
@@ -27,6 +31,24 @@ pub(super) struct Shared {
     /// The confidence monitor of what is sent (after restamping).
     pub(super) monitor: crate::media::MonitorSlot,
     pub(super) notify: Notify,
+}
+
+/// What a stream restarted in place keeps from its previous run: its event
+/// log with its history, and its timeline.
+#[derive(Clone)]
+pub(crate) struct Past {
+    pub(super) log: Arc<Mutex<StreamLog>>,
+    pub(super) started: Instant,
+}
+
+impl Past {
+    /// A stream's first run.
+    pub(super) fn fresh() -> Self {
+        Self {
+            log: Arc::default(),
+            started: Instant::now(),
+        }
+    }
 }
 
 /// Locks a mutex, recovering the data if a thread panicked while holding it
@@ -42,11 +64,17 @@ impl Shared {
 
     pub(super) fn event(&self, kind: EventKind) {
         match &kind {
-            EventKind::Error { message } => tracing::error!(stream = self.id, "{message}"),
-            EventKind::Warning { message } => tracing::warn!(stream = self.id, "{message}"),
-            other => tracing::info!(stream = self.id, "{other}"),
+            EventKind::Error { message } => {
+                tracing::error!(target: super::status::EVENT_LOG_TARGET, stream = self.id, "{message}")
+            }
+            EventKind::Warning { message } => {
+                tracing::warn!(target: super::status::EVENT_LOG_TARGET, stream = self.id, "{message}")
+            }
+            other => {
+                tracing::info!(target: super::status::EVENT_LOG_TARGET, stream = self.id, "{other}")
+            }
         }
-        lock(&self.log).push(StreamEvent::new(self.elapsed(), kind));
+        lock(self.log.as_ref()).push(StreamEvent::new(self.elapsed(), kind));
         (self.notify)();
     }
 

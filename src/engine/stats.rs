@@ -14,7 +14,7 @@ macro_rules! link_stats {
         /// counters are totals since the connection started).
         #[derive(Debug, Clone, Default, PartialEq, Serialize)]
         pub struct LinkCounters {
-            $( $(#[$doc])* #[serde(skip_serializing_if = "Option::is_none")] pub $field: Option<$ty>, )*
+            $( $(#[$doc])* pub $field: Option<$ty>, )*
         }
 
         impl LinkCounters {
@@ -90,21 +90,16 @@ link_stats! {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LinkStats {
     /// The caller's address (listener mode); `None` for a caller/rendezvous socket.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub peer: Option<String>,
     #[serde(flatten)]
     pub counters: LinkCounters,
     /// Bits per second sent (payload incl. retransmissions) over the last interval.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub send_bitrate_bps: Option<f64>,
     /// Packets reported lost, as % of packets sent, over the last interval.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub loss_percent: Option<f64>,
     /// Packets retransmitted, as % of packets sent, over the last interval.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub retransmit_percent: Option<f64>,
     /// Bits per second received, over the last interval (receivers).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub receive_bitrate_bps: Option<f64>,
     /// The same reading in srt-live-transmit's `-pf json` layout and names
     /// (`sid`, `timepoint`, `time`, `window`, `link`, `send`, `recv`;
@@ -124,6 +119,11 @@ impl LinkStats {
     /// values (since the previous reading) in srt-live-transmit's layout.
     pub fn from_srt(peer: Option<String>, sid: i32, s: &SrtStats) -> Self {
         let mut counters = LinkCounters::from_srt(s);
+        // libsrt reports its initial guess (100 ms) until an ACK carried a
+        // measurement: unknown until then, not 100.
+        if s.pkt_recv_ack_total == 0 && s.pkt_sent_ack_total == 0 {
+            counters.rtt_ms = None;
+        }
         counters.negotiated_latency_ms =
             Some(s.ms_snd_tsbpd_delay.max(s.ms_rcv_tsbpd_delay).max(0) as u64);
         Self {
@@ -141,12 +141,18 @@ pub struct StatsSample {
     /// Seconds since the stream started.
     pub elapsed_secs: f64,
     /// Bytes sent over all connections.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes_sent_total: Option<u64>,
     pub links: Vec<LinkStats>,
 }
 
 impl StatsSample {
+    /// Drops the links of callers no longer connected (a listener's reading
+    /// outlives a caller that left until the next one).
+    pub fn keep_peers(&mut self, connected: &[String]) {
+        self.links
+            .retain(|l| l.peer.as_ref().is_none_or(|p| connected.contains(p)));
+    }
+
     /// Sum of the links' send bitrates.
     pub fn send_bitrate_bps(&self) -> Option<f64> {
         let rates: Vec<f64> = self

@@ -58,6 +58,11 @@ impl StreamState {
     }
 }
 
+/// The `tracing` target of the log line each stream event also gets: the
+/// CLI prints events itself, so it keeps these lines in the log file only
+/// (every warning once on the terminal).
+pub const EVENT_LOG_TARGET: &str = "stream_event";
+
 /// Something that happened to a stream.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -76,6 +81,11 @@ pub enum EventKind {
         address: String,
         stream_id: String,
         reason: String,
+        /// Set when the refusal is the port's, not this stream's: no stream
+        /// on the port serves the stream ID asked for (said on one stream of
+        /// the port only).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        port: Option<u16>,
     },
     Connected,
     /// Connection attempts fail for a new reason (said once per change of
@@ -108,6 +118,10 @@ pub enum EventKind {
     AlarmCleared {
         alarm: String,
     },
+    /// The stream's settings were edited (passphrases named, never shown).
+    SettingsChanged {
+        changes: Vec<String>,
+    },
 }
 
 impl std::fmt::Display for EventKind {
@@ -121,11 +135,22 @@ impl std::fmt::Display for EventKind {
                 address,
                 stream_id,
                 reason,
+                port: Some(port),
+            } => write!(
+                f,
+                "port {port}: caller {address} (stream ID '{stream_id}') rejected: {reason}"
+            ),
+            EventKind::CallerRejected {
+                address,
+                stream_id,
+                reason,
+                ..
             } if stream_id.is_empty() => write!(f, "caller {address} rejected: {reason}"),
             EventKind::CallerRejected {
                 address,
                 stream_id,
                 reason,
+                ..
             } => write!(f, "caller {address} (stream ID '{stream_id}') rejected: {reason}"),
             EventKind::Connected => write!(f, "connected"),
             EventKind::ConnectFailed {
@@ -146,6 +171,9 @@ impl std::fmt::Display for EventKind {
             EventKind::Stopped => write!(f, "stopped"),
             EventKind::AlarmRaised { alarm } => write!(f, "alarm: {alarm}"),
             EventKind::AlarmCleared { alarm } => write!(f, "cleared: {alarm}"),
+            EventKind::SettingsChanged { changes } => {
+                write!(f, "settings changed: {}", changes.join(", "))
+            }
         }
     }
 }
@@ -210,11 +238,13 @@ impl EventKind {
                     address: a,
                     stream_id: s,
                     reason: r,
+                    ..
                 },
                 EventKind::CallerRejected {
                     address: b,
                     stream_id: t,
                     reason: q,
+                    ..
                 },
             ) => host(a) == host(b) && s == t && r == q,
             (EventKind::Looped { .. }, _) => false,
@@ -346,6 +376,7 @@ mod tests {
             address: address.into(),
             stream_id: String::new(),
             reason: "wrong passphrase".into(),
+            port: None,
         }
     }
 

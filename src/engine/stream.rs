@@ -11,13 +11,11 @@ use super::link::{Direction, Link, LinkEvent, SrtEndpoint};
 use super::pacer::Pacer;
 use super::scheduler;
 use super::sender::Sender;
-use super::shared::{explain_srt_error, lock, Notify, Shared};
+use super::shared::{explain_srt_error, lock, Notify, Past, Shared};
 use super::source::{self, LoopingSource, SourceError};
 use super::srt_params::send_tuning;
 use super::stats::HistoryPoint;
-use super::status::{
-    EventKind, SourceSummary, StreamEvent, StreamId, StreamLog, StreamSnapshot, StreamState,
-};
+use super::status::{EventKind, SourceSummary, StreamEvent, StreamId, StreamSnapshot, StreamState};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -48,7 +46,7 @@ impl StreamReader {
     pub fn snapshot(&self) -> StreamSnapshot {
         let sh = &self.0;
         let mut s = lock(&sh.snapshot).clone();
-        s.uptime_secs = sh.elapsed();
+        s.uptime_secs = sh.running_since.elapsed().as_secs_f64();
         s.datagrams_sent = sh.datagrams.load(Ordering::Relaxed);
         s.datagrams_dropped = sh.send_drops.load(Ordering::Relaxed);
         s.loops = sh.loops.load(Ordering::Relaxed);
@@ -60,11 +58,16 @@ impl StreamReader {
     /// Events from index `since` of all events ever logged (those still kept),
     /// and the total count to pass next time.
     pub fn events_since(&self, since: u64) -> (Vec<StreamEvent>, u64) {
-        lock(&self.0.log).since(since)
+        lock(self.0.log.as_ref()).since(since)
     }
 
     pub fn history(&self) -> Vec<HistoryPoint> {
-        lock(&self.0.log).history.points().iter().copied().collect()
+        lock(self.0.log.as_ref())
+            .history
+            .points()
+            .iter()
+            .copied()
+            .collect()
     }
 }
 
@@ -80,19 +83,22 @@ pub struct RunningStream {
 }
 
 impl RunningStream {
-    /// Validates, probes the file, opens the SRT side and starts playing.
-    pub fn start(
+    /// Validates, probes the file, opens the SRT side and starts playing;
+    /// its events and history continue `past` (a restart in place).
+    pub(crate) fn start(
         id: StreamId,
         cfg: StreamConfig,
         stats_interval: Duration,
         notify: Notify,
+        past: Past,
     ) -> Result<Self, StartError> {
         cfg.validate()?;
         let halt = Arc::new(AtomicBool::new(false));
         let source_text = cfg.file.to_string_lossy().into_owned();
         let (info, src) = if crate::media::testsignal::is_test_signal(&source_text) {
             // Generated live: read as a file that never ends.
-            let t = crate::media::testsignal::TestSignal::parse(&source_text)
+            // Its ident: this stream's own name (unless the source names one).
+            let t = crate::media::testsignal::TestSignal::parse_for(&source_text, &cfg.name)
                 .map_err(StartError::Transport)?;
             let info = source::test_signal_info(&t, &source_text);
             let reader = t.start(halt.clone()).map_err(StartError::Transport)?;
@@ -137,9 +143,10 @@ impl RunningStream {
                 latest: None,
                 monitor: None,
             }),
-            log: Mutex::new(StreamLog::default()),
+            log: past.log,
             stop: AtomicBool::new(false),
-            started: Instant::now(),
+            started: past.started,
+            running_since: Instant::now(),
             datagrams: AtomicU64::new(0),
             loops: AtomicU64::new(0),
             pcr_jumps: AtomicU64::new(0),
@@ -226,6 +233,28 @@ impl RunningStream {
 
     pub fn history(&self) -> Vec<HistoryPoint> {
         self.reader().history()
+    }
+
+    /// What a restart in place keeps.
+    pub(crate) fn past(&self) -> Past {
+        Past {
+            log: self.shared.log.clone(),
+            started: self.shared.started,
+        }
+    }
+
+    /// Logs an event on this stream (settings changed by the manager).
+    pub(crate) fn event(&self, kind: EventKind) {
+        self.shared.event(kind);
+    }
+
+    /// Renames the running stream (a setting it takes without a restart).
+    pub(crate) fn rename(&self, name: String) {
+        let mut s = lock(&self.shared.snapshot);
+        s.config.name = name;
+        s.name = s.config.display_name();
+        drop(s);
+        (self.shared.notify)();
     }
 
     /// Turns the confidence monitor of what this stream sends on or off.

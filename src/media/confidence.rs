@@ -20,7 +20,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::status::{
-    AudioLevel, Frame, MonitorAlarm, MonitorStatus, BLACK_LUMA, FROZEN_SHARE, SILENCE_DB,
+    AudioLevel, Frame, MonitorAlarm, MonitorStatus, BLACK_LUMA, FROZEN_SHARE, LEVEL_FLOOR_DB,
+    SILENCE_DB,
 };
 use crate::engine::lock;
 
@@ -171,6 +172,19 @@ impl Shared {
     }
 
     fn on_level(&self, pid: u16, peak: Vec<f64>, rms: Vec<f64>, t: f64) {
+        // Digital silence reads −350 dB or −∞ from `level`: shown at the floor.
+        let floor = |v: Vec<f64>| -> Vec<f64> {
+            v.into_iter()
+                .map(|x| {
+                    if x.is_nan() {
+                        LEVEL_FLOOR_DB
+                    } else {
+                        x.max(LEVEL_FLOOR_DB)
+                    }
+                })
+                .collect()
+        };
+        let (peak, rms) = (floor(peak), floor(rms));
         let silent = peak.iter().all(|p| *p < SILENCE_DB);
         let mut tm = lock(&self.timers);
         let since = match tm.silent_since.iter().position(|(p, _)| *p == pid) {

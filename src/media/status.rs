@@ -7,6 +7,9 @@ use std::sync::Arc;
 
 /// Peak level below which a channel counts as silent (dBFS).
 pub const SILENCE_DB: f64 = -60.0;
+/// The lowest audio level reported, in dBFS: digital silence reads this
+/// (the `level` element says −350 dB or −∞), never below or null.
+pub const LEVEL_FLOOR_DB: f64 = -100.0;
 /// Mean luma (0–255) below which a picture counts as black.
 pub(super) const BLACK_LUMA: f64 = 20.0;
 /// Two pictures are the same when fewer than this share of their pixels

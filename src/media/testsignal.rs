@@ -83,13 +83,31 @@ pub fn is_test_signal(source: &str) -> bool {
     source.starts_with(PREFIX)
 }
 
+/// A short name for a stream's source where a file name goes (the streams
+/// table): "test signal 1280×720" for a test signal, else `None`.
+pub fn short_label(source: &str) -> Option<String> {
+    is_test_signal(source).then(|| match TestSignal::parse(source) {
+        Ok(t) => format!("test signal {}×{}", t.width, t.height),
+        Err(_) => "test signal".to_string(),
+    })
+}
+
 impl TestSignal {
     /// Reads `testsrc:key=value,…`; the error says which setting is wrong.
     pub fn parse(source: &str) -> Result<Self, String> {
+        Self::parse_for(source, "")
+    }
+
+    /// [`Self::parse`] for the stream named `stream_name`: its ident is the
+    /// stream's own name unless the source gives one (`name=`).
+    pub fn parse_for(source: &str, stream_name: &str) -> Result<Self, String> {
         let rest = source
             .strip_prefix(PREFIX)
             .ok_or_else(|| format!("a test signal starts with {PREFIX}"))?;
         let mut t = TestSignal::default();
+        if !stream_name.trim().is_empty() {
+            t.name = stream_name.trim().to_string();
+        }
         for kv in rest.split(',').filter(|s| !s.trim().is_empty()) {
             let (k, v) = kv
                 .split_once('=')
@@ -459,6 +477,12 @@ mod tests {
         assert_eq!(t.audio, AudioCodec::Mp2);
         assert!(t.moving && t.beep);
         assert_eq!(t.name, "Lab 1");
+        // Without name=, the ident is the stream's own name (or ours).
+        let own = TestSignal::parse_for("testsrc:bitrate=5000000", "News 2").unwrap();
+        assert_eq!(own.name, "News 2");
+        assert_eq!(TestSignal::parse("testsrc:").unwrap().name, "SRT Streamer");
+        let given = TestSignal::parse_for("testsrc:name=Lab 1", "News 2").unwrap();
+        assert_eq!(given.name, "Lab 1");
         assert_eq!(
             TestSignal::parse("testsrc:").unwrap(),
             TestSignal::default()

@@ -16,7 +16,11 @@ use super::system::{
     srt_traffic, system_panel_ui, udp_buffer_needed, udp_limit_warning, SystemMonitor,
 };
 use super::toasts::Toasts;
+
+#[path = "app_alarms.rs"]
+mod app_alarms;
 use crate::engine::{Mode, StreamId, StreamSnapshot};
+use app_alarms::alarm_settings_ui;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -91,8 +95,12 @@ pub struct App {
     media_files: Vec<PathBuf>,
     /// Events already turned into toasts, per stream.
     seen_events: HashMap<StreamId, u64>,
+    /// The file a new stream's form starts with.
+    default_file: String,
     started: Instant,
     first_frame_logged: bool,
+    /// When the next alarm clears by itself (a repaint then).
+    repaint_at: Option<Instant>,
 }
 
 fn apply_theme(ctx: &egui::Context, t: Theme) {
@@ -132,7 +140,7 @@ impl App {
             .or_else(crate::cli::bundled_sample_path)
             .map(|p| p.display().to_string())
             .unwrap_or_default();
-        let form = StreamForm::new(&settings.defaults, sample);
+        let form = StreamForm::new(&settings.defaults, sample.clone());
         if let Some(folder) = &settings.media_folder {
             files.list_media_folder(folder.clone());
         }
@@ -151,7 +159,9 @@ impl App {
                 .then(|| super::lifecycle::watch_signals(cc.egui_ctx.clone())),
             ..Default::default()
         };
-        // Streams given at launch are what the user looks at.
+        // Streams given at launch are what the user looks at; the previous
+        // line-up offers only what they do not start again.
+        let previous = previous.without(&options.streams);
         let show_streams = !options.streams.is_empty();
         for cfg in options.streams {
             engine.send(Command::Start(Box::new(cfg)));
@@ -186,8 +196,10 @@ impl App {
             wall_clock: false,
             media_files: Vec::new(),
             seen_events: HashMap::new(),
+            default_file: sample,
             started,
             first_frame_logged: false,
+            repaint_at: None,
         };
         app.launch_lineup(previous);
         app
@@ -243,6 +255,9 @@ impl App {
                 } else {
                     format!("#{id}: restarted")
                 }),
+                Reply::Applied { id } => self
+                    .toasts
+                    .info(format!("#{id}: new name applied (still on air)")),
                 Reply::Failed { message } => self.toasts.error(message),
                 Reply::ReceiverStarted { id, name } => {
                     self.toasts.info(format!("#{id} receiver {name}: started"));
@@ -286,16 +301,7 @@ impl App {
                 }
             }
         }
-        // Conditions of running streams (rejections, lost links, errors,
-        // monitor alarms) become alarms: one per condition, counted, cleared.
-        for (reader, snap) in streams {
-            let since = self.seen_events.get(&snap.id).copied().unwrap_or(0);
-            let (events, total) = reader.events_since(since);
-            for e in events {
-                self.alarms.apply(snap.id, &snap.name, &e, &mut self.toasts);
-            }
-            self.seen_events.insert(snap.id, total);
-        }
+        self.collect_alarms(streams);
     }
 
     /// A file chosen (picker, Recent, media folder, drop) is probed at once;
@@ -347,11 +353,25 @@ impl App {
         let Some((id, _)) = self.form.editing.clone() else {
             return;
         };
+        if !self.form.edit_changes() {
+            return;
+        }
+        let live = self
+            .form
+            .edit_base
+            .as_ref()
+            .zip(self.form.to_config().ok())
+            .is_some_and(|(old, new)| crate::engine::changes::applies_live(old, &new));
         if let Ok(cfg) = self.form.to_config() {
-            self.form.editing = None;
+            self.end_edit();
             self.form_error = None;
             self.screen = Screen::Streams;
-            self.guard(Guarded::Apply(id, Box::new(cfg)), streams);
+            if live {
+                // Nothing goes off air: no question to ask.
+                self.perform(Guarded::Apply(id, Box::new(cfg)));
+            } else {
+                self.guard(Guarded::Apply(id, Box::new(cfg)), streams);
+            }
         }
     }
 
@@ -371,7 +391,7 @@ impl App {
         });
         if n {
             self.screen = Screen::NewStream;
-            self.form.editing = None;
+            self.end_edit();
             self.details = None;
         }
         if o {
@@ -485,10 +505,10 @@ impl App {
             RowAction::Stop(id) => self.guard(Guarded::Stop(id), streams),
             RowAction::Restart(id) => self.guard(Guarded::Restart(id), streams),
             RowAction::Remove(id) => self.guard(Guarded::Remove(id), streams),
+            RowAction::Ack(subject, key) => self.alarms.ack(subject, &key, &mut self.toasts),
             RowAction::Edit(id) => {
                 if let Some(s) = streams.iter().find(|s| s.id == id) {
-                    self.form.fill_from(&s.config);
-                    self.form.editing = Some((id, s.name.clone()));
+                    self.form.start_edit(id, s.name.clone(), &s.config);
                     self.screen = Screen::NewStream;
                     self.details = None;
                 }
@@ -597,6 +617,8 @@ impl App {
             let file = self.form.file.clone();
             self.form = StreamForm::new(&self.settings.defaults, file);
         }
+        ui.separator();
+        alarm_settings_ui(ui, &mut self.settings);
         ui.separator();
         ui.checkbox(
             &mut self.settings.restore_session,
@@ -721,6 +743,7 @@ impl eframe::App for App {
         egui::Panel::bottom("system").show(ui, |ui| {
             system_panel_ui(ui, &sample, srt, warning.as_deref());
         });
+        self.toasts_ui(ui);
 
         egui::CentralPanel::default().show(ui, |ui| {
             if let Some(id) = self.details {
@@ -791,7 +814,7 @@ impl eframe::App for App {
                             FormAction::None => {}
                             FormAction::Start => self.start_from_form(),
                             FormAction::ApplyEdit => self.apply_edit(&streams),
-                            FormAction::CancelEdit => self.form.editing = None,
+                            FormAction::CancelEdit => self.end_edit(),
                             FormAction::Paste => {
                                 // The system clipboard answers with a Paste
                                 // event in a later frame.
@@ -847,13 +870,20 @@ impl eframe::App for App {
                     let dir = self.settings.media_folder.as_deref();
                     self.media.ui(ui, &file, &mut self.files, dir);
                 }
-                Screen::Receive => self.receive.ui(ui, &self.engine, &mut self.files),
+                Screen::Receive => self.receive.ui(
+                    ui,
+                    &self.engine,
+                    &mut self.files,
+                    (&mut self.alarms, &mut self.toasts),
+                ),
                 Screen::Settings => self.settings_ui(ui),
             }
         });
         self.confirm_ui(&ctx);
         self.leaving_ui(&ctx, &streams);
-        self.toasts.ui(&ctx);
+        if let Some(at) = self.repaint_at.take() {
+            ctx.request_repaint_after(at.saturating_duration_since(Instant::now()));
+        }
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {

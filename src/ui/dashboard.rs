@@ -3,12 +3,14 @@
 //! actions and alarms always stay), the table scrolls only vertically, and a
 //! row's actions sit in a compact menu, so a 1024×600 screen reaches them all.
 
-use super::alarms::Alarms;
+use super::alarms::{alarm_line_ui, Alarm, Alarms, Subject};
 use super::palette::{color, Tone};
 use crate::engine::{StreamId, StreamSnapshot, StreamState};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RowAction {
+    /// The operator acknowledged an alarm (its subject and condition).
+    Ack(Subject, String),
     Stop(StreamId),
     Restart(StreamId),
     Edit(StreamId),
@@ -78,6 +80,7 @@ pub enum Col {
     File,
     Mode,
     Endpoint,
+    Security,
     State,
     Alarms,
     Callers,
@@ -96,7 +99,8 @@ impl Col {
             Col::Name => "Name",
             Col::File => "File",
             Col::Mode => "Mode",
-            Col::Endpoint => "Endpoint",
+            Col::Endpoint => "Endpoint · stream ID",
+            Col::Security => "Encryption · latency",
             Col::State => "State",
             Col::Alarms => "Alarms",
             Col::Callers => "Callers",
@@ -117,6 +121,7 @@ impl Col {
             Col::File => 140.0,
             Col::Mode => 75.0,
             Col::Endpoint => 150.0,
+            Col::Security => 130.0,
             Col::State => 140.0,
             Col::Alarms => 170.0,
             Col::Callers => 55.0,
@@ -133,14 +138,16 @@ impl Col {
 
 /// Columns in the order they are given up when the window is narrow: what an
 /// operator needs to act comes first.
-pub const PRIORITY: [Col; 14] = [
+pub const PRIORITY: [Col; 15] = [
     Col::Name,
     Col::State,
     Col::Actions,
     Col::Alarms,
     Col::Bitrate,
     Col::Endpoint,
+    // Loss is what goes wrong on air; encryption and latency are settings.
     Col::Loss,
+    Col::Security,
     Col::Rtt,
     // The state already says "connected (n)".
     Col::Callers,
@@ -174,27 +181,48 @@ pub fn visible_columns(width: f32) -> Vec<Col> {
 const GROWS: [Col; 5] = [Col::Name, Col::File, Col::Endpoint, Col::State, Col::Alarms];
 
 /// The columns that fit in `width` points with their widths: the room left
-/// when all fit goes to the text columns (up to twice their width), so a
-/// wide screen shows whole names and alarms instead of an empty right side.
+/// when all fit goes to the text columns, half of it to the alarms (the
+/// rest shared by the others, up to twice their width), so a wide screen
+/// shows whole names and alarms instead of an empty right side.
 pub fn layout_columns(width: f32) -> Vec<(Col, f32)> {
     let cols = visible_columns(width);
     let used: f32 = cols.iter().map(|c| c.width() + SPACING).sum();
-    let growing = cols.iter().filter(|c| GROWS.contains(c)).count().max(1) as f32;
-    let extra = ((width - used) / growing).max(0.0);
-    cols.into_iter()
+    let room = (width - used).max(0.0);
+    let others = cols
+        .iter()
+        .filter(|c| GROWS.contains(c) && **c != Col::Alarms)
+        .count()
+        .max(1) as f32;
+    let share = room / 2.0 / others;
+    let mut alarms_extra = room / 2.0;
+    let mut out: Vec<(Col, f32)> = cols
+        .into_iter()
         .map(|c| {
             let w = c.width();
-            (
-                c,
-                if GROWS.contains(&c) {
-                    w + extra.min(w)
-                } else {
-                    w
-                },
-            )
+            let grown = match c {
+                Col::Alarms => w,
+                c if GROWS.contains(&c) => {
+                    let more = share.min(w);
+                    // What a column cannot take goes to the alarms.
+                    alarms_extra += share - more;
+                    w + more
+                }
+                _ => w,
+            };
+            (c, grown)
         })
-        .collect()
+        .collect();
+    for (c, w) in &mut out {
+        if *c == Col::Alarms {
+            *w += alarms_extra;
+        }
+    }
+    out
 }
+
+/// From this table width on, an alarm's whole text is shown (wrapped in
+/// its column); below it, cut with an ellipsis (whole in the tooltip).
+const WHOLE_ALARMS_FROM: f32 = 1500.0;
 
 /// `s` cut to about `width` points, with an ellipsis.
 fn fit(s: &str, width: f32) -> String {
@@ -228,8 +256,11 @@ pub fn streams_table_ui(
         ui.label("No streams yet. Press “New stream” (Ctrl+N) to start one.");
         return None;
     }
-    let cols = layout_columns(ui.available_width() - 4.0);
+    let table_width = ui.available_width() - 4.0;
+    let cols = layout_columns(table_width);
     let hidden = PRIORITY.len() - cols.len();
+    let whole_alarms = table_width >= WHOLE_ALARMS_FROM;
+    port_alarms_ui(ui, alarms, &mut action);
     egui::ScrollArea::vertical()
         .auto_shrink([false, true])
         .show(ui, |ui| {
@@ -253,7 +284,8 @@ pub fn streams_table_ui(
                         let row = Row {
                             s,
                             figures: figures(s),
-                            alarms: alarms.of(s.id).map(|a| a.shown()).collect(),
+                            alarms: alarms.of(s.id).collect(),
+                            whole_alarms,
                         };
                         for (c, w) in &cols {
                             cell(ui, *c, *w, &row, pictures, &mut action);
@@ -274,9 +306,41 @@ pub fn streams_table_ui(
 struct Row<'a> {
     s: &'a StreamSnapshot,
     figures: RowFigures,
-    /// Its conditions in words with their counts (monitor alarms included:
-    /// they arrive as events too).
-    alarms: Vec<String>,
+    /// Its conditions (monitor alarms included: they arrive as events too).
+    alarms: Vec<&'a Alarm>,
+    /// Wide enough to show each alarm whole (wrapped), not cut.
+    whole_alarms: bool,
+}
+
+/// Alarms of a port shared by streams (a caller asking it for a stream it
+/// does not serve): once, above the table, not on every stream of the port.
+fn port_alarms_ui(ui: &mut egui::Ui, alarms: &Alarms, action: &mut Option<RowAction>) {
+    for a in alarms.of_ports() {
+        if alarm_line_ui(ui, a, str::to_string) {
+            *action = Some(RowAction::Ack(a.subject, a.key.clone()));
+        }
+    }
+}
+
+/// The stream's encryption and latency, e.g. "AES-256 · 200 ms", "clear · 120 ms".
+pub fn security_text(c: &crate::engine::StreamConfig) -> String {
+    use crate::engine::Encryption as E;
+    let enc = match c.encryption {
+        E::None => "clear",
+        E::Aes128 => "AES-128",
+        E::Aes192 => "AES-192",
+        E::Aes256 => "AES-256",
+    };
+    format!("{enc} \u{b7} {} ms", c.latency_ms)
+}
+
+/// The endpoint with the stream ID beside it (streams sharing a port differ by it).
+pub fn endpoint_text(c: &crate::engine::StreamConfig) -> String {
+    if c.stream_id.is_empty() {
+        c.endpoint()
+    } else {
+        format!("{} \u{b7} {}", c.endpoint(), c.stream_id)
+    }
 }
 
 fn cell(
@@ -299,10 +363,8 @@ fn cell(
             ));
         }
         Col::File => {
-            let file = c
-                .file
-                .file_name()
-                .map(|f| f.to_string_lossy().into_owned())
+            let file = crate::media::testsignal::short_label(&c.file.to_string_lossy())
+                .or_else(|| c.file.file_name().map(|f| f.to_string_lossy().into_owned()))
                 .unwrap_or_default();
             ui.label(fit(&file, width))
                 .on_hover_text(c.file.display().to_string());
@@ -311,7 +373,11 @@ fn cell(
             ui.label(c.mode.as_str());
         }
         Col::Endpoint => {
-            ui.label(fit(&c.endpoint(), width));
+            let text = endpoint_text(c);
+            ui.label(fit(&text, width)).on_hover_text(text);
+        }
+        Col::Security => {
+            ui.label(fit(&security_text(c), width));
         }
         Col::State => {
             ui.vertical(|ui| {
@@ -331,24 +397,7 @@ fn cell(
                 }
             });
         }
-        Col::Alarms => {
-            let list = &row.alarms;
-            if list.is_empty() {
-                ui.label("-");
-            } else {
-                ui.vertical(|ui| {
-                    let bad = color(ui, Tone::Bad);
-                    for a in list.iter().take(2) {
-                        ui.colored_label(bad, fit(&format!("ALARM: {a}"), width))
-                            .on_hover_text(a);
-                    }
-                    if list.len() > 2 {
-                        ui.colored_label(bad, format!("+{} more", list.len() - 2))
-                            .on_hover_text(list[2..].join("\n"));
-                    }
-                });
-            }
-        }
+        Col::Alarms => alarms_cell(ui, width, row, action),
         Col::Callers => {
             ui.label(match c.mode {
                 crate::engine::Mode::Listener if s.state.is_running() => {
@@ -431,50 +480,35 @@ fn cell(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn narrow_windows_keep_what_an_operator_acts_on() {
-        let narrow = visible_columns(1000.0);
-        for c in [Col::Name, Col::State, Col::Actions, Col::Alarms] {
-            assert!(narrow.contains(&c), "{c:?} at 1000 points");
+/// A row's alarms: each in its level's colour with Ack; whole (wrapped)
+/// on a wide table, cut to the column on a narrow one.
+fn alarms_cell(ui: &mut egui::Ui, width: f32, row: &Row, action: &mut Option<RowAction>) {
+    let list = &row.alarms;
+    if list.is_empty() {
+        ui.label("-");
+        return;
+    }
+    ui.vertical(|ui| {
+        ui.set_max_width(width);
+        for a in list.iter().take(2) {
+            let acked = if row.whole_alarms {
+                ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Wrap);
+                alarm_line_ui(ui, a, str::to_string)
+            } else {
+                alarm_line_ui(ui, a, |t| fit(t, width - 40.0))
+            };
+            if acked {
+                *action = Some(RowAction::Ack(a.subject, a.key.clone()));
+            }
         }
-        assert!(narrow.len() < PRIORITY.len(), "something gives way at 1000");
-        // Even narrower, the four stay.
-        assert_eq!(visible_columns(300.0).len(), 4);
-        let wide = visible_columns(1900.0);
-        assert_eq!(wide.len(), PRIORITY.len(), "all columns at 1920");
-        // Table order, not priority order.
-        assert_eq!(wide.first(), Some(&Col::Name));
-        assert_eq!(wide.last(), Some(&Col::Actions));
-    }
-
-    #[test]
-    fn a_wide_screen_gives_its_room_to_the_text_columns() {
-        let total = |l: &[(Col, f32)]| l.iter().map(|(_, w)| w + SPACING).sum::<f32>();
-        let wide = layout_columns(1900.0);
-        assert!(
-            (total(&wide) - 1900.0).abs() < 1.0,
-            "fills the width: {}",
-            total(&wide)
-        );
-        let name = wide.iter().find(|(c, _)| *c == Col::Name).unwrap().1;
-        let bitrate = wide.iter().find(|(c, _)| *c == Col::Bitrate).unwrap().1;
-        assert!(name > Col::Name.width(), "names get room");
-        assert_eq!(bitrate, Col::Bitrate.width(), "figures keep theirs");
-        // Narrow: nothing grows beyond the fixed widths.
-        for (c, w) in layout_columns(1000.0) {
-            assert!(w <= c.width() * 2.0);
+        if list.len() > 2 {
+            let rest: Vec<String> = list[2..].iter().map(|a| a.shown()).collect();
+            ui.colored_label(color(ui, Tone::Bad), format!("+{} more", list.len() - 2))
+                .on_hover_text(rest.join("\n"));
         }
-    }
-
-    #[test]
-    fn long_text_is_cut_with_an_ellipsis() {
-        assert_eq!(fit("short", 130.0), "short");
-        let cut = fit(&"x".repeat(100), 75.0);
-        assert_eq!(cut.chars().count(), 11);
-        assert!(cut.ends_with('…'));
-    }
+    });
 }
+
+#[cfg(test)]
+#[path = "dashboard_tests.rs"]
+mod tests;

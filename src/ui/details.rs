@@ -418,6 +418,7 @@ mod tests {
                 address: "10.0.0.9:5000".into(),
                 stream_id: String::new(),
                 reason: "wrong passphrase".into(),
+                port: None,
             },
         );
         e.repeats = 4;

@@ -11,8 +11,9 @@ use std::time::Duration;
 pub enum Command {
     Start(Box<StreamConfig>),
     Stop(StreamId),
-    /// Stop and start again in place (same id and row), with the same
-    /// settings or, after an edit, new ones.
+    /// Stop and start again in place (same id and row; a player or a
+    /// receiver), with the same settings or, after an edit, new ones (taken
+    /// without a restart when they allow it).
     Restart(StreamId, Option<Box<StreamConfig>>),
     /// Removes a player or a receiver (stopping it first).
     Remove(StreamId),
@@ -37,6 +38,10 @@ pub enum Reply {
     Restarted {
         id: StreamId,
         edited: bool,
+    },
+    /// Edited settings taken without a restart (a new name).
+    Applied {
+        id: StreamId,
     },
     Refused {
         name: String,
@@ -145,6 +150,23 @@ impl Published {
     }
 }
 
+/// A restart in place of a player or a receiver, or an edit applied.
+fn restart(manager: &mut StreamManager, id: StreamId, cfg: Option<StreamConfig>) -> Reply {
+    let edited = cfg.is_some();
+    let done = match cfg {
+        _ if manager.is_receiver(id) => manager.restart_receiver(id).map(|()| true),
+        Some(cfg) => manager.apply(id, cfg),
+        None => manager.restart(id, None).map(|()| true),
+    };
+    match done {
+        Ok(true) => Reply::Restarted { id, edited },
+        Ok(false) => Reply::Applied { id },
+        Err(e) => Reply::Failed {
+            message: e.to_string(),
+        },
+    }
+}
+
 fn engine_thread(
     rx: Receiver<Command>,
     replies: Sender<Reply>,
@@ -178,15 +200,7 @@ fn engine_thread(
             Command::Stop(id) => manager.stop(id).err().map(|e| Reply::Failed {
                 message: e.to_string(),
             }),
-            Command::Restart(id, cfg) => {
-                let edited = cfg.is_some();
-                Some(match manager.restart(id, cfg.map(|c| *c)) {
-                    Ok(()) => Reply::Restarted { id, edited },
-                    Err(e) => Reply::Failed {
-                        message: e.to_string(),
-                    },
-                })
-            }
+            Command::Restart(id, cfg) => Some(restart(&mut manager, id, cfg.map(|c| *c))),
             Command::Remove(id) => manager.remove(id).err().map(|e| Reply::Failed {
                 message: e.to_string(),
             }),

@@ -105,6 +105,9 @@ pub struct StreamForm {
     pub commands_with_passphrase: bool,
     /// The stream being edited (id, name); None: a new stream.
     pub editing: Option<(StreamId, String)>,
+    /// The edited stream's settings as the form first read them (Apply is
+    /// offered only once they change).
+    pub edit_base: Option<StreamConfig>,
     /// The last probe of a file (None: none asked yet).
     pub probe: Option<FileProbe>,
     /// The file field has the keyboard: a typed path is probed when it is left.
@@ -137,6 +140,7 @@ impl StreamForm {
             paste_uri_applied: None,
             commands_with_passphrase: false,
             editing: None,
+            edit_base: None,
             probe: None,
             file_focused: false,
         }
@@ -174,6 +178,18 @@ impl StreamForm {
         self.pcr_pid = c.pcr_pid.map(|p| format!("{p:#06x}")).unwrap_or_default();
         self.packet_filter = c.packet_filter.clone();
         self.allow = c.allow.join(", ");
+    }
+
+    /// Opens the form on a stream's settings, to edit it in place.
+    pub fn start_edit(&mut self, id: StreamId, name: String, c: &StreamConfig) {
+        self.fill_from(c);
+        self.editing = Some((id, name));
+        self.edit_base = self.to_config().ok();
+    }
+
+    /// True while editing and the settings differ from the stream's.
+    pub fn edit_changes(&self) -> bool {
+        self.editing.is_some() && self.to_config().ok() != self.edit_base
     }
 
     /// Fills the form from the SRT URI in the URI field, which then shows it

@@ -136,13 +136,13 @@ pub fn form_ui(
     };
     ui.horizontal(|ui| {
         let l = ui.label("Paste SRT URI");
-        let uri = ui
-            .add(
-                egui::TextEdit::singleline(&mut form.paste_uri)
-                    .hint_text("srt://host:port?mode=caller&latency=200")
-                    .desired_width(340.0),
-            )
-            .labelled_by(l.id)
+        let uri = super::widgets::uri_edit(
+            ui,
+            &mut form.paste_uri,
+            "srt://host:port?mode=caller&latency=200",
+            340.0,
+        )
+        .labelled_by(l.id)
             .on_hover_text("Enter, or leaving the field, fills the form from the URI");
         // Enter or leaving the field applies what was typed.
         if uri.lost_focus() && form.uri_pending() {
@@ -200,15 +200,12 @@ pub fn form_ui(
                         action = FormAction::Browse;
                     }
                     ui.menu_button("Test signal", |ui| {
-                        ui.label("Bars with the name and UTC time burnt in, 1 kHz tone; the settings can be edited in the field");
+                        ui.label("Bars with the stream's name and UTC time burnt in, 1 kHz tone; the settings can be edited in the field");
                         for (label, settings) in TEST_SIGNALS {
                             if ui.button(*label).clicked() {
-                                let name = if form.name.trim().is_empty() {
-                                    "SRT Streamer"
-                                } else {
-                                    form.name.trim()
-                                };
-                                form.file = format!("testsrc:{settings},name={name}");
+                                // The ident is the stream's name when it
+                                // starts (not the name in the form now).
+                                form.file = format!("testsrc:{settings}");
                                 ui.close();
                             }
                         }
@@ -433,9 +430,20 @@ pub fn form_ui(
     ui.add_space(8.0);
     ui.horizontal(|ui| {
         if form.editing.is_some() {
+            let changed = form.edit_changes();
             let apply = ui
-                .add_enabled(errors.is_empty(), egui::Button::new("Apply changes"))
-                .on_hover_text("restarts the stream with these settings; the row is kept");
+                .add_enabled(
+                    errors.is_empty() && changed,
+                    egui::Button::new("Apply changes"),
+                )
+                .on_hover_text(
+                    "a new name applies at once; other settings restart the stream in place (the row, its plots and events are kept)",
+                )
+                .on_disabled_hover_text(if changed {
+                    "fix the settings first"
+                } else {
+                    "nothing changed yet"
+                });
             if apply.clicked() {
                 action = FormAction::ApplyEdit;
             }

@@ -4,9 +4,11 @@
 //! by size or time. Starting and stopping happen on worker threads; the view
 //! refreshes once a second.
 
+use super::alarms::Alarms;
 use super::engine_link::{Command, EngineLink};
 use super::files::FileJobs;
 use super::media_ui::{Tone, Verdict};
+use super::toasts::Toasts;
 use crate::engine::config::parse_uri;
 use crate::engine::receiver::{ReceiveRequest, ReceiverReader, RecordConfig};
 use crate::engine::{StreamEvent, StreamId, StreamState};
@@ -26,6 +28,8 @@ struct View {
 
 pub struct ReceiveScreen {
     pub uri: String,
+    /// Passphrase, latency and stream ID beside the URI.
+    pub fields: super::receive_form::ReceiveFields,
     pub record: String,
     pub rotate_mb: String,
     /// Start a new recording file every this many minutes.
@@ -50,6 +54,7 @@ impl ReceiveScreen {
     pub fn new() -> Self {
         Self {
             uri: "srt://:9500?mode=listener".into(),
+            fields: Default::default(),
             record: String::new(),
             rotate_mb: String::new(),
             rotate_minutes: String::new(),
@@ -75,13 +80,17 @@ impl ReceiveScreen {
     }
 
     fn start(&mut self, engine: &EngineLink) {
-        let cfg = match parse_uri(self.uri.trim(), "") {
+        let mut cfg = match parse_uri(self.uri.trim(), "") {
             Ok(c) => c,
             Err(e) => {
                 self.error = Some(e.to_string());
                 return;
             }
         };
+        if let Err(e) = self.fields.apply(&mut cfg) {
+            self.error = Some(e.to_string());
+            return;
+        }
         let rotate = match self.rotate_mb.trim() {
             "" => None,
             t => match t.parse::<u64>() {
@@ -145,7 +154,13 @@ impl ReceiveScreen {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, engine: &EngineLink, files: &mut FileJobs) {
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        engine: &EngineLink,
+        files: &mut FileJobs,
+        (alarms, toasts): (&mut Alarms, &mut Toasts),
+    ) {
         let receivers = engine.receivers();
         self.refresh(&receivers);
         if !receivers.is_empty() || self.starting {
@@ -154,7 +169,7 @@ impl ReceiveScreen {
         ui.heading("Receive");
         ui.horizontal_wrapped(|ui| {
             let l = ui.label("SRT input");
-            let field = ui.add(egui::TextEdit::singleline(&mut self.uri).desired_width(340.0)).labelled_by(l.id)
+            let field = super::widgets::uri_edit(ui, &mut self.uri, "", 340.0).labelled_by(l.id)
                 .on_hover_text("srt://:PORT?mode=listener to wait for a sender, srt://HOST:PORT?mode=caller to pull from one; latency, passphrase, pbkeylen, streamid as for streams. Enter starts the receiver");
             let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             ui.checkbox(&mut self.monitor, "Monitor")
@@ -165,6 +180,7 @@ impl ReceiveScreen {
                 self.start(engine);
             }
         });
+        self.fields.ui(ui);
         ui.horizontal_wrapped(|ui| {
             let l = ui.label("Record to");
             ui.add(egui::TextEdit::singleline(&mut self.record).hint_text("optional .ts path").desired_width(260.0)).labelled_by(l.id);
@@ -216,7 +232,11 @@ impl ReceiveScreen {
                         } else if ui.button("Remove").clicked() {
                             engine.send(Command::Remove(i));
                         }
+                        if ui.button("Restart").on_hover_text("stop and start again with the same settings; events and plots go on (a recording continues in a file of its own)").clicked() {
+                            engine.send(Command::Restart(i, None));
+                        }
                     });
+                    receiver_alarms_ui(ui, i, alarms, toasts);
                     verdict.ui(ui);
                     if let Some(r) = r {
                         let p1 = r.tr101290.priority1_total();
@@ -270,6 +290,19 @@ impl ReceiveScreen {
                 });
             }
         });
+    }
+}
+
+/// A receiver's alarms (lost link, errors, monitor alarms), each with Ack.
+fn receiver_alarms_ui(ui: &mut egui::Ui, id: StreamId, alarms: &mut Alarms, toasts: &mut Toasts) {
+    let mut acked = None;
+    for a in alarms.of(id) {
+        if super::alarms::alarm_line_ui(ui, a, str::to_string) {
+            acked = Some((a.subject, a.key.clone()));
+        }
+    }
+    if let Some((subject, key)) = acked {
+        alarms.ack(subject, &key, toasts);
     }
 }
 

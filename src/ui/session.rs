@@ -131,15 +131,23 @@ impl LineUp {
         self.streams.len() + self.receivers.len()
     }
 
+    /// Forgets the players that `started` holds again (the same name,
+    /// endpoint and stream ID): streams given at launch (`gui --streams`)
+    /// are not offered a second time, where restoring them could only fail.
+    pub fn without(mut self, started: &[StreamConfig]) -> LineUp {
+        self.streams
+            .retain(|s| !started.iter().any(|c| same_stream(c, &s.config)));
+        self
+    }
+
     /// Adds the entries of `other` not already in this line-up (the same
     /// name, endpoint and stream ID: the same stream, perhaps started again).
     pub fn merge(&mut self, other: &LineUp) {
-        let key = |c: &StreamConfig| (c.display_name(), c.endpoint(), c.stream_id.clone());
         for s in &other.streams {
             if !self
                 .streams
                 .iter()
-                .any(|x| key(&x.config) == key(&s.config))
+                .any(|x| same_stream(&x.config, &s.config))
             {
                 self.streams.push(s.clone());
             }
@@ -148,7 +156,7 @@ impl LineUp {
             if !self
                 .receivers
                 .iter()
-                .any(|x| key(&x.config) == key(&r.config))
+                .any(|x| same_stream(&x.config, &r.config))
             {
                 self.receivers.push(r.clone());
             }
@@ -168,7 +176,7 @@ impl LineUp {
             format!(
                 "{} — {}{}",
                 s.config.display_name(),
-                s.config.endpoint(),
+                super::dashboard::endpoint_text(&s.config),
                 locked(&s.config, &s.passphrase)
             )
         });
@@ -180,7 +188,7 @@ impl LineUp {
                 .unwrap_or_default();
             format!(
                 "Receiver {}{rec}{}",
-                r.config.endpoint(),
+                super::dashboard::endpoint_text(&r.config),
                 locked(&r.config, &r.passphrase)
             )
         });
@@ -355,6 +363,11 @@ impl Drop for SessionStore {
     fn drop(&mut self) {
         self.flush();
     }
+}
+
+/// The same stream: the same name, endpoint and stream ID.
+fn same_stream(a: &StreamConfig, b: &StreamConfig) -> bool {
+    (a.display_name(), a.endpoint(), &a.stream_id) == (b.display_name(), b.endpoint(), &b.stream_id)
 }
 
 #[cfg(test)]

@@ -68,6 +68,8 @@ pub struct Settings {
     pub stats_interval_secs: f64,
     /// Size of everything on screen (1.0 = 100 %); larger for a control room.
     pub ui_scale: f32,
+    /// An alarm that does not repeat for this long clears by itself.
+    pub alarm_quiet_secs: u32,
 }
 
 /// The UI scales offered in Settings (Ctrl + and Ctrl − step through any).
@@ -85,11 +87,17 @@ impl Default for Settings {
             session: Vec::new(),
             stats_interval_secs: 1.0,
             ui_scale: 1.0,
+            alarm_quiet_secs: 60,
         }
     }
 }
 
 impl Settings {
+    /// The quiet time after which an alarm clears by itself (at least 1 s).
+    pub fn alarm_quiet(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.alarm_quiet_secs.max(1)))
+    }
+
     pub fn add_recent(&mut self, file: PathBuf) {
         self.recent_files.retain(|f| *f != file);
         self.recent_files.insert(0, file);

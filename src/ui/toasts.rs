@@ -1,6 +1,8 @@
-//! Short messages in the corner, where the user is looking. A toast with a
-//! key stands for a condition: raising it again counts a repeat on the same
-//! toast, and it stays until the condition clears (or the user dismisses it).
+//! Short messages in the bottom-right corner, above the status bar, in a
+//! strip of their own (never over a control): at most three at once, the
+//! rest counted. A toast with a key stands for a condition (an alarm):
+//! raising it again counts a repeat on the same toast, and it stays until
+//! the condition clears or the operator acknowledges it.
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -35,7 +37,10 @@ impl Toast {
     }
 }
 
-const MAX_TOASTS: usize = 6;
+const MAX_TOASTS: usize = 12;
+
+/// Toasts on screen at once; the rest are counted ("+2 more").
+pub const SHOWN: usize = 3;
 
 #[derive(Debug, Default)]
 pub struct Toasts {
@@ -110,51 +115,109 @@ impl Toasts {
         self.list.iter().map(Toast::shown)
     }
 
-    pub fn ui(&mut self, ctx: &egui::Context) {
+    /// The toasts on screen: the newest [`SHOWN`], and how many more wait.
+    pub fn on_screen(&self) -> (&[Toast], usize) {
+        let more = self.list.len().saturating_sub(SHOWN);
+        (&self.list[more..], more)
+    }
+
+    /// Drops expired messages; true while any toast is left.
+    fn tidy(&mut self, ctx: &egui::Context) -> bool {
         let now = Instant::now();
         self.list.retain(|t| t.until.is_none_or(|u| u > now));
-        if self.list.is_empty() {
-            return;
-        }
         // Wake up again when the next toast expires (not every frame).
         if let Some(next) = self.list.iter().filter_map(|t| t.until).min() {
             ctx.request_repaint_after(next - now);
         }
-        egui::Area::new(egui::Id::unique("toasts"))
-            .anchor(egui::Align2::RIGHT_BOTTOM, [-12.0, -40.0])
-            .order(egui::Order::Foreground)
-            .show(ctx, |ui| {
-                let mut close = None;
-                for (i, t) in self.list.iter().enumerate() {
-                    let color = match t.kind {
-                        ToastKind::Info => ui.visuals().widgets.noninteractive.bg_fill,
-                        ToastKind::Warning => egui::Color32::from_rgb(120, 80, 0),
-                        ToastKind::Error => egui::Color32::from_rgb(150, 25, 25),
-                    };
-                    egui::Frame::popup(ui.style()).fill(color).show(ui, |ui| {
-                        ui.set_max_width(440.0);
-                        ui.horizontal(|ui| {
-                            let text = egui::RichText::new(t.shown());
-                            let text = if t.kind == ToastKind::Info {
-                                text
-                            } else {
-                                text.color(egui::Color32::WHITE)
-                            };
-                            ui.label(text);
-                            if ui.small_button("x").on_hover_text("Dismiss").clicked() {
-                                close = Some(i);
-                            }
-                        });
-                    });
-                }
-                if let Some(i) = close {
-                    let t = self.list.remove(i);
-                    if let Some(k) = t.key {
-                        self.dismissed.insert(k);
+        !self.list.is_empty()
+    }
+
+    /// Draws the toasts in a strip of their own above the status bar, at
+    /// its right end: the screens give way to it, so a toast never covers a
+    /// control. Call before the central panel. Returns the condition the
+    /// operator acknowledged (its toast key).
+    pub fn panel_ui(&mut self, ui: &mut egui::Ui) -> Option<String> {
+        if !self.tidy(ui.ctx()) {
+            return None;
+        }
+        let mut acked = None;
+        let mut close = None;
+        egui::Panel::bottom("toasts")
+            .resizable(false)
+            .show_separator_line(false)
+            .show(ui, |ui| {
+                let (shown, more) = self.on_screen();
+                ui.with_layout(egui::Layout::top_down(egui::Align::Max), |ui| {
+                    if more > 0 {
+                        let rest: Vec<String> =
+                            self.list[..more].iter().map(Toast::shown).collect();
+                        ui.weak(format!("+{more} more"))
+                            .on_hover_text(rest.join("\n"));
                     }
+                    for (i, t) in shown.iter().enumerate() {
+                        match toast_ui(ui, t) {
+                            Some(Click::Ack) => acked = t.key.clone(),
+                            Some(Click::Close) => close = Some(more + i),
+                            None => {}
+                        }
+                    }
+                });
+            });
+        if let Some(i) = close {
+            let t = self.list.remove(i);
+            if let Some(k) = t.key {
+                self.dismissed.insert(k);
+            }
+        }
+        acked
+    }
+}
+
+enum Click {
+    Ack,
+    Close,
+}
+
+/// One toast: a line in its level's colour (cut; whole in the tooltip),
+/// with Ack for a condition or × for a message.
+fn toast_ui(ui: &mut egui::Ui, t: &Toast) -> Option<Click> {
+    let tone = match t.kind {
+        ToastKind::Info => None,
+        ToastKind::Warning => Some(super::palette::Tone::Warn),
+        ToastKind::Error => Some(super::palette::Tone::Bad),
+    };
+    let mut click = None;
+    egui::Frame::popup(ui.style())
+        .inner_margin(egui::Margin::symmetric(8, 2))
+        .show(ui, |ui| {
+            ui.set_max_width(560.0);
+            ui.horizontal(|ui| {
+                let full = t.shown();
+                let cut: String = if full.chars().count() > 90 {
+                    full.chars().take(89).chain(['\u{2026}']).collect()
+                } else {
+                    full.clone()
+                };
+                let text = egui::RichText::new(cut);
+                let text = match tone {
+                    Some(tone) => text.color(super::palette::color(ui, tone)),
+                    None => text,
+                };
+                ui.label(text).on_hover_text(full);
+                if t.key.is_some() {
+                    if ui
+                        .small_button("Ack")
+                        .on_hover_text("Acknowledge: hide it until it happens again")
+                        .clicked()
+                    {
+                        click = Some(Click::Ack);
+                    }
+                } else if ui.small_button("\u{d7}").on_hover_text("Dismiss").clicked() {
+                    click = Some(Click::Close);
                 }
             });
-    }
+        });
+    click
 }
 
 #[cfg(test)]
@@ -178,10 +241,12 @@ mod tests {
     fn plain_messages_make_room_before_conditions() {
         let mut t = Toasts::default();
         t.raise("1:error", ToastKind::Error, "failed".into(), 1);
-        for i in 0..10 {
+        for i in 0..20 {
             t.info(format!("message {i}"));
         }
         assert_eq!(t.list().len(), MAX_TOASTS);
+        let (shown, more) = t.on_screen();
+        assert_eq!((shown.len(), more), (SHOWN, MAX_TOASTS - SHOWN));
         assert!(
             t.list().iter().any(|x| x.key.is_some()),
             "the condition stays"

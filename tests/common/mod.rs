@@ -6,6 +6,7 @@
 pub mod corpus;
 pub mod gui;
 pub mod netns;
+pub mod pcap;
 
 use srt_streamer::engine::{StreamConfig, StreamId, StreamManager, StreamSnapshot};
 use srt_streamer::ts::check::StreamCheck;
@@ -13,6 +14,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
+
+/// The `srt-streamer` binary as a user runs it, its log in a test folder.
+pub fn srt_streamer() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_srt-streamer"));
+    c.env(
+        "XDG_STATE_HOME",
+        std::env::temp_dir().join("srt-streamer-test-state"),
+    );
+    c
+}
 
 pub fn sample() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("media/sample.ts")
@@ -149,6 +160,10 @@ impl Receiver {
             .spawn()
             .expect("gst-launch-1.0 (gstreamer1.0-tools) must be installed");
         Self { child, out }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn bytes(&self) -> u64 {

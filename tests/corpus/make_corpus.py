@@ -343,6 +343,31 @@ def main():
     emit("lost-204", [p + bytes(16) for p in pk],
          "204-byte packets with 2 counter jumps (each: 2 errors)", continuity_count_error=4)
 
+    # Passthrough (relay tests): an SCTE-35 PID (splice_null every ~0.5 s)
+    # and a private-data PID in place of null packets; no indicator fires.
+    pk = copy()
+    nulls = of_pid(pk, NULL)
+    scte, private = 0x1F0, 0x1F1
+    # splice_info_section: table 0xFC, SAP type 3, 17 bytes; protocol 0, not
+    # encrypted, pts_adjustment 0, cw_index 0, tier 0xFFF, splice_null.
+    splice = bytearray([0xFC, 0x30, 0x11, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                        0x00, 0xFF, 0xF0, 0x00, 0x00, 0x00, 0x00])
+    splice += crc32(splice).to_bytes(4, "big")
+    cc = {scte: 0, private: 0}
+    every = max(1, int(per_sec / 2))
+    last_scte = -every
+    for n, i in enumerate(nulls):
+        if i - last_scte >= every:
+            pk[i] = section_packet(scte, cc[scte], splice)
+            cc[scte] += 1
+            last_scte = i
+        elif n % 3 == 0:
+            q = bytearray([0x47, private >> 8, private & 0xFF, 0x10 | (cc[private] & 0xF)])
+            q += bytearray((n * 7 + k) & 0xFF for k in range(PS - 4))
+            pk[i] = q
+            cc[private] += 1
+    emit("extra-pids", pk, "SCTE-35 (0x1F0) and private data (0x1F1) beside the programme")
+
     with open(os.path.join(out, "expected.json"), "w") as f:
         json.dump(corpus, f, indent=1)
 

@@ -76,43 +76,106 @@ struct Pending {
     encrypted: bool,
 }
 
+/// A stream ID that left the port a moment ago (a restart, an edit): its
+/// callers are told to come back, and no alarm is raised for them.
+struct Left {
+    stream_id: String,
+    resource: String,
+    at: Instant,
+}
+
+/// How long a stream ID that left still counts as coming back.
+const LEFT_GRACE: Duration = Duration::from_secs(10);
+
 #[derive(Default)]
 struct Table {
     routes: Vec<RouteEntry>,
     pending: Vec<Pending>,
+    left: Vec<Left>,
+}
+
+/// Why the table refused a caller; `quiet` refusals raise no alarm.
+struct Refusal {
+    code: RejectReason,
+    why: String,
+    quiet: bool,
 }
 
 impl Table {
-    /// The stream a caller asks for, or why it is refused.
-    fn pick(&self, req: &AccessRequest) -> Result<&RouteEntry, (RejectReason, String)> {
-        let route = match self.routes.as_slice() {
-            [only] if only.stream_id.is_empty() => Some(only),
-            routes => routes.iter().find(|r| {
-                r.stream_id == req.raw || (!req.resource.is_empty() && r.resource == req.resource)
-            }),
+    /// The stream a caller asks for, or why it is refused. A port can
+    /// serve one name both ways (a channel: its publisher `m=publish`
+    /// feeds it, its readers `m=request` or a plain name get its output).
+    fn pick(&self, req: &AccessRequest) -> Result<&RouteEntry, Refusal> {
+        let found: Vec<&RouteEntry> = match self.routes.as_slice() {
+            [only] if only.stream_id.is_empty() => vec![only],
+            routes => routes
+                .iter()
+                .filter(|r| {
+                    r.stream_id == req.raw
+                        || (!req.resource.is_empty() && r.resource == req.resource)
+                })
+                .collect(),
         };
-        let Some(route) = route else {
-            let text = if req.raw.is_empty() {
-                "the caller gave no stream ID and this port serves several streams, each by its stream ID".to_string()
-            } else {
-                format!("no stream with stream ID '{}' on this port", req.raw)
+        if found.is_empty() {
+            let coming_back = !req.raw.is_empty()
+                && self.left.iter().any(|l| {
+                    l.at.elapsed() < LEFT_GRACE
+                        && (l.stream_id == req.raw
+                            || (!req.resource.is_empty() && l.resource == req.resource))
+                });
+            if coming_back {
+                return Err(Refusal {
+                    code: RejectReason::Access(AccessCode::Down),
+                    why: format!(
+                        "stream ID '{}' is restarting on this port: the caller should try again",
+                        req.raw
+                    ),
+                    quiet: true,
+                });
+            }
+            let text = match self.routes.as_slice() {
+                [only] if req.raw.is_empty() => format!(
+                    "the caller gave no stream ID; this port serves stream ID '{}': the caller must ask for it (streamid=)",
+                    only.stream_id
+                ),
+                _ if req.raw.is_empty() => "the caller gave no stream ID and this port serves several streams, each by its stream ID".to_string(),
+                _ => format!("no stream with stream ID '{}' on this port", req.raw),
             };
-            return Err((RejectReason::STREAM_NOT_FOUND, text));
-        };
+            return Err(Refusal {
+                code: RejectReason::STREAM_NOT_FOUND,
+                why: text,
+                quiet: false,
+            });
+        }
         let wants = req.mode.as_deref().map(str::to_ascii_lowercase);
-        let bad_mode = match (route.dir, wants.as_deref()) {
-            (Direction::Send, Some("publish")) => {
-                Some("the caller wants to send (m=publish) to a stream that sends")
-            }
-            (Direction::Receive, Some("request")) => {
-                Some("the caller wants to receive (m=request) from a stream that receives")
-            }
+        let want_dir = match wants.as_deref() {
+            Some("publish") => Some(Direction::Receive),
+            Some("request") => Some(Direction::Send),
             _ => None,
         };
-        if let Some(why) = bad_mode {
-            return Err((RejectReason::Access(AccessCode::BadMode), why.to_string()));
+        let chosen = match want_dir {
+            Some(d) => found.iter().find(|r| r.dir == d),
+            // No mode: the route asked for by its exact ID, else the one
+            // that sends (a reader of a channel), else the only one.
+            None => found
+                .iter()
+                .find(|r| r.stream_id == req.raw)
+                .or_else(|| found.iter().find(|r| r.dir == Direction::Send))
+                .or(found.first()),
+        };
+        if let Some(route) = chosen {
+            return Ok(route);
         }
-        Ok(route)
+        let why = if want_dir == Some(Direction::Receive) {
+            "the caller wants to send (m=publish) to a stream that sends"
+        } else {
+            "the caller wants to receive (m=request) from a stream that receives"
+        };
+        Err(Refusal {
+            code: RejectReason::Access(AccessCode::BadMode),
+            why: why.to_string(),
+            quiet: false,
+        })
     }
 }
 
@@ -148,6 +211,18 @@ pub struct Route {
 impl Drop for Route {
     fn drop(&mut self) {
         let mut t = lock(&self.hub.table);
+        let now = Instant::now();
+        t.left.retain(|l| now.duration_since(l.at) < LEFT_GRACE);
+        if let Some(r) = t.routes.iter().find(|r| r.key == self.key) {
+            if !r.stream_id.is_empty() {
+                let left = Left {
+                    stream_id: r.stream_id.clone(),
+                    resource: r.resource.clone(),
+                    at: now,
+                };
+                t.left.push(left);
+            }
+        }
         t.routes.retain(|r| r.key != self.key);
         t.pending.retain(|p| p.route != self.key);
     }
@@ -188,7 +263,11 @@ impl Route {
             .and_then(|(_, w)| w.upgrade());
         if let Some(hub) = existing {
             hub.admit(ep, dir, &entry)?;
-            lock(&hub.table).routes.push(entry);
+            {
+                let mut t = lock(&hub.table);
+                t.left.retain(|l| l.stream_id != entry.stream_id);
+                t.routes.push(entry);
+            }
             return Ok(Self { hub, key });
         }
         let hub = Hub::open(addr, ep, dir, tuning)?;
@@ -210,16 +289,20 @@ impl Hub {
                 "port {port} is already used by another listener stream: streams sharing a port each need their own stream ID (give every stream on port {port} a distinct stream ID, or choose another port)"
             )));
         }
-        if t.routes.iter().any(|r| r.resource == new.resource) {
+        if t.routes
+            .iter()
+            .any(|r| r.resource == new.resource && r.dir == new.dir)
+        {
             return Err(share_error(format!(
                 "stream ID '{}' is already served on port {port}: stream IDs on one port must be unique",
                 ep.stream_id
             )));
         }
-        if ep.latency_ms != self.latency_ms
-            || ep.packet_filter != self.packet_filter
-            || dir != self.dir
-        {
+        // A sending stream may join a receiving port (a channel's readers
+        // beside its publisher: the port has a receiver's larger buffers);
+        // not the other way round.
+        let dir_ok = dir == self.dir || (self.dir == Direction::Receive && dir == Direction::Send);
+        if ep.latency_ms != self.latency_ms || ep.packet_filter != self.packet_filter || !dir_ok {
             return Err(share_error(format!(
                 "streams sharing port {port} need the same latency, FEC and direction: this port has latency {} ms, FEC '{}', {}",
                 self.latency_ms,
@@ -245,7 +328,8 @@ impl Hub {
         let table = Arc::new(Mutex::new(Table::default()));
         {
             let table = table.clone();
-            sock.on_caller(move |c| decide(&table, c))?;
+            let port = addr.port();
+            sock.on_caller(move |c| decide(&table, c, port))?;
         }
         sock.bind(addr)?;
         sock.listen(LISTEN_BACKLOG)?;
@@ -271,17 +355,28 @@ impl Hub {
 
 /// The listen callback (libsrt's handshake thread: quick, no waiting
 /// beyond the table's lock).
-fn decide(table: &Mutex<Table>, c: &IncomingCaller) -> ListenVerdict {
+fn decide(table: &Mutex<Table>, c: &IncomingCaller, port: u16) -> ListenVerdict {
     let req = parse_stream_id(&c.stream_id);
     let mut t = lock(table);
+    // A refusal belongs to the stream the caller reached (its allow-list,
+    // its direction), or to the port when it asked for no stream served here.
     let verdict = match t.pick(&req) {
-        Err((code, why)) => Err((code, why)),
+        Err(Refusal {
+            code,
+            why,
+            quiet: true,
+        }) => {
+            tracing::info!(peer = %c.peer, stream_id = %c.stream_id, reason = %why, "caller asked to come back");
+            return ListenVerdict::Reject(code);
+        }
+        Err(Refusal { code, why, .. }) => Err((code, why, None)),
         Ok(r) if !r.allow.is_empty() && !r.allow.iter().any(|n| n.contains(c.peer.ip())) => Err((
             RejectReason::Access(AccessCode::Forbidden),
             format!(
                 "{} is not in this stream's list of allowed callers",
                 c.peer.ip()
             ),
+            Some(r.key),
         )),
         Ok(r) => Ok((r.key, r.passphrase.clone())),
     };
@@ -300,22 +395,20 @@ fn decide(table: &Mutex<Table>, c: &IncomingCaller) -> ListenVerdict {
                 None => ListenVerdict::accept(),
             }
         }
-        Err((code, reason)) => {
+        Err((code, reason, route)) => {
             tracing::info!(peer = %c.peer, stream_id = %c.stream_id, %reason, "caller rejected");
-            // Tell the stream it was meant for, or every stream on the port.
-            let targets: Vec<&RouteEntry> = match t
-                .routes
-                .iter()
-                .find(|r| !req.resource.is_empty() && r.resource == req.resource)
-            {
-                Some(r) => vec![r],
-                None => t.routes.iter().collect(),
+            // Said once: to its stream, or (the port's own refusal) to the
+            // port's first stream, marked as the port's.
+            let target = match route {
+                Some(key) => t.routes.iter().find(|r| r.key == key),
+                None => t.routes.first(),
             };
-            for r in targets {
+            if let Some(r) = target {
                 r.conns.event(LinkEvent::CallerRejected {
                     peer: c.peer.to_string(),
                     stream_id: c.stream_id.clone(),
                     reason: format!("{reason} (reject code {})", code.code()),
+                    port: route.is_none().then_some(port),
                 });
             }
             ListenVerdict::Reject(code)
@@ -348,7 +441,8 @@ fn accept_loop(listener: SrtSocket, table: Arc<Mutex<Table>>, stop: Arc<AtomicBo
         // Per-stream settings libsrt takes after the handshake.
         let setup = match route.dir {
             Direction::Send => sock
-                .set_inputbw(route.tuning.inputbw_bytes_per_sec)
+                .set_maxbw(0)
+                .and_then(|_| sock.set_inputbw(route.tuning.inputbw_bytes_per_sec))
                 .and_then(|_| sock.set_oheadbw(route.tuning.overhead_percent))
                 .and_then(|_| sock.set_sndsyn(false)),
             // Read with a blocking recv, exact to the play time.
@@ -392,6 +486,7 @@ fn expire(table: &Mutex<Table>) {
                 peer: p.peer.to_string(),
                 stream_id: p.stream_id,
                 reason: reason.to_string(),
+                port: None,
             });
         }
     }

@@ -32,6 +32,8 @@ pub enum SrtError {
     Rejected(RejectReason),
     #[error("timed out {0}")]
     TimedOut(&'static str),
+    #[error("the peer refused the handshake without a reason (libsrt 1.5.1 gives none in rendezvous): usually a different passphrase or AES key length; use the same passphrase and key length on both sides")]
+    PeerRefusedHandshake,
     #[error("connection lost: the peer closed it or stopped answering")]
     ConnectionLost,
     #[error("not connected")]

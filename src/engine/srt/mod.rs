@@ -11,6 +11,7 @@
 
 mod error;
 mod ffi;
+pub(crate) mod handshake_log;
 mod listener;
 mod log_throttle;
 mod options;

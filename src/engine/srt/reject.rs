@@ -204,7 +204,7 @@ fn access_text(a: AccessCode) -> &'static str {
         A::BadRequest => "the stream ID is malformed: check its syntax",
         A::Unauthorized => "not authorised: check the user and passphrase",
         A::Overload => "the listener is overloaded; try again later",
-        A::Forbidden => "stream ID refused: the listener does not allow it",
+        A::Forbidden => "not allowed: the listener refuses this caller's address (its allow-list); ask its operator to allow this machine's address",
         A::NotFound => "stream ID refused: the listener has no stream with that ID; check the stream ID",
         A::BadMode => "the stream ID's mode (m=) is not supported: use m=request to receive, m=publish to send",
         A::Unacceptable => "the requested parameters cannot be satisfied",

@@ -115,6 +115,17 @@ impl SrtClock {
             None => self.srt_us.saturating_sub(us(self.at - t)),
         }
     }
+
+    /// The `Instant` of `srt_us` on libsrt's clock (the inverse of `srt_us`).
+    pub fn instant(&self, srt_us: i64) -> Instant {
+        let d = |us: i64| Duration::from_micros(us.unsigned_abs());
+        let delta = srt_us.saturating_sub(self.srt_us);
+        if delta >= 0 {
+            self.at + d(delta)
+        } else {
+            self.at.checked_sub(d(delta)).unwrap_or(self.at)
+        }
+    }
 }
 
 /// libsrt's clock (`SRT_SYNC_CLOCK_*`; 1 = CLOCK_MONOTONIC on Debian).

@@ -21,6 +21,8 @@ pub(super) unsafe extern "C" fn log_handler(
         // the duration of this call.
         let (area, msg) = unsafe { (cstr_to_string(area), cstr_to_string(message)) };
         let msg = msg.trim_end();
+        // A failed handshake's real reason, for the connection attempt.
+        crate::engine::srt::handshake_log::observe(msg, std::time::Instant::now());
         // The same line again within a window is held back (and counted).
         let Some(held) =
             crate::engine::srt::log_throttle::admit(&area, msg, std::time::Instant::now())

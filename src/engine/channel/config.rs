@@ -1,0 +1,376 @@
+//! A channel's configuration: an ordered list of inputs (primary first), an
+//! optional slate, the failover timings, and any number of outputs. Built
+//! from URIs (the CLI, the TOML file's `[[channel]]` tables) and checked
+//! here, by the engine, before anything starts.
+
+use super::udp_uri::{parse_udp_input, parse_udp_output, UdpInput, UdpOutput};
+use crate::engine::config::{parse_uri, ConfigError, LoopMode, Mode, StreamConfig};
+use crate::engine::switch::{SettingsError, SwitchSettings};
+use std::path::PathBuf;
+
+/// Default: switch to the next input after this long without data.
+pub const DEFAULT_SWITCH_AFTER_MS: u32 = 1000;
+/// Default: go back to the primary once it has been healthy this long.
+pub const DEFAULT_RETURN_AFTER_SECS: u32 = 10;
+/// Most inputs and outputs of one channel.
+pub const MAX_INPUTS: usize = 8;
+pub const MAX_OUTPUTS: usize = 64;
+
+/// Where a channel's data comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputConfig {
+    /// SRT: listener (a stream ID with `m=publish` on a shared port),
+    /// caller or rendezvous. The `file` field of the stream config is unused.
+    Srt(Box<StreamConfig>),
+    /// UDP unicast or multicast (any-source or source-specific).
+    Udp(UdpInput),
+}
+
+/// Where a channel's data goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutputConfig {
+    /// SRT: listener (any number of callers, `m=request` on a shared port),
+    /// caller or rendezvous.
+    Srt(Box<StreamConfig>),
+    /// UDP unicast or multicast, paced on the datagrams' schedule.
+    Udp(UdpOutput),
+}
+
+/// One channel: inputs → (switch) → fan-out → outputs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelConfig {
+    pub name: String,
+    /// Primary first, then backups.
+    pub inputs: Vec<InputConfig>,
+    /// Played, looped, when every input is down.
+    pub slate: Option<PathBuf>,
+    pub switch_after_ms: u32,
+    /// 0 = never return to the primary.
+    pub return_after_secs: u32,
+    /// The output timeline across a switch: `Seamless` (continuity counters
+    /// continued, PCR/PTS/DTS restamped), `Signalled` (discontinuity_indicator)
+    /// or `Off` (sent as it comes).
+    pub repair: LoopMode,
+    pub outputs: Vec<OutputConfig>,
+}
+
+impl Default for ChannelConfig {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            inputs: Vec::new(),
+            slate: None,
+            switch_after_ms: DEFAULT_SWITCH_AFTER_MS,
+            return_after_secs: DEFAULT_RETURN_AFTER_SECS,
+            repair: LoopMode::Seamless,
+            outputs: Vec::new(),
+        }
+    }
+}
+
+/// Why a channel configuration was refused; each names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChannelConfigError {
+    #[error("channel '{0}': no input: give at least one input URI (srt://… or udp://…)")]
+    NoInput(String),
+    #[error("channel '{0}': no output: give at least one output URI (srt://… or udp://…)")]
+    NoOutput(String),
+    #[error("channel '{name}': {count} {what}: at most {max}")]
+    TooMany {
+        name: String,
+        what: &'static str,
+        count: usize,
+        max: usize,
+    },
+    #[error("input {index} '{uri}': {source}")]
+    Input {
+        index: usize,
+        uri: String,
+        source: ConfigError,
+    },
+    #[error("output {index} '{uri}': {source}")]
+    Output {
+        index: usize,
+        uri: String,
+        source: ConfigError,
+    },
+    #[error("channel '{name}': {source}")]
+    Switch { name: String, source: SettingsError },
+    #[error("slate '{0}': no such file")]
+    Slate(String),
+    #[error("'{0}' is not an input or output URI: use srt://… or udp://…")]
+    Scheme(String),
+}
+
+/// A placeholder for `StreamConfig::file`, which an SRT endpoint of a
+/// channel does not use (its validation wants one).
+const NO_FILE: &str = "(channel)";
+
+/// Refuses a query key given twice, naming it.
+pub(crate) fn check_duplicate_keys(uri: &str) -> Result<(), ConfigError> {
+    let Some((_, query)) = uri.split_once('?') else {
+        return Ok(());
+    };
+    let mut seen: Vec<&str> = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let key = pair.split_once('=').map_or(pair, |(k, _)| k);
+        if seen.contains(&key) {
+            return Err(ConfigError::OptionValue {
+                key: key.to_string(),
+                value: String::new(),
+                why: "given twice: give each option once".to_string(),
+            });
+        }
+        seen.push(key);
+    }
+    Ok(())
+}
+
+fn srt_part(uri: &str) -> Result<StreamConfig, ConfigError> {
+    check_duplicate_keys(uri)?;
+    let cfg = parse_uri(uri, NO_FILE)?;
+    for (key, set) in [
+        ("bitrate", cfg.bitrate_bps.is_some()),
+        ("pcr_pid", cfg.pcr_pid.is_some()),
+    ] {
+        if set {
+            return Err(ConfigError::OptionValue {
+                key: key.into(),
+                value: String::new(),
+                why: "a relay keeps its input's timing: bitrate and pcr_pid apply to files".into(),
+            });
+        }
+    }
+    Ok(cfg)
+}
+
+impl InputConfig {
+    /// `srt://…` or `udp://…`.
+    pub fn parse(uri: &str) -> Result<Self, ConfigError> {
+        if uri.starts_with("udp://") {
+            check_duplicate_keys(uri)?;
+            return parse_udp_input(uri).map(InputConfig::Udp);
+        }
+        srt_part(uri).map(|c| InputConfig::Srt(Box::new(c)))
+    }
+
+    /// The URI with secrets masked.
+    pub fn display(&self) -> String {
+        match self {
+            InputConfig::Srt(c) => c.to_uri(false),
+            InputConfig::Udp(u) => u.to_uri(),
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        match self {
+            InputConfig::Srt(c) => c.validate(),
+            InputConfig::Udp(u) => u.validate(),
+        }
+    }
+}
+
+impl OutputConfig {
+    pub fn parse(uri: &str) -> Result<Self, ConfigError> {
+        if uri.starts_with("udp://") {
+            check_duplicate_keys(uri)?;
+            return parse_udp_output(uri).map(OutputConfig::Udp);
+        }
+        srt_part(uri).map(|c| OutputConfig::Srt(Box::new(c)))
+    }
+
+    pub fn display(&self) -> String {
+        match self {
+            OutputConfig::Srt(c) => c.to_uri(false),
+            OutputConfig::Udp(u) => u.to_uri(),
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        match self {
+            OutputConfig::Srt(c) => c.validate(),
+            OutputConfig::Udp(u) => u.validate(),
+        }
+    }
+}
+
+impl ChannelConfig {
+    /// A channel from URIs, as the CLI and the TOML file give them; the
+    /// error names the input or output it is about.
+    pub fn from_uris(
+        name: &str,
+        inputs: &[String],
+        outputs: &[String],
+    ) -> Result<Self, ChannelConfigError> {
+        let mut cfg = ChannelConfig {
+            name: name.to_string(),
+            ..Default::default()
+        };
+        for (i, uri) in inputs.iter().enumerate() {
+            let input = InputConfig::parse(uri).map_err(|source| ChannelConfigError::Input {
+                index: i + 1,
+                uri: crate::engine::config::mask_uri(uri),
+                source,
+            })?;
+            cfg.inputs.push(input);
+        }
+        for (i, uri) in outputs.iter().enumerate() {
+            let output = OutputConfig::parse(uri).map_err(|source| ChannelConfigError::Output {
+                index: i + 1,
+                uri: crate::engine::config::mask_uri(uri),
+                source,
+            })?;
+            cfg.outputs.push(output);
+        }
+        Ok(cfg)
+    }
+
+    /// A name for messages.
+    pub fn display_name(&self) -> String {
+        if !self.name.is_empty() {
+            return self.name.clone();
+        }
+        self.inputs
+            .first()
+            .map(|i| match i {
+                InputConfig::Srt(c) => format!("relay of srt://{}", c.endpoint()),
+                InputConfig::Udp(u) => format!("relay of {}", u.to_uri()),
+            })
+            .unwrap_or_else(|| "relay".to_string())
+    }
+
+    /// Checks every setting before anything starts.
+    pub fn validate(&self) -> Result<(), ChannelConfigError> {
+        let name = self.display_name();
+        if self.inputs.is_empty() {
+            return Err(ChannelConfigError::NoInput(name));
+        }
+        if self.outputs.is_empty() {
+            return Err(ChannelConfigError::NoOutput(name));
+        }
+        for (what, count, max) in [
+            ("inputs", self.inputs.len(), MAX_INPUTS),
+            ("outputs", self.outputs.len(), MAX_OUTPUTS),
+        ] {
+            if count > max {
+                return Err(ChannelConfigError::TooMany {
+                    name,
+                    what,
+                    count,
+                    max,
+                });
+            }
+        }
+        for (i, input) in self.inputs.iter().enumerate() {
+            input
+                .validate()
+                .map_err(|source| ChannelConfigError::Input {
+                    index: i + 1,
+                    uri: input.display(),
+                    source,
+                })?;
+        }
+        for (i, output) in self.outputs.iter().enumerate() {
+            output
+                .validate()
+                .map_err(|source| ChannelConfigError::Output {
+                    index: i + 1,
+                    uri: output.display(),
+                    source,
+                })?;
+        }
+        self.switch_settings()
+            .validate()
+            .map_err(|source| ChannelConfigError::Switch { name, source })?;
+        if let Some(s) = &self.slate {
+            if !s.is_file() {
+                return Err(ChannelConfigError::Slate(s.display().to_string()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The failover settings: the channel's timings, the rest at their defaults.
+    pub fn switch_settings(&self) -> SwitchSettings {
+        SwitchSettings {
+            switch_after_ms: self.switch_after_ms,
+            return_after_secs: self.return_after_secs,
+            ..SwitchSettings::default()
+        }
+    }
+
+    /// Whether any SRT endpoint listens (for messages about ports).
+    pub fn listens(&self) -> bool {
+        let srt_listener = |c: &StreamConfig| c.mode == Mode::Listener;
+        self.inputs
+            .iter()
+            .any(|i| matches!(i, InputConfig::Srt(c) if srt_listener(c)))
+            || self
+                .outputs
+                .iter()
+                .any(|o| matches!(o, OutputConfig::Srt(c) if srt_listener(c)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uris(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn srt_and_udp_uris_build_a_channel() {
+        let c = ChannelConfig::from_uris(
+            "c1",
+            &uris(&[
+                "srt://:9000?streamid=%23!::r=cam,m=publish",
+                "udp://@239.1.1.1:5000?source=10.0.0.1&iface=10.0.0.2",
+            ]),
+            &uris(&[
+                "srt://:9000?streamid=cam",
+                "udp://239.2.2.2:5001?ttl=4&iface=10.0.0.2&iptos=EF",
+            ]),
+        )
+        .unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.inputs.len(), 2);
+        assert!(matches!(&c.inputs[1], InputConfig::Udp(u) if u.source.is_some()));
+        assert!(
+            matches!(&c.outputs[1], OutputConfig::Udp(u) if u.ttl == Some(4) && u.iptos == Some(0xB8))
+        );
+    }
+
+    #[test]
+    fn refusals_name_the_field() {
+        let err = |i: &[&str], o: &[&str]| {
+            ChannelConfig::from_uris("c", &uris(i), &uris(o))
+                .and_then(|c| c.validate().map(|_| c))
+                .unwrap_err()
+                .to_string()
+        };
+        let e = err(&["udp://:5000?bogus=1"], &["udp://127.0.0.1:5001"]);
+        assert!(e.contains("bogus"), "{e}");
+        let e = err(&["udp://:5000"], &["srt://:9000?latency=100&latency=200"]);
+        assert!(e.contains("latency") && e.contains("twice"), "{e}");
+        let e = err(&["udp://:5000"], &[]);
+        assert!(e.contains("no output"), "{e}");
+        let e = err(&["srt://:9000?latency=5"], &["udp://127.0.0.1:5001"]);
+        assert!(e.contains("input 1") && e.contains("latency"), "{e}");
+        let e = err(&["srt://:9000?bitrate=5000000"], &["udp://127.0.0.1:5001"]);
+        assert!(e.contains("bitrate"), "{e}");
+        let mut c = ChannelConfig::from_uris(
+            "c",
+            &uris(&["udp://:5000"]),
+            &uris(&["udp://127.0.0.1:5001"]),
+        )
+        .unwrap();
+        c.switch_after_ms = 50;
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("switch_after_ms"));
+    }
+}

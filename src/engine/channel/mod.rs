@@ -1,0 +1,52 @@
+//! Channels: one live input (of an ordered list: primary, then backups)
+//! relayed to any number of outputs, every byte of every PID untouched.
+//!
+//! ```text
+//!  input_srt (listener m=publish / caller / rendezvous) ─┐
+//!  input_udp (unicast, multicast ASM/SSM) ───────────────┼─► failover ─► fanout ─┬─► output_srt (srctime)
+//!  slate (a file, looped, paced by its PCR) ─────────────┘  (health,             └─► output_udp (paced)
+//!                                                            switch, repair)
+//! ```
+//!
+//! - Each datagram carries its **schedule time** (µs on libsrt's clock): an
+//!   SRT input's `srctime` moved to the time it was delivered, a UDP input's
+//!   arrival. SRT outputs pass it on as their `srctime`; UDP outputs depart
+//!   on it plus a constant delay.
+//! - Every input runs at once (backups kept hot); each datagram goes to
+//!   [`failover`]: its input's health is judged, the switch decides what is
+//!   on air (an input, or the slate when all are down), and only that
+//!   source's datagrams reach the fan-out, through the timeline repair.
+//! - [`fanout`]: one read feeds every output; each output has its own
+//!   bounded queue, so a slow or dead one drops its own oldest data
+//!   (counted, alarmed) and never delays the others.
+//! - [`running::Channel`]: starts it all, one monitor thread, one snapshot
+//!   ([`status::ChannelSnapshot`]) and one event log in words.
+
+pub mod config;
+mod failover;
+mod fanout;
+mod input_srt;
+mod input_udp;
+mod output_srt;
+mod output_udp;
+mod running;
+mod running_monitor;
+mod slate;
+pub mod status;
+pub mod udp_uri;
+
+pub use config::{ChannelConfig, ChannelConfigError, InputConfig, OutputConfig};
+pub use running::{Channel, ChannelError};
+pub use status::{ChannelEvent, ChannelSnapshot, ChannelState, InputSnapshot, OutputSnapshot};
+
+/// One datagram on its way from an input to the outputs.
+#[derive(Debug)]
+pub(crate) struct Datagram {
+    pub(crate) payload: Box<[u8]>,
+    /// When it is due, µs on libsrt's clock (`srt::time_now_us`).
+    pub(crate) sched_us: i64,
+}
+
+/// Most bytes of one SRT live message (7 TS packets): larger UDP
+/// datagrams are cut into pieces this size.
+pub(crate) const MAX_MESSAGE: usize = 1316;

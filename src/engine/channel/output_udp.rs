@@ -1,0 +1,127 @@
+//! A UDP output (unicast or multicast: TTL, interface, DSCP). There is no
+//! TSBPD behind plain UDP, so departure itself keeps the timing: each
+//! datagram leaves at its schedule time + a constant delay (sleep, then
+//! spin the last stretch).
+
+use super::fanout::OutputQueue;
+use super::running::{spawn, ChannelError, OutputCounters, Part};
+use super::udp_uri::UdpOutput;
+use crate::engine::srt::SrtClock;
+use socket2::{Domain, Protocol, Socket, Type};
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The last stretch before a departure is spun, not slept (a sleep wakes
+/// 50–100 µs late).
+const SPIN: Duration = Duration::from_micros(200);
+/// Later than this behind its departure time counts as late.
+const LATE: Duration = Duration::from_millis(1);
+
+pub(crate) fn open(u: &UdpOutput) -> std::io::Result<UdpSocket> {
+    let domain = if u.addr.is_ipv6() {
+        Domain::IPV6
+    } else {
+        Domain::IPV4
+    };
+    let s = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))?;
+    if let IpAddr::V4(group) = u.addr.ip() {
+        if group.is_multicast() {
+            if let Some(iface) = u.iface {
+                s.set_multicast_if_v4(&iface)?;
+            }
+            s.set_multicast_ttl_v4(u.ttl.unwrap_or(1))?;
+            s.set_multicast_loop_v4(true)?;
+        } else if let Some(ttl) = u.ttl {
+            s.set_ttl_v4(ttl)?;
+        }
+        if let Some(tos) = u.iptos {
+            s.set_tos_v4(u32::from(tos))?;
+        }
+        if let Some(iface) = u.iface.filter(|_| !group.is_multicast()) {
+            s.bind(&SocketAddr::new(IpAddr::V4(iface), 0).into())?;
+        }
+    }
+    let _ = s.set_send_buffer_size(1 << 20);
+    s.connect(&u.addr.into())?;
+    Ok(s.into())
+}
+
+pub(crate) fn start(
+    u: &UdpOutput,
+    index: usize,
+    queue: Arc<OutputQueue>,
+    counters: Arc<OutputCounters>,
+    stop: Arc<AtomicBool>,
+) -> Result<Part, ChannelError> {
+    let sock = open(u).map_err(|source| ChannelError::Io {
+        what: format!("output {}: cannot open {}", index + 1, u.to_uri()),
+        source,
+    })?;
+    let delay = Duration::from_millis(u64::from(u.delay_ms));
+    let thread = spawn(&format!("relay-out-{}", index + 1), move || {
+        send_loop(&sock, &queue, &counters, &stop, delay);
+    })?;
+    Ok(Part::thread(thread))
+}
+
+/// Waits until `due` (sleep, then spin), unless stopped.
+fn wait_until(due: Instant, stop: &AtomicBool) -> bool {
+    loop {
+        let now = Instant::now();
+        if now >= due {
+            return true;
+        }
+        if stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        let left = due - now;
+        if left > SPIN {
+            std::thread::sleep((left - SPIN).min(Duration::from_millis(100)));
+        } else {
+            std::hint::spin_loop();
+        }
+    }
+}
+
+fn send_loop(
+    sock: &UdpSocket,
+    queue: &OutputQueue,
+    counters: &OutputCounters,
+    stop: &AtomicBool,
+    delay: Duration,
+) {
+    if !crate::engine::priority::raise_current_thread() {
+        tracing::debug!("cannot raise the UDP output thread's priority (needs CAP_SYS_NICE)");
+    }
+    let clock = SrtClock::now();
+    let mut batch = Vec::new();
+    let mut failures = 0u32;
+    while !stop.load(Ordering::SeqCst) {
+        queue.take(&mut batch, Duration::from_millis(100));
+        for d in batch.drain(..) {
+            let due = clock.instant(d.sched_us) + delay;
+            if !wait_until(due, stop) {
+                return;
+            }
+            if Instant::now().saturating_duration_since(due) > LATE {
+                counters.late.fetch_add(1, Ordering::Relaxed);
+            }
+            match sock.send(&d.payload) {
+                Ok(n) => {
+                    failures = 0;
+                    counters.datagrams.fetch_add(1, Ordering::Relaxed);
+                    counters.bytes.fetch_add(n as u64, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    failures += 1;
+                    counters.send_drops.fetch_add(1, Ordering::Relaxed);
+                    if failures == 1 {
+                        tracing::warn!("UDP send failed: {e}");
+                    }
+                }
+            }
+        }
+    }
+}

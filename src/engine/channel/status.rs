@@ -1,0 +1,141 @@
+//! What a running channel shows: one snapshot with the same fields in every
+//! state (the `--stats json` record), and events in words.
+
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelState {
+    /// Running, no input has delivered anything yet.
+    Waiting,
+    /// An input is live.
+    Live,
+    /// Running, but the live input has stalled and no other has data.
+    Stalled,
+    /// Every input is down: the slate file is on air.
+    Slate,
+    Stopped,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputState {
+    /// Nothing received yet (or no publisher connected).
+    Waiting,
+    Receiving,
+    /// Received before, silent for longer than `switch_after_ms`.
+    Stalled,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct InputSnapshot {
+    pub index: usize,
+    /// The URI, secrets masked.
+    pub uri: String,
+    pub state: InputState,
+    pub live: bool,
+    /// The switch's view: "healthy for 12.3 s", "never seen", "down: sync lost"…
+    pub health: String,
+    /// SRT connections (publishers, callers) now; 0 for UDP.
+    pub connections: usize,
+    pub datagrams: u64,
+    pub bytes: u64,
+    /// Over the last stats interval.
+    pub rate_bps: f64,
+    /// Datagrams that are not whole TS packets starting with 0x47
+    /// (relayed as they came, counted).
+    pub bad_datagrams: u64,
+    pub last_data_ms_ago: Option<u64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputState {
+    /// SRT: no receiver connected (listener waiting, caller retrying).
+    Waiting,
+    /// Connected (SRT) or open (UDP).
+    Ready,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OutputSnapshot {
+    pub index: usize,
+    pub uri: String,
+    pub state: OutputState,
+    /// Connected SRT peers (address); empty for UDP.
+    pub connections: Vec<String>,
+    pub datagrams: u64,
+    pub bytes: u64,
+    pub rate_bps: f64,
+    /// Datagrams waiting in this output's queue.
+    pub queue_len: usize,
+    /// Oldest datagrams dropped because this output fell behind.
+    pub queue_drops: u64,
+    /// SRT: sends refused by a full send buffer (a receiver too slow).
+    pub send_drops: u64,
+    /// UDP: datagrams sent more than 1 ms after their departure time.
+    pub late: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ChannelSnapshot {
+    pub name: String,
+    pub state: ChannelState,
+    pub uptime_secs: f64,
+    /// What is on air: "primary", "backup 1"…, "slate" or "nothing".
+    pub live_input: String,
+    /// Switches since the start (the first input taking the air is not one).
+    pub switches_total: u64,
+    /// Packets the timeline repair dropped (not TS, or held for a PCR that
+    /// never came).
+    pub repair_dropped_packets: u64,
+    pub inputs: Vec<InputSnapshot>,
+    pub outputs: Vec<OutputSnapshot>,
+}
+
+/// Something that happened on a channel, in words; `alarm` when an
+/// operator should look.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ChannelEvent {
+    pub at_secs: f64,
+    pub text: String,
+    pub alarm: bool,
+}
+
+impl std::fmt::Display for ChannelEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mark = if self.alarm { "ALARM " } else { "" };
+        write!(f, "[{:>7.1}s] {mark}{}", self.at_secs, self.text)
+    }
+}
+
+/// The last events (bounded) and how many there were.
+#[derive(Default)]
+pub(crate) struct EventLog {
+    list: std::collections::VecDeque<ChannelEvent>,
+    total: u64,
+}
+
+const EVENTS_KEPT: usize = 1000;
+
+impl EventLog {
+    pub(crate) fn push(&mut self, e: ChannelEvent) {
+        if e.alarm {
+            tracing::warn!("{}", e.text);
+        } else {
+            tracing::info!("{}", e.text);
+        }
+        if self.list.len() >= EVENTS_KEPT {
+            self.list.pop_front();
+        }
+        self.list.push_back(e);
+        self.total += 1;
+    }
+
+    /// Events after the first `since`, and the new total.
+    pub(crate) fn since(&self, since: u64) -> (Vec<ChannelEvent>, u64) {
+        let first = self.total - self.list.len() as u64;
+        let skip = since.saturating_sub(first) as usize;
+        (self.list.iter().skip(skip).cloned().collect(), self.total)
+    }
+}

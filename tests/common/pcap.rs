@@ -1,0 +1,123 @@
+//! Reading `tcpdump -w` captures of SRT on loopback: the data packets'
+//! header timestamps, to compare what a relay sends with what it received.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// One UDP datagram of a capture.
+pub struct Udp {
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub payload: Vec<u8>,
+}
+
+fn u32_le(b: &[u8]) -> u32 {
+    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+}
+
+/// IPv4/UDP datagrams of a classic pcap file (Ethernet, Linux cooked v1/v2).
+pub fn read(path: &Path) -> Vec<Udp> {
+    let d = std::fs::read(path).unwrap_or_default();
+    if d.len() < 24 {
+        return Vec::new();
+    }
+    let link = u32_le(&d[20..24]);
+    let skip = match link {
+        113 => 16,
+        276 => 20,
+        _ => 14,
+    };
+    let mut out = Vec::new();
+    let mut off = 24;
+    while off + 16 <= d.len() {
+        let len = u32_le(&d[off + 8..off + 12]) as usize;
+        off += 16;
+        let Some(pkt) = d.get(off..off + len) else {
+            break;
+        };
+        off += len;
+        let Some(ip) = pkt.get(skip..) else { continue };
+        if ip.len() < 28 || ip[0] >> 4 != 4 || ip[9] != 17 {
+            continue;
+        }
+        let udp = &ip[usize::from(ip[0] & 15) * 4..];
+        if udp.len() < 8 {
+            continue;
+        }
+        out.push(Udp {
+            src_port: u16::from_be_bytes([udp[0], udp[1]]),
+            dst_port: u16::from_be_bytes([udp[2], udp[3]]),
+            payload: udp[8..].to_vec(),
+        });
+    }
+    out
+}
+
+/// For each peer port the SRT listener on `port` sent data to: the
+/// differences (µs) between the SRT timestamp a payload left with and the
+/// one it arrived with on `port`. Retransmissions are left out.
+pub fn srt_timestamp_offsets(path: &Path, port: u16) -> HashMap<u16, Vec<i64>> {
+    // Payloads seen more than once (null-packet runs) are ambiguous: left out.
+    let mut arrived: HashMap<Vec<u8>, Option<u32>> = HashMap::new();
+    let mut left: Vec<(u16, Vec<u8>, u32)> = Vec::new();
+    for u in read(path) {
+        let p = &u.payload;
+        if p.len() <= 16 || p[0] & 0x80 != 0 || p[4] & 0x04 != 0 {
+            continue; // control packet, or retransmitted (word 1 bit 26)
+        }
+        let ts = u32::from_be_bytes([p[8], p[9], p[10], p[11]]);
+        let body = p[16..].to_vec();
+        if u.dst_port == port {
+            arrived
+                .entry(body)
+                .and_modify(|t| *t = None)
+                .or_insert(Some(ts));
+        } else if u.src_port == port {
+            left.push((u.dst_port, body, ts));
+        }
+    }
+    let mut out: HashMap<u16, Vec<i64>> = HashMap::new();
+    for (peer, body, ts) in left {
+        if let Some(Some(t_in)) = arrived.get(&body) {
+            out.entry(peer)
+                .or_default()
+                .push(i64::from(ts) - i64::from(*t_in));
+        }
+    }
+    out
+}
+
+/// tcpdump writing UDP on loopback for `port` to `path`; stopped on drop.
+pub struct Capture(Option<Child>);
+
+impl Capture {
+    pub fn start(path: &Path, port: u16) -> Self {
+        let child = Command::new("tcpdump")
+            .args(["-i", "lo", "-U", "-w"])
+            .arg(path)
+            .args(["udp", "port", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tcpdump must be installed (tests run as root)");
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        Self(Some(child))
+    }
+
+    pub fn stop(&mut self) {
+        // SIGINT: tcpdump flushes and exits.
+        if let Some(mut child) = self.0.take() {
+            let _ = Command::new("kill")
+                .args(["-INT", &child.id().to_string()])
+                .status();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
