@@ -79,11 +79,13 @@ pub(super) struct Sender {
     failures: Vec<u32>,
     pending: Option<(Instant, Datagram)>,
     lateness: Lateness,
-    /// Half the latency, µs: a send later than this behind its schedule is
-    /// stamped no earlier than now − this (see `fire`).
-    half_latency_us: i64,
+    /// The latency, µs: a send later than this behind its schedule is
+    /// logged (it reaches the receiver after its play time).
+    latency_us: i64,
+    /// Never backwards (libsrt's rule); the schedule is monotonic anyway.
     last_srctime: i64,
-    stalled: bool,
+    /// Behind by more than the latency at the last send (logged once per stretch).
+    behind: bool,
     start_margin: Duration,
 }
 
@@ -110,9 +112,9 @@ impl Sender {
             generation,
             pending: None,
             lateness: Lateness::default(),
-            half_latency_us: i64::from(latency_ms) * 500,
+            latency_us: i64::from(latency_ms) * 1000,
             last_srctime: 0,
-            stalled: false,
+            behind: false,
             start_margin: START_MARGIN,
         }
     }
@@ -183,22 +185,23 @@ impl Sender {
             (self.targets, self.generation) = self.conns.current();
             self.failures = vec![0; self.targets.len()];
         }
-        // The schedule's time, not the (later) time we woke: exact to the µs.
-        // Only a stall longer than half the latency (the machine froze) is
-        // stamped later — now − latency/2, never going backwards — so that
-        // libsrt does not drop the stalled datagrams as too late: a timing
-        // step at the receiver instead of lost packets.
-        let scheduled = self.clock.srt_us(due);
-        let floor = super::srt::time_now_us() - self.half_latency_us;
-        if scheduled < floor && !self.stalled {
+        // The schedule's time, not the (later) time we woke: exact to the µs,
+        // however late this wake came (a loaded machine, a frozen process, a
+        // busy sending thread). Stamping a late send with anything nearer
+        // "now" would carry the sender's lag into the receiver's TSBPD
+        // timeline for as long as the lag lasts; stamped with its schedule,
+        // a late datagram only arrives later, inside the latency window, and
+        // the receiver still plays it on the PCR schedule.
+        let srctime = self.clock.srt_us(due).max(self.last_srctime);
+        let behind_us = super::srt::time_now_us() - srctime;
+        if behind_us > self.latency_us && !self.behind {
             tracing::warn!(
                 stream = self.shared.id,
-                behind_ms = (floor - scheduled + self.half_latency_us) / 1000,
-                "the sending thread fell behind its schedule by more than half the latency: stamping late instead of losing packets"
+                behind_ms = behind_us / 1000,
+                "the sending thread fell behind its schedule by more than the latency: receivers get these datagrams late"
             );
         }
-        self.stalled = scheduled < floor;
-        let srctime = scheduled.max(floor).max(self.last_srctime);
+        self.behind = behind_us > self.latency_us;
         self.last_srctime = srctime;
         for (c, fails) in self.targets.iter().zip(self.failures.iter_mut()) {
             // A datagram due before this connection existed (the thread was
