@@ -26,11 +26,11 @@ const STREAMS: usize = 50;
 /// Generous: fifty receiver processes start on a small, busy machine.
 const T: Duration = Duration::from_secs(60);
 /// Both ends' SRT latency.
-const LATENCY_MS: u64 = 2000;
+const LATENCY_MS: u64 = 3000;
 /// The freeze: longer than half the latency (where senders used to stamp
 /// late), shorter than the latency (so every late datagram still arrives
 /// before its play time and the receivers stay whole).
-const FREEZE: Duration = Duration::from_millis(1300);
+const FREEZE: Duration = Duration::from_millis(1800);
 /// The sample's PCR PID.
 const PCR_PID: u16 = 0x100;
 /// SRT timestamp − PCR, peak to peak, per stream (µs): what one stream on
