@@ -17,17 +17,20 @@
 //!   CC errors beyond the file's own, receiver drop-outs.
 //!
 //! - SRT header timestamps and wire departure against PCR from a loopback
-//!   capture, idle and under load, and CPU/RSS with 20 streams
-//!   (common/timestamps.rs; needs root and tcpdump, else it says so).
+//!   capture, idle and under load (common/timestamps.rs), and the cost
+//!   table: CPU per stream at 1, 10 and 50 streams beside the reference,
+//!   with one stream's timing captured while 50 run (common/cost.rs); both
+//!   need root and tcpdump, else they say so.
 //!
 //! - the confidence monitor's CPU (common/monitor_bench.rs).
 //!
 //! `BENCH_ONLY=monitor` runs the monitor table, `BENCH_ONLY=jitter` the jitter rows, `BENCH_ONLY=files` the real-files
-//! table, `BENCH_ONLY=scheduler` thread-per-stream against a shared
-//! scheduler, `BENCH_ONLY=timestamps` / `BENCH_ONLY=resources` one of the
-//! timestamp tables.
+//! table, `BENCH_ONLY=timestamps` the timestamp table, `BENCH_ONLY=cost`
+//! (alias `resources`) the cost table.
 
 mod common;
+#[path = "common/cost.rs"]
+mod cost;
 #[path = "common/monitor_bench.rs"]
 mod monitor_bench;
 #[path = "common/timestamps.rs"]
@@ -595,126 +598,17 @@ fn real_files_table(root: &Path) {
     }
 }
 
-/// 20 streams of `file` in one process with its senders on their own threads
-/// or on the shared scheduler: (CPU % of a core per stream, RSS MB, worst
-/// arrival PCR jitter p-p ms over the receivers, median of the streams' send
-/// lateness p99 ms).
-fn scheduler_run(file: &Path, shared: bool) -> (f64, f64, f64, f64) {
-    let ports: Vec<u16> = (0..20).map(|_| free_port()).collect();
-    let log = std::env::temp_dir().join(format!("sched-{}-{shared}.log", std::process::id()));
-    let mut c = Command::new(env!("CARGO_BIN_EXE_srt-streamer"));
-    c.args(["play", "--stats-interval", "3600", "--log-level", "info"]);
-    for p in &ports {
-        c.arg(file).arg(format!("srt://:{p}"));
-    }
-    if shared {
-        c.env("SRT_STREAMER_SCHEDULER", "shared");
-    }
-    let child = c
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .expect("srt-streamer");
-    std::thread::sleep(Duration::from_millis(500));
-    let rxs: Vec<Rx> = ports.iter().map(|p| Rx::caller(*p)).collect();
-    for rx in &rxs {
-        wait_bytes(rx, 100_000, Duration::from_secs(10));
-    }
-    std::thread::sleep(Duration::from_secs(1));
-    let (_, cpu0) = proc_usage(child.id());
-    let window = 6.0;
-    std::thread::sleep(Duration::from_secs_f64(window));
-    let (rss, cpu1) = proc_usage(child.id());
-    let worst = rxs
-        .iter()
-        .filter_map(|rx| jitter(&rx.data.lock().unwrap().arrivals).map(|j| j.p2p_ms))
-        .fold(0.0, f64::max);
-    drop(rxs);
-    kill(child);
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
-    let _ = std::fs::remove_file(&log);
-    // Without the terminal colours.
-    let mut plain = String::with_capacity(text.len());
-    let mut in_escape = false;
-    for ch in text.chars() {
-        match (in_escape, ch) {
-            (false, '\x1b') => in_escape = true,
-            (true, 'm') => in_escape = false,
-            (true, _) => {}
-            (false, c) => plain.push(c),
-        }
-    }
-    let lateness: Vec<f64> = plain
-        .lines()
-        .filter_map(|l| l.split("lateness_p99_ms=").nth(1))
-        .filter_map(|v| v.split_whitespace().next()?.parse().ok())
-        .collect();
-    (
-        (cpu1 - cpu0) / window * 100.0 / 20.0,
-        rss,
-        worst,
-        if lateness.is_empty() {
-            f64::NAN
-        } else {
-            median(lateness)
-        },
-    )
-}
-
-/// One thread per stream against one shared scheduler, 20 streams, medians of 3.
-fn scheduler_table(file: &Path) {
-    println!("\n# Senders: one thread per stream vs one shared scheduler (20 × 5 Mbit/s in one process, medians of 3 runs, noisy VM)\n");
-    println!("| measure | thread per stream | shared scheduler |");
-    println!("|---|---|---|");
-    let mut own = Vec::new();
-    let mut sh = Vec::new();
-    for _ in 0..3 {
-        own.push(scheduler_run(file, false));
-        sh.push(scheduler_run(file, true));
-    }
-    let col = |v: &[(f64, f64, f64, f64)], f: fn(&(f64, f64, f64, f64)) -> f64| {
-        median(v.iter().map(f).collect())
-    };
-    println!(
-        "| CPU per stream (% of a core) | {:.2} | {:.2} |",
-        col(&own, |r| r.0),
-        col(&sh, |r| r.0)
-    );
-    println!(
-        "| RSS (MB) | {:.1} | {:.1} |",
-        col(&own, |r| r.1),
-        col(&sh, |r| r.1)
-    );
-    println!(
-        "| arrival PCR jitter p-p, worst of 20 receivers (ms) | {:.2} | {:.2} |",
-        col(&own, |r| r.2),
-        col(&sh, |r| r.2)
-    );
-    println!(
-        "| send lateness against the schedule p99, median of 20 streams (ms) | {:.2} | {:.2} |",
-        col(&own, |r| r.3),
-        col(&sh, |r| r.3)
-    );
-}
-
 fn main() {
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     match only.as_str() {
-        "timestamps" | "resources" => return timestamps::run(&only),
+        "timestamps" | "resources" | "cost" => return timestamps::run(&only),
         "monitor" => return monitor_bench::run(root),
-        "scheduler" | "files" => {
+        "files" => {
             gst::init().expect("GStreamer");
             // SAFETY: setpriority only reads its integer arguments.
             unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, -10) };
-            if only == "files" {
-                return real_files_table(root);
-            }
-            let (lo, _, _, _) = make_media(
-                &root.join("target/bench-media"),
-                &root.join("media/sample.ts"),
-            );
-            return scheduler_table(&lo);
+            return real_files_table(root);
         }
         _ => {}
     }

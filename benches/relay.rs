@@ -40,6 +40,9 @@ mod common {
     }
 }
 #[allow(dead_code)]
+#[path = "common/cost.rs"]
+mod cost;
+#[allow(dead_code)]
 #[path = "../tests/failover_peers/mod.rs"]
 mod failover_peers;
 #[path = "common/relay_capture.rs"]

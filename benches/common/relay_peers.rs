@@ -3,7 +3,7 @@
 //! srt-live-transmit as a relay, our player as the publisher and SRT
 //! readers in this process (libsrt callers counting bytes).
 
-use crate::timestamps::{spawn, usage, Proc};
+use crate::timestamps::{spawn, Proc};
 use srt_streamer::engine::srt::SrtSocket;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -119,7 +119,13 @@ pub fn publisher(file: &Path, port: u16) -> Proc {
 
 /// CPU seconds (user + system) of processes so far.
 pub fn cpu_secs(procs: &[Proc]) -> f64 {
-    procs.iter().map(|p| usage(p.pid()).2).sum()
+    procs
+        .iter()
+        .map(|p| {
+            let stat = std::fs::read_to_string(format!("/proc/{}/stat", p.pid()));
+            crate::cost::cpu_secs(&stat.unwrap_or_default())
+        })
+        .sum()
 }
 
 /// CPU seconds of each thread of a process, by thread name (digits

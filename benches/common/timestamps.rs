@@ -1,7 +1,7 @@
 //! Timestamp tables of the playout benchmark: print figures, assert nothing.
 //!
 //! `cargo bench --bench playout` (as root, with tcpdump; or only these tables
-//! with `BENCH_ONLY=timestamps` / `BENCH_ONLY=resources`) captures the
+//! with `BENCH_ONLY=timestamps` / `BENCH_ONLY=cost` (alias `resources`)) captures the
 //! sender's SRT traffic on loopback (`tcpdump -i lo -w FILE -s 0 udp port P`)
 //! and reads the pcap itself. For every original data packet (retransmissions,
 //! R flag, skipped) that carries a PCR of the pacing PID it pairs the packet's
@@ -16,8 +16,9 @@
 //! 20 Mbit/s (the playout bench's media), on an idle machine and with two
 //! processes spinning on both cores. Every cell is the median of 3 runs.
 //!
-//! A second table: CPU per stream and RSS with 20 streams of the 5 Mbit/s file
-//! in one `srt-streamer play` process against 20 gst-launch processes.
+//! A second table, the cost table (common/cost.rs): CPU per stream with 1, 10
+//! and 50 streams of the 5 Mbit/s file in one `srt-streamer play` process
+//! against one gst-launch process per stream.
 //!
 //! `BENCH_RUN_SECS` changes the capture length (default 6.5 s); `BENCH_VERBOSE=1`
 //! prints every run on stderr.
@@ -69,7 +70,7 @@ impl Proc {
         unsafe { libc::kill(self.child.id() as libc::pid_t, sig) };
     }
 
-    fn running(&mut self) -> bool {
+    pub(crate) fn running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
 
@@ -98,7 +99,7 @@ impl Drop for Proc {
     }
 }
 
-fn free_ports(n: usize) -> Vec<u16> {
+pub(crate) fn free_ports(n: usize) -> Vec<u16> {
     // Held together until all are chosen, so no two are the same.
     let socks: Vec<std::net::UdpSocket> = (0..n)
         .map(|_| std::net::UdpSocket::bind("0.0.0.0:0").expect("a free UDP port"))
@@ -119,15 +120,23 @@ pub(crate) fn have(program: &str, arg: &str) -> bool {
 }
 
 #[derive(Clone, Copy, PartialEq)]
-enum Sender {
+pub(crate) enum Sender {
     Ours,
+    /// An older build of ours, from `BENCH_BASELINE` (the cost table).
+    Baseline,
     Reference,
 }
 
-fn sender(kind: Sender, files: &[&Path], ports: &[u16]) -> Result<Vec<Proc>, String> {
+pub(crate) fn sender(kind: Sender, files: &[&Path], ports: &[u16]) -> Result<Vec<Proc>, String> {
     match kind {
-        Sender::Ours => {
-            let mut c = Command::new(env!("CARGO_BIN_EXE_srt-streamer"));
+        Sender::Ours | Sender::Baseline => {
+            let bin = match kind {
+                Sender::Baseline => {
+                    std::env::var_os("BENCH_BASELINE").ok_or("BENCH_BASELINE is not set")?
+                }
+                _ => env!("CARGO_BIN_EXE_srt-streamer").into(),
+            };
+            let mut c = Command::new(bin);
             c.args(["play", "--stats-interval", "3600"]);
             for (f, p) in files.iter().zip(ports) {
                 c.arg(f).arg(format!("srt://:{p}"));
@@ -162,7 +171,7 @@ fn sender(kind: Sender, files: &[&Path], ports: &[u16]) -> Result<Vec<Proc>, Str
 
 /// srt-live-transmit calling the sender, writing what it gets to /dev/null
 /// (it reconnects by itself if the listener is not up yet).
-fn receiver(port: u16) -> Result<Proc, String> {
+pub(crate) fn receiver(port: u16) -> Result<Proc, String> {
     let mut c = Command::new("srt-live-transmit");
     c.args(["-q", &format!("srt://127.0.0.1:{port}"), "file://con"])
         .stdout(Stdio::null())
@@ -206,7 +215,7 @@ pub(crate) struct Capture {
 
 impl Capture {
     /// Starts tcpdump on loopback and waits until it is listening.
-    fn start(port: u16, path: PathBuf) -> Result<Capture, String> {
+    pub(crate) fn start(port: u16, path: PathBuf) -> Result<Capture, String> {
         Capture::start_ports(&[port], path)
     }
 
@@ -322,7 +331,7 @@ pub(crate) static REAPERS: Mutex<Vec<std::thread::JoinHandle<()>>> = Mutex::new(
 // pcap reading (classic format).
 
 /// One SRT data packet from the sender.
-struct DataPacket {
+pub(crate) struct DataPacket {
     /// Capture time, ns (pcap clock).
     t_ns: i64,
     seq: u32,
@@ -418,7 +427,11 @@ fn udp_of(ip: &[u8]) -> Option<(u16, &[u8])> {
 }
 
 /// The SRT data packets sent from `sender_port`, in capture order.
-fn read_pcap(path: &Path, sender_port: u16, pcr_pid: u16) -> Result<Vec<DataPacket>, String> {
+pub(crate) fn read_pcap(
+    path: &Path,
+    sender_port: u16,
+    pcr_pid: u16,
+) -> Result<Vec<DataPacket>, String> {
     let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     if data.len() < 24 {
         return Err("pcap file shorter than its header".into());
@@ -487,9 +500,9 @@ fn read_pcap(path: &Path, sender_port: u16, pcr_pid: u16) -> Result<Vec<DataPack
 // Fits.
 
 #[derive(Clone, Copy)]
-struct FitStats {
-    p2p_ms: f64,
-    p99_ms: f64,
+pub(crate) struct FitStats {
+    pub(crate) p2p_ms: f64,
+    pub(crate) p99_ms: f64,
     /// The first PCR's residual (signed).
     startup_ms: f64,
     /// p-p of a line fitted to the steady part only (from 1 s on).
@@ -552,18 +565,18 @@ fn fit(x: &[f64], y: &[f64]) -> Option<FitStats> {
     })
 }
 
-struct RunResult {
-    srt_ts: Option<FitStats>,
-    wire: Option<FitStats>,
+pub(crate) struct RunResult {
+    pub(crate) srt_ts: Option<FitStats>,
+    pub(crate) wire: Option<FitStats>,
     pcr_packets: usize,
     retransmitted: usize,
     /// Original data packets with SRT timestamp 0: stamped with the
     /// connection's own start time, not their schedule.
-    stamped_zero: usize,
-    capture_drops: u64,
+    pub(crate) stamped_zero: usize,
+    pub(crate) capture_drops: u64,
 }
 
-fn analyse(packets: &[DataPacket], capture_drops: u64) -> RunResult {
+pub(crate) fn analyse(packets: &[DataPacket], capture_drops: u64) -> RunResult {
     let retransmitted = packets.iter().filter(|p| p.retransmitted).count();
     let mut seen = std::collections::HashSet::new();
     let mut stamped_zero = 0;
@@ -602,7 +615,7 @@ fn analyse(packets: &[DataPacket], capture_drops: u64) -> RunResult {
 }
 
 /// The first PID carrying a PCR in the file.
-fn pcr_pid_of(file: &Path) -> u16 {
+pub(crate) fn pcr_pid_of(file: &Path) -> u16 {
     let data = std::fs::read(file).expect("media file");
     data.chunks_exact(PACKET_SIZE)
         .take(100_000)
@@ -659,7 +672,7 @@ fn run_line(kind: Sender, rate: &str, load: &str, r: &RunResult) -> String {
     )
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
@@ -866,137 +879,6 @@ fn timestamps_table(lo: &Path, hi: &Path, secs: f64) {
     );
 }
 
-// ---------------------------------------------------------------------------
-// Resources: 20 streams.
-
-/// (RSS MB, PSS MB, CPU seconds) of a process.
-pub(crate) fn usage(pid: u32) -> (f64, f64, f64) {
-    let kb = |file: &str, key: &str| -> f64 {
-        std::fs::read_to_string(format!("/proc/{pid}/{file}"))
-            .unwrap_or_default()
-            .lines()
-            .find(|l| l.starts_with(key))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0.0)
-    };
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    // utime and stime are fields 14 and 15; the split starts at field 3.
-    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| {
-        f.iter().filter_map(|v| v.parse::<f64>().ok()).sum()
-    });
-    // SAFETY: sysconf only reads its integer argument.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    (
-        kb("status", "VmRSS:") / 1024.0,
-        kb("smaps_rollup", "Pss:") / 1024.0,
-        ticks / hz,
-    )
-}
-
-/// Bytes a process has written (receivers write everything to /dev/null).
-fn written(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/io"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("wchar:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-struct Resources {
-    cpu_per_stream: f64,
-    rss_mb: f64,
-    pss_mb: f64,
-    fed: usize,
-    n: usize,
-}
-
-fn resources(kind: Sender, file: &Path, n: usize, window: f64) -> Result<Resources, String> {
-    let ports = free_ports(n);
-    let files: Vec<&Path> = vec![file; n];
-    let mut senders = sender(kind, &files, &ports)?;
-    std::thread::sleep(Duration::from_millis(500));
-    let rxs: Vec<Proc> = ports
-        .iter()
-        .map(|p| receiver(*p))
-        .collect::<Result<_, _>>()?;
-    let end = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < end && rxs.iter().any(|r| written(r.pid()) < 200_000) {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    std::thread::sleep(Duration::from_secs(1));
-    let w0: Vec<u64> = rxs.iter().map(|r| written(r.pid())).collect();
-    let u0: Vec<(f64, f64, f64)> = senders.iter().map(|s| usage(s.pid())).collect();
-    std::thread::sleep(Duration::from_secs_f64(window));
-    let u1: Vec<(f64, f64, f64)> = senders.iter().map(|s| usage(s.pid())).collect();
-    let w1: Vec<u64> = rxs.iter().map(|r| written(r.pid())).collect();
-    let alive = senders.iter_mut().all(|s| s.running());
-    let cpu: f64 = u0.iter().zip(&u1).map(|(a, b)| b.2 - a.2).sum();
-    // Half the file's rate over the window counts as fed.
-    let expected = 5e6 / 8.0 * window;
-    let fed = w0
-        .iter()
-        .zip(&w1)
-        .filter(|(a, b)| b.saturating_sub(**a) as f64 > expected * 0.5)
-        .count();
-    drop(rxs);
-    drop(senders);
-    if !alive {
-        return Err("a sender exited during the window".into());
-    }
-    Ok(Resources {
-        cpu_per_stream: cpu / window * 100.0 / n as f64,
-        rss_mb: u1.iter().map(|u| u.0).sum(),
-        pss_mb: u1.iter().map(|u| u.1).sum(),
-        fed,
-        n,
-    })
-}
-
-fn resources_table(lo: &Path) {
-    let n = 20;
-    let window = 5.0;
-    println!(
-        "\n## {n} streams × 5 Mbit/s at once, each to its own srt-live-transmit (-> /dev/null), idle machine, {window} s window\n"
-    );
-    let a = resources(Sender::Ours, lo, n, window);
-    let b = resources(Sender::Reference, lo, n, window);
-    let f = |r: &Result<Resources, String>, g: &dyn Fn(&Resources) -> String| match r {
-        Ok(r) => g(r),
-        Err(e) => format!("failed: {e}"),
-    };
-    println!("| measure | srt-streamer (1 process) | reference ({n} gst-launch processes, summed) | previous srt-streamer figure |");
-    println!("|---|---|---|---|");
-    println!(
-        "| CPU per stream (% of one core, utime+stime) | {} | {} | 3.9 |",
-        f(&a, &|r| format!("{:.2}", r.cpu_per_stream)),
-        f(&b, &|r| format!("{:.2}", r.cpu_per_stream)),
-    );
-    println!(
-        "| RSS, {n} streams (MB, VmRSS) | {} | {} | 48 |",
-        f(&a, &|r| format!("{:.1}", r.rss_mb)),
-        f(&b, &|r| format!("{:.1}", r.rss_mb)),
-    );
-    println!(
-        "| PSS, {n} streams (MB, shared pages split) | {} | {} | |",
-        f(&a, &|r| format!("{:.1}", r.pss_mb)),
-        f(&b, &|r| format!("{:.1}", r.pss_mb)),
-    );
-    println!(
-        "| receivers fed during the window (≥ half the rate) | {} | {} | |",
-        f(&a, &|r| format!("{}/{}", r.fed, r.n)),
-        f(&b, &|r| format!("{}/{}", r.fed, r.n)),
-    );
-}
-
 /// Runs the timestamp table, the resources table, or both (`only` empty).
 pub fn run(only: &str) {
     let started = Instant::now();
@@ -1037,8 +919,14 @@ pub fn run(only: &str) {
     if only.is_empty() || only == "timestamps" {
         timestamps_table(&lo, &hi, secs);
     }
-    if only.is_empty() || only == "resources" {
-        resources_table(&lo);
+    if only.is_empty() || only == "resources" || only == "cost" {
+        // In RAM: a busy disk must not hold tcpdump's writes.
+        let dir = tempfile::Builder::new()
+            .prefix("srt-cost-")
+            .tempdir_in("/dev/shm")
+            .or_else(|_| tempfile::tempdir())
+            .expect("temporary directory");
+        crate::cost::cost_table(&lo, dir.path());
     }
     for r in std::mem::take(&mut *REAPERS.lock().unwrap()) {
         let _ = r.join();

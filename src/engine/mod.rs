@@ -17,6 +17,7 @@ pub mod receiver;
 pub mod receiver_commands;
 mod recorder;
 pub mod restamp;
+mod scheduler;
 pub mod secret;
 mod sender;
 mod shared;

@@ -3,21 +3,16 @@
 //! (`srt_sendmsg2` `srctime`), so the receiver's TSBPD plays it exactly then
 //! + latency, however late the thread woke. Never early.
 //!
-//! Two ways to run the senders, measured against each other with 20 streams
-//! (README, *Benchmark*): one thread per stream (the default, kept: a slow
-//! file read or a stuck socket delays only its own stream), or one shared
-//! scheduler thread for all (`SRT_STREAMER_SCHEDULER=shared`, for the
-//! measurement).
+//! The threads that run senders are in `scheduler.rs`.
 
 use super::link::{Conn, ConnSet};
 use super::pacer::{Datagram, Pacer};
-use super::shared::{lock, notice_event, Shared};
+use super::shared::{notice_event, Shared};
 use super::source::SourceNotice;
 use super::srt::{SrtClock, SrtError};
 use super::status::{EventKind, StreamState};
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
-use std::thread::JoinHandle;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How far ahead of the clock the first datagram is scheduled.
@@ -84,11 +79,13 @@ pub(super) struct Sender {
     failures: Vec<u32>,
     pending: Option<(Instant, Datagram)>,
     lateness: Lateness,
-    /// Half the latency, µs: a send later than this behind its schedule is
-    /// stamped no earlier than now − this (see `fire`).
-    half_latency_us: i64,
+    /// The latency, µs: a send later than this behind its schedule is
+    /// logged (it reaches the receiver after its play time).
+    latency_us: i64,
+    /// Never backwards (libsrt's rule); the schedule is monotonic anyway.
     last_srctime: i64,
-    stalled: bool,
+    /// Behind by more than the latency at the last send (logged once per stretch).
+    behind: bool,
     start_margin: Duration,
 }
 
@@ -115,9 +112,9 @@ impl Sender {
             generation,
             pending: None,
             lateness: Lateness::default(),
-            half_latency_us: i64::from(latency_ms) * 500,
+            latency_us: i64::from(latency_ms) * 1000,
             last_srctime: 0,
-            stalled: false,
+            behind: false,
             start_margin: START_MARGIN,
         }
     }
@@ -127,7 +124,7 @@ impl Sender {
         self.start_margin = margin;
     }
 
-    fn stopped(&self) -> bool {
+    pub(super) fn stopped(&self) -> bool {
         self.shared.stop.load(Ordering::SeqCst)
     }
 
@@ -188,22 +185,23 @@ impl Sender {
             (self.targets, self.generation) = self.conns.current();
             self.failures = vec![0; self.targets.len()];
         }
-        // The schedule's time, not the (later) time we woke: exact to the µs.
-        // Only a stall longer than half the latency (the machine froze) is
-        // stamped later — now − latency/2, never going backwards — so that
-        // libsrt does not drop the stalled datagrams as too late: a timing
-        // step at the receiver instead of lost packets.
-        let scheduled = self.clock.srt_us(due);
-        let floor = super::srt::time_now_us() - self.half_latency_us;
-        if scheduled < floor && !self.stalled {
+        // The schedule's time, not the (later) time we woke: exact to the µs,
+        // however late this wake came (a loaded machine, a frozen process, a
+        // busy sending thread). Stamping a late send with anything nearer
+        // "now" would carry the sender's lag into the receiver's TSBPD
+        // timeline for as long as the lag lasts; stamped with its schedule,
+        // a late datagram only arrives later, inside the latency window, and
+        // the receiver still plays it on the PCR schedule.
+        let srctime = self.clock.srt_us(due).max(self.last_srctime);
+        let behind_us = super::srt::time_now_us() - srctime;
+        if behind_us > self.latency_us && !self.behind {
             tracing::warn!(
                 stream = self.shared.id,
-                behind_ms = (floor - scheduled + self.half_latency_us) / 1000,
-                "the sending thread fell behind its schedule by more than half the latency: stamping late instead of losing packets"
+                behind_ms = behind_us / 1000,
+                "the sending thread fell behind its schedule by more than the latency: receivers get these datagrams late"
             );
         }
-        self.stalled = scheduled < floor;
-        let srctime = scheduled.max(floor).max(self.last_srctime);
+        self.behind = behind_us > self.latency_us;
         self.last_srctime = srctime;
         for (c, fails) in self.targets.iter().zip(self.failures.iter_mut()) {
             // A datagram due before this connection existed (the thread was
@@ -244,186 +242,12 @@ impl Sender {
         self.shared.monitor.push(&d.payload);
     }
 
-    fn report(&self) {
+    pub(super) fn report(&self) {
         tracing::info!(
             stream = self.shared.id,
             lateness_p50_ms = self.lateness.quantile_ms(0.5),
             lateness_p99_ms = self.lateness.quantile_ms(0.99),
             "send lateness against the schedule"
         );
-    }
-}
-
-/// Waits until `due`, never returning before it; false if the stream stopped.
-fn wait_until(shared: &Shared, due: Instant) -> bool {
-    loop {
-        if shared.stop.load(Ordering::Relaxed) {
-            return false;
-        }
-        let now = Instant::now();
-        if now >= due {
-            return true;
-        }
-        // Long waits (a quiet VBR stretch, the start) in steps, so Stop is prompt.
-        std::thread::sleep((due - now).min(Duration::from_millis(100)));
-    }
-}
-
-fn run_own_thread(mut s: Sender) {
-    if !super::priority::raise_current_thread() {
-        tracing::debug!("cannot raise the sending thread's priority (needs CAP_SYS_NICE)");
-    }
-    loop {
-        match s.prepare() {
-            Step::Due(t) => {
-                if !wait_until(&s.shared, t) {
-                    break;
-                }
-                s.fire();
-            }
-            Step::End(t) => {
-                if wait_until(&s.shared, t) {
-                    s.finish();
-                }
-                break;
-            }
-            Step::Stop => break,
-        }
-    }
-    s.report();
-}
-
-/// A running sender: its own thread, or a place in the shared scheduler.
-pub(super) enum Handle {
-    Thread(JoinHandle<()>),
-    Shared(Arc<Shared>),
-}
-
-impl Handle {
-    /// Stops sending (the stream's stop flag is already raised) and waits
-    /// until the sender is gone.
-    pub(super) fn stop(self) {
-        match self {
-            Handle::Thread(t) => {
-                let _ = t.join();
-            }
-            Handle::Shared(shared) => {
-                let sched = scheduler();
-                sched.wake.notify_all();
-                let mut st = lock(&sched.state);
-                while st
-                    .senders
-                    .iter()
-                    .any(|(s, _)| Arc::ptr_eq(&s.shared, &shared))
-                {
-                    sched.wake.notify_all();
-                    st = sched
-                        .gone
-                        .wait_timeout(st, Duration::from_millis(50))
-                        .map(|(g, _)| g)
-                        .unwrap_or_else(|e| e.into_inner().0);
-                }
-            }
-        }
-    }
-}
-
-pub(super) fn spawn(s: Sender, id: u64) -> std::io::Result<Handle> {
-    if std::env::var("SRT_STREAMER_SCHEDULER").is_ok_and(|v| v == "shared") {
-        let shared = s.shared.clone();
-        let sched = scheduler();
-        lock(&sched.state).senders.push((s, None));
-        sched.wake.notify_all();
-        return Ok(Handle::Shared(shared));
-    }
-    std::thread::Builder::new()
-        .name(format!("send-{id}"))
-        .spawn(move || run_own_thread(s))
-        .map(Handle::Thread)
-}
-
-/// One thread for every stream's sends, earliest due first.
-struct Scheduler {
-    state: Mutex<SchedState>,
-    wake: Condvar,
-    gone: Condvar,
-}
-
-#[derive(Default)]
-struct SchedState {
-    /// Each sender with what it waits for (None: not prepared yet).
-    senders: Vec<(Sender, Option<Step>)>,
-}
-
-fn scheduler() -> &'static Scheduler {
-    static S: OnceLock<Scheduler> = OnceLock::new();
-    S.get_or_init(|| {
-        let _ = std::thread::Builder::new()
-            .name("send-shared".into())
-            .spawn(run_shared);
-        Scheduler {
-            state: Mutex::new(SchedState::default()),
-            wake: Condvar::new(),
-            gone: Condvar::new(),
-        }
-    })
-}
-
-fn run_shared() {
-    if !super::priority::raise_current_thread() {
-        tracing::debug!("cannot raise the sending thread's priority (needs CAP_SYS_NICE)");
-    }
-    let sched = scheduler();
-    let mut st = lock(&sched.state);
-    loop {
-        // Prepare the senders that have no step; drop the ended or stopped ones.
-        let now = Instant::now();
-        let before = st.senders.len();
-        st.senders.retain_mut(|(s, step)| {
-            let step = step.get_or_insert_with(|| s.prepare());
-            let keep = match step {
-                Step::Due(_) => !s.stopped(),
-                Step::End(t) if now < *t && !s.stopped() => true,
-                Step::End(_) => {
-                    s.finish();
-                    false
-                }
-                Step::Stop => false,
-            };
-            if !keep {
-                s.report();
-            }
-            keep
-        });
-        if st.senders.len() != before {
-            sched.gone.notify_all();
-        }
-        // The earliest time any sender waits for (a few dozen: a scan is enough).
-        let next = st
-            .senders
-            .iter()
-            .enumerate()
-            .filter_map(|(i, (_, step))| match step {
-                Some(Step::Due(t) | Step::End(t)) => Some((*t, i)),
-                _ => None,
-            })
-            .min();
-        let wait = match next {
-            Some((due, idx)) if due <= now => {
-                let (s, step) = &mut st.senders[idx];
-                if matches!(step, Some(Step::Due(_))) {
-                    s.fire();
-                    *step = None;
-                }
-                continue;
-            }
-            Some((due, _)) => (due - now).min(Duration::from_millis(100)),
-            None => Duration::from_millis(100),
-        };
-        st = sched
-            .wake
-            .wait_timeout(st, wait)
-            .map(|(g, _)| g)
-            .unwrap_or_else(|e| e.into_inner().0);
     }
 }

@@ -1,5 +1,6 @@
-//! One running stream: our pacer → libsrt. A sender thread waits for each
-//! datagram's time and hands it to every connection with that time as its
+//! One running stream: our pacer → libsrt. A sending thread (shared by
+//! streams, see `scheduler.rs`) waits for each datagram's time and hands it
+//! to every connection with that time as its
 //! SRT source time (so the receiver's TSBPD plays the PCR schedule exactly,
 //! however late the thread woke); a [`Link`] keeps the connections; a
 //! monitor thread turns link events and libsrt's statistics into states,
@@ -8,7 +9,8 @@
 use super::config::{Mode, StreamConfig};
 use super::link::{Direction, Link, LinkEvent, SrtEndpoint};
 use super::pacer::Pacer;
-use super::sender::{self, Sender};
+use super::scheduler;
+use super::sender::Sender;
 use super::shared::{explain_srt_error, lock, Notify, Past, Shared};
 use super::source::{self, LoopingSource, SourceError};
 use super::srt_params::send_tuning;
@@ -76,7 +78,7 @@ pub struct RunningStream {
     halt: Arc<AtomicBool>,
     /// Shared with the monitor, which closes it when the stream ends by itself.
     link: Arc<Mutex<Option<Link>>>,
-    sender: Option<sender::Handle>,
+    sender: Option<scheduler::Handle>,
     monitor: Option<JoinHandle<()>>,
 }
 
@@ -187,7 +189,9 @@ impl RunningStream {
             // so that every datagram is read before it is due.
             s.set_start_margin(Duration::from_millis(300));
         }
-        let sender = sender::spawn(s, id).map_err(spawn_err)?;
+        // A generated source waits on its encoder: it gets a sending thread
+        // of its own, so its waits delay no other stream.
+        let sender = scheduler::spawn(s, id, generated).map_err(spawn_err)?;
         let monitor = {
             let shared = shared.clone();
             let link = link.clone();

@@ -103,10 +103,16 @@ pub struct Capture(Option<Child>);
 
 impl Capture {
     pub fn start(path: &Path, port: u16) -> Self {
+        Self::filtered(path, &["udp", "port", &port.to_string()])
+    }
+
+    /// tcpdump on loopback with this filter (e.g. `udp src portrange A-B`),
+    /// with a large kernel buffer for busy captures.
+    pub fn filtered(path: &Path, filter: &[&str]) -> Self {
         let child = Command::new("tcpdump")
-            .args(["-i", "lo", "-U", "-w"])
+            .args(["-i", "lo", "-B", "65536", "-U", "-w"])
             .arg(path)
-            .args(["udp", "port", &port.to_string()])
+            .args(filter)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
