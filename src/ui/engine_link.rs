@@ -2,6 +2,7 @@
 //! the StreamManager and may block on GStreamer), readers and replies come back.
 //! The UI thread never waits on the engine.
 
+use crate::engine::channel::{ChannelConfig, ChannelReader, OutputConfig};
 use crate::engine::receiver::{ReceiveRequest, ReceiverReader};
 use crate::engine::{lock, StreamConfig, StreamId, StreamManager, StreamReader};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -25,7 +26,28 @@ pub enum Command {
         /// The programme of an MPTS to show (`None`: the first).
         program: Option<u16>,
     },
+    /// Channels: start one, add or remove an output while it runs (stop,
+    /// restart and remove take the channel's id like any other).
+    Channel(ChannelCommand),
     StopAll,
+}
+
+pub enum ChannelCommand {
+    Start(Box<ChannelConfig>),
+    AddOutput(StreamId, Box<OutputConfig>),
+    /// The output at this index (in the channel's order).
+    RemoveOutput(StreamId, usize),
+}
+
+/// The engine's answers about channels.
+pub enum ChannelReply {
+    Started { id: StreamId, name: String },
+    /// Nothing started; the engine's words.
+    Refused { message: String },
+    OutputAdded { id: StreamId, index: usize },
+    /// The output was not added; the others were not touched.
+    OutputRefused { id: StreamId, message: String },
+    OutputRemoved { id: StreamId, index: usize },
 }
 
 /// What the engine thread reports back, for toasts.
@@ -58,6 +80,7 @@ pub enum Reply {
     Failed {
         message: String,
     },
+    Channel(ChannelReply),
 }
 
 pub struct EngineLink {
@@ -65,6 +88,7 @@ pub struct EngineLink {
     replies: Receiver<Reply>,
     readers: Arc<Mutex<Vec<StreamReader>>>,
     receivers: Arc<Mutex<Vec<ReceiverReader>>>,
+    channels: Arc<Mutex<Vec<ChannelReader>>>,
     /// The engine thread, joined at shutdown so that every stream has
     /// stopped and every recording is flushed before the process ends.
     thread: Option<std::thread::JoinHandle<()>>,
@@ -79,6 +103,7 @@ impl EngineLink {
         let published = Published {
             readers: Arc::new(Mutex::new(Vec::new())),
             receivers: Arc::new(Mutex::new(Vec::new())),
+            channels: Arc::new(Mutex::new(Vec::new())),
         };
         let shared = published.clone();
         let spawned = std::thread::Builder::new()
@@ -92,6 +117,7 @@ impl EngineLink {
             replies,
             readers: published.readers,
             receivers: published.receivers,
+            channels: published.channels,
             thread,
         }
     }
@@ -108,6 +134,10 @@ impl EngineLink {
 
     pub fn receivers(&self) -> Vec<ReceiverReader> {
         lock(&self.receivers).clone()
+    }
+
+    pub fn channels(&self) -> Vec<ChannelReader> {
+        lock(&self.channels).clone()
     }
 
     pub fn try_reply(&self) -> Option<Reply> {
@@ -141,12 +171,42 @@ impl Drop for EngineLink {
 struct Published {
     readers: Arc<Mutex<Vec<StreamReader>>>,
     receivers: Arc<Mutex<Vec<ReceiverReader>>>,
+    channels: Arc<Mutex<Vec<ChannelReader>>>,
 }
 
 impl Published {
     fn update(&self, manager: &StreamManager) {
         *lock(&self.readers) = manager.readers();
         *lock(&self.receivers) = manager.receiver_readers();
+        *lock(&self.channels) = manager.channel_readers();
+    }
+}
+
+fn channel_command(manager: &mut StreamManager, cmd: ChannelCommand) -> ChannelReply {
+    match cmd {
+        ChannelCommand::Start(cfg) => {
+            let name = cfg.display_name();
+            match manager.start_channel(*cfg) {
+                Ok(id) => ChannelReply::Started { id, name },
+                Err(e) => ChannelReply::Refused {
+                    message: e.to_string(),
+                },
+            }
+        }
+        ChannelCommand::AddOutput(id, out) => match manager.add_output(id, *out) {
+            Ok(index) => ChannelReply::OutputAdded { id, index },
+            Err(e) => ChannelReply::OutputRefused {
+                id,
+                message: e.to_string(),
+            },
+        },
+        ChannelCommand::RemoveOutput(id, index) => match manager.remove_output(id, index) {
+            Ok(_) => ChannelReply::OutputRemoved { id, index },
+            Err(e) => ChannelReply::OutputRefused {
+                id,
+                message: e.to_string(),
+            },
+        },
     }
 }
 
@@ -226,6 +286,7 @@ fn engine_thread(
                 .map(|e| Reply::Failed {
                     message: e.to_string(),
                 }),
+            Command::Channel(c) => Some(Reply::Channel(channel_command(&mut manager, c))),
             Command::StopAll => {
                 manager.stop_all();
                 published.update(&manager);
