@@ -79,7 +79,10 @@ impl Relay {
             .stderr(std::fs::File::create(&stderr).expect("stderr"))
             .spawn()
             .expect("relay starts");
-        std::thread::sleep(Duration::from_millis(500));
+        // Ready once its channels said so (its line-up checked and started).
+        wait_until(Duration::from_secs(20), || {
+            std::fs::read_to_string(&stderr).is_ok_and(|t| t.contains(" started: "))
+        });
         Self {
             child,
             stdout,
@@ -650,12 +653,14 @@ fn a_channel_from_a_toml_file() {
     let _one = serial();
     let dir = tempfile::tempdir().unwrap();
     let input = extra_pids(dir.path(), 3.0);
-    let (udp_in, udp_out) = (free_port(), free_port());
+    let (udp_in, udp_out, srt) = (free_port(), free_port(), free_port());
     let toml = dir.path().join("channels.toml");
+    // The file's [[stream]] is played beside the channel (one line-up).
     std::fs::write(
         &toml,
         format!(
-            "[[stream]]\nfile = 'a.ts'\nuri = 'srt://:9000'\n\n[[channel]]\nname = 'contribution'\ninputs = ['udp://127.0.0.1:{udp_in}']\noutputs = ['udp://127.0.0.1:{udp_out}?iptos=EF&ttl=3']\nswitch_after_ms = 500\n"
+            "[[stream]]\nfile = '{}'\nuri = 'srt://:{srt}'\n\n[[channel]]\nname = 'contribution'\ninputs = ['udp://127.0.0.1:{udp_in}']\noutputs = ['udp://127.0.0.1:{udp_out}?iptos=EF&ttl=3']\nswitch_after_ms = 500\n",
+            input.display()
         ),
     )
     .unwrap();

@@ -3,6 +3,7 @@
 #[macro_use]
 mod term;
 pub mod analyze;
+mod channels;
 mod monitor;
 mod nettest;
 mod output;
@@ -136,9 +137,13 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Receive(args)) => receive::run(args),
         Some(Command::Relay(args)) => relay::run(args),
         Some(Command::Monitor(args)) => monitor::run(args),
-        None => crate::ui::run(Vec::new()),
+        None => crate::ui::run(crate::engine::Lineup::default()),
         Some(Command::Gui { streams }) => {
-            let configs = match streams.as_deref().map(streams_file::load).transpose() {
+            let lineup = match streams
+                .as_deref()
+                .map(streams_file::load_lineup)
+                .transpose()
+            {
                 Ok(c) => c.unwrap_or_default(),
                 Err(e) => {
                     say!("error: {e}");
@@ -149,12 +154,12 @@ pub fn run(cli: Cli) -> i32 {
             // `play --streams` does: a refused set starts nothing.
             let checked =
                 crate::engine::StreamManager::without_notify(std::time::Duration::from_secs(1))
-                    .and_then(|m| m.check_all(&configs));
+                    .and_then(|m| m.check_all(&lineup));
             if let Err(e) = checked {
                 say!("error: {e}");
                 return 2;
             }
-            crate::ui::run(configs)
+            crate::ui::run(lineup)
         }
     }
 }

@@ -3,7 +3,8 @@
 use super::output::{StatsFormat, StatsWriter};
 use super::streams_file;
 use crate::engine::config::{parse_uri, LoopMode, StreamConfig, STATS_INTERVAL_SECS_RANGE};
-use crate::engine::{StreamEvent, StreamManager, StreamState};
+use crate::engine::{Lineup, StreamEvent, StreamId, StreamManager, StreamState};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -14,7 +15,8 @@ pub struct PlayArgs {
     /// Pairs of FILE and SRT URI, e.g. `media/sample.ts 'srt://:9000?latency=200'`.
     #[arg(value_name = "FILE URI")]
     pub pairs: Vec<String>,
-    /// A TOML file of streams (`[[stream]]` tables), played beside any pairs.
+    /// A TOML file of streams and channels (`[[stream]]` and `[[channel]]`
+    /// tables), started beside any pairs as one checked set.
     #[arg(long, value_name = "FILE")]
     pub streams: Option<PathBuf>,
     /// At end of file: seamless (restamped, continuous), signalled
@@ -76,29 +78,32 @@ pub fn bundled_sample_path() -> Option<PathBuf> {
     candidates.into_iter().find(|p| p.is_file())
 }
 
-/// Builds every stream's configuration from the pairs and the streams
-/// file. Checking them is the engine's work ([`StreamManager::start_all`]).
-fn configs(args: &PlayArgs) -> Result<Vec<StreamConfig>, String> {
+/// Builds the line-up from the pairs and the streams file. Checking it is
+/// the engine's work ([`StreamManager::start_all`]).
+fn configs(args: &PlayArgs) -> anyhow::Result<Lineup> {
     if !args.pairs.len().is_multiple_of(2) {
-        return Err(format!(
+        anyhow::bail!(
             "'{}' has no URI: give FILE URI pairs, e.g. play media/sample.ts srt://:9000",
             args.pairs.last().map(String::as_str).unwrap_or_default()
-        ));
+        );
     }
-    let mut out = Vec::new();
+    let mut out = Lineup::default();
     for pair in args.pairs.chunks(2) {
-        let mut cfg = parse_uri(&pair[1], &pair[0]).map_err(|e| format!("{}: {e}", pair[0]))?;
+        let mut cfg =
+            parse_uri(&pair[1], &pair[0]).map_err(|e| anyhow::anyhow!("{}: {e}", pair[0]))?;
         cfg.loop_mode = args.loop_mode;
         if cfg.bitrate_bps.is_none() {
             cfg.bitrate_bps = args.bitrate;
         }
-        out.push(cfg);
+        out.streams.push(cfg);
     }
     if let Some(path) = &args.streams {
-        out.extend(streams_file::load(path)?);
+        let file = streams_file::load_lineup(path)?;
+        out.streams.extend(file.streams);
+        out.channels.extend(file.channels);
     }
     if out.is_empty() {
-        return Err("nothing to play: give FILE URI pairs or --streams FILE".into());
+        anyhow::bail!("nothing to play: give FILE URI pairs or --streams FILE");
     }
     Ok(out)
 }
@@ -131,7 +136,12 @@ pub fn run(args: PlayArgs) -> i32 {
             return 2;
         }
     }
-    let names: Vec<String> = configs.iter().map(StreamConfig::display_name).collect();
+    let names: Vec<String> = configs
+        .streams
+        .iter()
+        .map(StreamConfig::display_name)
+        .chain(configs.channels.iter().map(|c| c.display_name()))
+        .collect();
     match manager.start_all(configs) {
         Ok(ids) => {
             for (id, name) in ids.iter().zip(names) {
@@ -163,24 +173,19 @@ fn play_until_done(
     let mut writer = StatsWriter::new(args.stats);
     let started = Instant::now();
     let mut next_report = started + interval;
-    let mut seen_events = std::collections::HashMap::new();
+    let (mut seen_events, mut seen_channels) = (HashMap::new(), HashMap::new());
     let mut repeats = super::output::RepeatFilter::default();
     loop {
         std::thread::sleep(Duration::from_millis(50));
-        for id in manager.ids() {
-            let since = seen_events.get(&id).copied().unwrap_or(0);
-            if let Some((events, total)) = manager.events_since(id, since) {
-                for e in events {
-                    print_event(&mut repeats, id, &e);
-                }
-                seen_events.insert(id, total);
-            }
-        }
+        print_stream_events(manager, &mut seen_events, &mut repeats);
+        super::channels::print_events(manager, &mut seen_channels);
         if Instant::now() >= next_report {
             next_report += interval;
             for snap in manager.snapshots() {
                 writer.write(&snap);
             }
+            let json = args.stats == Some(StatsFormat::Json);
+            super::channels::print_stats(manager, json, false);
         }
         let timed_out = args
             .duration
@@ -188,6 +193,23 @@ fn play_until_done(
         let reader_gone = args.stats.is_some() && super::term::stdout_closed();
         if stop.load(Ordering::SeqCst) || timed_out || reader_gone || !manager.any_running() {
             break;
+        }
+    }
+}
+
+/// Every player's new events on stderr.
+pub(crate) fn print_stream_events(
+    manager: &StreamManager,
+    seen: &mut HashMap<StreamId, u64>,
+    repeats: &mut super::output::RepeatFilter,
+) {
+    for id in manager.ids() {
+        let since = seen.get(&id).copied().unwrap_or(0);
+        if let Some((events, total)) = manager.events_since(id, since) {
+            for e in events {
+                print_event(repeats, id, &e);
+            }
+            seen.insert(id, total);
         }
     }
 }

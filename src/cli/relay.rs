@@ -4,8 +4,10 @@
 //! backups) relayed to every output, every byte untouched.
 
 use crate::engine::channel::config::{DEFAULT_RETURN_AFTER_SECS, DEFAULT_SWITCH_AFTER_MS};
-use crate::engine::channel::{Channel, ChannelConfig};
+use crate::engine::channel::ChannelConfig;
 use crate::engine::config::LoopMode;
+use crate::engine::{Lineup, StreamManager};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -36,7 +38,8 @@ pub struct RelayArgs {
     /// or off (sent as it comes).
     #[arg(long, value_name = "MODE", default_value = "seamless")]
     pub repair: LoopMode,
-    /// A TOML file whose [[channel]] tables are run too.
+    /// A TOML file whose [[channel]] and [[stream]] tables are run too (one
+    /// checked set with the channel of --input/--output).
     #[arg(long, value_name = "FILE")]
     pub streams: Option<PathBuf>,
     /// `json`: one record per channel each second on stdout, and a final one.
@@ -52,113 +55,62 @@ pub enum StatsFormat {
     Json,
 }
 
-fn configs(a: &RelayArgs) -> anyhow::Result<Vec<ChannelConfig>> {
+/// The line-up: the file's `[[stream]]` and `[[channel]]` tables, and the
+/// channel of `--input`/`--output` (when given, or when the file has
+/// none). Checking it is the engine's work ([`StreamManager::start_all`]).
+fn lineup(a: &RelayArgs) -> anyhow::Result<Lineup> {
     let mut out = match &a.streams {
-        Some(path) => super::streams_file::load_channels(path)?,
-        None => Vec::new(),
+        Some(path) => super::streams_file::load_lineup(path)?,
+        None => Lineup::default(),
     };
-    if !a.inputs.is_empty() || !a.outputs.is_empty() || out.is_empty() {
+    if !a.inputs.is_empty() || !a.outputs.is_empty() || out.channels.is_empty() {
         let mut cfg = ChannelConfig::from_uris("", &a.inputs, &a.outputs)?;
         cfg.slate = a.slate.clone();
         cfg.switch_after_ms = a.switch_after;
         cfg.return_after_secs = a.return_after;
         cfg.repair = a.repair;
-        out.push(cfg);
-    }
-    for c in &out {
-        c.validate()?;
+        out.channels.push(cfg);
     }
     Ok(out)
 }
 
-fn record(ch: &Channel, final_record: bool) -> serde_json::Value {
-    serde_json::json!({
-        "type": "channel",
-        "final": final_record,
-        "time": std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs_f64())
-            .unwrap_or(0.0),
-        "channel": ch.snapshot(),
-    })
-}
-
-fn status_line(ch: &Channel) -> String {
-    let s = ch.snapshot();
-    let outs: Vec<String> = s
-        .outputs
-        .iter()
-        .map(|o| {
-            format!(
-                "out{} {:.2} Mbit/s{}",
-                o.index + 1,
-                o.rate_bps / 1e6,
-                if o.queue_drops > 0 {
-                    format!(" (dropped {})", o.queue_drops)
-                } else {
-                    String::new()
-                }
-            )
-        })
-        .collect();
-    format!(
-        "[{:>6.1}s] {} {:?} on air: {}  in {:.2} Mbit/s  {}",
-        s.uptime_secs,
-        s.name,
-        s.state,
-        s.live_input,
-        s.inputs.iter().map(|i| i.rate_bps).sum::<f64>() / 1e6,
-        outs.join("  ")
-    )
-}
-
 pub fn run(a: RelayArgs) -> i32 {
-    let cfgs = match configs(&a) {
-        Ok(c) => c,
+    let lineup = match lineup(&a) {
+        Ok(l) => l,
         Err(e) => {
-            eprintln!("error: {e}");
+            say!("error: {e}");
             return 2;
         }
     };
-    let mut channels = Vec::new();
-    for cfg in cfgs {
-        let name = cfg.display_name();
-        match Channel::start(cfg) {
-            Ok(ch) => channels.push(ch),
-            Err(e) => {
-                eprintln!("error: channel '{name}': {e}");
-                return 2;
-            }
+    let mut manager = match StreamManager::without_notify(Duration::from_secs(1)) {
+        Ok(m) => m,
+        Err(e) => {
+            say!("error: {e}");
+            return 2;
         }
-    }
+    };
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         if let Err(e) = signal_hook::flag::register(sig, stop.clone()) {
-            eprintln!("warning: cannot catch signal {sig}: {e}");
+            say!("warning: cannot catch signal {sig}: {e}");
         }
+    }
+    if let Err(e) = manager.start_all(lineup) {
+        say!("error: {e}");
+        return 2;
     }
     let json = a.stats == Some(StatsFormat::Json);
     let started = Instant::now();
     let mut next = started + Duration::from_secs(1);
-    let mut seen = vec![0u64; channels.len()];
+    let (mut seen, mut seen_streams) = (HashMap::new(), HashMap::new());
+    let mut repeats = super::output::RepeatFilter::default();
     loop {
         std::thread::sleep(Duration::from_millis(50));
-        for (ch, seen) in channels.iter().zip(seen.iter_mut()) {
-            let (events, total) = ch.events_since(*seen);
-            *seen = total;
-            for e in events {
-                eprintln!("{}: {e}", ch.config().display_name());
-            }
-        }
+        super::channels::print_events(&manager, &mut seen);
+        super::play::print_stream_events(&manager, &mut seen_streams, &mut repeats);
         if Instant::now() >= next {
             next += Duration::from_secs(1);
-            for ch in &channels {
-                if json {
-                    println!("{}", record(ch, false));
-                } else {
-                    eprintln!("{}", status_line(ch));
-                }
-            }
+            super::channels::print_stats(&manager, json, false);
         }
         let done = a
             .duration
@@ -167,11 +119,10 @@ pub fn run(a: RelayArgs) -> i32 {
             break;
         }
     }
-    for ch in &mut channels {
-        ch.stop();
-        if json {
-            println!("{}", record(ch, true));
-        }
+    manager.stop_all();
+    super::channels::print_events(&manager, &mut seen);
+    if json {
+        super::channels::print_stats(&manager, true, true);
     }
     0
 }

@@ -14,7 +14,7 @@
 //! port = 7001
 //! latency_ms = 400
 //!
-//! [[channel]]                     # run by `srt-streamer relay --streams FILE`
+//! [[channel]]                     # run by `play`, `relay` and `gui` --streams FILE alike
 //! name = "contribution"
 //! inputs = ["srt://:9000?streamid=%23!::r=cam,m=publish", "udp://@239.1.1.1:5000"]
 //! outputs = ["srt://:9000?streamid=cam", "udp://239.2.2.2:5000?ttl=4"]
@@ -26,7 +26,17 @@
 
 use crate::engine::channel::ChannelConfig;
 use crate::engine::config::{parse_uri, LoopMode, StreamConfig};
+use crate::engine::Lineup;
 use std::path::Path;
+
+/// Everything a file starts, `[[stream]]` and `[[channel]]` tables alike:
+/// the manager checks them as one set and starts all or nothing.
+pub fn load_lineup(path: &Path) -> anyhow::Result<Lineup> {
+    Ok(Lineup {
+        streams: load(path).map_err(anyhow::Error::msg)?,
+        channels: load_channels(path)?,
+    })
+}
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -147,11 +157,6 @@ pub fn load(path: &Path) -> Result<Vec<StreamConfig>, String> {
 
 pub fn parse(text: &str, base: &Path) -> Result<Vec<StreamConfig>, String> {
     let file: StreamsFile = toml::from_str(text).map_err(|e| e.to_string())?;
-    if !file.channel.is_empty() {
-        tracing::warn!(
-            "this file's [[channel]] tables are run by `srt-streamer relay --streams FILE`, not here"
-        );
-    }
     let mut out = Vec::new();
     for (i, table) in file.stream.into_iter().enumerate() {
         let n = i + 1;

@@ -1,5 +1,7 @@
 //! The stream manager: many streams in one process, each owned here.
 
+mod channels;
+
 use super::changes;
 use super::config::StreamConfig;
 use super::preflight::{self, bound_port, PortConflict};
@@ -24,6 +26,21 @@ pub enum ManagerError {
         other: String,
         why: PortConflict,
     },
+    #[error("{name}: port {port} is also bound by {other}: {why}")]
+    PortShared {
+        name: String,
+        port: u16,
+        other: String,
+        why: PortConflict,
+    },
+    #[error("{name}: {source}")]
+    Channel {
+        name: String,
+        #[source]
+        source: Box<super::channel::ChannelError>,
+    },
+    #[error("#{0} is a channel: restart it with its channel settings (restart_channel)")]
+    NotAStream(StreamId),
     #[error("{name}: port {port} is already in use by another program: stop that program, or choose another port")]
     PortBusy { name: String, port: u16 },
     #[error("the confidence monitor cannot start: {0}")]
@@ -38,10 +55,12 @@ pub enum ManagerError {
     },
 }
 
-/// Owns every stream of the process: players and receivers, one id space.
+/// Owns every stream of the process: players, receivers and channels, one
+/// id space.
 pub struct StreamManager {
     streams: BTreeMap<StreamId, RunningStream>,
     receivers: BTreeMap<StreamId, RunningReceiver>,
+    channels: BTreeMap<StreamId, channels::ChannelEntry>,
     next_id: StreamId,
     stats_interval: Duration,
     notify: Notify,
@@ -59,6 +78,7 @@ impl StreamManager {
         Ok(Self {
             streams: BTreeMap::new(),
             receivers: BTreeMap::new(),
+            channels: BTreeMap::new(),
             next_id: 1,
             stats_interval: stats_interval.max(Duration::from_millis(100)),
             notify,
@@ -119,14 +139,24 @@ impl StreamManager {
                 why,
             })?;
         }
+        if let Some(b) = super::ports::stream_bind(cfg, false) {
+            for other in self.channel_binds(None) {
+                super::ports::may_share(&b, &other).map_err(|why| ManagerError::PortShared {
+                    name: b.owner.clone(),
+                    port: b.port,
+                    other: other.owner.clone(),
+                    why,
+                })?;
+            }
+        }
         Ok(())
     }
 
-    /// Checks a whole set of players before any starts: each one's settings
+    /// The players of a line-up ([`Self::check_all`]): each one's settings
     /// and file or test signal, their ports among themselves (shared only
-    /// by stream ID), against the running streams, and against other
-    /// programs on this machine. The first refusal is returned.
-    pub fn check_all(&self, cfgs: &[StreamConfig]) -> Result<(), ManagerError> {
+    /// by stream ID), against what runs, and against other programs on
+    /// this machine. The first refusal is returned.
+    fn check_streams(&self, cfgs: &[StreamConfig]) -> Result<(), ManagerError> {
         for (i, cfg) in cfgs.iter().enumerate() {
             preflight::check_stream(cfg).map_err(|source| ManagerError::Start {
                 name: cfg.display_name(),
@@ -144,7 +174,8 @@ impl StreamManager {
         }
         for (i, cfg) in cfgs.iter().enumerate() {
             let first_on_port = cfgs[..i].iter().all(|o| bound_port(o) != bound_port(cfg));
-            if !first_on_port || self.binds(bound_port(cfg)) {
+            let held = self.binds(bound_port(cfg)) || self.channel_binds_port(bound_port(cfg));
+            if !first_on_port || held {
                 continue;
             }
             if let Some(port) = preflight::port_busy_elsewhere(cfg) {
@@ -177,26 +208,6 @@ impl StreamManager {
             .any(|c| bound_port(&c) == Some(port))
     }
 
-    /// Starts a whole set of players, or none: [`Self::check_all`] first,
-    /// and if one still fails to start, those started are removed again.
-    pub fn start_all(&mut self, cfgs: Vec<StreamConfig>) -> Result<Vec<StreamId>, ManagerError> {
-        self.check_all(&cfgs)?;
-        let mut ids = Vec::new();
-        for cfg in cfgs {
-            match self.start(cfg) {
-                Ok(id) => ids.push(id),
-                Err(e) => {
-                    for id in ids {
-                        // Just started by us: it exists.
-                        let _ = self.remove(id);
-                    }
-                    return Err(e);
-                }
-            }
-        }
-        Ok(ids)
-    }
-
     /// Starts a stream; other streams are not affected whatever happens.
     pub fn start(&mut self, cfg: StreamConfig) -> Result<StreamId, ManagerError> {
         self.check(&cfg)?;
@@ -222,6 +233,12 @@ impl StreamManager {
     /// previous settings, stopped, and the error says why. Its events and
     /// history go on, with an event that says what changed.
     pub fn restart(&mut self, id: StreamId, cfg: Option<StreamConfig>) -> Result<(), ManagerError> {
+        if self.is_channel(id) {
+            return match cfg {
+                None => self.restart_channel(id, None),
+                Some(_) => Err(ManagerError::NotAStream(id)),
+            };
+        }
         let old = self
             .streams
             .get(&id)
@@ -354,10 +371,11 @@ impl StreamManager {
         Ok(())
     }
 
-    /// Stops a player or receiver (it stays listed, with its history and
-    /// analysis, until removed).
+    /// Stops a player, receiver or channel (it stays listed, with its
+    /// history and analysis, until removed).
     pub fn stop(&mut self, id: StreamId) -> Result<(), ManagerError> {
-        if let Some(s) = self.streams.get_mut(&id) {
+        if self.stop_channel(id) {
+        } else if let Some(s) = self.streams.get_mut(&id) {
             s.stop();
         } else {
             self.receivers
@@ -370,7 +388,8 @@ impl StreamManager {
     }
 
     pub fn remove(&mut self, id: StreamId) -> Result<(), ManagerError> {
-        if let Some(mut s) = self.streams.remove(&id) {
+        if self.remove_channel(id) {
+        } else if let Some(mut s) = self.streams.remove(&id) {
             s.stop();
         } else {
             self.receivers
@@ -389,6 +408,7 @@ impl StreamManager {
         for r in self.receivers.values_mut() {
             r.stop();
         }
+        self.stop_channels();
     }
 
     pub fn ids(&self) -> Vec<StreamId> {
@@ -425,11 +445,13 @@ impl StreamManager {
         self.streams.get(&id).map(|s| s.history())
     }
 
-    /// True while any player or receiver still runs.
+    /// True while any player, receiver or channel still runs.
     pub fn any_running(&self) -> bool {
-        self.streams
-            .values()
-            .any(|s| s.snapshot().state.is_running())
+        self.channels_running()
+            || self
+                .streams
+                .values()
+                .any(|s| s.snapshot().state.is_running())
             || self
                 .receivers
                 .values()

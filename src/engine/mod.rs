@@ -9,6 +9,7 @@ pub mod link;
 pub mod manager;
 mod monitor;
 pub mod pacer;
+pub mod ports;
 pub mod preflight;
 pub mod priority;
 pub mod reader;
@@ -29,6 +30,7 @@ pub mod switch;
 
 pub use config::{Encryption, LoopMode, Mode, StreamConfig};
 pub use manager::{ManagerError, StreamManager};
+pub use ports::Lineup;
 pub use secret::Passphrase;
 pub use shared::lock;
 pub use status::{EventKind, StreamEvent, StreamId, StreamSnapshot, StreamState};

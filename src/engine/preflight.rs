@@ -20,6 +20,10 @@ pub enum PortConflict {
         "stream ID '{0}' is already served on this port; stream IDs on one port must be unique"
     )]
     SameStreamId(String),
+    #[error("a UDP input already binds this address and port: give each UDP input its own port")]
+    UdpTwice,
+    #[error("a UDP input and an SRT endpoint cannot share a port: give each its own port")]
+    UdpAndSrt,
     #[error("streams sharing a port need the same latency and FEC (libsrt takes them from the listening socket): {0}")]
     Settings(String),
 }

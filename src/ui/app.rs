@@ -52,6 +52,8 @@ pub struct AppOptions {
     pub sample: Option<PathBuf>,
     /// Streams to start at once.
     pub streams: Vec<crate::engine::StreamConfig>,
+    /// Channels to start at once (a `--streams` file's `[[channel]]` tables).
+    pub channels: Vec<crate::engine::channel::ChannelConfig>,
     /// When the process started (for the start-up time in the log).
     pub launched: Option<Instant>,
     /// The line-up's file (None: the XDG data dir's when settings are
@@ -165,9 +167,14 @@ impl App {
         // Streams given at launch are what the user looks at; the previous
         // line-up offers only what they do not start again.
         let previous = previous.without(&options.streams);
-        let show_streams = !options.streams.is_empty();
+        let show_streams = !options.streams.is_empty() || !options.channels.is_empty();
         for cfg in options.streams {
             engine.send(Command::Start(Box::new(cfg)));
+        }
+        for cfg in options.channels {
+            engine.send(Command::Channel(
+                super::engine_link::ChannelCommand::Start(Box::new(cfg)),
+            ));
         }
         let mut app = Self {
             settings,

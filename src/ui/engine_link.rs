@@ -136,6 +136,7 @@ impl EngineLink {
         lock(&self.receivers).clone()
     }
 
+    /// Readers of the engine's channels, in id order.
     pub fn channels(&self) -> Vec<ChannelReader> {
         lock(&self.channels).clone()
     }

@@ -33,7 +33,7 @@ pub mod widgets;
 pub use app::{App, AppOptions};
 
 /// Opens the window, starting `streams` at once; returns the process exit code.
-pub fn run(streams: Vec<crate::engine::StreamConfig>) -> i32 {
+pub fn run(lineup: crate::engine::Lineup) -> i32 {
     let launched = std::time::Instant::now();
     let options = eframe::NativeOptions {
         renderer: eframe::Renderer::Glow,
@@ -52,7 +52,8 @@ pub fn run(streams: Vec<crate::engine::StreamConfig>) -> i32 {
             Ok(Box::new(App::new(
                 cc,
                 AppOptions {
-                    streams,
+                    streams: lineup.streams,
+                    channels: lineup.channels,
                     launched: Some(launched),
                     watch_signals: true,
                     ..Default::default()

@@ -68,27 +68,34 @@ impl OutputQueue {
     }
 }
 
-/// Every output's queue.
+/// Every output's queue. Outputs come and go while the channel runs: a
+/// queue is added or removed under the same lock a datagram is handed out
+/// under, so every other output sees each datagram exactly once.
 #[derive(Default)]
 pub(crate) struct Fanout {
-    queues: Vec<Arc<OutputQueue>>,
+    queues: Mutex<Vec<Arc<OutputQueue>>>,
 }
 
 impl Fanout {
-    pub(crate) fn add(&mut self, q: Arc<OutputQueue>) {
-        self.queues.push(q);
+    pub(crate) fn add(&self, q: Arc<OutputQueue>) {
+        lock(&self.queues).push(q);
+    }
+
+    /// Takes `q` out: it gets nothing from the next datagram on.
+    pub(crate) fn remove(&self, q: &Arc<OutputQueue>) {
+        lock(&self.queues).retain(|o| !Arc::ptr_eq(o, q));
     }
 
     /// Hands one datagram to every output (one allocation, shared).
     pub(crate) fn push(&self, d: Datagram) {
         let d = Arc::new(d);
-        for q in &self.queues {
+        for q in lock(&self.queues).iter() {
             q.push(&d);
         }
     }
 
     pub(crate) fn close(&self) {
-        for q in &self.queues {
+        for q in lock(&self.queues).iter() {
             q.close();
         }
     }
@@ -101,7 +108,7 @@ mod tests {
     #[test]
     fn a_full_queue_drops_its_own_oldest_only() {
         let (slow, fast) = (OutputQueue::new(3), OutputQueue::new(100));
-        let mut f = Fanout::default();
+        let f = Fanout::default();
         f.add(slow.clone());
         f.add(fast.clone());
         for i in 0..10u8 {
@@ -119,5 +126,30 @@ mod tests {
         fast.take(&mut got, Duration::ZERO);
         assert_eq!(got.len(), 10);
         assert_eq!(fast.dropped.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn an_output_added_or_removed_leaves_the_others_whole() {
+        let (a, b) = (OutputQueue::new(100), OutputQueue::new(100));
+        let f = Fanout::default();
+        f.add(a.clone());
+        let push = |i: u8| {
+            f.push(Datagram {
+                payload: vec![i].into_boxed_slice(),
+                sched_us: i64::from(i),
+            })
+        };
+        (0..3).for_each(push);
+        f.add(b.clone());
+        (3..6).for_each(push);
+        f.remove(&b);
+        (6..9).for_each(push);
+        let firsts = |q: &OutputQueue| {
+            let mut got = Vec::new();
+            q.take(&mut got, Duration::ZERO);
+            got.iter().map(|d| d.payload[0]).collect::<Vec<u8>>()
+        };
+        assert_eq!(firsts(&a), (0..9).collect::<Vec<u8>>());
+        assert_eq!(firsts(&b), [3, 4, 5]);
     }
 }

@@ -20,7 +20,10 @@
 //!   bounded queue, so a slow or dead one drops its own oldest data
 //!   (counted, alarmed) and never delays the others.
 //! - [`running::Channel`]: starts it all, one monitor thread, one snapshot
-//!   ([`status::ChannelSnapshot`]) and one event log in words.
+//!   ([`status::ChannelSnapshot`]) and one event log in words, read through
+//!   [`view::ChannelReader`] without waiting on the channel; [`outputs`]:
+//!   one function starts every output kind, at the start and when an output
+//!   is added to a running channel (or removed) without touching the others.
 
 pub mod config;
 mod failover;
@@ -29,15 +32,18 @@ mod input_srt;
 mod input_udp;
 mod output_srt;
 mod output_udp;
+mod outputs;
 mod running;
 mod running_monitor;
 mod slate;
 pub mod status;
 pub mod udp_uri;
+mod view;
 
 pub use config::{ChannelConfig, ChannelConfigError, InputConfig, OutputConfig};
 pub use running::{Channel, ChannelError};
 pub use status::{ChannelEvent, ChannelSnapshot, ChannelState, InputSnapshot, OutputSnapshot};
+pub use view::ChannelReader;
 
 /// One datagram on its way from an input to the outputs.
 #[derive(Debug)]

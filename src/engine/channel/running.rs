@@ -2,14 +2,13 @@
 //! and one monitor thread that turns what happens into events and keeps
 //! the rates for the snapshot.
 
-use super::config::{ChannelConfig, ChannelConfigError, InputConfig, OutputConfig};
+use super::config::{ChannelConfig, ChannelConfigError, InputConfig};
 use super::failover::Failover;
-use super::fanout::{Fanout, OutputQueue, QUEUE_DATAGRAMS};
-use super::status::{
-    ChannelEvent, ChannelSnapshot, ChannelState, EventLog, InputSnapshot, InputState,
-    OutputSnapshot, OutputState,
-};
-use super::{input_srt, input_udp, output_srt, output_udp};
+use super::fanout::Fanout;
+use super::outputs::{OutputPart, WatchChange};
+use super::status::{ChannelEvent, ChannelSnapshot, EventLog};
+use super::view::{ChannelReader, View};
+use super::{input_srt, input_udp};
 use crate::engine::link::{ConnSet, Link, LinkEvent};
 use crate::engine::shared::lock;
 use crate::engine::srt::{time_now_us, SrtError};
@@ -19,7 +18,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Why a channel did not start.
+/// Why a channel did not start, or refused a change.
 #[derive(Debug, thiserror::Error)]
 pub enum ChannelError {
     #[error(transparent)]
@@ -42,6 +41,44 @@ pub enum ChannelError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{owner}: port {port} is also bound by {other}: {why}")]
+    Port {
+        owner: String,
+        port: u16,
+        other: String,
+        why: crate::engine::preflight::PortConflict,
+    },
+    #[error("no output {} (the channel has {count}; outputs are counted from 1)", index + 1)]
+    NoSuchOutput { index: usize, count: usize },
+    #[error(
+        "channel '{0}': its last output cannot be removed: add another first, or stop the channel"
+    )]
+    LastOutput(String),
+    #[error("channel '{0}' is stopped: restart it first")]
+    Stopped(String),
+}
+
+/// A byte rate, kept by the monitor once a second, read by snapshots.
+#[derive(Default)]
+pub(crate) struct Rate {
+    bits: AtomicU64,
+    last_bytes: AtomicU64,
+}
+
+impl Rate {
+    /// `bytes` (a running total) as it is `secs` after the last update.
+    pub(crate) fn update(&self, bytes: u64, secs: f64) {
+        let old = self.last_bytes.swap(bytes, Ordering::Relaxed);
+        if secs <= 0.0 {
+            return;
+        }
+        let bps = bytes.saturating_sub(old) as f64 * 8.0 / secs.max(1e-3);
+        self.bits.store(bps.to_bits(), Ordering::Relaxed);
+    }
+
+    pub(crate) fn bps(&self) -> f64 {
+        f64::from_bits(self.bits.load(Ordering::Relaxed))
+    }
 }
 
 /// Counters of one input, written by its thread.
@@ -52,6 +89,7 @@ pub(crate) struct InputCounters {
     pub(crate) bad: AtomicU64,
     /// libsrt-clock µs of the last datagram (0: none yet).
     pub(crate) last_us: AtomicI64,
+    pub(crate) rate: Rate,
 }
 
 /// Counters of one output, written by its thread.
@@ -61,6 +99,7 @@ pub(crate) struct OutputCounters {
     pub(crate) bytes: AtomicU64,
     pub(crate) send_drops: AtomicU64,
     pub(crate) late: AtomicU64,
+    pub(crate) rate: Rate,
 }
 
 /// What the input threads share.
@@ -68,10 +107,11 @@ pub(crate) struct Core {
     pub(crate) stop: AtomicBool,
     started: Instant,
     failover: Mutex<Failover>,
-    fanout: Fanout,
+    pub(crate) fanout: Fanout,
     pub(crate) inputs: Vec<InputCounters>,
-    events: Mutex<EventLog>,
-    switches: AtomicU64,
+    /// Shared with the channel restarted in this one's place.
+    pub(crate) events: Arc<Mutex<EventLog>>,
+    pub(crate) switches: AtomicU64,
 }
 
 impl Core {
@@ -79,12 +119,25 @@ impl Core {
         self.stop.load(Ordering::Relaxed)
     }
 
+    pub(crate) fn uptime_secs(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
     pub(crate) fn event(&self, text: String, alarm: bool) {
         lock(&self.events).push(ChannelEvent {
-            at_secs: self.started.elapsed().as_secs_f64(),
+            at_secs: self.uptime_secs(),
             text,
             alarm,
         });
+    }
+
+    /// What is on air, each input's health, packets the repair dropped.
+    pub(crate) fn switch_view(
+        &self,
+        now_us: i64,
+    ) -> (Live, Vec<crate::engine::switch::Health>, u64) {
+        let f = lock(&self.failover);
+        (f.live(), f.health(now_us), f.dropped_packets())
     }
 
     /// A datagram from input `input`, due at `sched_us`: counted, judged,
@@ -169,36 +222,21 @@ impl Part {
         }
     }
 
-    fn conns(&self) -> Option<&Arc<ConnSet>> {
-        self.link.as_ref().map(|l| &l.conns)
+    pub(crate) fn conns(&self) -> Option<Arc<ConnSet>> {
+        self.link.as_ref().map(|l| l.conns.clone())
     }
 }
 
-struct OutputSlot {
-    uri: String,
-    queue: Arc<OutputQueue>,
-    counters: Arc<OutputCounters>,
-    part: Part,
-    udp: bool,
-}
-
-#[derive(Default, Clone)]
-struct Rates {
-    at: Option<Instant>,
-    input_bytes: Vec<u64>,
-    output_bytes: Vec<u64>,
-    input_bps: Vec<f64>,
-    output_bps: Vec<f64>,
-}
-
-/// A running channel; stops on drop.
+/// A running channel; stops on drop. What it shows is read through
+/// [`Channel::reader`] or [`Channel::snapshot`]; outputs come and go with
+/// [`Channel::add_output`] and [`Channel::remove_output`].
 pub struct Channel {
-    cfg: ChannelConfig,
-    core: Arc<Core>,
+    pub(crate) view: Arc<View>,
     inputs: Vec<Part>,
-    outputs: Vec<OutputSlot>,
+    /// In the order of the view's outputs.
+    pub(crate) outputs: Vec<OutputPart>,
+    pub(crate) watch: mpsc::Sender<WatchChange>,
     stop_flag: Arc<AtomicBool>,
-    rates: Arc<Mutex<Rates>>,
     monitor: Option<JoinHandle<()>>,
 }
 
@@ -217,19 +255,19 @@ pub(crate) fn spawn(
 }
 
 impl Channel {
-    /// Validates `cfg`, then starts the outputs' queues, the inputs and the
-    /// outputs. Nothing is left running when it fails.
+    /// Validates `cfg`, then starts the inputs and the outputs. Nothing is
+    /// left running when it fails.
     pub fn start(cfg: ChannelConfig) -> Result<Self, ChannelError> {
+        Self::start_with_log(cfg, Arc::default())
+    }
+
+    /// [`Self::start`], its events going on in `events` (a restart).
+    pub(crate) fn start_with_log(
+        cfg: ChannelConfig,
+        events: Arc<Mutex<EventLog>>,
+    ) -> Result<Self, ChannelError> {
         cfg.validate()?;
-        let queues: Vec<Arc<OutputQueue>> = cfg
-            .outputs
-            .iter()
-            .map(|_| OutputQueue::new(QUEUE_DATAGRAMS))
-            .collect();
-        let mut fanout = Fanout::default();
-        for q in &queues {
-            fanout.add(q.clone());
-        }
+        super::outputs::check_ports(&cfg)?;
         let core = Arc::new(Core {
             stop: AtomicBool::new(false),
             started: Instant::now(),
@@ -239,56 +277,54 @@ impl Channel {
                 cfg.slate.is_some(),
                 cfg.repair,
             )),
-            fanout,
+            fanout: Fanout::default(),
             inputs: cfg
                 .inputs
                 .iter()
                 .map(|_| InputCounters::default())
                 .collect(),
-            events: Mutex::new(EventLog::default()),
+            events,
             switches: AtomicU64::new(0),
         });
-        let stop_flag = Arc::new(AtomicBool::new(false));
-        let mut ch = Channel {
-            cfg: cfg.clone(),
-            core: core.clone(),
-            inputs: Vec::new(),
-            outputs: Vec::new(),
-            stop_flag: stop_flag.clone(),
-            rates: Arc::new(Mutex::new(Rates::default())),
-            monitor: None,
-        };
         // Inputs first: a port shared by a publisher and readers is opened
         // with a receiver's buffers.
-        for (i, input) in cfg.inputs.iter().enumerate() {
-            let part = match input {
-                InputConfig::Srt(c) => input_srt::start(c, i, core.clone()),
-                InputConfig::Udp(u) => input_udp::start(u, i, core.clone()),
-            }?;
-            ch.inputs.push(part);
+        let mut inputs = Vec::new();
+        let mut started = || -> Result<(), ChannelError> {
+            for (i, input) in cfg.inputs.iter().enumerate() {
+                inputs.push(match input {
+                    InputConfig::Srt(c) => input_srt::start(c, i, core.clone()),
+                    InputConfig::Udp(u) => input_udp::start(u, i, core.clone()),
+                }?);
+            }
+            if let Some(path) = &cfg.slate {
+                inputs.push(super::slate::start(path, core.clone())?);
+            }
+            Ok(())
+        };
+        let result = started();
+        let (watch, changes) = mpsc::channel();
+        let mut ch = Channel {
+            view: Arc::new(View {
+                core: core.clone(),
+                cfg: Mutex::new(ChannelConfig {
+                    outputs: Vec::new(),
+                    ..cfg.clone()
+                }),
+                input_conns: inputs.iter().map(Part::conns).collect(),
+                outputs: Mutex::new(Vec::new()),
+            }),
+            inputs,
+            outputs: Vec::new(),
+            watch,
+            stop_flag: Arc::new(AtomicBool::new(false)),
+            monitor: None,
+        };
+        // On an error `ch` is dropped: what started stops.
+        result?;
+        for output in &cfg.outputs {
+            ch.open_output(output)?;
         }
-        if let Some(path) = &cfg.slate {
-            ch.inputs.push(super::slate::start(path, core.clone())?);
-        }
-        for ((i, output), queue) in cfg.outputs.iter().enumerate().zip(queues) {
-            let counters = Arc::new(OutputCounters::default());
-            let part = match output {
-                OutputConfig::Srt(c) => {
-                    output_srt::start(c, i, queue.clone(), counters.clone(), stop_flag.clone())
-                }
-                OutputConfig::Udp(u) => {
-                    output_udp::start(u, i, queue.clone(), counters.clone(), stop_flag.clone())
-                }
-            }?;
-            ch.outputs.push(OutputSlot {
-                uri: output.display(),
-                queue,
-                counters,
-                part,
-                udp: matches!(output, OutputConfig::Udp(_)),
-            });
-        }
-        ch.start_monitor()?;
+        ch.start_monitor(changes)?;
         core.event(
             format!(
                 "channel '{}' started: {} input(s), {} output(s)",
@@ -301,147 +337,64 @@ impl Channel {
         Ok(ch)
     }
 
-    fn start_monitor(&mut self) -> Result<(), ChannelError> {
+    fn start_monitor(&mut self, changes: mpsc::Receiver<WatchChange>) -> Result<(), ChannelError> {
+        let cfg = self.view.config();
         let mut watch = super::running_monitor::Watch::new(
-            self.core.clone(),
-            Duration::from_millis(u64::from(self.cfg.switch_after_ms)),
+            self.view.clone(),
+            Duration::from_millis(u64::from(cfg.switch_after_ms)),
+            changes,
         );
         for (i, p) in self.inputs.iter_mut().enumerate() {
             if let Some(rx) = p.events.take() {
                 watch.link(format!("input {}", i + 1), rx);
             }
             if let Some(c) = p.conns() {
-                watch.publishers(c.clone());
+                watch.publishers(c);
             }
         }
-        for (i, o) in self.outputs.iter_mut().enumerate() {
-            if let Some(rx) = o.part.events.take() {
-                watch.link(format!("output {}", i + 1), rx);
-            }
-            watch.queue(format!("output {}", i + 1), o.queue.clone());
-        }
-        let (stop, rates) = (self.stop_flag.clone(), self.rates.clone());
-        let counters: Vec<Arc<OutputCounters>> =
-            self.outputs.iter().map(|o| o.counters.clone()).collect();
+        let stop = self.stop_flag.clone();
         self.monitor = Some(spawn("channel-monitor", move || {
             let mut n = 0u32;
             while !stop.load(Ordering::SeqCst) {
                 std::thread::sleep(Duration::from_millis(SWITCH_TICK_MS));
-                watch.core.tick_switch();
+                watch.view.core.tick_switch();
                 n = n.wrapping_add(1);
                 if n.is_multiple_of(5) {
                     watch.tick();
-                    update_rates(&rates, &watch.core, &counters);
                 }
             }
         })?);
         Ok(())
     }
 
-    pub fn config(&self) -> &ChannelConfig {
-        &self.cfg
+    /// Its settings as they are now (outputs added or removed included).
+    pub fn config(&self) -> ChannelConfig {
+        self.view.config()
+    }
+
+    /// A handle that reads this channel without waiting on it.
+    pub fn reader(&self, id: crate::engine::StreamId) -> ChannelReader {
+        ChannelReader::new(id, self.view.clone())
     }
 
     /// Events after the first `since`, and the new count.
     pub fn events_since(&self, since: u64) -> (Vec<ChannelEvent>, u64) {
-        lock(&self.core.events).since(since)
+        self.view.events_since(since)
     }
 
     pub fn snapshot(&self) -> ChannelSnapshot {
-        let rates = lock(&self.rates).clone();
-        let now_us = time_now_us();
-        let (live, health, repair_drops) = {
-            let f = lock(&self.core.failover);
-            (f.live(), f.health(now_us), f.dropped_packets())
-        };
-        let stall_ms = u64::from(self.cfg.switch_after_ms);
-        let inputs: Vec<InputSnapshot> = self
-            .cfg
-            .inputs
-            .iter()
-            .enumerate()
-            .map(|(i, cfg)| {
-                let c = &self.core.inputs[i];
-                let last = c.last_us.load(Ordering::Relaxed);
-                let ago = (last > 0).then(|| u64::try_from((now_us - last) / 1000).unwrap_or(0));
-                InputSnapshot {
-                    index: i,
-                    uri: cfg.display(),
-                    state: match ago {
-                        None => InputState::Waiting,
-                        Some(ms) if ms >= stall_ms => InputState::Stalled,
-                        Some(_) => InputState::Receiving,
-                    },
-                    live: live == Live::Input(i),
-                    health: health.get(i).map_or_else(String::new, ToString::to_string),
-                    connections: self.inputs[i].conns().map_or(0, |c| c.len()),
-                    datagrams: c.datagrams.load(Ordering::Relaxed),
-                    bytes: c.bytes.load(Ordering::Relaxed),
-                    rate_bps: rates.input_bps.get(i).copied().unwrap_or(0.0),
-                    bad_datagrams: c.bad.load(Ordering::Relaxed),
-                    last_data_ms_ago: ago,
-                }
-            })
-            .collect();
-        let outputs = self
-            .outputs
-            .iter()
-            .enumerate()
-            .map(|(i, o)| self.output_snapshot(i, o, &rates))
-            .collect();
-        let state = if self.core.stopped() {
-            ChannelState::Stopped
-        } else {
-            match live {
-                Live::Nothing => ChannelState::Waiting,
-                Live::Slate => ChannelState::Slate,
-                Live::Input(i) => match inputs.get(i).map(|i| i.state) {
-                    Some(InputState::Stalled) => ChannelState::Stalled,
-                    _ => ChannelState::Live,
-                },
-            }
-        };
-        ChannelSnapshot {
-            name: self.cfg.display_name(),
-            state,
-            uptime_secs: self.core.started.elapsed().as_secs_f64(),
-            live_input: live.to_string(),
-            switches_total: self.core.switches.load(Ordering::Relaxed),
-            repair_dropped_packets: repair_drops,
-            inputs,
-            outputs,
-        }
+        self.view.snapshot()
     }
 
-    fn output_snapshot(&self, i: usize, o: &OutputSlot, rates: &Rates) -> OutputSnapshot {
-        let connections: Vec<String> = o
-            .part
-            .conns()
-            .map(|c| c.current().0.iter().map(|c| c.peer.clone()).collect())
-            .unwrap_or_default();
-        let ready = o.udp || !connections.is_empty();
-        OutputSnapshot {
-            index: i,
-            uri: o.uri.clone(),
-            state: if ready {
-                OutputState::Ready
-            } else {
-                OutputState::Waiting
-            },
-            connections,
-            datagrams: o.counters.datagrams.load(Ordering::Relaxed),
-            bytes: o.counters.bytes.load(Ordering::Relaxed),
-            rate_bps: rates.output_bps.get(i).copied().unwrap_or(0.0),
-            queue_len: o.queue.len(),
-            queue_drops: o.queue.dropped.load(Ordering::Relaxed),
-            send_drops: o.counters.send_drops.load(Ordering::Relaxed),
-            late: o.counters.late.load(Ordering::Relaxed),
-        }
+    /// The event log, to go on in a channel restarted in this one's place.
+    pub(crate) fn event_log(&self) -> Arc<Mutex<EventLog>> {
+        self.view.core.events.clone()
     }
 
     /// Stops everything: inputs first, then the outputs drain and close.
     pub fn stop(&mut self) {
-        if self.core.stop.swap(true, Ordering::SeqCst) {
+        let core = &self.view.core;
+        if core.stop.swap(true, Ordering::SeqCst) {
             return;
         }
         for p in &mut self.inputs {
@@ -455,20 +408,15 @@ impl Channel {
                 let _ = t.join();
             }
         }
-        self.core.fanout.close();
-        self.stop_flag.store(true, Ordering::SeqCst);
+        core.fanout.close();
         for o in &mut self.outputs {
-            if let Some(t) = o.part.thread.take() {
-                let _ = t.join();
-            }
-            if let Some(mut l) = o.part.link.take() {
-                l.stop();
-            }
+            o.stop();
         }
+        self.stop_flag.store(true, Ordering::SeqCst);
         if let Some(t) = self.monitor.take() {
             let _ = t.join();
         }
-        self.core.event("channel stopped".to_string(), false);
+        core.event("channel stopped".to_string(), false);
     }
 }
 
@@ -476,37 +424,4 @@ impl Drop for Channel {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-fn update_rates(rates: &Mutex<Rates>, core: &Core, outputs: &[Arc<OutputCounters>]) {
-    let now = Instant::now();
-    let mut r = lock(rates);
-    let due =
-        r.at.is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1));
-    if !due {
-        return;
-    }
-    let ins: Vec<u64> = core
-        .inputs
-        .iter()
-        .map(|c| c.bytes.load(Ordering::Relaxed))
-        .collect();
-    let outs: Vec<u64> = outputs
-        .iter()
-        .map(|c| c.bytes.load(Ordering::Relaxed))
-        .collect();
-    if let Some(t) = r.at {
-        let secs = now.duration_since(t).as_secs_f64().max(1e-3);
-        let bps = |new: &[u64], old: &[u64]| -> Vec<f64> {
-            new.iter()
-                .zip(old.iter().chain(std::iter::repeat(&0)))
-                .map(|(n, o)| n.saturating_sub(*o) as f64 * 8.0 / secs)
-                .collect()
-        };
-        r.input_bps = bps(&ins, &r.input_bytes);
-        r.output_bps = bps(&outs, &r.output_bytes);
-    }
-    r.at = Some(now);
-    r.input_bytes = ins;
-    r.output_bytes = outs;
 }

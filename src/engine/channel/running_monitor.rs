@@ -1,30 +1,38 @@
 //! The channel's watcher: link events in words, inputs that stall or come
-//! back, outputs that start dropping (an alarm at most once a second each).
+//! back, outputs that start dropping (an alarm at most once a second each),
+//! and the rates the snapshot shows. Outputs added or removed while the
+//! channel runs are told to it ([`WatchChange`]).
 
 use super::fanout::OutputQueue;
-use super::running::Core;
+use super::outputs::WatchChange;
+use super::view::View;
 use crate::engine::link::{ConnSet, LinkEvent};
+use crate::engine::shared::lock;
 use crate::engine::srt::time_now_us;
 use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-struct QueueWatch {
-    label: String,
+/// One output, watched: its link's events and its queue's drops.
+struct OutputWatch {
+    events: Option<mpsc::Receiver<LinkEvent>>,
     queue: Arc<OutputQueue>,
     told: u64,
     last_told: Option<Instant>,
 }
 
 pub(crate) struct Watch {
-    pub(crate) core: Arc<Core>,
+    pub(crate) view: Arc<View>,
     stall: Duration,
     links: Vec<(String, mpsc::Receiver<LinkEvent>)>,
     /// SRT inputs' connections: a publisher that came back replaces the old one.
     publishers: Vec<Arc<ConnSet>>,
-    queues: Vec<QueueWatch>,
+    /// In the order of the channel's outputs ("output N" is its place).
+    outputs: Vec<OutputWatch>,
+    changes: mpsc::Receiver<WatchChange>,
     /// Per input: receiving now (as last told).
     receiving: Vec<bool>,
+    rated_at: Option<Instant>,
 }
 
 /// A link event in words; true for an alarm.
@@ -71,15 +79,21 @@ fn words(e: &LinkEvent) -> Option<(String, bool)> {
 }
 
 impl Watch {
-    pub(crate) fn new(core: Arc<Core>, stall: Duration) -> Self {
-        let receiving = vec![false; core.inputs.len()];
+    pub(crate) fn new(
+        view: Arc<View>,
+        stall: Duration,
+        changes: mpsc::Receiver<WatchChange>,
+    ) -> Self {
+        let receiving = vec![false; view.core.inputs.len()];
         Self {
-            core,
+            view,
             stall,
             links: Vec::new(),
             publishers: Vec::new(),
-            queues: Vec::new(),
+            outputs: Vec::new(),
+            changes,
             receiving,
+            rated_at: None,
         }
     }
 
@@ -91,20 +105,38 @@ impl Watch {
         self.publishers.push(conns);
     }
 
-    pub(crate) fn queue(&mut self, label: String, queue: Arc<OutputQueue>) {
-        self.queues.push(QueueWatch {
-            label,
-            queue,
-            told: 0,
-            last_told: None,
-        });
+    fn changes(&mut self) {
+        while let Ok(c) = self.changes.try_recv() {
+            match c {
+                WatchChange::Added { events, queue } => self.outputs.push(OutputWatch {
+                    events,
+                    queue,
+                    told: 0,
+                    last_told: None,
+                }),
+                WatchChange::Removed(i) if i < self.outputs.len() => {
+                    self.outputs.remove(i);
+                }
+                WatchChange::Removed(_) => {}
+            }
+        }
     }
 
     pub(crate) fn tick(&mut self) {
+        self.changes();
+        let core = &self.view.core;
         for (label, rx) in &self.links {
             while let Ok(e) = rx.try_recv() {
                 if let Some((text, alarm)) = words(&e) {
-                    self.core.event(format!("{label}: {text}"), alarm);
+                    core.event(format!("{label}: {text}"), alarm);
+                }
+            }
+        }
+        for (i, o) in self.outputs.iter().enumerate() {
+            let Some(rx) = &o.events else { continue };
+            while let Ok(e) = rx.try_recv() {
+                if let Some((text, alarm)) = words(&e) {
+                    core.event(format!("output {}: {text}", i + 1), alarm);
                 }
             }
         }
@@ -115,12 +147,32 @@ impl Watch {
         }
         self.inputs();
         self.drops();
+        self.rates();
+    }
+
+    /// Each input's and output's rate, once a second.
+    fn rates(&mut self) {
+        let now = Instant::now();
+        let secs = match self.rated_at {
+            Some(t) if now.duration_since(t) < Duration::from_secs(1) => return,
+            Some(t) => now.duration_since(t).as_secs_f64(),
+            None => 0.0,
+        };
+        self.rated_at = Some(now);
+        for c in &self.view.core.inputs {
+            c.rate.update(c.bytes.load(Ordering::Relaxed), secs);
+        }
+        for o in lock(&self.view.outputs).iter() {
+            o.counters
+                .rate
+                .update(o.counters.bytes.load(Ordering::Relaxed), secs);
+        }
     }
 
     fn inputs(&mut self) {
         let now = time_now_us();
         let stall_us = i64::try_from(self.stall.as_micros()).unwrap_or(i64::MAX);
-        for (i, c) in self.core.inputs.iter().enumerate() {
+        for (i, c) in self.view.core.inputs.iter().enumerate() {
             let last = c.last_us.load(Ordering::Relaxed);
             let receiving = last > 0 && now - last < stall_us;
             if receiving != self.receiving[i] {
@@ -134,22 +186,22 @@ impl Watch {
                         self.stall.as_millis()
                     )
                 };
-                self.core.event(text, !receiving);
+                self.view.core.event(text, !receiving);
             }
         }
     }
 
     fn drops(&mut self) {
-        for q in &mut self.queues {
+        for (i, q) in self.outputs.iter_mut().enumerate() {
             let dropped = q.queue.dropped.load(Ordering::Relaxed);
             let quiet = q
                 .last_told
                 .is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
             if dropped > q.told && quiet {
-                self.core.event(
+                self.view.core.event(
                     format!(
-                        "{}: falling behind, dropped {} datagram(s) of its own ({} in all); the other outputs are not affected",
-                        q.label,
+                        "output {}: falling behind, dropped {} datagram(s) of its own ({} in all); the other outputs are not affected",
+                        i + 1,
                         dropped - q.told,
                         dropped
                     ),

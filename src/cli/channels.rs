@@ -1,0 +1,77 @@
+//! Channels in the CLI's output, for `relay` and `play` alike: their
+//! events on stderr, one `--stats json` record per channel (the relay's
+//! schema), or a status line.
+
+use crate::engine::channel::ChannelSnapshot;
+use crate::engine::{StreamId, StreamManager};
+use std::collections::HashMap;
+
+/// The `--stats json` record of one channel.
+pub(crate) fn record(snap: &ChannelSnapshot, final_record: bool) -> serde_json::Value {
+    serde_json::json!({
+        "type": "channel",
+        "final": final_record,
+        "time": std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0),
+        "channel": snap,
+    })
+}
+
+/// One line of a channel's state and rates, for a terminal.
+pub(crate) fn status_line(s: &ChannelSnapshot) -> String {
+    let outs: Vec<String> = s
+        .outputs
+        .iter()
+        .map(|o| {
+            format!(
+                "out{} {:.2} Mbit/s{}",
+                o.index + 1,
+                o.rate_bps / 1e6,
+                if o.queue_drops > 0 {
+                    format!(" (dropped {})", o.queue_drops)
+                } else {
+                    String::new()
+                }
+            )
+        })
+        .collect();
+    format!(
+        "[{:>6.1}s] {} {:?} on air: {}  in {:.2} Mbit/s  {}",
+        s.uptime_secs,
+        s.name,
+        s.state,
+        s.live_input,
+        s.inputs.iter().map(|i| i.rate_bps).sum::<f64>() / 1e6,
+        outs.join("  ")
+    )
+}
+
+/// Every channel's new events on stderr, `name: event`.
+pub(crate) fn print_events(manager: &StreamManager, seen: &mut HashMap<StreamId, u64>) {
+    for r in manager.channel_readers() {
+        let since = seen.get(&r.id()).copied().unwrap_or(0);
+        let (events, total) = r.events_since(since);
+        seen.insert(r.id(), total);
+        if events.is_empty() {
+            continue;
+        }
+        let name = r.config().display_name();
+        for e in events {
+            say!("{name}: {e}");
+        }
+    }
+}
+
+/// Every channel's statistics: a JSON record on stdout or a line on stderr.
+pub(crate) fn print_stats(manager: &StreamManager, json: bool, final_record: bool) {
+    for r in manager.channel_readers() {
+        let snap = r.snapshot();
+        if json {
+            out!("{}", record(&snap, final_record));
+        } else {
+            say!("{}", status_line(&snap));
+        }
+    }
+}
