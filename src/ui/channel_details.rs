@@ -88,7 +88,7 @@ fn inputs_ui(ui: &mut egui::Ui, s: &ChannelSnapshot) {
             ui.end_row();
             for i in &s.inputs {
                 if i.live {
-                    ui.colored_label(color(ui, Tone::Good), "● on air");
+                    ui.colored_label(color(ui, Tone::Good), "ON AIR");
                 } else {
                     ui.label("");
                 }
@@ -196,7 +196,8 @@ fn events_ui(ui: &mut egui::Ui, events: &[ChannelEvent]) {
     }
     // Newest first: the switch that just happened is what an operator looks for.
     for e in events.iter().rev().take(200) {
-        let line = e.to_string();
+        // The UI's font has no arrow: the engine's "primary → backup 1" is drawn with "->".
+        let line = e.to_string().replace('\u{2192}', "->");
         if e.alarm {
             ui.colored_label(color(ui, Tone::Bad), line);
         } else {

@@ -179,7 +179,7 @@ impl SavedChannel {
         }
     }
 
-    /// "Channel “cam” — 2 inputs → 3 outputs".
+    /// "Channel “cam” — 2 inputs to 3 outputs".
     pub fn label(&self) -> String {
         let locked = if self.needs_passphrase() {
             " — encrypted, passphrase asked in the form"
@@ -187,7 +187,7 @@ impl SavedChannel {
             ""
         };
         format!(
-            "Channel “{}” — {} inputs → {} outputs{locked}",
+            "Channel “{}” — {} inputs to {} outputs{locked}",
             self.name,
             self.inputs.len(),
             self.outputs.len()
