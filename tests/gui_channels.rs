@@ -8,6 +8,8 @@
 
 mod common;
 
+// Its ffmpeg publisher and UDP sink; the rest serves tests/relay_failover.rs.
+#[allow(dead_code)]
 mod failover_peers;
 
 use common::gui::*;
@@ -75,7 +77,13 @@ fn reader(port: u16, dir: &std::path::Path, name: &str) -> Receiver {
 #[test]
 fn a_channel_from_the_form_relays_fails_over_and_takes_outputs_while_on_air() {
     let dir = tempfile::tempdir().unwrap();
-    let (p1, p2, o1, o2, o3) = (free_port(), free_port(), free_port(), free_port(), free_port());
+    let (p1, p2, o1, o2, o3) = (
+        free_port(),
+        free_port(),
+        free_port(),
+        free_port(),
+        free_port(),
+    );
     let sink = Sink::start(o2);
     let mut h = harness();
     fill_form(
@@ -107,7 +115,10 @@ fn a_channel_from_the_form_relays_fails_over_and_takes_outputs_while_on_air() {
     // One of several outputs goes without a question; the others keep sending.
     h.get_by_label("Remove output 2").click();
     wait_for(&mut h, "output 2 removed", 10);
-    assert!(!shows(&h, "Channel on air"), "removing one of several asks nothing");
+    assert!(
+        !shows(&h, "Channel on air"),
+        "removing one of several asks nothing"
+    );
     assert!(step_until(&mut h, Duration::from_secs(10), |h| !shows(
         h,
         "Remove output 3"
@@ -122,7 +133,10 @@ fn a_channel_from_the_form_relays_fails_over_and_takes_outputs_while_on_air() {
         check.packets, check.cc_errors
     );
     assert!(check.packets > 5000, "{} packets", check.packets);
-    assert_eq!(check.cc_errors, 0, "the first reader's continuity is unbroken");
+    assert_eq!(
+        check.cc_errors, 0,
+        "the first reader's continuity is unbroken"
+    );
 
     // Stopping asks first; Cancel leaves it on air.
     h.get_by_label("Stop").click();

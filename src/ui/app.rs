@@ -172,9 +172,9 @@ impl App {
             engine.send(Command::Start(Box::new(cfg)));
         }
         for cfg in options.channels {
-            engine.send(Command::Channel(
-                super::engine_link::ChannelCommand::Start(Box::new(cfg)),
-            ));
+            engine.send(Command::Channel(super::engine_link::ChannelCommand::Start(
+                Box::new(cfg),
+            )));
         }
         let mut app = Self {
             settings,
@@ -751,7 +751,8 @@ impl eframe::App for App {
                     (Screen::Media, "Media", None),
                     (Screen::Receive, "Receive", None),
                 ] {
-                    let tab = ui.selectable_label(self.screen == screen && !self.in_details(), label);
+                    let tab =
+                        ui.selectable_label(self.screen == screen && !self.in_details(), label);
                     let tab = match hint {
                         Some(h) => tab.on_hover_text(h),
                         None => tab,

@@ -52,7 +52,10 @@ pub fn channel_details_ui(
         ui.label(format!("up {}", fmt_duration(s.uptime_secs)));
         ui.label(format!("switches: {}", s.switches_total));
         if s.repair_dropped_packets > 0 {
-            ui.label(format!("repair dropped {} packets", s.repair_dropped_packets));
+            ui.label(format!(
+                "repair dropped {} packets",
+                s.repair_dropped_packets
+            ));
         }
         if super::channel_table::on_air(s) && ui.button("Stop").clicked() {
             action = ChannelDetailsAction::Row(ChannelAction::Stop(id));
@@ -82,7 +85,16 @@ fn inputs_ui(ui: &mut egui::Ui, s: &ChannelSnapshot) {
         .striped(true)
         .spacing([12.0, 4.0])
         .show(ui, |ui| {
-            for t in ["", "Input", "URI", "State", "Health", "Rate", "Connections", "Not TS"] {
+            for t in [
+                "",
+                "Input",
+                "URI",
+                "State",
+                "Health",
+                "Rate",
+                "Connections",
+                "Not TS",
+            ] {
                 ui.strong(t);
             }
             ui.end_row();
@@ -148,7 +160,11 @@ fn outputs_ui(
                     conns.on_hover_text(o.connections.join("\n"));
                 }
                 ui.label(mbps(o.rate_bps));
-                let drops = if o.queue_drops > 0 { Tone::Bad } else { Tone::Idle };
+                let drops = if o.queue_drops > 0 {
+                    Tone::Bad
+                } else {
+                    Tone::Idle
+                };
                 ui.colored_label(color(ui, drops), o.queue_drops.to_string());
                 ui.label(o.send_drops.to_string());
                 ui.label(o.late.to_string());

@@ -10,7 +10,7 @@ use crate::engine::switch::settings::{RETURN_AFTER_SECS, SWITCH_AFTER_MS};
 use crate::engine::LoopMode;
 use std::path::PathBuf;
 
-const INPUT_HINT: &str = "srt://:9000?streamid=%23!::r=cam,m=publish  or  udp://@239.1.1.1:5000";
+const INPUT_HINT: &str = "srt://:9000?streamid=…  or  udp://@239.1.1.1:5000";
 const OUTPUT_HINT: &str = "srt://:9001  or  udp://239.2.2.2:5001?ttl=4";
 
 /// What the channel form holds, as typed.
@@ -153,6 +153,19 @@ pub fn channel_form_ui(
     action
 }
 
+/// A row's label, left-aligned in a fixed width so the fields line up.
+fn row_label(ui: &mut egui::Ui, text: String) -> egui::Response {
+    ui.allocate_ui_with_layout(
+        egui::vec2(130.0, 20.0),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_min_width(130.0);
+            ui.label(text)
+        },
+    )
+    .inner
+}
+
 fn inputs_ui(ui: &mut egui::Ui, form: &mut ChannelForm) {
     ui.strong("Inputs, in priority order");
     ui.weak("The first is the primary; the others are backups, kept ready and used in this order.");
@@ -161,7 +174,7 @@ fn inputs_ui(ui: &mut egui::Ui, form: &mut ChannelForm) {
     let mut remove = None;
     for i in 0..n {
         ui.horizontal(|ui| {
-            let l = ui.add_sized([130.0, 20.0], egui::Label::new(input_label(i)));
+            let l = row_label(ui, input_label(i));
             super::widgets::uri_edit(ui, &mut form.inputs[i], INPUT_HINT, 420.0).labelled_by(l.id);
             if ui
                 .add_enabled(i > 0, egui::Button::new("Up"))
@@ -192,7 +205,11 @@ fn inputs_ui(ui: &mut egui::Ui, form: &mut ChannelForm) {
     if let Some(i) = remove {
         form.inputs.remove(i);
     }
-    if ui.button("Add input").on_hover_text("A backup input").clicked() {
+    if ui
+        .button("Add input")
+        .on_hover_text("A backup input")
+        .clicked()
+    {
         form.inputs.push(String::new());
     }
 }
@@ -234,7 +251,7 @@ fn outputs_ui(ui: &mut egui::Ui, form: &mut ChannelForm) {
     let mut remove = None;
     for i in 0..n {
         ui.horizontal(|ui| {
-            let l = ui.add_sized([130.0, 20.0], egui::Label::new(format!("Output {}", i + 1)));
+            let l = row_label(ui, format!("Output {}", i + 1));
             super::widgets::uri_edit(ui, &mut form.outputs[i], OUTPUT_HINT, 420.0)
                 .labelled_by(l.id);
             if ui

@@ -110,6 +110,10 @@ pub fn channels_table_ui(
         return None;
     }
     let mut action = None;
+    // A wide window widens the text columns (up to 1.8×), so the actions
+    // are not left in the middle of a control-room screen.
+    let total: f32 = COLS.iter().map(|(_, w)| w + 14.0).sum();
+    let grow = ((ui.available_width() - 4.0) / total).clamp(1.0, 1.8);
     ui.add_space(8.0);
     ui.strong(format!("Channels ({})", channels.len()));
     ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
@@ -117,10 +121,11 @@ pub fn channels_table_ui(
         .striped(true)
         .spacing([14.0, 6.0])
         .show(ui, |ui| {
-            for (title, w) in COLS {
+            for (i, (title, w)) in COLS.iter().enumerate() {
+                let w = if i + 1 < COLS.len() { w * grow } else { *w };
                 ui.allocate_ui(egui::vec2(w, 20.0), |ui| {
                     ui.set_min_width(w);
-                    ui.strong(title);
+                    ui.strong(*title);
                 });
             }
             ui.end_row();
@@ -132,7 +137,12 @@ pub fn channels_table_ui(
     action
 }
 
-fn row_ui(ui: &mut egui::Ui, id: StreamId, s: &ChannelSnapshot, action: &mut Option<ChannelAction>) {
+fn row_ui(
+    ui: &mut egui::Ui,
+    id: StreamId,
+    s: &ChannelSnapshot,
+    action: &mut Option<ChannelAction>,
+) {
     let uris: Vec<String> = s.inputs.iter().map(|i| i.uri.clone()).collect();
     ui.label(&s.name)
         .on_hover_text(format!("#{id} {}\ninputs: {}", s.name, uris.join(", ")));
@@ -174,10 +184,25 @@ fn row_ui(ui: &mut egui::Ui, id: StreamId, s: &ChannelSnapshot, action: &mut Opt
                 }
             };
             if on_air(s) {
-                pick(ui, "Stop", "Stop the channel (the row stays)", ChannelAction::Stop(id));
+                pick(
+                    ui,
+                    "Stop",
+                    "Stop the channel (the row stays)",
+                    ChannelAction::Stop(id),
+                );
             }
-            pick(ui, "Restart", "Stop and start again in place", ChannelAction::Restart(id));
-            pick(ui, "Remove", "Stop and remove the row", ChannelAction::Remove(id));
+            pick(
+                ui,
+                "Restart",
+                "Stop and start again in place",
+                ChannelAction::Restart(id),
+            );
+            pick(
+                ui,
+                "Remove",
+                "Stop and remove the row",
+                ChannelAction::Remove(id),
+            );
         });
     });
 }

@@ -41,13 +41,27 @@ pub enum ChannelCommand {
 
 /// The engine's answers about channels.
 pub enum ChannelReply {
-    Started { id: StreamId, name: String },
+    Started {
+        id: StreamId,
+        name: String,
+    },
     /// Nothing started; the engine's words.
-    Refused { message: String },
-    OutputAdded { id: StreamId, index: usize },
+    Refused {
+        message: String,
+    },
+    OutputAdded {
+        id: StreamId,
+        index: usize,
+    },
     /// The output was not added; the others were not touched.
-    OutputRefused { id: StreamId, message: String },
-    OutputRemoved { id: StreamId, index: usize },
+    OutputRefused {
+        id: StreamId,
+        message: String,
+    },
+    OutputRemoved {
+        id: StreamId,
+        index: usize,
+    },
 }
 
 /// What the engine thread reports back, for toasts.

@@ -133,9 +133,9 @@ impl SavedChannel {
         };
         for (i, e) in self.inputs.iter().enumerate() {
             cfg.inputs.push(match e {
-                SavedEndpoint::Srt { config, passphrase } => InputConfig::Srt(Box::new(
-                    SavedEndpoint::srt_config(config, passphrase),
-                )),
+                SavedEndpoint::Srt { config, passphrase } => {
+                    InputConfig::Srt(Box::new(SavedEndpoint::srt_config(config, passphrase)))
+                }
                 SavedEndpoint::Udp { uri } => {
                     InputConfig::parse(uri).map_err(|source| ChannelConfigError::Input {
                         index: i + 1,
@@ -147,9 +147,9 @@ impl SavedChannel {
         }
         for (i, e) in self.outputs.iter().enumerate() {
             cfg.outputs.push(match e {
-                SavedEndpoint::Srt { config, passphrase } => OutputConfig::Srt(Box::new(
-                    SavedEndpoint::srt_config(config, passphrase),
-                )),
+                SavedEndpoint::Srt { config, passphrase } => {
+                    OutputConfig::Srt(Box::new(SavedEndpoint::srt_config(config, passphrase)))
+                }
                 SavedEndpoint::Udp { uri } => {
                     OutputConfig::parse(uri).map_err(|source| ChannelConfigError::Output {
                         index: i + 1,

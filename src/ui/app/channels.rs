@@ -98,9 +98,7 @@ impl App {
             Ok(cfg) => self
                 .engine
                 .send(Command::Channel(ChannelCommand::Start(Box::new(cfg)))),
-            Err(e) => {
-                self.channels.form_error = Some((e.to_string(), self.channels.form.clone()))
-            }
+            Err(e) => self.channels.form_error = Some((e.to_string(), self.channels.form.clone())),
         }
     }
 
@@ -188,9 +186,7 @@ impl App {
                 self.details = None;
             }
             ChannelAction::Stop(id) => self.guard_channel(ChannelGuarded::Stop(id), channels),
-            ChannelAction::Restart(id) => {
-                self.guard_channel(ChannelGuarded::Restart(id), channels)
-            }
+            ChannelAction::Restart(id) => self.guard_channel(ChannelGuarded::Restart(id), channels),
             ChannelAction::Remove(id) => self.guard_channel(ChannelGuarded::Remove(id), channels),
         }
     }
@@ -205,7 +201,11 @@ impl App {
             | ChannelGuarded::Remove(id)
             | ChannelGuarded::RemoveOutput(id, _) => id,
         };
-        let Some(s) = channels.iter().find(|c| c.reader.id() == id).map(|c| &c.snap) else {
+        let Some(s) = channels
+            .iter()
+            .find(|c| c.reader.id() == id)
+            .map(|c| &c.snap)
+        else {
             return;
         };
         let connected: usize = s.outputs.iter().map(|o| o.connections.len()).sum();
