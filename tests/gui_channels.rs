@@ -96,8 +96,9 @@ fn a_channel_from_the_form_relays_fails_over_and_takes_outputs_while_on_air() {
     wait_for(&mut h, "Channels (1)", 10);
     assert!(shows(&h, "0/2 outputs ready") || shows(&h, "1/2 outputs ready"));
     let mut primary = Ffmpeg::start(p1);
-    let _backup = Ffmpeg::start(p2);
     wait_for(&mut h, "live: primary", 20);
+    // The backup comes later (a backup healthy first would take the air).
+    let _backup = Ffmpeg::start(p2);
     let mut first = reader(o1, dir.path(), "first.ts");
     wait_for(&mut h, "2/2 outputs ready", 10);
     assert!(
@@ -147,6 +148,13 @@ fn a_channel_from_the_form_relays_fails_over_and_takes_outputs_while_on_air() {
     assert!(!shows(&h, "Channel on air"));
 
     // The primary dies: the table shows the backup on air, the log says why.
+    assert!(
+        step_until(&mut h, Duration::from_secs(20), |h| h
+            .query_all_by_label("healthy")
+            .count()
+            == 2),
+        "both inputs healthy in Details"
+    );
     primary.kill();
     wait_for(&mut h, "live: backup 1", 20);
     assert!(shows(&h, "switches: 1"), "the switch counted in Details");
