@@ -166,7 +166,10 @@ impl App {
         };
         // Streams given at launch are what the user looks at; the previous
         // line-up offers only what they do not start again.
-        let previous = previous.without(&options.streams);
+        let mut previous = previous.without(&options.streams);
+        previous
+            .channels
+            .retain(|c| !options.channels.iter().any(|x| x.name == c.name));
         let show_streams = !options.streams.is_empty() || !options.channels.is_empty();
         for cfg in options.streams {
             engine.send(Command::Start(Box::new(cfg)));
@@ -718,11 +721,16 @@ impl eframe::App for App {
         // Ctrl +/- zoom is kept as the UI scale.
         self.settings.ui_scale = ctx.zoom_factor();
 
+        let channels = self.channels_now();
         egui::Panel::top("tabs").show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.strong("SRT Streamer");
                 ui.separator();
-                let running = streams.iter().filter(|s| s.state.is_running()).count();
+                let running = streams.iter().filter(|s| s.state.is_running()).count()
+                    + channels
+                        .iter()
+                        .filter(|c| super::channel_table::on_air(&c.snap))
+                        .count();
                 if ui
                     .selectable_label(
                         self.screen == Screen::Streams && !self.in_details(),
@@ -780,7 +788,6 @@ impl eframe::App for App {
         });
         self.toasts_ui(ui);
 
-        let channels = self.channels_now();
         egui::CentralPanel::default().show(ui, |ui| {
             if self.channel_details_screen(ui, &channels) {
                 return;
