@@ -783,6 +783,8 @@ impl eframe::App for App {
             .map(|r| r.snapshot())
             .collect();
         let srt = srt_traffic(&streams, &receivers);
+        let relayed = super::channel_table::channel_srt_traffic(channels.iter().map(|c| &c.snap));
+        let srt = (srt.0 + relayed.0, srt.1 + relayed.1);
         egui::Panel::bottom("system").show(ui, |ui| {
             system_panel_ui(ui, &sample, srt, warning.as_deref());
         });

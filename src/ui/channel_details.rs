@@ -79,6 +79,18 @@ pub fn channel_details_ui(
     action
 }
 
+/// A URI cut to the room its column has (`taken`: points the other columns
+/// use), whole in the tooltip, so the buttons at the row's end stay on screen.
+fn uri_cell(ui: &mut egui::Ui, uri: &str, taken: f32) {
+    let max = ((ui.ctx().content_rect().width() - taken) / 6.5).clamp(20.0, 200.0) as usize;
+    if uri.chars().count() <= max {
+        ui.label(uri);
+    } else {
+        let cut: String = uri.chars().take(max - 1).collect();
+        ui.label(format!("{cut}…")).on_hover_text(uri);
+    }
+}
+
 fn inputs_ui(ui: &mut egui::Ui, s: &ChannelSnapshot) {
     ui.strong("Inputs");
     egui::Grid::new("channel-inputs")
@@ -105,7 +117,7 @@ fn inputs_ui(ui: &mut egui::Ui, s: &ChannelSnapshot) {
                     ui.label("");
                 }
                 ui.label(super::channel_form::input_label(i.index));
-                ui.label(&i.uri);
+                uri_cell(ui, &i.uri, 640.0);
                 let tone = match i.state {
                     InputState::Receiving => Tone::Good,
                     InputState::Waiting => Tone::Busy,
@@ -149,7 +161,7 @@ fn outputs_ui(
             ui.end_row();
             for o in &s.outputs {
                 ui.label(format!("Output {}", o.index + 1));
-                ui.label(&o.uri);
+                uri_cell(ui, &o.uri, 740.0);
                 let tone = match o.state {
                     OutputState::Ready => Tone::Good,
                     OutputState::Waiting => Tone::Busy,
@@ -189,11 +201,12 @@ fn outputs_ui(
         let field = super::widgets::uri_edit(ui, &mut add.uri, "srt://:9002  or  udp://…", 360.0)
             .labelled_by(l.id);
         let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        let typed = !add.uri.trim().is_empty();
         if ui
-            .button("Add output")
+            .add_enabled(typed, egui::Button::new("Add output"))
             .on_hover_text("Starts at once; the other outputs are not touched")
             .clicked()
-            || enter
+            || (enter && typed)
         {
             action = Some(ChannelDetailsAction::AddOutput);
         }

@@ -85,6 +85,28 @@ pub fn input_rate(s: &ChannelSnapshot) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
+/// The channels' own SRT traffic (sent, received), bit/s, for the status
+/// bar: each SRT output's rate once per connected peer, each SRT input's rate.
+pub fn channel_srt_traffic<'a>(channels: impl Iterator<Item = &'a ChannelSnapshot>) -> (f64, f64) {
+    channels
+        .filter(|s| on_air(s))
+        .fold((0.0, 0.0), |(tx, rx), s| {
+            let out: f64 = s
+                .outputs
+                .iter()
+                .filter(|o| o.uri.starts_with("srt://"))
+                .map(|o| o.rate_bps * o.connections.len() as f64)
+                .sum();
+            let inp: f64 = s
+                .inputs
+                .iter()
+                .filter(|i| i.uri.starts_with("srt://"))
+                .map(|i| i.rate_bps)
+                .sum();
+            (tx + out, rx + inp)
+        })
+}
+
 /// Whether the channel sends anything now (stopping it takes it off air).
 pub fn on_air(s: &ChannelSnapshot) -> bool {
     s.state != ChannelState::Stopped
