@@ -14,7 +14,7 @@ mod failover_peers;
 
 use common::gui::*;
 use common::*;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use failover_peers::{Ffmpeg, Sink};
 use srt_streamer::ui::settings::Settings;
 use srt_streamer::ui::{App, AppOptions};
@@ -221,4 +221,59 @@ fn the_line_up_keeps_a_channel_and_brings_it_back() {
     wait_for(&mut h, "Channels (1)", 10);
     assert!(shows(&h, "kept"));
     assert!(shows(&h, "0/1 output ready"));
+}
+
+#[test]
+fn an_encrypted_channel_without_its_stored_passphrase_comes_back_in_the_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("session.json");
+    let options = AppOptions {
+        settings: Some(Settings {
+            restore_session: true,
+            store_passphrases: false,
+            ..Default::default()
+        }),
+        session_file: Some(session.clone()),
+        ..Default::default()
+    };
+    let (p1, o1) = (free_port(), free_port());
+    {
+        let mut h = harness_options(options.clone(), 1300.0, 900.0);
+        fill_form(
+            &mut h,
+            "secret",
+            &[udp(p1)],
+            &[format!("srt://:{o1}?passphrase=not-on-disk-1234")],
+        );
+        h.get_by_label("Start channel").click();
+        wait_for(&mut h, "Channels (1)", 10);
+        for _ in 0..5 {
+            h.step();
+        }
+    }
+    let text = std::fs::read_to_string(&session).unwrap();
+    assert!(text.contains("\"secret\""), "{text}");
+    assert!(!text.contains("not-on-disk-1234"), "{text}");
+    assert!(wait_until(Duration::from_secs(10), || {
+        std::net::UdpSocket::bind(("0.0.0.0", o1)).is_ok()
+    }));
+    let mut h = harness_options(options, 1300.0, 900.0);
+    for _ in 0..10 {
+        h.step();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !shows(&h, "Channels ("),
+        "not started without its passphrase"
+    );
+    h.get_by_label("New channel").click();
+    wait_for(&mut h, "its passphrase was not stored: add passphrase=", 5);
+    let output = h
+        .get_by_role_and_label(egui::accesskit::Role::TextInput, "Output 1")
+        .value()
+        .unwrap_or_default();
+    assert!(
+        output.starts_with(&format!("srt://:{o1}")) && !output.contains("passphrase"),
+        "{output}"
+    );
 }

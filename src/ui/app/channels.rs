@@ -32,6 +32,8 @@ pub(crate) struct Channels {
     /// The channel whose Details are shown.
     pub details: Option<StreamId>,
     pub add: AddOutputField,
+    /// Why the form holds a restored channel (its passphrase to type).
+    pub note: Option<String>,
     /// The question on screen: what a "yes" does, the question, the verb.
     pub asking: Option<(ChannelGuarded, String, &'static str)>,
 }
@@ -71,6 +73,7 @@ impl App {
                 self.toasts.info(format!("#{id} channel {name}: started"));
                 self.channels.form_error = None;
                 self.channels.form = ChannelForm::default();
+                self.channels.note = None;
                 self.screen = Screen::Streams;
             }
             ChannelReply::Refused { message } => {
@@ -110,8 +113,13 @@ impl App {
             .filter(|(_, f)| *f == self.channels.form)
             .map(|(m, _)| m.clone());
         let dialog_open = self.files.dialog_open;
+        let note = self.channels.note.clone();
         let action = egui::ScrollArea::both()
             .show(ui, |ui| {
+                if let Some(n) = note {
+                    let warn = super::super::palette::color(ui, super::super::palette::Tone::Warn);
+                    ui.colored_label(warn, n);
+                }
                 channel_form_ui(ui, &mut self.channels.form, refused.as_deref(), dialog_open)
             })
             .inner;
@@ -276,13 +284,13 @@ impl App {
         for c in saved {
             if c.needs_passphrase() {
                 self.channels.form = c.form();
-                self.toasts.push(
-                    super::super::toasts::ToastKind::Warning,
-                    format!(
-                        "channel “{}” is encrypted and its passphrase was not stored: add passphrase=… to its URIs in New channel and start it",
-                        c.name
-                    ),
+                let note = format!(
+                    "Channel “{}” of the last session is encrypted and its passphrase was not stored: add passphrase=… to its URIs below and start it.",
+                    c.name
                 );
+                self.toasts
+                    .push(super::super::toasts::ToastKind::Warning, note.clone());
+                self.channels.note = Some(note);
                 continue;
             }
             match c.restored() {
