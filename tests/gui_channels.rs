@@ -205,6 +205,17 @@ fn the_line_up_keeps_a_channel_and_brings_it_back() {
         fill_form(&mut h, "kept", &[udp(p1)], &[format!("srt://:{o1}")]);
         h.get_by_label("Start channel").click();
         wait_for(&mut h, "Channels (1)", 10);
+        // Taking its last output off asks first; Cancel keeps it.
+        h.get_by_label("Details").click();
+        wait_for(&mut h, "Remove output 1", 5);
+        h.get_by_label("Remove output 1").click();
+        wait_for(&mut h, "This is the last output of “kept”", 5);
+        h.get_by_label("Cancel").click();
+        for _ in 0..5 {
+            h.step();
+        }
+        assert!(shows(&h, "Remove output 1") && !shows(&h, "This is the last output"));
+        h.get_by_label("Back").click();
         for _ in 0..5 {
             h.step();
         }
