@@ -45,6 +45,10 @@ impl Relay {
             .stderr(std::fs::File::create(&stderr).expect("stderr"))
             .spawn()
             .expect("relay starts");
+        // Ready once its channel said so (its line-up checked and started).
+        wait_until(Duration::from_secs(20), || {
+            std::fs::read_to_string(&stderr).is_ok_and(|t| t.contains(" started: "))
+        });
         Self {
             child,
             stdout,

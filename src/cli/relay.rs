@@ -56,14 +56,14 @@ pub enum StatsFormat {
 }
 
 /// The line-up: the file's `[[stream]]` and `[[channel]]` tables, and the
-/// channel of `--input`/`--output` (when given, or when the file has
-/// none). Checking it is the engine's work ([`StreamManager::start_all`]).
+/// channel of `--input`/`--output` (when given, or when the file starts
+/// nothing). Checking it is the engine's work ([`StreamManager::start_all`]).
 fn lineup(a: &RelayArgs) -> anyhow::Result<Lineup> {
     let mut out = match &a.streams {
         Some(path) => super::streams_file::load_lineup(path)?,
         None => Lineup::default(),
     };
-    if !a.inputs.is_empty() || !a.outputs.is_empty() || out.channels.is_empty() {
+    if !a.inputs.is_empty() || !a.outputs.is_empty() || out.is_empty() {
         let mut cfg = ChannelConfig::from_uris("", &a.inputs, &a.outputs)?;
         cfg.slate = a.slate.clone();
         cfg.switch_after_ms = a.switch_after;

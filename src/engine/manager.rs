@@ -374,7 +374,9 @@ impl StreamManager {
     /// Stops a player, receiver or channel (it stays listed, with its
     /// history and analysis, until removed).
     pub fn stop(&mut self, id: StreamId) -> Result<(), ManagerError> {
-        if self.stop_channel(id) {
+        let channel = self.stop_channel(id);
+        if channel {
+            // Stopped above.
         } else if let Some(s) = self.streams.get_mut(&id) {
             s.stop();
         } else {
@@ -388,7 +390,9 @@ impl StreamManager {
     }
 
     pub fn remove(&mut self, id: StreamId) -> Result<(), ManagerError> {
-        if self.remove_channel(id) {
+        let channel = self.remove_channel(id);
+        if channel {
+            // Removed above.
         } else if let Some(mut s) = self.streams.remove(&id) {
             s.stop();
         } else {

@@ -7,6 +7,7 @@ pub mod corpus;
 pub mod gui;
 pub mod netns;
 pub mod pcap;
+pub mod relay;
 
 use srt_streamer::engine::{StreamConfig, StreamId, StreamManager, StreamSnapshot};
 use srt_streamer::ts::check::StreamCheck;

@@ -93,12 +93,6 @@ impl Fanout {
             q.push(&d);
         }
     }
-
-    pub(crate) fn close(&self) {
-        for q in lock(&self.queues).iter() {
-            q.close();
-        }
-    }
 }
 
 #[cfg(test)]

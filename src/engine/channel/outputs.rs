@@ -32,11 +32,17 @@ pub(crate) struct OutputPart {
 }
 
 impl OutputPart {
-    /// Stops its thread (it leaves at once: what is queued is dropped)
-    /// and closes its link.
-    pub(crate) fn stop(&mut self) {
+    /// Tells its thread to leave (at once: what is queued is dropped).
+    pub(crate) fn signal(&self) {
         self.stop.store(true, Ordering::SeqCst);
         self.queue.close();
+    }
+
+    /// Stops its thread and closes its link. Signal every output first
+    /// when stopping many: a thread told its queue closed but not to stop
+    /// would spin.
+    pub(crate) fn stop(&mut self) {
+        self.signal();
         if let Some(t) = self.part.thread.take() {
             let _ = t.join();
         }

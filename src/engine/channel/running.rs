@@ -124,8 +124,10 @@ impl Core {
     }
 
     pub(crate) fn event(&self, text: String, alarm: bool) {
-        lock(&self.events).push(ChannelEvent {
-            at_secs: self.uptime_secs(),
+        let mut log = lock(&self.events);
+        let at_secs = log.now_secs();
+        log.push(ChannelEvent {
+            at_secs,
             text,
             alarm,
         });
@@ -408,7 +410,9 @@ impl Channel {
                 let _ = t.join();
             }
         }
-        core.fanout.close();
+        for o in &self.outputs {
+            o.signal();
+        }
         for o in &mut self.outputs {
             o.stop();
         }

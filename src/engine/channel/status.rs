@@ -109,16 +109,32 @@ impl std::fmt::Display for ChannelEvent {
     }
 }
 
-/// The last events (bounded) and how many there were.
-#[derive(Default)]
+/// The last events (bounded) and how many there were. Event times count
+/// from the log's creation: they go on across a restart in place.
 pub(crate) struct EventLog {
     list: std::collections::VecDeque<ChannelEvent>,
     total: u64,
+    epoch: std::time::Instant,
+}
+
+impl Default for EventLog {
+    fn default() -> Self {
+        Self {
+            list: Default::default(),
+            total: 0,
+            epoch: std::time::Instant::now(),
+        }
+    }
 }
 
 const EVENTS_KEPT: usize = 1000;
 
 impl EventLog {
+    /// Seconds since the log began.
+    pub(crate) fn now_secs(&self) -> f64 {
+        self.epoch.elapsed().as_secs_f64()
+    }
+
     pub(crate) fn push(&mut self, e: ChannelEvent) {
         if e.alarm {
             tracing::warn!("{}", e.text);
