@@ -42,6 +42,7 @@ const RUN: &[(&str, &str)] = &[
     ("srt-streamer play media/sample.ts 'srt://:9000?latency=400&passphrase=0123456789ab&pbkeylen=32'", "aes_256_listener"),
     ("srt-streamer play media/sample.ts 'srt://10.0.0.5:7001?mode=caller&iptos=EF' --stats json", "caller_with_json_stats"),
     ("srt-streamer play news.ts 'srt://:9000?streamid=news' sport.ts 'srt://:9000?streamid=sport&passphrase=sport-secret-1'", "two_streams_on_one_port"),
+    ("srt-streamer relay --input 'srt://:9000?streamid=%23!::r=cam,m=publish' \\ --output 'srt://:9000?streamid=cam' \\ --output 'file:///var/rec/cam.ts?rotate_secs=600' \\ --output analyze: --output monitor: --stats json", "relay_records_analyzes_and_monitors"),
 ];
 
 /// The README's ```sh command lines (continuations joined, comments
@@ -224,6 +225,32 @@ impl Example {
         srt_streamer()
             .args(self.args(name))
             .output()
+            .expect("the binary runs")
+    }
+
+    /// srt-live-transmit reading `cam` from the relay's port (retrying
+    /// until the relay listens) into reader.ts.
+    fn read_cam(&self) -> Receiver {
+        Receiver::slt_retrying(
+            &format!("srt://127.0.0.1:{}?streamid=cam", self.port),
+            self.path("reader.ts"),
+        )
+    }
+
+    /// Our own player publishing the sample as `cam` to the relay's port
+    /// (stream ID `#!::r=cam,m=publish`), for `secs`.
+    fn publish_cam(&self, secs: &str) -> Child {
+        srt_streamer()
+            .arg("play")
+            .arg(sample())
+            .arg(format!(
+                "srt://127.0.0.1:{}?mode=caller&streamid=%23!::r=cam,m=publish",
+                self.port
+            ))
+            .args(["--duration", secs])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
             .expect("the binary runs")
     }
 
@@ -472,9 +499,58 @@ fn toml_block_plays() {
     assert!(ird.bytes() > 100_000, "bytes at the IRD");
 }
 
+/// The relay section's local outputs: a publisher on the shared port, a
+/// reader of `cam`, and the recording, the analysis and the monitor in the
+/// final `--stats json` record (/var/rec/ becomes the test's folder).
+#[test]
+fn relay_records_analyzes_and_monitors() {
+    let ex = Example::new();
+    let folder = format!("{}/", ex.dir.path().display());
+    let mut args: Vec<String> = ex
+        .args("relay_records_analyzes_and_monitors")
+        .into_iter()
+        .filter(|a| a != "\\")
+        .map(|a| a.replace("/var/rec/", &folder))
+        .collect();
+    args.extend(["--duration".into(), "10".into()]);
+    let relay = srt_streamer()
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let reader = ex.read_cam();
+    let publisher = ex.publish_cam("7");
+    let out = finish(relay);
+    let _ = finish(publisher);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{log}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    let outputs = &last["channel"]["outputs"];
+    assert!(reader.bytes() > 100_000, "bytes at the reader of 'cam'");
+    let recorded = outputs[1]["recording"]["bytes"].as_u64().unwrap_or(0);
+    assert!(recorded > 100_000, "{}", outputs[1]);
+    assert!(
+        ex.path("cam-0001.ts").exists(),
+        "rotating names: cam-0001.ts"
+    );
+    assert_eq!(
+        outputs[2]["analysis"]["tr101290"]["continuity_count_error"]["count"], 0,
+        "{}",
+        outputs[2]
+    );
+    assert!(
+        outputs[3]["monitor"]["frames_shown"].as_u64().unwrap_or(0) > 0,
+        "{}",
+        outputs[3]
+    );
+}
+
 /// The `[[channel]]` block through `relay --streams`: a publisher on the
-/// shared port feeds a reader asking for `cam` and the UDP output (the
-/// multicast input and output become loopback unicast here).
+/// shared port feeds a reader asking for `cam`, the UDP output and the
+/// recording (the multicast input and output become loopback unicast
+/// here, /var/rec/ the test's folder).
 #[test]
 fn channel_toml_block_relays() {
     let ex = Example::new();
@@ -493,7 +569,8 @@ fn channel_toml_block_relays() {
         .replace(
             "udp://239.2.2.2:5000?ttl=4&iptos=EF",
             &format!("udp://127.0.0.1:{udp_out}?iptos=EF"),
-        );
+        )
+        .replace("/var/rec/", &format!("{}/", ex.dir.path().display()));
     assert!(
         text.contains(&format!("udp://127.0.0.1:{udp_out}")),
         "{text}"
@@ -510,22 +587,8 @@ fn channel_toml_block_relays() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let reader = Receiver::slt_retrying(
-        &format!("srt://127.0.0.1:{}?streamid=cam", ex.port),
-        ex.path("reader.ts"),
-    );
-    let mut publisher = srt_streamer()
-        .arg("play")
-        .arg(sample())
-        .arg(format!(
-            "srt://127.0.0.1:{}?mode=caller&streamid=%23!::r=cam,m=publish",
-            ex.port
-        ))
-        .args(["--duration", "8"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let reader = ex.read_cam();
+    let mut publisher = ex.publish_cam("8");
     let mut buf = [0u8; 2048];
     let n = sink.recv(&mut buf).expect("a datagram at the UDP output");
     assert!(n >= 188 && buf[0] == 0x47, "TS at the UDP output");
@@ -542,6 +605,8 @@ fn channel_toml_block_relays() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let recorded = std::fs::metadata(ex.path("contribution-0001.ts")).map_or(0, |m| m.len());
+    assert!(recorded > 100_000, "recorded {recorded} bytes");
 }
 
 /// The failover section's `[[channel]]` block through `relay --streams`:

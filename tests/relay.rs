@@ -7,122 +7,14 @@
 mod common;
 
 use common::pcap::{srt_timestamp_offsets, Capture};
-use common::relay::{assert_run_of, extra_pids, udp_feed, udp_sink, EXTRA};
+use common::relay::{
+    assert_run_of, extra_pids, publish, serial, signal, udp_feed, udp_sink, Relay, BIN, EXTRA,
+};
 use common::{free_port, wait_until, Receiver};
 use std::net::UdpSocket;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-const BIN: &str = env!("CARGO_BIN_EXE_srt-streamer");
-
-/// One relay test at a time: each runs several real-time peers, and on a
-/// shared 2-core machine nine at once starve each other past the SRT
-/// latency (the receivers then drop late packets, as SRT must).
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    ONE.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// The relay binary, its JSON records on a file; SIGTERM on stop.
-struct Relay {
-    child: Child,
-    stdout: PathBuf,
-    stderr: PathBuf,
-}
-
-impl Relay {
-    fn start(dir: &Path, args: &[&str]) -> Self {
-        Self::start_in(None, dir, args)
-    }
-
-    /// The relay, inside network namespace `netns` if given.
-    fn start_in(netns: Option<&str>, dir: &Path, args: &[&str]) -> Self {
-        let n = std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
-        let stdout = dir.join(format!("relay-{n}.json"));
-        let stderr = dir.join(format!("relay-{n}.err"));
-        let mut cmd = match netns {
-            Some(ns) => {
-                let mut c = Command::new("ip");
-                c.args(["netns", "exec", ns, BIN]);
-                c
-            }
-            None => Command::new(BIN),
-        };
-        let child = cmd
-            .arg("relay")
-            .args(args)
-            .args(["--stats", "json", "--log-level", "info"])
-            .stdout(std::fs::File::create(&stdout).expect("stdout"))
-            .stderr(std::fs::File::create(&stderr).expect("stderr"))
-            .spawn()
-            .expect("relay starts");
-        // Ready once its channels said so (its line-up checked and started).
-        wait_until(Duration::from_secs(20), || {
-            std::fs::read_to_string(&stderr).is_ok_and(|t| t.contains(" started: "))
-        });
-        Self {
-            child,
-            stdout,
-            stderr,
-        }
-    }
-
-    /// The last JSON record's channel.
-    fn last(&self) -> serde_json::Value {
-        let text = std::fs::read_to_string(&self.stdout).unwrap_or_default();
-        text.lines()
-            .rev()
-            .find_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .map(|v| v["channel"].clone())
-            .unwrap_or_default()
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.stderr).unwrap_or_default()
-    }
-
-    /// SIGTERM; the exit code must be 0.
-    fn stop(&mut self) {
-        signal(self.child.id(), "TERM");
-        let status = self.child.wait().expect("relay exits");
-        assert_eq!(
-            status.code(),
-            Some(0),
-            "relay exit on SIGTERM; log:\n{}",
-            self.log()
-        );
-    }
-}
-
-impl Drop for Relay {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn signal(pid: u32, sig: &str) {
-    let ok = Command::new("kill")
-        .args([&format!("-{sig}"), &pid.to_string()])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(ok, "kill -{sig} {pid}");
-}
-
-/// Our player publishing `file` once to `uri` (returns when it has ended).
-fn publish(file: &Path, uri: &str) {
-    let ok = Command::new(BIN)
-        .arg("play")
-        .arg(file)
-        .arg(uri)
-        .args(["--loop", "off"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(ok, "publishing {} to {uri}", file.display());
-}
 
 // Every SRT hop in these tests has latency=1000: the machine that runs them
 // may be loaded far beyond its cores, and they check bytes, not delay.

@@ -2,7 +2,7 @@
 //! events on stderr, one `--stats json` record per channel (the relay's
 //! schema), or a status line.
 
-use crate::engine::channel::ChannelSnapshot;
+use crate::engine::channel::{ChannelSnapshot, OutputSnapshot};
 use crate::engine::{StreamId, StreamManager};
 use std::collections::HashMap;
 
@@ -19,6 +19,30 @@ pub(crate) fn record(snap: &ChannelSnapshot, final_record: bool) -> serde_json::
     })
 }
 
+/// What a record, analyze or monitor output adds to the status line.
+fn local_output(o: &OutputSnapshot) -> String {
+    if let Some(r) = &o.recording {
+        return match &r.error {
+            Some(_) => " record FAILED".to_string(),
+            None => format!(" recorded {:.1} MB", r.bytes as f64 / 1e6),
+        };
+    }
+    if let Some(a) = &o.analysis {
+        return format!(
+            " TR 101 290 P1 {} P2 {}",
+            a.tr101290.priority1_total(),
+            a.tr101290.priority2_total()
+        );
+    }
+    if let Some(m) = &o.monitor {
+        let alarms: Vec<String> = m.alarms.iter().map(ToString::to_string).collect();
+        return format!(" {} frames {}", m.frames_shown, alarms.join(", "))
+            .trim_end()
+            .to_string();
+    }
+    String::new()
+}
+
 /// One line of a channel's state and rates, for a terminal.
 pub(crate) fn status_line(s: &ChannelSnapshot) -> String {
     let outs: Vec<String> = s
@@ -26,14 +50,15 @@ pub(crate) fn status_line(s: &ChannelSnapshot) -> String {
         .iter()
         .map(|o| {
             format!(
-                "out{} {:.2} Mbit/s{}",
+                "out{} {:.2} Mbit/s{}{}",
                 o.index + 1,
                 o.rate_bps / 1e6,
                 if o.queue_drops > 0 {
                     format!(" (dropped {})", o.queue_drops)
                 } else {
                     String::new()
-                }
+                },
+                local_output(o)
             )
         })
         .collect();

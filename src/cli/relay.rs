@@ -21,7 +21,10 @@ pub struct RelayArgs {
     #[arg(long = "input", value_name = "URI")]
     pub inputs: Vec<String>,
     /// An output: srt://… (listener for any number of callers, caller,
-    /// rendezvous) or udp://HOST:PORT?ttl=N&iface=ADDR&iptos=EF&delay=MS.
+    /// rendezvous), udp://HOST:PORT?ttl=N&iface=ADDR&iptos=EF&delay=MS,
+    /// file:///PATH.ts?rotate_secs=S&rotate_mb=MB (or a plain /PATH.ts:
+    /// record), analyze: (TR 101 290 report in --stats json) or monitor:
+    /// (decoded: picture, audio levels, black/frozen/silence alarms).
     #[arg(long = "output", value_name = "URI")]
     pub outputs: Vec<String>,
     /// A TS file to play when every input is down.

@@ -398,11 +398,7 @@ fn record(shared: &Shared, data: &[u8]) {
     let written = r.total_bytes;
     *guard = None;
     drop(guard);
-    let advice = match e.raw_os_error() {
-        Some(libc::ENOSPC) => "the disk is full: free space or record elsewhere",
-        Some(libc::EACCES) | Some(libc::EPERM) => "no permission to write there",
-        _ => "check the disk",
-    };
+    let advice = super::recorder::write_error_advice(&e);
     shared.event(EventKind::Error {
         message: format!(
             "recording stopped after {written} bytes: cannot write {path} ({e}); {advice}. Reception and analysis go on"

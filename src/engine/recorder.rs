@@ -197,6 +197,16 @@ fn next_sync(buf: &[u8], from: usize) -> Option<usize> {
         .find(|&q| buf[q] == SYNC_BYTE && buf.get(q + PACKET_SIZE).is_none_or(|b| *b == SYNC_BYTE))
 }
 
+/// What to do about a recording that cannot write, in words.
+pub(crate) fn write_error_advice(e: &std::io::Error) -> &'static str {
+    match e.raw_os_error() {
+        Some(libc::ENOSPC) => "the disk is full: free space or record elsewhere",
+        Some(libc::EACCES) | Some(libc::EPERM) => "no permission to write there",
+        Some(libc::ENOENT) | Some(libc::ENOTDIR) => "the folder does not exist",
+        _ => "check the disk",
+    }
+}
+
 /// The recording file names a rotating recorder writes: for tests and the UI.
 pub fn rotated_name(path: &Path, index: u32) -> PathBuf {
     let stem = path

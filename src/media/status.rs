@@ -125,7 +125,7 @@ impl std::fmt::Display for MonitorAlarm {
 }
 
 /// What a monitor publishes.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct MonitorStatus {
     /// The latest picture.
     #[serde(skip)]

@@ -1,10 +1,24 @@
-//! Helpers for relay tests: the corpus file with extra PIDs, a UDP feed
-//! and sink in the test, and the byte-identity check of an output.
+//! `srt-streamer relay` as a test drives it: the binary with its JSON
+//! records, publishers and UDP feeders into it, a UDP sink at its outputs,
+//! the corpus file with extra PIDs, and the byte-identity check.
 
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_srt-streamer");
+
+/// One relay test at a time: each runs several real-time peers, and on a
+/// shared 2-core machine nine at once starve each other past the SRT
+/// latency (the receivers then drop late packets, as SRT must).
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ONE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The extra PIDs of [`extra_pids`]: SCTE-35 and private data.
+pub const EXTRA: [u16; 2] = [0x1F0, 0x1F1];
 
 /// The corpus file with SCTE-35 (0x1F0) and private data (0x1F1), its first
 /// `secs` seconds (5 Mbit/s).
@@ -27,6 +41,115 @@ pub fn extra_pids(dir: &Path, secs: f64) -> PathBuf {
     let path = dir.join(format!("extra-{secs}.ts"));
     std::fs::write(&path, &data[..packets * 188]).expect("write");
     path
+}
+
+/// The relay binary, its JSON records on a file; SIGTERM on stop.
+pub struct Relay {
+    pub child: Child,
+    pub stdout: PathBuf,
+    pub stderr: PathBuf,
+}
+
+impl Relay {
+    pub fn start(dir: &Path, args: &[&str]) -> Self {
+        Self::start_in(None, dir, args)
+    }
+
+    /// The relay, inside network namespace `netns` if given.
+    pub fn start_in(netns: Option<&str>, dir: &Path, args: &[&str]) -> Self {
+        match netns {
+            Some(ns) => Self::start_wrapped(&["ip", "netns", "exec", ns], dir, args),
+            None => Self::start_wrapped(&[], dir, args),
+        }
+    }
+
+    /// The relay run by `wrapper` (a command that runs the binary given
+    /// after it, e.g. `ip netns exec NS`), or directly when it is empty.
+    pub fn start_wrapped(wrapper: &[&str], dir: &Path, args: &[&str]) -> Self {
+        let n = std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
+        let stdout = dir.join(format!("relay-{n}.json"));
+        let stderr = dir.join(format!("relay-{n}.err"));
+        let mut cmd = match wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut c = Command::new(program);
+                c.args(rest).arg(BIN);
+                c
+            }
+            None => Command::new(BIN),
+        };
+        let child = cmd
+            .arg("relay")
+            .args(args)
+            .args(["--stats", "json", "--log-level", "info"])
+            .stdout(std::fs::File::create(&stdout).expect("stdout"))
+            .stderr(std::fs::File::create(&stderr).expect("stderr"))
+            .spawn()
+            .expect("relay starts");
+        // Ready once its channels said so (its line-up checked and started).
+        super::wait_until(Duration::from_secs(20), || {
+            std::fs::read_to_string(&stderr).is_ok_and(|t| t.contains(" started: "))
+        });
+        Self {
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// The last JSON record's channel.
+    pub fn last(&self) -> serde_json::Value {
+        let text = std::fs::read_to_string(&self.stdout).unwrap_or_default();
+        text.lines()
+            .rev()
+            .find_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .map(|v| v["channel"].clone())
+            .unwrap_or_default()
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    /// SIGTERM; the exit code must be 0.
+    pub fn stop(&mut self) {
+        signal(self.child.id(), "TERM");
+        let status = self.child.wait().expect("relay exits");
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "relay exit on SIGTERM; log:\n{}",
+            self.log()
+        );
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn signal(pid: u32, sig: &str) {
+    let ok = Command::new("kill")
+        .args([&format!("-{sig}"), &pid.to_string()])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "kill -{sig} {pid}");
+}
+
+/// Our player publishing `file` once to `uri` (returns when it has ended).
+pub fn publish(file: &Path, uri: &str) {
+    let ok = Command::new(BIN)
+        .arg("play")
+        .arg(file)
+        .arg(uri)
+        .args(["--loop", "off"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "publishing {} to {uri}", file.display());
 }
 
 /// A UDP socket in the test writing what it receives to a file: it waits
@@ -79,8 +202,6 @@ pub fn assert_run_of(what: &str, input: &[u8], out: &[u8], share: f64, pids: &[u
         assert!(has, "{what}: PID {pid:#x} missing");
     }
 }
-
-pub const EXTRA: [u16; 2] = [0x1F0, 0x1F1];
 
 /// Sends `file` to `addr` over UDP in 7-packet datagrams at 5 Mbit/s.
 pub fn udp_feed(file: &Path, addr: &str) {

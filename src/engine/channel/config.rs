@@ -3,9 +3,13 @@
 //! from URIs (the CLI, the TOML file's `[[channel]]` tables) and checked
 //! here, by the engine, before anything starts.
 
+use super::sink_uri::{self, SinkKind};
 use super::udp_uri::{parse_udp_input, parse_udp_output, UdpInput, UdpOutput};
 use crate::engine::config::{parse_uri, ConfigError, LoopMode, Mode, StreamConfig};
+use crate::engine::recorder::RecordConfig;
 use crate::engine::switch::{SettingsError, SwitchSettings};
+use crate::media::MonitorSettings;
+use crate::ts::analyzer::AnalyzerConfig;
 use std::path::PathBuf;
 
 /// Default: switch to the next input after this long without data.
@@ -34,6 +38,13 @@ pub enum OutputConfig {
     Srt(Box<StreamConfig>),
     /// UDP unicast or multicast, paced on the datagrams' schedule.
     Udp(UdpOutput),
+    /// Record to a .ts file, rotated as `receive --record` does
+    /// (`file:///var/rec/cam.ts?rotate_secs=600`, or a plain absolute path).
+    Record(RecordConfig),
+    /// The TR 101 290 analyzer (`analyze:`); the report is in the snapshot.
+    Analyze(AnalyzerConfig),
+    /// The confidence monitor (`monitor:`): pictures, audio levels, alarms.
+    Monitor(MonitorSettings),
 }
 
 /// One channel: inputs → (switch) → fan-out → outputs.
@@ -73,7 +84,7 @@ impl Default for ChannelConfig {
 pub enum ChannelConfigError {
     #[error("channel '{0}': no input: give at least one input URI (srt://… or udp://…)")]
     NoInput(String),
-    #[error("channel '{0}': no output: give at least one output URI (srt://… or udp://…)")]
+    #[error("channel '{0}': no output: give at least one output URI (srt://…, udp://…, file://…, analyze:, monitor:)")]
     NoOutput(String),
     #[error("channel '{name}': {count} {what}: at most {max}")]
     TooMany {
@@ -98,7 +109,7 @@ pub enum ChannelConfigError {
     Switch { name: String, source: SettingsError },
     #[error("slate '{0}': no such file")]
     Slate(String),
-    #[error("'{0}' is not an input or output URI: use srt://… or udp://…")]
+    #[error("'{0}' is not an input or output URI: use srt://… or udp://… (outputs also file://…, analyze:, monitor:)")]
     Scheme(String),
 }
 
@@ -151,6 +162,13 @@ impl InputConfig {
             check_duplicate_keys(uri)?;
             return parse_udp_input(uri).map(InputConfig::Udp);
         }
+        if SinkKind::of(uri).is_some() {
+            return Err(ConfigError::OptionValue {
+                key: "input".into(),
+                value: uri.to_string(),
+                why: "record (file://), analyze: and monitor: are outputs; an input is srt://… or udp://…".into(),
+            });
+        }
         srt_part(uri).map(|c| InputConfig::Srt(Box::new(c)))
     }
 
@@ -171,10 +189,19 @@ impl InputConfig {
 }
 
 impl OutputConfig {
+    /// `srt://…`, `udp://…`, `file://PATH` (or `/PATH`), `analyze:`, `monitor:`.
     pub fn parse(uri: &str) -> Result<Self, ConfigError> {
         if uri.starts_with("udp://") {
             check_duplicate_keys(uri)?;
             return parse_udp_output(uri).map(OutputConfig::Udp);
+        }
+        if let Some(kind) = SinkKind::of(uri) {
+            check_duplicate_keys(uri)?;
+            return match kind {
+                SinkKind::Record => sink_uri::parse_record(uri).map(OutputConfig::Record),
+                SinkKind::Analyze => sink_uri::parse_analyze(uri).map(OutputConfig::Analyze),
+                SinkKind::Monitor => sink_uri::parse_monitor(uri).map(OutputConfig::Monitor),
+            };
         }
         srt_part(uri).map(|c| OutputConfig::Srt(Box::new(c)))
     }
@@ -183,6 +210,9 @@ impl OutputConfig {
         match self {
             OutputConfig::Srt(c) => c.to_uri(false),
             OutputConfig::Udp(u) => u.to_uri(),
+            OutputConfig::Record(r) => sink_uri::record_uri(r),
+            OutputConfig::Analyze(a) => sink_uri::analyze_uri(a),
+            OutputConfig::Monitor(m) => sink_uri::monitor_uri(m),
         }
     }
 
@@ -190,6 +220,11 @@ impl OutputConfig {
         match self {
             OutputConfig::Srt(c) => c.validate(),
             OutputConfig::Udp(u) => u.validate(),
+            // A folder that cannot be written is an alarm of the running
+            // output, not a refusal.
+            OutputConfig::Record(r) => sink_uri::validate_record(r),
+            OutputConfig::Analyze(a) => sink_uri::validate_analyze(a),
+            OutputConfig::Monitor(m) => sink_uri::validate_monitor(m),
         }
     }
 }
@@ -278,6 +313,24 @@ impl ChannelConfig {
                     uri: output.display(),
                     source,
                 })?;
+        }
+        let records: Vec<(usize, &RecordConfig)> = (self.outputs.iter().enumerate())
+            .filter_map(|(i, o)| match o {
+                OutputConfig::Record(r) => Some((i, r)),
+                _ => None,
+            })
+            .collect();
+        for (n, (i, r)) in records.iter().enumerate() {
+            if records[..n]
+                .iter()
+                .any(|(_, earlier)| earlier.path == r.path)
+            {
+                return Err(ChannelConfigError::Output {
+                    index: i + 1,
+                    uri: self.outputs[*i].display(),
+                    source: sink_uri::same_file(&r.path),
+                });
+            }
         }
         self.switch_settings()
             .validate()

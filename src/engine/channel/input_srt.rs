@@ -39,6 +39,7 @@ pub(crate) fn start(
         thread: Some(thread),
         link: Some(link),
         events: Some(rx),
+        sink: None,
         // A blocking read returns only when its socket closes.
         wake: Some(Box::new(move || {
             if let Some(c) = lock(&current).take() {

@@ -4,8 +4,10 @@
 //! ```text
 //!  input_srt (listener m=publish / caller / rendezvous) ─┐
 //!  input_udp (unicast, multicast ASM/SSM) ───────────────┼─► failover ─► fanout ─┬─► output_srt (srctime)
-//!  slate (a file, looped, paced by its PCR) ─────────────┘  (health,             └─► output_udp (paced)
-//!                                                            switch, repair)
+//!  slate (a file, looped, paced by its PCR) ─────────────┘  (health,             ├─► output_udp (paced)
+//!                                                            switch, repair)     ├─► output_record (file, rotated)
+//!                                                                                ├─► output_analyze (TR 101 290)
+//!                                                                                └─► output_monitor (decode, alarms)
 //! ```
 //!
 //! - Each datagram carries its **schedule time** (µs on libsrt's clock): an
@@ -19,6 +21,9 @@
 //! - [`fanout`]: one read feeds every output; each output has its own
 //!   bounded queue, so a slow or dead one drops its own oldest data
 //!   (counted, alarmed) and never delays the others.
+//! - Local outputs ([`sink`], URIs in [`sink_uri`]): the receiver's parts
+//!   (recorder, analyzer, confidence monitor) on a channel's output; a
+//!   failure there is that output's alarm and `failed` state only.
 //! - [`running::Channel`]: starts it all, one monitor thread, one snapshot
 //!   ([`status::ChannelSnapshot`]) and one event log in words, read through
 //!   [`view::ChannelReader`] without waiting on the channel; [`outputs`]:
@@ -30,11 +35,16 @@ mod failover;
 mod fanout;
 mod input_srt;
 mod input_udp;
+mod output_analyze;
+mod output_monitor;
+mod output_record;
 mod output_srt;
 mod output_udp;
 mod outputs;
 mod running;
 mod running_monitor;
+mod sink;
+pub(crate) mod sink_uri;
 mod slate;
 pub mod status;
 pub mod udp_uri;
@@ -42,7 +52,9 @@ mod view;
 
 pub use config::{ChannelConfig, ChannelConfigError, InputConfig, OutputConfig};
 pub use running::{Channel, ChannelError};
-pub use status::{ChannelEvent, ChannelSnapshot, ChannelState, InputSnapshot, OutputSnapshot};
+pub use status::{
+    ChannelEvent, ChannelSnapshot, ChannelState, InputSnapshot, OutputSnapshot, RecordingStatus,
+};
 pub use view::ChannelReader;
 
 /// One datagram on its way from an input to the outputs.

@@ -61,6 +61,7 @@ pub(crate) fn start(
         thread: Some(thread),
         link: Some(link),
         events: Some(rx),
+        sink: None,
         wake: None,
     })
 }

@@ -6,9 +6,10 @@
 
 use super::config::{ChannelConfig, ChannelConfigError, OutputConfig, MAX_OUTPUTS};
 use super::fanout::{OutputQueue, QUEUE_DATAGRAMS};
+use super::running::Core;
 use super::running::{Channel, ChannelError, OutputCounters, Part};
 use super::view::OutputView;
-use super::{output_srt, output_udp};
+use super::{output_analyze, output_monitor, output_record, output_srt, output_udp};
 use crate::engine::link::LinkEvent;
 use crate::engine::ports;
 use crate::engine::shared::lock;
@@ -60,10 +61,15 @@ pub(crate) fn start_output(
     queue: Arc<OutputQueue>,
     counters: Arc<OutputCounters>,
     stop: Arc<AtomicBool>,
+    core: &Arc<Core>,
 ) -> Result<Part, ChannelError> {
+    let (q, c, s) = (queue, counters, stop);
     match cfg {
-        OutputConfig::Srt(c) => output_srt::start(c, index, queue, counters, stop),
-        OutputConfig::Udp(u) => output_udp::start(u, index, queue, counters, stop),
+        OutputConfig::Srt(o) => output_srt::start(o, index, q, c, s),
+        OutputConfig::Udp(o) => output_udp::start(o, index, q, c, s),
+        OutputConfig::Record(o) => output_record::start(o, index, q, c, s, core.clone()),
+        OutputConfig::Analyze(o) => output_analyze::start(o, index, q, c, s, core.clone()),
+        OutputConfig::Monitor(o) => output_monitor::start(o, index, q, c, s, core.clone()),
     }
 }
 
@@ -90,7 +96,15 @@ impl Channel {
         let queue = OutputQueue::new(QUEUE_DATAGRAMS);
         let counters = Arc::new(OutputCounters::default());
         let stop = Arc::new(AtomicBool::new(false));
-        let mut part = start_output(cfg, index, queue.clone(), counters.clone(), stop.clone())?;
+        let core = self.view.core.clone();
+        let mut part = start_output(
+            cfg,
+            index,
+            queue.clone(),
+            counters.clone(),
+            stop.clone(),
+            &core,
+        )?;
         let conns = part.conns();
         let events = part.events.take();
         {
@@ -101,6 +115,7 @@ impl Channel {
                 counters,
                 conns,
                 udp: matches!(cfg, OutputConfig::Udp(_)),
+                sink: part.sink.clone(),
             });
             lock(&self.view.cfg).outputs.push(cfg.clone());
         }

@@ -211,6 +211,8 @@ pub(crate) struct Part {
     pub(crate) events: Option<mpsc::Receiver<LinkEvent>>,
     /// Wakes the thread from a blocking read (closes what it reads from).
     pub(crate) wake: Option<Box<dyn Fn() + Send>>,
+    /// Record, analyze, monitor: their part of the snapshot.
+    pub(crate) sink: Option<Arc<dyn super::sink::SinkView>>,
 }
 
 impl Part {
@@ -221,6 +223,7 @@ impl Part {
             link: None,
             events: None,
             wake: None,
+            sink: None,
         }
     }
 

@@ -53,8 +53,27 @@ pub struct InputSnapshot {
 pub enum OutputState {
     /// SRT: no receiver connected (listener waiting, caller retrying).
     Waiting,
-    /// Connected (SRT) or open (UDP).
+    /// Connected (SRT), open (UDP), recording, analysing or decoding.
     Ready,
+    /// A record or monitor output that cannot work (disk full, folder
+    /// missing, no decoder): its `error` says why; the others go on.
+    Failed,
+}
+
+/// A record output's file.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RecordingStatus {
+    /// The file written now (`NAME-0001.ts`… when rotating).
+    pub file: Option<std::path::PathBuf>,
+    /// Files started so far.
+    pub files: u32,
+    /// Bytes recorded (when a write fails, its last buffer of up to 8 kB
+    /// may not have reached the disk).
+    pub bytes: u64,
+    /// Bytes that arrived while the recording could not write.
+    pub lost_bytes: u64,
+    /// Why the recording stopped (it tries again every few seconds).
+    pub error: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -75,6 +94,15 @@ pub struct OutputSnapshot {
     pub send_drops: u64,
     /// UDP: datagrams sent more than 1 ms after their departure time.
     pub late: u64,
+    /// Record outputs: the file, bytes written, why it stopped; else null.
+    pub recording: Option<RecordingStatus>,
+    /// Analyze outputs: the TR 101 290 report, the keys `receive --json`
+    /// has (`tr101290`, `pids`, `services`, `pcr`, `bitrate_bps`, `verdict`…),
+    /// as of the last second; else null.
+    pub analysis: Option<Box<crate::ts::analyzer::Report>>,
+    /// Monitor outputs: picture size, frames, audio levels, alarms (as
+    /// `receive --monitor`); else null.
+    pub monitor: Option<crate::media::MonitorStatus>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

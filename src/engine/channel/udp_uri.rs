@@ -127,7 +127,8 @@ impl UdpOutput {
     }
 }
 
-fn with_query(base: String, q: &[String]) -> String {
+/// `base?k=v&…`, or `base` alone when there are no pairs.
+pub(crate) fn with_query(base: String, q: &[String]) -> String {
     if q.is_empty() {
         base
     } else {
@@ -135,7 +136,7 @@ fn with_query(base: String, q: &[String]) -> String {
     }
 }
 
-fn value_error(key: &str, value: &str, why: &str) -> ConfigError {
+pub(crate) fn value_error(key: &str, value: &str, why: &str) -> ConfigError {
     ConfigError::OptionValue {
         key: key.to_string(),
         value: value.to_string(),
@@ -152,7 +153,19 @@ fn unknown(key: &str, known: &str) -> ConfigError {
 }
 
 /// A URI's `key=value` pairs, in order.
-type Pairs = Vec<(String, String)>;
+pub(crate) type Pairs = Vec<(String, String)>;
+
+/// The `key=value` pairs of a query (after the `?`), in order.
+pub(crate) fn query_pairs(query: &str) -> Pairs {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (k.to_string(), v.to_string())
+        })
+        .collect()
+}
 
 /// `(host, port, query pairs)` of `udp://[@]host:port?…`.
 fn split(uri: &str) -> Result<(String, u16, Pairs), ConfigError> {
@@ -179,15 +192,7 @@ fn split(uri: &str) -> Result<(String, u16, Pairs), ConfigError> {
         .ok()
         .filter(|p| *p != 0)
         .ok_or_else(|| bad("the port must be a number from 1 to 65535"))?;
-    let pairs = query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (k.to_string(), v.to_string())
-        })
-        .collect();
-    Ok((host.to_string(), port, pairs))
+    Ok((host.to_string(), port, query_pairs(query)))
 }
 
 fn ip(key: &str, value: &str) -> Result<IpAddr, ConfigError> {

@@ -24,6 +24,8 @@ pub(crate) struct OutputView {
     pub(crate) counters: Arc<OutputCounters>,
     pub(crate) conns: Option<Arc<ConnSet>>,
     pub(crate) udp: bool,
+    /// Record, analyze, monitor: their part of the snapshot.
+    pub(crate) sink: Option<Arc<dyn super::sink::SinkView>>,
 }
 
 /// The readable side of a running channel.
@@ -117,7 +119,7 @@ fn output_snapshot(i: usize, o: &OutputView) -> OutputSnapshot {
         .map(|c| c.current().0.iter().map(|c| c.peer.clone()).collect())
         .unwrap_or_default();
     let ready = o.udp || !connections.is_empty();
-    OutputSnapshot {
+    let mut snap = OutputSnapshot {
         index: i,
         uri: o.uri.clone(),
         state: if ready {
@@ -133,7 +135,14 @@ fn output_snapshot(i: usize, o: &OutputView) -> OutputSnapshot {
         queue_drops: o.queue.dropped.load(Ordering::Relaxed),
         send_drops: o.counters.send_drops.load(Ordering::Relaxed),
         late: o.counters.late.load(Ordering::Relaxed),
+        recording: None,
+        analysis: None,
+        monitor: None,
+    };
+    if let Some(sink) = &o.sink {
+        sink.fill(&mut snap);
     }
+    snap
 }
 
 /// A cheap handle (clone it freely) on one channel of the manager: its
