@@ -165,8 +165,12 @@ fn outputs_ui(
                 let tone = match o.state {
                     OutputState::Ready => Tone::Good,
                     OutputState::Waiting => Tone::Busy,
+                    OutputState::Failed => Tone::Bad,
                 };
-                ui.colored_label(color(ui, tone), output_state_label(o.state));
+                let state = ui.colored_label(color(ui, tone), output_state_label(o.state));
+                if let Some(e) = o.recording.as_ref().and_then(|r| r.error.as_ref()) {
+                    state.on_hover_text(e);
+                }
                 let conns = ui.label(o.connections.len().to_string());
                 if !o.connections.is_empty() {
                     conns.on_hover_text(o.connections.join("\n"));

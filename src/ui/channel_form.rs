@@ -11,7 +11,7 @@ use crate::engine::LoopMode;
 use std::path::PathBuf;
 
 const INPUT_HINT: &str = "srt://:9000?streamid=…  or  udp://@239.1.1.1:5000";
-const OUTPUT_HINT: &str = "srt://:9001  or  udp://239.2.2.2:5001?ttl=4";
+const OUTPUT_HINT: &str = "srt://:9001 · udp://239.2.2.2:5001 · file:///rec/cam.ts · analyze:";
 
 /// What the channel form holds, as typed.
 #[derive(Debug, Clone, PartialEq)]

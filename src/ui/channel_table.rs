@@ -49,6 +49,7 @@ pub fn output_state_label(s: OutputState) -> &'static str {
     match s {
         OutputState::Waiting => "waiting",
         OutputState::Ready => "ready",
+        OutputState::Failed => "failed",
     }
 }
 
@@ -180,7 +181,12 @@ fn row_ui(
     ui.colored_label(color(ui, tone), live_text(s));
     ui.label(input_rate(s));
     let all_ready = s.outputs.iter().all(|o| o.state == OutputState::Ready);
-    let out_tone = if all_ready { Tone::Good } else { Tone::Busy };
+    let failed = s.outputs.iter().any(|o| o.state == OutputState::Failed);
+    let out_tone = match (all_ready, failed) {
+        (_, true) => Tone::Bad,
+        (true, _) => Tone::Good,
+        _ => Tone::Busy,
+    };
     let per_output: Vec<String> = s
         .outputs
         .iter()

@@ -22,6 +22,10 @@ pub enum SavedEndpoint {
     Udp {
         uri: String,
     },
+    /// A record, analyze or monitor output, as its URI (no secret in it).
+    Sink {
+        uri: String,
+    },
 }
 
 /// A channel of the line-up.
@@ -63,6 +67,9 @@ impl SavedEndpoint {
         match o {
             OutputConfig::Srt(c) => srt(c, keep),
             OutputConfig::Udp(u) => SavedEndpoint::Udp { uri: u.to_uri() },
+            OutputConfig::Record(_) | OutputConfig::Analyze(_) | OutputConfig::Monitor(_) => {
+                SavedEndpoint::Sink { uri: o.display() }
+            }
         }
     }
 
@@ -78,7 +85,7 @@ impl SavedEndpoint {
             SavedEndpoint::Srt { config, passphrase } => {
                 needs_passphrase(&Self::srt_config(config, passphrase))
             }
-            SavedEndpoint::Udp { .. } => false,
+            SavedEndpoint::Udp { .. } | SavedEndpoint::Sink { .. } => false,
         }
     }
 
@@ -89,7 +96,7 @@ impl SavedEndpoint {
             SavedEndpoint::Srt { config, passphrase } => {
                 Self::srt_config(config, passphrase).to_uri(true)
             }
-            SavedEndpoint::Udp { uri } => uri.clone(),
+            SavedEndpoint::Udp { uri } | SavedEndpoint::Sink { uri } => uri.clone(),
         }
     }
 }
@@ -136,13 +143,12 @@ impl SavedChannel {
                 SavedEndpoint::Srt { config, passphrase } => {
                     InputConfig::Srt(Box::new(SavedEndpoint::srt_config(config, passphrase)))
                 }
-                SavedEndpoint::Udp { uri } => {
-                    InputConfig::parse(uri).map_err(|source| ChannelConfigError::Input {
+                SavedEndpoint::Udp { uri } | SavedEndpoint::Sink { uri } => InputConfig::parse(uri)
+                    .map_err(|source| ChannelConfigError::Input {
                         index: i + 1,
                         uri: uri.clone(),
                         source,
-                    })?
-                }
+                    })?,
             });
         }
         for (i, e) in self.outputs.iter().enumerate() {
@@ -150,12 +156,18 @@ impl SavedChannel {
                 SavedEndpoint::Srt { config, passphrase } => {
                     OutputConfig::Srt(Box::new(SavedEndpoint::srt_config(config, passphrase)))
                 }
-                SavedEndpoint::Udp { uri } => {
-                    OutputConfig::parse(uri).map_err(|source| ChannelConfigError::Output {
-                        index: i + 1,
-                        uri: uri.clone(),
-                        source,
-                    })?
+                SavedEndpoint::Udp { uri } | SavedEndpoint::Sink { uri } => {
+                    let mut out =
+                        OutputConfig::parse(uri).map_err(|source| ChannelConfigError::Output {
+                            index: i + 1,
+                            uri: uri.clone(),
+                            source,
+                        })?;
+                    // A recording goes to a new file, never over the last one.
+                    if let OutputConfig::Record(r) = &mut out {
+                        r.path = crate::engine::receiver::unused_recording_path(&r.path);
+                    }
+                    out
                 }
             });
         }
@@ -212,7 +224,12 @@ mod tests {
                 "srt://:9000?passphrase=0123456789ab&streamid=%23!::r=cam,m=publish".into(),
                 "udp://@239.1.1.1:5000?source=10.0.0.1".into(),
             ],
-            &["udp://239.2.2.2:5001?ttl=4".into(), "srt://:9001".into()],
+            &[
+                "udp://239.2.2.2:5001?ttl=4".into(),
+                "srt://:9001".into(),
+                "file:///nonexistent-dir/cam.ts?rotate_secs=600".into(),
+                "analyze:".into(),
+            ],
         )
         .unwrap();
         cfg.switch_after_ms = 300;
