@@ -14,7 +14,7 @@ mod failover_peers;
 
 use common::gui::*;
 use common::*;
-use egui_kittest::kittest::{NodeT, Queryable};
+use egui_kittest::kittest::Queryable;
 use failover_peers::{Ffmpeg, Sink};
 use srt_streamer::ui::settings::Settings;
 use srt_streamer::ui::{App, AppOptions};
