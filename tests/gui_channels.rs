@@ -288,3 +288,26 @@ fn an_encrypted_channel_without_its_stored_passphrase_comes_back_in_the_form() {
         "{output}"
     );
 }
+
+#[test]
+fn an_output_that_cannot_connect_is_an_alarm_outside_details() {
+    let mut h = harness();
+    let closed = free_port();
+    fill_form(
+        &mut h,
+        "alarmed",
+        &[udp(free_port())],
+        &[format!("srt://127.0.0.1:{closed}?mode=caller")],
+    );
+    h.get_by_label("Start channel").click();
+    wait_for(&mut h, "Channels (1)", 10);
+    assert!(
+        step_until(&mut h, Duration::from_secs(20), |h| h
+            .state()
+            .toasts
+            .texts()
+            .any(|t| t.contains("alarmed: output 1: cannot connect"))),
+        "the alarm is a toast: {:?}",
+        h.state().toasts.texts().collect::<Vec<_>>()
+    );
+}

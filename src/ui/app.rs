@@ -722,6 +722,7 @@ impl eframe::App for App {
         self.settings.ui_scale = ctx.zoom_factor();
 
         let channels = self.channels_now();
+        self.channel_alarms(&channels);
         egui::Panel::top("tabs").show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.strong("SRT Streamer");

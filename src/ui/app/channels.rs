@@ -32,6 +32,8 @@ pub(crate) struct Channels {
     /// The channel whose Details are shown.
     pub details: Option<StreamId>,
     pub add: AddOutputField,
+    /// Events already looked at, per channel (their alarms became toasts).
+    pub seen: std::collections::HashMap<StreamId, u64>,
     /// Why the form holds a restored channel (its passphrase to type).
     pub note: Option<String>,
     /// The question on screen: what a "yes" does, the question, the verb.
@@ -92,6 +94,21 @@ impl App {
             ChannelReply::OutputRemoved { id, index } => self
                 .toasts
                 .info(format!("#{id}: output {} removed", index + 1)),
+        }
+    }
+
+    /// A channel's new alarm events (an output that cannot connect, an
+    /// input stalled) become toasts, so they are seen outside its Details.
+    pub(super) fn channel_alarms(&mut self, channels: &[ChannelNow]) {
+        for c in channels {
+            let id = c.reader.id();
+            let since = self.channels.seen.get(&id).copied().unwrap_or(0);
+            let (events, total) = c.reader.events_since(since);
+            self.channels.seen.insert(id, total);
+            for e in events.iter().filter(|e| e.alarm) {
+                self.toasts
+                    .error(format!("#{id} {}: {}", c.snap.name, e.text));
+            }
         }
     }
 
