@@ -229,8 +229,7 @@ fn events_ui(ui: &mut egui::Ui, events: &[ChannelEvent]) {
     }
     // Newest first: the switch that just happened is what an operator looks for.
     for e in events.iter().rev().take(200) {
-        // The UI's font has no arrow: the engine's "primary → backup 1" is drawn with "->".
-        let line = e.to_string().replace('\u{2192}', "->");
+        let line = super::widgets::drawable(&e.to_string());
         if e.alarm {
             ui.colored_label(color(ui, Tone::Bad), line);
         } else {

@@ -106,8 +106,8 @@ impl App {
             let (events, total) = c.reader.events_since(since);
             self.channels.seen.insert(id, total);
             for e in events.iter().filter(|e| e.alarm) {
-                self.toasts
-                    .error(format!("#{id} {}: {}", c.snap.name, e.text));
+                let text = super::super::widgets::drawable(&e.text);
+                self.toasts.error(format!("#{id} {}: {text}", c.snap.name));
             }
         }
     }
