@@ -311,3 +311,37 @@ fn an_output_that_cannot_connect_is_an_alarm_outside_details() {
         h.state().toasts.texts().collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn inputs_keep_their_priority_order_and_move_up_and_down() {
+    let mut h = harness();
+    let (a, b, c) = (udp(free_port()), udp(free_port()), udp(free_port()));
+    fill_form(
+        &mut h,
+        "order",
+        &[a.clone(), b.clone(), c.clone()],
+        &[udp(free_port())],
+    );
+    let value = |h: &H<'_>, i: usize| {
+        let label = srt_streamer::ui::channel_form::input_label(i);
+        h.get_by_role_and_label(egui::accesskit::Role::TextInput, &label)
+            .value()
+            .unwrap_or_default()
+    };
+    // The third input up: it becomes backup 1.
+    h.query_all_by_label("Up")
+        .nth(2)
+        .expect("a third Up")
+        .click();
+    h.step();
+    h.step();
+    assert_eq!(
+        [value(&h, 0), value(&h, 1), value(&h, 2)],
+        [a.clone(), c.clone(), b.clone()]
+    );
+    // The primary down: the first backup becomes the primary.
+    h.query_all_by_label("Down").next().expect("a Down").click();
+    h.step();
+    h.step();
+    assert_eq!([value(&h, 0), value(&h, 1), value(&h, 2)], [c, a, b]);
+}
