@@ -1,6 +1,7 @@
 //! The eframe App: owns the screens' state; reads engine snapshots each frame
 //! and sends commands; repaints when the engine says something changed.
 
+mod channels;
 mod lineup;
 
 use super::alarms::Alarms;
@@ -35,6 +36,7 @@ const REPAINT_DELAY: Duration = Duration::from_millis(500);
 pub enum Screen {
     Streams,
     NewStream,
+    NewChannel,
     NetTest,
     Media,
     Receive,
@@ -85,6 +87,7 @@ pub struct App {
     pub nettest: super::nettest_ui::NetTestScreen,
     pub media: super::media_ui::MediaScreen,
     pub receive: super::receive_ui::ReceiveScreen,
+    channels: channels::Channels,
     pictures: super::monitor_ui::Pictures,
     /// The engine's refusal of the form's last start, with the settings it
     /// refused: shown only while the form still holds those settings.
@@ -153,7 +156,7 @@ impl App {
         // Older versions kept the line-up in the settings.
         previous.merge(&super::session::LineUp {
             streams: std::mem::take(&mut settings.session),
-            receivers: Vec::new(),
+            ..Default::default()
         });
         let leaving = lineup::Leaving {
             signal: options
@@ -163,13 +166,18 @@ impl App {
         };
         // Streams given at launch are what the user looks at; the previous
         // line-up offers only what they do not start again.
-        let previous = previous.without(&options.streams);
+        let mut previous = previous.without(&options.streams);
+        previous
+            .channels
+            .retain(|c| !options.channels.iter().any(|x| x.name == c.name));
         let show_streams = !options.streams.is_empty() || !options.channels.is_empty();
         for cfg in options.streams {
             engine.send(Command::Start(Box::new(cfg)));
         }
         for cfg in options.channels {
-            engine.send(Command::StartChannel(Box::new(cfg)));
+            engine.send(Command::Channel(super::engine_link::ChannelCommand::Start(
+                Box::new(cfg),
+            )));
         }
         let mut app = Self {
             settings,
@@ -189,6 +197,7 @@ impl App {
             nettest,
             media,
             receive,
+            channels: Default::default(),
             pictures: Default::default(),
             form_error: None,
             screen: if show_streams {
@@ -208,6 +217,11 @@ impl App {
         };
         app.launch_lineup(previous);
         app
+    }
+
+    /// Details of a stream or of a channel on screen.
+    fn in_details(&self) -> bool {
+        self.details.is_some() || self.channels.details.is_some()
     }
 
     fn ports_in_use(&self) -> Vec<u16> {
@@ -272,6 +286,7 @@ impl App {
                     self.toasts.error(format!("receiver {name}: {message}"));
                     self.receive.on_refused(message);
                 }
+                Reply::Channel(r) => self.channel_reply(r),
             }
         }
         while let Some(ev) = self.files.try_event() {
@@ -281,7 +296,11 @@ impl App {
                 FileEvent::RecordingPicked(Some(p)) => {
                     self.receive.record = p.display().to_string()
                 }
+                FileEvent::SlatePicked(Some(p)) => {
+                    self.channels.form.slate = p.display().to_string()
+                }
                 FileEvent::Picked(None)
+                | FileEvent::SlatePicked(None)
                 | FileEvent::MediaFolderPicked(None)
                 | FileEvent::AnalysisPicked(None)
                 | FileEvent::RecordingPicked(None) => {}
@@ -403,6 +422,9 @@ impl App {
             self.files
                 .pick_ts_file(self.settings.media_folder.as_deref());
         }
+        if s && self.screen == Screen::NewChannel {
+            self.start_channel_from_form();
+        }
         if s && self.screen == Screen::NewStream {
             if self.form.editing.is_some() {
                 self.apply_edit(streams);
@@ -412,6 +434,7 @@ impl App {
         }
         if esc {
             self.details = None;
+            self.channels.details = None;
         }
         if f5 {
             if let Some(id) = self.details {
@@ -518,7 +541,10 @@ impl App {
                     self.details = None;
                 }
             }
-            RowAction::Details(id) => self.details = Some(id),
+            RowAction::Details(id) => {
+                self.details = Some(id);
+                self.channels.details = None;
+            }
             RowAction::Duplicate(id) => {
                 if let Some(s) = streams.iter().find(|s| s.id == id) {
                     self.form.fill_from(&s.config);
@@ -695,20 +721,27 @@ impl eframe::App for App {
         // Ctrl +/- zoom is kept as the UI scale.
         self.settings.ui_scale = ctx.zoom_factor();
 
+        let channels = self.channels_now();
+        self.channel_alarms(&channels);
         egui::Panel::top("tabs").show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.strong("SRT Streamer");
                 ui.separator();
-                let running = streams.iter().filter(|s| s.state.is_running()).count();
+                let running = streams.iter().filter(|s| s.state.is_running()).count()
+                    + channels
+                        .iter()
+                        .filter(|c| super::channel_table::on_air(&c.snap))
+                        .count();
                 if ui
                     .selectable_label(
-                        self.screen == Screen::Streams && self.details.is_none(),
+                        self.screen == Screen::Streams && !self.in_details(),
                         format!("Streams ({running})"),
                     )
                     .clicked()
                 {
                     self.screen = Screen::Streams;
                     self.details = None;
+                    self.channels.details = None;
                 }
                 let form_tab = if self.form.editing.is_some() {
                     "Edit stream"
@@ -717,13 +750,18 @@ impl eframe::App for App {
                 };
                 for (screen, label, hint) in [
                     (Screen::NewStream, form_tab, Some("Ctrl+N")),
+                    (
+                        Screen::NewChannel,
+                        "New channel",
+                        Some("Relay live inputs (primary, backups) to many outputs"),
+                    ),
                     (Screen::Settings, "Settings", None),
                     (Screen::NetTest, "Network test", None),
                     (Screen::Media, "Media", None),
                     (Screen::Receive, "Receive", None),
                 ] {
                     let tab =
-                        ui.selectable_label(self.screen == screen && self.details.is_none(), label);
+                        ui.selectable_label(self.screen == screen && !self.in_details(), label);
                     let tab = match hint {
                         Some(h) => tab.on_hover_text(h),
                         None => tab,
@@ -731,6 +769,7 @@ impl eframe::App for App {
                     if tab.clicked() {
                         self.screen = screen;
                         self.details = None;
+                        self.channels.details = None;
                     }
                 }
             });
@@ -745,12 +784,17 @@ impl eframe::App for App {
             .map(|r| r.snapshot())
             .collect();
         let srt = srt_traffic(&streams, &receivers);
+        let relayed = super::channel_table::channel_srt_traffic(channels.iter().map(|c| &c.snap));
+        let srt = (srt.0 + relayed.0, srt.1 + relayed.1);
         egui::Panel::bottom("system").show(ui, |ui| {
             system_panel_ui(ui, &sample, srt, warning.as_deref());
         });
         self.toasts_ui(ui);
 
         egui::CentralPanel::default().show(ui, |ui| {
+            if self.channel_details_screen(ui, &channels) {
+                return;
+            }
             if let Some(id) = self.details {
                 match readers.iter().find(|(r, _)| r.id() == id) {
                     Some((reader, snap)) => {
@@ -788,11 +832,15 @@ impl eframe::App for App {
             match self.screen {
                 Screen::Streams => {
                     self.locked_ui(ui);
-                    if let Some(a) =
-                        streams_table_ui(ui, &streams, &self.alarms, &mut self.pictures)
-                    {
-                        self.row_action(a, &streams);
+                    let only_channels = streams.is_empty() && !channels.is_empty();
+                    if !only_channels {
+                        if let Some(a) =
+                            streams_table_ui(ui, &streams, &self.alarms, &mut self.pictures)
+                        {
+                            self.row_action(a, &streams);
+                        }
                     }
+                    self.channels_table(ui, &channels);
                 }
                 Screen::NewStream => {
                     let host = sample
@@ -882,9 +930,11 @@ impl eframe::App for App {
                     (&mut self.alarms, &mut self.toasts),
                 ),
                 Screen::Settings => self.settings_ui(ui),
+                Screen::NewChannel => self.channel_form_screen(ui),
             }
         });
         self.confirm_ui(&ctx);
+        self.channel_confirm_ui(&ctx);
         self.leaving_ui(&ctx, &streams);
         if let Some(at) = self.repaint_at.take() {
             ctx.request_repaint_after(at.saturating_duration_since(Instant::now()));

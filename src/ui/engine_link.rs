@@ -2,7 +2,7 @@
 //! the StreamManager and may block on GStreamer), readers and replies come back.
 //! The UI thread never waits on the engine.
 
-use crate::engine::channel::{ChannelConfig, ChannelReader};
+use crate::engine::channel::{ChannelConfig, ChannelReader, OutputConfig};
 use crate::engine::receiver::{ReceiveRequest, ReceiverReader};
 use crate::engine::{lock, StreamConfig, StreamId, StreamManager, StreamReader};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -19,8 +19,6 @@ pub enum Command {
     /// Removes a player or a receiver (stopping it first).
     Remove(StreamId),
     StartReceiver(Box<ReceiveRequest>),
-    /// Starts a channel (an input relayed to its outputs).
-    StartChannel(Box<ChannelConfig>),
     /// The confidence monitor of a player or receiver on or off.
     Monitor {
         id: StreamId,
@@ -28,7 +26,42 @@ pub enum Command {
         /// The programme of an MPTS to show (`None`: the first).
         program: Option<u16>,
     },
+    /// Channels: start one, add or remove an output while it runs (stop,
+    /// restart and remove take the channel's id like any other).
+    Channel(ChannelCommand),
     StopAll,
+}
+
+pub enum ChannelCommand {
+    Start(Box<ChannelConfig>),
+    AddOutput(StreamId, Box<OutputConfig>),
+    /// The output at this index (in the channel's order).
+    RemoveOutput(StreamId, usize),
+}
+
+/// The engine's answers about channels.
+pub enum ChannelReply {
+    Started {
+        id: StreamId,
+        name: String,
+    },
+    /// Nothing started; the engine's words.
+    Refused {
+        message: String,
+    },
+    OutputAdded {
+        id: StreamId,
+        index: usize,
+    },
+    /// The output was not added; the others were not touched.
+    OutputRefused {
+        id: StreamId,
+        message: String,
+    },
+    OutputRemoved {
+        id: StreamId,
+        index: usize,
+    },
 }
 
 /// What the engine thread reports back, for toasts.
@@ -61,6 +94,7 @@ pub enum Reply {
     Failed {
         message: String,
     },
+    Channel(ChannelReply),
 }
 
 pub struct EngineLink {
@@ -163,6 +197,34 @@ impl Published {
     }
 }
 
+fn channel_command(manager: &mut StreamManager, cmd: ChannelCommand) -> ChannelReply {
+    match cmd {
+        ChannelCommand::Start(cfg) => {
+            let name = cfg.display_name();
+            match manager.start_channel(*cfg) {
+                Ok(id) => ChannelReply::Started { id, name },
+                Err(e) => ChannelReply::Refused {
+                    message: e.to_string(),
+                },
+            }
+        }
+        ChannelCommand::AddOutput(id, out) => match manager.add_output(id, *out) {
+            Ok(index) => ChannelReply::OutputAdded { id, index },
+            Err(e) => ChannelReply::OutputRefused {
+                id,
+                message: e.to_string(),
+            },
+        },
+        ChannelCommand::RemoveOutput(id, index) => match manager.remove_output(id, index) {
+            Ok(_) => ChannelReply::OutputRemoved { id, index },
+            Err(e) => ChannelReply::OutputRefused {
+                id,
+                message: e.to_string(),
+            },
+        },
+    }
+}
+
 /// A restart in place of a player or a receiver, or an edit applied.
 fn restart(manager: &mut StreamManager, id: StreamId, cfg: Option<StreamConfig>) -> Reply {
     let edited = cfg.is_some();
@@ -227,16 +289,6 @@ fn engine_thread(
                     },
                 })
             }
-            Command::StartChannel(cfg) => {
-                let name = cfg.display_name();
-                Some(match manager.start_channel(*cfg) {
-                    Ok(id) => Reply::Started { id, name },
-                    Err(e) => Reply::Refused {
-                        name,
-                        message: e.to_string(),
-                    },
-                })
-            }
             Command::Monitor { id, on, program } => manager
                 .set_monitor(
                     id,
@@ -249,6 +301,7 @@ fn engine_thread(
                 .map(|e| Reply::Failed {
                     message: e.to_string(),
                 }),
+            Command::Channel(c) => Some(Reply::Channel(channel_command(&mut manager, c))),
             Command::StopAll => {
                 manager.stop_all();
                 published.update(&manager);

@@ -24,6 +24,8 @@ pub enum FileEvent {
     AnalysisPicked(Option<PathBuf>),
     /// Where the Receive screen records.
     RecordingPicked(Option<PathBuf>),
+    /// A channel's slate file.
+    SlatePicked(Option<PathBuf>),
     MediaList {
         folder: PathBuf,
         files: Vec<PathBuf>,
@@ -232,6 +234,11 @@ impl FileJobs {
             "Choose a file to analyse",
             FileEvent::AnalysisPicked,
         );
+    }
+
+    /// A channel's slate (played when every input is down).
+    pub fn pick_slate_file(&mut self, start_dir: Option<&Path>) {
+        self.pick_ts(start_dir, "Choose the slate file", FileEvent::SlatePicked);
     }
 
     fn pick_ts(

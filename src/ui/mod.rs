@@ -4,6 +4,9 @@
 
 pub mod alarms;
 pub mod app;
+pub mod channel_details;
+pub mod channel_form;
+pub mod channel_table;
 pub mod dashboard;
 pub mod details;
 pub mod engine_link;
@@ -21,6 +24,7 @@ pub mod receive_form;
 pub mod receive_ui;
 pub mod restore_ui;
 pub mod session;
+pub mod session_channels;
 pub mod settings;
 pub mod system;
 pub mod toasts;

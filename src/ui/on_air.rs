@@ -106,14 +106,21 @@ pub fn question(action: Guarded, s: &StreamSnapshot) -> Result<Confirm, Guarded>
 /// Shows the question as a modal: `Some(true)` when confirmed, `Some(false)`
 /// when cancelled (Cancel, Esc, a click outside), `None` while it waits.
 pub fn confirm_ui(ctx: &egui::Context, c: &Confirm) -> Option<bool> {
+    ask_ui(ctx, "Receivers are connected", &c.question, c.verb)
+}
+
+/// A question before something leaves the air, as a modal: `heading`,
+/// `question`, a red `verb` button and Cancel. `Some(true)` when confirmed,
+/// `Some(false)` when cancelled (Cancel, Esc, a click outside).
+pub fn ask_ui(ctx: &egui::Context, heading: &str, question: &str, verb: &str) -> Option<bool> {
     let mut answer = None;
     let modal = egui::Modal::new(egui::Id::unique("confirm")).show(ctx, |ui| {
         ui.set_max_width(420.0);
-        ui.heading("Receivers are connected");
-        ui.label(&c.question);
+        ui.heading(heading);
+        ui.label(question);
         ui.add_space(8.0);
         ui.horizontal(|ui| {
-            let yes = egui::Button::new(egui::RichText::new(c.verb).color(egui::Color32::WHITE))
+            let yes = egui::Button::new(egui::RichText::new(verb).color(egui::Color32::WHITE))
                 .fill(egui::Color32::from_rgb(150, 25, 25));
             if ui.add(yes).clicked() {
                 answer = Some(true);

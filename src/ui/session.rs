@@ -43,6 +43,8 @@ pub struct SavedRecording {
 pub struct LineUp {
     pub streams: Vec<SavedStream>,
     pub receivers: Vec<SavedReceiver>,
+    /// Relays: inputs in priority order to outputs.
+    pub channels: Vec<super::session_channels::SavedChannel>,
 }
 
 /// The passphrase taken out of `config`, kept only if `keep`.
@@ -120,15 +122,16 @@ impl LineUp {
                 })
                 .collect(),
             receivers: receivers.map(|r| SavedReceiver::of(r, keep)).collect(),
+            channels: Vec::new(),
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.streams.is_empty() && self.receivers.is_empty()
+        self.streams.is_empty() && self.receivers.is_empty() && self.channels.is_empty()
     }
 
     pub fn len(&self) -> usize {
-        self.streams.len() + self.receivers.len()
+        self.streams.len() + self.receivers.len() + self.channels.len()
     }
 
     /// Forgets the players that `started` holds again (the same name,
@@ -159,6 +162,11 @@ impl LineUp {
                 .any(|x| same_stream(&x.config, &r.config))
             {
                 self.receivers.push(r.clone());
+            }
+        }
+        for c in &other.channels {
+            if !self.channels.iter().any(|x| x.same(c)) {
+                self.channels.push(c.clone());
             }
         }
     }
@@ -192,7 +200,8 @@ impl LineUp {
                 locked(&r.config, &r.passphrase)
             )
         });
-        players.chain(receivers).collect()
+        let channels = self.channels.iter().map(|c| c.label());
+        players.chain(receivers).chain(channels).collect()
     }
 
     /// The entries whose flag in `chosen` (in [`Self::labels`] order) is set.
@@ -208,6 +217,10 @@ impl LineUp {
                 .filter(|i| pick(n + i))
                 .map(|i| self.receivers[i].clone())
                 .collect(),
+            channels: (0..self.channels.len())
+                .filter(|i| pick(n + self.receivers.len() + i))
+                .map(|i| self.channels[i].clone())
+                .collect(),
         }
     }
 
@@ -220,10 +233,19 @@ impl LineUp {
                 format!("{n} {one}s")
             }
         };
-        match (self.streams.len(), self.receivers.len()) {
-            (s, 0) => plural(s, "stream"),
-            (0, r) => plural(r, "receiver"),
-            (s, r) => format!("{} and {}", plural(s, "stream"), plural(r, "receiver")),
+        let parts: Vec<String> = [
+            (self.streams.len(), "stream"),
+            (self.receivers.len(), "receiver"),
+            (self.channels.len(), "channel"),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, one)| plural(n, one))
+        .collect();
+        match parts.as_slice() {
+            [] => plural(0, "stream"),
+            [one] => one.clone(),
+            [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
         }
     }
 }

@@ -49,6 +49,12 @@ pub fn uri_edit(ui: &mut egui::Ui, value: &mut String, hint: &str, width: f32) -
     )
 }
 
+/// `text` as the UI's font can draw it: the engine's arrows ("primary →
+/// backup 1") become "->" (the font has no arrow glyph).
+pub(crate) fn drawable(text: &str) -> String {
+    text.replace('\u{2192}', "->")
+}
+
 /// `text` with each character of every `passphrase=` value replaced by a
 /// dot: as many characters as typed, so the cursor stays where it was.
 pub(crate) fn mask_passphrase_chars(text: &str) -> String {

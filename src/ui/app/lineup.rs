@@ -62,6 +62,7 @@ impl App {
                 self.engine.send(Command::StartReceiver(Box::new(req)));
             }
         }
+        self.restore_channels(&lineup.channels);
         self.leaving.restored = Some((lineup, Instant::now()));
     }
 
@@ -90,6 +91,11 @@ impl App {
             .map(|r| r.request())
             .collect();
         let mut lineup = LineUp::of(players, receivers.into_iter(), keep);
+        lineup.channels = self
+            .channel_configs()
+            .iter()
+            .map(|c| super::super::session_channels::SavedChannel::of(c, keep))
+            .collect();
         let locked = LineUp::of(
             self.locked
                 .iter()
@@ -123,7 +129,16 @@ impl App {
 
     /// What quitting now would take off air (None: nothing).
     fn on_air(&self, streams: &[StreamSnapshot]) -> Option<String> {
-        on_air_summary(streams, &self.receivers_now())
+        let channels = self.channel_configs().len();
+        let relays = match channels {
+            0 => None,
+            1 => Some("1 channel on air".to_string()),
+            n => Some(format!("{n} channels on air")),
+        };
+        match (on_air_summary(streams, &self.receivers_now()), relays) {
+            (Some(s), Some(c)) => Some(format!("{s}, {c}")),
+            (s, c) => s.or(c),
+        }
     }
 
     /// Each pass, before drawing: a signal closes the window without asking;

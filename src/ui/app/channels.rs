@@ -1,0 +1,323 @@
+//! The app's side of channels: the New channel screen, their rows on the
+//! Streams screen, their Details (outputs added and removed while they
+//! run), the questions before anything leaves the air, and the engine's
+//! answers.
+
+use super::super::channel_details::{channel_details_ui, AddOutputField, ChannelDetailsAction};
+use super::super::channel_form::{channel_form_ui, ChannelForm, ChannelFormAction};
+use super::super::channel_table::{channels_table_ui, on_air, ChannelAction};
+use super::super::engine_link::{ChannelCommand, ChannelReply, Command};
+use super::super::on_air::ask_ui;
+use super::super::session_channels::SavedChannel;
+use super::{App, Screen};
+use crate::engine::channel::{ChannelConfig, ChannelReader, ChannelSnapshot, OutputConfig};
+use crate::engine::StreamId;
+
+/// Something that takes a channel (or its last output) off air: asked first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ChannelGuarded {
+    Stop(StreamId),
+    Restart(StreamId),
+    Remove(StreamId),
+    RemoveOutput(StreamId, usize),
+}
+
+/// The channel screens' state.
+#[derive(Default)]
+pub(crate) struct Channels {
+    pub form: ChannelForm,
+    /// The engine's refusal of the form's last start, with the form it
+    /// refused: shown only while the form still holds those settings.
+    pub form_error: Option<(String, ChannelForm)>,
+    /// The channel whose Details are shown.
+    pub details: Option<StreamId>,
+    pub add: AddOutputField,
+    /// Events already looked at, per channel (their alarms became toasts).
+    pub seen: std::collections::HashMap<StreamId, u64>,
+    /// Why the form holds a restored channel (its passphrase to type).
+    pub note: Option<String>,
+    /// The question on screen: what a "yes" does, the question, the verb.
+    pub asking: Option<(ChannelGuarded, String, &'static str)>,
+}
+
+/// A channel as the UI reads it this frame.
+pub(crate) struct ChannelNow {
+    pub reader: ChannelReader,
+    pub snap: ChannelSnapshot,
+}
+
+impl App {
+    /// The channels as the engine has them now.
+    pub(crate) fn channels_now(&self) -> Vec<ChannelNow> {
+        self.engine
+            .channels()
+            .into_iter()
+            .map(|reader| {
+                let snap = reader.snapshot();
+                ChannelNow { reader, snap }
+            })
+            .collect()
+    }
+
+    /// The settings of the channels not stopped by the user (for the line-up).
+    pub(crate) fn channel_configs(&self) -> Vec<ChannelConfig> {
+        self.engine
+            .channels()
+            .into_iter()
+            .filter(|r| on_air(&r.snapshot()))
+            .map(|r| r.config())
+            .collect()
+    }
+
+    pub(super) fn channel_reply(&mut self, r: ChannelReply) {
+        match r {
+            ChannelReply::Started { id, name } => {
+                self.toasts.info(format!("#{id} channel {name}: started"));
+                self.channels.form_error = None;
+                self.channels.form = ChannelForm::default();
+                self.channels.note = None;
+                self.screen = Screen::Streams;
+            }
+            ChannelReply::Refused { message } => {
+                self.toasts.error(format!("channel not started: {message}"));
+                self.channels.form_error = Some((message, self.channels.form.clone()));
+            }
+            ChannelReply::OutputAdded { id, index } => {
+                self.toasts
+                    .info(format!("#{id}: output {} added", index + 1));
+                self.channels.add = AddOutputField::default();
+            }
+            ChannelReply::OutputRefused { id, message } => {
+                self.toasts.error(format!("#{id}: {message}"));
+                self.channels.add.error = Some(message);
+            }
+            ChannelReply::OutputRemoved { id, index } => self
+                .toasts
+                .info(format!("#{id}: output {} removed", index + 1)),
+        }
+    }
+
+    /// A channel's new alarm events (an output that cannot connect, an
+    /// input stalled) become toasts, so they are seen outside its Details.
+    pub(super) fn channel_alarms(&mut self, channels: &[ChannelNow]) {
+        for c in channels {
+            let id = c.reader.id();
+            let since = self.channels.seen.get(&id).copied().unwrap_or(0);
+            let (events, total) = c.reader.events_since(since);
+            self.channels.seen.insert(id, total);
+            for e in events.iter().filter(|e| e.alarm) {
+                let text = super::super::widgets::drawable(&e.text);
+                self.toasts.error(format!("#{id} {}: {text}", c.snap.name));
+            }
+        }
+    }
+
+    /// Starts the form's channel; a URI the engine cannot read starts nothing.
+    pub(super) fn start_channel_from_form(&mut self) {
+        match self.channels.form.to_config() {
+            Ok(cfg) => self
+                .engine
+                .send(Command::Channel(ChannelCommand::Start(Box::new(cfg)))),
+            Err(e) => self.channels.form_error = Some((e.to_string(), self.channels.form.clone())),
+        }
+    }
+
+    pub(super) fn channel_form_screen(&mut self, ui: &mut egui::Ui) {
+        let refused = self
+            .channels
+            .form_error
+            .as_ref()
+            .filter(|(_, f)| *f == self.channels.form)
+            .map(|(m, _)| m.clone());
+        let dialog_open = self.files.dialog_open;
+        let note = self.channels.note.clone();
+        let action = egui::ScrollArea::both()
+            .show(ui, |ui| {
+                if let Some(n) = note {
+                    let warn = super::super::palette::color(ui, super::super::palette::Tone::Warn);
+                    ui.colored_label(warn, n);
+                }
+                channel_form_ui(ui, &mut self.channels.form, refused.as_deref(), dialog_open)
+            })
+            .inner;
+        match action {
+            ChannelFormAction::None => {}
+            ChannelFormAction::Start => self.start_channel_from_form(),
+            ChannelFormAction::BrowseSlate => self
+                .files
+                .pick_slate_file(self.settings.media_folder.as_deref()),
+        }
+    }
+
+    /// The channels' rows under the streams table.
+    pub(super) fn channels_table(&mut self, ui: &mut egui::Ui, channels: &[ChannelNow]) {
+        let rows: Vec<(StreamId, ChannelSnapshot)> = channels
+            .iter()
+            .map(|c| (c.reader.id(), c.snap.clone()))
+            .collect();
+        if let Some(a) = channels_table_ui(ui, &rows) {
+            self.channel_action(a, channels);
+        }
+    }
+
+    /// Details of the channel chosen, if any (true: drawn).
+    pub(super) fn channel_details_screen(
+        &mut self,
+        ui: &mut egui::Ui,
+        channels: &[ChannelNow],
+    ) -> bool {
+        let Some(id) = self.channels.details else {
+            return false;
+        };
+        let Some(c) = channels.iter().find(|c| c.reader.id() == id) else {
+            self.channels.details = None;
+            return false;
+        };
+        let (events, _) = c.reader.events_since(0);
+        match channel_details_ui(ui, id, &c.snap, &events, &mut self.channels.add) {
+            ChannelDetailsAction::None => {}
+            ChannelDetailsAction::Back => self.channels.details = None,
+            ChannelDetailsAction::Row(a) => self.channel_action(a, channels),
+            ChannelDetailsAction::AddOutput => self.add_output(id),
+            ChannelDetailsAction::RemoveOutput(i) => {
+                self.guard_channel(ChannelGuarded::RemoveOutput(id, i), channels)
+            }
+        }
+        true
+    }
+
+    fn add_output(&mut self, id: StreamId) {
+        let uri = self.channels.add.uri.trim().to_string();
+        match OutputConfig::parse(&uri) {
+            Ok(out) => {
+                self.channels.add.error = None;
+                self.engine.send(Command::Channel(ChannelCommand::AddOutput(
+                    id,
+                    Box::new(out),
+                )));
+            }
+            Err(e) => {
+                let uri = crate::engine::config::mask_uri(&uri);
+                self.channels.add.error = Some(format!("output '{uri}': {e}"));
+            }
+        }
+    }
+
+    fn channel_action(&mut self, a: ChannelAction, channels: &[ChannelNow]) {
+        match a {
+            ChannelAction::Details(id) => {
+                self.channels.details = Some(id);
+                self.channels.add = AddOutputField::default();
+                self.details = None;
+            }
+            ChannelAction::Stop(id) => self.guard_channel(ChannelGuarded::Stop(id), channels),
+            ChannelAction::Restart(id) => self.guard_channel(ChannelGuarded::Restart(id), channels),
+            ChannelAction::Remove(id) => self.guard_channel(ChannelGuarded::Remove(id), channels),
+        }
+    }
+
+    /// Does `g` at once, or asks first when it takes the channel (or its
+    /// last output) off air. Removing one of several outputs never asks:
+    /// the others keep sending.
+    fn guard_channel(&mut self, g: ChannelGuarded, channels: &[ChannelNow]) {
+        let id = match g {
+            ChannelGuarded::Stop(id)
+            | ChannelGuarded::Restart(id)
+            | ChannelGuarded::Remove(id)
+            | ChannelGuarded::RemoveOutput(id, _) => id,
+        };
+        let Some(s) = channels
+            .iter()
+            .find(|c| c.reader.id() == id)
+            .map(|c| &c.snap)
+        else {
+            return;
+        };
+        let connected: usize = s.outputs.iter().map(|o| o.connections.len()).sum();
+        let readers = match connected {
+            0 => String::new(),
+            1 => " (1 receiver connected)".to_string(),
+            n => format!(" ({n} receivers connected)"),
+        };
+        let (question, verb) = match g {
+            _ if !on_air(s) => return self.perform_channel(g),
+            ChannelGuarded::RemoveOutput(..) if s.outputs.len() > 1 => {
+                return self.perform_channel(g)
+            }
+            ChannelGuarded::RemoveOutput(..) => (
+                format!("This is the last output of “{}”{readers}. Remove it? The channel then sends nowhere.", s.name),
+                "Remove output",
+            ),
+            ChannelGuarded::Stop(_) => (
+                format!("“{}” is on air to {} outputs{readers}. Stop it? They lose the signal.", s.name, s.outputs.len()),
+                "Stop",
+            ),
+            ChannelGuarded::Restart(_) => (
+                format!("“{}” is on air{readers}. Restart it? Its outputs lose the signal until it is back.", s.name),
+                "Restart",
+            ),
+            ChannelGuarded::Remove(_) => (
+                format!("“{}” is on air{readers}. Stop and remove it? Its outputs lose the signal.", s.name),
+                "Remove",
+            ),
+        };
+        self.channels.asking = Some((g, question, verb));
+    }
+
+    fn perform_channel(&mut self, g: ChannelGuarded) {
+        let cmd = match g {
+            ChannelGuarded::Stop(id) => Command::Stop(id),
+            ChannelGuarded::Restart(id) => Command::Restart(id, None),
+            ChannelGuarded::Remove(id) => {
+                if self.channels.details == Some(id) {
+                    self.channels.details = None;
+                }
+                Command::Remove(id)
+            }
+            ChannelGuarded::RemoveOutput(id, i) => {
+                Command::Channel(ChannelCommand::RemoveOutput(id, i))
+            }
+        };
+        self.engine.send(cmd);
+    }
+
+    /// The question asked by `guard_channel`, as a modal.
+    pub(super) fn channel_confirm_ui(&mut self, ctx: &egui::Context) {
+        let Some((g, question, verb)) = &self.channels.asking else {
+            return;
+        };
+        if let Some(yes) = ask_ui(ctx, "Channel on air", question, verb) {
+            let g = *g;
+            self.channels.asking = None;
+            if yes {
+                self.perform_channel(g);
+            }
+        }
+    }
+
+    /// Starts the saved channels again; one whose passphrase was not stored
+    /// goes to the New channel form for the user to type it.
+    pub(super) fn restore_channels(&mut self, saved: &[SavedChannel]) {
+        for c in saved {
+            if c.needs_passphrase() {
+                self.channels.form = c.form();
+                let note = format!(
+                    "Channel “{}” of the last session is encrypted and its passphrase was not stored: add passphrase=… to its URIs below and start it.",
+                    c.name
+                );
+                self.toasts
+                    .push(super::super::toasts::ToastKind::Warning, note.clone());
+                self.channels.note = Some(note);
+                continue;
+            }
+            match c.restored() {
+                Ok(cfg) => self
+                    .engine
+                    .send(Command::Channel(ChannelCommand::Start(Box::new(cfg)))),
+                Err(e) => self
+                    .toasts
+                    .error(format!("channel “{}” not restored: {e}", c.name)),
+            }
+        }
+    }
+}
