@@ -1,7 +1,7 @@
 //! `srt-streamer play`: start streams, print statistics, stop cleanly on Ctrl-C.
 
 use super::output::{StatsFormat, StatsWriter};
-use super::streams_file;
+use super::{play_udp, streams_file};
 use crate::engine::config::{parse_uri, LoopMode, StreamConfig, STATS_INTERVAL_SECS_RANGE};
 use crate::engine::{StreamEvent, StreamManager, StreamState};
 use std::path::PathBuf;
@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct PlayArgs {
-    /// Pairs of FILE and SRT URI, e.g. `media/sample.ts 'srt://:9000?latency=200'`.
+    /// Pairs of FILE and URI, e.g. `media/sample.ts 'srt://:9000?latency=200'`
+    /// or `media/sample.ts 'udp://239.1.1.1:5000?ttl=4'` (UDP: departure on the
+    /// file's PCR schedule).
     #[arg(value_name = "FILE URI")]
     pub pairs: Vec<String>,
     /// A TOML file of streams (`[[stream]]` tables), played beside any pairs.
@@ -76,9 +78,16 @@ pub fn bundled_sample_path() -> Option<PathBuf> {
     candidates.into_iter().find(|p| p.is_file())
 }
 
+/// What `play` runs: SRT streams (the player) and UDP channels.
+struct Plan {
+    streams: Vec<StreamConfig>,
+    channels: Vec<crate::engine::channel::ChannelConfig>,
+}
+
 /// Builds every stream's configuration from the pairs and the streams
-/// file. Checking them is the engine's work ([`StreamManager::start_all`]).
-fn configs(args: &PlayArgs) -> Result<Vec<StreamConfig>, String> {
+/// file; `FILE udp://…` pairs become channels. Checking them is the
+/// engine's work ([`StreamManager::start_all`], the channel's validation).
+fn configs(args: &PlayArgs) -> Result<Plan, String> {
     if !args.pairs.len().is_multiple_of(2) {
         return Err(format!(
             "'{}' has no URI: give FILE URI pairs, e.g. play media/sample.ts srt://:9000",
@@ -86,7 +95,15 @@ fn configs(args: &PlayArgs) -> Result<Vec<StreamConfig>, String> {
         ));
     }
     let mut out = Vec::new();
+    let mut channels = Vec::new();
     for pair in args.pairs.chunks(2) {
+        if play_udp::is_udp(&pair[1]) {
+            channels.push(
+                play_udp::channel(&pair[0], &pair[1], args.loop_mode, args.bitrate)
+                    .map_err(|e| e.to_string())?,
+            );
+            continue;
+        }
         let mut cfg = parse_uri(&pair[1], &pair[0]).map_err(|e| format!("{}: {e}", pair[0]))?;
         cfg.loop_mode = args.loop_mode;
         if cfg.bitrate_bps.is_none() {
@@ -97,10 +114,13 @@ fn configs(args: &PlayArgs) -> Result<Vec<StreamConfig>, String> {
     if let Some(path) = &args.streams {
         out.extend(streams_file::load(path)?);
     }
-    if out.is_empty() {
+    if out.is_empty() && channels.is_empty() {
         return Err("nothing to play: give FILE URI pairs or --streams FILE".into());
     }
-    Ok(out)
+    Ok(Plan {
+        streams: out,
+        channels,
+    })
 }
 
 pub fn run(args: PlayArgs) -> i32 {
@@ -109,7 +129,10 @@ pub fn run(args: PlayArgs) -> i32 {
         say!("error: --stats-interval must be between {lo} and {hi} seconds");
         return 2;
     }
-    let configs = match configs(&args) {
+    let Plan {
+        streams: configs,
+        channels,
+    } = match configs(&args) {
         Ok(c) => c,
         Err(e) => {
             say!("error: {e}");
@@ -132,6 +155,16 @@ pub fn run(args: PlayArgs) -> i32 {
         }
     }
     let names: Vec<String> = configs.iter().map(StreamConfig::display_name).collect();
+    let mut channels = match play_udp::start(channels) {
+        Ok(c) => c,
+        Err(e) => {
+            say!("error: {e}");
+            return 2;
+        }
+    };
+    for ch in &channels {
+        say!("{}: playing", ch.config().display_name());
+    }
     match manager.start_all(configs) {
         Ok(ids) => {
             for (id, name) in ids.iter().zip(names) {
@@ -143,8 +176,11 @@ pub fn run(args: PlayArgs) -> i32 {
             return 2;
         }
     }
-    play_until_done(&mut manager, &args, interval, &stop);
+    play_until_done(&mut manager, &channels, &args, interval, &stop);
     manager.stop_all();
+    for ch in &mut channels {
+        ch.stop();
+    }
     let any_failed = manager
         .snapshots()
         .iter()
@@ -156,6 +192,7 @@ pub fn run(args: PlayArgs) -> i32 {
 /// arrives, every stream ended, or the reader of the statistics went away.
 fn play_until_done(
     manager: &mut StreamManager,
+    channels: &[crate::engine::channel::Channel],
     args: &PlayArgs,
     interval: Duration,
     stop: &AtomicBool,
@@ -165,8 +202,10 @@ fn play_until_done(
     let mut next_report = started + interval;
     let mut seen_events = std::collections::HashMap::new();
     let mut repeats = super::output::RepeatFilter::default();
+    let mut channel_events = Vec::new();
     loop {
         std::thread::sleep(Duration::from_millis(50));
+        play_udp::print_events(channels, &mut channel_events);
         for id in manager.ids() {
             let since = seen_events.get(&id).copied().unwrap_or(0);
             if let Some((events, total)) = manager.events_since(id, since) {
@@ -186,7 +225,9 @@ fn play_until_done(
             .duration
             .is_some_and(|d| started.elapsed().as_secs_f64() >= d);
         let reader_gone = args.stats.is_some() && super::term::stdout_closed();
-        if stop.load(Ordering::SeqCst) || timed_out || reader_gone || !manager.any_running() {
+        let channels_done = channels.iter().all(|c| c.inputs_ended());
+        let all_done = !manager.any_running() && channels_done;
+        if stop.load(Ordering::SeqCst) || timed_out || reader_gone || all_done {
             break;
         }
     }

@@ -25,6 +25,7 @@
 pub mod config;
 mod failover;
 mod fanout;
+mod input_file;
 mod input_srt;
 mod input_udp;
 mod output_srt;

@@ -5,6 +5,7 @@
 use super::config::{ChannelConfig, ChannelConfigError, InputConfig, OutputConfig};
 use super::failover::Failover;
 use super::fanout::{Fanout, OutputQueue, QUEUE_DATAGRAMS};
+use super::input_file::{self, Target};
 use super::status::{
     ChannelEvent, ChannelSnapshot, ChannelState, EventLog, InputSnapshot, InputState,
     OutputSnapshot, OutputState,
@@ -32,6 +33,13 @@ pub enum ChannelError {
     },
     #[error("slate '{path}': {source}")]
     Slate {
+        path: String,
+        #[source]
+        source: crate::engine::source::SourceError,
+    },
+    #[error("input {index} '{path}': {source}")]
+    InputFile {
+        index: usize,
         path: String,
         #[source]
         source: crate::engine::source::SourceError,
@@ -264,6 +272,10 @@ impl Channel {
             let part = match input {
                 InputConfig::Srt(c) => input_srt::start(c, i, core.clone()),
                 InputConfig::Udp(u) => input_udp::start(u, i, core.clone()),
+                InputConfig::File { path, loop_mode } => {
+                    input_file::start_file(path, *loop_mode, Target::Input(i), core.clone())
+                }
+                InputConfig::TestSignal(t) => input_file::start_test_signal(t, i, core.clone()),
             }?;
             ch.inputs.push(part);
         }
@@ -336,6 +348,13 @@ impl Channel {
             }
         })?);
         Ok(())
+    }
+
+    /// Every input's thread has ended (a file played once reached its end).
+    pub fn inputs_ended(&self) -> bool {
+        self.inputs
+            .iter()
+            .all(|p| p.thread.as_ref().is_none_or(|t| t.is_finished()))
     }
 
     pub fn config(&self) -> &ChannelConfig {

@@ -1,0 +1,83 @@
+//! `play FILE udp://HOST:PORT…`: a file to UDP goes through a channel (file
+//! input → UDP output), so departure follows the PCR schedule as a relay's
+//! UDP output does; `play FILE srt://…` stays on the player path.
+
+use crate::engine::channel::{
+    Channel, ChannelConfig, ChannelConfigError, InputConfig, OutputConfig,
+};
+use crate::engine::config::{ConfigError, LoopMode};
+use std::path::PathBuf;
+
+/// Why a `FILE udp://…` pair was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PlayUdpError {
+    #[error("{file}: {source}")]
+    Uri { file: String, source: ConfigError },
+    #[error(
+        "{file}: --bitrate applies to srt:// outputs: a UDP output is paced by the file's PCR"
+    )]
+    Bitrate { file: String },
+    #[error(transparent)]
+    Channel(#[from] ChannelConfigError),
+}
+
+/// True when `uri` is a UDP output (played through a channel).
+pub fn is_udp(uri: &str) -> bool {
+    uri.starts_with("udp://")
+}
+
+/// The channel that plays `file` (a path or `testsrc:…`) to `uri`.
+pub fn channel(
+    file: &str,
+    uri: &str,
+    loop_mode: LoopMode,
+    bitrate: Option<u64>,
+) -> Result<ChannelConfig, PlayUdpError> {
+    if bitrate.is_some() {
+        return Err(PlayUdpError::Bitrate { file: file.into() });
+    }
+    let output = OutputConfig::parse(uri).map_err(|source| PlayUdpError::Uri {
+        file: file.into(),
+        source,
+    })?;
+    let input = match InputConfig::parse(file) {
+        Ok(InputConfig::TestSignal(t)) => InputConfig::TestSignal(t),
+        _ => InputConfig::File {
+            path: PathBuf::from(file),
+            loop_mode,
+        },
+    };
+    let cfg = ChannelConfig {
+        name: String::new(),
+        inputs: vec![input],
+        outputs: vec![output],
+        ..ChannelConfig::default()
+    };
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+/// Starts every channel, or none (a failure stops those already started).
+pub fn start(cfgs: Vec<ChannelConfig>) -> Result<Vec<Channel>, String> {
+    let mut out = Vec::new();
+    for cfg in cfgs {
+        let name = cfg.display_name();
+        match Channel::start(cfg) {
+            Ok(c) => out.push(c),
+            Err(e) => return Err(format!("{name}: {e}")),
+        }
+    }
+    Ok(out)
+}
+
+/// Prints each channel's new events on stderr; `seen` keeps the counts.
+pub fn print_events(channels: &[Channel], seen: &mut Vec<u64>) {
+    seen.resize(channels.len(), 0);
+    for (ch, seen) in channels.iter().zip(seen.iter_mut()) {
+        let (events, total) = ch.events_since(*seen);
+        *seen = total;
+        for e in events {
+            say!("{}: {e}", ch.config().display_name());
+        }
+    }
+}
