@@ -30,10 +30,12 @@ mod input_srt;
 mod input_udp;
 mod output_srt;
 mod output_udp;
+mod repace;
 mod running;
 mod running_monitor;
 mod slate;
 pub mod status;
+mod txtime;
 pub mod udp_uri;
 
 pub use config::{ChannelConfig, ChannelConfigError, InputConfig, OutputConfig};
