@@ -177,6 +177,10 @@ pub fn run(args: PlayArgs) -> i32 {
         }
     }
     play_until_done(&mut manager, &channels, &args, interval, &stop);
+    if !channels.is_empty() && channels.iter().all(|c| c.inputs_ended()) {
+        // Played once to the end: let the last datagrams leave.
+        std::thread::sleep(play_udp::drain_time(&channels));
+    }
     manager.stop_all();
     for ch in &mut channels {
         ch.stop();

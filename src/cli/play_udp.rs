@@ -81,3 +81,18 @@ pub fn print_events(channels: &[Channel], seen: &mut Vec<u64>) {
         }
     }
 }
+
+/// How long the outputs still need after the inputs ended: the largest UDP
+/// output delay and a margin, so the last datagrams leave before the stop.
+pub fn drain_time(channels: &[Channel]) -> std::time::Duration {
+    let most = channels
+        .iter()
+        .flat_map(|c| c.config().outputs.iter())
+        .map(|o| match o {
+            OutputConfig::Udp(u) => u.delay_ms,
+            OutputConfig::Srt(_) => 0,
+        })
+        .max()
+        .unwrap_or(0);
+    std::time::Duration::from_millis(u64::from(most) + 200)
+}

@@ -15,6 +15,8 @@
 //! latency_ms = 400
 //!
 //! [[channel]]                     # run by `srt-streamer relay --streams FILE`
+//! # (an input may also be a file path, relative to this file's folder:
+//! #  input = "sample.ts" plays it looped, paced by its PCR)
 //! name = "contribution"
 //! inputs = ["srt://:9000?streamid=%23!::r=cam,m=publish", "udp://@239.1.1.1:5000"]
 //! outputs = ["srt://:9000?streamid=cam", "udp://239.2.2.2:5000?ttl=4"]
@@ -102,6 +104,20 @@ pub fn load_channels(path: &Path) -> Result<Vec<ChannelConfig>, ChannelsFileErro
             (Some(one), _) => vec![one],
             (None, list) => list,
         };
+        // A file input (a path, not a URI) is taken from the file's folder.
+        let inputs: Vec<String> = inputs
+            .into_iter()
+            .map(|i| {
+                let relative_path = !i.contains("://")
+                    && !crate::media::testsignal::is_test_signal(&i)
+                    && Path::new(&i).is_relative();
+                if relative_path {
+                    base.join(&i).display().to_string()
+                } else {
+                    i
+                }
+            })
+            .collect();
         let mut cfg = ChannelConfig::from_uris(&t.name, &inputs, &t.outputs).map_err(|source| {
             ChannelsFileError::Channel {
                 path: shown.clone(),

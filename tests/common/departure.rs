@@ -65,7 +65,8 @@ pub fn timestamped_socket(addr: &str) -> UdpSocket {
             std::mem::size_of::<libc::c_int>() as libc::socklen_t,
         )
     };
-    s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
     s
 }
 
@@ -194,7 +195,10 @@ pub fn jitter(points: &[(f64, f64)]) -> Jitter {
         points: points.len(),
         p50_ms: percentile(&abs, 0.5),
         p99_ms: percentile(&abs, 0.99),
-        pp_ms: if r.is_empty() { f64::NAN } else { (max - min) * 1e3 },
+        pp_ms: if r.is_empty() {
+            f64::NAN
+        } else {
+            (max - min) * 1e3
+        },
     }
 }
-

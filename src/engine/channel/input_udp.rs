@@ -80,7 +80,16 @@ fn read_loop(core: &Core, index: usize, sock: &UdpSocket, mut repacer: Option<Re
                     std::io::ErrorKind::WouldBlock
                         | std::io::ErrorKind::TimedOut
                         | std::io::ErrorKind::Interrupted
-                ) => {}
+                ) =>
+            {
+                // Quiet for a read timeout: what waits for a PCR goes out.
+                if let Some(r) = repacer.as_mut() {
+                    r.flush(&mut due);
+                    for (d, sched_us) in due.drain(..) {
+                        core.deliver(index, &d, sched_us);
+                    }
+                }
+            }
             Err(e) => {
                 failures += 1;
                 if failures == 1 {

@@ -10,8 +10,8 @@
 //! Datagrams between two PCRs wait for the second and are spread by byte
 //! position between the two times (the pacer's rule). An interval that is
 //! not real ([`pcr_track::judge`]: discontinuity, backwards, gap > 1 s)
-//! starts the timeline again; data without PCRs for 1 s goes out at
-//! arrival + hold.
+//! starts the timeline again; data without PCRs for 1 s, or waiting when
+//! the input goes quiet (the end of a feed), goes out at arrival + hold.
 
 use crate::ts::packet::{self, PACKET_SIZE};
 use crate::ts::pcr_track;
@@ -69,10 +69,7 @@ impl Repacer {
                 .is_some_and(|p| arrival_us - p.2 > pcr_track::MAX_INTERVAL_TICKS as i64 / 27);
             if self.anchor.is_none() || stale {
                 // Before the first PCR, or no PCR for 1 s: out at arrival.
-                self.anchor = None;
-                for (d, _, at) in self.pending.drain(..) {
-                    out.push((d, at + HOLD_US));
-                }
+                self.flush(out);
             }
             return;
         };
@@ -109,6 +106,18 @@ impl Repacer {
             out.push((d, due.round() as i64));
         }
         out.push((payload.into(), due_us.round() as i64));
+    }
+
+    /// The input went quiet: datagrams waiting for a PCR go out at arrival
+    /// + hold, and the next PCR starts the timeline again.
+    pub(crate) fn flush(&mut self, out: &mut Vec<(Box<[u8]>, i64)>) {
+        if self.pending.is_empty() {
+            return;
+        }
+        self.anchor = None;
+        for (d, _, at) in self.pending.drain(..) {
+            out.push((d, at + HOLD_US));
+        }
     }
 
     /// The first PCR of the pacing PID in `payload`: packet index, PCR,
