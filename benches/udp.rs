@@ -138,12 +138,12 @@ fn load() -> String {
         .unwrap_or_default()
 }
 
-fn ours(file: &Path, query: &str) -> impl Fn(u16) -> Child + '_ {
-    let query = query.to_string();
+fn ours(file: &Path, query: &str) -> impl Fn(u16) -> Child {
+    let (file, query) = (file.to_path_buf(), query.to_string());
     move |p| {
         let mut c = Command::new(bin());
         c.arg("play")
-            .arg(file)
+            .arg(&file)
             .arg(format!("udp://127.0.0.1:{p}{query}"));
         spawn(c)
     }
@@ -176,6 +176,7 @@ fn ffmpeg(file: &Path) -> impl Fn(u16) -> Child + '_ {
     }
 }
 
+#[path = "udp/txtime_ns.rs"]
 mod txtime_ns;
 
 fn row(name: &str, file: &str, runs: &[(Jitter, f64)]) {
@@ -213,7 +214,7 @@ fn departure_table(files: &[(&str, PathBuf)]) {
         for _ in 0..RUNS {
             cells[0].1.push(measure(ours(file, "")));
             cells[1].1.push(measure(ours(file, "?pacing=sleep")));
-            if let Some(ns) = &ns {
+            if let Ok(ns) = &ns {
                 if let Some(r) = ns.measure(bin(), file) {
                     cells[2].1.push(r);
                 }
@@ -223,6 +224,9 @@ fn departure_table(files: &[(&str, PathBuf)]) {
         }
         for (name, runs) in &cells {
             row(name, label, runs);
+        }
+        if let Err(why) = &ns {
+            println!("|  | txtime not measured: {why} |  |  |  |  |");
         }
     }
     println!("\nload after: {}", load());
@@ -253,4 +257,5 @@ fn main() {
     }
 }
 
+#[path = "udp/repace.rs"]
 mod repace;
