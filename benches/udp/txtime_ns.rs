@@ -19,19 +19,26 @@ fn ip(args: &[&str]) -> bool {
 }
 
 impl FqNs {
-    /// The namespace, or `None` (not root, no `fq`): the row stays empty.
-    pub fn new() -> Option<Self> {
+    /// The namespace, or why not (not root; no `fq` qdisc in this kernel).
+    pub fn new() -> Result<Self, String> {
         let name = format!("hudp-{}", std::process::id());
-        let ok = ip(&["netns", "add", &name])
-            && ip(&["-n", &name, "link", "set", "lo", "up"])
-            && Command::new("ip")
-                .args([
-                    "netns", "exec", &name, "tc", "qdisc", "add", "dev", "lo", "root", "fq",
-                ])
-                .status()
-                .is_ok_and(|s| s.success());
+        if !(ip(&["netns", "add", &name]) && ip(&["-n", &name, "link", "set", "lo", "up"])) {
+            return Err("cannot make a network namespace (needs root)".into());
+        }
         let ns = Self(name);
-        ok.then_some(ns)
+        let tc = Command::new("ip")
+            .args([
+                "netns", "exec", &ns.0, "tc", "qdisc", "add", "dev", "lo", "root", "fq",
+            ])
+            .output()
+            .map_err(|e| format!("tc: {e}"))?;
+        if !tc.status.success() {
+            return Err(format!(
+                "tc qdisc add … fq: {}",
+                String::from_utf8_lossy(&tc.stderr).trim()
+            ));
+        }
+        Ok(ns)
     }
 
     /// One run inside the namespace: (jitter, %CPU of the sender).
@@ -60,10 +67,11 @@ impl FqNs {
         let child = super::spawn(c);
         let pid = child.id();
         let (c0, t0) = (super::cpu_secs(pid), std::time::Instant::now());
-        let result = lines.next()?.ok()?;
+        let result = lines.next().and_then(Result::ok);
         let cpu = (super::cpu_secs(pid) - c0) / t0.elapsed().as_secs_f64() * 100.0;
         super::stop(child);
         let _ = rx.wait();
+        let result = result?;
         let v: Vec<f64> = result
             .split_whitespace()
             .filter_map(|x| x.parse().ok())

@@ -2,8 +2,8 @@
 //! PCRs instead of their arrival, so the network's jitter is not passed on.
 //!
 //! The pacing PID is the first PID seen carrying a PCR. A datagram with one
-//! of its PCRs is due at that PCR's time on our clock: PCR time + an offset
-//! + [`HOLD_US`]. The offset is the smallest (arrival − PCR time) of the last
+//! of its PCRs is due at that PCR's time on our clock: PCR time plus an
+//! offset plus [`HOLD_US`]. The offset is the smallest (arrival − PCR time) of the last
 //! few seconds (network delay only adds, so the least-delayed datagram shows
 //! the true one); it follows a lower value at once and rises at most
 //! [`SLEW_PPM`] (the sender's clock drift), so jitter never moves it.
