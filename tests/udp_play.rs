@@ -325,3 +325,35 @@ fn a_jittered_feed_relayed_with_repace_pcr_arrives_whole_and_in_order() {
     let _ = relay.wait();
     assert_eq!(first_difference(&bytes(&got), &original), None);
 }
+
+#[test]
+fn a_stream_table_with_a_udp_uri_plays_through_a_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = cut_sample(dir.path(), 1.0);
+    let original = std::fs::read(&file).unwrap();
+    let port = free_port();
+    let toml = dir.path().join("streams.toml");
+    std::fs::write(
+        &toml,
+        format!(
+            "[[stream]]\nname = \"to the IRD\"\nfile = \"{}\"\nuri = \"udp://127.0.0.1:{port}\"\nloop = \"off\"\n",
+            file.file_name().unwrap().to_string_lossy()
+        ),
+    )
+    .unwrap();
+    let sock = timestamped_socket(&format!("127.0.0.1:{port}"));
+    let out = srt_streamer()
+        .args(["play", "--streams"])
+        .arg(&toml)
+        .args(["--duration", "5"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = receive(&sock, Duration::from_secs(5), Duration::from_secs(10));
+    // Played once (loop off) and ended by itself: the whole file, nothing more.
+    assert_eq!(first_difference(&bytes(&got), &original), None);
+}

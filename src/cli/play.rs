@@ -112,7 +112,14 @@ fn configs(args: &PlayArgs) -> Result<Plan, String> {
         out.push(cfg);
     }
     if let Some(path) = &args.streams {
-        out.extend(streams_file::load(path)?);
+        let (srt, udp) = streams_file::load_all(path)?;
+        out.extend(srt);
+        for u in udp {
+            let mut cfg =
+                play_udp::channel(&u.file, &u.uri, u.loop_mode, None).map_err(|e| e.to_string())?;
+            cfg.name = u.name;
+            channels.push(cfg);
+        }
     }
     if out.is_empty() && channels.is_empty() {
         return Err("nothing to play: give FILE URI pairs or --streams FILE".into());

@@ -162,6 +162,35 @@ pub fn load(path: &Path) -> Result<Vec<StreamConfig>, String> {
 }
 
 pub fn parse(text: &str, base: &Path) -> Result<Vec<StreamConfig>, String> {
+    let (srt, udp) = parse_all(text, base)?;
+    if !udp.is_empty() {
+        tracing::warn!(
+            "{} stream(s) with a udp:// uri are played by `srt-streamer play --streams FILE`, not here",
+            udp.len()
+        );
+    }
+    Ok(srt)
+}
+
+/// A `[[stream]]` whose `uri` is `udp://…`: played through a channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UdpStream {
+    pub name: String,
+    /// The file (relative paths taken from the TOML file's folder) or test signal.
+    pub file: String,
+    pub uri: String,
+    pub loop_mode: LoopMode,
+}
+
+/// The streams of a file: SRT ones (players) and UDP ones (channels).
+pub fn load_all(path: &Path) -> Result<(Vec<StreamConfig>, Vec<UdpStream>), String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read streams file {}: {e}", path.display()))?;
+    parse_all(&text, path.parent().unwrap_or(Path::new(".")))
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn parse_all(text: &str, base: &Path) -> Result<(Vec<StreamConfig>, Vec<UdpStream>), String> {
     let file: StreamsFile = toml::from_str(text).map_err(|e| e.to_string())?;
     if !file.channel.is_empty() {
         tracing::warn!(
@@ -169,10 +198,26 @@ pub fn parse(text: &str, base: &Path) -> Result<Vec<StreamConfig>, String> {
         );
     }
     let mut out = Vec::new();
+    let mut udp = Vec::new();
     for (i, table) in file.stream.into_iter().enumerate() {
         let n = i + 1;
         let mut cfg = if table.contains_key("uri") {
             let e: UriEntry = table.try_into().map_err(|e| format!("stream {n}: {e}"))?;
+            if e.uri.starts_with("udp://") {
+                let generated = crate::media::testsignal::is_test_signal(&e.file.to_string_lossy());
+                let file = if e.file.is_relative() && !generated {
+                    base.join(&e.file)
+                } else {
+                    e.file
+                };
+                udp.push(UdpStream {
+                    name: e.name,
+                    file: file.display().to_string(),
+                    uri: e.uri,
+                    loop_mode: e.loop_mode,
+                });
+                continue;
+            }
             let mut cfg = parse_uri(&e.uri, e.file).map_err(|err| format!("stream {n}: {err}"))?;
             cfg.name = e.name;
             cfg.loop_mode = e.loop_mode;
@@ -192,7 +237,7 @@ pub fn parse(text: &str, base: &Path) -> Result<Vec<StreamConfig>, String> {
         }
         out.push(cfg);
     }
-    Ok(out)
+    Ok((out, udp))
 }
 
 #[cfg(test)]
