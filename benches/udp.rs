@@ -22,8 +22,10 @@
 //! Second table: a UDP feed with 0–5 ms of random delay per burst (a proxy
 //! in this bench) relayed to a UDP output, with and without `repace=pcr`.
 //!
-//! `BENCH_ONLY=departure` or `BENCH_ONLY=repace` runs one table;
-//! `BENCH_RUN_SECS` sets the run length (default 6).
+//! `BENCH_ONLY=departure` or `BENCH_ONLY=repace` runs one table,
+//! `BENCH_ONLY=ours` only our two departure rows (spin against sleep);
+//! `BENCH_RUN_SECS` sets the run length (default 6); `BENCH_VERBOSE=1`
+//! prints every run on stderr.
 
 #[path = "../tests/common/departure.rs"]
 mod departure;
@@ -111,7 +113,11 @@ fn measure(sender: impl FnOnce(u16) -> Child) -> (Jitter, f64) {
     );
     let cpu = (cpu_secs(pid) - c0) / t0.elapsed().as_secs_f64() * 100.0;
     stop(child);
-    (jitter(&pcr_points(&got, SKIP_SECS)), cpu)
+    let j = jitter(&pcr_points(&got, SKIP_SECS));
+    if std::env::var_os("BENCH_VERBOSE").is_some() {
+        eprintln!("run: {j}  CPU {cpu:.1} %  load {}", load());
+    }
+    (j, cpu)
 }
 
 /// Median of each figure over the runs.
@@ -211,9 +217,13 @@ fn departure_table(files: &[(&str, PathBuf)]) {
             ("ffmpeg -re", Vec::new()),
         ];
         let ns = txtime_ns::FqNs::new();
+        let ours_only = std::env::var("BENCH_ONLY").is_ok_and(|v| v == "ours");
         for _ in 0..RUNS {
             cells[0].1.push(measure(ours(file, "")));
             cells[1].1.push(measure(ours(file, "?pacing=sleep")));
+            if ours_only {
+                continue;
+            }
             if let Ok(ns) = &ns {
                 if let Some(r) = ns.measure(bin(), file) {
                     cells[2].1.push(r);
@@ -249,7 +259,7 @@ fn main() {
         files.push(("vbr.ts (corpus, VBR)", corpus.join("vbr.ts")));
     }
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
-    if only.is_empty() || only == "departure" {
+    if only.is_empty() || only == "departure" || only == "ours" {
         departure_table(&files);
     }
     if only.is_empty() || only == "repace" {

@@ -18,6 +18,9 @@ use std::time::Duration;
 
 /// Longest single sleep, so stop is seen quickly.
 const NAP_US: i64 = 50_000;
+/// How early each datagram is offered (its schedule time is kept): under
+/// the UDP outputs' default 20 ms delay, so it is never late for them.
+const AHEAD_US: i64 = 10_000;
 
 /// Where a paced source's datagrams go.
 #[derive(Debug, Clone, Copy)]
@@ -95,7 +98,10 @@ fn thread_name(target: Target) -> String {
 }
 
 fn play(core: &Core, target: Target, mut pacer: Pacer) {
-    let origin = time_now_us();
+    if !crate::engine::priority::raise_current_thread() {
+        tracing::debug!("cannot raise the file input thread's priority (needs CAP_SYS_NICE)");
+    }
+    let origin = time_now_us() + AHEAD_US;
     while !core.stopped() {
         let d = match pacer.next_datagram() {
             Ok(Some(d)) => d,
@@ -110,7 +116,9 @@ fn play(core: &Core, target: Target, mut pacer: Pacer) {
         };
         let due = origin + i64::try_from(d.send_time_ns / 1000).unwrap_or(i64::MAX);
         loop {
-            let wait = due - time_now_us();
+            // Offered a little early: outputs hold it to its time, so a late
+            // wake-up of this thread never delays a departure.
+            let wait = due - AHEAD_US - time_now_us();
             if wait <= 0 || core.stopped() {
                 break;
             }

@@ -53,6 +53,15 @@ pub(crate) fn start(
         while !stop.load(Ordering::SeqCst) {
             queue.take(&mut batch, Duration::from_millis(100));
             for d in batch.drain(..) {
+                // A file input offers its datagrams a little early: each
+                // goes when due, so its srctime is its schedule time.
+                loop {
+                    let early = d.sched_us - time_now_us();
+                    if early <= 0 || stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_micros(early.min(50_000) as u64));
+                }
                 out.send(&d);
             }
         }
