@@ -12,16 +12,14 @@
 //!
 //! Measured (`cargo bench --bench udp`: departure vs PCR at a loopback
 //! receiver's kernel timestamps, offset and drift removed, medians of 3
-//! runs; the README has the table). On this 2-core VM, shared with other
-//! builds (load 6–11 at the best moment, up to 97), neither wait reached
-//! the 0.1 ms p99 target: the figures are set by the load (stalls of
-//! 100–200 ms when dozens of threads at the same nice level run). Best
-//! run: VBR file p99 0.69 ms spin / 0.76 ms sleep, CBR 8.8 / 5.7 ms, at
-//! 4.1 / 1.9 % and 10.5 / 3.1 % of a core. `spin` stays the default (on an
-//! idle machine it is what takes a wake-up's lateness out, and its stretch
-//! follows the sleeps' overshoot, so it costs little there); `sleep` is
-//! there for a loaded host. SO_TXTIME could not be measured here: this
-//! kernel has neither `fq` nor `etf` (`tc qdisc add dev lo root fq`:
+//! runs, load average 4.3 → 2.6 on this 2-core VM; the README has the
+//! table): p99 0.036 ms spin / 0.049 ms sleep on the 5 Mbit/s CBR sample,
+//! 0.031 / 0.074 ms on a VBR file (GStreamer `tsparse ! udpsink sync=true`
+//! 0.93 / 100 ms), at 11.0 / 3.7 % and 5.9 / 2.2 % of a core. `spin` is the
+//! default (it meets the 0.1 ms target on both); `sleep` is the cheaper
+//! choice on a busy host (under load 25–97 every sender stalled 100–200 ms
+//! and neither wait was better). SO_TXTIME could not be measured here:
+//! this kernel has neither `fq` nor `etf` (`tc qdisc add dev lo root fq`:
 //! "Specified qdisc kind is unknown"), so nothing honours the time.
 
 use super::fanout::OutputQueue;
