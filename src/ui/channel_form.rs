@@ -10,7 +10,7 @@ use crate::engine::switch::settings::{RETURN_AFTER_SECS, SWITCH_AFTER_MS};
 use crate::engine::LoopMode;
 use std::path::PathBuf;
 
-const INPUT_HINT: &str = "srt://:9000?streamid=…  or  udp://@239.1.1.1:5000";
+const INPUT_HINT: &str = "srt://:9000?streamid=… · udp://@239.1.1.1:5000 · /media/sample.ts";
 const OUTPUT_HINT: &str = "srt://:9001 · udp://239.2.2.2:5001 · file:///rec/cam.ts · analyze:";
 
 /// What the channel form holds, as typed.
