@@ -357,3 +357,38 @@ fn a_stream_table_with_a_udp_uri_plays_through_a_channel() {
     // Played once (loop off) and ended by itself: the whole file, nothing more.
     assert_eq!(first_difference(&bytes(&got), &original), None);
 }
+
+#[test]
+fn play_to_udp_is_a_channel_of_the_manager_with_its_statistics() {
+    // `play FILE udp://…` runs its channel in the manager's line-up: its
+    // JSON statistics are printed with the players', counting what left.
+    let dir = tempfile::tempdir().unwrap();
+    let file = cut_sample(dir.path(), 1.5);
+    let port = free_port();
+    let sock = timestamped_socket(&format!("127.0.0.1:{port}"));
+    let out = srt_streamer()
+        .args(["play"])
+        .arg(&file)
+        .arg(format!("udp://127.0.0.1:{port}"))
+        .args([
+            "--duration",
+            "3",
+            "--stats",
+            "json",
+            "--stats-interval",
+            "0.5",
+        ])
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    drop(sock);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let sent = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["type"] == "channel")
+        .filter_map(|v| v["channel"]["outputs"][0]["bytes"].as_u64())
+        .max();
+    assert!(sent.is_some_and(|b| b > 0), "no channel record: {stdout}");
+}

@@ -290,4 +290,23 @@ mod tests {
         let e = f.to_config().unwrap_err().to_string();
         assert!(e.contains("output 2") && e.contains("bogus"), "{e}");
     }
+
+    #[test]
+    fn a_file_path_is_an_input_and_a_record_uri_is_not() {
+        let mut f = ChannelForm {
+            name: "lab".into(),
+            inputs: vec!["/srv/media/sample.ts".into()],
+            outputs: vec!["udp://127.0.0.1:5001".into()],
+            ..Default::default()
+        };
+        let c = f.to_config().unwrap();
+        assert!(
+            matches!(&c.inputs[0], crate::engine::channel::InputConfig::File { path, .. } if path == std::path::Path::new("/srv/media/sample.ts")),
+            "{:?}",
+            c.inputs[0]
+        );
+        f.inputs = vec!["file:///srv/media/sample.ts".into()];
+        let e = f.to_config().unwrap_err().to_string();
+        assert!(e.contains("input 1"), "{e}");
+    }
 }

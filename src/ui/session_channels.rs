@@ -263,4 +263,24 @@ mod tests {
         assert!(dropped.needs_passphrase());
         assert!(!dropped.form().inputs[0].contains("passphrase"));
     }
+
+    #[test]
+    fn file_and_test_signal_inputs_come_back_as_typed() {
+        let cfg = ChannelConfig::from_uris(
+            "lab",
+            &[
+                "/srv/media/sample.ts".into(),
+                "testsrc:bitrate=4000000".into(),
+            ],
+            &["udp://127.0.0.1:5001".into()],
+        )
+        .unwrap();
+        assert!(matches!(cfg.inputs[0], InputConfig::File { .. }));
+        assert!(matches!(cfg.inputs[1], InputConfig::TestSignal(_)));
+        let saved = SavedChannel::of(&cfg, false);
+        let text = serde_json::to_string(&saved).unwrap();
+        let back: SavedChannel = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.restored().unwrap(), cfg);
+        assert_eq!(back.form().inputs[0], "/srv/media/sample.ts");
+    }
 }
