@@ -8,6 +8,7 @@ mod monitor;
 mod nettest;
 mod output;
 mod play;
+mod play_udp;
 mod receive;
 mod relay;
 mod streams_file;

@@ -1,7 +1,7 @@
 //! `srt-streamer play`: start streams, print statistics, stop cleanly on Ctrl-C.
 
 use super::output::{StatsFormat, StatsWriter};
-use super::streams_file;
+use super::{play_udp, streams_file};
 use crate::engine::config::{parse_uri, LoopMode, StreamConfig, STATS_INTERVAL_SECS_RANGE};
 use crate::engine::{Lineup, StreamEvent, StreamId, StreamManager, StreamState};
 use std::collections::HashMap;
@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct PlayArgs {
-    /// Pairs of FILE and SRT URI, e.g. `media/sample.ts 'srt://:9000?latency=200'`.
+    /// Pairs of FILE and URI, e.g. `media/sample.ts 'srt://:9000?latency=200'`
+    /// or `media/sample.ts 'udp://239.1.1.1:5000?ttl=4'` (UDP: departure on the
+    /// file's PCR schedule).
     #[arg(value_name = "FILE URI")]
     pub pairs: Vec<String>,
     /// A TOML file of streams and channels (`[[stream]]` and `[[channel]]`
@@ -78,8 +80,8 @@ pub fn bundled_sample_path() -> Option<PathBuf> {
     candidates.into_iter().find(|p| p.is_file())
 }
 
-/// Builds the line-up from the pairs and the streams file. Checking it is
-/// the engine's work ([`StreamManager::start_all`]).
+/// Builds the line-up from the pairs and the streams file; `FILE udp://…`
+/// pairs become channels. Checking it is the engine's work ([`StreamManager::start_all`]).
 fn configs(args: &PlayArgs) -> anyhow::Result<Lineup> {
     if !args.pairs.len().is_multiple_of(2) {
         anyhow::bail!(
@@ -89,6 +91,15 @@ fn configs(args: &PlayArgs) -> anyhow::Result<Lineup> {
     }
     let mut out = Lineup::default();
     for pair in args.pairs.chunks(2) {
+        if play_udp::is_udp(&pair[1]) {
+            out.channels.push(play_udp::channel(
+                &pair[0],
+                &pair[1],
+                args.loop_mode,
+                args.bitrate,
+            )?);
+            continue;
+        }
         let mut cfg =
             parse_uri(&pair[1], &pair[0]).map_err(|e| anyhow::anyhow!("{}: {e}", pair[0]))?;
         cfg.loop_mode = args.loop_mode;
@@ -142,6 +153,8 @@ pub fn run(args: PlayArgs) -> i32 {
         .map(StreamConfig::display_name)
         .chain(configs.channels.iter().map(|c| c.display_name()))
         .collect();
+    // What the channels played once need to drain (checked below).
+    let channel_cfgs = configs.channels.clone();
     match manager.start_all(configs) {
         Ok(ids) => {
             for (id, name) in ids.iter().zip(names) {
@@ -154,6 +167,10 @@ pub fn run(args: PlayArgs) -> i32 {
         }
     }
     play_until_done(&mut manager, &args, interval, &stop);
+    if !channel_cfgs.is_empty() && manager.channel_inputs_ended() {
+        // Played once to the end: let the last datagrams leave.
+        std::thread::sleep(play_udp::drain_time(&channel_cfgs));
+    }
     manager.stop_all();
     let any_failed = manager
         .snapshots()
@@ -163,7 +180,8 @@ pub fn run(args: PlayArgs) -> i32 {
 }
 
 /// Prints events and statistics until the duration is up, a signal
-/// arrives, every stream ended, or the reader of the statistics went away.
+/// arrives, every stream ended (a channel: its inputs, files played
+/// once), or the reader of the statistics went away.
 fn play_until_done(
     manager: &mut StreamManager,
     args: &PlayArgs,
@@ -191,7 +209,9 @@ fn play_until_done(
             .duration
             .is_some_and(|d| started.elapsed().as_secs_f64() >= d);
         let reader_gone = args.stats.is_some() && super::term::stdout_closed();
-        if stop.load(Ordering::SeqCst) || timed_out || reader_gone || !manager.any_running() {
+        // Every player ended and every channel's files played once.
+        let all_done = manager.all_played();
+        if stop.load(Ordering::SeqCst) || timed_out || reader_gone || all_done {
             break;
         }
     }

@@ -15,6 +15,8 @@
 //! latency_ms = 400
 //!
 //! [[channel]]                     # run by `play`, `relay` and `gui` --streams FILE alike
+//! # (an input may also be a file path, relative to this file's folder:
+//! #  input = "sample.ts" plays it looped, paced by its PCR)
 //! name = "contribution"
 //! inputs = ["srt://:9000?streamid=%23!::r=cam,m=publish", "udp://@239.1.1.1:5000"]
 //! outputs = ["srt://:9000?streamid=cam", "udp://239.2.2.2:5000?ttl=4"]
@@ -30,12 +32,19 @@ use crate::engine::Lineup;
 use std::path::Path;
 
 /// Everything a file starts, `[[stream]]` and `[[channel]]` tables alike:
-/// the manager checks them as one set and starts all or nothing.
+/// the manager checks them as one set and starts all or nothing. A
+/// `[[stream]]` with a `udp://` uri is played through a channel (file
+/// input → UDP output), started with the others.
 pub fn load_lineup(path: &Path) -> anyhow::Result<Lineup> {
-    Ok(Lineup {
-        streams: load(path).map_err(anyhow::Error::msg)?,
-        channels: load_channels(path)?,
-    })
+    let (streams, udp) = load_all(path).map_err(anyhow::Error::msg)?;
+    let mut channels = Vec::new();
+    for u in udp {
+        let mut cfg = super::play_udp::channel(&u.file, &u.uri, u.loop_mode, None)?;
+        cfg.name = u.name;
+        channels.push(cfg);
+    }
+    channels.extend(load_channels(path)?);
+    Ok(Lineup { streams, channels })
 }
 
 #[derive(serde::Deserialize)]
@@ -112,6 +121,20 @@ pub fn load_channels(path: &Path) -> Result<Vec<ChannelConfig>, ChannelsFileErro
             (Some(one), _) => vec![one],
             (None, list) => list,
         };
+        // A file input (a path, not a URI) is taken from the file's folder.
+        let inputs: Vec<String> = inputs
+            .into_iter()
+            .map(|i| {
+                let relative_path = !i.contains("://")
+                    && !crate::media::testsignal::is_test_signal(&i)
+                    && Path::new(&i).is_relative();
+                if relative_path {
+                    base.join(&i).display().to_string()
+                } else {
+                    i
+                }
+            })
+            .collect();
         let mut cfg = ChannelConfig::from_uris(&t.name, &inputs, &t.outputs).map_err(|source| {
             ChannelsFileError::Channel {
                 path: shown.clone(),
@@ -146,22 +169,54 @@ struct UriEntry {
     pcr_pid: Option<u16>,
 }
 
-/// Reads the streams of a file; relative file paths are taken from the TOML
-/// file's folder.
-pub fn load(path: &Path) -> Result<Vec<StreamConfig>, String> {
+/// The SRT streams of a file's text (its UDP ones: [`load_all`]).
+#[cfg(test)]
+fn parse(text: &str, base: &Path) -> Result<Vec<StreamConfig>, String> {
+    parse_all(text, base).map(|(srt, _)| srt)
+}
+
+/// A `[[stream]]` whose `uri` is `udp://…`: played through a channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UdpStream {
+    pub name: String,
+    /// The file (relative paths taken from the TOML file's folder) or test signal.
+    pub file: String,
+    pub uri: String,
+    pub loop_mode: LoopMode,
+}
+
+/// The streams of a file: SRT ones (players) and UDP ones (channels);
+/// relative file paths are taken from the TOML file's folder.
+pub fn load_all(path: &Path) -> Result<(Vec<StreamConfig>, Vec<UdpStream>), String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read streams file {}: {e}", path.display()))?;
-    parse(&text, path.parent().unwrap_or(Path::new(".")))
+    parse_all(&text, path.parent().unwrap_or(Path::new(".")))
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
-pub fn parse(text: &str, base: &Path) -> Result<Vec<StreamConfig>, String> {
+fn parse_all(text: &str, base: &Path) -> Result<(Vec<StreamConfig>, Vec<UdpStream>), String> {
     let file: StreamsFile = toml::from_str(text).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
+    let mut udp = Vec::new();
     for (i, table) in file.stream.into_iter().enumerate() {
         let n = i + 1;
         let mut cfg = if table.contains_key("uri") {
             let e: UriEntry = table.try_into().map_err(|e| format!("stream {n}: {e}"))?;
+            if e.uri.starts_with("udp://") {
+                let generated = crate::media::testsignal::is_test_signal(&e.file.to_string_lossy());
+                let file = if e.file.is_relative() && !generated {
+                    base.join(&e.file)
+                } else {
+                    e.file
+                };
+                udp.push(UdpStream {
+                    name: e.name,
+                    file: file.display().to_string(),
+                    uri: e.uri,
+                    loop_mode: e.loop_mode,
+                });
+                continue;
+            }
             let mut cfg = parse_uri(&e.uri, e.file).map_err(|err| format!("stream {n}: {err}"))?;
             cfg.name = e.name;
             cfg.loop_mode = e.loop_mode;
@@ -181,7 +236,7 @@ pub fn parse(text: &str, base: &Path) -> Result<Vec<StreamConfig>, String> {
         }
         out.push(cfg);
     }
-    Ok(out)
+    Ok((out, udp))
 }
 
 #[cfg(test)]

@@ -451,11 +451,14 @@ impl StreamManager {
 
     /// True while any player, receiver or channel still runs.
     pub fn any_running(&self) -> bool {
-        self.channels_running()
-            || self
-                .streams
-                .values()
-                .any(|s| s.snapshot().state.is_running())
+        self.channels_running() || self.players_running()
+    }
+
+    /// A player or receiver runs (channels aside).
+    fn players_running(&self) -> bool {
+        self.streams
+            .values()
+            .any(|s| s.snapshot().state.is_running())
             || self
                 .receivers
                 .values()

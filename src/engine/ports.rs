@@ -1,5 +1,6 @@
 //! Every local port a line-up binds — players' and receivers' SRT ports,
-//! each channel's SRT listeners and rendezvous, its UDP inputs — and
+//! each channel's SRT listeners and rendezvous, its UDP inputs (its file
+//! and test-signal inputs bind nothing) — and
 //! whether two of them may run side by side. The manager checks a whole
 //! line-up (streams and channels) with these before anything starts.
 
@@ -90,6 +91,8 @@ pub(crate) fn channel_binds(cfg: &ChannelConfig, tag: ChannelTag) -> Vec<Bind> {
                 kind: Kind::Udp { addr: u.addr },
                 channel: Some(tag),
             }),
+            // A file or the test signal: read or generated, nothing bound.
+            InputConfig::File { .. } | InputConfig::TestSignal(_) => {}
         }
     }
     for (i, output) in cfg.outputs.iter().enumerate() {

@@ -10,7 +10,7 @@ use crate::engine::switch::settings::{RETURN_AFTER_SECS, SWITCH_AFTER_MS};
 use crate::engine::LoopMode;
 use std::path::PathBuf;
 
-const INPUT_HINT: &str = "srt://:9000?streamid=…  or  udp://@239.1.1.1:5000";
+const INPUT_HINT: &str = "srt://:9000?streamid=… · udp://@239.1.1.1:5000 · /media/sample.ts";
 const OUTPUT_HINT: &str = "srt://:9001 · udp://239.2.2.2:5001 · file:///rec/cam.ts · analyze:";
 
 /// What the channel form holds, as typed.
@@ -289,5 +289,24 @@ mod tests {
         f.outputs.push("srt://:9001?bogus=1".into());
         let e = f.to_config().unwrap_err().to_string();
         assert!(e.contains("output 2") && e.contains("bogus"), "{e}");
+    }
+
+    #[test]
+    fn a_file_path_is_an_input_and_a_record_uri_is_not() {
+        let mut f = ChannelForm {
+            name: "lab".into(),
+            inputs: vec!["/srv/media/sample.ts".into()],
+            outputs: vec!["udp://127.0.0.1:5001".into()],
+            ..Default::default()
+        };
+        let c = f.to_config().unwrap();
+        assert!(
+            matches!(&c.inputs[0], crate::engine::channel::InputConfig::File { path, .. } if path == std::path::Path::new("/srv/media/sample.ts")),
+            "{:?}",
+            c.inputs[0]
+        );
+        f.inputs = vec!["file:///srv/media/sample.ts".into()];
+        let e = f.to_config().unwrap_err().to_string();
+        assert!(e.contains("input 1"), "{e}");
     }
 }

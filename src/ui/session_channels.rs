@@ -1,6 +1,7 @@
 //! Channels in the saved line-up: every setting of the channel, its SRT
 //! endpoints as the engine's configurations (passphrases apart, kept only
-//! when the user allowed it), its UDP endpoints as URIs.
+//! when the user allowed it), its UDP endpoints as URIs, its file and
+//! test-signal inputs as their path or `testsrc:…` text.
 
 use super::session::needs_passphrase;
 use crate::engine::channel::config::ChannelConfigError;
@@ -24,6 +25,10 @@ pub enum SavedEndpoint {
     },
     /// A record, analyze or monitor output, as its URI (no secret in it).
     Sink {
+        uri: String,
+    },
+    /// A file input (its path) or the test signal (`testsrc:…`).
+    Source {
         uri: String,
     },
 }
@@ -60,6 +65,9 @@ impl SavedEndpoint {
         match i {
             InputConfig::Srt(c) => srt(c, keep),
             InputConfig::Udp(u) => SavedEndpoint::Udp { uri: u.to_uri() },
+            InputConfig::File { .. } | InputConfig::TestSignal(_) => {
+                SavedEndpoint::Source { uri: i.display() }
+            }
         }
     }
 
@@ -85,7 +93,9 @@ impl SavedEndpoint {
             SavedEndpoint::Srt { config, passphrase } => {
                 needs_passphrase(&Self::srt_config(config, passphrase))
             }
-            SavedEndpoint::Udp { .. } | SavedEndpoint::Sink { .. } => false,
+            SavedEndpoint::Udp { .. }
+            | SavedEndpoint::Sink { .. }
+            | SavedEndpoint::Source { .. } => false,
         }
     }
 
@@ -96,7 +106,9 @@ impl SavedEndpoint {
             SavedEndpoint::Srt { config, passphrase } => {
                 Self::srt_config(config, passphrase).to_uri(true)
             }
-            SavedEndpoint::Udp { uri } | SavedEndpoint::Sink { uri } => uri.clone(),
+            SavedEndpoint::Udp { uri }
+            | SavedEndpoint::Sink { uri }
+            | SavedEndpoint::Source { uri } => uri.clone(),
         }
     }
 }
@@ -143,12 +155,15 @@ impl SavedChannel {
                 SavedEndpoint::Srt { config, passphrase } => {
                     InputConfig::Srt(Box::new(SavedEndpoint::srt_config(config, passphrase)))
                 }
-                SavedEndpoint::Udp { uri } | SavedEndpoint::Sink { uri } => InputConfig::parse(uri)
-                    .map_err(|source| ChannelConfigError::Input {
+                SavedEndpoint::Udp { uri }
+                | SavedEndpoint::Sink { uri }
+                | SavedEndpoint::Source { uri } => {
+                    InputConfig::parse(uri).map_err(|source| ChannelConfigError::Input {
                         index: i + 1,
                         uri: uri.clone(),
                         source,
-                    })?,
+                    })?
+                }
             });
         }
         for (i, e) in self.outputs.iter().enumerate() {
@@ -156,7 +171,9 @@ impl SavedChannel {
                 SavedEndpoint::Srt { config, passphrase } => {
                     OutputConfig::Srt(Box::new(SavedEndpoint::srt_config(config, passphrase)))
                 }
-                SavedEndpoint::Udp { uri } | SavedEndpoint::Sink { uri } => {
+                SavedEndpoint::Udp { uri }
+                | SavedEndpoint::Sink { uri }
+                | SavedEndpoint::Source { uri } => {
                     let mut out =
                         OutputConfig::parse(uri).map_err(|source| ChannelConfigError::Output {
                             index: i + 1,
@@ -245,5 +262,25 @@ mod tests {
         assert!(!text.contains("0123456789ab"), "{text}");
         assert!(dropped.needs_passphrase());
         assert!(!dropped.form().inputs[0].contains("passphrase"));
+    }
+
+    #[test]
+    fn file_and_test_signal_inputs_come_back_as_typed() {
+        let cfg = ChannelConfig::from_uris(
+            "lab",
+            &[
+                "/srv/media/sample.ts".into(),
+                "testsrc:bitrate=4000000".into(),
+            ],
+            &["udp://127.0.0.1:5001".into()],
+        )
+        .unwrap();
+        assert!(matches!(cfg.inputs[0], InputConfig::File { .. }));
+        assert!(matches!(cfg.inputs[1], InputConfig::TestSignal(_)));
+        let saved = SavedChannel::of(&cfg, false);
+        let text = serde_json::to_string(&saved).unwrap();
+        let back: SavedChannel = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.restored().unwrap(), cfg);
+        assert_eq!(back.form().inputs[0], "/srv/media/sample.ts");
     }
 }

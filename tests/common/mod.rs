@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod corpus;
+pub mod departure;
 pub mod gui;
 pub mod netns;
 pub mod pcap;

@@ -28,6 +28,11 @@ pub enum InputConfig {
     Srt(Box<StreamConfig>),
     /// UDP unicast or multicast (any-source or source-specific).
     Udp(UdpInput),
+    /// A TS file played as a live input: paced by its PCR and looped
+    /// seamlessly (`loop_mode` `Off`: played once), as a player plays it.
+    File { path: PathBuf, loop_mode: LoopMode },
+    /// The generated test signal (`testsrc:key=value,…`), paced by its PCR.
+    TestSignal(String),
 }
 
 /// Where a channel's data goes.
@@ -111,6 +116,14 @@ pub enum ChannelConfigError {
     Slate(String),
     #[error("'{0}' is not an input or output URI: use srt://… or udp://… (outputs also file://…, analyze:, monitor:)")]
     Scheme(String),
+    #[error("input {index}: '{path}': no such file (give a .ts file, srt://… or udp://…)")]
+    InputFile { index: usize, path: String },
+    #[error("input {index} '{source_text}': {why}")]
+    TestSignal {
+        index: usize,
+        source_text: String,
+        why: String,
+    },
 }
 
 /// A placeholder for `StreamConfig::file`, which an SRT endpoint of a
@@ -156,17 +169,34 @@ fn srt_part(uri: &str) -> Result<StreamConfig, ConfigError> {
 }
 
 impl InputConfig {
-    /// `srt://…` or `udp://…`.
+    /// `srt://…`, `udp://…`, `testsrc:…`, or a file path (anything without
+    /// `://`), played looped seamlessly.
     pub fn parse(uri: &str) -> Result<Self, ConfigError> {
         if uri.starts_with("udp://") {
             check_duplicate_keys(uri)?;
             return parse_udp_input(uri).map(InputConfig::Udp);
         }
-        if SinkKind::of(uri).is_some() {
+        // A bare path (`/x.ts`) is a file input here; `file://…`,
+        // `analyze:` and `monitor:` are outputs only.
+        if uri.starts_with("file:")
+            || matches!(
+                SinkKind::of(uri),
+                Some(SinkKind::Analyze | SinkKind::Monitor)
+            )
+        {
             return Err(ConfigError::OptionValue {
                 key: "input".into(),
                 value: uri.to_string(),
-                why: "record (file://), analyze: and monitor: are outputs; an input is srt://… or udp://…".into(),
+                why: "record (file://), analyze: and monitor: are outputs; an input is srt://…, udp://…, testsrc:… or a .ts file path".into(),
+            });
+        }
+        if crate::media::testsignal::is_test_signal(uri) {
+            return Ok(InputConfig::TestSignal(uri.to_string()));
+        }
+        if !uri.contains("://") && !uri.is_empty() {
+            return Ok(InputConfig::File {
+                path: PathBuf::from(uri),
+                loop_mode: LoopMode::Seamless,
             });
         }
         srt_part(uri).map(|c| InputConfig::Srt(Box::new(c)))
@@ -177,13 +207,34 @@ impl InputConfig {
         match self {
             InputConfig::Srt(c) => c.to_uri(false),
             InputConfig::Udp(u) => u.to_uri(),
+            InputConfig::File { path, .. } => path.display().to_string(),
+            InputConfig::TestSignal(t) => t.clone(),
         }
     }
 
-    fn validate(&self) -> Result<(), ConfigError> {
+    fn validate(&self, index: usize) -> Result<(), ChannelConfigError> {
+        let config = |source| ChannelConfigError::Input {
+            index,
+            uri: self.display(),
+            source,
+        };
         match self {
-            InputConfig::Srt(c) => c.validate(),
-            InputConfig::Udp(u) => u.validate(),
+            InputConfig::Srt(c) => c.validate().map_err(config),
+            InputConfig::Udp(u) => u.validate().map_err(config),
+            InputConfig::File { path, .. } if !path.is_file() => {
+                Err(ChannelConfigError::InputFile {
+                    index,
+                    path: path.display().to_string(),
+                })
+            }
+            InputConfig::File { .. } => Ok(()),
+            InputConfig::TestSignal(t) => crate::media::testsignal::TestSignal::parse(t)
+                .map(|_| ())
+                .map_err(|why| ChannelConfigError::TestSignal {
+                    index,
+                    source_text: t.clone(),
+                    why,
+                }),
         }
     }
 }
@@ -270,6 +321,12 @@ impl ChannelConfig {
             .map(|i| match i {
                 InputConfig::Srt(c) => format!("relay of srt://{}", c.endpoint()),
                 InputConfig::Udp(u) => format!("relay of {}", u.to_uri()),
+                InputConfig::File { path, .. } => path
+                    .file_name()
+                    .unwrap_or(path.as_os_str())
+                    .to_string_lossy()
+                    .into_owned(),
+                InputConfig::TestSignal(_) => "test signal".to_string(),
             })
             .unwrap_or_else(|| "relay".to_string())
     }
@@ -297,13 +354,7 @@ impl ChannelConfig {
             }
         }
         for (i, input) in self.inputs.iter().enumerate() {
-            input
-                .validate()
-                .map_err(|source| ChannelConfigError::Input {
-                    index: i + 1,
-                    uri: input.display(),
-                    source,
-                })?;
+            input.validate(i + 1)?;
         }
         for (i, output) in self.outputs.iter().enumerate() {
             output

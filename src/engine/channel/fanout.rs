@@ -93,6 +93,20 @@ impl OutputQueue {
         out.extend(lock(&self.q).drain(..));
     }
 
+    /// What is due by `now_us`, oldest first, into `out`, without waiting;
+    /// the rest stays queued. Returns the schedule time of the first
+    /// datagram left (not yet due), if any.
+    pub(crate) fn drain_due(&self, out: &mut Vec<Arc<Datagram>>, now_us: i64) -> Option<i64> {
+        let mut q = lock(&self.q);
+        while let Some(d) = q.front() {
+            if d.sched_us > now_us {
+                return Some(d.sched_us);
+            }
+            out.extend(q.pop_front());
+        }
+        None
+    }
+
     /// Everything queued (waiting up to `timeout` for something), oldest
     /// first, into `out`; empty when closed or nothing came.
     pub(crate) fn take(&self, out: &mut Vec<Arc<Datagram>>, timeout: Duration) {
@@ -203,6 +217,25 @@ mod tests {
         let mut got = Vec::new();
         a.take(&mut got, Duration::from_secs(3600));
         assert_eq!(got.len(), 1);
+    }
+
+    #[test]
+    fn drain_due_leaves_what_is_not_due_in_place() {
+        let q = OutputQueue::new(10);
+        let f = Fanout::default();
+        f.add(q.clone());
+        for sched_us in [10, 20, 30] {
+            f.push(Datagram {
+                payload: vec![0].into_boxed_slice(),
+                sched_us,
+            });
+        }
+        let mut got = Vec::new();
+        assert_eq!(q.drain_due(&mut got, 20), Some(30), "next due at 30");
+        assert_eq!(got.len(), 2);
+        assert_eq!(q.len(), 1, "the early one stays queued");
+        assert_eq!(q.drain_due(&mut got, 30), None);
+        assert_eq!(got.len(), 3);
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! A UDP input: unicast, or multicast joined any-source or source-specific
-//! on a chosen interface. Datagrams are stamped at arrival; larger ones
-//! are cut into SRT-sized pieces (7 TS packets).
+//! on a chosen interface. Datagrams are stamped at arrival, or with
+//! `repace=pcr` scheduled by the stream's own PCRs ([`super::repace`]);
+//! larger ones are cut into SRT-sized pieces (7 TS packets).
 
+use super::repace::Repacer;
 use super::running::{spawn, ChannelError, Core, Part};
-use super::udp_uri::UdpInput;
+use super::udp_uri::{Repace, UdpInput};
 use super::MAX_MESSAGE;
 use crate::engine::srt::time_now_us;
 use socket2::{Domain, Protocol, Socket, Type};
@@ -45,14 +47,16 @@ pub(crate) fn open(u: &UdpInput) -> std::io::Result<UdpSocket> {
 
 pub(crate) fn start(u: &UdpInput, index: usize, core: Arc<Core>) -> Result<Part, ChannelError> {
     let sock = open(u).map_err(|e| io_error(index, &format!("cannot open {}", u.to_uri()), e))?;
+    let repacer = (u.repace == Repace::Pcr).then(Repacer::default);
     let thread = spawn(&format!("relay-in-{}", index + 1), move || {
-        read_loop(&core, index, &sock);
+        read_loop(&core, index, &sock, repacer);
     })?;
     Ok(Part::thread(thread))
 }
 
-fn read_loop(core: &Core, index: usize, sock: &UdpSocket) {
+fn read_loop(core: &Core, index: usize, sock: &UdpSocket, mut repacer: Option<Repacer>) {
     let mut buf = vec![0u8; 65536];
+    let mut due = Vec::new();
     let mut failures = 0u32;
     while !core.stopped() {
         match sock.recv(&mut buf) {
@@ -61,7 +65,13 @@ fn read_loop(core: &Core, index: usize, sock: &UdpSocket) {
                 failures = 0;
                 let at = time_now_us();
                 for piece in buf[..n].chunks(MAX_MESSAGE) {
-                    core.deliver(index, piece, at);
+                    match repacer.as_mut() {
+                        Some(r) => r.push(piece, at, &mut due),
+                        None => core.deliver(index, piece, at),
+                    }
+                }
+                for (d, sched_us) in due.drain(..) {
+                    core.deliver(index, &d, sched_us);
                 }
             }
             Err(e)
@@ -70,7 +80,16 @@ fn read_loop(core: &Core, index: usize, sock: &UdpSocket) {
                     std::io::ErrorKind::WouldBlock
                         | std::io::ErrorKind::TimedOut
                         | std::io::ErrorKind::Interrupted
-                ) => {}
+                ) =>
+            {
+                // Quiet for a read timeout: what waits for a PCR goes out.
+                if let Some(r) = repacer.as_mut() {
+                    r.flush(&mut due);
+                    for (d, sched_us) in due.drain(..) {
+                        core.deliver(index, &d, sched_us);
+                    }
+                }
+            }
             Err(e) => {
                 failures += 1;
                 if failures == 1 {

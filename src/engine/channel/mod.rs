@@ -33,6 +33,7 @@
 pub mod config;
 mod failover;
 mod fanout;
+mod input_file;
 mod input_srt;
 mod input_udp;
 mod output_analyze;
@@ -41,12 +42,14 @@ mod output_record;
 mod output_srt;
 mod output_udp;
 mod outputs;
+mod repace;
 mod running;
 mod running_monitor;
 mod sink;
 pub(crate) mod sink_uri;
 mod slate;
 pub mod status;
+mod txtime;
 pub mod udp_uri;
 mod view;
 

@@ -106,11 +106,18 @@ fn join_send_loop(index: usize, entry: Entry) -> Result<(), ChannelError> {
     Ok(())
 }
 
+/// Longest wait on the bell, so a stopped output is seen.
+const IDLE_WAIT: Duration = Duration::from_millis(100);
+
 fn send_loop(l: &Arc<SendLoop>) {
     let mut batch = Vec::new();
     loop {
         let seen = l.bell.rung();
         let mut sent = false;
+        // The earliest schedule time of a datagram left queued because it
+        // is not due yet (a file input offers its datagrams a little
+        // early: each goes when due, so its srctime is its schedule time).
+        let mut next_due: Option<i64> = None;
         {
             let mut entries = lock(&l.entries);
             entries.retain(|e| !e.done());
@@ -126,7 +133,11 @@ fn send_loop(l: &Arc<SendLoop>) {
                 continue;
             }
             for e in entries.iter_mut() {
-                e.queue.drain(&mut batch);
+                // Only what is due: an early datagram stays in its queue,
+                // so it holds up neither the other outputs nor the loop.
+                if let Some(due) = e.queue.drain_due(&mut batch, time_now_us()) {
+                    next_due = Some(next_due.map_or(due, |n| n.min(due)));
+                }
                 for d in batch.drain(..) {
                     if !e.stop.load(Ordering::Relaxed) {
                         e.out.send(&d);
@@ -136,8 +147,20 @@ fn send_loop(l: &Arc<SendLoop>) {
             }
         }
         if !sent {
-            l.bell.wait(seen, Duration::from_millis(100));
+            l.bell.wait(seen, wait_for(next_due, time_now_us()));
         }
+    }
+}
+
+/// How long the send loop may wait on its bell: until the earliest
+/// datagram left queued is due, at most [`IDLE_WAIT`].
+fn wait_for(next_due: Option<i64>, now_us: i64) -> Duration {
+    match next_due {
+        Some(due) => {
+            let us = u64::try_from(due.saturating_sub(now_us)).unwrap_or(0);
+            Duration::from_micros(us).min(IDLE_WAIT)
+        }
+        None => IDLE_WAIT,
     }
 }
 
@@ -219,5 +242,13 @@ mod tests {
         assert_eq!(clamp_srctime(100, 200, 50), 100);
         assert_eq!(clamp_srctime(300, 200, 50), 200, "future: now");
         assert_eq!(clamp_srctime(40, 200, 50), 50, "backwards: the last one");
+    }
+
+    #[test]
+    fn waits_until_the_earliest_held_datagram_is_due() {
+        assert_eq!(wait_for(None, 0), IDLE_WAIT);
+        assert_eq!(wait_for(Some(1_500), 1_000), Duration::from_micros(500));
+        assert_eq!(wait_for(Some(900), 1_000), Duration::ZERO, "overdue");
+        assert_eq!(wait_for(Some(10_000_000), 0), IDLE_WAIT, "capped");
     }
 }

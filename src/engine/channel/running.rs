@@ -5,6 +5,7 @@
 use super::config::{ChannelConfig, ChannelConfigError, InputConfig};
 use super::failover::Failover;
 use super::fanout::Fanout;
+use super::input_file::{self, Target};
 use super::outputs::{OutputPart, WatchChange};
 use super::status::{ChannelEvent, ChannelSnapshot, EventLog};
 use super::view::{ChannelReader, View};
@@ -31,6 +32,13 @@ pub enum ChannelError {
     },
     #[error("slate '{path}': {source}")]
     Slate {
+        path: String,
+        #[source]
+        source: crate::engine::source::SourceError,
+    },
+    #[error("input {index} '{path}': {source}")]
+    InputFile {
+        index: usize,
         path: String,
         #[source]
         source: crate::engine::source::SourceError,
@@ -299,6 +307,10 @@ impl Channel {
                 inputs.push(match input {
                     InputConfig::Srt(c) => input_srt::start(c, i, core.clone()),
                     InputConfig::Udp(u) => input_udp::start(u, i, core.clone()),
+                    InputConfig::File { path, loop_mode } => {
+                        input_file::start_file(path, *loop_mode, Target::Input(i), core.clone())
+                    }
+                    InputConfig::TestSignal(t) => input_file::start_test_signal(t, i, core.clone()),
                 }?);
             }
             if let Some(path) = &cfg.slate {
@@ -380,6 +392,13 @@ impl Channel {
     /// A handle that reads this channel without waiting on it.
     pub fn reader(&self, id: crate::engine::StreamId) -> ChannelReader {
         ChannelReader::new(id, self.view.clone())
+    }
+
+    /// Every input's thread has ended (a file played once reached its end).
+    pub fn inputs_ended(&self) -> bool {
+        self.inputs
+            .iter()
+            .all(|p| p.thread.as_ref().is_none_or(|t| t.is_finished()))
     }
 
     /// Events after the first `since`, and the new count.

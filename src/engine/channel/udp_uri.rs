@@ -3,9 +3,13 @@
 //! - input: `udp://HOST:PORT` or `udp://:PORT` (unicast, bound there),
 //!   `udp://@GROUP:PORT?source=S&iface=ADDR` (multicast, any-source or
 //!   source-specific, joined on the interface with that address);
+//!   `repace=pcr`: datagrams scheduled by the stream's own PCRs instead of
+//!   their arrival (`repace=arrival`, the default), removing the network's
+//!   jitter;
 //! - output: `udp://HOST:PORT` (unicast), `udp://GROUP:PORT?ttl=N&iface=ADDR&iptos=EF`
 //!   (multicast), `delay=MS`: the constant delay behind the schedule at which
-//!   datagrams depart.
+//!   datagrams depart; `pacing=spin` (default: sleep, then spin the last
+//!   stretch), `sleep` (sleep only) or `txtime` (the kernel's SO_TXTIME).
 
 use crate::engine::config::{parse_iptos, ConfigError};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -26,6 +30,31 @@ pub struct UdpInput {
     pub source: Option<Ipv4Addr>,
     /// The interface (by its address) to join the group on.
     pub iface: Option<Ipv4Addr>,
+    /// How datagrams are scheduled: at arrival, or by their PCRs.
+    pub repace: Repace,
+}
+
+/// How a UDP input's datagrams are scheduled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Repace {
+    /// Stamped at arrival: the network's jitter is passed on.
+    #[default]
+    Arrival,
+    /// Re-paced by the stream's own PCRs (a short hold, jitter removed).
+    Pcr,
+}
+
+/// How a UDP output waits for each departure time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Departure {
+    /// Sleep, then spin the last stretch on the monotonic clock.
+    #[default]
+    Spin,
+    /// Sleep only (the timer's slack: typically 50–100 µs late).
+    Sleep,
+    /// Handed to the kernel early with SO_TXTIME (needs an `fq` or `etf`
+    /// qdisc on the interface to be honoured).
+    Txtime,
 }
 
 /// A UDP output.
@@ -38,6 +67,8 @@ pub struct UdpOutput {
     pub iptos: Option<u8>,
     /// Departure = schedule time + this.
     pub delay_ms: u32,
+    /// How the departure time is waited for.
+    pub pacing: Departure,
 }
 
 impl UdpInput {
@@ -52,6 +83,9 @@ impl UdpInput {
         }
         if let Some(i) = self.iface {
             q.push(format!("iface={i}"));
+        }
+        if self.repace == Repace::Pcr {
+            q.push("repace=pcr".to_string());
         }
         let host = if self.addr.is_unspecified() {
             String::new()
@@ -98,6 +132,11 @@ impl UdpOutput {
         }
         if self.delay_ms != DEFAULT_UDP_DELAY_MS {
             q.push(format!("delay={}", self.delay_ms));
+        }
+        match self.pacing {
+            Departure::Spin => {}
+            Departure::Sleep => q.push("pacing=sleep".to_string()),
+            Departure::Txtime => q.push("pacing=txtime".to_string()),
         }
         with_query(format!("udp://{}", self.addr), &q)
     }
@@ -229,12 +268,20 @@ pub(crate) fn parse_udp_input(uri: &str) -> Result<UdpInput, ConfigError> {
         port,
         source: None,
         iface: None,
+        repace: Repace::Arrival,
     };
     for (k, v) in pairs {
         match k.as_str() {
             "source" | "sources" => input.source = Some(ipv4(&k, &v)?),
             "iface" | "localaddr" => input.iface = Some(ipv4(&k, &v)?),
-            _ => return Err(unknown(&k, "source, iface (or localaddr)")),
+            "repace" => {
+                input.repace = match v.as_str() {
+                    "pcr" => Repace::Pcr,
+                    "arrival" | "off" => Repace::Arrival,
+                    _ => return Err(value_error(&k, &v, "use pcr or arrival")),
+                }
+            }
+            _ => return Err(unknown(&k, "source, iface (or localaddr), repace")),
         }
     }
     Ok(input)
@@ -255,6 +302,7 @@ pub(crate) fn parse_udp_output(uri: &str) -> Result<UdpOutput, ConfigError> {
         iface: None,
         iptos: None,
         delay_ms: DEFAULT_UDP_DELAY_MS,
+        pacing: Departure::Spin,
     };
     for (k, v) in pairs {
         match k.as_str() {
@@ -262,7 +310,20 @@ pub(crate) fn parse_udp_output(uri: &str) -> Result<UdpOutput, ConfigError> {
             "iface" | "localaddr" => out.iface = Some(ipv4(&k, &v)?),
             "iptos" | "tos" => out.iptos = Some(parse_iptos(&v)?),
             "delay" => out.delay_ms = number(&k, &v)?,
-            _ => return Err(unknown(&k, "ttl, iface (or localaddr), iptos, delay")),
+            "pacing" => {
+                out.pacing = match v.as_str() {
+                    "spin" => Departure::Spin,
+                    "sleep" => Departure::Sleep,
+                    "txtime" => Departure::Txtime,
+                    _ => return Err(value_error(&k, &v, "use spin, sleep or txtime")),
+                }
+            }
+            _ => {
+                return Err(unknown(
+                    &k,
+                    "ttl, iface (or localaddr), iptos, delay, pacing",
+                ))
+            }
         }
     }
     Ok(out)
@@ -291,6 +352,13 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("ttl"), "{e}");
+        let r = parse_udp_input("udp://:5000?repace=pcr").unwrap();
+        assert_eq!(r.repace, Repace::Pcr);
+        assert_eq!(r.to_uri(), "udp://:5000?repace=pcr");
+        let e = parse_udp_input("udp://:5000?repace=pts")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("repace=pts"), "{e}");
     }
 
     #[test]
@@ -308,5 +376,12 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("pkt_size"), "{e}");
+        let s = parse_udp_output("udp://1.2.3.4:5000?pacing=sleep").unwrap();
+        assert_eq!(s.pacing, Departure::Sleep);
+        assert_eq!(s.to_uri(), "udp://1.2.3.4:5000?pacing=sleep");
+        let e = parse_udp_output("udp://1.2.3.4:5000?pacing=fast")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("pacing=fast"), "{e}");
     }
 }

@@ -293,6 +293,20 @@ impl StreamManager {
         }
     }
 
+    /// Every running channel's inputs have ended (files played once
+    /// reached their end); true with no channel running.
+    pub fn channel_inputs_ended(&self) -> bool {
+        self.channels
+            .values()
+            .all(|e| e.channel.view.core.stopped() || e.channel.inputs_ended())
+    }
+
+    /// Nothing left to play: no player or receiver runs, and every running
+    /// channel's inputs have ended (`play --loop off FILE udp://…`).
+    pub fn all_played(&self) -> bool {
+        !self.players_running() && self.channel_inputs_ended()
+    }
+
     pub(super) fn channels_running(&self) -> bool {
         self.channels
             .values()
