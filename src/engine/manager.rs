@@ -406,8 +406,9 @@ impl StreamManager {
     }
 
     pub fn stop_all(&mut self) {
-        for s in self.streams.values_mut() {
-            s.stop();
+        let was_running: Vec<bool> = self.streams.values().map(|s| s.signal_stop()).collect();
+        for (s, was) in self.streams.values_mut().zip(was_running) {
+            s.finish_stop(was);
         }
         for r in self.receivers.values_mut() {
             r.stop();

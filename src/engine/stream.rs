@@ -265,8 +265,21 @@ impl RunningStream {
 
     /// Stops playing and releases the port. Safe to call more than once.
     pub fn stop(&mut self) {
+        let was_running = self.signal_stop();
+        self.finish_stop(was_running);
+    }
+
+    /// Tells its threads to leave without waiting for them (whether it was
+    /// running): stopping many streams signals them all first, so their
+    /// threads wind down together rather than one after the other.
+    pub(crate) fn signal_stop(&self) -> bool {
         let was_running = !self.shared.stop.swap(true, Ordering::SeqCst);
         self.halt.store(true, Ordering::SeqCst);
+        was_running
+    }
+
+    /// Waits for its threads, closes its connections, says it stopped.
+    pub(crate) fn finish_stop(&mut self, was_running: bool) {
         if let Some(s) = self.sender.take() {
             s.stop();
         }
