@@ -153,10 +153,21 @@ impl Switch {
             (0..health.len()).find(|&j| Some(j) != skip && health[j].is_healthy())
         };
         let Live::Input(i) = self.live else {
+            let waited_ms = u64::try_from(now_us.saturating_sub(started) / 1000).unwrap_or(0);
             if let Some(j) = healthy(None) {
+                // At the start, an input of higher priority not heard from yet
+                // gets switch_after ms to show up before a backup takes the air
+                // (else whichever input is faster to connect would win, and the
+                // primary would wait return_after to get the air back).
+                let primary_may_come = health[..j].contains(&Health::NeverSeen);
+                if self.live == Live::Nothing
+                    && primary_may_come
+                    && waited_ms < self.switch_after_ms
+                {
+                    return None;
+                }
                 return self.go(Live::Input(j), SwitchReason::Healthy { input: j }, now_us);
             }
-            let waited_ms = u64::try_from(now_us.saturating_sub(started) / 1000).unwrap_or(0);
             if self.live == Live::Nothing && self.has_slate && waited_ms >= self.switch_after_ms {
                 return self.go(Live::Slate, SwitchReason::NoInput, now_us);
             }

@@ -84,14 +84,43 @@ fn slate_when_all_down_and_back_at_once_without_a_slate_the_input_stays() {
 }
 
 #[test]
+fn at_start_a_backup_waits_switch_after_ms_for_the_primary() {
+    // The backup is healthy first, the primary shows up 300 ms later: the
+    // primary takes the air, not the faster backup.
+    let mut s = Switch::new(&SwitchSettings::default(), false);
+    assert_eq!(s.decide(0, &[NEVER, NEVER]), None);
+    assert_eq!(s.decide(100 * MS, &[NEVER, OK]), None);
+    assert_eq!(
+        s.decide(300 * MS, &[OK, ok_for(200)]).map(|e| e.to),
+        Some(Live::Input(0))
+    );
+    // A primary never heard from: the backup takes the air after switch_after.
+    let mut s = Switch::new(&SwitchSettings::default(), false);
+    assert_eq!(s.decide(0, &[NEVER, OK]), None);
+    assert_eq!(s.decide(999 * MS, &[NEVER, ok_for(999)]), None);
+    let e = s
+        .decide(1000 * MS, &[NEVER, ok_for(1000)])
+        .expect("the backup");
+    assert_eq!(e.to, Live::Input(1));
+    // A primary known down does not hold the backup back.
+    let mut s = Switch::new(&SwitchSettings::default(), false);
+    assert_eq!(
+        s.decide(0, &[no_data(50), OK]).map(|e| e.to),
+        Some(Live::Input(1))
+    );
+}
+
+#[test]
 fn at_start_the_slate_waits_switch_after_ms_for_an_input() {
     let mut s = Switch::new(&SwitchSettings::default(), true);
     assert_eq!(s.decide(0, &[NEVER, NEVER]), None);
     assert_eq!(s.decide(999 * MS, &[NEVER, NEVER]), None);
     let e = s.decide(1000 * MS, &[NEVER, NEVER]).expect("the slate");
     assert_eq!((e.to, e.reason), (Live::Slate, SwitchReason::NoInput));
+    // A healthy backup beats the slate, once the primary had its chance.
     let mut s = Switch::new(&SwitchSettings::default(), true);
-    let e = s.decide(0, &[NEVER, OK]).expect("the backup at once");
+    assert_eq!(s.decide(0, &[NEVER, OK]), None);
+    let e = s.decide(1000 * MS, &[NEVER, OK]).expect("the backup");
     assert_eq!(e.to, Live::Input(1));
 }
 
@@ -107,7 +136,7 @@ fn return_after_the_hold_off_and_never_with_zero() {
         ..SwitchSettings::default()
     };
     let mut s = Switch::new(&settings, false);
-    s.decide(0, &[NEVER, OK]);
+    s.decide(0, &[no_data(50), OK]);
     assert_eq!(s.decide(MS, &[ok_for(u64::MAX), OK]), None);
     assert_eq!(s.live(), Live::Input(1));
     // Yet when the backup fails, the healthy primary is taken at once.
@@ -197,8 +226,10 @@ fn invariants_hold_over_random_healths() {
                     "{ctx}"
                 ),
                 Live::Slate => assert!(slate && !any_healthy, "{ctx}"),
+                // At the start a backup waits switch_after (20 steps) for
+                // an input of higher priority not heard from yet.
                 Live::Nothing => assert!(
-                    !any_healthy && (!slate || step < 20) && before == Live::Nothing,
+                    (!any_healthy || step < 20) && (!slate || step < 20) && before == Live::Nothing,
                     "{ctx}"
                 ),
             }
