@@ -442,6 +442,8 @@ fn refused_configurations_exit_2_naming_the_field() {
         let (code, err) = run(&args);
         assert_eq!(code, Some(2), "{args:?}: {err}");
         assert!(err.contains(needle), "{args:?}: {err}");
+        // The channel is named once at most ("relay of udp://:5000: no output: …").
+        assert!(err.matches("relay of").count() <= 1, "{args:?}: {err}");
     }
     let toml = dir.path().join("bad.toml");
     std::fs::write(&toml, "[[channel]]\ninput = 'udp://:5000'\noutputs = ['udp://127.0.0.1:5001']\nswitch_after = 3\n").unwrap();

@@ -87,11 +87,14 @@ impl Default for ChannelConfig {
 /// Why a channel configuration was refused; each names the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChannelConfigError {
-    #[error("channel '{0}': no input: give at least one input URI (srt://… or udp://…)")]
+    // The manager (and the TOML file's error) put the channel's name first.
+    #[error("no input: give at least one input URI (srt://… or udp://…)")]
     NoInput(String),
-    #[error("channel '{0}': no output: give at least one output URI (srt://…, udp://…, file://…, analyze:, monitor:)")]
+    #[error(
+        "no output: give at least one output URI (srt://…, udp://…, file://…, analyze:, monitor:)"
+    )]
     NoOutput(String),
-    #[error("channel '{name}': {count} {what}: at most {max}")]
+    #[error("{count} {what}: at most {max}")]
     TooMany {
         name: String,
         what: &'static str,
@@ -110,7 +113,7 @@ pub enum ChannelConfigError {
         uri: String,
         source: ConfigError,
     },
-    #[error("channel '{name}': {source}")]
+    #[error("{source}")]
     Switch { name: String, source: SettingsError },
     #[error("slate '{0}': no such file")]
     Slate(String),
