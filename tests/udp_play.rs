@@ -392,3 +392,41 @@ fn play_to_udp_is_a_channel_of_the_manager_with_its_statistics() {
         .max();
     assert!(sent.is_some_and(|b| b > 0), "no channel record: {stdout}");
 }
+
+#[test]
+fn a_unicast_receiver_that_is_off_loses_nothing_and_is_told_once() {
+    // Nobody listens at the port (an IRD switched off): the kernel's ICMP
+    // "port unreachable" fails the next send. Every datagram still leaves
+    // (none counted as dropped) and stderr says so once, not per datagram.
+    let dir = tempfile::tempdir().unwrap();
+    let file = cut_sample(dir.path(), 1.5);
+    let port = free_port();
+    let out = srt_streamer()
+        .args(["play"])
+        .arg(&file)
+        .arg(format!("udp://127.0.0.1:{port}"))
+        .args([
+            "--duration",
+            "3",
+            "--stats",
+            "json",
+            "--stats-interval",
+            "0.5",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last = stdout
+        .lines()
+        .rev()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["type"] == "channel")
+        .expect("a channel record");
+    let o = &last["channel"]["outputs"][0];
+    assert!(o["datagrams"].as_u64().is_some_and(|n| n > 100), "{o}");
+    assert_eq!(o["send_drops"], 0, "{o}");
+    let told = stderr.matches("port is closed").count() + stderr.matches("send failed").count();
+    assert!(told <= 1, "told {told} times:\n{stderr}");
+}

@@ -154,6 +154,30 @@ fn tighten_timer_slack() {
     unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1000, 0, 0, 0) };
 }
 
+/// Refusals (ICMP port unreachable) told at most every 10 s, with a count.
+#[derive(Default)]
+struct Refused {
+    since_told: u64,
+    told_at: Option<Instant>,
+}
+
+impl Refused {
+    fn note(&mut self) {
+        self.since_told += 1;
+        if self
+            .told_at
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(10))
+        {
+            tracing::warn!(
+                "UDP output: the receiver's port is closed (ICMP port unreachable, {} time(s) since last told); sending on",
+                self.since_told
+            );
+            self.since_told = 0;
+            self.told_at = Some(Instant::now());
+        }
+    }
+}
+
 fn send_loop(
     sock: &UdpSocket,
     queue: &OutputQueue,
@@ -173,6 +197,7 @@ fn send_loop(
     let mut waiter = Waiter::new(pacing == Departure::Spin);
     let mut batch = Vec::new();
     let mut failures = 0u32;
+    let mut refused = Refused::default();
     while !stop.load(Ordering::SeqCst) {
         queue.take(&mut batch, Duration::from_millis(100));
         for d in batch.drain(..) {
@@ -183,12 +208,24 @@ fn send_loop(
             if Instant::now().saturating_duration_since(due) > LATE {
                 counters.late.fetch_add(1, Ordering::Relaxed);
             }
-            let sent = match pacing {
+            let send = || match pacing {
                 Departure::Txtime => {
                     super::txtime::send_at(sock, &d.payload, super::txtime::due_ns(due))
                 }
                 Departure::Spin | Departure::Sleep => sock.send(&d.payload),
             };
+            let mut sent = send();
+            // A unicast receiver whose port is closed (an IRD switched off)
+            // answers with ICMP; the kernel hands that to the next send,
+            // which then fails without sending: send this one again, and say
+            // so now and then, not at every datagram.
+            if sent
+                .as_ref()
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused)
+            {
+                refused.note();
+                sent = send();
+            }
             match sent {
                 Ok(n) => {
                     failures = 0;

@@ -229,7 +229,7 @@ fn invariants_hold_over_random_healths() {
                 // At the start a backup waits switch_after (20 steps) for
                 // an input of higher priority not heard from yet.
                 Live::Nothing => assert!(
-                    (!any_healthy || step < 20) && (!slate || step < 20) && before == Live::Nothing,
+                    (step < 20 || !any_healthy && !slate) && before == Live::Nothing,
                     "{ctx}"
                 ),
             }

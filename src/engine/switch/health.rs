@@ -13,8 +13,8 @@ use crate::ts::packet::{self, PACKET_SIZE, SYNC_BYTE};
 use std::collections::VecDeque;
 use std::fmt;
 
-/// Silence longer than this is reported as [`DownReason::NoData`] (the
-/// switch itself waits `switch_after_ms`, never less than this).
+/// The shortest silence ever reported as [`DownReason::NoData`]; an input
+/// is judged silent after its channel's `switch_after_ms` (never less).
 pub const NO_DATA_AFTER_MS: u32 = *SWITCH_AFTER_MS.start();
 /// TR 101 290 1.1: consecutive good sync bytes to acquire sync.
 const SYNC_ACQUIRE: u8 = 5;
@@ -93,6 +93,11 @@ impl fmt::Display for Health {
 /// Watches one input. Feed it every datagram with its arrival time (µs on a
 /// monotonic clock); ask [`InputHealth::health`] at any time.
 pub struct InputHealth {
+    /// Silence this long is a gap: NoData, and the healthy time starts
+    /// again. The channel's switch_after, so the ordinary bursts of a live
+    /// feed (ffmpeg -re sends a frame's worth at a time) neither show as
+    /// "down" nor keep a primary from ever reaching return_after.
+    no_data_us: i64,
     pcr_timeout_us: i64,
     burst_errors: u32,
     burst_window_ms: u32,
@@ -111,6 +116,7 @@ pub struct InputHealth {
 impl InputHealth {
     pub fn new(settings: &SwitchSettings) -> Self {
         Self {
+            no_data_us: i64::from(settings.switch_after_ms.max(NO_DATA_AFTER_MS)) * 1000,
             pcr_timeout_us: i64::from(settings.pcr_timeout_ms) * 1000,
             burst_errors: settings.cc_burst.errors,
             burst_window_ms: settings.cc_burst.window_ms,
@@ -130,11 +136,15 @@ impl InputHealth {
         if bytes.is_empty() {
             return;
         }
-        let gap = self
+        let silent_us = self
             .last_data_us
-            .is_none_or(|t| now_us.saturating_sub(t) >= i64::from(NO_DATA_AFTER_MS) * 1000);
-        if gap {
+            .map_or(i64::MAX, |t| now_us.saturating_sub(t));
+        // After any pause the PCR clock starts again (no "no PCR" for the
+        // pause itself); only a pause of switch_after ends the healthy time.
+        if silent_us >= i64::from(NO_DATA_AFTER_MS) * 1000 {
             self.resumed_us = now_us;
+        }
+        if silent_us >= self.no_data_us {
             self.healthy_since_us = None;
         }
         self.last_data_us = Some(now_us);
@@ -234,11 +244,18 @@ impl InputHealth {
             return Health::NeverSeen;
         };
         let silent_us = now_us.saturating_sub(last);
-        if silent_us >= i64::from(NO_DATA_AFTER_MS) * 1000 {
+        if silent_us >= self.no_data_us {
             let for_ms = u64::try_from(silent_us / 1000).unwrap_or(0);
             return Health::Down(DownReason::NoData { for_ms });
         }
-        if let Some(r) = self.ts_reason(now_us) {
+        // A pause shorter than switch_after is silence, not a missing PCR:
+        // the TS is judged as it was when its last datagram came.
+        let judged_at = if silent_us >= i64::from(NO_DATA_AFTER_MS) * 1000 {
+            last
+        } else {
+            now_us
+        };
+        if let Some(r) = self.ts_reason(judged_at) {
             return Health::Down(r);
         }
         let since = self.healthy_since_us.unwrap_or(now_us);

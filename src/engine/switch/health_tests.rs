@@ -60,6 +60,32 @@ fn no_data_after_100_ms_and_healthy_again_with_the_next_datagram() {
     assert_eq!(h.health(1200 * MS), Health::Healthy { for_ms: 0 });
 }
 
+/// A live feed that comes in bursts (ffmpeg -re: a frame's worth at a
+/// time, 150 ms apart here) is healthy all along, its healthy time keeps
+/// growing (so return_after can be reached), and the pauses never read as
+/// "down".
+#[test]
+fn a_bursty_feed_stays_healthy_and_its_healthy_time_grows() {
+    let (mut h, mut g) = healthy_input();
+    for burst in 1..=80i64 {
+        let t = burst * 150 * MS;
+        for k in 0..5 {
+            h.feed(t + k * MS, &g.datagram(k == 0));
+        }
+        for probe in [t + 10 * MS, t + 120 * MS, t + 149 * MS] {
+            assert!(
+                h.health(probe).is_healthy(),
+                "{probe}: {:?}",
+                h.health(probe)
+            );
+        }
+    }
+    let Health::Healthy { for_ms } = h.health(12_010 * MS) else {
+        panic!("{:?}", h.health(12_010 * MS));
+    };
+    assert!(for_ms >= 12_000, "healthy for {for_ms} ms");
+}
+
 #[test]
 fn a_gap_shorter_than_switch_after_does_not_turn_into_no_pcr_when_data_resumes() {
     let (mut h, mut g) = healthy_input();
