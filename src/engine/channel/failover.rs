@@ -71,6 +71,9 @@ impl Failover {
     /// The publisher of input `input` reconnected: if it is on air, its
     /// next packet starts a new timeline segment.
     pub(crate) fn restart(&mut self, input: usize) {
+        if let Some(h) = self.health.get_mut(input) {
+            h.new_segment();
+        }
         if self.switch.live() == Live::Input(input) {
             self.repair.restart();
         }
@@ -139,5 +142,75 @@ mod tests {
         assert_eq!(f.schedule(Live::Input(1), 1_700), 2_200);
         // Ahead: carried as is.
         assert_eq!(f.schedule(Live::Input(0), 9_000), 9_000);
+    }
+
+    /// Seven packets on PIDs 0x100.. (one each, `pids` of them, cycling),
+    /// the first with PCR `pcr_27m`, continuity counters from `cc`.
+    fn datagram(pids: u16, cc: u8, pcr_27m: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        for k in 0..7u16 {
+            let mut p = [0xFFu8; 188];
+            let pid = 0x100 + k % pids;
+            p[..4].copy_from_slice(&[0x47, (pid >> 8) as u8, pid as u8, 0x30 | (cc & 0x0F)]);
+            p[4..6].copy_from_slice(&[7, if k == 0 { 0x10 } else { 0 }]);
+            if k == 0 {
+                crate::ts::packet::write_pcr_field(&mut p[6..12], pcr_27m);
+            }
+            out.extend_from_slice(&p);
+        }
+        out
+    }
+
+    /// A publisher that stops for 1.5 s and comes back from the start of
+    /// its file (PCR back to 0, continuity counters anywhere): the only
+    /// input, so no switch happens; its return is a new segment all the
+    /// same — no continuity burst taken for a failure (the input stays
+    /// healthy), and the output's PCR goes on forward (the repair's jump
+    /// rule) instead of stepping back. The PCR does step by the silence
+    /// itself, without discontinuity_indicator (TR 101 290 2.3b): left.
+    #[test]
+    fn the_live_input_back_after_a_silence_is_a_new_segment() {
+        let mut f = Failover::new(&SwitchSettings::default(), 1, false, LoopMode::Seamless);
+        let mut send = Vec::new();
+        let ms = 1000i64;
+        let mut t = 0i64;
+        for n in 0..100u64 {
+            t = n as i64 * 10 * ms;
+            f.datagram(
+                t,
+                Live::Input(0),
+                &datagram(5, n as u8, 5_000_000 + n * 270_000),
+                t,
+                &mut send,
+            );
+        }
+        assert_eq!(f.live(), Live::Input(0));
+        let before = send.len();
+        for n in 0..50u64 {
+            let at = t + 1500 * ms + n as i64 * 10 * ms;
+            f.datagram(
+                at,
+                Live::Input(0),
+                &datagram(5, (n as u8).wrapping_add(9), n * 270_000),
+                at,
+                &mut send,
+            );
+            assert!(f.health(at)[0].is_healthy(), "{:?}", f.health(at));
+        }
+        let pcrs: Vec<u64> = send
+            .iter()
+            .flat_map(|d| {
+                d.payload
+                    .chunks(188)
+                    .filter_map(crate::ts::packet::pcr)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert!(send.len() > before, "the returning input is sent");
+        assert!(
+            pcrs.windows(2).all(|w| w[1] > w[0]),
+            "the output PCR never steps back: {:?}",
+            &pcrs[95..105]
+        );
     }
 }

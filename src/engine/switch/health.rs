@@ -131,6 +131,14 @@ impl InputHealth {
         }
     }
 
+    /// A new segment of the stream starts (its publisher reconnected, or
+    /// it came back after a silence): continuity counters start afresh, so
+    /// the jump between the two is not taken for a burst of errors.
+    pub fn new_segment(&mut self) {
+        self.cc = ContinuityChecker::default();
+        self.cc_errors.clear();
+    }
+
     /// One received datagram (normally 1..7 packets; anything is accepted).
     pub fn feed(&mut self, now_us: i64, bytes: &[u8]) {
         if bytes.is_empty() {
@@ -146,6 +154,9 @@ impl InputHealth {
         }
         if silent_us >= self.no_data_us {
             self.healthy_since_us = None;
+            if self.last_data_us.is_some() {
+                self.new_segment();
+            }
         }
         self.last_data_us = Some(now_us);
         for unit in bytes.chunks(PACKET_SIZE) {
