@@ -412,7 +412,21 @@ fn record_and_analyze_outputs_from_a_toml_channel() {
         live["outputs"][1]
     );
     let data = std::fs::read(&input).unwrap();
-    assert_tail_of("TOML recording", &data, &std::fs::read(&rec).unwrap());
+    let first = std::fs::read(&rec).unwrap();
+    assert_tail_of("TOML recording", &data, &first);
+    // The same file run again records beside the first recording, never
+    // over it.
+    let mut again = Relay::start(dir.path(), &["--streams", toml.to_str().unwrap()]);
+    udp_feed(&input, &format!("127.0.0.1:{udp_in}"));
+    std::thread::sleep(Duration::from_millis(500));
+    again.stop();
+    assert_eq!(
+        std::fs::read(&rec).unwrap(),
+        first,
+        "the first recording kept"
+    );
+    let second = std::fs::read(dir.path().join("toml-2.ts")).unwrap_or_default();
+    assert_tail_of("second run's recording", &data, &second);
 }
 
 #[test]

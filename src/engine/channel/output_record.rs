@@ -50,9 +50,9 @@ impl Rec {
     fn open(&mut self, now: Instant) {
         let mut cfg = self.cfg.clone();
         let again = self.retry_at.is_some();
-        if again {
-            cfg.path = unused_recording_path(&cfg.path);
-        }
+        // Never over an earlier recording: not one made before a failure,
+        // nor one left by an earlier run of the channel (rec.ts → rec-2.ts).
+        cfg.path = unused_recording_path(&cfg.path);
         match Recorder::new(cfg.clone(), now) {
             Ok(r) => {
                 let text = if again {
