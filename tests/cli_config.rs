@@ -213,4 +213,12 @@ fn help_lists_every_uri_key() {
     for key in ["packetfilter", "allow", "adapter"] {
         assert!(help.contains(key), "{key}");
     }
+    // `play FILE udp://…` takes the UDP output keys, `relay` the input ones.
+    use srt_streamer::engine::channel::udp_uri::{UDP_INPUT_KEYS, UDP_OUTPUT_KEYS};
+    for key in UDP_OUTPUT_KEYS
+        .split(", ")
+        .chain(UDP_INPUT_KEYS.split(", "))
+    {
+        assert!(help.contains(key), "udp key {key} missing:\n{help}");
+    }
 }

@@ -54,9 +54,11 @@ pub enum Command {
     ///
     /// Inputs: srt://… (listener, `streamid=#!::r=NAME,m=publish` on a port
     /// shared with its readers; caller; rendezvous), udp://:PORT,
-    /// udp://@GROUP:PORT?source=S&iface=ADDR. Outputs: srt://… (listener for
-    /// any number of callers, caller, rendezvous),
-    /// udp://HOST:PORT?ttl=N&iface=ADDR&iptos=EF&delay=MS.
+    /// udp://@GROUP:PORT?source=S&iface=ADDR&repace=pcr, a TS file path,
+    /// testsrc:…. Outputs: srt://… (listener for any number of callers,
+    /// caller, rendezvous), udp://HOST:PORT?ttl=N&iface=ADDR&iptos=EF&delay=MS&pacing=spin,
+    /// file:///PATH.ts (record), analyze:, monitor:.
+    #[command(after_help = crate::engine::config::uri_help())]
     Relay(relay::RelayArgs),
     /// Decode a TS file or an SRT input: picture (PNG), audio levels, alarms.
     Monitor(monitor::MonitorArgs),

@@ -183,6 +183,11 @@ pub(crate) fn value_error(key: &str, value: &str, why: &str) -> ConfigError {
     }
 }
 
+/// The keys of a UDP input URI (`udp://:PORT`, `udp://@GROUP:PORT`).
+pub const UDP_INPUT_KEYS: &str = "source, iface (or localaddr), repace";
+/// The keys of a UDP output URI (`udp://HOST:PORT`, `udp://GROUP:PORT`).
+pub const UDP_OUTPUT_KEYS: &str = "ttl, iface (or localaddr), iptos, delay, pacing";
+
 fn unknown(key: &str, known: &str) -> ConfigError {
     value_error(
         key,
@@ -281,7 +286,7 @@ pub(crate) fn parse_udp_input(uri: &str) -> Result<UdpInput, ConfigError> {
                     _ => return Err(value_error(&k, &v, "use pcr or arrival")),
                 }
             }
-            _ => return Err(unknown(&k, "source, iface (or localaddr), repace")),
+            _ => return Err(unknown(&k, UDP_INPUT_KEYS)),
         }
     }
     Ok(input)
@@ -318,12 +323,7 @@ pub(crate) fn parse_udp_output(uri: &str) -> Result<UdpOutput, ConfigError> {
                     _ => return Err(value_error(&k, &v, "use spin, sleep or txtime")),
                 }
             }
-            _ => {
-                return Err(unknown(
-                    &k,
-                    "ttl, iface (or localaddr), iptos, delay, pacing",
-                ))
-            }
+            _ => return Err(unknown(&k, UDP_OUTPUT_KEYS)),
         }
     }
     Ok(out)

@@ -118,6 +118,13 @@ pub fn uri_help() -> String {
     for key in URI_KEYS {
         text.push_str(&format!("  {key:<13}{}\n", uri_key_help(key)));
     }
+    use crate::engine::channel::udp_uri::{UDP_INPUT_KEYS, UDP_OUTPUT_KEYS};
+    text.push_str(&format!(
+        "\nUDP: udp://HOST:PORT or udp://GROUP:PORT (multicast) to send (keys: {UDP_OUTPUT_KEYS}; \
+         ttl 1-255, iptos e.g. EF or 46, delay in ms, pacing spin|sleep|txtime); \
+         udp://:PORT or udp://@GROUP:PORT to receive (keys: {UDP_INPUT_KEYS}; repace pcr|arrival). \
+         --bitrate applies to SRT outputs only.\n"
+    ));
     text
 }
 
