@@ -164,10 +164,12 @@ impl EventLog {
     }
 
     pub(crate) fn push(&mut self, e: ChannelEvent) {
+        // For the log file only: the terminal shows events as event lines.
+        use crate::engine::status::EVENT_LOG_TARGET;
         if e.alarm {
-            tracing::warn!("{}", e.text);
+            tracing::warn!(target: EVENT_LOG_TARGET, "{}", e.text);
         } else {
-            tracing::info!("{}", e.text);
+            tracing::info!(target: EVENT_LOG_TARGET, "{}", e.text);
         }
         if self.list.len() >= EVENTS_KEPT {
             self.list.pop_front();
