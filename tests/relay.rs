@@ -619,3 +619,33 @@ fn multicast_in_any_source_and_source_specific_out_to_a_group() {
         other.len()
     );
 }
+
+#[test]
+fn a_caller_with_a_wrong_passphrase_is_told_once_not_at_every_retry() {
+    // srt-live-transmit retries at once when refused, from a new port each
+    // time: the relay tells the refusal of that address once (then at most
+    // every 10 s with a count), not hundreds of lines.
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let (udp_in, port) = (free_port(), free_port());
+    let mut relay = Relay::start(
+        dir.path(),
+        &[
+            "--input",
+            &format!("udp://127.0.0.1:{udp_in}"),
+            "--output",
+            &format!("srt://:{port}?passphrase=readers-secret-2"),
+        ],
+    );
+    let mut r = Receiver::slt_retrying(
+        &format!("srt://127.0.0.1:{port}?passphrase=wrong-secret-99"),
+        dir.path().join("r.ts"),
+    );
+    std::thread::sleep(Duration::from_secs(4));
+    r.stop();
+    relay.stop();
+    let log = relay.log();
+    let refused = log.matches("refused 127.0.0.1").count();
+    assert_eq!(refused, 1, "told {refused} times:\n{log}");
+    assert!(!log.contains("readers-secret-2") && !log.contains("wrong-secret-99"));
+}

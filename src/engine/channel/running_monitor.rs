@@ -33,7 +33,13 @@ pub(crate) struct Watch {
     /// Per input: receiving now (as last told).
     receiving: Vec<bool>,
     rated_at: Option<Instant>,
+    /// Refusals told per (part, caller address): once, then at most every
+    /// [`REFUSALS_EVERY`] with how many came meanwhile (a caller with a
+    /// wrong passphrase retries many times a second, each from a new port).
+    refusals: std::collections::HashMap<(String, String), (Instant, u64)>,
 }
+
+const REFUSALS_EVERY: Duration = Duration::from_secs(10);
 
 /// A link event in words; true for an alarm.
 fn words(e: &LinkEvent) -> Option<(String, bool)> {
@@ -94,6 +100,7 @@ impl Watch {
             changes,
             receiving,
             rated_at: None,
+            refusals: std::collections::HashMap::new(),
         }
     }
 
@@ -124,21 +131,17 @@ impl Watch {
 
     pub(crate) fn tick(&mut self) {
         self.changes();
-        let core = &self.view.core;
+        let mut events = Vec::new();
         for (label, rx) in &self.links {
-            while let Ok(e) = rx.try_recv() {
-                if let Some((text, alarm)) = words(&e) {
-                    core.event(format!("{label}: {text}"), alarm);
-                }
-            }
+            events.extend(rx.try_iter().map(|e| (label.clone(), e)));
         }
         for (i, o) in self.outputs.iter().enumerate() {
-            let Some(rx) = &o.events else { continue };
-            while let Ok(e) = rx.try_recv() {
-                if let Some((text, alarm)) = words(&e) {
-                    core.event(format!("output {}: {text}", i + 1), alarm);
-                }
+            if let Some(rx) = &o.events {
+                events.extend(rx.try_iter().map(|e| (format!("output {}", i + 1), e)));
             }
+        }
+        for (label, e) in events {
+            self.tell(label, &e);
         }
         for p in &self.publishers {
             if p.len() > 1 {
@@ -148,6 +151,36 @@ impl Watch {
         self.inputs();
         self.drops();
         self.rates();
+    }
+
+    /// A link event as the channel's event, refusals of one caller address
+    /// held back after the first.
+    fn tell(&mut self, label: String, e: &LinkEvent) {
+        let Some((mut text, alarm)) = words(e) else {
+            return;
+        };
+        if let LinkEvent::CallerRejected { peer, .. } = e {
+            let host = peer.rsplit_once(':').map_or(peer.as_str(), |(h, _)| h);
+            let key = (label.clone(), host.to_string());
+            match self.refusals.get_mut(&key) {
+                Some((at, held)) if at.elapsed() < REFUSALS_EVERY => {
+                    *held += 1;
+                    return;
+                }
+                Some((at, held)) => {
+                    if *held > 0 {
+                        text.push_str(&format!(
+                            " ({held} more refusal(s) of {host} since it was last told)"
+                        ));
+                    }
+                    (*at, *held) = (Instant::now(), 0);
+                }
+                None => {
+                    self.refusals.insert(key, (Instant::now(), 0));
+                }
+            }
+        }
+        self.view.core.event(format!("{label}: {text}"), alarm);
     }
 
     /// Each input's and output's rate, once a second.
