@@ -186,7 +186,43 @@ struct Hub {
     dir: Direction,
     table: Arc<Mutex<Table>>,
     stop: Arc<AtomicBool>,
+    /// Bound but not yet listening while a line-up is being started.
+    idle: Mutex<Option<SrtSocket>>,
     thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// Ports opened while a line-up starts, listening only once every stream
+/// of the line-up is on them: a caller that came early is not refused for
+/// a stream still starting (libsrt callers such as srt-live-transmit stop
+/// retrying after a refusal); its handshake goes unanswered and it retries.
+static HELD: Mutex<(u32, Vec<Weak<Hub>>)> = Mutex::new((0, Vec::new()));
+
+/// Holds back `listen` on the ports a line-up opens until dropped.
+pub(crate) struct ListenHold(());
+
+impl ListenHold {
+    pub(crate) fn new() -> Self {
+        lock(&HELD).0 += 1;
+        Self(())
+    }
+}
+
+impl Drop for ListenHold {
+    fn drop(&mut self) {
+        let hubs = {
+            let mut held = lock(&HELD);
+            held.0 = held.0.saturating_sub(1);
+            if held.0 > 0 {
+                return;
+            }
+            std::mem::take(&mut held.1)
+        };
+        for hub in hubs.iter().filter_map(Weak::upgrade) {
+            if let Err(e) = hub.start_listening() {
+                tracing::warn!(port = hub.addr.port(), "cannot listen: {e}");
+            }
+        }
+    }
 }
 
 impl Drop for Hub {
@@ -273,6 +309,13 @@ impl Route {
         let hub = Hub::open(addr, ep, dir, tuning)?;
         lock(&hub.table).routes.push(entry);
         hubs.push((addr, Arc::downgrade(&hub)));
+        let mut held = lock(&HELD);
+        if held.0 > 0 {
+            held.1.push(Arc::downgrade(&hub));
+        } else {
+            drop(held);
+            hub.start_listening()?;
+        }
         Ok(Self { hub, key })
     }
 }
@@ -332,24 +375,31 @@ impl Hub {
             sock.on_caller(move |c| decide(&table, c, port))?;
         }
         sock.bind(addr)?;
-        sock.listen(LISTEN_BACKLOG)?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let (table, stop) = (table.clone(), stop.clone());
-            std::thread::Builder::new()
-                .name(format!("srt-listen-{}", addr.port()))
-                .spawn(move || accept_loop(sock, table, stop))
-                .map_err(|e| SrtError::Startup(e.to_string()))?
-        };
         Ok(Arc::new(Self {
             addr,
             latency_ms: ep.latency_ms,
             packet_filter: ep.packet_filter.clone(),
             dir,
             table,
-            stop,
-            thread: Mutex::new(Some(thread)),
+            stop: Arc::new(AtomicBool::new(false)),
+            idle: Mutex::new(Some(sock)),
+            thread: Mutex::new(None),
         }))
+    }
+
+    /// Listens on the bound port and starts accepting (once).
+    fn start_listening(&self) -> Result<(), SrtError> {
+        let Some(mut sock) = lock(&self.idle).take() else {
+            return Ok(());
+        };
+        sock.listen(LISTEN_BACKLOG)?;
+        let (table, stop) = (self.table.clone(), self.stop.clone());
+        let thread = std::thread::Builder::new()
+            .name(format!("srt-listen-{}", self.addr.port()))
+            .spawn(move || accept_loop(sock, table, stop))
+            .map_err(|e| SrtError::Startup(e.to_string()))?;
+        *lock(&self.thread) = Some(thread);
+        Ok(())
     }
 }
 
