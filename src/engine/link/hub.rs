@@ -12,6 +12,11 @@ use crate::engine::shared::lock;
 use crate::engine::srt::{
     AccessCode, IncomingCaller, ListenVerdict, RejectReason, SrtError, SrtSocket,
 };
+mod access;
+mod hold;
+
+pub use access::{parse_stream_id, AccessRequest};
+pub(crate) use hold::ListenHold;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -22,40 +27,6 @@ use std::time::{Duration, Instant};
 /// A caller whose handshake the callback let through but that never became
 /// a connection in this time was refused by libsrt itself (encryption).
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(3);
-
-/// A caller's stream ID, read as SRT's access-control syntax where it uses it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AccessRequest {
-    pub raw: String,
-    /// `r=`: the resource (or the whole ID when it is plain).
-    pub resource: String,
-    /// `m=`: `request` (the caller receives), `publish` (it sends), `bidirectional`.
-    pub mode: Option<String>,
-    /// `u=`: the user name.
-    pub user: Option<String>,
-}
-
-/// Reads `#!::r=live/1,m=request,u=alice`; any other text is a plain resource.
-pub fn parse_stream_id(id: &str) -> AccessRequest {
-    let mut req = AccessRequest {
-        raw: id.to_string(),
-        resource: id.to_string(),
-        ..Default::default()
-    };
-    if let Some(body) = id.strip_prefix("#!::") {
-        req.resource.clear();
-        for pair in body.split(',') {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            match k.trim() {
-                "r" => req.resource = v.to_string(),
-                "m" => req.mode = Some(v.to_string()),
-                "u" => req.user = Some(v.to_string()),
-                _ => {}
-            }
-        }
-    }
-    req
-}
 
 struct RouteEntry {
     key: u64,
@@ -191,40 +162,6 @@ struct Hub {
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
-/// Ports opened while a line-up starts, listening only once every stream
-/// of the line-up is on them: a caller that came early is not refused for
-/// a stream still starting (libsrt callers such as srt-live-transmit stop
-/// retrying after a refusal); its handshake goes unanswered and it retries.
-static HELD: Mutex<(u32, Vec<Weak<Hub>>)> = Mutex::new((0, Vec::new()));
-
-/// Holds back `listen` on the ports a line-up opens until dropped.
-pub(crate) struct ListenHold(());
-
-impl ListenHold {
-    pub(crate) fn new() -> Self {
-        lock(&HELD).0 += 1;
-        Self(())
-    }
-}
-
-impl Drop for ListenHold {
-    fn drop(&mut self) {
-        let hubs = {
-            let mut held = lock(&HELD);
-            held.0 = held.0.saturating_sub(1);
-            if held.0 > 0 {
-                return;
-            }
-            std::mem::take(&mut held.1)
-        };
-        for hub in hubs.iter().filter_map(Weak::upgrade) {
-            if let Err(e) = hub.start_listening() {
-                tracing::warn!(port = hub.addr.port(), "cannot listen: {e}");
-            }
-        }
-    }
-}
-
 impl Drop for Hub {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
@@ -309,13 +246,7 @@ impl Route {
         let hub = Hub::open(addr, ep, dir, tuning)?;
         lock(&hub.table).routes.push(entry);
         hubs.push((addr, Arc::downgrade(&hub)));
-        let mut held = lock(&HELD);
-        if held.0 > 0 {
-            held.1.push(Arc::downgrade(&hub));
-        } else {
-            drop(held);
-            hub.start_listening()?;
-        }
+        hold::listen_when_ready(&hub)?;
         Ok(Self { hub, key })
     }
 }
@@ -539,22 +470,5 @@ fn expire(table: &Mutex<Table>) {
                 port: None,
             });
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stream_ids_plain_and_access_control_syntax() {
-        let plain = parse_stream_id("live/cam1");
-        assert_eq!(plain.resource, "live/cam1");
-        assert_eq!(plain.mode, None);
-        let ac = parse_stream_id("#!::r=live/cam1,m=publish,u=alice");
-        assert_eq!(ac.resource, "live/cam1");
-        assert_eq!(ac.mode.as_deref(), Some("publish"));
-        assert_eq!(ac.user.as_deref(), Some("alice"));
-        assert_eq!(parse_stream_id("#!::u=bob").resource, "");
     }
 }
