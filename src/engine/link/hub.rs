@@ -12,6 +12,11 @@ use crate::engine::shared::lock;
 use crate::engine::srt::{
     AccessCode, IncomingCaller, ListenVerdict, RejectReason, SrtError, SrtSocket,
 };
+mod access;
+mod hold;
+
+pub use access::{parse_stream_id, AccessRequest};
+pub(crate) use hold::ListenHold;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -22,40 +27,6 @@ use std::time::{Duration, Instant};
 /// A caller whose handshake the callback let through but that never became
 /// a connection in this time was refused by libsrt itself (encryption).
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(3);
-
-/// A caller's stream ID, read as SRT's access-control syntax where it uses it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AccessRequest {
-    pub raw: String,
-    /// `r=`: the resource (or the whole ID when it is plain).
-    pub resource: String,
-    /// `m=`: `request` (the caller receives), `publish` (it sends), `bidirectional`.
-    pub mode: Option<String>,
-    /// `u=`: the user name.
-    pub user: Option<String>,
-}
-
-/// Reads `#!::r=live/1,m=request,u=alice`; any other text is a plain resource.
-pub fn parse_stream_id(id: &str) -> AccessRequest {
-    let mut req = AccessRequest {
-        raw: id.to_string(),
-        resource: id.to_string(),
-        ..Default::default()
-    };
-    if let Some(body) = id.strip_prefix("#!::") {
-        req.resource.clear();
-        for pair in body.split(',') {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            match k.trim() {
-                "r" => req.resource = v.to_string(),
-                "m" => req.mode = Some(v.to_string()),
-                "u" => req.user = Some(v.to_string()),
-                _ => {}
-            }
-        }
-    }
-    req
-}
 
 struct RouteEntry {
     key: u64,
@@ -186,6 +157,8 @@ struct Hub {
     dir: Direction,
     table: Arc<Mutex<Table>>,
     stop: Arc<AtomicBool>,
+    /// Bound but not yet listening while a line-up is being started.
+    idle: Mutex<Option<SrtSocket>>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -273,6 +246,7 @@ impl Route {
         let hub = Hub::open(addr, ep, dir, tuning)?;
         lock(&hub.table).routes.push(entry);
         hubs.push((addr, Arc::downgrade(&hub)));
+        hold::listen_when_ready(&hub)?;
         Ok(Self { hub, key })
     }
 }
@@ -332,24 +306,31 @@ impl Hub {
             sock.on_caller(move |c| decide(&table, c, port))?;
         }
         sock.bind(addr)?;
-        sock.listen(LISTEN_BACKLOG)?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let (table, stop) = (table.clone(), stop.clone());
-            std::thread::Builder::new()
-                .name(format!("srt-listen-{}", addr.port()))
-                .spawn(move || accept_loop(sock, table, stop))
-                .map_err(|e| SrtError::Startup(e.to_string()))?
-        };
         Ok(Arc::new(Self {
             addr,
             latency_ms: ep.latency_ms,
             packet_filter: ep.packet_filter.clone(),
             dir,
             table,
-            stop,
-            thread: Mutex::new(Some(thread)),
+            stop: Arc::new(AtomicBool::new(false)),
+            idle: Mutex::new(Some(sock)),
+            thread: Mutex::new(None),
         }))
+    }
+
+    /// Listens on the bound port and starts accepting (once).
+    fn start_listening(&self) -> Result<(), SrtError> {
+        let Some(mut sock) = lock(&self.idle).take() else {
+            return Ok(());
+        };
+        sock.listen(LISTEN_BACKLOG)?;
+        let (table, stop) = (self.table.clone(), self.stop.clone());
+        let thread = std::thread::Builder::new()
+            .name(format!("srt-listen-{}", self.addr.port()))
+            .spawn(move || accept_loop(sock, table, stop))
+            .map_err(|e| SrtError::Startup(e.to_string()))?;
+        *lock(&self.thread) = Some(thread);
+        Ok(())
     }
 }
 
@@ -489,22 +470,5 @@ fn expire(table: &Mutex<Table>) {
                 port: None,
             });
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stream_ids_plain_and_access_control_syntax() {
-        let plain = parse_stream_id("live/cam1");
-        assert_eq!(plain.resource, "live/cam1");
-        assert_eq!(plain.mode, None);
-        let ac = parse_stream_id("#!::r=live/cam1,m=publish,u=alice");
-        assert_eq!(ac.resource, "live/cam1");
-        assert_eq!(ac.mode.as_deref(), Some("publish"));
-        assert_eq!(ac.user.as_deref(), Some("alice"));
-        assert_eq!(parse_stream_id("#!::u=bob").resource, "");
     }
 }

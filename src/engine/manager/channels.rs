@@ -118,6 +118,8 @@ impl StreamManager {
     /// ids: the streams', then the channels', in order.
     pub fn start_all(&mut self, lineup: Lineup) -> Result<Vec<StreamId>, ManagerError> {
         self.check_all(&lineup)?;
+        // Ports listen once every stream of the line-up is on them.
+        let _hold = crate::engine::link::hub::ListenHold::new();
         let mut ids = Vec::new();
         let started = (|| {
             for cfg in lineup.streams {
