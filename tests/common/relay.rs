@@ -178,19 +178,35 @@ pub fn udp_sink(port: u16, out: PathBuf) -> std::thread::JoinHandle<()> {
 pub fn assert_run_of(what: &str, input: &[u8], out: &[u8], share: f64, pids: &[u16]) {
     assert!(out.len() >= 188 * 7, "{what}: only {} bytes", out.len());
     assert_eq!(out.len() % 188, 0, "{what}: not whole TS packets");
-    let start = input
+    // The first packets may occur more than once in the input (tables,
+    // stuffing): the run is wherever the whole output matches.
+    let candidates: Vec<usize> = input
         .windows(188 * 7)
         .step_by(188)
-        .position(|w| w == &out[..188 * 7])
-        .map(|p| p * 188);
-    let Some(start) = start else {
-        panic!("{what}: its first packets are not in the input");
+        .enumerate()
+        .filter(|(_, w)| *w == &out[..188 * 7])
+        .map(|(p, _)| p * 188)
+        .collect();
+    assert!(
+        !candidates.is_empty(),
+        "{what}: its first packets are not in the input"
+    );
+    let diff_at = |start: usize| {
+        let end = (start + out.len()).min(input.len());
+        input[start..end].iter().zip(out).position(|(a, b)| a != b)
     };
+    let start = candidates
+        .iter()
+        .copied()
+        .find(|&s| diff_at(s).is_none())
+        .unwrap_or(candidates[0]);
+    let first_diff = diff_at(start);
     let end = (start + out.len()).min(input.len());
-    let first_diff = input[start..end].iter().zip(out).position(|(a, b)| a != b);
     assert_eq!(
-        first_diff, None,
-        "{what}: differs from the input at byte {first_diff:?}"
+        first_diff,
+        None,
+        "{what}: differs from the input at byte {first_diff:?} ({} places its first packets match)",
+        candidates.len()
     );
     assert_eq!(end - start, out.len(), "{what}: longer than the input");
     let got = out.len() as f64 / input.len() as f64;
