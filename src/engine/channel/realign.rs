@@ -6,8 +6,8 @@
 //! message and emits datagrams of up to 7 whole packets, each at the
 //! schedule time of the message that completed it. Lost sync is found again
 //! as files do ([`crate::ts::framing::RESYNC_RUN`] sync bytes at the packet
-//! stride); bytes that are no packet go out as they came (the input counts
-//! them as bad datagrams, its health as sync lost). A message that already
+//! stride); bytes that are no packet are counted as bad datagrams (its
+//! health reads sync lost) and never relayed. A message that already
 //! is whole packets, with nothing carried, passes untouched. 204-byte
 //! (Reed-Solomon) and 192-byte packets are out of scope: they stay bad.
 
@@ -174,9 +174,27 @@ impl InputAlign {
         self.realigner.reset();
     }
 
-    /// Feeds `msg` (a piece of a message of `size` bytes) to `out`.
-    pub(crate) fn push(&mut self, core: &Core, msg: &[u8], size: usize, out: impl FnMut(&[u8])) {
-        if self.realigner.push(msg, out) && !self.said {
+    /// Feeds `msg` (a piece of a message of `size` bytes) to `out`. Bytes
+    /// that are no packets go out as zeros of their length: counted bad,
+    /// seen by the switch as lost sync, and never taken for a packet (a
+    /// tail kept back starts with a sync byte, and the repair passes any
+    /// 188 bytes that do).
+    pub(crate) fn push(
+        &mut self,
+        core: &Core,
+        msg: &[u8],
+        size: usize,
+        mut out: impl FnMut(&[u8]),
+    ) {
+        let zeros = [0u8; MAX_MESSAGE];
+        let realigned = self.realigner.push(msg, |d| {
+            if whole_packets(d) {
+                out(d);
+            } else {
+                out(&zeros[..d.len().min(MAX_MESSAGE)]);
+            }
+        });
+        if realigned && !self.said {
             self.said = true;
             let text = format!(
                 "input {}: {} of {size} bytes are not whole TS packets: re-aligned",
