@@ -77,7 +77,7 @@ pub struct Detected {
 
 /// True when `buf` holds sync bytes at `sync`, `sync + stride`, … for `run`
 /// packets, or for as many as `buf` holds when it ends first (at least one).
-fn run_at(buf: &[u8], sync: usize, stride: usize, run: usize) -> bool {
+pub(crate) fn run_at(buf: &[u8], sync: usize, stride: usize, run: usize) -> bool {
     let available = buf.len().saturating_sub(sync).div_ceil(stride);
     let needed = run.min(available);
     needed >= 1 && (0..needed).all(|i| buf[sync + i * stride] == SYNC_BYTE)

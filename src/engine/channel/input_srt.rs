@@ -3,6 +3,7 @@
 //! rendezvous, reconnecting with the link's backoff. Each message keeps its
 //! sender's timing: libsrt's `srctime` (see [`schedule_us`]).
 
+use super::realign::InputAlign;
 use super::running::{spawn, ChannelError, Core, Part};
 use crate::engine::config::StreamConfig;
 use crate::engine::link::{Conn, ConnSet, Direction, Link, SrtEndpoint};
@@ -82,6 +83,7 @@ fn read_loop(core: &Core, index: usize, conns: &ConnSet, shared: &Mutex<Option<A
     let mut current: Option<Arc<Conn>> = None;
     let mut generation = u64::MAX;
     let mut had_one = false;
+    let mut align = InputAlign::new(index, "SRT messages");
     while !core.stopped() {
         if conns.generation() != generation {
             generation = conns.generation();
@@ -95,6 +97,8 @@ fn read_loop(core: &Core, index: usize, conns: &ConnSet, shared: &Mutex<Option<A
                 // The publisher came back: a new timeline segment.
                 core.input_restarted(index);
             }
+            // A new connection starts on a packet boundary.
+            align.reset();
             had_one |= next.is_some();
             current = next;
             *lock(shared) = current.clone();
@@ -108,7 +112,8 @@ fn read_loop(core: &Core, index: usize, conns: &ConnSet, shared: &Mutex<Option<A
         match c.sock.recv(&mut buf) {
             Ok((0, _)) => {}
             Ok((n, srctime)) => {
-                core.deliver(index, &buf[..n], schedule_us(srctime));
+                let sched_us = schedule_us(srctime);
+                align.push(core, &buf[..n], n, |d| core.deliver(index, d, sched_us));
             }
             Err(_) if core.stopped() || c.is_broken() => {}
             Err(e) if e.is_timeout() => {}

@@ -3,6 +3,7 @@
 //! `repace=pcr` scheduled by the stream's own PCRs ([`super::repace`]);
 //! larger ones are cut into SRT-sized pieces (7 TS packets).
 
+use super::realign::InputAlign;
 use super::repace::Repacer;
 use super::running::{spawn, ChannelError, Core, Part};
 use super::udp_uri::{Repace, UdpInput};
@@ -58,6 +59,7 @@ fn read_loop(core: &Core, index: usize, sock: &UdpSocket, mut repacer: Option<Re
     let mut buf = vec![0u8; 65536];
     let mut due = Vec::new();
     let mut failures = 0u32;
+    let mut align = InputAlign::new(index, "UDP datagrams");
     while !core.stopped() {
         match sock.recv(&mut buf) {
             Ok(0) => {}
@@ -65,10 +67,10 @@ fn read_loop(core: &Core, index: usize, sock: &UdpSocket, mut repacer: Option<Re
                 failures = 0;
                 let at = time_now_us();
                 for piece in buf[..n].chunks(MAX_MESSAGE) {
-                    match repacer.as_mut() {
-                        Some(r) => r.push(piece, at, &mut due),
-                        None => core.deliver(index, piece, at),
-                    }
+                    align.push(core, piece, n, |d| match repacer.as_mut() {
+                        Some(r) => r.push(d, at, &mut due),
+                        None => core.deliver(index, d, at),
+                    });
                 }
                 for (d, sched_us) in due.drain(..) {
                     core.deliver(index, &d, sched_us);

@@ -42,6 +42,7 @@ mod output_record;
 mod output_srt;
 mod output_udp;
 mod outputs;
+mod realign;
 mod repace;
 mod running;
 mod running_monitor;

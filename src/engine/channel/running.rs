@@ -157,9 +157,7 @@ impl Core {
             c.datagrams.fetch_add(1, Ordering::Relaxed);
             c.bytes.fetch_add(payload.len() as u64, Ordering::Relaxed);
             c.last_us.store(time_now_us(), Ordering::Relaxed);
-            let whole = payload.len().is_multiple_of(188)
-                && payload.chunks(188).all(|p| p.first() == Some(&0x47));
-            if !whole {
+            if !super::realign::whole_packets(payload) {
                 c.bad.fetch_add(1, Ordering::Relaxed);
             }
         }
