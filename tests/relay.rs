@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::netns::LoopbackMulticast as McastNs;
 use common::pcap::{srt_timestamp_offsets, Capture};
 use common::relay::{
     assert_run_of, extra_pids, publish, serial, signal, udp_feed, udp_sink, Relay, BIN, EXTRA,
@@ -13,7 +14,7 @@ use common::relay::{
 use common::{free_port, wait_until, Receiver};
 use std::net::UdpSocket;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 // Every SRT hop in these tests has latency=1000: the machine that runs them
@@ -486,46 +487,6 @@ fn a_channel_from_a_toml_file() {
     );
 }
 
-/// A network namespace whose loopback carries multicast (REFERENCE.md's
-/// recipe); deleted on drop.
-struct McastNs(String);
-
-impl McastNs {
-    fn new() -> Self {
-        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let name = format!("relay{}-{n}", std::process::id());
-        for args in [
-            vec!["netns", "add", &name],
-            vec!["-n", &name, "link", "set", "lo", "up"],
-            vec!["-n", &name, "link", "set", "lo", "multicast", "on"],
-            vec!["-n", &name, "route", "add", "224.0.0.0/4", "dev", "lo"],
-        ] {
-            let ok = Command::new("ip")
-                .args(&args)
-                .status()
-                .is_ok_and(|s| s.success());
-            assert!(ok, "ip {args:?} (tests with namespaces run as root)");
-        }
-        Self(name)
-    }
-
-    fn python(&self, script: &str, args: &[&str]) -> Child {
-        Command::new("ip")
-            .args(["netns", "exec", &self.0, "python3", "-c", script])
-            .args(args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 in the namespace")
-    }
-}
-
-impl Drop for McastNs {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-    }
-}
-
 /// Sends FILE to GROUP:PORT from 127.0.0.1, 7 packets a datagram at 5 Mbit/s.
 const MCAST_SEND: &str = r#"
 import socket, sys, time
@@ -607,7 +568,7 @@ fn multicast_in_any_source_and_source_specific_out_to_a_group() {
     let dir = tempfile::tempdir().unwrap();
     let input = extra_pids(dir.path(), 3.0);
     let data = std::fs::read(&input).unwrap();
-    let ns = McastNs::new();
+    let ns = McastNs::new("relay");
     let asm = multicast_run(&ns, dir.path(), &input, None);
     assert_run_of("any-source multicast", &data, &asm, 0.99, &EXTRA);
     let ssm = multicast_run(&ns, dir.path(), &input, Some("127.0.0.1"));

@@ -6,6 +6,7 @@
 mod common;
 
 use common::departure::{jitter, pcr_points, receive, residuals, timestamped_socket, Arrival};
+use common::netns::LoopbackMulticast as Ns;
 use common::{cut_sample, free_port, srt_streamer};
 use srt_streamer::ts::check::StreamCheck;
 use std::process::{Command, Stdio};
@@ -138,34 +139,6 @@ fn a_channel_input_may_be_a_file_in_the_toml() {
     assert_eq!(first_difference(&data[..original.len()], &original), None);
 }
 
-/// A namespace of our own (prefix `hudp`) with a multicast route on loopback.
-struct Ns(String);
-
-impl Ns {
-    fn new() -> Self {
-        let name = format!("hudp{}", std::process::id());
-        for args in [
-            vec!["netns", "add", &name],
-            vec!["-n", &name, "link", "set", "lo", "up"],
-            vec!["-n", &name, "link", "set", "lo", "multicast", "on"],
-            vec!["-n", &name, "route", "add", "224.0.0.0/4", "dev", "lo"],
-        ] {
-            let ok = Command::new("ip")
-                .args(&args)
-                .status()
-                .is_ok_and(|s| s.success());
-            assert!(ok, "ip {args:?} (tests with namespaces run as root)");
-        }
-        Self(name)
-    }
-}
-
-impl Drop for Ns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-    }
-}
-
 /// Joins GROUP:PORT on 127.0.0.1; prints "joined", then the TTL of the
 /// first datagram and the bytes received until 2 s of silence.
 const MCAST_RECV: &str = r#"
@@ -195,7 +168,7 @@ print(ttl, total, flush=True)
 #[test]
 fn multicast_leaves_with_the_ttl_asked_for() {
     use std::io::{BufRead, BufReader};
-    let ns = Ns::new();
+    let ns = Ns::new("hudp");
     let dir = tempfile::tempdir().unwrap();
     let file = cut_sample(dir.path(), 1.0);
     let port = free_port().to_string();

@@ -162,3 +162,38 @@ impl NetNs {
             .expect("ip netns exec")
     }
 }
+
+/// A namespace of its own whose loopback carries multicast (REFERENCE.md's
+/// recipe: lo up, multicast on, 224.0.0.0/4 routed to lo); deleted on drop.
+pub struct LoopbackMulticast(pub String);
+
+impl LoopbackMulticast {
+    /// `prefix` keeps each test file's namespaces apart.
+    pub fn new(prefix: &str) -> Self {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        let name = format!("{prefix}{}-{n}", std::process::id());
+        ip(&["netns", "add", &name]);
+        ip(&["-n", &name, "link", "set", "lo", "up"]);
+        ip(&["-n", &name, "link", "set", "lo", "multicast", "on"]);
+        ip(&["-n", &name, "route", "add", "224.0.0.0/4", "dev", "lo"]);
+        Self(name)
+    }
+
+    /// `python3 -c script args…` run inside the namespace, stdout piped.
+    pub fn python(&self, script: &str, args: &[&str]) -> Child {
+        Command::new("ip")
+            .args(["netns", "exec", &self.0, "python3", "-c", script])
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 in the namespace")
+    }
+}
+
+impl Drop for LoopbackMulticast {
+    fn drop(&mut self) {
+        // Gone already if the test deleted it; nothing else to do then.
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
