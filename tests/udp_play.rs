@@ -108,21 +108,26 @@ fn a_bad_udp_uri_key_exits_2_naming_it() {
     assert!(err.contains("repace"), "{err}");
 }
 
+/// A second of the sample in `dir` and `streams.toml` beside it, written by
+/// `table` from the sample's file name (relative to the TOML's folder);
+/// the TOML's path and the sample's bytes.
+fn toml_with_sample(
+    dir: &std::path::Path,
+    table: impl FnOnce(&str) -> String,
+) -> (std::path::PathBuf, Vec<u8>) {
+    let file = cut_sample(dir, 1.0);
+    let name = file.file_name().unwrap().to_string_lossy().into_owned();
+    let toml = dir.join("streams.toml");
+    std::fs::write(&toml, table(&name)).unwrap();
+    (toml, std::fs::read(&file).unwrap())
+}
+
 #[test]
 fn a_channel_input_may_be_a_file_in_the_toml() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = cut_sample(dir.path(), 1.0);
-    let original = std::fs::read(&file).unwrap();
-    let port = free_port();
-    let toml = dir.path().join("streams.toml");
-    std::fs::write(
-        &toml,
-        format!(
-            "[[channel]]\nname = \"file\"\ninput = \"{}\"\noutputs = [\"udp://127.0.0.1:{port}\"]\n",
-            file.file_name().unwrap().to_string_lossy()
-        ),
-    )
-    .unwrap();
+    let (dir, port) = (tempfile::tempdir().unwrap(), free_port());
+    let (toml, original) = toml_with_sample(dir.path(), |name| {
+        format!("[[channel]]\nname = \"file\"\ninput = \"{name}\"\noutputs = [\"udp://127.0.0.1:{port}\"]\n")
+    });
     let sock = timestamped_socket(&format!("127.0.0.1:{port}"));
     let mut relay = srt_streamer()
         .args(["relay", "--streams"])
@@ -301,19 +306,10 @@ fn a_jittered_feed_relayed_with_repace_pcr_arrives_whole_and_in_order() {
 
 #[test]
 fn a_stream_table_with_a_udp_uri_plays_through_a_channel() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = cut_sample(dir.path(), 1.0);
-    let original = std::fs::read(&file).unwrap();
-    let port = free_port();
-    let toml = dir.path().join("streams.toml");
-    std::fs::write(
-        &toml,
-        format!(
-            "[[stream]]\nname = \"to the IRD\"\nfile = \"{}\"\nuri = \"udp://127.0.0.1:{port}\"\nloop = \"off\"\n",
-            file.file_name().unwrap().to_string_lossy()
-        ),
-    )
-    .unwrap();
+    let (dir, port) = (tempfile::tempdir().unwrap(), free_port());
+    let (toml, original) = toml_with_sample(dir.path(), |name| {
+        format!("[[stream]]\nname = \"to the IRD\"\nfile = \"{name}\"\nuri = \"udp://127.0.0.1:{port}\"\nloop = \"off\"\n")
+    });
     let sock = timestamped_socket(&format!("127.0.0.1:{port}"));
     let out = srt_streamer()
         .args(["play", "--streams"])
