@@ -36,6 +36,7 @@ mod fanout;
 mod input_file;
 mod input_srt;
 mod input_udp;
+mod links;
 mod output_analyze;
 mod output_monitor;
 mod output_record;
@@ -55,6 +56,7 @@ pub mod udp_uri;
 mod view;
 
 pub use config::{ChannelConfig, ChannelConfigError, InputConfig, OutputConfig};
+pub use links::{ChannelLinks, ConnReading};
 pub use running::{Channel, ChannelError};
 pub use status::{
     ChannelEvent, ChannelSnapshot, ChannelState, InputSnapshot, OutputSnapshot, RecordingStatus,
