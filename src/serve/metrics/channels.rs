@@ -58,11 +58,15 @@ pub(crate) fn add(s: &mut Scrape, reader: &ChannelReader) {
         );
         let f = &s.f;
         gauge(&f.input_live, &l, one(i.live));
-        gauge(&f.input_receiving, &l, one(i.state == InputState::Receiving));
+        gauge(
+            &f.input_receiving,
+            &l,
+            one(i.state == InputState::Receiving),
+        );
         count(&f.input_bytes, &l, i.bytes);
         count(&f.input_datagrams, &l, i.datagrams);
         count(&f.input_bad, &l, i.bad_datagrams);
-        gauge(&f.input_bitrate, &l, i.rate_bps);
+        gauge(&f.input_rate, &l, i.rate_bps / 8.0);
         gauge(&f.input_connections, &l, i.connections as f64);
         if let Some(ms) = i.last_data_ms_ago {
             gauge(&f.input_age, &l, ms as f64 / 1000.0);
@@ -114,7 +118,7 @@ fn add_output(s: &mut Scrape, owner: &Labels, kind: &str, o: &OutputSnapshot) {
     gauge(&f.output_ready, &l, one(o.state == OutputState::Ready));
     count(&f.output_bytes, &l, o.bytes);
     count(&f.output_datagrams, &l, o.datagrams);
-    gauge(&f.output_bitrate, &l, o.rate_bps);
+    gauge(&f.output_rate, &l, o.rate_bps / 8.0);
     gauge(&f.output_queue, &l, o.queue_len as f64);
     count(&f.output_queue_drops, &l, o.queue_drops);
     count(&f.output_send_drops, &l, o.send_drops);

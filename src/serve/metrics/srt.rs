@@ -9,7 +9,10 @@ use crate::engine::stats::LinkStats;
 pub(crate) fn add(s: &mut Scrape, part: &Labels, peer: &str, stream_id: &str, link: &LinkStats) {
     let l = with(
         part,
-        &[("peer", peer.to_string()), ("stream_id", stream_id.to_string())],
+        &[
+            ("peer", peer.to_string()),
+            ("stream_id", stream_id.to_string()),
+        ],
     );
     let c = &link.counters;
     let f = &s.f;
@@ -39,7 +42,8 @@ pub(crate) fn add(s: &mut Scrape, part: &Labels, peer: &str, stream_id: &str, li
         }
     }
     let ms = |v: Option<u64>| v.map(|v| v as f64 / 1000.0);
-    let mbps = |v: Option<f64>| v.map(|v| v * 1e6);
+    // Mbit/s to bytes/s (Prometheus' base unit; promtool refuses bits).
+    let mbps = |v: Option<f64>| v.map(|v| v * 1e6 / 8.0);
     let gauges = [
         (&f.srt_rtt, c.rtt_ms.map(|v| v / 1000.0)),
         (&f.srt_bandwidth, mbps(c.bandwidth_mbps)),

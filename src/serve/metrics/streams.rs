@@ -78,7 +78,7 @@ pub(crate) fn add_player(s: &mut Scrape, snap: &StreamSnapshot) {
         count(&f.output_bytes, &l, b);
     }
     if let Some(r) = latest.and_then(StatsSample::send_bitrate_bps) {
-        gauge(&f.output_bitrate, &l, r);
+        gauge(&f.output_rate, &l, r / 8.0);
     }
     if let Some(m) = &snap.monitor {
         add_monitor_alarms(s, &owner, &[("output", "0".into())], m);
@@ -99,12 +99,17 @@ pub(crate) fn add_receiver(s: &mut Scrape, reader: &ReceiverReader) {
     gauge(&f.input_connections, &l, n as f64);
     count(&f.input_bytes, &l, snap.bytes_received);
     let stats = snap.stats.as_ref();
-    let rate: Option<f64> = stats.map(|x| x.links.iter().filter_map(|l| l.receive_bitrate_bps).sum());
+    let rate: Option<f64> =
+        stats.map(|x| x.links.iter().filter_map(|l| l.receive_bitrate_bps).sum());
     if let Some(r) = rate {
-        gauge(&f.input_bitrate, &l, r);
+        gauge(&f.input_rate, &l, r / 8.0);
     }
     if snap.recording.is_some() || snap.recorded_bytes > 0 {
-        count(&f.recorded_bytes, &with(&owner, &[("output", "0".into())]), snap.recorded_bytes);
+        count(
+            &f.recorded_bytes,
+            &with(&owner, &[("output", "0".into())]),
+            snap.recorded_bytes,
+        );
     }
     if let Some(report) = reader.latest_analysis() {
         add_tr101290(s, &part, &report);
