@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::prom::{promtool_check, value, values};
+use common::prom::{encode, http_get, promtool_check, serve_text, value, values};
 use common::{free_port, sample, wait_until, Receiver};
 use srt_streamer::engine::channel::ChannelConfig;
 use srt_streamer::engine::receiver::ReceiveRequest;
@@ -57,6 +57,19 @@ fn live(dir: &std::path::Path) -> (StreamManager, StreamId, u16, Receiver) {
         monitor: None,
     })
     .expect("the receiver starts");
+    // A receiver calling where nobody listens: its link is down (an alarm).
+    let nobody = srt_streamer::engine::config::parse_uri(
+        &format!("srt://127.0.0.1:{}?mode=caller", free_port()),
+        "",
+    )
+    .unwrap();
+    m.start_receiver(ReceiveRequest {
+        config: nobody,
+        record: None,
+        analysis: Default::default(),
+        monitor: None,
+    })
+    .expect("the lonely receiver starts");
     let reader = Receiver::slt(
         &format!("srt://127.0.0.1:{out_a}?latency=200"),
         dir.join("reader.ts"),
@@ -146,6 +159,11 @@ fn a_live_scrape_passes_promtool_and_follows_the_connections() {
         }),
         "the receiver's connection is shown"
     );
+    let down = [("kind", "receiver"), ("alarm", "link_down")];
+    let alarmed = wait_until(Duration::from_secs(20), || {
+        values(&render(&m), "srtstreamer_alarm_active", &down) == [1.0]
+    });
+    assert!(alarmed, "the lonely receiver's alarm:\n{}", render(&m));
     let version = [("version", env!("CARGO_PKG_VERSION"))];
     assert_eq!(value(&first, "srtstreamer_build_info", &version), 1.0);
 
@@ -165,4 +183,161 @@ fn a_live_scrape_passes_promtool_and_follows_the_connections() {
         0.0
     );
     assert!(promtool_check(&after).0);
+}
+
+/// A real Prometheus (Debian's `prometheus`) scraping every second; killed on drop.
+struct Prometheus {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Prometheus {
+    fn start(dir: &std::path::Path, target: &str) -> Self {
+        let config = dir.join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: srt-streamer\n    static_configs:\n      - targets: [\"{target}\"]\n"
+            ),
+        )
+        .unwrap();
+        let port = loop {
+            let p = free_port();
+            if std::net::TcpListener::bind(("127.0.0.1", p)).is_ok() {
+                break p;
+            }
+        };
+        let addr = format!("127.0.0.1:{port}");
+        let child = std::process::Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("tsdb").display()
+            ))
+            .arg(format!("--web.listen-address={addr}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(dir.join("prometheus.log")).unwrap())
+            .spawn()
+            .expect("prometheus (Debian package prometheus) must be installed");
+        Self { child, addr }
+    }
+
+    /// The result vector of an instant query (`None`: not answered or an error).
+    fn query(&self, q: &str) -> Option<Vec<serde_json::Value>> {
+        let (status, body) = http_get(&self.addr, &format!("/api/v1/query?query={}", encode(q)))?;
+        let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+        (status == 200 && v["status"] == "success")
+            .then(|| v["data"]["result"].as_array().cloned().unwrap_or_default())
+    }
+
+    /// The first sample's value of `q`.
+    fn first_value(&self, q: &str) -> Option<f64> {
+        let r = self.query(q)?;
+        r.first()?["value"][1].as_str()?.parse().ok()
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Every `srtstreamer_…` name in a PromQL expression.
+fn metric_names_in(expr: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = expr;
+    while let Some(at) = rest.find("srtstreamer_") {
+        let tail = &rest[at..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(tail.len());
+        out.push(tail[..end].to_string());
+        rest = &tail[end..];
+    }
+    out
+}
+
+fn dashboard_exprs() -> Vec<String> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/packaging/grafana/srt-streamer.json"
+    );
+    let dash: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).expect("dashboard JSON");
+    let panels = dash["panels"].as_array().expect("panels");
+    assert!(panels.len() >= 5);
+    panels
+        .iter()
+        .flat_map(|p| p["targets"].as_array().cloned().unwrap_or_default())
+        .map(|t| t["expr"].as_str().expect("expr").replace("$channel", ".*"))
+        .collect()
+}
+
+#[test]
+fn a_prometheus_server_scrapes_it_and_the_packaged_examples_hold() {
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/packaging/prometheus/prometheus.yml"
+    );
+    let checked = std::process::Command::new("promtool")
+        .args(["check", "config", example])
+        .output()
+        .expect("promtool");
+    assert!(checked.status.success(), "{checked:?}");
+
+    let (m, _id, _port, _reader) = live(dir.path());
+    let m = std::sync::Arc::new(std::sync::Mutex::new(m));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = listener.local_addr().unwrap().to_string();
+    {
+        let m = m.clone();
+        serve_text(
+            listener,
+            srt_streamer::serve::metrics::CONTENT_TYPE,
+            move || render(&m.lock().unwrap_or_else(|e| e.into_inner())),
+        );
+    }
+    let prom = Prometheus::start(dir.path(), &target);
+    let alarm = "srtstreamer_alarm_active";
+    let alarmed = wait_until(Duration::from_secs(30), || {
+        render(&m.lock().unwrap()).contains(&format!("# TYPE {alarm} "))
+    });
+    assert!(alarmed, "the lonely receiver's alarm");
+    let up = wait_until(Duration::from_secs(60), || {
+        prom.first_value("up{job=\"srt-streamer\"}") == Some(1.0)
+    });
+    let log = || std::fs::read_to_string(dir.path().join("prometheus.log")).unwrap_or_default();
+    assert!(up, "Prometheus scraped /metrics (up == 1):\n{}", log());
+    let rtt = "srtstreamer_srt_rtt_seconds{kind=\"channel\",output=\"0\"}";
+    let seen = wait_until(Duration::from_secs(30), || {
+        prom.first_value(rtt)
+            .is_some_and(|v| (0.0..1.0).contains(&v))
+    });
+    assert!(seen, "an SRT series read back through Prometheus");
+    let rate = "rate(srtstreamer_srt_sent_bytes_total{kind=\"channel\",output=\"0\"}[10s])";
+    let flowing = wait_until(Duration::from_secs(30), || {
+        prom.first_value(rate).is_some_and(|v| v > 10_000.0)
+    });
+    assert!(
+        flowing,
+        "bytes/s through Prometheus: {:?}",
+        prom.query(rate)
+    );
+
+    // The dashboard: every metric it names is in the scrape, and every
+    // expression is valid PromQL that Prometheus evaluates.
+    let text = render(&m.lock().unwrap());
+    for expr in dashboard_exprs() {
+        for name in metric_names_in(&expr) {
+            let declared = text.contains(&format!("# TYPE {name} "));
+            assert!(declared, "dashboard metric {name} is not in a live scrape");
+        }
+        assert!(prom.query(&expr).is_some(), "Prometheus refuses {expr}");
+    }
+    let output_bitrate = "rate(srtstreamer_output_sent_bytes_total[30s]) * 8";
+    assert!(prom.first_value(output_bitrate).is_some_and(|v| v > 0.0));
 }
