@@ -16,6 +16,7 @@
 
 mod channels;
 mod families;
+mod readings;
 mod srt;
 mod streams;
 
@@ -25,6 +26,7 @@ use families::{Families, Labels};
 use prometheus_client::encoding::{prometheus_text, text};
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
+pub use readings::{ChannelReading, Readings, ReceiverReading};
 use std::collections::HashSet;
 
 /// The `Content-Type` of [`render`]'s text.
@@ -35,19 +37,25 @@ pub const OPENMETRICS_CONTENT_TYPE: &str =
 
 /// Every metric of `manager` now, in Prometheus' classic text format.
 pub fn render(manager: &StreamManager) -> String {
-    let registry = collect(manager);
-    let mut out = String::new();
-    // Writing into a String cannot fail.
-    let _ = prometheus_text::encode(&mut out, &registry);
-    out
+    render_readings(&Readings::of(manager))
 }
 
 /// Every metric of `manager` now, as OpenMetrics text (ends with `# EOF`).
 pub fn render_openmetrics(manager: &StreamManager) -> String {
-    let registry = collect(manager);
+    let registry = collect(&Readings::of(manager));
     let mut out = String::new();
     // Writing into a String cannot fail.
     let _ = text::encode(&mut out, &registry);
+    out
+}
+
+/// The classic text of `readings` (taken with [`Readings::of`] while the
+/// manager was locked; encoded after it is released).
+pub fn render_readings(readings: &Readings) -> String {
+    let registry = collect(readings);
+    let mut out = String::new();
+    // Writing into a String cannot fail.
+    let _ = prometheus_text::encode(&mut out, &registry);
     out
 }
 
@@ -61,16 +69,16 @@ pub fn render_for(manager: &StreamManager, accept: Option<&str>) -> (&'static st
     }
 }
 
-fn collect(manager: &StreamManager) -> Registry {
+fn collect(readings: &Readings) -> Registry {
     let mut scrape = Scrape::default();
-    for reader in manager.channel_readers() {
-        channels::add(&mut scrape, &reader);
+    for c in &readings.channels {
+        channels::add(&mut scrape, c);
     }
-    for reader in manager.readers() {
-        streams::add_player(&mut scrape, &reader.snapshot());
+    for p in &readings.players {
+        streams::add_player(&mut scrape, p);
     }
-    for reader in manager.receiver_readers() {
-        streams::add_receiver(&mut scrape, &reader);
+    for r in &readings.receivers {
+        streams::add_receiver(&mut scrape, r);
     }
     let mut registry = Registry::with_prefix("srtstreamer");
     scrape.f.register(&mut registry);

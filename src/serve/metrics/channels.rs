@@ -2,10 +2,11 @@
 //! connections, the TR 101 290 counters of its analyze outputs, alarms.
 
 use super::families::Labels;
+use super::readings::ChannelReading;
 use super::{count, gauge, one, srt, with, Scrape};
 use crate::engine::channel::status::{InputState, OutputState};
 use crate::engine::channel::{
-    ChannelReader, ChannelSnapshot, ChannelState, InputConfig, OutputConfig, OutputSnapshot,
+    ChannelSnapshot, ChannelState, InputConfig, OutputConfig, OutputSnapshot,
 };
 use crate::media::{MonitorAlarm, MonitorStatus};
 use crate::ts::analyzer::Report;
@@ -42,12 +43,10 @@ fn state_name(s: &ChannelState) -> &'static str {
 }
 
 /// Adds every series of one channel.
-pub(crate) fn add(s: &mut Scrape, reader: &ChannelReader) {
-    let snap = reader.snapshot();
-    let cfg = reader.config();
-    let links = reader.srt_links();
-    let owner = s.owner("channel", &snap.name, reader.id());
-    add_state(s, &owner, &snap);
+pub(crate) fn add(s: &mut Scrape, reading: &ChannelReading) {
+    let (snap, cfg, links) = (&reading.snapshot, &reading.config, &reading.links);
+    let owner = s.owner("channel", &snap.name, reading.id);
+    add_state(s, &owner, snap);
     for i in &snap.inputs {
         let l = with(
             &owner,

@@ -5,10 +5,10 @@
 
 use super::channels::{add_monitor_alarms, add_tr101290};
 use super::families::Labels;
+use super::readings::ReceiverReading;
 use super::{count, gauge, one, srt, with, Scrape};
 use crate::engine::config::StreamConfig;
 use crate::engine::link::parse_stream_id;
-use crate::engine::receiver::ReceiverReader;
 use crate::engine::stats::StatsSample;
 use crate::engine::{StreamSnapshot, StreamState};
 
@@ -87,8 +87,8 @@ pub(crate) fn add_player(s: &mut Scrape, snap: &StreamSnapshot) {
 }
 
 /// A receiver: one SRT input, analysed, maybe recorded.
-pub(crate) fn add_receiver(s: &mut Scrape, reader: &ReceiverReader) {
-    let snap = reader.snapshot();
+pub(crate) fn add_receiver(s: &mut Scrape, reading: &ReceiverReading) {
+    let snap = &reading.snapshot;
     let owner = s.owner("receiver", &snap.name, snap.id);
     add_state(s, &owner, &snap.state, snap.uptime_secs);
     let part = with(&owner, &[("input", "0".into())]);
@@ -111,11 +111,11 @@ pub(crate) fn add_receiver(s: &mut Scrape, reader: &ReceiverReader) {
             snap.recorded_bytes,
         );
     }
-    if let Some(report) = reader.latest_analysis() {
-        add_tr101290(s, &part, &report);
+    if let Some(report) = &reading.analysis {
+        add_tr101290(s, &part, report);
     }
     if let Some(m) = &snap.monitor {
         add_monitor_alarms(s, &owner, &[("input", "0".into())], m);
     }
-    add_links(s, &part, reader.config(), stats);
+    add_links(s, &part, &reading.config, stats);
 }
