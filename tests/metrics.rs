@@ -341,3 +341,17 @@ fn a_prometheus_server_scrapes_it_and_the_packaged_examples_hold() {
     let output_bitrate = "rate(srtstreamer_output_sent_bytes_total[30s]) * 8";
     assert!(prom.first_value(output_bitrate).is_some_and(|v| v > 0.0));
 }
+
+#[test]
+fn the_readme_lists_every_metric() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme
+        .split("## Metrics (Prometheus)")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("a Metrics section in the README");
+    for (name, kind) in srt_streamer::serve::metrics::METRIC_NAMES {
+        let row = format!("| `{name}` | {kind} |");
+        assert!(section.contains(&row), "the README's Metrics table lacks {row}");
+    }
+}
