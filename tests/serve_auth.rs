@@ -55,19 +55,20 @@ fn the_api_wants_the_token_and_never_shows_it() {
 
 #[test]
 fn a_non_loopback_address_without_a_token_is_refused() {
-    let out = srt_streamer()
-        .args([
-            "serve",
-            "--no-auth",
-            "--listen",
-            "0.0.0.0:0",
-            "--config",
-            "/nonexistent/x.toml",
-        ])
-        .output()
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("err.log");
+    let mut child = srt_streamer()
+        .args(["serve", "--no-auth", "--listen", "0.0.0.0:0", "--config"])
+        .arg(dir.path().join("x.toml"))
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
         .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let ended = wait_until(Duration::from_secs(20), || matches!(child.try_wait(), Ok(Some(_))));
+    let _ = child.kill();
+    let code = child.wait().ok().and_then(|s| s.code());
+    let err = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(ended, "serve listened on 0.0.0.0 without a token: {err}");
+    assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("without a token"), "{err}");
 }
 
