@@ -166,11 +166,13 @@ fn a_channel_made_by_post_relays_srt_and_reports() {
     let add = json!({ "uri": format!("udp://127.0.0.1:{sink}") }).to_string();
     let (status, v) = serve.json("POST", &format!("/channels/{id}/outputs"), Some(&add));
     assert_eq!(status, 201, "{v}");
-    assert_eq!(v["added_output"], 2, "{v}");
-    let (status, _) = serve.call("DELETE", &format!("/channels/{id}/outputs/2"), None);
+    assert_eq!(v["added_output"], 3, "{v}");
+    let (status, _) = serve.call("DELETE", &format!("/channels/{id}/outputs/3"), None);
     assert_eq!(status, 204);
-    let (status, v) = serve.json("DELETE", &format!("/channels/{id}/outputs/7"), None);
-    assert_eq!(status, 404, "{v}");
+    for n in [0, 7] {
+        let (status, v) = serve.json("DELETE", &format!("/channels/{id}/outputs/{n}"), None);
+        assert_eq!(status, 404, "{v}");
+    }
     let (_, v) = serve.json("GET", &format!("/channels/{id}"), None);
     assert_eq!(v["outputs"].as_array().map(Vec::len), Some(2), "{v}");
 

@@ -39,7 +39,7 @@ pub(crate) async fn list(
 }
 
 /// Adds an output (answered 201 with the channel; the new output is the
-/// last of `outputs`, its `index` in `status.outputs`).
+/// last of `outputs`, `added_output` its number, counted from 1).
 pub(crate) async fn add(
     State(state): State<AppState>,
     Path(id): Path<StreamId>,
@@ -53,18 +53,20 @@ pub(crate) async fn add(
         inner.store.table_mut(id)?.outputs.push(out.uri);
         inner.store.save()?;
         let mut v = describe(inner, id)?;
-        v["added_output"] = json!(index);
+        v["added_output"] = json!(index + 1);
         Ok(v)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(v)))
 }
 
-/// Removes output `n` (0-based, as `index` in the snapshot).
+/// Removes output `n`, counted from 1 as the engine's messages count
+/// them (the snapshot's `index` + 1).
 pub(crate) async fn remove(
     State(state): State<AppState>,
     Path((id, n)): Path<(StreamId, usize)>,
 ) -> ApiResult<StatusCode> {
+    let n = n.checked_sub(1).ok_or(ApiError::OutputZero)?;
     blocking(&state, move |inner| {
         inner.store.table(id)?;
         inner.manager.remove_output(id, n)?;

@@ -31,6 +31,8 @@ pub(crate) enum ApiError {
     },
     #[error("cannot write the config file: {0}")]
     Toml(#[from] toml::ser::Error),
+    #[error("no output 0: outputs are counted from 1")]
+    OutputZero,
     #[error("the request was interrupted")]
     Interrupted,
 }
@@ -65,7 +67,7 @@ impl ApiError {
         match self {
             ApiError::Json(_) | ApiError::Table(_) | ApiError::Output(_) => StatusCode::BAD_REQUEST,
             ApiError::Manager(e) => manager_status(e),
-            ApiError::NotFound(_) | ApiError::NoReport(_) => StatusCode::NOT_FOUND,
+            ApiError::NotFound(_) | ApiError::NoReport(_) | ApiError::OutputZero => StatusCode::NOT_FOUND,
             ApiError::FromStreamTable(_) => StatusCode::CONFLICT,
             ApiError::Save { .. } | ApiError::Toml(_) | ApiError::Interrupted => {
                 StatusCode::INTERNAL_SERVER_ERROR
