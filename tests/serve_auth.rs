@@ -63,7 +63,9 @@ fn a_non_loopback_address_without_a_token_is_refused() {
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    let ended = wait_until(Duration::from_secs(20), || matches!(child.try_wait(), Ok(Some(_))));
+    let ended = wait_until(Duration::from_secs(20), || {
+        matches!(child.try_wait(), Ok(Some(_)))
+    });
     let _ = child.kill();
     let code = child.wait().ok().and_then(|s| s.code());
     let err = std::fs::read_to_string(&log).unwrap_or_default();

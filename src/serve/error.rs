@@ -67,7 +67,9 @@ impl ApiError {
         match self {
             ApiError::Json(_) | ApiError::Table(_) | ApiError::Output(_) => StatusCode::BAD_REQUEST,
             ApiError::Manager(e) => manager_status(e),
-            ApiError::NotFound(_) | ApiError::NoReport(_) | ApiError::OutputZero => StatusCode::NOT_FOUND,
+            ApiError::NotFound(_) | ApiError::NoReport(_) | ApiError::OutputZero => {
+                StatusCode::NOT_FOUND
+            }
             ApiError::FromStreamTable(_) => StatusCode::CONFLICT,
             ApiError::Save { .. } | ApiError::Toml(_) | ApiError::Interrupted => {
                 StatusCode::INTERNAL_SERVER_ERROR
