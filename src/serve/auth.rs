@@ -82,9 +82,12 @@ fn write_private(path: &Path, token: &str) -> std::io::Result<()> {
     f.sync_all()
 }
 
+/// One peer's failures within the window, and until when it is refused.
+type PeerRecord = (Vec<Instant>, Option<Instant>);
+
 /// Recent failures per peer address, and who is refused until when.
 #[derive(Default)]
-pub(crate) struct Failures(Mutex<HashMap<IpAddr, (Vec<Instant>, Option<Instant>)>>);
+pub(crate) struct Failures(Mutex<HashMap<IpAddr, PeerRecord>>);
 
 impl Failures {
     fn locked_out(&self, ip: IpAddr) -> bool {

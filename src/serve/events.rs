@@ -51,23 +51,21 @@ pub(crate) async fn stream(
     let rx = state.events.subscribe();
     let stopping = state.stopping.clone();
     let s = futures_util::stream::unfold((rx, stopping), |(mut rx, mut stopping)| async move {
-        loop {
-            if *stopping.borrow() {
-                return None;
-            }
-            let next = tokio::select! {
-                r = rx.recv() => r,
-                _ = stopping.changed() => return None,
-            };
-            let event = match next {
-                Ok(text) => Event::default().event("event").data(text),
-                Err(RecvError::Lagged(n)) => Event::default()
-                    .event("lagged")
-                    .data(format!("{{\"missed\":{n}}}")),
-                Err(RecvError::Closed) => return None,
-            };
-            return Some((Ok(event), (rx, stopping)));
+        if *stopping.borrow() {
+            return None;
         }
+        let next = tokio::select! {
+            r = rx.recv() => r,
+            _ = stopping.changed() => return None,
+        };
+        let event = match next {
+            Ok(text) => Event::default().event("event").data(text),
+            Err(RecvError::Lagged(n)) => Event::default()
+                .event("lagged")
+                .data(format!("{{\"missed\":{n}}}")),
+            Err(RecvError::Closed) => return None,
+        };
+        Some((Ok(event), (rx, stopping)))
     });
     Sse::new(s).keep_alive(KeepAlive::default())
 }
