@@ -101,15 +101,26 @@ impl Store {
 }
 
 /// `path` replaced by `bytes` at once: a temporary file beside it,
-/// synced, renamed over it, and the folder synced.
+/// synced, renamed over it, and the folder synced. It may hold
+/// passphrases: a new file is readable by its owner only, an existing
+/// one keeps its permissions.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
     let dir = dir.unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let written = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        if let Ok(old) = std::fs::metadata(path) {
+            f.set_permissions(old.permissions())?;
+        }
         f.write_all(bytes)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)?;
@@ -149,5 +160,10 @@ mod tests {
         assert_eq!(tables2, tables);
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(left.len(), 1, "no temporary file left");
+        use std::os::unix::fs::PermissionsExt;
+        let new = dir.path().join("new.toml");
+        write_atomically(&new, b"").unwrap();
+        let mode = std::fs::metadata(&new).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "a new file is private");
     }
 }
