@@ -221,3 +221,87 @@ fn a_start_arrives_on_the_event_stream_and_health_tells_a_failed_start() {
         .as_u16();
     assert_eq!(health, 200);
 }
+
+/// `--tls-cert`/`--tls-key`: the API over HTTPS (curl checks the
+/// certificate), plain HTTP refused on that port; a bad key file refused
+/// at start.
+#[test]
+fn https_with_a_certificate_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let port = free_port();
+    let token_file = dir.path().join("token");
+    let serve = |key: &std::path::Path| {
+        srt_streamer()
+            .args(["serve", "--config"])
+            .arg(dir.path().join("s.toml"))
+            .args(["--listen", &format!("127.0.0.1:{port}"), "--token-file"])
+            .arg(&token_file)
+            .arg("--tls-cert")
+            .arg(&cert)
+            .arg("--tls-key")
+            .arg(key)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // The certificate given as its own key: refused before listening.
+    let out = serve(&cert).wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("key"), "{err}");
+
+    let mut child = serve(&key);
+    let curl = |args: &[&str]| {
+        std::process::Command::new("curl")
+            .args(["-s", "--max-time", "5", "--cacert"])
+            .arg(&cert)
+            .args(args)
+            .output()
+            .expect("curl")
+    };
+    let base = format!("https://127.0.0.1:{port}");
+    let up = wait_until(Duration::from_secs(20), || {
+        curl(&["-f", &format!("{base}/health")]).status.success()
+    });
+    let token = std::fs::read_to_string(&token_file).unwrap_or_default();
+    let auth = format!("Authorization: Bearer {}", token.trim());
+    let listed = curl(&["-f", "-H", &auth, &format!("{base}/api/v1/channels")]);
+    let plain = curl(&["-f", &format!("http://127.0.0.1:{port}/health")]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(up, "/health over HTTPS with the certificate checked");
+    assert_eq!(
+        String::from_utf8_lossy(&listed.stdout),
+        "[]",
+        "the API over HTTPS"
+    );
+    assert!(!plain.status.success(), "plain HTTP on the HTTPS port");
+}

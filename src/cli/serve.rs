@@ -23,6 +23,12 @@ pub struct ServeArgs {
     /// No token at all (only with a loopback --listen address).
     #[arg(long, conflicts_with = "token_file")]
     pub no_auth: bool,
+    /// HTTPS: the certificate chain (PEM); with --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// HTTPS: the certificate's private key (PEM); with --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 fn default_token_file() -> Option<PathBuf> {
@@ -45,6 +51,7 @@ pub fn run(a: ServeArgs) -> i32 {
         config: a.config.clone(),
         listen: a.listen,
         token_file,
+        tls: a.tls_cert.clone().zip(a.tls_key.clone()),
     };
     let ready = |r: &Ready| {
         let token = match &r.token_file {
@@ -53,11 +60,15 @@ pub fn run(a: ServeArgs) -> i32 {
             None => "no token (--no-auth)".to_string(),
         };
         say!(
-            "serve: {} channel(s) of {} running; API on http://{}/api/v1 ({token})",
+            "serve: {} channel(s) of {} running; API on {}://{}/api/v1 ({token})",
             r.channels,
             a.config.display(),
+            r.scheme,
             r.addr
         );
+        if r.scheme == "http" && !r.addr.ip().is_loopback() {
+            say!("serve: warning: the token crosses the network in clear: give --tls-cert and --tls-key");
+        }
         tracing::info!("serve: listening on {} ({token})", r.addr);
     };
     match crate::serve::run(opts, ready) {

@@ -8,6 +8,7 @@
 //! - [`events`]: every channel's events, polled and broadcast to
 //!   `GET /api/v1/events` (server-sent events).
 //! - [`store`]: the config file, rewritten atomically after each change.
+//! - [`tls`]: HTTPS with a certificate and key file (rustls).
 //! - [`metrics`]: the Prometheus exposition (its own helper's work).
 
 mod api;
@@ -21,10 +22,12 @@ mod run;
 mod secrets;
 mod state;
 mod store;
+mod tls;
 
 pub use auth::TokenError;
 pub use run::{run, Ready, ServeError, ServeOptions};
 pub use store::StoreError;
+pub use tls::TlsError;
 
 use axum::routing::{delete, get, post};
 use axum::Router;

@@ -16,6 +16,8 @@ pub struct ServeOptions {
     pub listen: SocketAddr,
     /// `None`: no token (allowed on a loopback address only).
     pub token_file: Option<PathBuf>,
+    /// HTTPS: a PEM certificate chain and its private key.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +28,8 @@ pub enum ServeError {
     Token(#[from] TokenError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Tls(#[from] super::TlsError),
     #[error(transparent)]
     Lineup(#[from] anyhow::Error),
     #[error(transparent)]
@@ -42,6 +46,8 @@ pub enum ServeError {
 /// What `serve` tells its caller once it listens.
 pub struct Ready {
     pub addr: SocketAddr,
+    /// `https` or `http`.
+    pub scheme: &'static str,
     /// The token file, and whether it was just generated (never the token).
     pub token_file: Option<(PathBuf, bool)>,
     pub channels: usize,
@@ -88,6 +94,10 @@ pub fn run(opts: ServeOptions, ready: impl FnOnce(&Ready)) -> Result<(), ServeEr
         Some(path) => Some((super::auth::load_or_create(path)?, path.clone())),
         None => None,
     };
+    let tls = match &opts.tls {
+        Some((cert, key)) => Some(super::tls::acceptor(cert, key)?),
+        None => None,
+    };
     let inner = start_file(&opts.config)?;
     let channels = inner.store.channels.len();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -111,22 +121,39 @@ pub fn run(opts: ServeOptions, ready: impl FnOnce(&Ready)) -> Result<(), ServeEr
         let addr = listener.local_addr().map_err(ServeError::Serve)?;
         ready(&Ready {
             addr,
+            scheme: if tls.is_some() { "https" } else { "http" },
             token_file: token.map(|((_, generated), path)| (path, generated)),
             channels,
         });
         tokio::spawn(super::events::poll(state.clone()));
-        serve(listener, state.clone(), stop_tx).await
+        match tls {
+            Some(acceptor) => {
+                let listener =
+                    super::tls::TlsListener::new(listener, acceptor).map_err(ServeError::Serve)?;
+                serve(listener, state.clone(), stop_tx).await
+            }
+            None => serve(listener, state.clone(), stop_tx).await,
+        }
     })?;
     // Off the runtime: stopping waits on engine threads.
     state.lock().manager.stop_all();
     Ok(())
 }
 
-async fn serve(
-    listener: tokio::net::TcpListener,
+/// Serves on `listener` (TCP or TLS) until a signal, then lets
+/// connections finish for up to 5 s.
+async fn serve<L>(
+    listener: L,
     state: AppState,
     stop_tx: tokio::sync::watch::Sender<bool>,
-) -> Result<(), ServeError> {
+) -> Result<(), ServeError>
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+{
+    use axum::serve::ListenerExt;
+    // Tapped (doing nothing) so that the peer's address reaches the
+    // handlers as ConnectInfo<SocketAddr> for any listener.
+    let listener = listener.tap_io(|_| {});
     let app = super::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let mut stopping = state.stopping.clone();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
