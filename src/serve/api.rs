@@ -23,8 +23,9 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> ApiResult<T
     Ok(serde_json::from_slice(body)?)
 }
 
-/// Runs `f` on the manager and the file, off the async workers (starting
-/// a channel binds sockets and may wait on them).
+/// Runs `f` on the manager and the file, off the async workers: starting
+/// a channel binds sockets and may wait on them, and a reader waiting for
+/// the lock meanwhile must not hold up the server (`/health` included).
 pub(crate) async fn blocking<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&mut Inner) -> ApiResult<T> + Send + 'static,
@@ -76,22 +77,26 @@ fn announce(state: &AppState, id: StreamId, name: &str, text: &str) {
         .announce(json!({ "id": id, "name": name, "text": text, "alarm": false, "source": "api" }));
 }
 
-pub(crate) async fn list(State(state): State<AppState>) -> Json<Value> {
-    let inner = state.lock();
-    let all: Vec<Value> = (inner.store.channels.iter())
-        .filter_map(|(id, e)| {
-            let reader = inner.manager.channel_reader(*id)?;
-            Some(channel_json(*id, e, &reader))
-        })
-        .collect();
-    Json(Value::Array(all))
+pub(crate) async fn list(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let all = blocking(&state, |inner| {
+        Ok((inner.store.channels.iter())
+            .filter_map(|(id, e)| {
+                let reader = inner.manager.channel_reader(*id)?;
+                Some(channel_json(*id, e, &reader))
+            })
+            .collect())
+    })
+    .await?;
+    Ok(Json(Value::Array(all)))
 }
 
 pub(crate) async fn get_one(
     State(state): State<AppState>,
     Path(id): Path<StreamId>,
 ) -> ApiResult<Json<Value>> {
-    describe(&state.lock(), id).map(Json)
+    blocking(&state, move |inner| describe(inner, id))
+        .await
+        .map(Json)
 }
 
 /// `POST /channels`: started, saved, answered 201 with its `id`.

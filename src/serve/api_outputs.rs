@@ -20,22 +20,21 @@ struct NewOutput {
     uri: String,
 }
 
-fn reader(state: &AppState, id: StreamId) -> ApiResult<ChannelReader> {
-    let inner = state.lock();
-    if !inner.store.channels.contains_key(&id) {
-        return Err(ApiError::NotFound(id));
-    }
-    inner
-        .manager
-        .channel_reader(id)
-        .ok_or(ApiError::NotFound(id))
+async fn reader(state: &AppState, id: StreamId) -> ApiResult<ChannelReader> {
+    blocking(state, move |inner| {
+        if !inner.store.channels.contains_key(&id) {
+            return Err(ApiError::NotFound(id));
+        }
+        (inner.manager.channel_reader(id)).ok_or(ApiError::NotFound(id))
+    })
+    .await
 }
 
 pub(crate) async fn list(
     State(state): State<AppState>,
     Path(id): Path<StreamId>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(reader(&state, id)?.snapshot().outputs)))
+    Ok(Json(json!(reader(&state, id).await?.snapshot().outputs)))
 }
 
 /// Adds an output (answered 201 with the channel; the new output is the
@@ -86,7 +85,7 @@ pub(crate) async fn connections(
     State(state): State<AppState>,
     Path(id): Path<StreamId>,
 ) -> ApiResult<Json<Value>> {
-    let snap = reader(&state, id)?.snapshot();
+    let snap = reader(&state, id).await?.snapshot();
     let inputs: Vec<Value> = (snap.inputs.iter())
         .map(|i| json!({ "index": i.index, "uri": i.uri, "connections": i.connections }))
         .collect();
@@ -101,7 +100,7 @@ pub(crate) async fn report(
     State(state): State<AppState>,
     Path(id): Path<StreamId>,
 ) -> ApiResult<Json<Value>> {
-    let snap = reader(&state, id)?.snapshot();
+    let snap = reader(&state, id).await?.snapshot();
     let out = snap
         .outputs
         .into_iter()
@@ -124,6 +123,6 @@ pub(crate) async fn events(
     Path(id): Path<StreamId>,
     Query(q): Query<Since>,
 ) -> ApiResult<Json<Value>> {
-    let (events, total) = reader(&state, id)?.events_since(q.since);
+    let (events, total) = reader(&state, id).await?.events_since(q.since);
     Ok(Json(json!({ "events": events, "total": total })))
 }

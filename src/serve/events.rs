@@ -25,7 +25,9 @@ pub(crate) async fn poll(state: AppState) {
             _ = tick.tick() => {}
             _ = stopping.changed() => return,
         }
-        let readers = state.lock().manager.channel_readers();
+        let s = state.clone();
+        let read = tokio::task::spawn_blocking(move || s.lock().manager.channel_readers());
+        let Ok(readers) = read.await else { continue };
         for r in readers {
             let since = seen.get(&r.id()).copied().unwrap_or(0);
             let (events, total) = r.events_since(since);

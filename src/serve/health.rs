@@ -10,6 +10,14 @@ use axum::Json;
 use serde_json::{json, Value};
 
 pub(crate) async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let checked = tokio::task::spawn_blocking(move || check(&state)).await;
+    checked.unwrap_or_else(|_| {
+        let body = json!({ "status": "failing", "error": "the check was interrupted" });
+        (StatusCode::SERVICE_UNAVAILABLE, Json(body))
+    })
+}
+
+fn check(state: &AppState) -> (StatusCode, Json<Value>) {
     let inner = state.lock();
     let mut failing = Vec::new();
     for (id, entry) in &inner.store.channels {

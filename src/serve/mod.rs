@@ -74,12 +74,18 @@ pub(crate) fn router(state: AppState) -> Router {
 async fn metrics_route(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> impl axum::response::IntoResponse {
-    let text = metrics::render(&state.lock().manager);
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        text,
-    )
+    // Off the async workers, as every use of the lock.
+    let text = tokio::task::spawn_blocking(move || metrics::render(&state.lock().manager)).await;
+    let content_type = [(
+        axum::http::header::CONTENT_TYPE,
+        "text/plain; version=0.0.4; charset=utf-8",
+    )];
+    match text {
+        Ok(text) => (axum::http::StatusCode::OK, content_type, text),
+        Err(_) => (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            content_type,
+            String::from("the exposition was interrupted\n"),
+        ),
+    }
 }
