@@ -305,3 +305,40 @@ fn https_with_a_certificate_and_key() {
     );
     assert!(!plain.status.success(), "plain HTTP on the HTTPS port");
 }
+
+/// This machine's first address that is not loopback (`hostname -I`).
+fn outside_address() -> Option<String> {
+    let out = std::process::Command::new("hostname")
+        .arg("-I")
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    text.split_whitespace()
+        .find(|a| {
+            a.parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| !ip.is_loopback())
+        })
+        .map(str::to_string)
+}
+
+/// `/metrics` is open to loopback peers only; from another address it
+/// wants the token, as the API does.
+#[test]
+fn metrics_want_the_token_off_loopback() {
+    let Some(outside) = outside_address() else {
+        eprintln!("skipped: this machine has no address but loopback");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let serve = Serve::start_on(dir.path(), &dir.path().join("s.toml"), "0.0.0.0");
+    let get = |host: &str, token: Option<&str>| {
+        let mut r = agent().get(format!("http://{host}:{}/metrics", serve.port));
+        if let Some(t) = token {
+            r = r.header("Authorization", format!("Bearer {t}"));
+        }
+        r.call().unwrap().status().as_u16()
+    };
+    assert_eq!(get("127.0.0.1", None), 200, "loopback: no token");
+    assert_eq!(get(&outside, None), 401, "from {outside}: the token");
+    assert_eq!(get(&outside, Some(&serve.token())), 200);
+}

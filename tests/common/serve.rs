@@ -32,13 +32,18 @@ impl Serve {
     }
 
     pub fn start_with(dir: &Path, config: &Path) -> Self {
+        Self::start_on(dir, config, "127.0.0.1")
+    }
+
+    /// Listening on `host` (the client still calls 127.0.0.1).
+    pub fn start_on(dir: &Path, config: &Path, host: &str) -> Self {
         let port = super::free_port();
         let token_file = dir.join("token");
         let stderr = dir.join(format!("serve-{port}.log"));
         let child = super::srt_streamer()
             .args(["--log-level", "info", "serve", "--config"])
             .arg(config)
-            .args(["--listen", &format!("127.0.0.1:{port}"), "--token-file"])
+            .args(["--listen", &format!("{host}:{port}"), "--token-file"])
             .arg(&token_file)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
