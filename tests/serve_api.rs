@@ -262,3 +262,54 @@ fn bad_input_is_refused_and_leaves_the_running_channel_untouched() {
     let after = std::fs::read_to_string(&serve.config).unwrap();
     assert_eq!(after, saved, "a refused change is not saved");
 }
+
+/// A file with a `[[stream]]` (played to UDP: a channel the file owns) and
+/// a `[[channel]]`: both run; the stream's channel is listed but changed
+/// in the file only; a change through the API keeps the `[[stream]]`.
+#[test]
+fn the_file_s_streams_are_kept_when_the_api_writes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = cut_sample(dir.path(), 1.0);
+    let config = dir.path().join("streams.toml");
+    let (a, b, c, d) = (free_port(), free_port(), free_port(), free_port());
+    std::fs::write(
+        &config,
+        format!(
+            "[[stream]]\nname = \"to udp\"\nfile = \"{}\"\nuri = \"udp://127.0.0.1:{a}\"\n\n[[channel]]\nname = \"from file\"\ninput = \"udp://127.0.0.1:{b}\"\noutputs = [\"udp://127.0.0.1:{c}\"]\n",
+            clip.file_name().unwrap().to_string_lossy()
+        ),
+    )
+    .unwrap();
+    let serve = Serve::start_with(dir.path(), &config);
+    let (status, list) = serve.json("GET", "/channels", None);
+    assert_eq!(status, 200);
+    let list = list.as_array().unwrap().clone();
+    assert_eq!(list.len(), 2, "{list:?}");
+    assert_eq!(list[0]["from_stream_table"], true, "{}", list[0]);
+    assert_eq!(list[1]["name"], "from file");
+    let stream_id = id_of(&list[0]);
+    let (status, v) = serve.json(
+        "PUT",
+        &format!("/channels/{stream_id}"),
+        Some(&udp_channel("x", d, a)),
+    );
+    assert_eq!(status, 409, "{v}");
+    let (status, v) = serve.json("DELETE", &format!("/channels/{stream_id}"), None);
+    assert_eq!(status, 409, "{v}");
+
+    let (status, v) = serve.json(
+        "POST",
+        "/channels",
+        Some(&udp_channel("new", d, free_port())),
+    );
+    assert_eq!(status, 201, "{v}");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let file: toml::Table = toml::from_str(&text).unwrap();
+    let streams = file["stream"].as_array().unwrap();
+    assert_eq!(streams.len(), 1, "{text}");
+    assert_eq!(streams[0]["name"].as_str(), Some("to udp"), "{text}");
+    let names: Vec<&str> = (file["channel"].as_array().unwrap().iter())
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(names, ["from file", "new"], "{text}");
+}
