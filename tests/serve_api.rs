@@ -82,8 +82,23 @@ fn channels_are_created_changed_stopped_deleted_and_survive_a_restart() {
     let (status, _) = serve.json("POST", "/channels/999/stop", None);
     assert_eq!(status, 404);
 
-    // SIGTERM: exit 0, the file whole and readable by `play --streams`.
+    // SIGTERM with an event stream open: exit 0, the stream ended, the
+    // file whole and readable by `play --streams`.
+    let events = serve.events();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        serve
+            .call("POST", &format!("/channels/{a_id}/restart"), None)
+            .0,
+        200
+    );
+    assert!(
+        events.recv_timeout(Duration::from_secs(10)).is_ok(),
+        "the event stream is open"
+    );
     assert_eq!(serve.terminate(), Some(0), "{}", serve.log());
+    let ended = std::iter::from_fn(|| events.recv_timeout(Duration::from_secs(10)).ok()).count();
+    assert!(ended < 1000, "the event stream ended");
     let text = std::fs::read_to_string(&serve.config).unwrap();
     assert!(
         text.contains("A renamed") && !text.contains("\"B\""),
