@@ -23,6 +23,22 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> ApiResult<T
     Ok(serde_json::from_slice(body)?)
 }
 
+/// What a GET adds to a channel's table: sent back (a GET edited and
+/// PUT or POSTed again), ignored.
+const READ_ONLY: [&str; 5] = ["id", "state", "asked", "status", "added_output"];
+
+/// A channel's table from a body; the read-only keys of a GET are
+/// dropped, any other unknown key refused (400).
+fn parse_table(body: &Bytes) -> ApiResult<ChannelTable> {
+    let mut v: Value = parse(body)?;
+    if let Some(map) = v.as_object_mut() {
+        for key in READ_ONLY {
+            map.remove(key);
+        }
+    }
+    Ok(serde_json::from_value(v)?)
+}
+
 /// Runs `f` on the manager and the file, off the async workers: starting
 /// a channel binds sockets and may wait on them, and a reader waiting for
 /// the lock meanwhile must not hold up the server (`/health` included).
@@ -104,7 +120,7 @@ pub(crate) async fn create(
     State(state): State<AppState>,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let table: ChannelTable = parse(&body)?;
+    let table = parse_table(&body)?;
     let name = table.name.clone();
     let (id, v) = blocking(&state, move |inner| {
         let cfg = table.to_config(inner.store.base())?;
@@ -134,7 +150,7 @@ pub(crate) async fn replace(
     Path(id): Path<StreamId>,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let sent: ChannelTable = parse(&body)?;
+    let sent = parse_table(&body)?;
     let name = sent.name.clone();
     let v = blocking(&state, move |inner| {
         let table = secrets::keep_secrets(&sent, inner.store.table(id)?);
