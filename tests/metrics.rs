@@ -3,11 +3,14 @@
 //! (srt-live-transmit), to a receiver of the same manager and to an
 //! analyzer. The scrape passes `promtool check metrics`, its series say
 //! what the peers saw (bytes growing, RTT in seconds, the negotiated
-//! latency), and the reader's series go when it leaves.
+//! latency), and the reader's series go when it leaves. Then `serve`
+//! scraped by a real Prometheus (Debian's `prometheus`), read back through
+//! its HTTP API, with the packaged scrape example and Grafana dashboard.
 
 mod common;
 
-use common::prom::{encode, http_get, promtool_check, serve_text, value, values};
+use common::prom::{encode, http_get, promtool_check, value, values};
+use common::serve::Serve;
 use common::{free_port, sample, wait_until, Receiver};
 use srt_streamer::engine::channel::ChannelConfig;
 use srt_streamer::engine::receiver::ReceiveRequest;
@@ -164,6 +167,14 @@ fn a_live_scrape_passes_promtool_and_follows_the_connections() {
         values(&render(&m), "srtstreamer_alarm_active", &down) == [1.0]
     });
     assert!(alarmed, "the lonely receiver's alarm:\n{}", render(&m));
+    // Every metric the Grafana dashboard names is in a live scrape.
+    let with_alarm = render(&m);
+    for expr in dashboard_exprs() {
+        for name in metric_names_in(&expr) {
+            let declared = with_alarm.contains(&format!("# TYPE {name} "));
+            assert!(declared, "dashboard metric {name} is not in a live scrape");
+        }
+    }
     let version = [("version", env!("CARGO_PKG_VERSION"))];
     assert_eq!(value(&first, "srtstreamer_build_info", &version), 1.0);
 
@@ -224,7 +235,8 @@ impl Prometheus {
 
     /// The result vector of an instant query (`None`: not answered or an error).
     fn query(&self, q: &str) -> Option<Vec<serde_json::Value>> {
-        let (status, body) = http_get(&self.addr, &format!("/api/v1/query?query={}", encode(q)))?;
+        let url = format!("http://{}/api/v1/query?query={}", self.addr, encode(q));
+        let (status, body) = http_get(&url)?;
         let v: serde_json::Value = serde_json::from_str(&body).ok()?;
         (status == 200 && v["status"] == "success")
             .then(|| v["data"]["result"].as_array().cloned().unwrap_or_default())
@@ -276,7 +288,7 @@ fn dashboard_exprs() -> Vec<String> {
 }
 
 #[test]
-fn a_prometheus_server_scrapes_it_and_the_packaged_examples_hold() {
+fn a_prometheus_server_scrapes_serve_and_evaluates_the_dashboard() {
     let _one = serial();
     let dir = tempfile::tempdir().unwrap();
     let example = concat!(
@@ -289,36 +301,55 @@ fn a_prometheus_server_scrapes_it_and_the_packaged_examples_hold() {
         .expect("promtool");
     assert!(checked.status.success(), "{checked:?}");
 
-    let (m, _id, _port, _reader) = live(dir.path());
-    let m = std::sync::Arc::new(std::sync::Mutex::new(m));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let target = listener.local_addr().unwrap().to_string();
-    {
-        let m = m.clone();
-        serve_text(
-            listener,
-            srt_streamer::serve::metrics::CONTENT_TYPE,
-            move || render(&m.lock().unwrap_or_else(|e| e.into_inner())),
-        );
-    }
+    // serve runs a channel from its file: our player publishes into it,
+    // srt-live-transmit reads it.
+    let (input, output) = (free_port(), free_port());
+    let config = dir.path().join("streams.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[channel]]\nname = \"rack-1\"\ninput = \"srt://:{input}?latency=200\"\noutputs = [\"srt://:{output}?latency=200\", \"analyze:\"]\n"
+        ),
+    )
+    .unwrap();
+    let serve = Serve::start_with(dir.path(), &config);
+    let _publisher = Publisher::start(&format!("srt://127.0.0.1:{input}?mode=caller&latency=200"));
+    let reader = Receiver::slt(
+        &format!("srt://127.0.0.1:{output}?latency=200"),
+        dir.path().join("reader.ts"),
+    );
+    assert!(
+        reader.wait_bytes(500_000, Duration::from_secs(30)),
+        "the reader gets the channel: {}",
+        serve.log()
+    );
+    let target = format!("127.0.0.1:{}", serve.port);
+    let (status, text) = http_get(&serve.url("/metrics")).expect("serve answers /metrics");
+    assert_eq!(status, 200);
+    let (ok, said) = promtool_check(&text);
+    assert!(ok, "promtool on serve's /metrics: {said}");
+
     let prom = Prometheus::start(dir.path(), &target);
-    let alarm = "srtstreamer_alarm_active";
-    let alarmed = wait_until(Duration::from_secs(30), || {
-        render(&m.lock().unwrap()).contains(&format!("# TYPE {alarm} "))
-    });
-    assert!(alarmed, "the lonely receiver's alarm");
     let up = wait_until(Duration::from_secs(60), || {
         prom.first_value("up{job=\"srt-streamer\"}") == Some(1.0)
     });
     let log = || std::fs::read_to_string(dir.path().join("prometheus.log")).unwrap_or_default();
-    assert!(up, "Prometheus scraped /metrics (up == 1):\n{}", log());
-    let rtt = "srtstreamer_srt_rtt_seconds{kind=\"channel\",output=\"0\"}";
+    assert!(
+        up,
+        "Prometheus scraped serve's /metrics (up == 1):\n{}",
+        log()
+    );
+    let rtt = "srtstreamer_srt_rtt_seconds{channel=\"rack-1\",output=\"0\"}";
     let seen = wait_until(Duration::from_secs(30), || {
         prom.first_value(rtt)
             .is_some_and(|v| (0.0..1.0).contains(&v))
     });
-    assert!(seen, "an SRT series read back through Prometheus");
-    let rate = "rate(srtstreamer_srt_sent_bytes_total{kind=\"channel\",output=\"0\"}[10s])";
+    assert!(
+        seen,
+        "an SRT series read back through Prometheus: {:?}",
+        prom.query(rtt)
+    );
+    let rate = "rate(srtstreamer_srt_sent_bytes_total{channel=\"rack-1\",output=\"0\"}[10s])";
     let flowing = wait_until(Duration::from_secs(30), || {
         prom.first_value(rate).is_some_and(|v| v > 10_000.0)
     });
@@ -328,23 +359,50 @@ fn a_prometheus_server_scrapes_it_and_the_packaged_examples_hold() {
         prom.query(rate)
     );
 
-    // The dashboard: every metric it names is in the scrape, and every
-    // expression is valid PromQL that Prometheus evaluates.
-    let text = render(&m.lock().unwrap());
+    // Every panel's expression is PromQL that Prometheus evaluates, and
+    // the bitrate panel has data.
     for expr in dashboard_exprs() {
-        for name in metric_names_in(&expr) {
-            let declared = text.contains(&format!("# TYPE {name} "));
-            assert!(declared, "dashboard metric {name} is not in a live scrape");
-        }
         assert!(prom.query(&expr).is_some(), "Prometheus refuses {expr}");
     }
-    let output_bitrate = "rate(srtstreamer_output_sent_bytes_total[30s]) * 8";
-    assert!(prom.first_value(output_bitrate).is_some_and(|v| v > 0.0));
+    let output_bitrate = "rate(srtstreamer_output_sent_bytes_total{channel=~\".*\"}[30s]) * 8";
+    let bitrate = wait_until(Duration::from_secs(30), || {
+        prom.first_value(output_bitrate).is_some_and(|v| v > 0.0)
+    });
+    assert!(
+        bitrate,
+        "the dashboard's output bitrate: {:?}",
+        prom.query(output_bitrate)
+    );
+}
+
+/// Our player publishing media/sample.ts (looped) to `uri`; killed on drop.
+struct Publisher(std::process::Child);
+
+impl Publisher {
+    fn start(uri: &str) -> Self {
+        let child = common::srt_streamer()
+            .arg("play")
+            .arg(sample())
+            .arg(uri)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("srt-streamer play");
+        Self(child)
+    }
+}
+
+impl Drop for Publisher {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 #[test]
 fn the_readme_lists_every_metric() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let section = readme
         .split("## Metrics (Prometheus)")
         .nth(1)
@@ -352,6 +410,9 @@ fn the_readme_lists_every_metric() {
         .expect("a Metrics section in the README");
     for (name, kind) in srt_streamer::serve::metrics::METRIC_NAMES {
         let row = format!("| `{name}` | {kind} |");
-        assert!(section.contains(&row), "the README's Metrics table lacks {row}");
+        assert!(
+            section.contains(&row),
+            "the README's Metrics table lacks {row}"
+        );
     }
 }

@@ -1,11 +1,8 @@
 //! Reading a Prometheus exposition in tests: `promtool check metrics`, one
-//! series' value, every metric name; a tiny HTTP client and server over
-//! std sockets (no client crate needed for loopback).
+//! series' value, every metric name; GET for Prometheus' own HTTP API.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 /// `promtool check metrics` on `text`: (exit 0, what it printed).
 pub fn promtool_check(text: &str) -> (bool, String) {
@@ -64,16 +61,11 @@ pub fn names(text: &str) -> std::collections::BTreeSet<String> {
         .collect()
 }
 
-/// GET `path` from `addr` (HTTP/1.0): (status, body).
-pub fn http_get(addr: &str, path: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).ok()?;
-    let (head, body) = raw.split_once("\r\n\r\n")?;
-    let status = head.split_whitespace().nth(1)?.parse().ok()?;
-    Some((status, body.to_string()))
+/// GET `url`: (status, body), any status as an answer.
+pub fn http_get(url: &str) -> Option<(u16, String)> {
+    let mut resp = super::serve::agent().get(url).call().ok()?;
+    let status = resp.status().as_u16();
+    Some((status, resp.body_mut().read_to_string().ok()?))
 }
 
 /// Percent-encodes a query parameter.
@@ -84,26 +76,4 @@ pub fn encode(q: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
-}
-
-/// A minimal HTTP server on `listener` answering every request with what
-/// `body()` gives now (as `/metrics`), until the test process ends.
-pub fn serve_text(
-    listener: TcpListener,
-    content_type: &'static str,
-    body: impl Fn() -> String + Send + 'static,
-) {
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { continue };
-            let mut buf = [0u8; 4096];
-            let _ = conn.read(&mut buf);
-            let text = body();
-            let _ = write!(
-                conn,
-                "HTTP/1.0 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{text}",
-                text.len()
-            );
-        }
-    });
 }
