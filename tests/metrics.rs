@@ -175,6 +175,11 @@ fn a_live_scrape_passes_promtool_and_follows_the_connections() {
             assert!(declared, "dashboard metric {name} is not in a live scrape");
         }
     }
+    // OpenMetrics for a scraper that asks for it: the same series, `# EOF` last.
+    let accept = Some("application/openmetrics-text; version=1.0.0");
+    let (kind, om) = srt_streamer::serve::metrics::render_for(&m, accept);
+    assert!(kind.starts_with("application/openmetrics-text"));
+    assert!(om.ends_with("# EOF\n") && om.contains("\nsrtstreamer_srt_sent_bytes_total{"));
     let version = [("version", env!("CARGO_PKG_VERSION"))];
     assert_eq!(value(&first, "srtstreamer_build_info", &version), 1.0);
 
