@@ -117,7 +117,7 @@ fn idle_rack() {
 
 fn slt(uri: &str) -> Child {
     Command::new("srt-live-transmit")
-        .args(["-q", "-a:no", uri, "file:///dev/null"])
+        .args(["-q", "-a:no", uri, "file://con"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -151,7 +151,17 @@ fn busy_rack() {
         slt(&format!("srt://127.0.0.1:{a}")),
         slt(&format!("srt://127.0.0.1:{b}")),
     ];
-    std::thread::sleep(Duration::from_secs(4));
+    let end = Instant::now() + Duration::from_secs(20);
+    let connected = |m: &StreamManager| {
+        let r = Readings::of(m);
+        r.channels
+            .first()
+            .is_some_and(|c| c.links.outputs.iter().filter(|o| !o.is_empty()).count() == 2)
+    };
+    while !connected(&m) && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(2));
     let one = Readings::of(&m);
     for r in &mut readers {
         let _ = r.kill();
