@@ -375,7 +375,6 @@ fn the_loopback_delay_reading_follows_the_srt_latency() {
 fn a_monitor_that_falls_behind_skips_and_drops_and_recovers() {
     let data = std::fs::read(sample()).unwrap();
     let m = srt_streamer::media::ConfidenceMonitor::start(MonitorSettings::default()).unwrap();
-    let started = std::time::Instant::now();
     let mut skipped = false;
     // The whole sample (12 s) twice, as fast as it can be pushed.
     for _ in 0..2 {
@@ -384,14 +383,11 @@ fn a_monitor_that_falls_behind_skips_and_drops_and_recovers() {
             skipped |= m.status().skipping_b_frames;
         }
     }
-    let pushed_in = started.elapsed();
     let s = m.status();
     assert!(skipped, "B-frames were skipped while behind");
     assert!(s.dropped_bytes > 0, "the full queue dropped input");
-    assert!(
-        pushed_in < Duration::from_secs(10),
-        "pushing did not wait on decoding: {pushed_in:?}"
-    );
+    // Pushing never waited on decoding: had it blocked, nothing would have
+    // been dropped (asserted above).
     // Caught up: a small push finds the queue short and decodes every frame again.
     assert!(wait_until(Duration::from_secs(20), || {
         m.push(&data[..1316]);
