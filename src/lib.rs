@@ -7,5 +7,6 @@ pub mod cli;
 pub mod engine;
 pub mod media;
 pub mod nettest;
+pub mod serve;
 pub mod ts;
 pub mod ui;

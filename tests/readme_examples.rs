@@ -47,6 +47,11 @@ const RUN: &[(&str, &str)] = &[
     ("srt-streamer play media/sample.ts 'srt://10.0.0.5:7001?mode=caller&iptos=EF' --stats json", "caller_with_json_stats"),
     ("srt-streamer play news.ts 'srt://:9000?streamid=news' sport.ts 'srt://:9000?streamid=sport&passphrase=sport-secret-1'", "two_streams_on_one_port"),
     ("srt-streamer relay --input 'srt://:9000?streamid=%23!::r=cam,m=publish' \\ --output 'srt://:9000?streamid=cam' \\ --output 'file:///var/rec/cam.ts?rotate_secs=600' \\ --output analyze: --output monitor: --stats json", "relay_records_analyzes_and_monitors"),
+    ("srt-streamer serve --config /etc/srt-streamer/streams.toml --listen 127.0.0.1:8080 --token-file /var/lib/srt-streamer/api-token", "serve_driven_by_curl"),
+    ("TOKEN=$(cat /var/lib/srt-streamer/api-token)", "serve_driven_by_curl (each curl line after it)"),
+    ("curl -sf -H \"Authorization: Bearer $TOKEN\" -X POST http://127.0.0.1:8080/api/v1/channels -d '{\"name\": \"cam\", \"input\": \"srt://:9000?streamid=%23!::r=cam,m=publish\", \"outputs\": [\"srt://:9000?streamid=cam\", \"analyze:\"]}'", "serve_driven_by_curl (POST)"),
+    ("curl -sf -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:8080/api/v1/channels/1/report", "serve_driven_by_curl (report)"),
+    ("curl -sN -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:8080/api/v1/events", "serve_driven_by_curl (events)"),
 ];
 
 /// The README's ```sh command lines (continuations joined, comments
@@ -656,5 +661,84 @@ fn failover_toml_block_plays_the_slate() {
     assert!(
         err.contains("slate"),
         "the switch to the slate is said: {err}"
+    );
+}
+
+/// The serve block: `serve` as the README starts it (its ports and files
+/// swapped for the test's), then each curl line through `sh` as written:
+/// the POST makes a channel that relays `cam`, the report answers once
+/// data flowed, the event stream shows the channel's events.
+#[test]
+fn serve_driven_by_curl() {
+    let ex = Example::new();
+    let api = free_port();
+    let (commands, _) = readme_examples();
+    let lines: Vec<String> = RUN
+        .iter()
+        .filter(|(_, n)| n.starts_with("serve_driven_by_curl"))
+        .map(|(l, _)| {
+            assert!(
+                commands.iter().any(|c| c == l),
+                "the README still says: {l}"
+            );
+            l.replace("127.0.0.1:8080", &format!("127.0.0.1:{api}"))
+                .replace(
+                    "/var/lib/srt-streamer/",
+                    &format!("{}/", ex.dir.path().display()),
+                )
+                .replace(
+                    "/etc/srt-streamer/",
+                    &format!("{}/", ex.dir.path().display()),
+                )
+                .replace(":9000", &format!(":{}", ex.port))
+        })
+        .collect();
+    let mut serve = srt_streamer()
+        .args(words(&lines[0]).into_iter().skip(1))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let sh = |line: &str| {
+        std::process::Command::new("sh")
+            .args(["-c", &format!("{}; {line}", lines[1])])
+            .output()
+            .expect("sh")
+    };
+    let health = format!("curl -sf http://127.0.0.1:{api}/health");
+    assert!(
+        wait_until(Duration::from_secs(20), || sh(&health).status.success()),
+        "serve answers"
+    );
+    let events = std::process::Command::new("sh")
+        .args(["-c", &format!("{}; timeout 15 {}", lines[1], lines[4])])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let post = sh(&lines[2]);
+    let created = String::from_utf8_lossy(&post.stdout);
+    assert!(
+        post.status.success() && created.contains("\"id\":1"),
+        "{created}"
+    );
+    let reader = ex.read_cam();
+    let publisher = ex.publish_cam("5");
+    let got_report = wait_until(Duration::from_secs(15), || {
+        let out = sh(&lines[3]);
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("tr101290")
+    });
+    let _ = finish(publisher);
+    assert!(got_report, "the report of the analyze output");
+    assert!(
+        reader.bytes() > 100_000,
+        "the reader of 'cam' got {} bytes",
+        reader.bytes()
+    );
+    let _ = serve.kill();
+    let _ = serve.wait();
+    let stream = String::from_utf8_lossy(&finish(events).stdout).to_string();
+    assert!(
+        stream.contains("data:") && stream.contains("started"),
+        "{stream}"
     );
 }

@@ -11,7 +11,8 @@ mod play;
 mod play_udp;
 mod receive;
 mod relay;
-mod streams_file;
+mod serve;
+pub(crate) mod streams_file;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -60,6 +61,13 @@ pub enum Command {
     /// file:///PATH.ts (record), analyze:, monitor:.
     #[command(after_help = crate::engine::config::uri_help())]
     Relay(relay::RelayArgs),
+    /// Run the channels of a config file headless, driven over HTTP:
+    /// `serve [--config FILE] [--listen ADDR:PORT] [--token-file FILE]`.
+    ///
+    /// The API (`/api/v1/channels…`, bearer token) listens on 127.0.0.1:8080
+    /// by default; `/health` needs no token, `/metrics` none from loopback.
+    /// SIGTERM or SIGINT stops every channel and exits 0.
+    Serve(serve::ServeArgs),
     /// Decode a TS file or an SRT input: picture (PNG), audio levels, alarms.
     Monitor(monitor::MonitorArgs),
     /// Open the desktop app (the same as no subcommand), optionally starting
@@ -140,6 +148,7 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Receive(args)) => receive::run(args),
         Some(Command::Relay(args)) => relay::run(args),
         Some(Command::Monitor(args)) => monitor::run(args),
+        Some(Command::Serve(args)) => serve::run(args),
         None => crate::ui::run(crate::engine::Lineup::default()),
         Some(Command::Gui { streams }) => {
             let lineup = match streams

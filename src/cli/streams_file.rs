@@ -47,31 +47,87 @@ pub fn load_lineup(path: &Path) -> anyhow::Result<Lineup> {
     Ok(Lineup { streams, channels })
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Default, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
-struct StreamsFile {
-    #[serde(default)]
-    stream: Vec<toml::Table>,
-    #[serde(default)]
-    channel: Vec<ChannelTable>,
+pub(crate) struct StreamsFile {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) stream: Vec<toml::Table>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) channel: Vec<ChannelTable>,
 }
 
 /// A `[[channel]]` table: `input` (one URI) or `inputs` (primary first).
-#[derive(serde::Deserialize)]
+/// The same fields are a channel's JSON in `serve`'s API.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
-struct ChannelTable {
+pub(crate) struct ChannelTable {
     #[serde(default)]
-    name: String,
-    input: Option<String>,
+    pub(crate) name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) input: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) inputs: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) slate: Option<std::path::PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) switch_after_ms: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) return_after_secs: Option<u32>,
     #[serde(default)]
-    inputs: Vec<String>,
-    slate: Option<std::path::PathBuf>,
-    switch_after_ms: Option<u32>,
-    return_after_secs: Option<u32>,
+    pub(crate) repair: LoopMode,
     #[serde(default)]
-    repair: LoopMode,
-    #[serde(default)]
-    outputs: Vec<String>,
+    pub(crate) outputs: Vec<String>,
+}
+
+/// Why one `[[channel]]` table was refused (the file's error adds where).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ChannelTableError {
+    #[error("give either `input` or `inputs`, not both")]
+    InputAndInputs,
+    #[error(transparent)]
+    Channel(#[from] Box<crate::engine::channel::ChannelConfigError>),
+}
+
+impl ChannelTable {
+    /// The inputs, primary first (`input` or `inputs`).
+    pub(crate) fn input_list(&self) -> Result<Vec<String>, ChannelTableError> {
+        match (&self.input, &self.inputs) {
+            (Some(_), more) if !more.is_empty() => Err(ChannelTableError::InputAndInputs),
+            (Some(one), _) => Ok(vec![one.clone()]),
+            (None, list) => Ok(list.clone()),
+        }
+    }
+
+    /// The channel's settings; relative file inputs and slate are taken
+    /// from `base` (the file's folder). Validation is the engine's, at start.
+    pub(crate) fn to_config(&self, base: &Path) -> Result<ChannelConfig, ChannelTableError> {
+        // A file input (a path, not a URI) is taken from the file's folder.
+        let inputs: Vec<String> = self
+            .input_list()?
+            .into_iter()
+            .map(|i| {
+                let relative_path = !i.contains("://")
+                    && !crate::media::testsignal::is_test_signal(&i)
+                    && Path::new(&i).is_relative();
+                if relative_path {
+                    base.join(&i).display().to_string()
+                } else {
+                    i
+                }
+            })
+            .collect();
+        let mut cfg =
+            ChannelConfig::from_uris(&self.name, &inputs, &self.outputs).map_err(Box::new)?;
+        cfg.slate = self
+            .slate
+            .clone()
+            .map(|s| if s.is_relative() { base.join(s) } else { s });
+        let d = ChannelConfig::default();
+        cfg.switch_after_ms = self.switch_after_ms.unwrap_or(d.switch_after_ms);
+        cfg.return_after_secs = self.return_after_secs.unwrap_or(d.return_after_secs);
+        cfg.repair = self.repair;
+        Ok(cfg)
+    }
 }
 
 /// Why a file's `[[channel]]` tables were refused.
@@ -114,41 +170,17 @@ pub fn load_channels(path: &Path) -> Result<Vec<ChannelConfig>, ChannelsFileErro
     let mut out = Vec::new();
     for (i, t) in file.channel.into_iter().enumerate() {
         let n = i + 1;
-        let inputs = match (t.input, t.inputs) {
-            (Some(_), more) if !more.is_empty() => {
-                return Err(ChannelsFileError::InputAndInputs { path: shown, n })
-            }
-            (Some(one), _) => vec![one],
-            (None, list) => list,
-        };
-        // A file input (a path, not a URI) is taken from the file's folder.
-        let inputs: Vec<String> = inputs
-            .into_iter()
-            .map(|i| {
-                let relative_path = !i.contains("://")
-                    && !crate::media::testsignal::is_test_signal(&i)
-                    && Path::new(&i).is_relative();
-                if relative_path {
-                    base.join(&i).display().to_string()
-                } else {
-                    i
-                }
-            })
-            .collect();
-        let mut cfg = ChannelConfig::from_uris(&t.name, &inputs, &t.outputs).map_err(|source| {
-            ChannelsFileError::Channel {
+        let cfg = t.to_config(base).map_err(|e| match e {
+            ChannelTableError::InputAndInputs => ChannelsFileError::InputAndInputs {
                 path: shown.clone(),
                 n,
-                source: Box::new(source),
-            }
+            },
+            ChannelTableError::Channel(source) => ChannelsFileError::Channel {
+                path: shown.clone(),
+                n,
+                source,
+            },
         })?;
-        cfg.slate = t
-            .slate
-            .map(|s| if s.is_relative() { base.join(s) } else { s });
-        let d = ChannelConfig::default();
-        cfg.switch_after_ms = t.switch_after_ms.unwrap_or(d.switch_after_ms);
-        cfg.return_after_secs = t.return_after_secs.unwrap_or(d.return_after_secs);
-        cfg.repair = t.repair;
         out.push(cfg);
     }
     Ok(out)

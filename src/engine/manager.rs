@@ -1,5 +1,6 @@
 //! The stream manager: many streams in one process, each owned here.
 
+mod api;
 mod channels;
 
 use super::changes;

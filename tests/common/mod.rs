@@ -9,6 +9,7 @@ pub mod gui;
 pub mod netns;
 pub mod pcap;
 pub mod relay;
+pub mod serve;
 
 use srt_streamer::engine::{StreamConfig, StreamId, StreamManager, StreamSnapshot};
 use srt_streamer::ts::check::StreamCheck;
