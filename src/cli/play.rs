@@ -39,7 +39,7 @@ pub struct PlayArgs {
     pub duration: Option<f64>,
 }
 
-fn parse_loop(s: &str) -> Result<LoopMode, String> {
+fn parse_loop(s: &str) -> Result<LoopMode, crate::engine::config::ModeWordError> {
     s.parse()
 }
 

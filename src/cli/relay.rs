@@ -39,7 +39,7 @@ pub struct RelayArgs {
     /// The output timeline across a switch: seamless (continuity counters
     /// continued, PCR/PTS/DTS restamped), signalled (discontinuity_indicator)
     /// or off (sent as it comes).
-    #[arg(long, value_name = "MODE", default_value = "seamless")]
+    #[arg(long, value_name = "MODE", default_value = "seamless", value_parser = LoopMode::parse_repair)]
     pub repair: LoopMode,
     /// A TOML file whose [[channel]] and [[stream]] tables are run too (one
     /// checked set with the channel of --input/--output).
