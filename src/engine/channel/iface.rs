@@ -33,6 +33,15 @@ fn interfaces() -> Vec<Iface> {
     out
 }
 
+/// The name of the interface that has `addr` (an egress socket's local
+/// address), if any.
+pub(crate) fn name_of(addr: IpAddr) -> Option<String> {
+    let nets = sysinfo::Networks::new_with_refreshed_list().ok()?;
+    nets.iter()
+        .find(|(_, data)| data.ip_networks().iter().any(|n| n.addr == addr))
+        .map(|(name, _)| name.to_string_lossy().into_owned())
+}
+
 /// `lo 127.0.0.1, eth0 192.0.2.2, ifb0 (no IPv4 address)`.
 fn listing(all: &[Iface]) -> String {
     if all.is_empty() {
