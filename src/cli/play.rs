@@ -172,6 +172,9 @@ pub fn run(args: PlayArgs) -> i32 {
         std::thread::sleep(play_udp::drain_time(&channel_cfgs));
     }
     manager.stop_all();
+    if args.stats == Some(StatsFormat::Json) {
+        super::output::print_final_records(&manager);
+    }
     let any_failed = manager
         .snapshots()
         .iter()
