@@ -42,6 +42,17 @@ fn a_udp_uri_without_a_port_is_told_in_udp_terms() {
 }
 
 #[test]
+fn a_udp_port_out_of_range_is_not_called_srt() {
+    let e = refused(&[
+        "--input",
+        "udp://:99999",
+        "--output",
+        "udp://127.0.0.1:5000",
+    ]);
+    assert!(e.contains("1 to 65535") && !e.contains("SRT"), "{e}");
+}
+
+#[test]
 fn a_negative_number_is_refused_as_negative() {
     for (output, key) in [
         ("udp://127.0.0.1:5001?delay=-5", "delay=-5"),

@@ -546,7 +546,7 @@ pub enum ConfigError {
     Iptos(String),
     #[error("'{0}' is not an SRT URI: use srt://[host]:port?mode=listener|caller|rendezvous (or udp://HOST:PORT for UDP)")]
     UriScheme(String),
-    #[error("bad SRT URI '{uri}': {why}")]
+    #[error("bad URI '{uri}': {why}")]
     Uri { uri: String, why: String },
     #[error("'{key}' is not an option of srt:// URIs (known: {known})", known = uri_key_names())]
     UnknownOption { key: String },
