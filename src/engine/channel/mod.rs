@@ -33,6 +33,7 @@
 pub mod config;
 mod failover;
 mod fanout;
+mod iface;
 mod input_file;
 mod input_srt;
 mod input_udp;

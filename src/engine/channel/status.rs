@@ -67,9 +67,11 @@ pub struct RecordingStatus {
     pub file: Option<std::path::PathBuf>,
     /// Files started so far.
     pub files: u32,
-    /// Bytes recorded (when a write fails, its last buffer of up to 8 kB
-    /// may not have reached the disk).
+    /// Bytes recorded, all files together (when a write fails, its last
+    /// buffer of up to 8 kB may not have reached the disk).
     pub bytes: u64,
+    /// Bytes in `file` alone.
+    pub file_bytes: u64,
     /// Bytes that arrived while the recording could not write.
     pub lost_bytes: u64,
     /// Why the recording stopped (it tries again every few seconds).
