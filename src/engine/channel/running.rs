@@ -8,6 +8,7 @@ use super::fanout::Fanout;
 use super::input_file::{self, Target};
 use super::outputs::{OutputPart, WatchChange};
 use super::status::{ChannelEvent, ChannelSnapshot, EventLog};
+use super::running_monitor::MonitorHook;
 use super::view::{ChannelReader, View};
 use super::{input_srt, input_udp};
 use crate::engine::link::{ConnSet, Link, LinkEvent};
@@ -120,9 +121,35 @@ pub(crate) struct Core {
     /// Shared with the channel restarted in this one's place.
     pub(crate) events: Arc<Mutex<EventLog>>,
     pub(crate) switches: AtomicU64,
+    /// A player's channel: its one input is on air by construction (its
+    /// file input sends straight to its SRT output, no switch between).
+    pub(crate) direct: bool,
 }
 
 impl Core {
+    /// The shared state of a channel of `cfg`, its events going on in `events`.
+    pub(crate) fn new(cfg: &ChannelConfig, events: Arc<Mutex<EventLog>>, direct: bool) -> Self {
+        Self {
+            stop: AtomicBool::new(false),
+            started: Instant::now(),
+            failover: Mutex::new(Failover::new(
+                &cfg.switch_settings(),
+                cfg.inputs.len(),
+                cfg.slate.is_some(),
+                cfg.repair,
+            )),
+            fanout: Fanout::default(),
+            inputs: cfg
+                .inputs
+                .iter()
+                .map(|_| InputCounters::default())
+                .collect(),
+            events,
+            switches: AtomicU64::new(0),
+            direct,
+        }
+    }
+
     pub(crate) fn stopped(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
     }
@@ -209,6 +236,9 @@ impl Core {
 /// How often the monitor lets the switch look at silent inputs (inputs
 /// with data make it look at each datagram).
 const SWITCH_TICK_MS: u64 = 20;
+/// How often a player's channel's monitor looks at its counters when no
+/// link event wakes it.
+const HOOK_TICK: Duration = Duration::from_millis(100);
 
 /// A started input or output: its thread and, for SRT, its link.
 pub(crate) struct Part {
@@ -243,12 +273,12 @@ impl Part {
 /// [`Channel::add_output`] and [`Channel::remove_output`].
 pub struct Channel {
     pub(crate) view: Arc<View>,
-    inputs: Vec<Part>,
+    pub(super) inputs: Vec<Part>,
     /// In the order of the view's outputs.
     pub(crate) outputs: Vec<OutputPart>,
     pub(crate) watch: mpsc::Sender<WatchChange>,
-    stop_flag: Arc<AtomicBool>,
-    monitor: Option<JoinHandle<()>>,
+    pub(super) stop_flag: Arc<AtomicBool>,
+    pub(super) monitor: Option<JoinHandle<()>>,
 }
 
 /// Starts a channel thread named `name`; a failure says which.
@@ -279,24 +309,7 @@ impl Channel {
     ) -> Result<Self, ChannelError> {
         cfg.validate()?;
         super::outputs::check_ports(&cfg)?;
-        let core = Arc::new(Core {
-            stop: AtomicBool::new(false),
-            started: Instant::now(),
-            failover: Mutex::new(Failover::new(
-                &cfg.switch_settings(),
-                cfg.inputs.len(),
-                cfg.slate.is_some(),
-                cfg.repair,
-            )),
-            fanout: Fanout::default(),
-            inputs: cfg
-                .inputs
-                .iter()
-                .map(|_| InputCounters::default())
-                .collect(),
-            events,
-            switches: AtomicU64::new(0),
-        });
+        let core = Arc::new(Core::new(&cfg, events, false));
         // Inputs first: a port shared by a publisher and readers is opened
         // with a receiver's buffers.
         let mut inputs = Vec::new();
@@ -339,7 +352,7 @@ impl Channel {
         for output in &cfg.outputs {
             ch.open_output(output)?;
         }
-        ch.start_monitor(changes)?;
+        ch.start_monitor(changes, None)?;
         core.event(
             format!(
                 "channel '{}' started: {} input(s), {} output(s)",
@@ -352,7 +365,13 @@ impl Channel {
         Ok(ch)
     }
 
-    fn start_monitor(&mut self, changes: mpsc::Receiver<WatchChange>) -> Result<(), ChannelError> {
+    /// The channel's one monitor thread; a player's channel gives it
+    /// `hook` (its link's events, states, statistics and history).
+    pub(super) fn start_monitor(
+        &mut self,
+        changes: mpsc::Receiver<WatchChange>,
+        hook: Option<Box<dyn MonitorHook>>,
+    ) -> Result<(), ChannelError> {
         let cfg = self.view.config();
         let mut watch = super::running_monitor::Watch::new(
             self.view.clone(),
@@ -368,6 +387,17 @@ impl Channel {
             }
         }
         let stop = self.stop_flag.clone();
+        if let Some(mut hook) = hook {
+            // No switch to look at: one wake per tick, or per link event.
+            self.monitor = Some(spawn("channel-monitor", move || {
+                while !stop.load(Ordering::SeqCst) {
+                    hook.wait(HOOK_TICK);
+                    watch.tick();
+                    hook.tick();
+                }
+            })?);
+            return Ok(());
+        }
         self.monitor = Some(spawn("channel-monitor", move || {
             let mut n = 0u32;
             while !stop.load(Ordering::SeqCst) {
