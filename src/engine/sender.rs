@@ -269,12 +269,34 @@ impl Sender {
         self.shared.monitor.push(&d.payload);
     }
 
-    pub(super) fn report(&self) {
+    fn report_lateness(&self) {
         tracing::info!(
             stream = self.shared.id,
             lateness_p50_ms = self.lateness.quantile_ms(0.5),
             lateness_p99_ms = self.lateness.quantile_ms(0.99),
             "send lateness against the schedule"
         );
+    }
+}
+
+impl super::scheduler::Paced for Sender {
+    fn prepare(&mut self) -> Step {
+        Sender::prepare(self)
+    }
+
+    fn fire(&mut self) {
+        Sender::fire(self);
+    }
+
+    fn finish(&self) {
+        Sender::finish(self);
+    }
+
+    fn stopped(&self) -> bool {
+        Sender::stopped(self)
+    }
+
+    fn report(&self) {
+        self.report_lateness();
     }
 }

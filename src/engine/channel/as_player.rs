@@ -272,7 +272,8 @@ impl PlayerChannel {
         }
         // A generated source waits on its encoder: it gets a sending thread
         // of its own, so its waits delay no other stream.
-        player.sender = Some(scheduler::spawn(s, id, generated).map_err(spawn_err)?);
+        player.sender =
+            Some(scheduler::spawn(Box::new(s), &id.to_string(), generated).map_err(spawn_err)?);
         let hook = PlayerWatch {
             shared,
             core: core.clone(),

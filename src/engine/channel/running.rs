@@ -15,7 +15,7 @@ use crate::engine::link::{ConnSet, Link, LinkEvent};
 use crate::engine::shared::lock;
 use crate::engine::srt::{time_now_us, SrtError};
 use crate::engine::switch::{Live, SwitchEvent, SwitchReason};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -124,6 +124,8 @@ pub(crate) struct Core {
     /// A player's channel: its one input is on air by construction (its
     /// file input sends straight to its SRT output, no switch between).
     pub(crate) direct: bool,
+    /// File inputs (and the slate) still on the sending pool.
+    pub(crate) pooled: AtomicUsize,
 }
 
 impl Core {
@@ -147,6 +149,7 @@ impl Core {
             events,
             switches: AtomicU64::new(0),
             direct,
+            pooled: AtomicUsize::new(0),
         }
     }
 
@@ -424,9 +427,11 @@ impl Channel {
 
     /// Every input's thread has ended (a file played once reached its end).
     pub fn inputs_ended(&self) -> bool {
-        self.inputs
-            .iter()
-            .all(|p| p.thread.as_ref().is_none_or(|t| t.is_finished()))
+        self.view.core.pooled.load(Ordering::SeqCst) == 0
+            && self
+                .inputs
+                .iter()
+                .all(|p| p.thread.as_ref().is_none_or(|t| t.is_finished()))
     }
 
     /// Events after the first `since`, and the new count.
