@@ -25,7 +25,9 @@ fn a_player_is_a_channel_and_sends_its_pcr_schedule_as_srt_time() {
     let port = free_port();
     let mut m = manager();
     let uri = format!("srt://:{port}?latency={LATENCY_MS}");
-    let id = m.start(uri_config(&sample(), &uri)).expect("the player starts");
+    let id = m
+        .start(uri_config(&sample(), &uri))
+        .expect("the player starts");
 
     // Listed with the players (one row), read as a channel too.
     assert!(!m.is_channel(id) && m.channel_readers().is_empty());

@@ -65,7 +65,10 @@ pub(crate) fn start_file(
     };
     let info = probe_file(path, ProbeRequest::default()).map_err(file_error)?;
     let source = LoopingSource::open(info, loop_mode != LoopMode::Off).map_err(file_error)?;
-    pool(FileInput::new(core, target, Pacer::new(source, loop_mode)), false)
+    pool(
+        FileInput::new(core, target, Pacer::new(source, loop_mode)),
+        false,
+    )
 }
 
 /// Starts the generated test signal `source` (`testsrc:…`) as input `index`.

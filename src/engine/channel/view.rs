@@ -50,7 +50,11 @@ impl View {
         let cfg = self.config();
         let now_us = time_now_us();
         let (live, health, repair_drops) = self.core.switch_view(now_us);
-        let live = if self.core.direct { Live::Input(0) } else { live };
+        let live = if self.core.direct {
+            Live::Input(0)
+        } else {
+            live
+        };
         let stall_ms = u64::from(cfg.switch_after_ms);
         let inputs: Vec<InputSnapshot> = cfg
             .inputs
