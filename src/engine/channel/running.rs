@@ -425,7 +425,8 @@ impl Channel {
         ChannelReader::new(id, self.view.clone())
     }
 
-    /// Every input's thread has ended (a file played once reached its end).
+    /// Every input has ended (a file played once reached its end): its
+    /// thread, or its place on the sending pool.
     pub fn inputs_ended(&self) -> bool {
         self.view.core.pooled.load(Ordering::SeqCst) == 0
             && self
