@@ -30,6 +30,7 @@
 //!   one function starts every output kind, at the start and when an output
 //!   is added to a running channel (or removed) without touching the others.
 
+pub(crate) mod as_player;
 pub mod config;
 mod failover;
 mod fanout;
@@ -43,6 +44,7 @@ mod output_record;
 mod output_srt;
 mod output_udp;
 mod outputs;
+mod player_watch;
 mod realign;
 mod repace;
 mod running;
@@ -57,6 +59,7 @@ mod view;
 
 pub use config::{ChannelConfig, ChannelConfigError, InputConfig, OutputConfig};
 pub use running::{Channel, ChannelError};
+pub(crate) use running::{Core, OutputCounters};
 pub use status::{
     ChannelEvent, ChannelSnapshot, ChannelState, InputSnapshot, OutputSnapshot, RecordingStatus,
 };

@@ -41,8 +41,17 @@ pub(crate) struct Watch {
 
 const REFUSALS_EVERY: Duration = Duration::from_secs(10);
 
+/// More for the channel's one monitor loop to do (a player's channel: its
+/// link's events as the player's events, its statistics and history).
+pub(crate) trait MonitorHook: Send {
+    /// Waits up to `max`, handling what comes meanwhile.
+    fn wait(&mut self, max: std::time::Duration);
+    /// Once per tick of the loop.
+    fn tick(&mut self);
+}
+
 /// A link event in words; true for an alarm.
-fn words(e: &LinkEvent) -> Option<(String, bool)> {
+pub(crate) fn words(e: &LinkEvent) -> Option<(String, bool)> {
     Some(match e {
         LinkEvent::Connected { peer } => (format!("connected to {peer}"), false),
         LinkEvent::ConnectFailed {

@@ -257,8 +257,14 @@ impl StreamManager {
         self.channels.values().map(|e| e.reader.clone()).collect()
     }
 
+    /// The reader of channel `id`, or of the channel player `id` runs as
+    /// (players are channels: file input → SRT output; they are listed
+    /// with the players, not in [`Self::channel_readers`]).
     pub fn channel_reader(&self, id: StreamId) -> Option<ChannelReader> {
-        self.channels.get(&id).map(|e| e.reader.clone())
+        self.channels
+            .get(&id)
+            .map(|e| e.reader.clone())
+            .or_else(|| self.streams.get(&id).map(|s| s.channel_reader()))
     }
 
     pub fn channel_snapshot(&self, id: StreamId) -> Option<ChannelSnapshot> {
