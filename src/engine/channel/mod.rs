@@ -30,6 +30,7 @@
 //!   one function starts every output kind, at the start and when an output
 //!   is added to a running channel (or removed) without touching the others.
 
+pub(crate) mod as_receiver;
 pub mod config;
 mod failover;
 mod fanout;
@@ -43,6 +44,7 @@ mod output_srt;
 mod output_udp;
 mod outputs;
 mod realign;
+mod receiver_face;
 mod repace;
 mod running;
 mod running_monitor;

@@ -277,6 +277,15 @@ impl Channel {
         cfg: ChannelConfig,
         events: Arc<Mutex<EventLog>>,
     ) -> Result<Self, ChannelError> {
+        Self::start_observed(cfg, events, None)
+    }
+
+    /// [`Self::start_with_log`], `observer` watching it in its monitor loop.
+    pub(crate) fn start_observed(
+        cfg: ChannelConfig,
+        events: Arc<Mutex<EventLog>>,
+        observer: Option<Box<dyn super::running_monitor::Observer>>,
+    ) -> Result<Self, ChannelError> {
         cfg.validate()?;
         super::outputs::check_ports(&cfg)?;
         let core = Arc::new(Core {
@@ -339,7 +348,7 @@ impl Channel {
         for output in &cfg.outputs {
             ch.open_output(output)?;
         }
-        ch.start_monitor(changes)?;
+        ch.start_monitor(changes, observer)?;
         core.event(
             format!(
                 "channel '{}' started: {} input(s), {} output(s)",
@@ -352,7 +361,11 @@ impl Channel {
         Ok(ch)
     }
 
-    fn start_monitor(&mut self, changes: mpsc::Receiver<WatchChange>) -> Result<(), ChannelError> {
+    fn start_monitor(
+        &mut self,
+        changes: mpsc::Receiver<WatchChange>,
+        observer: Option<Box<dyn super::running_monitor::Observer>>,
+    ) -> Result<(), ChannelError> {
         let cfg = self.view.config();
         let mut watch = super::running_monitor::Watch::new(
             self.view.clone(),
@@ -366,6 +379,9 @@ impl Channel {
             if let Some(c) = p.conns() {
                 watch.publishers(c);
             }
+        }
+        if let Some(o) = observer {
+            watch.observe(o);
         }
         let stop = self.stop_flag.clone();
         self.monitor = Some(spawn("channel-monitor", move || {
