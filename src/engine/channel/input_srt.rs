@@ -122,7 +122,11 @@ fn read_loop(
             Ok((0, _)) => {}
             Ok((n, srctime)) => {
                 let sched_us = schedule_us(srctime);
-                align.push(core, &buf[..n], n, |d| core.deliver(index, d, sched_us));
+                if core.raw {
+                    core.deliver_raw(index, &buf[..n], sched_us);
+                } else {
+                    align.push(core, &buf[..n], n, |d| core.deliver(index, d, sched_us));
+                }
             }
             Err(_) if core.stopped() || c.is_broken() => {}
             Err(e) if e.is_timeout() => {}

@@ -336,6 +336,11 @@ impl FaceObserver {
 }
 
 impl Observer for FaceObserver {
+    /// A receiver shows what arrives: garbage too, never held back.
+    fn raw(&self) -> bool {
+        true
+    }
+
     fn link_event(&mut self, label: &str, e: &LinkEvent) {
         if label != "input 1" {
             return;

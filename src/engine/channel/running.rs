@@ -120,6 +120,10 @@ pub(crate) struct Core {
     /// Shared with the channel restarted in this one's place.
     pub(crate) events: Arc<Mutex<EventLog>>,
     pub(crate) switches: AtomicU64,
+    /// A receiver's channel: every byte that arrives goes to the outputs as
+    /// it came, garbage included (for the analyzer to judge), never held
+    /// back by the switch or the repair ([`Self::deliver_raw`]).
+    pub(crate) raw: bool,
 }
 
 impl Core {
@@ -162,6 +166,28 @@ impl Core {
             }
         }
         self.offer(Live::Input(input), payload, sched_us);
+    }
+
+    /// A message of input `input` as it arrived (a receiver's channel):
+    /// counted and judged like any, and handed to every output whatever
+    /// the switch says.
+    pub(crate) fn deliver_raw(&self, input: usize, payload: &[u8], sched_us: i64) {
+        if let Some(c) = self.inputs.get(input) {
+            c.datagrams.fetch_add(1, Ordering::Relaxed);
+            c.bytes.fetch_add(payload.len() as u64, Ordering::Relaxed);
+            c.last_us.store(time_now_us(), Ordering::Relaxed);
+            if !super::realign::whole_packets(payload) {
+                c.bad.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let event = lock(&self.failover).judge(time_now_us(), Live::Input(input), payload);
+        self.fanout.push(super::Datagram {
+            payload: payload.into(),
+            sched_us,
+        });
+        if let Some(e) = event {
+            self.switched(&e);
+        }
     }
 
     /// A datagram of the slate, due at `sched_us`: out only when it is on air.
@@ -286,6 +312,7 @@ impl Channel {
         events: Arc<Mutex<EventLog>>,
         observer: Option<Box<dyn super::running_monitor::Observer>>,
     ) -> Result<Self, ChannelError> {
+        let raw = observer.as_ref().is_some_and(|o| o.raw());
         cfg.validate()?;
         super::outputs::check_ports(&cfg)?;
         let core = Arc::new(Core {
@@ -305,6 +332,7 @@ impl Channel {
                 .collect(),
             events,
             switches: AtomicU64::new(0),
+            raw,
         });
         // Inputs first: a port shared by a publisher and readers is opened
         // with a receiver's buffers.

@@ -51,6 +51,10 @@ pub(crate) trait Observer: Send {
     fn link_event(&mut self, label: &str, e: &LinkEvent);
     /// Every pass of the monitor loop (about every 100 ms).
     fn tick(&mut self, view: &View);
+    /// The outputs get what arrives as it came ([`super::running::Core::raw`]).
+    fn raw(&self) -> bool {
+        false
+    }
 }
 
 /// A link event in words; true for an alarm.
