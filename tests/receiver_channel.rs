@@ -24,9 +24,7 @@ fn feed(reader: &ReceiverReader, input: &Path, port: u16) {
         &format!("srt://127.0.0.1:{port}?mode=caller&latency=200"),
     );
     assert!(
-        wait_until(Duration::from_secs(20), || reader
-            .snapshot()
-            .bytes_received
+        wait_until(Duration::from_secs(20), || reader.snapshot().bytes_received
             >= size),
         "{} of {size} bytes arrived",
         reader.snapshot().bytes_received
@@ -111,7 +109,10 @@ fn a_receiver_runs_as_a_channel_records_byte_for_byte_and_restarts_in_place() {
     m.restart_receiver(id).unwrap();
     assert!(reader.snapshot().state.is_running());
     assert_eq!(channel.snapshot().state, ChannelState::Waiting);
-    assert!(channel.events_since(0).1 > channel_events, "channel events go on");
+    assert!(
+        channel.events_since(0).1 > channel_events,
+        "channel events go on"
+    );
     let (events, total) = reader.events_since(0);
     assert!(total > receiver_events, "receiver events go on");
     let started = events

@@ -57,7 +57,9 @@ impl RunningReceiver {
         crate::engine::receiver::checked(&req.config)?;
         let cfg = channel_config(&req);
         let face = Arc::new(Face::new(id, req, notify));
-        let channel = Self::launch(&face, cfg, Arc::default(), stats_interval)?;
+        // The receiver tells the log file what happens, in its own events.
+        let events = Arc::new(Mutex::new(EventLog::quiet()));
+        let channel = Self::launch(&face, cfg, events, stats_interval)?;
         Ok(Self {
             face,
             channel,
@@ -74,8 +76,6 @@ impl RunningReceiver {
         events: Arc<Mutex<EventLog>>,
         interval: Duration,
     ) -> Result<Channel, StartError> {
-        // The receiver tells the log file what happens, in its own events.
-        *lock(&events) = EventLog::quiet();
         let observer = FaceObserver::new(face.clone(), interval);
         let channel = Channel::start_observed(cfg, events, Some(Box::new(observer)))
             .map_err(|e| start_error(e, &face.config))?;
