@@ -13,7 +13,7 @@ use super::running::{Channel, ChannelError};
 use super::status::{EventLog, OutputState};
 use crate::engine::config::StreamConfig;
 use crate::engine::receiver::{channel_config, ReceiveRequest};
-use crate::engine::shared::{explain_srt_error, lock, Notify};
+use crate::engine::shared::{explain_srt_error, Notify};
 use crate::engine::status::{EventKind, StreamId, StreamState};
 use crate::engine::stream::StartError;
 use std::sync::atomic::Ordering;
