@@ -87,6 +87,22 @@ fn a_receiver_runs_as_a_channel_records_byte_for_byte_and_restarts_in_place() {
         "{cfg:?}"
     );
 
+    // The confidence monitor on and off: the channel's monitor output
+    // comes and goes, the others stay.
+    m.set_monitor(id, Some(Default::default())).unwrap();
+    assert!(matches!(
+        channel.config().outputs[..],
+        [
+            OutputConfig::Analyze(_),
+            OutputConfig::Record(_),
+            OutputConfig::Monitor(_)
+        ]
+    ));
+    assert!(reader.snapshot().monitor.is_some());
+    m.set_monitor(id, None).unwrap();
+    assert_eq!(channel.config().outputs.len(), 2);
+    assert!(reader.snapshot().monitor.is_none());
+
     feed(&reader, &input, port);
     assert_eq!(channel.snapshot().state, ChannelState::Live);
     m.stop(id).unwrap();
