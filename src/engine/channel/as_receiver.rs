@@ -143,7 +143,7 @@ impl RunningReceiver {
         // the analysis final.
         self.channel.stop();
         let sinks = face.sinks(false);
-        face.tell_record_error(&sinks);
+        face.tell_errors(&sinks);
         // A stopped receiver is stopped again at exit and when dropped: its
         // recording is finished, and said so in the log, once.
         if !std::mem::replace(&mut self.finished, true) {

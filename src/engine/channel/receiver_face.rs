@@ -44,8 +44,8 @@ pub(crate) struct Face {
     link: Mutex<LinkStatus>,
     /// Set while it stops (a link lost then is no event).
     pub(crate) stopping: AtomicBool,
-    /// The recording's error last told (told once each).
-    record_error: Mutex<Option<String>>,
+    /// The recording's and the monitor's errors now, as told.
+    told_errors: Mutex<Vec<String>>,
 }
 
 impl Face {
@@ -65,7 +65,7 @@ impl Face {
                 stats: None,
             }),
             stopping: AtomicBool::new(false),
-            record_error: Mutex::new(None),
+            told_errors: Mutex::default(),
         }
     }
 
@@ -138,18 +138,23 @@ impl Face {
         out
     }
 
-    /// A new error of the recording, as an event (once each).
-    pub(crate) fn tell_record_error(&self, sinks: &OutputSnapshot) {
-        let error = sinks.recording.as_ref().and_then(|r| r.error.clone());
-        let mut told = lock(&self.record_error);
-        if error.is_some() && *told != error {
-            told.clone_from(&error);
-            drop(told);
-            if let Some(message) = error {
-                self.event(EventKind::Error { message });
-            }
-        } else if error.is_none() {
-            *told = None;
+    /// A new error of the recording or of the monitor (one that cannot
+    /// start, a decoder missing), as an event, once each.
+    pub(crate) fn tell_errors(&self, sinks: &OutputSnapshot) {
+        let record = sinks.recording.as_ref().and_then(|r| r.error.clone());
+        let monitor = sinks.monitor.as_ref().and_then(|m| m.error.clone());
+        let mut told = lock(&self.told_errors);
+        let fresh: Vec<String> = [&record, &monitor]
+            .into_iter()
+            .flatten()
+            .filter(|e| !told.contains(e))
+            .cloned()
+            .collect();
+        // An error that went away may be told again if it comes back.
+        *told = [record, monitor].into_iter().flatten().collect();
+        drop(told);
+        for message in fresh {
+            self.event(EventKind::Error { message });
         }
     }
 
@@ -327,7 +332,7 @@ impl FaceObserver {
         f.set_state(self.tracker.state(Self::connections(view)));
         lock(&f.link).stats = Some(sample);
         let sinks = f.sinks(false);
-        f.tell_record_error(&sinks);
+        f.tell_errors(&sinks);
         for e in alarm_events(&mut self.alarms, sinks.monitor) {
             f.event(e);
         }
