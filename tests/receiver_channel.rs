@@ -77,6 +77,10 @@ fn a_receiver_runs_as_a_channel_records_byte_for_byte_and_restarts_in_place() {
     // analyze output and a record output.
     let channel = reader.channel().expect("a receiver runs as a channel");
     assert_eq!(channel.id(), id);
+    let by_id = m
+        .channel_reader(id)
+        .expect("the manager's channel of that id");
+    assert_eq!(by_id.config(), channel.config());
     let cfg = channel.config();
     assert!(matches!(cfg.inputs[..], [InputConfig::Srt(_)]), "{cfg:?}");
     assert!(
@@ -107,6 +111,10 @@ fn a_receiver_runs_as_a_channel_records_byte_for_byte_and_restarts_in_place() {
     assert_eq!(channel.snapshot().state, ChannelState::Live);
     m.stop(id).unwrap();
     assert_eq!(channel.snapshot().state, ChannelState::Stopped);
+    assert_eq!(
+        m.channel_snapshot(id).map(|s| s.state),
+        Some(ChannelState::Stopped)
+    );
 
     // What arrived is recorded byte for byte, and analysed as the file is.
     let recorded = std::fs::read(&rec).unwrap();

@@ -257,12 +257,17 @@ impl StreamManager {
         self.channels.values().map(|e| e.reader.clone()).collect()
     }
 
+    /// Channel `id`'s reader; a receiver's too (a receiver runs as a
+    /// channel, though it is listed with the receivers).
     pub fn channel_reader(&self, id: StreamId) -> Option<ChannelReader> {
-        self.channels.get(&id).map(|e| e.reader.clone())
+        match self.channels.get(&id) {
+            Some(e) => Some(e.reader.clone()),
+            None => self.receivers.get(&id).and_then(|r| r.reader().channel()),
+        }
     }
 
     pub fn channel_snapshot(&self, id: StreamId) -> Option<ChannelSnapshot> {
-        self.channels.get(&id).map(|e| e.reader.snapshot())
+        self.channel_reader(id).map(|r| r.snapshot())
     }
 
     pub fn channel_events_since(
