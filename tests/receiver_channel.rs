@@ -154,5 +154,26 @@ fn a_receiver_runs_as_a_channel_records_byte_for_byte_and_restarts_in_place() {
 
     m.remove(id).unwrap();
     assert!(m.receiver(id).is_none());
+
+    // A recording into a folder that does not exist is refused at the
+    // start, as before, and nothing is left bound.
+    let refused = m
+        .start_receiver(ReceiveRequest {
+            config: srt_streamer::engine::config::parse_uri(&format!("srt://:{port}"), "").unwrap(),
+            record: Some(RecordConfig {
+                path: dir.path().join("no-such-folder/rec.ts"),
+                rotate_bytes: None,
+                rotate_secs: None,
+            }),
+            analysis: AnalyzerConfig::default(),
+            monitor: None,
+        })
+        .expect_err("no such folder")
+        .to_string();
+    assert!(refused.contains("does not exist"), "{refused}");
+    assert!(m.receiver_readers().is_empty());
+    assert!(wait_until(Duration::from_secs(10), || {
+        std::net::UdpSocket::bind(("0.0.0.0", port)).is_ok()
+    }));
     assert!(m.snapshot(player).unwrap().state.is_running());
 }

@@ -46,6 +46,24 @@ fn start_error(e: ChannelError, cfg: &StreamConfig) -> StartError {
     }
 }
 
+/// A recording asked for at the start goes to a folder that exists (else
+/// the receiver is refused, as a typo should be; a folder that goes away
+/// later is the recording's alarm, and it tries again).
+fn record_folder(path: &std::path::Path) -> Result<(), StartError> {
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    if folder.is_dir() {
+        return Ok(());
+    }
+    Err(StartError::Transport(format!(
+        "cannot record to {}: the folder {} does not exist; choose a folder you can write to",
+        path.display(),
+        folder.display()
+    )))
+}
+
 impl RunningReceiver {
     /// Starts receiving as a channel; other streams are not touched.
     pub(crate) fn start(
@@ -55,6 +73,9 @@ impl RunningReceiver {
         notify: Notify,
     ) -> Result<Self, StartError> {
         crate::engine::receiver::checked(&req.config)?;
+        if let Some(r) = &req.record {
+            record_folder(&r.path)?;
+        }
         let cfg = channel_config(&req);
         let face = Arc::new(Face::new(id, req, notify));
         // The receiver tells the log file what happens, in its own events.
