@@ -290,7 +290,7 @@ impl PlayerChannel {
         };
         player
             .channel
-            .start_monitor(changes, Some(Box::new(hook)))
+            .start_monitor(changes, None, Some(Box::new(hook)))
             .map_err(|e| StartError::Transport(e.to_string()))?;
         core.event(
             format!(

@@ -79,6 +79,22 @@ impl Failover {
         }
     }
 
+    /// A datagram of `source` at `now_us`, judged (an input) and the switch
+    /// deciding; nothing is sent (a receiver's channel sends what arrives).
+    pub(crate) fn judge(
+        &mut self,
+        now_us: i64,
+        source: Live,
+        payload: &[u8],
+    ) -> Option<SwitchEvent> {
+        if let Live::Input(i) = source {
+            if let Some(h) = self.health.get_mut(i) {
+                h.feed(now_us, payload);
+            }
+        }
+        self.tick(now_us)
+    }
+
     /// A datagram of `source` at `now_us`, due at `sched_us`: judged (an
     /// input), the switch decides, and when `source` is on air what it
     /// yields is appended to `send`.
@@ -90,12 +106,7 @@ impl Failover {
         sched_us: i64,
         send: &mut Vec<Datagram>,
     ) -> Option<SwitchEvent> {
-        if let Live::Input(i) = source {
-            if let Some(h) = self.health.get_mut(i) {
-                h.feed(now_us, payload);
-            }
-        }
-        let event = self.tick(now_us);
+        let event = self.judge(now_us, source, payload);
         if self.switch.live() != source {
             return event;
         }

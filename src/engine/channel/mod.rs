@@ -29,8 +29,13 @@
 //!   [`view::ChannelReader`] without waiting on the channel; [`outputs`]:
 //!   one function starts every output kind, at the start and when an output
 //!   is added to a running channel (or removed) without touching the others.
+//! - A receiver is a channel ([`as_receiver`]): an SRT input with an analyze
+//!   output (and record, monitor outputs when asked) whose bytes go out as
+//!   they came; its face (`receiver_face`) computes what `receive` and the
+//!   GUI show, in the channel's one monitor loop.
 
 pub(crate) mod as_player;
+pub(crate) mod as_receiver;
 pub mod config;
 mod failover;
 mod fanout;
@@ -46,6 +51,7 @@ mod output_udp;
 mod outputs;
 mod player_watch;
 mod realign;
+mod receiver_face;
 mod repace;
 mod running;
 mod running_monitor;

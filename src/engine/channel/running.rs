@@ -121,6 +121,10 @@ pub(crate) struct Core {
     /// Shared with the channel restarted in this one's place.
     pub(crate) events: Arc<Mutex<EventLog>>,
     pub(crate) switches: AtomicU64,
+    /// A receiver's channel: every byte that arrives goes to the outputs as
+    /// it came, garbage included (for the analyzer to judge), never held
+    /// back by the switch or the repair ([`Self::deliver_raw`]).
+    pub(crate) raw: bool,
     /// A player's channel: its one input is on air by construction (its
     /// file input sends straight to its SRT output, no switch between).
     pub(crate) direct: bool,
@@ -148,6 +152,7 @@ impl Core {
                 .collect(),
             events,
             switches: AtomicU64::new(0),
+            raw: false,
             direct,
             pooled: AtomicUsize::new(0),
         }
@@ -192,6 +197,28 @@ impl Core {
             }
         }
         self.offer(Live::Input(input), payload, sched_us);
+    }
+
+    /// A message of input `input` as it arrived (a receiver's channel):
+    /// counted and judged like any, and handed to every output whatever
+    /// the switch says.
+    pub(crate) fn deliver_raw(&self, input: usize, payload: &[u8], sched_us: i64) {
+        if let Some(c) = self.inputs.get(input) {
+            c.datagrams.fetch_add(1, Ordering::Relaxed);
+            c.bytes.fetch_add(payload.len() as u64, Ordering::Relaxed);
+            c.last_us.store(time_now_us(), Ordering::Relaxed);
+            if !super::realign::whole_packets(payload) {
+                c.bad.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let event = lock(&self.failover).judge(time_now_us(), Live::Input(input), payload);
+        self.fanout.push(super::Datagram {
+            payload: payload.into(),
+            sched_us,
+        });
+        if let Some(e) = event {
+            self.switched(&e);
+        }
     }
 
     /// A datagram of the slate, due at `sched_us`: out only when it is on air.
@@ -310,9 +337,21 @@ impl Channel {
         cfg: ChannelConfig,
         events: Arc<Mutex<EventLog>>,
     ) -> Result<Self, ChannelError> {
+        Self::start_observed(cfg, events, None)
+    }
+
+    /// [`Self::start_with_log`], `observer` watching it in its monitor loop.
+    pub(crate) fn start_observed(
+        cfg: ChannelConfig,
+        events: Arc<Mutex<EventLog>>,
+        observer: Option<Box<dyn super::running_monitor::Observer>>,
+    ) -> Result<Self, ChannelError> {
+        let raw = observer.as_ref().is_some_and(|o| o.raw());
         cfg.validate()?;
         super::outputs::check_ports(&cfg)?;
-        let core = Arc::new(Core::new(&cfg, events, false));
+        let mut core = Core::new(&cfg, events, false);
+        core.raw = raw;
+        let core = Arc::new(core);
         // Inputs first: a port shared by a publisher and readers is opened
         // with a receiver's buffers.
         let mut inputs = Vec::new();
@@ -355,7 +394,7 @@ impl Channel {
         for output in &cfg.outputs {
             ch.open_output(output)?;
         }
-        ch.start_monitor(changes, None)?;
+        ch.start_monitor(changes, observer, None)?;
         core.event(
             format!(
                 "channel '{}' started: {} input(s), {} output(s)",
@@ -368,11 +407,13 @@ impl Channel {
         Ok(ch)
     }
 
-    /// The channel's one monitor thread; a player's channel gives it
+    /// The channel's one monitor thread; a receiver's channel gives it
+    /// `observer` (its view in the receiver's words), a player's channel
     /// `hook` (its link's events, states, statistics and history).
     pub(super) fn start_monitor(
         &mut self,
         changes: mpsc::Receiver<WatchChange>,
+        observer: Option<Box<dyn super::running_monitor::Observer>>,
         hook: Option<Box<dyn MonitorHook>>,
     ) -> Result<(), ChannelError> {
         let cfg = self.view.config();
@@ -388,6 +429,9 @@ impl Channel {
             if let Some(c) = p.conns() {
                 watch.publishers(c);
             }
+        }
+        if let Some(o) = observer {
+            watch.observe(o);
         }
         let stop = self.stop_flag.clone();
         if let Some(mut hook) = hook {

@@ -145,6 +145,9 @@ pub(crate) struct EventLog {
     list: std::collections::VecDeque<ChannelEvent>,
     total: u64,
     epoch: std::time::Instant,
+    /// Kept, not written to the log file: a receiver says what happens in
+    /// its own events (the same things, in the receiver's words).
+    quiet: bool,
 }
 
 impl Default for EventLog {
@@ -153,6 +156,7 @@ impl Default for EventLog {
             list: Default::default(),
             total: 0,
             epoch: std::time::Instant::now(),
+            quiet: false,
         }
     }
 }
@@ -165,10 +169,19 @@ impl EventLog {
         self.epoch.elapsed().as_secs_f64()
     }
 
+    /// A log kept but not written to the log file.
+    pub(crate) fn quiet() -> Self {
+        Self {
+            quiet: true,
+            ..Self::default()
+        }
+    }
+
     pub(crate) fn push(&mut self, e: ChannelEvent) {
         // For the log file only: the terminal shows events as event lines.
         use crate::engine::status::EVENT_LOG_TARGET;
-        if e.alarm {
+        if self.quiet {
+        } else if e.alarm {
             tracing::warn!(target: EVENT_LOG_TARGET, "{}", e.text);
         } else {
             tracing::info!(target: EVENT_LOG_TARGET, "{}", e.text);

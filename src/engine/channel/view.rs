@@ -172,7 +172,7 @@ impl ChannelReader {
         *lock(&self.slot) = view;
     }
 
-    fn view(&self) -> Arc<View> {
+    pub(crate) fn view(&self) -> Arc<View> {
         lock(&self.slot).clone()
     }
 
