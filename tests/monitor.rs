@@ -276,7 +276,7 @@ fn the_test_signal_plays_clean_at_its_rate_and_decodes() {
         let tone = wait_until(Duration::from_secs(30), || {
             let mon = reader.snapshot().monitor;
             peak = mon
-                .and_then(|m| Some(m.audio.first()?.peak_db.first().copied()?))
+                .and_then(|m| m.audio.first()?.peak_db.first().copied())
                 .unwrap_or(f64::NAN);
             (peak + 20.0).abs() < 1.5
         });
