@@ -14,11 +14,8 @@
 
 mod common;
 
-use common::pcap::{self, Capture};
+use common::pcap::{peak_to_peak, timestamp_minus_pcr, Capture};
 use common::*;
-use srt_streamer::ts::packet::{self, PACKET_SIZE};
-use std::collections::{HashMap, HashSet};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -31,8 +28,6 @@ const LATENCY_MS: u64 = 3000;
 /// late), shorter than the latency (so every late datagram still arrives
 /// before its play time and the receivers stay whole).
 const FREEZE: Duration = Duration::from_millis(1800);
-/// The sample's PCR PID.
-const PCR_PID: u16 = 0x100;
 /// SRT timestamp − PCR, peak to peak, per stream (µs): what one stream on
 /// its own thread achieves is 1 µs (the timestamp's resolution).
 const MAX_DEVIATION_US: f64 = 10.0;
@@ -56,42 +51,6 @@ impl Drop for Player {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// For each port the capture saw data leave from: SRT timestamp − PCR (µs)
-/// of every original data packet carrying a PCR of [`PCR_PID`].
-fn timestamp_minus_pcr(path: &Path) -> HashMap<u16, Vec<f64>> {
-    let mut seen: HashSet<(u16, u32)> = HashSet::new();
-    let mut out: HashMap<u16, Vec<f64>> = HashMap::new();
-    for u in pcap::read(path) {
-        let p = &u.payload;
-        // Data packets only (word 0 top bit clear), first transmissions
-        // (word 1 bit 26 clear), each sequence number once.
-        if p.len() <= 16 || p[0] & 0x80 != 0 || p[4] & 0x04 != 0 {
-            continue;
-        }
-        let seq = u32::from_be_bytes([p[0], p[1], p[2], p[3]]);
-        if !seen.insert((u.src_port, seq)) {
-            continue;
-        }
-        let ts_us = f64::from(u32::from_be_bytes([p[8], p[9], p[10], p[11]]));
-        let pcr = p[16..]
-            .chunks_exact(PACKET_SIZE)
-            .filter(|ts| ts[0] == 0x47 && packet::pid(ts) == PCR_PID)
-            .find_map(packet::pcr);
-        if let Some(pcr) = pcr {
-            out.entry(u.src_port)
-                .or_default()
-                .push(ts_us - pcr as f64 / 27.0);
-        }
-    }
-    out
-}
-
-fn peak_to_peak(v: &[f64]) -> f64 {
-    let hi = v.iter().copied().fold(f64::MIN, f64::max);
-    let lo = v.iter().copied().fold(f64::MAX, f64::min);
-    hi - lo
 }
 
 fn all_receivers_reach(rxs: &[Receiver], bytes: &[u64]) {

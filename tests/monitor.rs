@@ -251,24 +251,43 @@ fn the_test_signal_plays_clean_at_its_rate_and_decodes() {
     ] {
         let port = free_port();
         let mut m = manager();
-        let src = format!("testsrc:bitrate=3000000,size=640x360,{codecs},name=Test");
+        // A small picture: mpeg2enc is slow, and on a loaded machine (a CI run) a
+        // live encoder that falls behind its own clock loses data at the sender.
+        let src = format!("testsrc:bitrate=3000000,size=320x180,{codecs},name=Test");
         m.start(listener(Path::new(&src), port)).unwrap();
         let rec = dir.path().join(format!("{vname}.ts"));
         let reader = receiver(
             &mut m,
-            &format!("srt://127.0.0.1:{port}"),
+            // A live encoder on a loaded machine (a CI run) stalls now and then
+            // (mpeg2enc most at its start): 1 s of SRT latency absorbs that, as an
+            // operator would set it; at 120 ms those late packets were dropped.
+            &format!("srt://127.0.0.1:{port}?latency=1000"),
             Some(MonitorSettings::default()),
             Some(&rec),
         );
-        assert!(wait_until(Duration::from_secs(20), || reader
-            .snapshot()
-            .bytes_received
-            > 2_000_000));
+        let got = wait_growing(Duration::from_secs(20), 2_000_000, || {
+            reader.snapshot().bytes_received
+        });
+        assert!(got, "{codecs}: the test signal stopped coming");
+        // The monitor shows 100 ms windows and drops input when it falls
+        // behind (a loaded machine): a gap makes the decoder overshoot in that
+        // window, so wait for a clean one rather than take the first.
+        let mut peak = f64::NAN;
+        let tone = wait_until(Duration::from_secs(30), || {
+            let mon = reader.snapshot().monitor;
+            peak = mon
+                .and_then(|m| m.audio.first()?.peak_db.first().copied())
+                .unwrap_or(f64::NAN);
+            (peak + 20.0).abs() < 1.5
+        });
         let mon = reader.snapshot().monitor.unwrap();
         m.stop_all();
-        assert_eq!(mon.video_size, Some((640, 360)), "{codecs}");
-        let peak = mon.audio[0].peak_db[0];
-        assert!((peak + 20.0).abs() < 1.5, "{codecs}: tone peak {peak} dBFS");
+        assert_eq!(mon.video_size, Some((320, 180)), "{codecs}");
+        assert!(tone, "{codecs}: tone peak {peak} dBFS");
+        // And over the whole recording, decoded by ffmpeg: a −20 dBFS sine has
+        // an RMS of −23 dB.
+        let mean = mean_volume_db(&rec);
+        assert!((mean + 23.0).abs() < 1.0, "{codecs}: mean volume {mean} dB");
 
         let mut a = srt_streamer::ts::analyzer::Analyzer::default();
         a.push(&std::fs::read(&rec).unwrap());
@@ -290,7 +309,7 @@ fn the_test_signal_plays_clean_at_its_rate_and_decodes() {
         assert_eq!(video["codec_name"], vname);
         assert_eq!(
             (video["width"].as_u64(), video["height"].as_u64()),
-            (Some(640), Some(360))
+            (Some(320), Some(180))
         );
         let audio = streams.iter().find(|s| s["codec_type"] == "audio").unwrap();
         assert_eq!(audio["codec_name"], aname);
@@ -356,7 +375,6 @@ fn the_loopback_delay_reading_follows_the_srt_latency() {
 fn a_monitor_that_falls_behind_skips_and_drops_and_recovers() {
     let data = std::fs::read(sample()).unwrap();
     let m = srt_streamer::media::ConfidenceMonitor::start(MonitorSettings::default()).unwrap();
-    let started = std::time::Instant::now();
     let mut skipped = false;
     // The whole sample (12 s) twice, as fast as it can be pushed.
     for _ in 0..2 {
@@ -365,14 +383,11 @@ fn a_monitor_that_falls_behind_skips_and_drops_and_recovers() {
             skipped |= m.status().skipping_b_frames;
         }
     }
-    let pushed_in = started.elapsed();
     let s = m.status();
     assert!(skipped, "B-frames were skipped while behind");
     assert!(s.dropped_bytes > 0, "the full queue dropped input");
-    assert!(
-        pushed_in < Duration::from_secs(10),
-        "pushing did not wait on decoding: {pushed_in:?}"
-    );
+    // Pushing never waited on decoding: had it blocked, nothing would have
+    // been dropped (asserted above).
     // Caught up: a small push finds the queue short and decodes every frame again.
     assert!(wait_until(Duration::from_secs(20), || {
         m.push(&data[..1316]);
@@ -483,4 +498,19 @@ fn the_receiver_hears_the_beep_one_srt_latency_after_it_was_sent() {
     eprintln!(
         "beep: sent {sent:.0} ms after generation, received {got:.0} ms ({srt:.0} ms between)"
     );
+}
+
+/// ffmpeg's volumedetect `mean_volume` (the RMS in dB) over the audio of `ts`.
+fn mean_volume_db(ts: &Path) -> f64 {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostats", "-i"])
+        .arg(ts)
+        .args(["-map", "0:a:0", "-af", "volumedetect", "-f", "null", "-"])
+        .output()
+        .expect("ffmpeg");
+    let text = String::from_utf8_lossy(&out.stderr);
+    text.lines()
+        .find_map(|l| l.split("mean_volume:").nth(1))
+        .and_then(|v| v.trim().trim_end_matches("dB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no mean_volume in ffmpeg's output: {text}"))
 }

@@ -171,8 +171,9 @@ fn a_hundred_concurrent_requests_all_succeed() {
 fn a_start_arrives_on_the_event_stream_and_health_tells_a_failed_start() {
     let dir = tempfile::tempdir().unwrap();
     let serve = Serve::start(dir.path());
-    let (input, output) = (free_port(), free_port());
-    let body = json!({"name": "watched", "input": format!("udp://127.0.0.1:{input}"),
+    let clip = cut_sample(dir.path(), 1.0);
+    let output = free_port();
+    let body = json!({"name": "watched", "input": clip.display().to_string(),
         "outputs": [format!("srt://:{output}")]});
     let (status, v) = serve.json("POST", "/channels", Some(&body.to_string()));
     assert_eq!(status, 201, "{v}");
@@ -190,34 +191,47 @@ fn a_start_arrives_on_the_event_stream_and_health_tells_a_failed_start() {
     let started = std::iter::from_fn(|| events.recv_timeout(Duration::from_secs(5)).ok())
         .find(|l| l.starts_with("data:") && l.contains("started") && l.contains("watched"));
     assert!(started.is_some(), "no start event on /api/v1/events");
+    let health = || {
+        let resp = agent().get(serve.url("/health")).call().unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.into_body().read_to_string().unwrap())
+    };
 
-    // Another program holds the port the new settings listen on: the
-    // channel cannot start, stays stopped, and /health says so.
+    // Another program holds the port the new settings listen on: 409,
+    // and the channel goes on as it was.
     let busy = free_port();
     let _holder = std::net::UdpSocket::bind(("0.0.0.0", busy)).unwrap();
-    let moved = json!({"name": "watched", "input": format!("udp://127.0.0.1:{input}"),
-        "outputs": [format!("srt://:{busy}")]});
-    let (status, v) = serve.json("PUT", &format!("/channels/{id}"), Some(&moved.to_string()));
+    let moved = body
+        .to_string()
+        .replace(&format!(":{output}"), &format!(":{busy}"));
+    let (status, v) = serve.json("PUT", &format!("/channels/{id}"), Some(&moved));
+    assert_eq!(status, 409, "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("another program"),
+        "{v}"
+    );
+    let (_, v) = serve.json("GET", &format!("/channels/{id}"), None);
+    assert_ne!(v["state"], "stopped", "{v}");
+    assert_eq!(health().0, 200);
+
+    // Its file is no TS any more: the restart fails, the channel stays
+    // stopped though asked to run, and /health says so.
+    let good = std::fs::read(&clip).unwrap();
+    std::fs::write(&clip, vec![0u8; 188 * 100]).unwrap();
+    let (status, v) = serve.json("POST", &format!("/channels/{id}/restart"), None);
     assert!(status >= 400, "{status} {v}");
-    let resp = agent().get(serve.url("/health")).call().unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.into_body().read_to_string().unwrap();
+    let (status, text) = health();
     assert_eq!(status, 503, "{text}");
     assert!(
         text.contains("watched") && text.contains("\"asked\":\"running\""),
         "{text}"
     );
+    std::fs::write(&clip, good).unwrap();
     assert_eq!(
         serve.call("POST", &format!("/channels/{id}/start"), None).0,
         200
     );
-    let health = agent()
-        .get(serve.url("/health"))
-        .call()
-        .unwrap()
-        .status()
-        .as_u16();
-    assert_eq!(health, 200);
+    assert_eq!(health().0, 200);
 }
 
 /// `--tls-cert`/`--tls-key`: the API over HTTPS (curl checks the

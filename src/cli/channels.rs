@@ -24,6 +24,13 @@ fn local_output(o: &OutputSnapshot) -> String {
     if let Some(r) = &o.recording {
         return match &r.error {
             Some(_) => " record FAILED".to_string(),
+            None if r.files > 1 => {
+                format!(
+                    " recorded {:.1} MB in {} files",
+                    r.bytes as f64 / 1e6,
+                    r.files
+                )
+            }
             None => format!(" recorded {:.1} MB", r.bytes as f64 / 1e6),
         };
     }

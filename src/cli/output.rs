@@ -122,11 +122,19 @@ impl StatsWriter {
 /// and `message` are null unless reconnecting or failed; `stats` has an
 /// empty `links` list before the first reading.
 pub fn json_record(s: &StreamSnapshot) -> serde_json::Value {
+    player_record(s, false)
+}
+
+/// A player's record: `"type": "player"`, and `"final": true` on the last
+/// one a run prints (as channel and receiver records have them).
+pub(crate) fn player_record(s: &StreamSnapshot, final_record: bool) -> serde_json::Value {
     let empty = crate::engine::stats::StatsSample {
         elapsed_secs: s.uptime_secs,
         ..Default::default()
     };
     let mut record = serde_json::json!({
+        "type": "player",
+        "final": final_record,
         "time": unix_time(),
         "stream": s.id,
         "name": s.name,
@@ -142,6 +150,20 @@ pub fn json_record(s: &StreamSnapshot) -> serde_json::Value {
         o.extend(state_fields(&s.state));
     }
     record
+}
+
+/// The last JSON records of a run on stdout, `"final": true`: every
+/// player's and every channel's.
+pub(crate) fn print_final_records(manager: &crate::engine::StreamManager) {
+    print_player_records(manager, true);
+    super::channels::print_stats(manager, true, true);
+}
+
+/// Every player's JSON record on stdout.
+pub(crate) fn print_player_records(manager: &crate::engine::StreamManager, final_record: bool) {
+    for snap in manager.snapshots() {
+        out!("{}", player_record(&snap, final_record));
+    }
 }
 
 /// A state as the same four keys in every state: `state`, `connections`

@@ -39,7 +39,7 @@ pub struct PlayArgs {
     pub duration: Option<f64>,
 }
 
-fn parse_loop(s: &str) -> Result<LoopMode, String> {
+fn parse_loop(s: &str) -> Result<LoopMode, crate::engine::config::ModeWordError> {
     s.parse()
 }
 
@@ -172,6 +172,9 @@ pub fn run(args: PlayArgs) -> i32 {
         std::thread::sleep(play_udp::drain_time(&channel_cfgs));
     }
     manager.stop_all();
+    if args.stats == Some(StatsFormat::Json) {
+        super::output::print_final_records(&manager);
+    }
     let any_failed = manager
         .snapshots()
         .iter()

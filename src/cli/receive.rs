@@ -57,6 +57,7 @@ fn record_json(rx: &ReceiverReader, final_record: bool) -> serde_json::Value {
         }
     }
     let mut v = serde_json::json!({
+        "type": "receiver",
         "final": final_record,
         "receiver": receiver,
         "tr101290": a.tr101290,

@@ -39,7 +39,7 @@ pub struct RelayArgs {
     /// The output timeline across a switch: seamless (continuity counters
     /// continued, PCR/PTS/DTS restamped), signalled (discontinuity_indicator)
     /// or off (sent as it comes).
-    #[arg(long, value_name = "MODE", default_value = "seamless")]
+    #[arg(long, value_name = "MODE", default_value = "seamless", value_parser = LoopMode::parse_repair)]
     pub repair: LoopMode,
     /// A TOML file whose [[channel]] and [[stream]] tables are run too (one
     /// checked set with the channel of --input/--output).
@@ -113,6 +113,9 @@ pub fn run(a: RelayArgs) -> i32 {
         super::play::print_stream_events(&manager, &mut seen_streams, &mut repeats);
         if Instant::now() >= next {
             next += Duration::from_secs(1);
+            if json {
+                super::output::print_player_records(&manager, false);
+            }
             super::channels::print_stats(&manager, json, false);
         }
         let done = a
@@ -125,7 +128,7 @@ pub fn run(a: RelayArgs) -> i32 {
     manager.stop_all();
     super::channels::print_events(&manager, &mut seen);
     if json {
-        super::channels::print_stats(&manager, true, true);
+        super::output::print_final_records(&manager);
     }
     0
 }

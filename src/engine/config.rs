@@ -134,17 +134,35 @@ pub enum LoopMode {
     Off,
 }
 
-impl std::str::FromStr for LoopMode {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+/// A word that is not a [`LoopMode`], named by the option it was given for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModeWordError {
+    #[error("'{0}' is not a loop mode: use seamless (restamped, continuous), signalled (discontinuity_indicator set) or off (stop at the end)")]
+    Loop(String),
+    #[error("'{0}' is not a repair mode (the output timeline across a switch): use seamless (restamped, continuous), signalled (discontinuity_indicator set) or off (sent as it comes)")]
+    Repair(String),
+}
+
+impl LoopMode {
+    fn from_word(s: &str) -> Option<Self> {
         match s {
-            "seamless" => Ok(LoopMode::Seamless),
-            "signalled" | "signaled" => Ok(LoopMode::Signalled),
-            "off" => Ok(LoopMode::Off),
-            other => Err(format!(
-                "unknown loop mode '{other}': use seamless, signalled or off"
-            )),
+            "seamless" => Some(LoopMode::Seamless),
+            "signalled" | "signaled" => Some(LoopMode::Signalled),
+            "off" => Some(LoopMode::Off),
+            _ => None,
         }
+    }
+
+    /// The value of `--repair` / `repair =`: the timeline repair at a switch.
+    pub fn parse_repair(s: &str) -> Result<Self, ModeWordError> {
+        Self::from_word(s).ok_or_else(|| ModeWordError::Repair(s.to_string()))
+    }
+}
+
+impl std::str::FromStr for LoopMode {
+    type Err = ModeWordError;
+    fn from_str(s: &str) -> Result<Self, ModeWordError> {
+        Self::from_word(s).ok_or_else(|| ModeWordError::Loop(s.to_string()))
     }
 }
 
@@ -488,6 +506,16 @@ pub enum ConfigError {
     NoFile,
     #[error("no port given: add the SRT port, e.g. srt://:9000 or srt://host:9000")]
     NoPort,
+    #[error("no port given: add the UDP port, e.g. {0}")]
+    UdpNoPort(&'static str),
+    #[error(
+        "iface={value}: {why}; the interfaces here are: {known} (give a name or an IPv4 address)"
+    )]
+    Interface {
+        value: String,
+        why: &'static str,
+        known: String,
+    },
     #[error("{0} mode needs the receiver's host: use srt://HOST:PORT?mode={0}")]
     NoHost(Mode),
     #[error("'{0}' is not a valid host name or IP address")]
@@ -516,11 +544,11 @@ pub enum ConfigError {
     PcrPid(String),
     #[error("'{0}' is not a TOS/DSCP value: give 0-255, 0xB8, or a class name such as EF or AF41")]
     Iptos(String),
-    #[error("'{0}' is not an SRT URI: use srt://[host]:port?mode=listener|caller|rendezvous")]
+    #[error("'{0}' is not an SRT URI: use srt://[host]:port?mode=listener|caller|rendezvous (or udp://HOST:PORT for UDP)")]
     UriScheme(String),
-    #[error("bad SRT URI '{uri}': {why}")]
+    #[error("bad URI '{uri}': {why}")]
     Uri { uri: String, why: String },
-    #[error("'{key}' is not an option this player supports (known: {known})", known = uri_key_names())]
+    #[error("'{key}' is not an option of srt:// URIs (known: {known})", known = uri_key_names())]
     UnknownOption { key: String },
     #[error("'{key}' is given twice in the URI: give each option once")]
     DuplicateOption { key: String },
@@ -535,6 +563,7 @@ pub enum ConfigError {
 }
 
 mod uri;
+pub(crate) use uri::parse_number;
 use uri::percent_encode;
 pub use uri::{mask_uri, parse_pid, parse_uri, uri_help, uri_key_names, url_host, URI_KEYS};
 

@@ -1,11 +1,12 @@
 //! The stream manager: many streams in one process, each owned here.
 
+mod api;
 mod channels;
 
 use super::changes;
 use super::config::StreamConfig;
 use super::preflight::{self, bound_port, PortConflict};
-use super::receiver::{self, ReceiveRequest, ReceiverPast, ReceiverReader, RunningReceiver};
+use super::receiver::{ReceiveRequest, ReceiverReader, RunningReceiver};
 use super::shared::{Notify, Past};
 use super::stats::HistoryPoint;
 use super::status::{EventKind, StreamEvent, StreamId, StreamSnapshot};
@@ -301,45 +302,30 @@ impl StreamManager {
             name: name.clone(),
             source,
         };
-        receiver::checked(&req.config).map_err(start_err)?;
+        super::receiver::checked(&req.config).map_err(start_err)?;
         self.check_port(&req.config, None)?;
         let id = self.next_id;
         self.next_id += 1;
-        let r = RunningReceiver::start(
-            id,
-            req,
-            self.stats_interval,
-            self.notify.clone(),
-            ReceiverPast::fresh(),
-        )
-        .map_err(start_err)?;
+        let r = RunningReceiver::start(id, req, self.stats_interval, self.notify.clone())
+            .map_err(start_err)?;
         self.receivers.insert(id, r);
         (self.notify)();
         Ok(id)
     }
 
-    /// Restarts a receiver in its place (same id, same settings; a recording
-    /// goes on in a file of its own). Its events and history go on. If it
-    /// cannot start again, it stays stopped and the error says why.
+    /// Restarts a receiver in its place, as a channel restarts (same id,
+    /// same settings; a recording goes on in a file of its own). Its events
+    /// and history go on. If it cannot start again, it stays stopped and
+    /// the error says why.
     pub fn restart_receiver(&mut self, id: StreamId) -> Result<(), ManagerError> {
-        let mut old = self
+        let r = self
             .receivers
-            .remove(&id)
+            .get_mut(&id)
             .ok_or(ManagerError::NoSuchStream(id))?;
-        old.stop();
-        let (req, past) = old.restart_parts();
-        let name = req.config.endpoint();
-        let result =
-            match RunningReceiver::start(id, req, self.stats_interval, self.notify.clone(), past) {
-                Ok(new) => {
-                    self.receivers.insert(id, new);
-                    Ok(())
-                }
-                Err(source) => {
-                    self.receivers.insert(id, old);
-                    Err(ManagerError::Start { name, source })
-                }
-            };
+        let name = r.reader().config().endpoint();
+        let result = r
+            .restart()
+            .map_err(|source| ManagerError::Start { name, source });
         (self.notify)();
         result
     }
@@ -356,18 +342,19 @@ impl StreamManager {
         id: StreamId,
         settings: Option<crate::media::MonitorSettings>,
     ) -> Result<(), ManagerError> {
+        if let Some(r) = self.receivers.get_mut(&id) {
+            return r
+                .set_monitor(settings)
+                .map_err(|e| ManagerError::Monitor(e.to_string()));
+        }
         let m = settings
             .map(crate::media::ConfidenceMonitor::start)
             .transpose()
             .map_err(|e| ManagerError::Monitor(e.to_string()))?;
-        if let Some(s) = self.streams.get(&id) {
-            s.set_monitor(m);
-        } else {
-            self.receivers
-                .get(&id)
-                .ok_or(ManagerError::NoSuchStream(id))?
-                .set_monitor(m);
-        }
+        self.streams
+            .get(&id)
+            .ok_or(ManagerError::NoSuchStream(id))?
+            .set_monitor(m);
         Ok(())
     }
 

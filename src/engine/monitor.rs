@@ -1,15 +1,13 @@
-//! The monitor thread of a stream: turns link events and libsrt's
-//! statistics into states, events and history.
+//! What the player's monitor (its channel's monitor loop,
+//! `channel/player_watch.rs`) and the receiver's share: link events as
+//! states and events, libsrt's statistics read per connection, the
+//! confidence monitor's alarms as events.
 
-use super::config::{Mode, StreamConfig};
 use super::link::{ConnSet, LinkEvent};
-use super::shared::{lock, Shared};
 use super::srt::SocketState;
-use super::stats::{HistoryPoint, LinkStats, RateTracker, StatsSample};
+use super::stats::{LinkStats, StatsSample};
 use super::status::{EventKind, StreamState};
-use std::sync::atomic::Ordering;
-use std::sync::{mpsc, Arc};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What a stream's SRT side looks like from its link events: the shared
 /// part of the player's and the receiver's monitors.
@@ -124,16 +122,6 @@ pub(super) fn read_links(conns: &ConnSet, listener: bool, elapsed_secs: f64) -> 
     }
 }
 
-pub(super) struct Monitor {
-    shared: Arc<Shared>,
-    conns: Arc<ConnSet>,
-    events: mpsc::Receiver<LinkEvent>,
-    interval: Duration,
-    rates: RateTracker,
-    tracker: LinkTracker,
-    alarms: crate::media::AlarmWatch,
-}
-
 /// The confidence monitor's alarm changes as events, each once.
 pub(super) fn alarm_events(
     watch: &mut crate::media::AlarmWatch,
@@ -148,85 +136,4 @@ pub(super) fn alarm_events(
             false => EventKind::AlarmCleared { alarm },
         })
         .collect()
-}
-
-impl Monitor {
-    pub(super) fn new(
-        shared: Arc<Shared>,
-        conns: Arc<ConnSet>,
-        events: mpsc::Receiver<LinkEvent>,
-        cfg: StreamConfig,
-        interval: Duration,
-    ) -> Self {
-        Self {
-            shared,
-            conns,
-            events,
-            interval,
-            rates: RateTracker::default(),
-            tracker: LinkTracker::new(cfg.mode == Mode::Listener),
-            alarms: Default::default(),
-        }
-    }
-
-    pub(super) fn run(mut self) {
-        let mut next_stats = Instant::now() + self.interval;
-        while !self.shared.stop.load(Ordering::SeqCst) {
-            if let Ok(e) = self.events.recv_timeout(Duration::from_millis(100)) {
-                self.on_event(e);
-                while let Ok(e) = self.events.try_recv() {
-                    self.on_event(e);
-                }
-            }
-            if Instant::now() >= next_stats {
-                next_stats += self.interval;
-                if next_stats < Instant::now() {
-                    next_stats = Instant::now() + self.interval;
-                }
-                self.poll_stats();
-            }
-        }
-    }
-
-    fn publish(&self) {
-        let (list, _) = self.conns.current();
-        let callers: Vec<String> = if self.tracker.listener {
-            list.iter().map(|c| c.peer.clone()).collect()
-        } else {
-            Vec::new()
-        };
-        {
-            let mut snap = lock(&self.shared.snapshot);
-            // A caller that left is not listed with the last reading's links.
-            if let (true, Some(latest)) = (self.tracker.listener, snap.latest.as_mut()) {
-                latest.keep_peers(&callers);
-            }
-            snap.callers = callers;
-        }
-        self.shared.set_state(self.tracker.state(list.len()));
-    }
-
-    fn on_event(&mut self, e: LinkEvent) {
-        if let Some(k) = self
-            .tracker
-            .on_event(e, self.shared.stop.load(Ordering::SeqCst))
-        {
-            self.shared.event(k);
-        }
-        self.publish();
-    }
-
-    fn poll_stats(&mut self) {
-        super::priority::raise_srt_threads();
-        let mut sample = read_links(&self.conns, self.tracker.listener, self.shared.elapsed());
-        self.rates.update(&mut sample);
-        let point = HistoryPoint::from_sample(&sample);
-        lock(self.shared.log.as_ref()).history.push(point);
-        lock(&self.shared.snapshot).latest = Some(sample);
-        for e in alarm_events(&mut self.alarms, self.shared.monitor.status()) {
-            self.shared.event(e);
-        }
-        self.publish();
-        (self.shared.notify)();
-    }
 }

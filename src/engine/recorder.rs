@@ -179,6 +179,27 @@ impl Recorder {
         Ok(())
     }
 
+    /// Bytes in the file written now.
+    pub(crate) fn file_bytes(&self) -> u64 {
+        self.bytes_in_file
+    }
+
+    /// What was recorded, in words: the one file and its size, or with
+    /// rotation the number of files and their total, then the last file
+    /// and its own size (so neither is read as the other).
+    pub(crate) fn summary(&self) -> String {
+        if self.index <= 1 {
+            return format!("{}, {}", self.current.display(), size(self.total_bytes));
+        }
+        format!(
+            "{} files, {} in total; last file {}, {}",
+            self.index,
+            size(self.total_bytes),
+            self.current.display(),
+            size(self.bytes_in_file)
+        )
+    }
+
     /// Writes what is held back and flushes (at the end of a recording).
     pub fn flush(&mut self) -> std::io::Result<()> {
         let held = std::mem::take(&mut self.partial);
@@ -188,6 +209,11 @@ impl Recorder {
             None => Ok(()),
         }
     }
+}
+
+/// `12.3 MB (12 345 678 bytes)`.
+fn size(bytes: u64) -> String {
+    format!("{:.1} MB ({bytes} bytes)", bytes as f64 / 1e6)
 }
 
 /// The next position from `from` that starts a packet: a sync byte with

@@ -13,9 +13,8 @@
 //! in the README (*Benchmark*, "One thread per stream or a shared
 //! scheduler"): fewer wake-ups, the same exact timestamps.
 
-use super::sender::{Sender, Step};
+use super::sender::Step;
 use super::shared::lock;
-use super::status::StreamId;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -36,6 +35,22 @@ const MIN_WAKE_INTERVAL: Duration = Duration::from_millis(1);
 /// lose out to everything else on a loaded machine).
 const STREAMS_PER_WORKER: usize = 10;
 
+/// What a worker runs: a player's sender (`sender.rs`: straight to its
+/// SRT connections) or a channel's file input (`channel/input_file.rs`:
+/// to the channel's switch and fan-out).
+pub(super) trait Paced: Send {
+    /// Reads the next datagram (if none is pending) and says when it is due.
+    fn prepare(&mut self) -> Step;
+    /// Hands on the pending datagram: its time has come.
+    fn fire(&mut self);
+    /// The source ended and its [`Step::End`] time has come.
+    fn finish(&self);
+    /// Stopped (or failed): it leaves its worker.
+    fn stopped(&self) -> bool;
+    /// Says how it went, once it has left its worker.
+    fn report(&self) {}
+}
+
 /// Set once a sender has left its worker (ended, failed or stopped).
 #[derive(Default)]
 struct Gone {
@@ -45,7 +60,7 @@ struct Gone {
 
 /// One stream on a worker: its sender and what it waits for.
 struct Entry {
-    sender: Sender,
+    sender: Box<dyn Paced>,
     step: Option<Step>,
     gone: Arc<Gone>,
 }
@@ -119,7 +134,7 @@ impl Worker {
         Ok(w)
     }
 
-    fn add(&self, sender: Sender, gone: Arc<Gone>) {
+    fn add(&self, sender: Box<dyn Paced>, gone: Arc<Gone>) {
         self.streams.fetch_add(1, Ordering::Relaxed);
         lock(&self.inbox).push(Entry {
             sender,
@@ -230,10 +245,14 @@ impl Handle {
 }
 
 /// Hands a sender to a worker: a shared one, or (`dedicated`, for a source
-/// that waits on an encoder) one of its own.
-pub(super) fn spawn(sender: Sender, id: StreamId, dedicated: bool) -> std::io::Result<Handle> {
+/// that waits on an encoder) one of its own, named after `label`.
+pub(super) fn spawn(
+    sender: Box<dyn Paced>,
+    label: &str,
+    dedicated: bool,
+) -> std::io::Result<Handle> {
     let worker = if dedicated {
-        Worker::start(format!("send-own-{id}"), true)?
+        Worker::start(format!("send-own-{label}"), true)?
     } else {
         shared_worker()?
     };

@@ -87,6 +87,14 @@ pub(super) struct Sender {
     /// Behind by more than the latency at the last send (logged once per stretch).
     behind: bool,
     start_margin: Duration,
+    /// The channel it is the file input of: its input and output counters.
+    channel: Option<ChannelCounters>,
+}
+
+/// The counters of the channel a sender feeds (input 1, output 1).
+pub(super) struct ChannelCounters {
+    pub(super) core: Arc<crate::engine::channel::Core>,
+    pub(super) output: Arc<crate::engine::channel::OutputCounters>,
 }
 
 impl Sender {
@@ -116,7 +124,13 @@ impl Sender {
             last_srctime: 0,
             behind: false,
             start_margin: START_MARGIN,
+            channel: None,
         }
+    }
+
+    /// Counts what it reads and sends in its channel's snapshot too.
+    pub(super) fn set_channel(&mut self, counters: ChannelCounters) {
+        self.channel = Some(counters);
     }
 
     /// How long after reading the first datagram its schedule starts.
@@ -203,6 +217,7 @@ impl Sender {
         }
         self.behind = behind_us > self.latency_us;
         self.last_srctime = srctime;
+        let mut sent = false;
         for (c, fails) in self.targets.iter().zip(self.failures.iter_mut()) {
             // A datagram due before this connection existed (the thread was
             // behind when the receiver joined) is not its to play: stamped
@@ -213,7 +228,10 @@ impl Sender {
                 continue;
             }
             match c.sock.send(&d.payload, Some(srctime)) {
-                Ok(_) => *fails = 0,
+                Ok(_) => {
+                    *fails = 0;
+                    sent = true;
+                }
                 Err(SrtError::ConnectionLost) | Err(SrtError::NotConnected) => {
                     self.conns.remove(
                         c,
@@ -225,6 +243,9 @@ impl Sender {
                     // Its send buffer is full: this receiver is too slow;
                     // the others go on.
                     self.shared.send_drops.fetch_add(1, Ordering::Relaxed);
+                    if let Some(c) = &self.channel {
+                        c.output.send_drops.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
                 Err(e) => {
                     *fails += 1;
@@ -239,15 +260,43 @@ impl Sender {
             }
         }
         self.shared.datagrams.fetch_add(1, Ordering::Relaxed);
+        if let Some(c) = &self.channel {
+            c.core.count_input(0, d.payload.len());
+            if sent {
+                c.output.count_sent(d.payload.len());
+            }
+        }
         self.shared.monitor.push(&d.payload);
     }
 
-    pub(super) fn report(&self) {
+    fn report_lateness(&self) {
         tracing::info!(
             stream = self.shared.id,
             lateness_p50_ms = self.lateness.quantile_ms(0.5),
             lateness_p99_ms = self.lateness.quantile_ms(0.99),
             "send lateness against the schedule"
         );
+    }
+}
+
+impl super::scheduler::Paced for Sender {
+    fn prepare(&mut self) -> Step {
+        Sender::prepare(self)
+    }
+
+    fn fire(&mut self) {
+        Sender::fire(self);
+    }
+
+    fn finish(&self) {
+        Sender::finish(self);
+    }
+
+    fn stopped(&self) -> bool {
+        Sender::stopped(self)
+    }
+
+    fn report(&self) {
+        self.report_lateness();
     }
 }

@@ -39,6 +39,8 @@ pub(super) struct Shared {
 pub(crate) struct Past {
     pub(super) log: Arc<Mutex<StreamLog>>,
     pub(super) started: Instant,
+    /// The reader of the channel it runs as (pointed at the new run).
+    pub(super) channel: Option<super::channel::ChannelReader>,
 }
 
 impl Past {
@@ -47,6 +49,7 @@ impl Past {
         Self {
             log: Arc::default(),
             started: Instant::now(),
+            channel: None,
         }
     }
 }

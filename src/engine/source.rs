@@ -148,9 +148,16 @@ fn read_at(file: &mut File, offset: u64, len: u64) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+mod cache;
+
 /// Probes a file: its packet format, where packets start, its programmes and
-/// PCR PIDs, and how long one pass plays at which rates.
+/// PCR PIDs, and how long one pass plays at which rates. A version of a
+/// file already probed with the same request is not read again.
 pub fn probe_file(path: &Path, req: ProbeRequest) -> Result<SourceInfo, SourceError> {
+    cache::probe_once(path, req, || probe_uncached(path, req))
+}
+
+fn probe_uncached(path: &Path, req: ProbeRequest) -> Result<SourceInfo, SourceError> {
     let mut file = open(path)?;
     let read_err = |e| SourceError::Read {
         path: path.to_path_buf(),

@@ -155,7 +155,7 @@ pub(crate) async fn replace(
     let v = blocking(&state, move |inner| {
         let table = secrets::keep_secrets(&sent, inner.store.table(id)?);
         let cfg = table.to_config(inner.store.base())?;
-        inner.manager.restart_channel(id, Some(cfg))?;
+        inner.manager.replace_channel(id, cfg)?;
         *inner.store.table_mut(id)? = table;
         if let Some(e) = inner.store.channels.get_mut(&id) {
             e.wanted = true;

@@ -111,6 +111,29 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     cond()
 }
 
+/// Waits until `count()` reaches `target`, for as long as it keeps growing:
+/// false only when it stood still for `stall`. A loaded machine (a CI run
+/// with every test binary at once) slows a live source down but does not
+/// stop it; a fixed deadline failed there while the stream was still coming.
+pub fn wait_growing(stall: Duration, target: u64, mut count: impl FnMut() -> u64) -> bool {
+    let mut last = count();
+    let mut moved = Instant::now();
+    loop {
+        if last >= target {
+            return true;
+        }
+        if moved.elapsed() > stall {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        let now = count();
+        if now > last {
+            moved = Instant::now();
+        }
+        last = now;
+    }
+}
+
 pub fn snapshot(m: &StreamManager, id: StreamId) -> StreamSnapshot {
     m.snapshot(id).expect("stream exists")
 }

@@ -1,7 +1,9 @@
 //! Reading `tcpdump -w` captures of SRT on loopback: the data packets'
-//! header timestamps, to compare what a relay sends with what it received.
+//! header timestamps, to compare what a relay sends with what it received,
+//! and what a player sends with its PCRs.
 
-use std::collections::HashMap;
+use srt_streamer::ts::packet::{self, PACKET_SIZE};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
@@ -136,4 +138,44 @@ impl Drop for Capture {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// The sample's PCR PID.
+pub const PCR_PID: u16 = 0x100;
+
+/// For each port the capture saw data leave from: SRT timestamp − PCR (µs)
+/// of every original data packet carrying a PCR of [`PCR_PID`] (the
+/// sample's PCR PID).
+pub fn timestamp_minus_pcr(path: &Path) -> HashMap<u16, Vec<f64>> {
+    let mut seen: HashSet<(u16, u32)> = HashSet::new();
+    let mut out: HashMap<u16, Vec<f64>> = HashMap::new();
+    for u in read(path) {
+        let p = &u.payload;
+        // Data packets only (word 0 top bit clear), first transmissions
+        // (word 1 bit 26 clear), each sequence number once.
+        if p.len() <= 16 || p[0] & 0x80 != 0 || p[4] & 0x04 != 0 {
+            continue;
+        }
+        let seq = u32::from_be_bytes([p[0], p[1], p[2], p[3]]);
+        if !seen.insert((u.src_port, seq)) {
+            continue;
+        }
+        let ts_us = f64::from(u32::from_be_bytes([p[8], p[9], p[10], p[11]]));
+        let pcr = p[16..]
+            .chunks_exact(PACKET_SIZE)
+            .filter(|ts| ts[0] == 0x47 && packet::pid(ts) == PCR_PID)
+            .find_map(packet::pcr);
+        if let Some(pcr) = pcr {
+            out.entry(u.src_port)
+                .or_default()
+                .push(ts_us - pcr as f64 / 27.0);
+        }
+    }
+    out
+}
+
+pub fn peak_to_peak(v: &[f64]) -> f64 {
+    let hi = v.iter().copied().fold(f64::MIN, f64::max);
+    let lo = v.iter().copied().fold(f64::MAX, f64::min);
+    hi - lo
 }

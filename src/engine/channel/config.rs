@@ -433,11 +433,11 @@ mod tests {
             "c1",
             &uris(&[
                 "srt://:9000?streamid=%23!::r=cam,m=publish",
-                "udp://@239.1.1.1:5000?source=10.0.0.1&iface=10.0.0.2",
+                "udp://@239.1.1.1:5000?source=10.0.0.1&iface=127.0.0.1",
             ]),
             &uris(&[
                 "srt://:9000?streamid=cam",
-                "udp://239.2.2.2:5001?ttl=4&iface=10.0.0.2&iptos=EF",
+                "udp://239.2.2.2:5001?ttl=4&iface=127.0.0.1&iptos=EF",
             ]),
         )
         .unwrap();

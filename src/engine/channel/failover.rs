@@ -79,6 +79,22 @@ impl Failover {
         }
     }
 
+    /// A datagram of `source` at `now_us`, judged (an input) and the switch
+    /// deciding; nothing is sent (a receiver's channel sends what arrives).
+    pub(crate) fn judge(
+        &mut self,
+        now_us: i64,
+        source: Live,
+        payload: &[u8],
+    ) -> Option<SwitchEvent> {
+        if let Live::Input(i) = source {
+            if let Some(h) = self.health.get_mut(i) {
+                h.feed(now_us, payload);
+            }
+        }
+        self.tick(now_us)
+    }
+
     /// A datagram of `source` at `now_us`, due at `sched_us`: judged (an
     /// input), the switch decides, and when `source` is on air what it
     /// yields is appended to `send`.
@@ -90,12 +106,7 @@ impl Failover {
         sched_us: i64,
         send: &mut Vec<Datagram>,
     ) -> Option<SwitchEvent> {
-        if let Live::Input(i) = source {
-            if let Some(h) = self.health.get_mut(i) {
-                h.feed(now_us, payload);
-            }
-        }
-        let event = self.tick(now_us);
+        let event = self.judge(now_us, source, payload);
         if self.switch.live() != source {
             return event;
         }
@@ -166,8 +177,9 @@ mod tests {
     /// input, so no switch happens; its return is a new segment all the
     /// same — no continuity burst taken for a failure (the input stays
     /// healthy), and the output's PCR goes on forward (the repair's jump
-    /// rule) instead of stepping back. The PCR does step by the silence
-    /// itself, without discontinuity_indicator (TR 101 290 2.3b): left.
+    /// rule) instead of stepping back. It steps by the silence itself, and
+    /// that step is declared: the first PCR after it carries
+    /// discontinuity_indicator (TR 101 290 2.3b), the others do not.
     #[test]
     fn the_live_input_back_after_a_silence_is_a_new_segment() {
         let mut f = Failover::new(&SwitchSettings::default(), 1, false, LoopMode::Seamless);
@@ -197,15 +209,22 @@ mod tests {
             );
             assert!(f.health(at)[0].is_healthy(), "{:?}", f.health(at));
         }
-        let pcrs: Vec<u64> = send
+        let pcr_packets: Vec<&[u8]> = send
             .iter()
-            .flat_map(|d| {
-                d.payload
-                    .chunks(188)
-                    .filter_map(crate::ts::packet::pcr)
-                    .collect::<Vec<_>>()
-            })
+            .flat_map(|d| d.payload.chunks(188))
+            .filter(|p| crate::ts::packet::pcr(p).is_some())
             .collect();
+        let pcrs: Vec<u64> = pcr_packets
+            .iter()
+            .filter_map(|p| crate::ts::packet::pcr(p))
+            .collect();
+        let flagged: Vec<usize> = pcr_packets
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| crate::ts::packet::discontinuity_indicator(p))
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(flagged, [100], "the first PCR after the silence, alone");
         assert!(send.len() > before, "the returning input is sent");
         assert!(
             pcrs.windows(2).all(|w| w[1] > w[0]),

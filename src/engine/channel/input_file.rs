@@ -1,26 +1,31 @@
 //! A file or the generated test signal as a channel input (and the slate):
 //! the player's reader and pacer ([`LoopingSource`], [`Pacer`]) turn it
-//! into datagrams on its PCR schedule, looped seamlessly; a thread waits
-//! for each one's time and offers it to the switch with that time as its
-//! schedule time, so a UDP output departs on the PCR schedule + its delay.
+//! into datagrams on its PCR schedule, looped seamlessly. It runs on the
+//! shared sending pool (`scheduler.rs`, as the players' inputs do): a
+//! worker wakes for each one's time and offers it to the switch with that
+//! time as its schedule time, however late the worker woke, so an SRT
+//! output's srctime is the PCR schedule and a UDP output departs on it
+//! plus its delay. The test signal, which waits on its encoder, gets a
+//! worker of its own.
 
-use super::running::{spawn, ChannelError, Core, Part};
+use super::running::{ChannelError, Core, Part};
 use crate::engine::config::LoopMode;
-use crate::engine::pacer::Pacer;
+use crate::engine::pacer::{Datagram, Pacer};
 use crate::engine::reader::LoopingSource;
+use crate::engine::scheduler::{self, Handle, Paced};
+use crate::engine::sender::Step;
+use crate::engine::shared::lock;
 use crate::engine::source::{probe_file, test_signal_info, ProbeRequest, SourceError};
-use crate::engine::srt::time_now_us;
+use crate::engine::srt::SrtClock;
 use crate::media::testsignal::TestSignal;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-/// Longest single sleep, so stop is seen quickly.
-const NAP_US: i64 = 50_000;
 /// How early each datagram is offered (its schedule time is kept): under
 /// the UDP outputs' default 20 ms delay, so it is never late for them.
-const AHEAD_US: i64 = 10_000;
+const AHEAD: Duration = Duration::from_millis(10);
 
 /// Where a paced source's datagrams go.
 #[derive(Debug, Clone, Copy)]
@@ -60,9 +65,10 @@ pub(crate) fn start_file(
     };
     let info = probe_file(path, ProbeRequest::default()).map_err(file_error)?;
     let source = LoopingSource::open(info, loop_mode != LoopMode::Off).map_err(file_error)?;
-    let pacer = Pacer::new(source, loop_mode);
-    let thread = spawn(&thread_name(target), move || play(&core, target, pacer))?;
-    Ok(Part::thread(thread))
+    pool(
+        FileInput::new(core, target, Pacer::new(source, loop_mode)),
+        false,
+    )
 }
 
 /// Starts the generated test signal `source` (`testsrc:…`) as input `index`.
@@ -83,51 +89,122 @@ pub(crate) fn start_test_signal(
         LoopingSource::from_stream(info, Box::new(reader)),
         LoopMode::Seamless,
     );
-    let target = Target::Input(index);
-    let thread = spawn(&thread_name(target), move || play(&core, target, pacer))?;
-    let mut part = Part::thread(thread);
-    part.wake = Some(Box::new(move || halt.store(true, Ordering::SeqCst)));
+    let mut part = pool(FileInput::new(core, Target::Input(index), pacer), true)?;
+    let stop = part.wake.take();
+    part.wake = Some(Box::new(move || {
+        // Its read waits on the encoder: ended first.
+        halt.store(true, Ordering::SeqCst);
+        if let Some(stop) = &stop {
+            stop();
+        }
+    }));
     Ok(part)
 }
 
-fn thread_name(target: Target) -> String {
-    match target {
-        Target::Input(i) => format!("relay-file-{}", i + 1),
-        Target::Slate => "relay-slate".to_string(),
+/// Hands `input` to the sending pool (`dedicated`: a worker of its own);
+/// its part stops it (waits until it has left its worker).
+fn pool(input: FileInput, dedicated: bool) -> Result<Part, ChannelError> {
+    let label = input.target.name().replace(' ', "-");
+    let handle = scheduler::spawn(Box::new(input), &label, dedicated).map_err(|source| {
+        ChannelError::Io {
+            what: format!("cannot start the sending thread of {label}"),
+            source,
+        }
+    })?;
+    let handle: Mutex<Option<Handle>> = Mutex::new(Some(handle));
+    Ok(Part {
+        thread: None,
+        link: None,
+        events: None,
+        wake: Some(Box::new(move || {
+            if let Some(h) = lock(&handle).take() {
+                h.stop();
+            }
+        })),
+        sink: None,
+    })
+}
+
+/// A paced file or test signal on a worker of the sending pool.
+struct FileInput {
+    core: Arc<Core>,
+    target: Target,
+    pacer: Pacer,
+    clock: SrtClock,
+    /// When the schedule began, and the first datagram's schedule time.
+    origin: Option<(Instant, u64)>,
+    /// The next datagram: when to offer it, and its schedule time (µs on
+    /// libsrt's clock).
+    pending: Option<(Instant, i64, Datagram)>,
+}
+
+impl FileInput {
+    fn new(core: Arc<Core>, target: Target, pacer: Pacer) -> Self {
+        core.pooled.fetch_add(1, Ordering::SeqCst);
+        Self {
+            core,
+            target,
+            pacer,
+            clock: SrtClock::now(),
+            origin: None,
+            pending: None,
+        }
     }
 }
 
-fn play(core: &Core, target: Target, mut pacer: Pacer) {
-    if !crate::engine::priority::raise_current_thread() {
-        tracing::debug!("cannot raise the file input thread's priority (needs CAP_SYS_NICE)");
+impl Drop for FileInput {
+    /// Off its worker: ended, failed or stopped.
+    fn drop(&mut self) {
+        self.core.pooled.fetch_sub(1, Ordering::SeqCst);
     }
-    let origin = time_now_us() + AHEAD_US;
-    while !core.stopped() {
-        let d = match pacer.next_datagram() {
-            Ok(Some(d)) => d,
+}
+
+impl Paced for FileInput {
+    fn prepare(&mut self) -> Step {
+        if self.core.stopped() {
+            return Step::Stop;
+        }
+        if let Some((at, _, _)) = &self.pending {
+            return Step::Due(*at);
+        }
+        match self.pacer.next_datagram() {
+            Ok(Some(d)) => {
+                let (t0, first_ns) = *self
+                    .origin
+                    .get_or_insert_with(|| (Instant::now() + AHEAD, d.send_time_ns));
+                let due = t0 + Duration::from_nanos(d.send_time_ns.saturating_sub(first_ns));
+                // Offered a little early: outputs hold it to its time, so a
+                // late wake-up of the worker never delays a departure.
+                let at = due.checked_sub(AHEAD).unwrap_or(due);
+                self.pending = Some((at, self.clock.srt_us(due), d));
+                Step::Due(at)
+            }
             Ok(None) => {
-                core.event(format!("{}: end of file", target.name()), false);
-                break;
+                let name = self.target.name();
+                self.core.event(format!("{name}: end of file"), false);
+                Step::Stop
             }
             Err(e) => {
-                report(core, target, &e);
-                break;
+                report(&self.core, self.target, &e);
+                Step::Stop
             }
+        }
+    }
+
+    fn fire(&mut self) {
+        let Some((_, due_us, d)) = self.pending.take() else {
+            return;
         };
-        let due = origin + i64::try_from(d.send_time_ns / 1000).unwrap_or(i64::MAX);
-        loop {
-            // Offered a little early: outputs hold it to its time, so a late
-            // wake-up of this thread never delays a departure.
-            let wait = due - AHEAD_US - time_now_us();
-            if wait <= 0 || core.stopped() {
-                break;
-            }
-            std::thread::sleep(Duration::from_micros(wait.min(NAP_US) as u64));
+        match self.target {
+            Target::Input(i) => self.core.deliver(i, &d.payload, due_us),
+            Target::Slate => self.core.deliver_slate(&d.payload, due_us),
         }
-        match target {
-            Target::Input(i) => core.deliver(i, &d.payload, due),
-            Target::Slate => core.deliver_slate(&d.payload, due),
-        }
+    }
+
+    fn finish(&self) {}
+
+    fn stopped(&self) -> bool {
+        self.core.stopped()
     }
 }
 

@@ -33,8 +33,11 @@ pub(crate) fn start(
     let conns = link.conns.clone();
     let current: Current = Arc::new(Mutex::new(None));
     let reading = current.clone();
+    // A caller or rendezvous input that loses its sender has lost its link
+    // (and reconnects); a listener's caller has left.
+    let listener = cfg.mode == crate::engine::config::Mode::Listener;
     let thread = spawn(&format!("relay-in-{}", index + 1), move || {
-        read_loop(&core, index, &conns, &reading);
+        read_loop(&core, index, &conns, &reading, listener);
     })?;
     Ok(Part {
         thread: Some(thread),
@@ -78,7 +81,13 @@ pub(crate) fn newest(conns: &ConnSet) -> Option<Arc<Conn>> {
     newest
 }
 
-fn read_loop(core: &Core, index: usize, conns: &ConnSet, shared: &Mutex<Option<Arc<Conn>>>) {
+fn read_loop(
+    core: &Core,
+    index: usize,
+    conns: &ConnSet,
+    shared: &Mutex<Option<Arc<Conn>>>,
+    listener: bool,
+) {
     let mut buf = vec![0u8; 1500];
     let mut current: Option<Arc<Conn>> = None;
     let mut generation = u64::MAX;
@@ -113,7 +122,11 @@ fn read_loop(core: &Core, index: usize, conns: &ConnSet, shared: &Mutex<Option<A
             Ok((0, _)) => {}
             Ok((n, srctime)) => {
                 let sched_us = schedule_us(srctime);
-                align.push(core, &buf[..n], n, |d| core.deliver(index, d, sched_us));
+                if core.raw {
+                    core.deliver_raw(index, &buf[..n], sched_us);
+                } else {
+                    align.push(core, &buf[..n], n, |d| core.deliver(index, d, sched_us));
+                }
             }
             Err(_) if core.stopped() || c.is_broken() => {}
             Err(e) if e.is_timeout() => {}
@@ -121,10 +134,10 @@ fn read_loop(core: &Core, index: usize, conns: &ConnSet, shared: &Mutex<Option<A
                 conns.remove(
                     c,
                     "the sender closed the connection or stopped answering",
-                    true,
+                    listener,
                 );
             }
-            Err(e) => conns.remove(c, &format!("receiving failed: {e}"), true),
+            Err(e) => conns.remove(c, &format!("receiving failed: {e}"), listener),
         }
     }
 }

@@ -29,10 +29,17 @@
 //!   [`view::ChannelReader`] without waiting on the channel; [`outputs`]:
 //!   one function starts every output kind, at the start and when an output
 //!   is added to a running channel (or removed) without touching the others.
+//! - A receiver is a channel ([`as_receiver`]): an SRT input with an analyze
+//!   output (and record, monitor outputs when asked) whose bytes go out as
+//!   they came; its face (`receiver_face`) computes what `receive` and the
+//!   GUI show, in the channel's one monitor loop.
 
+pub(crate) mod as_player;
+pub(crate) mod as_receiver;
 pub mod config;
 mod failover;
 mod fanout;
+mod iface;
 mod input_file;
 mod input_srt;
 mod input_udp;
@@ -43,7 +50,9 @@ mod output_record;
 mod output_srt;
 mod output_udp;
 mod outputs;
+mod player_watch;
 mod realign;
+mod receiver_face;
 mod repace;
 mod running;
 mod running_monitor;
@@ -58,6 +67,7 @@ mod view;
 pub use config::{ChannelConfig, ChannelConfigError, InputConfig, OutputConfig};
 pub use links::{ChannelLinks, ConnReading};
 pub use running::{Channel, ChannelError};
+pub(crate) use running::{Core, OutputCounters};
 pub use status::{
     ChannelEvent, ChannelSnapshot, ChannelState, InputSnapshot, OutputSnapshot, RecordingStatus,
 };

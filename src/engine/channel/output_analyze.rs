@@ -14,15 +14,19 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-#[derive(Default)]
 struct Shared {
     report: Mutex<Option<Box<Report>>>,
+    analyzer: Mutex<Analyzer>,
 }
 
 impl SinkView for Shared {
     fn fill(&self, snap: &mut OutputSnapshot) {
         snap.state = OutputState::Ready;
         snap.analysis = lock(&self.report).clone();
+    }
+
+    fn report_now(&self) -> Option<Report> {
+        Some(lock(&self.analyzer).report())
     }
 }
 
@@ -58,12 +62,13 @@ pub(crate) fn start(
     stop: Arc<AtomicBool>,
     core: Arc<Core>,
 ) -> Result<Part, ChannelError> {
-    let shared = Arc::new(Shared::default());
+    let shared = Arc::new(Shared {
+        report: Mutex::new(None),
+        analyzer: Mutex::new(Analyzer::new(*cfg)),
+    });
     let publish = shared.clone();
     let label = format!("output {} (analyze)", index + 1);
-    let cfg = *cfg;
     let thread = spawn(&format!("relay-ana-{}", index + 1), move || {
-        let analyzer = std::cell::RefCell::new(Analyzer::new(cfg));
         let mut watch = ErrorWatch::default();
         sink::run(
             &queue,
@@ -71,10 +76,10 @@ pub(crate) fn start(
             &stop,
             |d| {
                 let secs = d.sched_us as f64 / 1e6;
-                analyzer.borrow_mut().push_live(&d.payload, secs);
+                lock(&publish.analyzer).push_live(&d.payload, secs);
             },
             || {
-                let report = analyzer.borrow().report();
+                let report = lock(&publish.analyzer).report();
                 if let Some(text) = watch.check(&report) {
                     core.event(format!("{label}: {text}"), true);
                 }

@@ -106,6 +106,7 @@ impl Rec {
             Ok(()) => {
                 let mut s = lock(&self.shared.status);
                 s.bytes = r.total_bytes;
+                s.file_bytes = r.file_bytes();
                 if r.current != before {
                     s.files += 1;
                     s.file = Some(r.current.clone());
@@ -129,14 +130,11 @@ impl Rec {
         };
         match r.flush() {
             Ok(()) => {
-                lock(&self.shared.status).bytes = r.total_bytes;
+                let mut s = lock(&self.shared.status);
+                (s.bytes, s.file_bytes) = (r.total_bytes, r.file_bytes());
+                drop(s);
                 self.core.event(
-                    format!(
-                        "{}: recording finished: {}, {} bytes",
-                        self.label,
-                        r.current.display(),
-                        r.total_bytes
-                    ),
+                    format!("{}: recording finished: {}", self.label, r.summary()),
                     false,
                 );
             }

@@ -8,7 +8,8 @@
 //!   20–200 µs), then spins on the monotonic clock;
 //! - `sleep`: the same sleep, no spin;
 //! - `txtime`: SO_TXTIME ([`super::txtime`]): handed to the kernel 2 ms
-//!   early with its departure time; honoured only behind an `fq`/`etf` qdisc.
+//!   early with its departure time; honoured only behind an `fq`/`etf` qdisc
+//!   (checked at the start: without one, an alarm says how to add it).
 //!
 //! Measured (`cargo bench --bench udp`: departure vs PCR at a loopback
 //! receiver's kernel timestamps, offset and drift removed, medians of 3
@@ -23,7 +24,7 @@
 //! "Specified qdisc kind is unknown"), so nothing honours the time.
 
 use super::fanout::OutputQueue;
-use super::running::{spawn, ChannelError, OutputCounters, Part};
+use super::running::{spawn, ChannelError, Core, OutputCounters, Part};
 use super::udp_uri::{Departure, UdpOutput};
 use crate::engine::srt::SrtClock;
 use socket2::{Domain, Protocol, Socket, Type};
@@ -72,6 +73,7 @@ pub(crate) fn start(
     queue: Arc<OutputQueue>,
     counters: Arc<OutputCounters>,
     stop: Arc<AtomicBool>,
+    core: Arc<Core>,
 ) -> Result<Part, ChannelError> {
     let sock = open(u).map_err(|source| ChannelError::Io {
         what: format!("output {}: cannot open {}", index + 1, u.to_uri()),
@@ -86,6 +88,13 @@ pub(crate) fn start(
     let delay = Duration::from_millis(u64::from(u.delay_ms));
     let pacing = u.pacing;
     let thread = spawn(&format!("relay-out-{}", index + 1), move || {
+        // Checked here, off the caller's thread (it runs `tc`); the output
+        // sends on either way.
+        if pacing == Departure::Txtime {
+            if let Some(why) = super::txtime::ignored_because(&sock) {
+                core.event(format!("output {}: {why}", index + 1), true);
+            }
+        }
         send_loop(&sock, &queue, &counters, &stop, (delay, pacing));
     })?;
     Ok(Part::thread(thread))

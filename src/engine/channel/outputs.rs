@@ -66,7 +66,7 @@ pub(crate) fn start_output(
     let (q, c, s) = (queue, counters, stop);
     match cfg {
         OutputConfig::Srt(o) => output_srt::start(o, index, q, c, s),
-        OutputConfig::Udp(o) => output_udp::start(o, index, q, c, s),
+        OutputConfig::Udp(o) => output_udp::start(o, index, q, c, s, core.clone()),
         OutputConfig::Record(o) => output_record::start(o, index, q, c, s, core.clone()),
         OutputConfig::Analyze(o) => output_analyze::start(o, index, q, c, s, core.clone()),
         OutputConfig::Monitor(o) => output_monitor::start(o, index, q, c, s, core.clone()),

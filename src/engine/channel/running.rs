@@ -7,6 +7,7 @@ use super::failover::Failover;
 use super::fanout::Fanout;
 use super::input_file::{self, Target};
 use super::outputs::{OutputPart, WatchChange};
+use super::running_monitor::MonitorHook;
 use super::status::{ChannelEvent, ChannelSnapshot, EventLog};
 use super::view::{ChannelReader, View};
 use super::{input_srt, input_udp};
@@ -14,7 +15,7 @@ use crate::engine::link::{ConnSet, Link, LinkEvent};
 use crate::engine::shared::lock;
 use crate::engine::srt::{time_now_us, SrtError};
 use crate::engine::switch::{Live, SwitchEvent, SwitchReason};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -120,9 +121,43 @@ pub(crate) struct Core {
     /// Shared with the channel restarted in this one's place.
     pub(crate) events: Arc<Mutex<EventLog>>,
     pub(crate) switches: AtomicU64,
+    /// A receiver's channel: every byte that arrives goes to the outputs as
+    /// it came, garbage included (for the analyzer to judge), never held
+    /// back by the switch or the repair ([`Self::deliver_raw`]).
+    pub(crate) raw: bool,
+    /// A player's channel: its one input is on air by construction (its
+    /// file input sends straight to its SRT output, no switch between).
+    pub(crate) direct: bool,
+    /// File inputs (and the slate) still on the sending pool.
+    pub(crate) pooled: AtomicUsize,
 }
 
 impl Core {
+    /// The shared state of a channel of `cfg`, its events going on in `events`.
+    pub(crate) fn new(cfg: &ChannelConfig, events: Arc<Mutex<EventLog>>, direct: bool) -> Self {
+        Self {
+            stop: AtomicBool::new(false),
+            started: Instant::now(),
+            failover: Mutex::new(Failover::new(
+                &cfg.switch_settings(),
+                cfg.inputs.len(),
+                cfg.slate.is_some(),
+                cfg.repair,
+            )),
+            fanout: Fanout::default(),
+            inputs: cfg
+                .inputs
+                .iter()
+                .map(|_| InputCounters::default())
+                .collect(),
+            events,
+            switches: AtomicU64::new(0),
+            raw: false,
+            direct,
+            pooled: AtomicUsize::new(0),
+        }
+    }
+
     pub(crate) fn stopped(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
     }
@@ -162,6 +197,28 @@ impl Core {
             }
         }
         self.offer(Live::Input(input), payload, sched_us);
+    }
+
+    /// A message of input `input` as it arrived (a receiver's channel):
+    /// counted and judged like any, and handed to every output whatever
+    /// the switch says.
+    pub(crate) fn deliver_raw(&self, input: usize, payload: &[u8], sched_us: i64) {
+        if let Some(c) = self.inputs.get(input) {
+            c.datagrams.fetch_add(1, Ordering::Relaxed);
+            c.bytes.fetch_add(payload.len() as u64, Ordering::Relaxed);
+            c.last_us.store(time_now_us(), Ordering::Relaxed);
+            if !super::realign::whole_packets(payload) {
+                c.bad.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let event = lock(&self.failover).judge(time_now_us(), Live::Input(input), payload);
+        self.fanout.push(super::Datagram {
+            payload: payload.into(),
+            sched_us,
+        });
+        if let Some(e) = event {
+            self.switched(&e);
+        }
     }
 
     /// A datagram of the slate, due at `sched_us`: out only when it is on air.
@@ -209,6 +266,9 @@ impl Core {
 /// How often the monitor lets the switch look at silent inputs (inputs
 /// with data make it look at each datagram).
 const SWITCH_TICK_MS: u64 = 20;
+/// How often a player's channel's monitor looks at its counters when no
+/// link event wakes it.
+const HOOK_TICK: Duration = Duration::from_millis(100);
 
 /// A started input or output: its thread and, for SRT, its link.
 pub(crate) struct Part {
@@ -243,12 +303,12 @@ impl Part {
 /// [`Channel::add_output`] and [`Channel::remove_output`].
 pub struct Channel {
     pub(crate) view: Arc<View>,
-    inputs: Vec<Part>,
+    pub(super) inputs: Vec<Part>,
     /// In the order of the view's outputs.
     pub(crate) outputs: Vec<OutputPart>,
     pub(crate) watch: mpsc::Sender<WatchChange>,
-    stop_flag: Arc<AtomicBool>,
-    monitor: Option<JoinHandle<()>>,
+    pub(super) stop_flag: Arc<AtomicBool>,
+    pub(super) monitor: Option<JoinHandle<()>>,
 }
 
 /// Starts a channel thread named `name`; a failure says which.
@@ -277,26 +337,21 @@ impl Channel {
         cfg: ChannelConfig,
         events: Arc<Mutex<EventLog>>,
     ) -> Result<Self, ChannelError> {
+        Self::start_observed(cfg, events, None)
+    }
+
+    /// [`Self::start_with_log`], `observer` watching it in its monitor loop.
+    pub(crate) fn start_observed(
+        cfg: ChannelConfig,
+        events: Arc<Mutex<EventLog>>,
+        observer: Option<Box<dyn super::running_monitor::Observer>>,
+    ) -> Result<Self, ChannelError> {
+        let raw = observer.as_ref().is_some_and(|o| o.raw());
         cfg.validate()?;
         super::outputs::check_ports(&cfg)?;
-        let core = Arc::new(Core {
-            stop: AtomicBool::new(false),
-            started: Instant::now(),
-            failover: Mutex::new(Failover::new(
-                &cfg.switch_settings(),
-                cfg.inputs.len(),
-                cfg.slate.is_some(),
-                cfg.repair,
-            )),
-            fanout: Fanout::default(),
-            inputs: cfg
-                .inputs
-                .iter()
-                .map(|_| InputCounters::default())
-                .collect(),
-            events,
-            switches: AtomicU64::new(0),
-        });
+        let mut core = Core::new(&cfg, events, false);
+        core.raw = raw;
+        let core = Arc::new(core);
         // Inputs first: a port shared by a publisher and readers is opened
         // with a receiver's buffers.
         let mut inputs = Vec::new();
@@ -339,7 +394,7 @@ impl Channel {
         for output in &cfg.outputs {
             ch.open_output(output)?;
         }
-        ch.start_monitor(changes)?;
+        ch.start_monitor(changes, observer, None)?;
         core.event(
             format!(
                 "channel '{}' started: {} input(s), {} output(s)",
@@ -352,7 +407,15 @@ impl Channel {
         Ok(ch)
     }
 
-    fn start_monitor(&mut self, changes: mpsc::Receiver<WatchChange>) -> Result<(), ChannelError> {
+    /// The channel's one monitor thread; a receiver's channel gives it
+    /// `observer` (its view in the receiver's words), a player's channel
+    /// `hook` (its link's events, states, statistics and history).
+    pub(super) fn start_monitor(
+        &mut self,
+        changes: mpsc::Receiver<WatchChange>,
+        observer: Option<Box<dyn super::running_monitor::Observer>>,
+        hook: Option<Box<dyn MonitorHook>>,
+    ) -> Result<(), ChannelError> {
         let cfg = self.view.config();
         let mut watch = super::running_monitor::Watch::new(
             self.view.clone(),
@@ -367,7 +430,21 @@ impl Channel {
                 watch.publishers(c);
             }
         }
+        if let Some(o) = observer {
+            watch.observe(o);
+        }
         let stop = self.stop_flag.clone();
+        if let Some(mut hook) = hook {
+            // No switch to look at: one wake per tick, or per link event.
+            self.monitor = Some(spawn("channel-monitor", move || {
+                while !stop.load(Ordering::SeqCst) {
+                    hook.wait(HOOK_TICK);
+                    watch.tick();
+                    hook.tick();
+                }
+            })?);
+            return Ok(());
+        }
         self.monitor = Some(spawn("channel-monitor", move || {
             let mut n = 0u32;
             while !stop.load(Ordering::SeqCst) {
@@ -392,11 +469,14 @@ impl Channel {
         ChannelReader::new(id, self.view.clone())
     }
 
-    /// Every input's thread has ended (a file played once reached its end).
+    /// Every input has ended (a file played once reached its end): its
+    /// thread, or its place on the sending pool.
     pub fn inputs_ended(&self) -> bool {
-        self.inputs
-            .iter()
-            .all(|p| p.thread.as_ref().is_none_or(|t| t.is_finished()))
+        self.view.core.pooled.load(Ordering::SeqCst) == 0
+            && self
+                .inputs
+                .iter()
+                .all(|p| p.thread.as_ref().is_none_or(|t| t.is_finished()))
     }
 
     /// Events after the first `since`, and the new count.

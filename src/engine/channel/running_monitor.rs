@@ -37,12 +37,37 @@ pub(crate) struct Watch {
     /// [`REFUSALS_EVERY`] with how many came meanwhile (a caller with a
     /// wrong passphrase retries many times a second, each from a new port).
     refusals: std::collections::HashMap<(String, String), (Instant, u64)>,
+    observer: Option<Box<dyn Observer>>,
 }
 
 const REFUSALS_EVERY: Duration = Duration::from_secs(10);
 
+/// Watches a channel beside the channel's own words, in the same monitor
+/// loop (a receiver's view: its link states, libsrt statistics and events
+/// in the player's and receiver's event model).
+pub(crate) trait Observer: Send {
+    /// A link event of `label` ("input 1", "output 2"), before the channel
+    /// words it.
+    fn link_event(&mut self, label: &str, e: &LinkEvent);
+    /// Every pass of the monitor loop (about every 100 ms).
+    fn tick(&mut self, view: &View);
+    /// The outputs get what arrives as it came ([`super::running::Core::raw`]).
+    fn raw(&self) -> bool {
+        false
+    }
+}
+
+/// More for the channel's one monitor loop to do (a player's channel: its
+/// link's events as the player's events, its statistics and history).
+pub(crate) trait MonitorHook: Send {
+    /// Waits up to `max`, handling what comes meanwhile.
+    fn wait(&mut self, max: std::time::Duration);
+    /// Once per tick of the loop.
+    fn tick(&mut self);
+}
+
 /// A link event in words; true for an alarm.
-fn words(e: &LinkEvent) -> Option<(String, bool)> {
+pub(crate) fn words(e: &LinkEvent) -> Option<(String, bool)> {
     Some(match e {
         LinkEvent::Connected { peer } => (format!("connected to {peer}"), false),
         LinkEvent::ConnectFailed {
@@ -101,11 +126,16 @@ impl Watch {
             receiving,
             rated_at: None,
             refusals: std::collections::HashMap::new(),
+            observer: None,
         }
     }
 
     pub(crate) fn link(&mut self, label: String, rx: mpsc::Receiver<LinkEvent>) {
         self.links.push((label, rx));
+    }
+
+    pub(crate) fn observe(&mut self, o: Box<dyn Observer>) {
+        self.observer = Some(o);
     }
 
     pub(crate) fn publishers(&mut self, conns: Arc<ConnSet>) {
@@ -141,6 +171,9 @@ impl Watch {
             }
         }
         for (label, e) in events {
+            if let Some(o) = self.observer.as_mut() {
+                o.link_event(&label, &e);
+            }
             self.tell(label, &e);
         }
         for p in &self.publishers {
@@ -151,6 +184,9 @@ impl Watch {
         self.inputs();
         self.drops();
         self.rates();
+        if let Some(o) = self.observer.as_mut() {
+            o.tick(&self.view);
+        }
     }
 
     /// A link event as the channel's event, refusals of one caller address

@@ -13,6 +13,12 @@ use std::time::{Duration, Instant};
 pub(crate) trait SinkView: Send + Sync {
     /// Fills this output's fields (and its state) of `snap`.
     fn fill(&self, snap: &mut OutputSnapshot);
+
+    /// An analyze output's report of everything so far, computed now
+    /// (waits for its analyzer: not for the UI thread).
+    fn report_now(&self) -> Option<crate::ts::analyzer::Report> {
+        None
+    }
 }
 
 /// How often a local output publishes (report, status, alarms).

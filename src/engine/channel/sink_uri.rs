@@ -12,7 +12,7 @@
 //!   `freeze_secs=S`, `silence_secs=S`.
 
 use super::udp_uri::{query_pairs, value_error, with_query, Pairs};
-use crate::engine::config::ConfigError;
+use crate::engine::config::{parse_number, ConfigError};
 use crate::engine::recorder::RecordConfig;
 use crate::media::MonitorSettings;
 use crate::ts::analyzer::AnalyzerConfig;
@@ -49,12 +49,6 @@ fn split(uri: &str) -> (&str, Pairs) {
     (head, query_pairs(query))
 }
 
-fn number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ConfigError> {
-    value
-        .parse::<T>()
-        .map_err(|_| value_error(key, value, "not a number"))
-}
-
 fn unknown(key: &str, scheme: &str, known: &str) -> ConfigError {
     value_error(
         key,
@@ -85,8 +79,8 @@ pub(crate) fn parse_record(uri: &str) -> Result<RecordConfig, ConfigError> {
     };
     for (k, v) in pairs {
         match k.as_str() {
-            "rotate_secs" => cfg.rotate_secs = Some(number(&k, &v)?),
-            "rotate_mb" => cfg.rotate_bytes = Some((number::<f64>(&k, &v)? * 1e6) as u64),
+            "rotate_secs" => cfg.rotate_secs = Some(parse_number(&k, &v)?),
+            "rotate_mb" => cfg.rotate_bytes = Some((parse_number::<f64>(&k, &v)? * 1e6) as u64),
             _ => return Err(unknown(&k, "file:", "rotate_secs, rotate_mb")),
         }
     }
@@ -117,7 +111,7 @@ pub(crate) fn parse_analyze(uri: &str) -> Result<AnalyzerConfig, ConfigError> {
     let mut cfg = AnalyzerConfig::default();
     for (k, v) in pairs {
         match k.as_str() {
-            "pcr_repetition_ms" => cfg.pcr_repetition_ms = number(&k, &v)?,
+            "pcr_repetition_ms" => cfg.pcr_repetition_ms = parse_number(&k, &v)?,
             _ => return Err(unknown(&k, "analyze:", "pcr_repetition_ms")),
         }
     }
@@ -141,10 +135,10 @@ pub(crate) fn parse_monitor(uri: &str) -> Result<MonitorSettings, ConfigError> {
     let mut cfg = MonitorSettings::default();
     for (k, v) in pairs {
         match k.as_str() {
-            "program" => cfg.program = Some(number(&k, &v)?),
-            "black_secs" => cfg.black_secs = number(&k, &v)?,
-            "freeze_secs" => cfg.freeze_secs = number(&k, &v)?,
-            "silence_secs" => cfg.silence_secs = number(&k, &v)?,
+            "program" => cfg.program = Some(parse_number(&k, &v)?),
+            "black_secs" => cfg.black_secs = parse_number(&k, &v)?,
+            "freeze_secs" => cfg.freeze_secs = parse_number(&k, &v)?,
+            "silence_secs" => cfg.silence_secs = parse_number(&k, &v)?,
             _ => {
                 return Err(unknown(
                     &k,

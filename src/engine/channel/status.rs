@@ -67,9 +67,11 @@ pub struct RecordingStatus {
     pub file: Option<std::path::PathBuf>,
     /// Files started so far.
     pub files: u32,
-    /// Bytes recorded (when a write fails, its last buffer of up to 8 kB
-    /// may not have reached the disk).
+    /// Bytes recorded, all files together (when a write fails, its last
+    /// buffer of up to 8 kB may not have reached the disk).
     pub bytes: u64,
+    /// Bytes in `file` alone.
+    pub file_bytes: u64,
     /// Bytes that arrived while the recording could not write.
     pub lost_bytes: u64,
     /// Why the recording stopped (it tries again every few seconds).
@@ -143,6 +145,9 @@ pub(crate) struct EventLog {
     list: std::collections::VecDeque<ChannelEvent>,
     total: u64,
     epoch: std::time::Instant,
+    /// Kept, not written to the log file: a receiver says what happens in
+    /// its own events (the same things, in the receiver's words).
+    quiet: bool,
 }
 
 impl Default for EventLog {
@@ -151,6 +156,7 @@ impl Default for EventLog {
             list: Default::default(),
             total: 0,
             epoch: std::time::Instant::now(),
+            quiet: false,
         }
     }
 }
@@ -163,10 +169,19 @@ impl EventLog {
         self.epoch.elapsed().as_secs_f64()
     }
 
+    /// A log kept but not written to the log file.
+    pub(crate) fn quiet() -> Self {
+        Self {
+            quiet: true,
+            ..Self::default()
+        }
+    }
+
     pub(crate) fn push(&mut self, e: ChannelEvent) {
         // For the log file only: the terminal shows events as event lines.
         use crate::engine::status::EVENT_LOG_TARGET;
-        if e.alarm {
+        if self.quiet {
+        } else if e.alarm {
             tracing::warn!(target: EVENT_LOG_TARGET, "{}", e.text);
         } else {
             tracing::info!(target: EVENT_LOG_TARGET, "{}", e.text);

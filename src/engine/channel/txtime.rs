@@ -5,6 +5,7 @@
 //! honours it; on an interface without one (loopback's `noqueue`) the
 //! datagram leaves at once, i.e. early by the lead.
 
+use super::iface;
 use std::io;
 use std::net::UdpSocket;
 use std::os::fd::AsRawFd;
@@ -89,5 +90,68 @@ pub(crate) fn send_at(sock: &UdpSocket, payload: &[u8], txtime_ns: u64) -> io::R
         } else {
             Ok(n as usize)
         }
+    }
+}
+
+/// The qdisc kinds that honour SO_TXTIME.
+const HONOURING: [&str; 2] = ["fq", "etf"];
+
+/// The qdisc kinds in `tc -j qdisc show` output.
+fn qdisc_kinds(json: &str) -> Vec<String> {
+    let Ok(serde_json::Value::Array(all)) = serde_json::from_str::<serde_json::Value>(json) else {
+        return Vec::new();
+    };
+    all.iter()
+        .filter_map(|q| q.get("kind")?.as_str().map(str::to_string))
+        .collect()
+}
+
+/// Why SO_TXTIME would be ignored on the socket's egress interface (no
+/// `fq`/`etf` qdisc there), in words with what to do; `None` when a qdisc
+/// honours it. Runs `tc`: call it off the UI thread.
+pub(crate) fn ignored_because(sock: &UdpSocket) -> Option<String> {
+    let local = sock.local_addr().ok()?.ip();
+    let Some(dev) = iface::name_of(local) else {
+        return Some(format!(
+            "pacing=txtime: cannot tell which interface {local} is, so whether its qdisc honours SO_TXTIME is unknown (it needs fq or etf)"
+        ));
+    };
+    let out = std::process::Command::new("tc")
+        .args(["-j", "qdisc", "show", "dev", &dev])
+        .output();
+    let kinds = match out {
+        Ok(o) if o.status.success() => qdisc_kinds(&String::from_utf8_lossy(&o.stdout)),
+        _ => {
+            return Some(format!(
+                "pacing=txtime: cannot check {dev}'s qdisc (`tc` from iproute2 did not run): SO_TXTIME is ignored without an fq or etf qdisc; check with `tc qdisc show dev {dev}`"
+            ))
+        }
+    };
+    if kinds.iter().any(|k| HONOURING.contains(&k.as_str())) {
+        return None;
+    }
+    let kinds = if kinds.is_empty() {
+        "none".to_string()
+    } else {
+        kinds.join(", ")
+    };
+    Some(format!(
+        "pacing=txtime: {dev} has no fq or etf qdisc (it has: {kinds}), so the kernel ignores SO_TXTIME and datagrams leave {lead} ms early, paced by a sleep only; add one with `tc qdisc replace dev {dev} root fq` (as root), or use pacing=spin",
+        lead = LEAD.as_millis()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qdisc_kinds_read_from_tc_json() {
+        let lo = r#"[{"kind":"noqueue","handle":"0:","root":true,"refcnt":2,"options":{}}]"#;
+        assert_eq!(qdisc_kinds(lo), ["noqueue"]);
+        let fq =
+            r#"[{"kind":"fq","handle":"8001:","root":true},{"kind":"pfifo","parent":"8001:"}]"#;
+        assert_eq!(qdisc_kinds(fq), ["fq", "pfifo"]);
+        assert!(qdisc_kinds("not json").is_empty());
     }
 }

@@ -11,7 +11,8 @@
 //!   datagrams depart; `pacing=spin` (default: sleep, then spin the last
 //!   stretch), `sleep` (sleep only) or `txtime` (the kernel's SO_TXTIME).
 
-use crate::engine::config::{parse_iptos, ConfigError};
+use super::iface;
+use crate::engine::config::{parse_iptos, parse_number, ConfigError};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// Default delay of a UDP output behind the datagrams' schedule.
@@ -98,7 +99,10 @@ impl UdpInput {
 
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if self.port == 0 {
-            return Err(ConfigError::NoPort);
+            return Err(ConfigError::UdpNoPort(INPUT_FORMS));
+        }
+        if let Some(a) = self.iface {
+            iface::check_present(a)?;
         }
         if self.source.is_some() && !self.is_multicast() {
             return Err(value_error(
@@ -143,7 +147,10 @@ impl UdpOutput {
 
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if self.addr.port() == 0 {
-            return Err(ConfigError::NoPort);
+            return Err(ConfigError::UdpNoPort(OUTPUT_FORMS));
+        }
+        if let Some(a) = self.iface {
+            iface::check_present(a)?;
         }
         if self.addr.ip().is_unspecified() {
             return Err(value_error(
@@ -211,8 +218,14 @@ pub(crate) fn query_pairs(query: &str) -> Pairs {
         .collect()
 }
 
-/// `(host, port, query pairs)` of `udp://[@]host:port?…`.
-fn split(uri: &str) -> Result<(String, u16, Pairs), ConfigError> {
+/// The forms shown when a UDP input's port is missing.
+const INPUT_FORMS: &str = "udp://:PORT, udp://HOST:PORT or udp://@GROUP:PORT";
+/// The forms shown when a UDP output's port is missing.
+const OUTPUT_FORMS: &str = "udp://HOST:PORT or udp://GROUP:PORT";
+
+/// `(host, port, query pairs)` of `udp://[@]host:port?…`; `forms`: the
+/// forms to show when the port is missing.
+fn split(uri: &str, forms: &'static str) -> Result<(String, u16, Pairs), ConfigError> {
     let rest = uri
         .strip_prefix("udp://")
         .ok_or_else(|| ConfigError::UriScheme(uri.to_string()))?;
@@ -229,7 +242,7 @@ fn split(uri: &str) -> Result<(String, u16, Pairs), ConfigError> {
         authority.rsplit_once(':').unwrap_or((authority, ""))
     };
     if port.is_empty() {
-        return Err(ConfigError::NoPort);
+        return Err(ConfigError::UdpNoPort(forms));
     }
     let port: u16 = port
         .parse()
@@ -255,14 +268,8 @@ fn ipv4(key: &str, value: &str) -> Result<Ipv4Addr, ConfigError> {
         .map_err(|_| value_error(key, value, "give an IPv4 address"))
 }
 
-fn number(key: &str, value: &str) -> Result<u32, ConfigError> {
-    value
-        .parse()
-        .map_err(|_| value_error(key, value, "not a number"))
-}
-
 pub(crate) fn parse_udp_input(uri: &str) -> Result<UdpInput, ConfigError> {
-    let (host, port, pairs) = split(uri)?;
+    let (host, port, pairs) = split(uri, INPUT_FORMS)?;
     let addr = if host.is_empty() {
         IpAddr::V4(Ipv4Addr::UNSPECIFIED)
     } else {
@@ -278,7 +285,7 @@ pub(crate) fn parse_udp_input(uri: &str) -> Result<UdpInput, ConfigError> {
     for (k, v) in pairs {
         match k.as_str() {
             "source" | "sources" => input.source = Some(ipv4(&k, &v)?),
-            "iface" | "localaddr" => input.iface = Some(ipv4(&k, &v)?),
+            "iface" | "localaddr" => input.iface = Some(iface::resolve(&v)?),
             "repace" => {
                 input.repace = match v.as_str() {
                     "pcr" => Repace::Pcr,
@@ -293,7 +300,7 @@ pub(crate) fn parse_udp_input(uri: &str) -> Result<UdpInput, ConfigError> {
 }
 
 pub(crate) fn parse_udp_output(uri: &str) -> Result<UdpOutput, ConfigError> {
-    let (host, port, pairs) = split(uri)?;
+    let (host, port, pairs) = split(uri, OUTPUT_FORMS)?;
     if host.is_empty() {
         return Err(value_error(
             "host",
@@ -311,10 +318,10 @@ pub(crate) fn parse_udp_output(uri: &str) -> Result<UdpOutput, ConfigError> {
     };
     for (k, v) in pairs {
         match k.as_str() {
-            "ttl" => out.ttl = Some(number(&k, &v)?),
-            "iface" | "localaddr" => out.iface = Some(ipv4(&k, &v)?),
+            "ttl" => out.ttl = Some(parse_number(&k, &v)?),
+            "iface" | "localaddr" => out.iface = Some(iface::resolve(&v)?),
             "iptos" | "tos" => out.iptos = Some(parse_iptos(&v)?),
-            "delay" => out.delay_ms = number(&k, &v)?,
+            "delay" => out.delay_ms = parse_number(&k, &v)?,
             "pacing" => {
                 out.pacing = match v.as_str() {
                     "spin" => Departure::Spin,

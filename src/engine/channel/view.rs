@@ -50,6 +50,11 @@ impl View {
         let cfg = self.config();
         let now_us = time_now_us();
         let (live, health, repair_drops) = self.core.switch_view(now_us);
+        let live = if self.core.direct {
+            Live::Input(0)
+        } else {
+            live
+        };
         let stall_ms = u64::from(cfg.switch_after_ms);
         let inputs: Vec<InputSnapshot> = cfg
             .inputs
@@ -167,8 +172,13 @@ impl ChannelReader {
         *lock(&self.slot) = view;
     }
 
-    fn view(&self) -> Arc<View> {
+    pub(crate) fn view(&self) -> Arc<View> {
         lock(&self.slot).clone()
+    }
+
+    /// The event log of the channel it shows (to go on after a restart).
+    pub(crate) fn event_log(&self) -> Arc<Mutex<super::status::EventLog>> {
+        self.view().core.events.clone()
     }
 
     pub fn id(&self) -> StreamId {

@@ -53,11 +53,26 @@ pub fn parse_pid(value: &str) -> Result<u16, ConfigError> {
         .ok_or_else(|| ConfigError::PcrPid(value.to_string()))
 }
 
-fn parse_number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ConfigError> {
-    value.parse::<T>().map_err(|_| ConfigError::OptionValue {
-        key: key.to_string(),
-        value: value.to_string(),
-        why: "not a number".to_string(),
+/// A URI key's number; a negative one for a key that takes none is refused
+/// as such, not as "not a number".
+pub(crate) fn parse_number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ConfigError> {
+    value.parse::<T>().map_err(|_| {
+        let negative = value
+            .trim()
+            .strip_prefix('-')
+            .is_some_and(|n| n.parse::<f64>().is_ok());
+        let why = if negative {
+            "must be 0 or more (negative values are not allowed)"
+        } else if value.trim().is_empty() {
+            "give a number"
+        } else {
+            "not a number"
+        };
+        ConfigError::OptionValue {
+            key: key.to_string(),
+            value: value.to_string(),
+            why: why.to_string(),
+        }
     })
 }
 

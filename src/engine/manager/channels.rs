@@ -257,12 +257,21 @@ impl StreamManager {
         self.channels.values().map(|e| e.reader.clone()).collect()
     }
 
+    /// The reader of channel `id`, or of the channel a player or a
+    /// receiver `id` runs as (players and receivers are channels; they are
+    /// listed with the players and receivers, not in [`Self::channel_readers`]).
     pub fn channel_reader(&self, id: StreamId) -> Option<ChannelReader> {
-        self.channels.get(&id).map(|e| e.reader.clone())
+        if let Some(e) = self.channels.get(&id) {
+            return Some(e.reader.clone());
+        }
+        if let Some(s) = self.streams.get(&id) {
+            return Some(s.channel_reader());
+        }
+        self.receivers.get(&id).and_then(|r| r.reader().channel())
     }
 
     pub fn channel_snapshot(&self, id: StreamId) -> Option<ChannelSnapshot> {
-        self.channels.get(&id).map(|e| e.reader.snapshot())
+        self.channel_reader(id).map(|r| r.snapshot())
     }
 
     pub fn channel_events_since(

@@ -15,7 +15,11 @@
 //!   of 2 s the output PCR therefore moves on by 2 s: the clock is continuous
 //!   in time, which is what a receiver's PLL follows. A discontinuity_indicator
 //!   of the new source on a PID's first packet is cleared. Returning to an
-//!   input later takes a fresh offset.
+//!   input later takes a fresh offset. A step longer than a continuous one
+//!   may be (100 ms, TR 101 290 2.3b: the output was silent that long, as
+//!   across any failover or outage) is declared: the first PCR of each PID
+//!   after it leaves with discontinuity_indicator, so a receiver re-locks
+//!   instead of flagging a PCR error; counters and PTS stay continued.
 //! - `Signalled`: values as the new source has them; each PID already on the
 //!   output gets discontinuity_indicator on its first packet after the switch.
 //!   A packet with no adaptation field cannot carry it without moving payload
@@ -40,6 +44,7 @@ use crate::engine::config::LoopMode;
 use crate::engine::restamp::{Membership, Restamper, TimedPacket};
 use crate::engine::switch::Live;
 use crate::ts::packet::{self, PACKET_SIZE, PCR_CYCLE, PCR_HZ, SYNC_BYTE};
+use crate::ts::pcr_check::MAX_STEP_TICKS;
 use std::collections::VecDeque;
 
 /// Packets of a new source held while waiting for its first PCR.
@@ -71,6 +76,10 @@ pub struct TimelineRepair {
     pcr_flagged: Vec<u16>,
     /// The next packet starts a new segment of the same source.
     restart: bool,
+    /// Seamless: the segment whose first PCR of each PID declares the step
+    /// (it is longer than a continuous one), and the PIDs done.
+    declare: Option<u64>,
+    declared: Vec<u16>,
 }
 
 impl TimelineRepair {
@@ -90,6 +99,8 @@ impl TimelineRepair {
             dropped: 0,
             pcr_flagged: Vec::new(),
             restart: false,
+            declare: None,
+            declared: Vec::new(),
         }
     }
 
@@ -121,7 +132,15 @@ impl TimelineRepair {
                 _ => self.dropped += 1,
             }
         }
-        for p in self.ready.drain(..) {
+        for mut p in self.ready.drain(..) {
+            let pid = packet::pid(&p.data);
+            if self.declare.is_some_and(|seg| p.seg == Membership::In(seg))
+                && packet::pcr(&p.data).is_some()
+                && !self.declared.contains(&pid)
+            {
+                packet::set_discontinuity_indicator(&mut p.data);
+                self.declared.push(pid);
+            }
             out.extend_from_slice(&p.data);
         }
     }
@@ -249,6 +268,10 @@ impl TimelineRepair {
         let raw = (target + PCR_CYCLE - pcr % PCR_CYCLE) % PCR_CYCLE;
         // Rounded up to whole 90 kHz ticks: PTS keep their exact relation.
         let offset = raw.div_ceil(300) * 300 % PCR_CYCLE;
+        if step > MAX_STEP_TICKS {
+            self.declare = Some(self.segment);
+            self.declared.clear();
+        }
         self.offset = Some(offset);
         self.clock_pid = Some(pid);
         self.restamper

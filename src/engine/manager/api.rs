@@ -1,0 +1,36 @@
+//! What `serve`'s API asks of the manager beyond the GUI's and the CLI's
+//! needs: a channel's settings replaced with every port checked first,
+//! including against other programs, so that a refused change leaves the
+//! running channel as it was.
+
+use super::{ManagerError, StreamManager};
+use crate::engine::channel::ChannelConfig;
+use crate::engine::ports;
+use crate::engine::status::StreamId;
+
+impl StreamManager {
+    /// [`Self::restart_channel`] with `cfg`, after checking that each port
+    /// the new settings bind that nothing here holds yet (the channel's
+    /// own ports included) is free of other programs: a port taken
+    /// elsewhere is refused before the running channel is touched.
+    pub fn replace_channel(
+        &mut self,
+        id: StreamId,
+        cfg: ChannelConfig,
+    ) -> Result<(), ManagerError> {
+        if !self.is_channel(id) {
+            return Err(ManagerError::NoSuchStream(id));
+        }
+        let held = self.running_binds(None);
+        for b in ports::channel_binds(&cfg, (true, id)) {
+            let ours = held.iter().any(|o| o.port == b.port);
+            if !ours && ports::busy_elsewhere(&b) {
+                return Err(ManagerError::PortBusy {
+                    name: b.owner.clone(),
+                    port: b.port,
+                });
+            }
+        }
+        self.restart_channel(id, Some(cfg))
+    }
+}
