@@ -3,7 +3,9 @@
 #   packaging/install-deps.sh          build + run (GStreamer with SRT, dev headers)
 #   packaging/install-deps.sh --test   also the test peers (srt-live-transmit,
 #                                      ffmpeg, tcpdump, iperf3, Xvfb; tstools
-#                                      for tsreport in the TR 101 290 corpus test)
+#                                      for tsreport in the TR 101 290 corpus test;
+#                                      prometheus for promtool and a real
+#                                      Prometheus server in tests/metrics.rs)
 # Knows Debian/Ubuntu (apt) and Fedora/RHEL (dnf). Installs only what is missing.
 set -euo pipefail
 
@@ -28,7 +30,7 @@ if command -v apt-get >/dev/null 2>&1; then
         gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
         gstreamer1.0-libav gstreamer1.0-plugins-ugly
         gstreamer1.0-tools iputils-ping iperf3 zenity)
-  [ "$with_tests" = 1 ] && pkgs+=(srt-tools ffmpeg tcpdump iproute2 xvfb tstools python3)
+  [ "$with_tests" = 1 ] && pkgs+=(srt-tools ffmpeg tcpdump iproute2 xvfb tstools python3 prometheus)
   [ "$with_package" = 1 ] && pkgs+=(squashfs-tools desktop-file-utils appstream rpm rpmlint librsvg2-bin util-linux srt-tools gnupg)
   missing=()
   for p in "${pkgs[@]}"; do
@@ -43,7 +45,7 @@ elif command -v dnf >/dev/null 2>&1; then
   pkgs=(pkgconf-pkg-config gcc srt-devel gstreamer1-devel gstreamer1-plugins-base-devel
         gstreamer1-plugins-base gstreamer1-plugins-good gstreamer1-plugins-bad-free
         gstreamer1-plugins-bad-free-extras gstreamer1 gstreamer1-plugin-libav iputils iperf3 zenity)
-  [ "$with_tests" = 1 ] && pkgs+=(srt ffmpeg-free tcpdump iproute xorg-x11-server-Xvfb)
+  [ "$with_tests" = 1 ] && pkgs+=(srt ffmpeg-free tcpdump iproute xorg-x11-server-Xvfb golang-github-prometheus)
   [ "$with_package" = 1 ] && pkgs+=(squashfs-tools desktop-file-utils appstream rpm-build rpmlint librsvg2-tools util-linux gnupg2)
   $SUDO dnf install -y -q "${pkgs[@]}"
 else

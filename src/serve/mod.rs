@@ -17,7 +17,7 @@ mod auth;
 mod error;
 mod events;
 mod health;
-pub(crate) mod metrics;
+pub mod metrics;
 mod run;
 mod secrets;
 mod state;

@@ -8,6 +8,7 @@ pub mod departure;
 pub mod gui;
 pub mod netns;
 pub mod pcap;
+pub mod prom;
 pub mod relay;
 pub mod serve;
 

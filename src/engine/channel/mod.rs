@@ -43,6 +43,7 @@ mod iface;
 mod input_file;
 mod input_srt;
 mod input_udp;
+mod links;
 mod output_analyze;
 mod output_monitor;
 mod output_record;
@@ -64,6 +65,7 @@ pub mod udp_uri;
 mod view;
 
 pub use config::{ChannelConfig, ChannelConfigError, InputConfig, OutputConfig};
+pub use links::{ChannelLinks, ConnReading};
 pub use running::{Channel, ChannelError};
 pub(crate) use running::{Core, OutputCounters};
 pub use status::{

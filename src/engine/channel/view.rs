@@ -199,4 +199,10 @@ impl ChannelReader {
     pub fn config(&self) -> ChannelConfig {
         self.view().config()
     }
+
+    /// libsrt's figures for each SRT connection of each input and output
+    /// now (read on demand: cheap, but not for every frame).
+    pub fn srt_links(&self) -> super::links::ChannelLinks {
+        super::links::links(&self.view())
+    }
 }
