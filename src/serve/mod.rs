@@ -70,21 +70,32 @@ pub(crate) fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// `/metrics`: the exposition of [`metrics::render`], with the manager locked.
+/// `/metrics`: the exposition of [`metrics::render`] (OpenMetrics when the
+/// scraper asks for it); the manager is locked only while its figures are
+/// read, not while they are encoded.
 async fn metrics_route(
     axum::extract::State(state): axum::extract::State<AppState>,
+    headers: axum::http::HeaderMap,
 ) -> impl axum::response::IntoResponse {
+    let accept = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     // Off the async workers, as every use of the lock.
-    let text = tokio::task::spawn_blocking(move || metrics::render(&state.lock().manager)).await;
-    let content_type = [(
-        axum::http::header::CONTENT_TYPE,
-        "text/plain; version=0.0.4; charset=utf-8",
-    )];
-    match text {
-        Ok(text) => (axum::http::StatusCode::OK, content_type, text),
+    let out = tokio::task::spawn_blocking(move || {
+        let readings = metrics::Readings::of(&state.lock().manager);
+        metrics::encode_for(&readings, accept.as_deref())
+    })
+    .await;
+    match out {
+        Ok((content_type, text)) => (
+            axum::http::StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, content_type)],
+            text,
+        ),
         Err(_) => (
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            content_type,
+            [(axum::http::header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
             String::from("the exposition was interrupted\n"),
         ),
     }
