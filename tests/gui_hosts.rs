@@ -91,10 +91,11 @@ fn open_menu(h: &mut H<'_>, item: &str) {
 fn a_remote_hosts_channels_are_listed_stopped_started_and_created_from_the_window() {
     let dir = tempfile::tempdir().unwrap();
     let serve = Serve::start(dir.path());
+    let feed_in = free_port();
     let (status, v) = serve.json(
         "POST",
         "/channels",
-        Some(&udp_channel("rack-feed", free_port(), free_port())),
+        Some(&udp_channel("rack-feed", feed_in, free_port())),
     );
     assert_eq!(status, 201, "{v}");
     let token = serve.token();
@@ -126,6 +127,44 @@ fn a_remote_hosts_channels_are_listed_stopped_started_and_created_from_the_windo
         remote(&serve, "rack-feed").is_some_and(|c| c["state"] != "stopped")
     });
     assert!(running, "started again: {:?}", remote(&serve, "rack-feed"));
+
+    // Details of the remote channel: its input, an output added and one
+    // removed through the API, a refusal in the host engine's words.
+    h.get_by_label("Details").click();
+    wait_for(&mut h, "on host rack-a");
+    wait_for(&mut h, &format!("udp://127.0.0.1:{feed_in}"));
+    let outputs = |serve: &Serve| {
+        remote(serve, "rack-feed").map_or(0, |c| c["outputs"].as_array().map_or(0, Vec::len))
+    };
+    set_field(
+        &mut h,
+        "New output",
+        &format!("udp://127.0.0.1:{}", free_port()),
+    );
+    h.get_by_label("Add output").click();
+    assert!(
+        step_until(&mut h, T, |_| outputs(&serve) == 2),
+        "output added"
+    );
+    wait_for(&mut h, "Remove output 2");
+    h.get_by_label("Remove output 2").click();
+    assert!(
+        step_until(&mut h, T, |_| outputs(&serve) == 1),
+        "output removed"
+    );
+    let id = remote(&serve, "rack-feed").unwrap()["id"].clone();
+    let (status, refused) = serve.json(
+        "POST",
+        &format!("/channels/{id}/outputs"),
+        Some(r#"{"uri": "bogus://nowhere"}"#),
+    );
+    assert_eq!(status, 400, "{refused}");
+    let words = refused["error"].as_str().unwrap().to_string();
+    set_field(&mut h, "New output", "bogus://nowhere");
+    h.get_by_label("Add output").click();
+    wait_for(&mut h, &words);
+    h.get_by_label("Back").click();
+    h.step();
 
     // A channel made with the New channel form, run on the host.
     tab(&mut h, "New channel");
