@@ -238,6 +238,22 @@ mod tests {
     }
 
     #[test]
+    fn the_hosts_file_is_readable_by_the_user_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("srt-streamer").join("hosts.json");
+        let hosts = vec![HostEntry {
+            name: "rack".into(),
+            url: "http://rack:8080".into(),
+            token: Token::new("s3cr3t"),
+        }];
+        save(&path, &hosts).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(load(&path), hosts);
+    }
+
+    #[test]
     fn a_token_is_never_in_debug_output() {
         let h = HostEntry {
             name: "rack".into(),
