@@ -200,6 +200,11 @@ fn a_wrong_token_a_host_down_and_a_host_that_never_answers_leave_the_window_work
     add_host(&mut h, "rack-b", &serve.url(""), "not-the-token");
     wait_for(&mut h, "token refused");
 
+    // A URL that is not http(s)://host:port is refused as typed.
+    add_host(&mut h, "rack-typo", "rack:8080", "x");
+    wait_for(&mut h, "bad URL: give http://host:port");
+    assert!(!shows(&h, "Remove rack-typo"), "not added");
+
     let nothing = free_port();
     add_host(
         &mut h,
