@@ -90,6 +90,15 @@ pub fn log_file_path() -> Option<PathBuf> {
     Some(base.join("srt-streamer").join("srt-streamer.log"))
 }
 
+/// The HTTP client's wire-level trace (ureq: "NOT REDACTED", so a remote
+/// host's token would be in it) is never logged.
+fn no_wire_trace() -> tracing_subscriber::filter::FilterFn<impl Fn(&tracing::Metadata<'_>) -> bool>
+{
+    tracing_subscriber::filter::filter_fn(|m| {
+        !(*m.level() == tracing::Level::TRACE && m.target().starts_with("ureq"))
+    })
+}
+
 /// Logs to stderr and to the log file (rotated at 10 MB, one old copy kept).
 /// A stream's events are printed on stderr by the command itself (once), so
 /// their log lines go to the log file only.
@@ -109,7 +118,8 @@ pub fn init_logging(level: &str, color: term::ColorChoice) -> anyhow::Result<()>
         .log_internal_errors(false)
         .with_target(false)
         .with_filter(term_level)
-        .with_filter(not_events);
+        .with_filter(not_events)
+        .with_filter(no_wire_trace());
     let file_layer = log_file_path().and_then(|path| {
         std::fs::create_dir_all(path.parent()?).ok()?;
         if std::fs::metadata(&path).is_ok_and(|m| m.len() > 10 * 1024 * 1024) {
@@ -125,7 +135,8 @@ pub fn init_logging(level: &str, color: term::ColorChoice) -> anyhow::Result<()>
                 .with_ansi(false)
                 .log_internal_errors(false)
                 .with_writer(std::sync::Mutex::new(file))
-                .with_filter(file_level),
+                .with_filter(file_level)
+                .with_filter(no_wire_trace()),
         )
     });
     tracing_subscriber::registry()

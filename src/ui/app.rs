@@ -3,6 +3,7 @@
 
 mod channels;
 mod lineup;
+mod remote;
 
 use super::alarms::Alarms;
 use super::dashboard::{streams_table_ui, RowAction};
@@ -88,6 +89,8 @@ pub struct App {
     pub media: super::media_ui::MediaScreen,
     pub receive: super::receive_ui::ReceiveScreen,
     channels: channels::Channels,
+    /// Remote `serve` hosts and their workers (Settings → Hosts).
+    hosts: super::hosts_ui::Hosts,
     pictures: super::monitor_ui::Pictures,
     /// The engine's refusal of the form's last start, with the settings it
     /// refused: shown only while the form still holds those settings.
@@ -138,6 +141,10 @@ impl App {
         let system = SystemMonitor::start(repaint.clone());
         let files = FileJobs::new(repaint.clone());
         let nettest = super::nettest_ui::NetTestScreen::new(repaint.clone());
+        let hosts = super::hosts_ui::Hosts::open(
+            persist.then(super::hosts::default_path).flatten(),
+            repaint.clone(),
+        );
         let media = super::media_ui::MediaScreen::new(repaint);
         let receive = super::receive_ui::ReceiveScreen::new();
         let sample = options
@@ -198,6 +205,7 @@ impl App {
             media,
             receive,
             channels: Default::default(),
+            hosts,
             pictures: Default::default(),
             form_error: None,
             screen: if show_streams {
@@ -616,6 +624,8 @@ impl App {
             }
         });
         ui.separator();
+        self.hosts.settings_ui(ui);
+        ui.separator();
         ui.label("New streams start with:");
         let d = &mut self.settings.defaults;
         ui.horizontal(|ui| {
@@ -723,6 +733,8 @@ impl eframe::App for App {
 
         let channels = self.channels_now();
         self.channel_alarms(&channels);
+        self.host_replies();
+        let rows = self.channel_rows(&channels);
         egui::Panel::top("tabs").show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.strong("SRT Streamer");
@@ -792,7 +804,7 @@ impl eframe::App for App {
         self.toasts_ui(ui);
 
         egui::CentralPanel::default().show(ui, |ui| {
-            if self.channel_details_screen(ui, &channels) {
+            if self.channel_details_screen(ui, &channels, &rows) {
                 return;
             }
             if let Some(id) = self.details {
@@ -832,7 +844,7 @@ impl eframe::App for App {
             match self.screen {
                 Screen::Streams => {
                     self.locked_ui(ui);
-                    let only_channels = streams.is_empty() && !channels.is_empty();
+                    let only_channels = streams.is_empty() && !rows.is_empty();
                     if !only_channels {
                         if let Some(a) =
                             streams_table_ui(ui, &streams, &self.alarms, &mut self.pictures)
@@ -840,7 +852,7 @@ impl eframe::App for App {
                             self.row_action(a, &streams);
                         }
                     }
-                    self.channels_table(ui, &channels);
+                    self.channels_table(ui, &rows);
                 }
                 Screen::NewStream => {
                     let host = sample

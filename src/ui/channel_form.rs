@@ -57,7 +57,7 @@ pub fn input_label(index: usize) -> String {
     }
 }
 
-fn filled(list: &[String]) -> Vec<String> {
+pub(crate) fn filled(list: &[String]) -> Vec<String> {
     list.iter()
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())

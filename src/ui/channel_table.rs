@@ -1,6 +1,7 @@
 //! The channels' rows on the Streams screen: state, which input is on air,
 //! the input's rate and the outputs' states in one line each, with the
-//! actions (Details; Restart, Stop, Remove in a menu).
+//! actions (Details; Start, Restart, Stop, Remove in a menu). Channels of
+//! remote hosts have rows too, their host named in the Host column.
 
 use super::dashboard::fmt_duration;
 use super::palette::{color, Tone};
@@ -12,6 +13,7 @@ use crate::engine::StreamId;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChannelAction {
     Details(StreamId),
+    Start(StreamId),
     Stop(StreamId),
     Restart(StreamId),
     Remove(StreamId),
@@ -113,8 +115,22 @@ pub fn on_air(s: &ChannelSnapshot) -> bool {
     s.state != ChannelState::Stopped
 }
 
-const COLS: [(&str, f32); 8] = [
+/// The host of this computer's channels in the Host column.
+pub const LOCAL_HOST: &str = "this computer";
+
+/// A row of the channels' table: a channel of this computer (`host`
+/// None) or of a remote host (its key), with the host's name.
+#[derive(Debug, Clone)]
+pub struct ChannelRow {
+    pub host: Option<u64>,
+    pub host_name: String,
+    pub id: StreamId,
+    pub snap: ChannelSnapshot,
+}
+
+const COLS: [(&str, f32); 9] = [
     ("Channel", 140.0),
+    ("Host", 110.0),
     ("State", 130.0),
     ("On air", 110.0),
     ("Input rate", 95.0),
@@ -124,11 +140,12 @@ const COLS: [(&str, f32); 8] = [
     ("", 125.0),
 ];
 
-/// The channels' table (nothing when there are none).
+/// The channels' table (nothing when there are none): the action asked
+/// and the host of its channel.
 pub fn channels_table_ui(
     ui: &mut egui::Ui,
-    channels: &[(StreamId, ChannelSnapshot)],
-) -> Option<ChannelAction> {
+    channels: &[ChannelRow],
+) -> Option<(Option<u64>, ChannelAction)> {
     if channels.is_empty() {
         return None;
     }
@@ -152,23 +169,24 @@ pub fn channels_table_ui(
                 });
             }
             ui.end_row();
-            for (id, s) in channels {
-                row_ui(ui, *id, s, &mut action);
+            for row in channels {
+                let mut picked = None;
+                row_ui(ui, row, &mut picked);
+                if let Some(a) = picked {
+                    action = Some((row.host, a));
+                }
                 ui.end_row();
             }
         });
     action
 }
 
-fn row_ui(
-    ui: &mut egui::Ui,
-    id: StreamId,
-    s: &ChannelSnapshot,
-    action: &mut Option<ChannelAction>,
-) {
+fn row_ui(ui: &mut egui::Ui, row: &ChannelRow, action: &mut Option<ChannelAction>) {
+    let (id, s) = (row.id, &row.snap);
     let uris: Vec<String> = s.inputs.iter().map(|i| i.uri.clone()).collect();
     ui.label(&s.name)
         .on_hover_text(format!("#{id} {}\ninputs: {}", s.name, uris.join(", ")));
+    ui.label(&row.host_name);
     ui.colored_label(
         color(ui, channel_state_tone(&s.state)),
         channel_state_label(&s.state),
@@ -217,6 +235,13 @@ fn row_ui(
                     "Stop",
                     "Stop the channel (the row stays)",
                     ChannelAction::Stop(id),
+                );
+            } else {
+                pick(
+                    ui,
+                    "Start",
+                    "Start the channel again",
+                    ChannelAction::Start(id),
                 );
             }
             pick(

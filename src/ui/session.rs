@@ -287,15 +287,18 @@ fn read(path: &Path) -> LineUp {
     }
 }
 
-/// Writes `lineup` to a temporary file (readable by the user only: it may
-/// hold passphrases), flushed to disk, then renamed over `path`.
-fn write_atomic(path: &Path, lineup: &LineUp) -> std::io::Result<()> {
+/// Writes `value` as JSON to a temporary file (readable by the user only:
+/// it may hold passphrases or tokens), flushed to disk, then renamed over `path`.
+pub(crate) fn write_private<T: serde::Serialize + ?Sized>(
+    path: &Path,
+    value: &T,
+) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let text = serde_json::to_vec_pretty(lineup).map_err(std::io::Error::other)?;
+    let text = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
     let tmp = path.with_extension("json.tmp");
     let mut f = std::fs::OpenOptions::new()
         .write(true)
@@ -339,7 +342,7 @@ impl SessionStore {
                     while let Ok(newer) = rx.try_recv() {
                         l = newer;
                     }
-                    match write_atomic(&path, &l) {
+                    match write_private(&path, &l) {
                         Ok(()) => tracing::debug!("line-up saved ({} entries)", l.len()),
                         Err(e) => tracing::error!(
                             "cannot save the line-up to {}: {e}; it will be tried again at the next change",

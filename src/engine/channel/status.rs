@@ -1,9 +1,9 @@
 //! What a running channel shows: one snapshot with the same fields in every
 //! state (the `--stats json` record), and events in words.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelState {
     /// Running, no input has delivered anything yet.
@@ -17,7 +17,7 @@ pub enum ChannelState {
     Stopped,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InputState {
     /// Nothing received yet (or no publisher connected).
@@ -27,7 +27,7 @@ pub enum InputState {
     Stalled,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InputSnapshot {
     pub index: usize,
     /// The URI, secrets masked.
@@ -48,7 +48,7 @@ pub struct InputSnapshot {
     pub last_data_ms_ago: Option<u64>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutputState {
     /// SRT: no receiver connected (listener waiting, caller retrying).
@@ -61,7 +61,7 @@ pub enum OutputState {
 }
 
 /// A record output's file.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RecordingStatus {
     /// The file written now (`NAME-0001.ts`… when rotating).
     pub file: Option<std::path::PathBuf>,
@@ -78,7 +78,8 @@ pub struct RecordingStatus {
     pub error: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// Read back (a remote host's JSON) without `analysis` and `monitor`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OutputSnapshot {
     pub index: usize,
     pub uri: String,
@@ -101,13 +102,15 @@ pub struct OutputSnapshot {
     /// Analyze outputs: the TR 101 290 report, the keys `receive --json`
     /// has (`tr101290`, `pids`, `services`, `pcr`, `bitrate_bps`, `verdict`…),
     /// as of the last second; else null.
+    #[serde(skip_deserializing)]
     pub analysis: Option<Box<crate::ts::analyzer::Report>>,
     /// Monitor outputs: picture size, frames, audio levels, alarms (as
     /// `receive --monitor`); else null.
+    #[serde(skip_deserializing)]
     pub monitor: Option<crate::media::MonitorStatus>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChannelSnapshot {
     pub name: String,
     pub state: ChannelState,
@@ -125,7 +128,7 @@ pub struct ChannelSnapshot {
 
 /// Something that happened on a channel, in words; `alarm` when an
 /// operator should look.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChannelEvent {
     pub at_secs: f64,
     pub text: String,

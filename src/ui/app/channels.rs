@@ -5,8 +5,9 @@
 
 use super::super::channel_details::{channel_details_ui, AddOutputField, ChannelDetailsAction};
 use super::super::channel_form::{channel_form_ui, ChannelForm, ChannelFormAction};
-use super::super::channel_table::{channels_table_ui, on_air, ChannelAction};
+use super::super::channel_table::{channels_table_ui, on_air, ChannelAction, ChannelRow};
 use super::super::engine_link::{ChannelCommand, ChannelReply, Command};
+use super::super::hosts_client::HostCommand;
 use super::super::on_air::ask_ui;
 use super::super::session_channels::SavedChannel;
 use super::{App, Screen};
@@ -31,13 +32,18 @@ pub(crate) struct Channels {
     pub form_error: Option<(String, ChannelForm)>,
     /// The channel whose Details are shown.
     pub details: Option<StreamId>,
+    /// The host of that channel (None: this computer).
+    pub details_host: Option<u64>,
+    /// Where the New channel form starts its channel (None: this computer).
+    pub target: Option<u64>,
     pub add: AddOutputField,
     /// Events already looked at, per channel (their alarms became toasts).
     pub seen: std::collections::HashMap<StreamId, u64>,
     /// Why the form holds a restored channel (its passphrase to type).
     pub note: Option<String>,
-    /// The question on screen: what a "yes" does, the question, the verb.
-    pub asking: Option<(ChannelGuarded, String, &'static str)>,
+    /// The question on screen: the channel's host, what a "yes" does, the
+    /// question, the verb.
+    pub asking: Option<(Option<u64>, ChannelGuarded, String, &'static str)>,
 }
 
 /// A channel as the UI reads it this frame.
@@ -112,8 +118,13 @@ impl App {
         }
     }
 
-    /// Starts the form's channel; a URI the engine cannot read starts nothing.
+    /// Starts the form's channel (here, or on the chosen host, whose
+    /// engine checks it); a URI the engine cannot read starts nothing.
     pub(super) fn start_channel_from_form(&mut self) {
+        if let Some(key) = self.channels.target {
+            let table = super::super::hosts_ui::form_table(&self.channels.form);
+            return self.hosts.send(key, HostCommand::Create(table));
+        }
         match self.channels.form.to_config() {
             Ok(cfg) => self
                 .engine
@@ -131,8 +142,11 @@ impl App {
             .map(|(m, _)| m.clone());
         let dialog_open = self.files.dialog_open;
         let note = self.channels.note.clone();
+        let hosts = &self.hosts;
+        let target = &mut self.channels.target;
         let action = egui::ScrollArea::both()
             .show(ui, |ui| {
+                hosts.target_ui(ui, target);
                 if let Some(n) = note {
                     let warn = super::super::palette::color(ui, super::super::palette::Tone::Warn);
                     ui.colored_label(warn, n);
@@ -149,45 +163,71 @@ impl App {
         }
     }
 
-    /// The channels' rows under the streams table.
-    pub(super) fn channels_table(&mut self, ui: &mut egui::Ui, channels: &[ChannelNow]) {
-        let rows: Vec<(StreamId, ChannelSnapshot)> = channels
-            .iter()
-            .map(|c| (c.reader.id(), c.snap.clone()))
-            .collect();
-        if let Some(a) = channels_table_ui(ui, &rows) {
-            self.channel_action(a, channels);
-        }
+    /// The rows of this computer's channels, then every host's.
+    pub(super) fn channel_rows(&self, channels: &[ChannelNow]) -> Vec<ChannelRow> {
+        let local = channels.iter().map(|c| ChannelRow {
+            host: None,
+            host_name: super::super::channel_table::LOCAL_HOST.to_string(),
+            id: c.reader.id(),
+            snap: c.snap.clone(),
+        });
+        local.chain(self.hosts.rows()).collect()
     }
 
-    /// Details of the channel chosen, if any (true: drawn).
+    /// The channels' rows under the streams table, then the hosts' states.
+    pub(super) fn channels_table(&mut self, ui: &mut egui::Ui, rows: &[ChannelRow]) {
+        if let Some((host, a)) = channels_table_ui(ui, rows) {
+            self.channel_action(host, a, rows);
+        }
+        self.hosts.states_ui(ui);
+    }
+
+    /// Details of the channel chosen, if any (true: drawn): a remote
+    /// channel's from its host's last answer (no event log).
     pub(super) fn channel_details_screen(
         &mut self,
         ui: &mut egui::Ui,
         channels: &[ChannelNow],
+        rows: &[ChannelRow],
     ) -> bool {
         let Some(id) = self.channels.details else {
             return false;
         };
-        let Some(c) = channels.iter().find(|c| c.reader.id() == id) else {
+        let host = self.channels.details_host;
+        let Some(row) = rows.iter().find(|r| r.id == id && r.host == host) else {
             self.channels.details = None;
             return false;
         };
-        let (events, _) = c.reader.events_since(0);
-        match channel_details_ui(ui, id, &c.snap, &events, &mut self.channels.add) {
+        let events = match channels
+            .iter()
+            .find(|c| host.is_none() && c.reader.id() == id)
+        {
+            Some(c) => c.reader.events_since(0).0,
+            None => Vec::new(),
+        };
+        if let Some(key) = host {
+            let name = self.hosts.get(key).map(|h| h.entry.name.clone());
+            ui.weak(format!("on host {}", name.unwrap_or_default()));
+        }
+        match channel_details_ui(ui, id, &row.snap, &events, &mut self.channels.add) {
             ChannelDetailsAction::None => {}
             ChannelDetailsAction::Back => self.channels.details = None,
-            ChannelDetailsAction::Row(a) => self.channel_action(a, channels),
-            ChannelDetailsAction::AddOutput => self.add_output(id),
+            ChannelDetailsAction::Row(a) => self.channel_action(host, a, rows),
+            ChannelDetailsAction::AddOutput => self.add_output(host, id),
             ChannelDetailsAction::RemoveOutput(i) => {
-                self.guard_channel(ChannelGuarded::RemoveOutput(id, i), channels)
+                self.guard_channel(host, ChannelGuarded::RemoveOutput(id, i), rows)
             }
         }
         true
     }
 
-    fn add_output(&mut self, id: StreamId) {
+    fn add_output(&mut self, host: Option<u64>, id: StreamId) {
         let uri = self.channels.add.uri.trim().to_string();
+        if let Some(key) = host {
+            // The host's engine reads it (a path is the host's).
+            self.channels.add.error = None;
+            return self.hosts.send(key, HostCommand::AddOutput(id, uri));
+        }
         match OutputConfig::parse(&uri) {
             Ok(out) => {
                 self.channels.add.error = None;
@@ -203,33 +243,41 @@ impl App {
         }
     }
 
-    fn channel_action(&mut self, a: ChannelAction, channels: &[ChannelNow]) {
+    fn channel_action(&mut self, host: Option<u64>, a: ChannelAction, rows: &[ChannelRow]) {
         match a {
             ChannelAction::Details(id) => {
                 self.channels.details = Some(id);
+                self.channels.details_host = host;
                 self.channels.add = AddOutputField::default();
                 self.details = None;
             }
-            ChannelAction::Stop(id) => self.guard_channel(ChannelGuarded::Stop(id), channels),
-            ChannelAction::Restart(id) => self.guard_channel(ChannelGuarded::Restart(id), channels),
-            ChannelAction::Remove(id) => self.guard_channel(ChannelGuarded::Remove(id), channels),
+            // A stopped channel: nothing to ask.
+            ChannelAction::Start(id) => match host {
+                Some(key) => self.hosts.send(key, HostCommand::Start(id)),
+                None => self.engine.send(Command::Restart(id, None)),
+            },
+            ChannelAction::Stop(id) => self.guard_channel(host, ChannelGuarded::Stop(id), rows),
+            ChannelAction::Restart(id) => {
+                self.guard_channel(host, ChannelGuarded::Restart(id), rows)
+            }
+            ChannelAction::Remove(id) => self.guard_channel(host, ChannelGuarded::Remove(id), rows),
         }
     }
 
     /// Does `g` at once, or asks first when it takes the channel (or its
     /// last output) off air. Removing one of several outputs never asks:
     /// the others keep sending.
-    fn guard_channel(&mut self, g: ChannelGuarded, channels: &[ChannelNow]) {
+    fn guard_channel(&mut self, host: Option<u64>, g: ChannelGuarded, rows: &[ChannelRow]) {
         let id = match g {
             ChannelGuarded::Stop(id)
             | ChannelGuarded::Restart(id)
             | ChannelGuarded::Remove(id)
             | ChannelGuarded::RemoveOutput(id, _) => id,
         };
-        let Some(s) = channels
+        let Some(s) = rows
             .iter()
-            .find(|c| c.reader.id() == id)
-            .map(|c| &c.snap)
+            .find(|r| r.id == id && r.host == host)
+            .map(|r| &r.snap)
         else {
             return;
         };
@@ -240,9 +288,9 @@ impl App {
             n => format!(" ({n} receivers connected)"),
         };
         let (question, verb) = match g {
-            _ if !on_air(s) => return self.perform_channel(g),
+            _ if !on_air(s) => return self.perform_channel(host, g),
             ChannelGuarded::RemoveOutput(..) if s.outputs.len() > 1 => {
-                return self.perform_channel(g)
+                return self.perform_channel(host, g)
             }
             ChannelGuarded::RemoveOutput(..) => (
                 format!("This is the last output of “{}”{readers}. Remove it? The channel then sends nowhere.", s.name),
@@ -261,19 +309,28 @@ impl App {
                 "Remove",
             ),
         };
-        self.channels.asking = Some((g, question, verb));
+        self.channels.asking = Some((host, g, question, verb));
     }
 
-    fn perform_channel(&mut self, g: ChannelGuarded) {
+    fn perform_channel(&mut self, host: Option<u64>, g: ChannelGuarded) {
+        if let ChannelGuarded::Remove(id) = g {
+            if self.channels.details == Some(id) && self.channels.details_host == host {
+                self.channels.details = None;
+            }
+        }
+        if let Some(key) = host {
+            let cmd = match g {
+                ChannelGuarded::Stop(id) => HostCommand::Stop(id),
+                ChannelGuarded::Restart(id) => HostCommand::Restart(id),
+                ChannelGuarded::Remove(id) => HostCommand::Remove(id),
+                ChannelGuarded::RemoveOutput(id, i) => HostCommand::RemoveOutput(id, i),
+            };
+            return self.hosts.send(key, cmd);
+        }
         let cmd = match g {
             ChannelGuarded::Stop(id) => Command::Stop(id),
             ChannelGuarded::Restart(id) => Command::Restart(id, None),
-            ChannelGuarded::Remove(id) => {
-                if self.channels.details == Some(id) {
-                    self.channels.details = None;
-                }
-                Command::Remove(id)
-            }
+            ChannelGuarded::Remove(id) => Command::Remove(id),
             ChannelGuarded::RemoveOutput(id, i) => {
                 Command::Channel(ChannelCommand::RemoveOutput(id, i))
             }
@@ -283,14 +340,14 @@ impl App {
 
     /// The question asked by `guard_channel`, as a modal.
     pub(super) fn channel_confirm_ui(&mut self, ctx: &egui::Context) {
-        let Some((g, question, verb)) = &self.channels.asking else {
+        let Some((host, g, question, verb)) = &self.channels.asking else {
             return;
         };
         if let Some(yes) = ask_ui(ctx, "Channel on air", question, verb) {
-            let g = *g;
+            let (host, g) = (*host, *g);
             self.channels.asking = None;
             if yes {
-                self.perform_channel(g);
+                self.perform_channel(host, g);
             }
         }
     }

@@ -1,0 +1,253 @@
+//! The HTTP side of a remote host, run on its worker thread only: the
+//! channel list and the actions, through `serve`'s `/api/v1`, with a
+//! connect timeout of 2 s and a read timeout of 5 s. A refusal is given
+//! back in the engine's words (the `{"error": …}` body).
+
+use super::hosts::{HostEntry, HostState, RemoteChannel, Token};
+use crate::engine::channel::ChannelSnapshot;
+use crate::engine::StreamId;
+use serde_json::Value;
+use std::time::Duration;
+
+/// An action on a remote host, run by its worker.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HostCommand {
+    Start(StreamId),
+    Stop(StreamId),
+    Restart(StreamId),
+    Remove(StreamId),
+    /// The output's URI.
+    AddOutput(StreamId, String),
+    /// The output's index (from 0).
+    RemoveOutput(StreamId, usize),
+    /// A new channel: its `[[channel]]` table as JSON.
+    Create(Value),
+}
+
+/// The worker's answer to a [`HostCommand`], for the UI.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HostReply {
+    Done(String),
+    Failed(String),
+    Created { name: String, id: StreamId },
+    CreateRefused(String),
+    OutputAdded { id: StreamId, number: u64 },
+    OutputRefused { id: StreamId, message: String },
+}
+
+/// Why a call did not give what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    #[error("bad URL: {0}")]
+    BadUrl(String),
+    #[error("unreachable: {0}")]
+    Unreachable(String),
+    #[error("token refused")]
+    TokenRefused,
+    /// Another status, with the engine's words.
+    #[error("{message}")]
+    Answered { status: u16, message: String },
+    #[error("unexpected answer: {0}")]
+    Garbled(String),
+}
+
+impl HostError {
+    /// The host's state after this error; `retry_secs` until the next try.
+    pub fn state(&self, retry_secs: u64) -> HostState {
+        match self {
+            Self::BadUrl(why) => HostState::BadUrl(why.clone()),
+            Self::Unreachable(reason) => HostState::Unreachable {
+                reason: reason.clone(),
+                retry_secs,
+            },
+            Self::TokenRefused => HostState::TokenRefused,
+            Self::Answered { status, message } => HostState::Answered {
+                status: *status,
+                message: message.clone(),
+            },
+            Self::Garbled(why) => HostState::Answered {
+                status: 200,
+                message: why.clone(),
+            },
+        }
+    }
+}
+
+/// Checks a host URL as typed: `http(s)://host:port`, nothing after.
+pub fn check_url(url: &str) -> Result<String, HostError> {
+    let url = url.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or_else(|| HostError::BadUrl("give http://host:port or https://host:port".into()))?;
+    if rest.is_empty() || rest.contains('/') || rest.contains(char::is_whitespace) {
+        return Err(HostError::BadUrl(format!(
+            "'{url}' is not http(s)://host:port"
+        )));
+    }
+    Ok(url.to_string())
+}
+
+/// A host's HTTP client (blocking: used on its worker thread only).
+pub(crate) struct Client {
+    agent: ureq::Agent,
+    base: Result<String, String>,
+    token: Token,
+}
+
+/// What a failed call was, in words (never with the request's headers).
+fn transport(e: ureq::Error) -> HostError {
+    use std::io::ErrorKind;
+    let reason = match e {
+        ureq::Error::BadUri(why) => return HostError::BadUrl(why),
+        ureq::Error::Io(io) => match io.kind() {
+            ErrorKind::ConnectionRefused => "connection refused".to_string(),
+            ErrorKind::TimedOut | ErrorKind::WouldBlock => "no answer (timed out)".to_string(),
+            ErrorKind::ConnectionReset => "connection reset".to_string(),
+            _ => io.to_string(),
+        },
+        ureq::Error::Timeout(_) => "no answer (timed out)".to_string(),
+        ureq::Error::HostNotFound => "host not found".to_string(),
+        other => other.to_string(),
+    };
+    HostError::Unreachable(reason)
+}
+
+impl Client {
+    pub(crate) fn new(entry: &HostEntry) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(2)))
+            .timeout_recv_response(Some(Duration::from_secs(5)))
+            .timeout_recv_body(Some(Duration::from_secs(5)))
+            .build()
+            .into();
+        Self {
+            agent,
+            base: check_url(&entry.url).map_err(|e| e.to_string()),
+            token: entry.token.clone(),
+        }
+    }
+
+    /// `METHOD /api/v1PATH` (with `body` as JSON): the answer's JSON.
+    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, HostError> {
+        let base = self
+            .base
+            .as_ref()
+            .map_err(|e| HostError::BadUrl(e.trim_start_matches("bad URL: ").into()))?;
+        let url = format!("{base}/api/v1{path}");
+        let auth = self.token.bearer();
+        let sent = match (method, body) {
+            ("GET", _) => self.agent.get(&url).header("Authorization", &auth).call(),
+            ("DELETE", _) => self
+                .agent
+                .delete(&url)
+                .header("Authorization", &auth)
+                .call(),
+            (_, b) => self
+                .agent
+                .post(&url)
+                .header("Authorization", &auth)
+                .header("Content-Type", "application/json")
+                .send(b.map(Value::to_string).unwrap_or_default()),
+        };
+        let mut resp = sent.map_err(transport)?;
+        let status = resp.status().as_u16();
+        let text = resp.body_mut().read_to_string().map_err(transport)?;
+        let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        match status {
+            200..=299 => Ok(json),
+            401 => Err(HostError::TokenRefused),
+            _ => Err(HostError::Answered {
+                status,
+                message: json["error"]
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("HTTP {status}")),
+            }),
+        }
+    }
+
+    /// `GET /channels`: every channel's id and live status.
+    pub(crate) fn list(&self) -> Result<Vec<RemoteChannel>, HostError> {
+        let v = self.call("GET", "/channels", None)?;
+        let list = v
+            .as_array()
+            .ok_or_else(|| HostError::Garbled("the channel list is not a list".into()))?;
+        list.iter()
+            .map(|c| {
+                let id = c["id"]
+                    .as_u64()
+                    .ok_or_else(|| HostError::Garbled("a channel without id".into()))?;
+                let snap: ChannelSnapshot = serde_json::from_value(c["status"].clone())
+                    .map_err(|e| HostError::Garbled(format!("channel {id}: {e}")))?;
+                Ok(RemoteChannel { id, snap })
+            })
+            .collect()
+    }
+
+    /// Runs `cmd`; the answer in words.
+    pub(crate) fn run(&self, cmd: HostCommand) -> HostReply {
+        let simple = |method: &str, path: String, id: StreamId, what: String| match self
+            .call(method, &path, None)
+        {
+            Ok(_) => HostReply::Done(format!("#{id}: {what}")),
+            Err(e) => HostReply::Failed(format!("#{id}: not {what}: {e}")),
+        };
+        let at = |id: StreamId, verb: &str| format!("/channels/{id}/{verb}");
+        match cmd {
+            HostCommand::Start(id) => simple("POST", at(id, "start"), id, "started".into()),
+            HostCommand::Stop(id) => simple("POST", at(id, "stop"), id, "stopped".into()),
+            HostCommand::Restart(id) => simple("POST", at(id, "restart"), id, "restarted".into()),
+            HostCommand::Remove(id) => {
+                simple("DELETE", format!("/channels/{id}"), id, "removed".into())
+            }
+            HostCommand::RemoveOutput(id, i) => simple(
+                "DELETE",
+                format!("/channels/{id}/outputs/{}", i + 1),
+                id,
+                format!("output {} removed", i + 1),
+            ),
+            HostCommand::AddOutput(id, uri) => {
+                let body = serde_json::json!({ "uri": uri });
+                match self.call("POST", &format!("/channels/{id}/outputs"), Some(&body)) {
+                    Ok(v) => HostReply::OutputAdded {
+                        id,
+                        number: v["added_output"].as_u64().unwrap_or(0),
+                    },
+                    Err(e) => HostReply::OutputRefused {
+                        id,
+                        message: e.to_string(),
+                    },
+                }
+            }
+            HostCommand::Create(table) => match self.call("POST", "/channels", Some(&table)) {
+                Ok(v) => HostReply::Created {
+                    name: v["name"].as_str().unwrap_or("").to_string(),
+                    id: v["id"].as_u64().unwrap_or(0),
+                },
+                Err(e) => HostReply::CreateRefused(e.to_string()),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_host_url_is_scheme_host_and_port() {
+        assert_eq!(check_url("http://rack:8080/").unwrap(), "http://rack:8080");
+        assert!(check_url("https://10.0.0.2:8443").is_ok());
+        for bad in [
+            "rack:8080",
+            "ftp://rack",
+            "http://",
+            "http://rack/api",
+            "http://a b",
+        ] {
+            assert!(matches!(check_url(bad), Err(HostError::BadUrl(_))), "{bad}");
+        }
+    }
+}

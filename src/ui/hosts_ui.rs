@@ -1,0 +1,246 @@
+//! Settings → Hosts (remote `serve` hosts added and removed; a token is
+//! typed masked and never shown again), the hosts' states in words on the
+//! Streams screen, and their channels as rows of the channels' table.
+
+use super::channel_form::ChannelForm;
+use super::channel_table::ChannelRow;
+use super::hosts::{Host, HostEntry, HostState, Token};
+use super::hosts_client::{check_url, HostCommand, HostReply};
+use super::palette::{color, Tone};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The fields of a host being added.
+#[derive(Default)]
+pub struct NewHost {
+    pub name: String,
+    pub url: String,
+    pub token: String,
+    pub error: Option<String>,
+}
+
+/// The remote hosts and their workers.
+pub struct Hosts {
+    pub list: Vec<Host>,
+    next_key: u64,
+    /// Where the hosts are saved (None: not saved, e.g. in tests).
+    path: Option<PathBuf>,
+    pub new: NewHost,
+    repaint: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl Hosts {
+    /// The hosts saved at `path` (if any), their workers started.
+    pub fn open(path: Option<PathBuf>, repaint: Arc<dyn Fn() + Send + Sync>) -> Self {
+        let saved = path.as_deref().map(super::hosts::load).unwrap_or_default();
+        let mut hosts = Self {
+            list: Vec::new(),
+            next_key: 1,
+            path,
+            new: NewHost::default(),
+            repaint,
+        };
+        for entry in saved {
+            hosts.start(entry);
+        }
+        hosts
+    }
+
+    fn start(&mut self, entry: HostEntry) {
+        let key = self.next_key;
+        self.next_key += 1;
+        self.list
+            .push(Host::start(key, entry, self.repaint.clone()));
+    }
+
+    fn save(&self) -> Option<String> {
+        let path = self.path.as_ref()?;
+        let entries: Vec<HostEntry> = self.list.iter().map(|h| h.entry.clone()).collect();
+        super::hosts::save(path, &entries)
+            .err()
+            .map(|e| format!("hosts not saved to {}: {e}", path.display()))
+    }
+
+    /// Adds the host typed in the fields; a bad URL or name is refused.
+    fn add_typed(&mut self) {
+        let name = self.new.name.trim().to_string();
+        let refused = match check_url(&self.new.url) {
+            _ if name.is_empty() => Some("give the host a name".to_string()),
+            _ if self.list.iter().any(|h| h.entry.name == name) => {
+                Some(format!("a host is already called {name}"))
+            }
+            Err(e) => Some(e.to_string()),
+            Ok(url) => {
+                let token = Token::new(&self.new.token);
+                self.start(HostEntry { name, url, token });
+                self.new = NewHost::default();
+                self.save()
+            }
+        };
+        self.new.error = refused;
+    }
+
+    pub fn get(&self, key: u64) -> Option<&Host> {
+        self.list.iter().find(|h| h.key == key)
+    }
+
+    /// Sends `cmd` to host `key`'s worker.
+    pub fn send(&self, key: u64, cmd: HostCommand) {
+        if let Some(h) = self.get(key) {
+            h.send(cmd);
+        }
+    }
+
+    /// Every host's channels as table rows.
+    pub fn rows(&self) -> Vec<ChannelRow> {
+        self.list
+            .iter()
+            .flat_map(|h| {
+                let name = h.entry.name.clone();
+                h.view().channels.into_iter().map(move |c| ChannelRow {
+                    host: Some(h.key),
+                    host_name: name.clone(),
+                    id: c.id,
+                    snap: c.snap,
+                })
+            })
+            .collect()
+    }
+
+    /// The answers of every host's worker since the last call.
+    pub fn replies(&self) -> Vec<(String, HostReply)> {
+        self.list
+            .iter()
+            .flat_map(|h| {
+                let name = h.entry.name.clone();
+                h.take_replies().into_iter().map(move |r| (name.clone(), r))
+            })
+            .collect()
+    }
+
+    /// Settings → Hosts.
+    pub fn settings_ui(&mut self, ui: &mut egui::Ui) {
+        ui.strong("Hosts");
+        ui.label("Remote srt-streamer serve hosts: their channels show in the Streams table.");
+        let mut remove = None;
+        for h in &self.list {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(&h.entry.name);
+                ui.label(&h.entry.url);
+                ui.weak(if h.entry.token.is_empty() {
+                    "no token"
+                } else {
+                    "token ••••••"
+                });
+                state_label(ui, &h.view().state);
+                if ui.button(format!("Remove {}", h.entry.name)).clicked() {
+                    remove = Some(h.key);
+                }
+            });
+        }
+        if let Some(key) = remove {
+            self.list.retain(|h| h.key != key);
+            self.new.error = self.save();
+        }
+        ui.horizontal_wrapped(|ui| {
+            let n = &mut self.new;
+            for (label, text, hint, secret) in [
+                ("Host name", &mut n.name, "rack-a", false),
+                ("Host URL", &mut n.url, "http://10.0.0.2:8080", false),
+                ("Host token", &mut n.token, "the serve token", true),
+            ] {
+                let l = ui.label(label);
+                ui.add(
+                    egui::TextEdit::singleline(text)
+                        .hint_text(hint)
+                        .password(secret)
+                        .desired_width(if secret { 160.0 } else { 180.0 }),
+                )
+                .labelled_by(l.id);
+            }
+            if ui.button("Add host").clicked() {
+                self.add_typed();
+            }
+        });
+        if let Some(e) = &self.new.error {
+            ui.colored_label(color(ui, Tone::Bad), e);
+        }
+        if let Some(p) = &self.path {
+            ui.weak(format!("Saved in {} (readable by you only)", p.display()));
+        }
+    }
+
+    /// One line per host on the Streams screen: its name and state.
+    pub fn states_ui(&self, ui: &mut egui::Ui) {
+        if self.list.is_empty() {
+            return;
+        }
+        ui.add_space(6.0);
+        for h in &self.list {
+            let view = h.view();
+            ui.horizontal_wrapped(|ui| {
+                ui.label(format!("Host {}:", h.entry.name));
+                state_label(ui, &view.state);
+                if view.state.is_connected() {
+                    ui.weak(format!("{} channels", view.channels.len()));
+                }
+            });
+        }
+    }
+
+    /// Where the New channel form starts its channel: a combo of this
+    /// computer and the hosts (None: this computer).
+    pub fn target_ui(&self, ui: &mut egui::Ui, target: &mut Option<u64>) {
+        if self.list.is_empty() {
+            *target = None;
+            return;
+        }
+        if target.is_some_and(|k| self.get(k).is_none()) {
+            *target = None;
+        }
+        let name = |t: &Option<u64>| match t.and_then(|k| self.get(k)) {
+            Some(h) => h.entry.name.clone(),
+            None => super::channel_table::LOCAL_HOST.to_string(),
+        };
+        ui.horizontal(|ui| {
+            let l = ui.label("Run on");
+            egui::ComboBox::from_id_salt("channel-host")
+                .selected_text(name(target))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(target, None, name(&None));
+                    for h in &self.list {
+                        ui.selectable_value(target, Some(h.key), h.entry.name.clone());
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+        });
+    }
+}
+
+fn state_label(ui: &mut egui::Ui, state: &HostState) {
+    let tone = match state {
+        HostState::Connected => Tone::Good,
+        HostState::Connecting => Tone::Busy,
+        _ => Tone::Bad,
+    };
+    ui.colored_label(color(ui, tone), state.words());
+}
+
+/// The form as a `[[channel]]` table for a remote host's `POST /channels`
+/// (checked there, by its engine: paths are the host's).
+pub fn form_table(form: &ChannelForm) -> serde_json::Value {
+    use super::channel_form::filled;
+    let mut v = serde_json::json!({
+        "name": form.name.trim(),
+        "inputs": filled(&form.inputs),
+        "outputs": filled(&form.outputs),
+        "switch_after_ms": form.switch_after_ms,
+        "return_after_secs": form.return_after_secs,
+        "repair": form.repair,
+    });
+    if !form.slate.trim().is_empty() {
+        v["slate"] = serde_json::json!(form.slate.trim());
+    }
+    v
+}

@@ -1,0 +1,263 @@
+//! The desktop app driving remote hosts under egui_kittest: a real
+//! `srt-streamer serve` process added in Settings → Hosts; its channel
+//! shows in the Streams table with the host's name, is stopped and started
+//! from the window (the API says so), a channel made with the New channel
+//! form lands on the host; a wrong token shows "token refused", a host with
+//! nothing on its port shows unreachable, and a host that never answers
+//! does not hold up the window.
+
+mod common;
+
+use common::gui::*;
+use common::serve::Serve;
+use common::*;
+use egui::accesskit::Role;
+use egui_kittest::kittest::Queryable;
+use serde_json::{json, Value};
+use srt_streamer::ui::App;
+use std::time::Duration;
+
+type H<'a> = egui_kittest::Harness<'a, App>;
+const T: Duration = Duration::from_secs(15);
+
+fn shows(h: &H<'_>, text: &str) -> bool {
+    h.query_all_by_label_contains(text).next().is_some()
+}
+
+fn wait_for(h: &mut H<'_>, text: &str) {
+    assert!(step_until(h, T, |h| shows(h, text)), "'{text}' never shown");
+}
+
+/// Clicks the tab `label` ("Streams (" for the Streams tab, whatever its count).
+fn tab(h: &mut H<'_>, label: &str) {
+    h.step();
+    match label.strip_suffix('(') {
+        Some(_) => h.get_by_label_contains(label).click(),
+        None => h.get_by_role_and_label(Role::Button, label).click(),
+    }
+    h.step();
+    h.step();
+}
+
+/// Settings → Hosts: a host added as the user types it.
+fn add_host(h: &mut H<'_>, name: &str, url: &str, token: &str) {
+    tab(h, "Settings");
+    set_field(h, "Host name", name);
+    set_field(h, "Host URL", url);
+    h.get_by_role_and_label(Role::PasswordInput, "Host token")
+        .set_text_value_accesskit(token);
+    h.step();
+    h.step();
+    h.get_by_label("Add host").click();
+    h.step();
+    h.step();
+}
+
+fn udp_channel(name: &str, input: u16, output: u16) -> String {
+    json!({
+        "name": name,
+        "input": format!("udp://127.0.0.1:{input}"),
+        "outputs": [format!("udp://127.0.0.1:{output}")],
+    })
+    .to_string()
+}
+
+/// The channel called `name` as `GET /channels` gives it.
+fn remote(serve: &Serve, name: &str) -> Option<Value> {
+    let (status, list) = serve.json("GET", "/channels", None);
+    assert_eq!(status, 200, "{list}");
+    list.as_array()?.iter().find(|c| c["name"] == name).cloned()
+}
+
+/// Steps the window until the API shows `name` in `state`.
+fn wait_state(h: &mut H<'_>, serve: &Serve, name: &str, state: &str) {
+    let seen = step_until(h, T, |_| {
+        remote(serve, name).is_some_and(|c| c["state"] == state)
+    });
+    assert!(seen, "{name} never {state}: {:?}", remote(serve, name));
+}
+
+fn open_menu(h: &mut H<'_>, item: &str) {
+    h.get_by_label("More…").click();
+    assert!(
+        step_until(h, Duration::from_secs(3), |h| h
+            .query_by_label(item)
+            .is_some()),
+        "the menu offers {item}"
+    );
+}
+
+#[test]
+fn a_remote_hosts_channels_are_listed_stopped_started_and_created_from_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = Serve::start(dir.path());
+    let feed_in = free_port();
+    let (status, v) = serve.json(
+        "POST",
+        "/channels",
+        Some(&udp_channel("rack-feed", feed_in, free_port())),
+    );
+    assert_eq!(status, 201, "{v}");
+    let token = serve.token();
+
+    let mut h = harness();
+    add_host(&mut h, "rack-a", &serve.url(""), &token);
+    wait_for(&mut h, "connected");
+    assert!(!shows(&h, &token), "the token is never shown in clear");
+
+    // The host's channel is a row of the Streams table, with its host.
+    tab(&mut h, "Streams (");
+    wait_for(&mut h, "rack-feed");
+    assert!(
+        h.query_by_label("rack-a").is_some(),
+        "the Host column names it"
+    );
+    assert!(shows(&h, "Host rack-a:"), "the host's state is shown");
+
+    // Stopped from the window (asked first: it is on air), then started.
+    open_menu(&mut h, "Stop");
+    h.get_by_label("Stop").click();
+    wait_for(&mut h, "Channel on air");
+    h.get_by_label("Stop").click();
+    wait_state(&mut h, &serve, "rack-feed", "stopped");
+    wait_for(&mut h, "stopped");
+    open_menu(&mut h, "Start");
+    h.get_by_label("Start").click();
+    let running = step_until(&mut h, T, |_| {
+        remote(&serve, "rack-feed").is_some_and(|c| c["state"] != "stopped")
+    });
+    assert!(running, "started again: {:?}", remote(&serve, "rack-feed"));
+
+    // Details of the remote channel: its input, an output added and one
+    // removed through the API, a refusal in the host engine's words.
+    h.get_by_label("Details").click();
+    wait_for(&mut h, "on host rack-a");
+    wait_for(&mut h, &format!("udp://127.0.0.1:{feed_in}"));
+    let outputs = |serve: &Serve| {
+        remote(serve, "rack-feed").map_or(0, |c| c["outputs"].as_array().map_or(0, Vec::len))
+    };
+    set_field(
+        &mut h,
+        "New output",
+        &format!("udp://127.0.0.1:{}", free_port()),
+    );
+    h.get_by_label("Add output").click();
+    assert!(
+        step_until(&mut h, T, |_| outputs(&serve) == 2),
+        "output added"
+    );
+    wait_for(&mut h, "Remove output 2");
+    h.get_by_label("Remove output 2").click();
+    assert!(
+        step_until(&mut h, T, |_| outputs(&serve) == 1),
+        "output removed"
+    );
+    let id = remote(&serve, "rack-feed").unwrap()["id"].clone();
+    let (status, refused) = serve.json(
+        "POST",
+        &format!("/channels/{id}/outputs"),
+        Some(r#"{"uri": "bogus://nowhere"}"#),
+    );
+    assert_eq!(status, 400, "{refused}");
+    let words = refused["error"].as_str().unwrap().to_string();
+    set_field(&mut h, "New output", "bogus://nowhere");
+    h.get_by_label("Add output").click();
+    wait_for(&mut h, &words);
+    h.get_by_label("Back").click();
+    h.step();
+
+    // A channel made with the New channel form, run on the host.
+    tab(&mut h, "New channel");
+    h.get_by_role_and_label(Role::ComboBox, "Run on").click();
+    h.step();
+    h.step();
+    h.get_by_label("rack-a").click();
+    h.step();
+    h.step();
+    set_field(&mut h, "Channel name", "made-remotely");
+    let input = format!("udp://127.0.0.1:{}", free_port());
+    set_field(&mut h, "Input 1 (primary)", &input);
+    set_field(
+        &mut h,
+        "Output 1",
+        &format!("udp://127.0.0.1:{}", free_port()),
+    );
+    h.get_by_label("Start channel").click();
+    let made = step_until(&mut h, T, |_| remote(&serve, "made-remotely").is_some());
+    assert!(made, "the host has the new channel");
+    wait_for(&mut h, "made-remotely");
+    assert!(
+        !shows(&h, "this computer"),
+        "nothing started on this computer"
+    );
+}
+
+#[test]
+fn a_wrong_token_a_host_down_and_a_host_that_never_answers_leave_the_window_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = Serve::start(dir.path());
+    let mut h = harness();
+    add_host(&mut h, "rack-b", &serve.url(""), "not-the-token");
+    wait_for(&mut h, "token refused");
+
+    // A URL that is not http(s)://host:port is refused as typed.
+    add_host(&mut h, "rack-typo", "rack:8080", "x");
+    wait_for(&mut h, "bad URL: give http://host:port");
+    assert!(!shows(&h, "Remove rack-typo"), "not added");
+
+    let nothing = free_port();
+    add_host(
+        &mut h,
+        "rack-down",
+        &format!("http://127.0.0.1:{nothing}"),
+        "x",
+    );
+    wait_for(&mut h, "unreachable: connection refused — retrying in");
+
+    // A host that takes the connection and never answers: the worker waits
+    // for it (up to its read timeout) while the window goes on.
+    let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", hung.local_addr().unwrap());
+    add_host(&mut h, "rack-hung", &url, "x");
+    let (mut conn, _) = hung.accept().expect("the worker calls the hung host");
+    // Its request read (and left unanswered): what is left to read is the
+    // end of the connection once the worker gives up on it.
+    let mut request = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !request.ends_with(b"\r\n\r\n") {
+        let n = std::io::Read::read(&mut conn, &mut buf).expect("the request");
+        assert!(n > 0, "the request came whole");
+        request.extend_from_slice(&buf[..n]);
+    }
+    conn.set_nonblocking(true).unwrap();
+    for screen in ["Streams (", "Network test", "Settings", "New channel"] {
+        tab(&mut h, screen);
+    }
+    set_field(&mut h, "Channel name", "typed while a host hangs");
+    let typed = h
+        .get_by_role_and_label(Role::TextInput, "Channel name")
+        .value();
+    assert_eq!(
+        typed.as_deref(),
+        Some("typed while a host hangs"),
+        "typing works"
+    );
+    tab(&mut h, "Streams (");
+    for _ in 0..5 {
+        h.step();
+    }
+    assert!(shows(&h, "Host rack-hung:"), "the Streams screen drew");
+    assert!(
+        shows(&h, "unreachable: connection refused"),
+        "rack-down as such"
+    );
+    let open = match conn.peek(&mut buf) {
+        Ok(0) => false,
+        Ok(_) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::WouldBlock,
+    };
+    assert!(
+        open,
+        "the frames above were drawn while the hung host's call was still waiting"
+    );
+}
