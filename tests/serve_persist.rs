@@ -68,6 +68,18 @@ fn a_stopped_channel_stays_stopped_across_a_restart_of_serve() {
     assert_ne!(v["state"], "stopped", "{v}");
     assert_eq!(v["asked"], "running", "{v}");
     assert!(bound(input), "running again: its port is bound");
+
+    // Created stopped: `"enabled": false` in the POST.
+    let spare = free_port();
+    let body = json!({
+        "name": "spare",
+        "input": format!("udp://127.0.0.1:{spare}"),
+        "outputs": [format!("udp://127.0.0.1:{output}")],
+        "enabled": false,
+    });
+    let (status, v) = serve.json("POST", "/channels", Some(&body.to_string()));
+    assert_eq!((status, v["state"].as_str()), (201, Some("stopped")), "{v}");
+    assert!(!bound(spare), "created stopped: its port is free");
 }
 
 #[test]

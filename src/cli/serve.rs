@@ -65,10 +65,15 @@ pub fn run(a: ServeArgs) -> i32 {
             Some((path, false)) => format!("token in {}", path.display()),
             None => "no token (--no-auth)".to_string(),
         };
+        let players = match r.players {
+            0 => String::new(),
+            n => format!(", {n} player(s) of [[stream]] tables (not in the API)"),
+        };
         say!(
-            "serve: {} channel(s) of {} running; API on {}://{}/api/v1 ({token})",
+            "serve: {} channel(s) of {} ({} stopped){players}; API on {}://{}/api/v1 ({token})",
             r.channels,
             a.config.display(),
+            r.stopped,
             r.scheme,
             r.addr
         );

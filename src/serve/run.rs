@@ -54,6 +54,10 @@ pub struct Ready {
     /// The token file, and whether it was just generated (never the token).
     pub token_file: Option<(PathBuf, bool)>,
     pub channels: usize,
+    /// Of them, stopped (`enabled = false` in the file).
+    pub stopped: usize,
+    /// Players of `[[stream]]` tables with an `srt://` uri (not in the API).
+    pub players: usize,
 }
 
 /// The file's streams and channels started (all or nothing, as `play
@@ -103,6 +107,10 @@ pub fn run(opts: ServeOptions, ready: impl FnOnce(&Ready)) -> Result<(), ServeEr
     };
     let inner = start_file(&opts.config)?;
     let channels = inner.store.channels.len();
+    let stopped = (inner.store.channels.values())
+        .filter(|e| !e.wanted)
+        .count();
+    let players = inner.manager.readers().len();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -125,6 +133,8 @@ pub fn run(opts: ServeOptions, ready: impl FnOnce(&Ready)) -> Result<(), ServeEr
             scheme: if tls.is_some() { "https" } else { "http" },
             token_file: token.map(|((_, generated), path)| (path, generated)),
             channels,
+            stopped,
+            players,
         });
         tokio::spawn(super::events::poll(state.clone()));
         match tls {
