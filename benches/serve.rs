@@ -1,23 +1,25 @@
 //! `serve` benchmark: prints figures, asserts nothing.
 //!
 //! `cargo bench --bench serve` starts the real binary (release build)
-//! twice, side by side in the same run, on the same line-up of 50
-//! channels, each a loopback input (even channels `udp://127.0.0.1:P`,
+//! three times, side by side in the same run, on line-ups of 50
+//! channels alike, each a loopback input (even channels `udp://127.0.0.1:P`,
 //! odd ones an SRT listener `srt://127.0.0.1:P`) with 4 UDP outputs to
 //! local ports — no traffic, so what is measured is the cost of keeping
 //! 50 channels and answering HTTP:
-//! - `serve --config FILE` (the HTTP API, a token file);
+//! - `serve --config FILE` (the HTTP API, a token file), twice: one left
+//!   idle, one asked once a second;
 //! - `relay --streams FILE` (no HTTP): the CPU reference.
 //!
-//! Per run: `GET /api/v1/channels` latency p50/p99 over `REQUESTS`
+//! Per run, three processes, each on 50 channels of its own: two `serve`
+//! and the relay. `GET /api/v1/channels` latency p50/p99 over `REQUESTS`
 //! requests on one keep-alive connection; one `GET /metrics` (scrape
-//! time and body size); then the CPU of each process (utime + stime from
-//! /proc/PID/stat) over a `BENCH_CPU_SECS` window (default 30) idle, and
-//! over a second window while this process sends one `GET /metrics` and
-//! one `GET /api/v1/channels` per second to `serve`. The relay is
-//! measured over the same windows. Every cell is the median of
-//! `BENCH_RUNS` runs (default 3); the load average is printed with the
-//! table (the machine may be shared).
+//! time and body size); then the CPU of the three (utime + stime from
+//! /proc/PID/stat) over the same `BENCH_CPU_SECS` window (default 30),
+//! while this process sends one `GET /metrics` and one `GET
+//! /api/v1/channels` per second to the second `serve` and nothing to the
+//! first. Every cell is the median of `BENCH_RUNS` runs (default 3); the
+//! load average is printed with each run (the machine may be shared).
+//! About 2 minutes.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -158,11 +160,10 @@ struct Run {
     list_bytes: f64,
     scrape_ms: f64,
     scrape_bytes: f64,
-    /// CPU (% of one core) of serve and relay, idle then loaded.
+    /// CPU (% of one core) of the idle serve, the loaded one, the relay.
     serve_idle: f64,
     serve_loaded: f64,
-    relay_idle: f64,
-    relay_loaded: f64,
+    relay: f64,
 }
 
 fn percentile(sorted: &[f64], q: f64) -> f64 {
@@ -171,8 +172,8 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 }
 
 /// CPU of `procs` (% of one core) over `secs`, calling `tick` once a second.
-fn cpu_over(procs: [&Proc; 2], secs: u64, mut tick: impl FnMut()) -> [f64; 2] {
-    let before = procs.map(|p| p.cpu_secs());
+fn cpu_over(procs: &[&Proc], secs: u64, mut tick: impl FnMut()) -> Vec<f64> {
+    let before: Vec<f64> = procs.iter().map(|p| p.cpu_secs()).collect();
     let start = Instant::now();
     for s in 0..secs {
         tick();
@@ -180,8 +181,9 @@ fn cpu_over(procs: [&Proc; 2], secs: u64, mut tick: impl FnMut()) -> [f64; 2] {
         std::thread::sleep(next.saturating_duration_since(Instant::now()));
     }
     let wall = start.elapsed().as_secs_f64();
-    let after = procs.map(|p| p.cpu_secs());
-    [0, 1].map(|i| 100.0 * (after[i] - before[i]) / wall)
+    (procs.iter().zip(before))
+        .map(|(p, b)| 100.0 * (p.cpu_secs() - b) / wall)
+        .collect()
 }
 
 fn wait_ready(http: &Http, serve: &mut Proc, log: &Path) {
@@ -200,33 +202,18 @@ fn wait_ready(http: &Http, serve: &mut Proc, log: &Path) {
     }
 }
 
-fn run_once(dir: &Path, cpu_secs: u64) -> Run {
-    let serve_file = dir.join("serve.toml");
-    let relay_file = dir.join("relay.toml");
-    let ports = (CHANNELS * (1 + OUTPUTS)) as u16;
-    let serve_base = port_block(ports, 0);
-    std::fs::write(&serve_file, lineup(serve_base)).expect("write");
-    let relay_base = port_block(ports, serve_base - 20000 + ports);
-    std::fs::write(&relay_file, lineup(relay_base)).expect("write");
-    let http_port = tcp_port();
-    let token_file = dir.join("token");
-    let serve_log = dir.join("serve.log");
-    let listen = format!("127.0.0.1:{http_port}");
+/// `serve` on the line-up at `base` (its files in `dir`, named `tag`),
+/// answering on a port of its own, and a client holding its token.
+fn start_serve(dir: &Path, tag: &str, base: u16) -> (Proc, Http) {
+    let file = dir.join(format!("{tag}.toml"));
+    std::fs::write(&file, lineup(base)).expect("write");
+    let token_file = dir.join(format!("{tag}.token"));
+    let log = dir.join(format!("{tag}.log"));
+    let listen = format!("127.0.0.1:{}", tcp_port());
+    let args = ["serve", "--config", s(&file), "--listen", &listen];
     let mut serve = spawn(
-        &[
-            "serve",
-            "--config",
-            s(&serve_file),
-            "--listen",
-            &listen,
-            "--token-file",
-            s(&token_file),
-        ],
-        &serve_log,
-    );
-    let relay = spawn(
-        &["relay", "--streams", s(&relay_file)],
-        &dir.join("relay.log"),
+        &[&args[..], &["--token-file", s(&token_file)]].concat(),
+        &log,
     );
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -238,12 +225,28 @@ fn run_once(dir: &Path, cpu_secs: u64) -> Run {
         base: format!("http://{listen}"),
         token: String::new(),
     };
-    wait_ready(&http, &mut serve, &serve_log);
-    http.token = std::fs::read_to_string(&token_file)
-        .expect("token")
-        .trim()
-        .to_string();
-    // Settle: both line-ups started, the first requests' allocations made.
+    wait_ready(&http, &mut serve, &log);
+    let token = std::fs::read_to_string(&token_file).expect("token");
+    http.token = token.trim().to_string();
+    (serve, http)
+}
+
+/// One run: two `serve` (one left idle, one asked once a second) and the
+/// relay, each on its own 50 channels, measured over the same window.
+fn run_once(dir: &Path, cpu_secs: u64) -> Run {
+    let ports = (CHANNELS * (1 + OUTPUTS)) as u16;
+    let idle_base = port_block(ports, 0);
+    let loaded_base = port_block(ports, idle_base - 20000 + ports);
+    let relay_base = port_block(ports, loaded_base - 20000 + ports);
+    let (idle, _) = start_serve(dir, "idle", idle_base);
+    let (loaded, http) = start_serve(dir, "loaded", loaded_base);
+    let relay_file = dir.join("relay.toml");
+    std::fs::write(&relay_file, lineup(relay_base)).expect("write");
+    let relay = spawn(
+        &["relay", "--streams", s(&relay_file)],
+        &dir.join("relay.log"),
+    );
+    // Settle: the line-ups started, the first requests' allocations made.
     std::thread::sleep(Duration::from_secs(2));
     let mut run = Run::default();
     let mut times = Vec::with_capacity(REQUESTS);
@@ -259,12 +262,27 @@ fn run_once(dir: &Path, cpu_secs: u64) -> Run {
     run.scrape_bytes = bytes as f64;
     run.scrape_ms = t.as_secs_f64() * 1e3;
     std::thread::sleep(Duration::from_secs(1));
-    [run.serve_idle, run.relay_idle] = cpu_over([&serve, &relay], cpu_secs, || {});
-    [run.serve_loaded, run.relay_loaded] = cpu_over([&serve, &relay], cpu_secs, || {
+    let cpu = cpu_over(&[&idle, &loaded, &relay], cpu_secs, || {
         http.get("/metrics");
         http.get("/api/v1/channels");
     });
+    [run.serve_idle, run.serve_loaded, run.relay] = [cpu[0], cpu[1], cpu[2]];
+    stop_all(&mut [idle, loaded, relay]);
     run
+}
+
+/// SIGTERM to each, then each waited for (10 s at most, then killed).
+fn stop_all(procs: &mut [Proc]) {
+    for p in procs.iter() {
+        // SAFETY: kill only sends a signal to our own child.
+        unsafe { libc::kill(p.0.id() as i32, libc::SIGTERM) };
+    }
+    let end = Instant::now() + Duration::from_secs(10);
+    for p in procs.iter_mut() {
+        while Instant::now() < end && !matches!(p.0.try_wait(), Ok(Some(_))) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
 
 fn s(p: &Path) -> &str {
@@ -300,7 +318,7 @@ fn main() {
         std::fs::create_dir_all(&run_dir).expect("mkdir");
         let run = run_once(&run_dir, cpu_secs);
         println!(
-            "  run {}: list p50 {:.2} ms p99 {:.2} ms; scrape {:.2} ms {} B; CPU serve {:.2}/{:.2} % relay {:.2}/{:.2} % (idle/loaded)",
+            "  run {}: list p50 {:.2} ms p99 {:.2} ms; scrape {:.2} ms {} B; CPU serve idle {:.2} %, serve asked {:.2} %, relay {:.2} %; load {}",
             i + 1,
             run.p50_ms,
             run.p99_ms,
@@ -308,8 +326,8 @@ fn main() {
             run.scrape_bytes,
             run.serve_idle,
             run.serve_loaded,
-            run.relay_idle,
-            run.relay_loaded
+            run.relay,
+            loadavg()
         );
         all.push(run);
     }
@@ -334,14 +352,13 @@ fn main() {
     );
     println!("| GET /metrics body | {:.0} B | — |", m(|r| r.scrape_bytes));
     println!(
-        "| CPU idle, {cpu_secs} s | {:.2} % | {:.2} % |",
+        "| CPU over the same {cpu_secs} s, idle | {:.2} % | {:.2} % |",
         m(|r| r.serve_idle),
-        m(|r| r.relay_idle)
+        m(|r| r.relay)
     );
     println!(
-        "| CPU, 1 scrape + 1 list per second | {:.2} % | {:.2} % |",
-        m(|r| r.serve_loaded),
-        m(|r| r.relay_loaded)
+        "| CPU over the same {cpu_secs} s, 1 GET /metrics + 1 GET /api/v1/channels per second | {:.2} % | (same relay) |",
+        m(|r| r.serve_loaded)
     );
     println!("\nload average after: {} (CPU in % of one core)", loadavg());
 }
