@@ -44,11 +44,18 @@ fn tcp_port() -> u16 {
     l.local_addr().expect("addr").port()
 }
 
-/// A block of `n` consecutive ports free for UDP and TCP now, starting
-/// from a per-process offset (several benches may run at once).
-fn port_block(n: u16, skip: u16) -> u16 {
-    let mut base = 20000 + ((std::process::id() as u16 % 200) * 150) + skip;
+/// Where the channels' ports are taken from: above the kernel's ephemeral
+/// range (32768–60999) and the tests' per-process ranges (20000–39999).
+const PORTS_FROM: u16 = 61000;
+
+/// A block of `n` consecutive ports free for UDP and TCP now, the first
+/// at or after `from` (wrapping within 61000–65535).
+fn port_block(n: u16, from: u16) -> u16 {
+    let mut base = from;
     loop {
+        if base.checked_add(n).is_none_or(|end| end > 65535 - 1) {
+            base = PORTS_FROM;
+        }
         let free = (base..base + n).all(|p| {
             std::net::UdpSocket::bind(("127.0.0.1", p)).is_ok()
                 && std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()
@@ -56,7 +63,7 @@ fn port_block(n: u16, skip: u16) -> u16 {
         if free {
             return base;
         }
-        base = 20000 + (base + n) % 40000;
+        base += 1;
     }
 }
 
@@ -235,9 +242,10 @@ fn start_serve(dir: &Path, tag: &str, base: u16) -> (Proc, Http) {
 /// relay, each on its own 50 channels, measured over the same window.
 fn run_once(dir: &Path, cpu_secs: u64) -> Run {
     let ports = (CHANNELS * (1 + OUTPUTS)) as u16;
-    let idle_base = port_block(ports, 0);
-    let loaded_base = port_block(ports, idle_base - 20000 + ports);
-    let relay_base = port_block(ports, loaded_base - 20000 + ports);
+    let from = PORTS_FROM + (std::process::id() % 6) as u16 * ports;
+    let idle_base = port_block(ports, from);
+    let loaded_base = port_block(ports, idle_base + ports);
+    let relay_base = port_block(ports, loaded_base + ports);
     let (idle, _) = start_serve(dir, "idle", idle_base);
     let (loaded, http) = start_serve(dir, "loaded", loaded_base);
     let relay_file = dir.join("relay.toml");
