@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::serve::{agent, Serve};
+use common::serve::{agent, outside_address, Serve};
 use common::*;
 use serde_json::json;
 use std::time::Duration;
@@ -316,21 +316,6 @@ fn https_with_a_certificate_and_key() {
         "the API over HTTPS"
     );
     assert!(!plain.status.success(), "plain HTTP on the HTTPS port");
-}
-
-/// This machine's first address that is not loopback (`hostname -I`).
-fn outside_address() -> Option<String> {
-    let out = std::process::Command::new("hostname")
-        .arg("-I")
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    text.split_whitespace()
-        .find(|a| {
-            a.parse::<std::net::Ipv4Addr>()
-                .is_ok_and(|ip| !ip.is_loopback())
-        })
-        .map(str::to_string)
 }
 
 /// `/metrics` is open to loopback peers only; from another address it

@@ -23,6 +23,11 @@ pub struct ServeArgs {
     /// No token at all (only with a loopback --listen address).
     #[arg(long, conflicts_with = "token_file")]
     pub no_auth: bool,
+    /// /metrics without the token from any address (a Prometheus on
+    /// another host); the API under /api/v1 keeps its token. Without it,
+    /// /metrics is open to loopback peers only.
+    #[arg(long)]
+    pub metrics_open: bool,
     /// HTTPS: the certificate chain (PEM); with --tls-key.
     #[arg(long, value_name = "FILE", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -52,6 +57,7 @@ pub fn run(a: ServeArgs) -> i32 {
         listen: a.listen,
         token_file,
         tls: a.tls_cert.clone().zip(a.tls_key.clone()),
+        metrics_open: a.metrics_open,
     };
     let ready = |r: &Ready| {
         let token = match &r.token_file {
@@ -59,15 +65,23 @@ pub fn run(a: ServeArgs) -> i32 {
             Some((path, false)) => format!("token in {}", path.display()),
             None => "no token (--no-auth)".to_string(),
         };
+        let players = match r.players {
+            0 => String::new(),
+            n => format!(", {n} player(s) of [[stream]] tables (not in the API)"),
+        };
         say!(
-            "serve: {} channel(s) of {} running; API on {}://{}/api/v1 ({token})",
+            "serve: {} channel(s) of {} ({} stopped){players}; API on {}://{}/api/v1 ({token})",
             r.channels,
             a.config.display(),
+            r.stopped,
             r.scheme,
             r.addr
         );
         if r.scheme == "http" && !r.addr.ip().is_loopback() {
             say!("serve: warning: the token crosses the network in clear: give --tls-cert and --tls-key");
+        }
+        if a.metrics_open {
+            say!("serve: /metrics is open to every address (--metrics-open)");
         }
         tracing::info!("serve: listening on {} ({token})", r.addr);
     };

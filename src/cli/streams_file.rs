@@ -24,6 +24,8 @@
 //! return_after_secs = 10
 //! repair = "seamless"              # or "signalled", "off"
 //! slate = "slate.ts"
+//! enabled = false                  # listed, not started (what `serve`'s API
+//!                                  # writes when it stops a channel)
 //! ```
 
 use crate::engine::channel::ChannelConfig;
@@ -35,7 +37,31 @@ use std::path::Path;
 /// the manager checks them as one set and starts all or nothing. A
 /// `[[stream]]` with a `udp://` uri is played through a channel (file
 /// input → UDP output), started with the others.
+/// A `[[channel]]` table with `enabled = false` is left out, and said so
+/// on the terminal.
 pub fn load_lineup(path: &Path) -> anyhow::Result<Lineup> {
+    let (mut lineup, enabled) = load_lineup_all(path)?;
+    let first = lineup.channels.len() - enabled.len();
+    let mut n = 0;
+    lineup.channels.retain(|cfg| {
+        n += 1;
+        let on = n <= first || enabled[n - 1 - first];
+        if !on {
+            say!(
+                "{}: channel {} is disabled (enabled = false): listed, not started",
+                path.display(),
+                cfg.display_name()
+            );
+        }
+        on
+    });
+    Ok(lineup)
+}
+
+/// Every stream and channel of the file, disabled ones included; and, for
+/// each `[[channel]]` table (the last channels of the line-up, after those
+/// of `[[stream]]` tables with a `udp://` uri), whether it is enabled.
+pub(crate) fn load_lineup_all(path: &Path) -> anyhow::Result<(Lineup, Vec<bool>)> {
     let (streams, udp) = load_all(path).map_err(anyhow::Error::msg)?;
     let mut channels = Vec::new();
     for u in udp {
@@ -43,8 +69,9 @@ pub fn load_lineup(path: &Path) -> anyhow::Result<Lineup> {
         cfg.name = u.name;
         channels.push(cfg);
     }
-    channels.extend(load_channels(path)?);
-    Ok(Lineup { streams, channels })
+    let (tables, enabled): (Vec<_>, Vec<_>) = load_channels(path)?.into_iter().unzip();
+    channels.extend(tables);
+    Ok((Lineup { streams, channels }, enabled))
 }
 
 #[derive(Default, serde::Deserialize, serde::Serialize)]
@@ -77,6 +104,18 @@ pub(crate) struct ChannelTable {
     pub(crate) repair: LoopMode,
     #[serde(default)]
     pub(crate) outputs: Vec<String>,
+    /// `false`: listed but not started (`serve` writes it when its API
+    /// stops the channel, and takes it out when it starts it again).
+    #[serde(default = "yes", skip_serializing_if = "is_yes")]
+    pub(crate) enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_yes(b: &bool) -> bool {
+    *b
 }
 
 /// Why one `[[channel]]` table was refused (the file's error adds where).
@@ -154,9 +193,10 @@ pub enum ChannelsFileError {
 }
 
 /// Reads the `[[channel]]` tables of a file (its `[[stream]]` tables are
-/// checked as well, and left to `load`); relative slate paths are taken
-/// from the file's folder. Validation is the engine's, at start.
-pub fn load_channels(path: &Path) -> Result<Vec<ChannelConfig>, ChannelsFileError> {
+/// checked as well, and left to `load`), each with its `enabled`; relative
+/// slate paths are taken from the file's folder. Validation is the
+/// engine's, at start.
+pub fn load_channels(path: &Path) -> Result<Vec<(ChannelConfig, bool)>, ChannelsFileError> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| ChannelsFileError::Read {
         path: shown.clone(),
@@ -181,7 +221,7 @@ pub fn load_channels(path: &Path) -> Result<Vec<ChannelConfig>, ChannelsFileErro
                 source,
             },
         })?;
-        out.push(cfg);
+        out.push((cfg, t.enabled));
     }
     Ok(out)
 }

@@ -125,9 +125,14 @@ pub(crate) async fn create(
     let (id, v) = blocking(&state, move |inner| {
         let cfg = table.to_config(inner.store.base())?;
         let id = inner.manager.start_channel(cfg)?;
+        let wanted = table.enabled;
+        if !wanted {
+            // Created stopped (`"enabled": false`): listed, its ports free.
+            inner.manager.stop(id)?;
+        }
         let entry = Entry {
             table: Some(table),
-            wanted: true,
+            wanted,
         };
         inner.store.channels.insert(id, entry);
         if let Err(e) = inner.store.save() {
@@ -156,9 +161,13 @@ pub(crate) async fn replace(
         let table = secrets::keep_secrets(&sent, inner.store.table(id)?);
         let cfg = table.to_config(inner.store.base())?;
         inner.manager.replace_channel(id, cfg)?;
+        let wanted = table.enabled;
+        if !wanted {
+            inner.manager.stop(id)?;
+        }
         *inner.store.table_mut(id)? = table;
         if let Some(e) = inner.store.channels.get_mut(&id) {
-            e.wanted = true;
+            e.wanted = wanted;
         }
         inner.store.save()?;
         describe(inner, id)
@@ -184,8 +193,10 @@ pub(crate) async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Start, stop or restart channel `id` (not saved: the file says what a
-/// channel is, not whether it runs; `serve` starts every channel).
+/// Start, stop or restart channel `id`. A stop is saved as `enabled =
+/// false` in its `[[channel]]` table, a start or restart takes it out, so
+/// a restart of `serve` brings back what ran and what was stopped (a
+/// channel from a `[[stream]]` table is always started again).
 async fn act(state: AppState, id: StreamId, action: Action) -> ApiResult<Json<Value>> {
     blocking(&state, move |inner| {
         if !inner.store.channels.contains_key(&id) {
@@ -209,6 +220,10 @@ async fn act(state: AppState, id: StreamId, action: Action) -> ApiResult<Json<Va
         };
         if let Some(e) = inner.store.channels.get_mut(&id) {
             e.wanted = wanted;
+            if let Some(t) = e.table.as_mut().filter(|t| t.enabled != wanted) {
+                t.enabled = wanted;
+                inner.store.save()?;
+            }
         }
         describe(inner, id)
     })

@@ -163,14 +163,15 @@ pub(crate) async fn require_token(
     next.run(req).await
 }
 
-/// `/metrics`: open to loopback peers, the token from anywhere else.
+/// `/metrics`: open to loopback peers (to every peer with
+/// `--metrics-open`), the token from anywhere else.
 pub(crate) async fn require_token_off_loopback(
     state: State<AppState>,
     peer: ConnectInfo<SocketAddr>,
     req: Request,
     next: Next,
 ) -> Response {
-    if peer.0.ip().is_loopback() {
+    if state.metrics_open || peer.0.ip().is_loopback() {
         return next.run(req).await;
     }
     require_token(state, peer, req, next).await

@@ -18,6 +18,9 @@ pub struct ServeOptions {
     pub token_file: Option<PathBuf>,
     /// HTTPS: a PEM certificate chain and its private key.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// `/metrics` without the token from any address (a Prometheus on
+    /// another host); the API keeps its token.
+    pub metrics_open: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,16 +54,22 @@ pub struct Ready {
     /// The token file, and whether it was just generated (never the token).
     pub token_file: Option<(PathBuf, bool)>,
     pub channels: usize,
+    /// Of them, stopped (`enabled = false` in the file).
+    pub stopped: usize,
+    /// Players of `[[stream]]` tables with an `srt://` uri (not in the API).
+    pub players: usize,
 }
 
 /// The file's streams and channels started (all or nothing, as `play
-/// --streams` does): the manager and the store that knows each channel's table.
+/// --streams` does): the manager and the store that knows each channel's
+/// table. A channel with `enabled = false` is stopped again at once: it is
+/// listed, its ports free.
 fn start_file(config: &std::path::Path) -> Result<Inner, ServeError> {
     let (mut store, tables) = Store::open(config)?;
-    let lineup = if config.exists() {
-        crate::cli::streams_file::load_lineup(config)?
+    let (lineup, _) = if config.exists() {
+        crate::cli::streams_file::load_lineup_all(config)?
     } else {
-        crate::engine::Lineup::default()
+        Default::default()
     };
     let mut manager = StreamManager::without_notify(Duration::from_secs(1))?;
     let players = lineup.streams.len();
@@ -74,13 +83,11 @@ fn start_file(config: &std::path::Path) -> Result<Inner, ServeError> {
         } else {
             tables.next()
         };
-        store.channels.insert(
-            id,
-            Entry {
-                table,
-                wanted: true,
-            },
-        );
+        let wanted = table.as_ref().is_none_or(|t| t.enabled);
+        if !wanted {
+            manager.stop(id)?;
+        }
+        store.channels.insert(id, Entry { table, wanted });
     }
     Ok(Inner { manager, store })
 }
@@ -100,17 +107,19 @@ pub fn run(opts: ServeOptions, ready: impl FnOnce(&Ready)) -> Result<(), ServeEr
     };
     let inner = start_file(&opts.config)?;
     let channels = inner.store.channels.len();
+    let stopped = (inner.store.channels.values())
+        .filter(|e| !e.wanted)
+        .count();
+    let players = inner.manager.readers().len();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(ServeError::Serve)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let state: AppState = Arc::new(Shared::new(
-        inner,
-        token.as_ref().map(|((t, _), _)| t.clone()),
-        stop_rx,
-    ));
+    let mut shared = Shared::new(inner, token.as_ref().map(|((t, _), _)| t.clone()), stop_rx);
+    shared.metrics_open = opts.metrics_open;
+    let state: AppState = Arc::new(shared);
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(opts.listen)
             .await
@@ -124,6 +133,8 @@ pub fn run(opts: ServeOptions, ready: impl FnOnce(&Ready)) -> Result<(), ServeEr
             scheme: if tls.is_some() { "https" } else { "http" },
             token_file: token.map(|((_, generated), path)| (path, generated)),
             channels,
+            stopped,
+            players,
         });
         tokio::spawn(super::events::poll(state.clone()));
         match tls {

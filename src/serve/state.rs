@@ -18,6 +18,8 @@ pub(crate) struct Shared {
     /// `None`: no token asked (`--no-auth`, loopback only).
     pub(crate) token: Option<String>,
     pub(crate) failures: super::auth::Failures,
+    /// `/metrics` without the token from any address (`--metrics-open`).
+    pub(crate) metrics_open: bool,
     /// Flips to true when serve stops: event streams end.
     pub(crate) stopping: tokio::sync::watch::Receiver<bool>,
 }
@@ -35,6 +37,7 @@ impl Shared {
             events: tokio::sync::broadcast::channel(1024).0,
             token,
             failures: Default::default(),
+            metrics_open: false,
             stopping,
         }
     }

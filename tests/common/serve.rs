@@ -37,6 +37,11 @@ impl Serve {
 
     /// Listening on `host` (the client still calls 127.0.0.1).
     pub fn start_on(dir: &Path, config: &Path, host: &str) -> Self {
+        Self::start_args(dir, config, host, &[])
+    }
+
+    /// [`Self::start_on`] with more arguments to `serve`.
+    pub fn start_args(dir: &Path, config: &Path, host: &str, more: &[&str]) -> Self {
         let port = super::free_port();
         let token_file = dir.join("token");
         let stderr = dir.join(format!("serve-{port}.log"));
@@ -45,6 +50,7 @@ impl Serve {
             .arg(config)
             .args(["--listen", &format!("{host}:{port}"), "--token-file"])
             .arg(&token_file)
+            .args(more)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&stderr).expect("log file"))
@@ -183,4 +189,19 @@ impl Drop for Serve {
             let _ = c.wait();
         }
     }
+}
+
+/// This machine's first address that is not loopback (`hostname -I`).
+pub fn outside_address() -> Option<String> {
+    let out = std::process::Command::new("hostname")
+        .arg("-I")
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    text.split_whitespace()
+        .find(|a| {
+            a.parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| !ip.is_loopback())
+        })
+        .map(str::to_string)
 }
