@@ -328,3 +328,53 @@ fn the_file_s_streams_are_kept_when_the_api_writes_it() {
         .collect();
     assert_eq!(names, ["from file", "new"], "{text}");
 }
+
+/// A player of a `[[stream]]` table (a file to `srt://`, encrypted) is a
+/// channel the API lists, stops and starts again, with no passphrase in its
+/// JSON, and changes in the file only (409).
+#[test]
+fn a_stream_table_s_player_is_listed_stopped_and_started_by_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("streams.toml");
+    let port = free_port();
+    std::fs::write(
+        &config,
+        format!(
+            "[[stream]]\nname = \"feed\"\nfile = \"{}\"\nuri = \"srt://:{port}?passphrase=secret-0123456789\"\n",
+            sample().display()
+        ),
+    )
+    .unwrap();
+    let serve = Serve::start_with(dir.path(), &config);
+    let (status, list) = serve.json("GET", "/channels", None);
+    assert_eq!(status, 200);
+    let list = list.as_array().unwrap().clone();
+    assert_eq!(list.len(), 1, "the player is listed: {list:?}");
+    assert_eq!(list[0]["from_stream_table"], true, "{}", list[0]);
+    assert!(
+        !list[0].to_string().contains("secret-0123456789"),
+        "{}",
+        list[0]
+    );
+    let id = id_of(&list[0]);
+    let state =
+        |serve: &Serve| serve.json("GET", &format!("/channels/{id}"), None).1["state"].clone();
+    assert_ne!(state(&serve), "stopped");
+
+    let (status, v) = serve.json("POST", &format!("/channels/{id}/stop"), None);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(state(&serve), "stopped");
+    assert!(
+        std::net::UdpSocket::bind(("0.0.0.0", port)).is_ok(),
+        "the stopped player's port is free"
+    );
+    let (status, v) = serve.json("POST", &format!("/channels/{id}/start"), None);
+    assert_eq!(status, 200, "{v}");
+    assert!(wait_until(Duration::from_secs(10), || state(&serve) != "stopped"));
+    assert!(
+        std::net::UdpSocket::bind(("0.0.0.0", port)).is_err(),
+        "the started player holds its port again"
+    );
+    let (status, v) = serve.json("DELETE", &format!("/channels/{id}"), None);
+    assert_eq!(status, 409, "{v}");
+}

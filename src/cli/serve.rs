@@ -67,7 +67,9 @@ pub fn run(a: ServeArgs) -> i32 {
         };
         let players = match r.players {
             0 => String::new(),
-            n => format!(", {n} player(s) of [[stream]] tables (not in the API)"),
+            n => format!(
+                ", {n} player(s) of [[stream]] tables (listed by the API, changed in the file)"
+            ),
         };
         say!(
             "serve: {} channel(s) of {} ({} stopped){players}; API on {}://{}/api/v1 ({token})",

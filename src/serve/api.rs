@@ -209,8 +209,13 @@ async fn act(state: AppState, id: StreamId, action: Action) -> ApiResult<Json<Va
         let running = reader.snapshot().state != ChannelState::Stopped;
         let wanted = match action {
             Action::Start if running => true,
-            Action::Start | Action::Restart => {
+            Action::Start | Action::Restart if inner.manager.is_channel(id) => {
                 inner.manager.restart_channel(id, None)?;
+                true
+            }
+            // A player of a `[[stream]]` table: its own restart.
+            Action::Start | Action::Restart => {
+                inner.manager.restart(id, None)?;
                 true
             }
             Action::Stop => {

@@ -56,7 +56,8 @@ pub struct Ready {
     pub channels: usize,
     /// Of them, stopped (`enabled = false` in the file).
     pub stopped: usize,
-    /// Players of `[[stream]]` tables with an `srt://` uri (not in the API).
+    /// Players of `[[stream]]` tables with an `srt://` uri (listed by the
+    /// API, changed in the file only).
     pub players: usize,
 }
 
@@ -76,8 +77,20 @@ fn start_file(config: &std::path::Path) -> Result<Inner, ServeError> {
     // Channels from `[[stream]]` tables with a udp:// uri come first.
     let from_streams = lineup.channels.len().saturating_sub(tables.len());
     let ids = manager.start_all(lineup)?;
+    let (player_ids, channel_ids) = ids.split_at(players.min(ids.len()));
+    // Players of `[[stream]]` tables (srt://) run as channels: listed,
+    // started and stopped by the API, changed in the file only.
+    for id in player_ids {
+        store.channels.insert(
+            *id,
+            Entry {
+                table: None,
+                wanted: true,
+            },
+        );
+    }
     let mut tables = tables.into_iter();
-    for (i, id) in ids.into_iter().skip(players).enumerate() {
+    for (i, &id) in channel_ids.iter().enumerate() {
         let table = if i < from_streams {
             None
         } else {
@@ -106,11 +119,11 @@ pub fn run(opts: ServeOptions, ready: impl FnOnce(&Ready)) -> Result<(), ServeEr
         None => None,
     };
     let inner = start_file(&opts.config)?;
-    let channels = inner.store.channels.len();
+    let players = inner.manager.readers().len();
+    let channels = inner.store.channels.len().saturating_sub(players);
     let stopped = (inner.store.channels.values())
         .filter(|e| !e.wanted)
         .count();
-    let players = inner.manager.readers().len();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
