@@ -364,8 +364,12 @@ fn a_stream_table_s_player_is_listed_stopped_and_started_by_the_api() {
     let (status, v) = serve.json("POST", &format!("/channels/{id}/stop"), None);
     assert_eq!(status, 200, "{v}");
     assert_eq!(state(&serve), "stopped");
+    // libsrt lets the port go when its collector runs (within a second or so).
     assert!(
-        std::net::UdpSocket::bind(("0.0.0.0", port)).is_ok(),
+        wait_until(Duration::from_secs(10), || std::net::UdpSocket::bind((
+            "0.0.0.0", port
+        ))
+        .is_ok()),
         "the stopped player's port is free"
     );
     let (status, v) = serve.json("POST", &format!("/channels/{id}/start"), None);
