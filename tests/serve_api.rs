@@ -361,9 +361,16 @@ fn a_stream_table_s_player_is_listed_stopped_and_started_by_the_api() {
         |serve: &Serve| serve.json("GET", &format!("/channels/{id}"), None).1["state"].clone();
     assert_ne!(state(&serve), "stopped");
 
+    let events = serve.events();
+    std::thread::sleep(Duration::from_millis(300));
     let (status, v) = serve.json("POST", &format!("/channels/{id}/stop"), None);
     assert_eq!(status, 200, "{v}");
     assert_eq!(state(&serve), "stopped");
+    // The player's own events are on the event stream too.
+    let engine_event = std::iter::from_fn(|| events.recv_timeout(Duration::from_secs(10)).ok())
+        .filter_map(|l| serde_json::from_str::<Value>(l.strip_prefix("data:")?.trim()).ok())
+        .any(|e| e["id"] == id && e.get("source").is_none());
+    assert!(engine_event, "the player's stop is on /events");
     // libsrt lets the port go when its collector runs (within a second or so).
     assert!(
         wait_until(Duration::from_secs(10), || std::net::UdpSocket::bind((

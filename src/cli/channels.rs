@@ -2,7 +2,7 @@
 //! events on stderr, one `--stats json` record per channel (the relay's
 //! schema), or a status line.
 
-use crate::engine::channel::{ChannelSnapshot, OutputSnapshot};
+use crate::engine::channel::{ChannelEvent, ChannelReader, ChannelSnapshot, OutputSnapshot};
 use crate::engine::{StreamId, StreamManager};
 use std::collections::HashMap;
 
@@ -80,12 +80,21 @@ pub(crate) fn status_line(s: &ChannelSnapshot) -> String {
     )
 }
 
+/// The events of `r` that `seen` (a count per channel) has not had yet.
+pub(crate) fn unseen_events(
+    r: &ChannelReader,
+    seen: &mut HashMap<StreamId, u64>,
+) -> Vec<ChannelEvent> {
+    let since = seen.get(&r.id()).copied().unwrap_or(0);
+    let (events, total) = r.events_since(since);
+    seen.insert(r.id(), total);
+    events
+}
+
 /// Every channel's new events on stderr, `name: event`.
 pub(crate) fn print_events(manager: &StreamManager, seen: &mut HashMap<StreamId, u64>) {
     for r in manager.channel_readers() {
-        let since = seen.get(&r.id()).copied().unwrap_or(0);
-        let (events, total) = r.events_since(since);
-        seen.insert(r.id(), total);
+        let events = unseen_events(&r, seen);
         if events.is_empty() {
             continue;
         }

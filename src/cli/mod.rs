@@ -3,7 +3,7 @@
 #[macro_use]
 mod term;
 pub mod analyze;
-mod channels;
+pub(crate) mod channels;
 mod monitor;
 mod nettest;
 mod output;

@@ -26,12 +26,16 @@ pub(crate) async fn poll(state: AppState) {
             _ = stopping.changed() => return,
         }
         let s = state.clone();
-        let read = tokio::task::spawn_blocking(move || s.lock().manager.channel_readers());
+        // Every channel the API lists, players of `[[stream]]` tables too.
+        let read = tokio::task::spawn_blocking(move || {
+            let inner = s.lock();
+            (inner.store.channels.keys())
+                .filter_map(|id| inner.manager.channel_reader(*id))
+                .collect::<Vec<_>>()
+        });
         let Ok(readers) = read.await else { continue };
         for r in readers {
-            let since = seen.get(&r.id()).copied().unwrap_or(0);
-            let (events, total) = r.events_since(since);
-            seen.insert(r.id(), total);
+            let events = crate::cli::channels::unseen_events(&r, &mut seen);
             if events.is_empty() {
                 continue;
             }
