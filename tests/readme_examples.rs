@@ -49,9 +49,11 @@ const RUN: &[(&str, &str)] = &[
     ("srt-streamer relay --input 'srt://:9000?streamid=%23!::r=cam,m=publish' \\ --output 'srt://:9000?streamid=cam' \\ --output 'file:///var/rec/cam.ts?rotate_secs=600' \\ --output analyze: --output monitor: --stats json", "relay_records_analyzes_and_monitors"),
     ("srt-streamer serve --config /etc/srt-streamer/streams.toml --listen 127.0.0.1:8080 --token-file /var/lib/srt-streamer/api-token", "serve_driven_by_curl"),
     ("TOKEN=$(cat /var/lib/srt-streamer/api-token)", "serve_driven_by_curl (each curl line after it)"),
-    ("curl -sf -H \"Authorization: Bearer $TOKEN\" -X POST http://127.0.0.1:8080/api/v1/channels -d '{\"name\": \"cam\", \"input\": \"srt://:9000?streamid=%23!::r=cam,m=publish\", \"outputs\": [\"srt://:9000?streamid=cam\", \"analyze:\"]}'", "serve_driven_by_curl (POST)"),
-    ("curl -sf -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:8080/api/v1/channels/1/report", "serve_driven_by_curl (report)"),
-    ("curl -sN -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:8080/api/v1/events", "serve_driven_by_curl (events)"),
+    ("API=http://127.0.0.1:8080/api/v1", "serve_driven_by_curl (each curl line after it)"),
+    ("curl -sS --fail-with-body -H \"Authorization: Bearer $TOKEN\" -X POST $API/channels -d '{\"name\": \"cam\", \"input\": \"srt://:9000?streamid=%23!::r=cam,m=publish\", \"outputs\": [\"srt://:9000?streamid=cam\", \"analyze:\"]}'", "serve_driven_by_curl (POST)"),
+    ("sleep 1; curl -sS --fail-with-body -H \"Authorization: Bearer $TOKEN\" $API/channels/1/report", "serve_driven_by_curl (report)"),
+    ("curl -sS --fail-with-body -H \"Authorization: Bearer $TOKEN\" -X POST $API/channels/1/stop", "serve_driven_by_curl (stop)"),
+    ("curl -sN -H \"Authorization: Bearer $TOKEN\" $API/events", "serve_driven_by_curl (events)"),
 ];
 
 /// The README's ```sh command lines (continuations joined, comments
@@ -699,9 +701,11 @@ fn serve_driven_by_curl() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    // TOKEN= and API= before each curl line, as a shell would have them.
+    let env = format!("{}; {}", lines[1], lines[2]);
     let sh = |line: &str| {
         std::process::Command::new("sh")
-            .args(["-c", &format!("{}; {line}", lines[1])])
+            .args(["-c", &format!("{env}; {line}")])
             .output()
             .expect("sh")
     };
@@ -711,11 +715,11 @@ fn serve_driven_by_curl() {
         "serve answers"
     );
     let events = std::process::Command::new("sh")
-        .args(["-c", &format!("{}; timeout 15 {}", lines[1], lines[4])])
+        .args(["-c", &format!("{env}; timeout 15 {}", lines[6])])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let post = sh(&lines[2]);
+    let post = sh(&lines[3]);
     let created = String::from_utf8_lossy(&post.stdout);
     assert!(
         post.status.success() && created.contains("\"id\":1"),
@@ -724,7 +728,7 @@ fn serve_driven_by_curl() {
     let reader = ex.read_cam();
     let publisher = ex.publish_cam("5");
     let got_report = wait_until(Duration::from_secs(15), || {
-        let out = sh(&lines[3]);
+        let out = sh(&lines[4]);
         out.status.success() && String::from_utf8_lossy(&out.stdout).contains("tr101290")
     });
     let _ = finish(publisher);
@@ -733,6 +737,12 @@ fn serve_driven_by_curl() {
         reader.bytes() > 100_000,
         "the reader of 'cam' got {} bytes",
         reader.bytes()
+    );
+    let stop = sh(&lines[5]);
+    let stopped = String::from_utf8_lossy(&stop.stdout);
+    assert!(
+        stop.status.success() && stopped.contains("\"state\":\"stopped\""),
+        "{stopped}"
     );
     let _ = serve.kill();
     let _ = serve.wait();
