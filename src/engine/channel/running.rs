@@ -185,9 +185,8 @@ impl Core {
         (f.live(), f.health(now_us), f.dropped_packets())
     }
 
-    /// A datagram from input `input`, due at `sched_us`: counted, judged,
-    /// and handed to every output if that input is on air.
-    pub(crate) fn deliver(&self, input: usize, payload: &[u8], sched_us: i64) {
+    /// Input `input`'s counters for a datagram that arrived now.
+    fn count(&self, input: usize, payload: &[u8]) {
         if let Some(c) = self.inputs.get(input) {
             c.datagrams.fetch_add(1, Ordering::Relaxed);
             c.bytes.fetch_add(payload.len() as u64, Ordering::Relaxed);
@@ -196,6 +195,12 @@ impl Core {
                 c.bad.fetch_add(1, Ordering::Relaxed);
             }
         }
+    }
+
+    /// A datagram from input `input`, due at `sched_us`: counted, judged,
+    /// and handed to every output if that input is on air.
+    pub(crate) fn deliver(&self, input: usize, payload: &[u8], sched_us: i64) {
+        self.count(input, payload);
         self.offer(Live::Input(input), payload, sched_us);
     }
 
@@ -203,14 +208,7 @@ impl Core {
     /// counted and judged like any, and handed to every output whatever
     /// the switch says.
     pub(crate) fn deliver_raw(&self, input: usize, payload: &[u8], sched_us: i64) {
-        if let Some(c) = self.inputs.get(input) {
-            c.datagrams.fetch_add(1, Ordering::Relaxed);
-            c.bytes.fetch_add(payload.len() as u64, Ordering::Relaxed);
-            c.last_us.store(time_now_us(), Ordering::Relaxed);
-            if !super::realign::whole_packets(payload) {
-                c.bad.fetch_add(1, Ordering::Relaxed);
-            }
-        }
+        self.count(input, payload);
         let event = lock(&self.failover).judge(time_now_us(), Live::Input(input), payload);
         self.fanout.push(super::Datagram {
             payload: payload.into(),
