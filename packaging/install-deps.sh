@@ -45,7 +45,7 @@ elif command -v dnf >/dev/null 2>&1; then
   pkgs=(pkgconf-pkg-config gcc srt-devel gstreamer1-devel gstreamer1-plugins-base-devel
         gstreamer1-plugins-base gstreamer1-plugins-good gstreamer1-plugins-bad-free
         gstreamer1-plugins-bad-free-extras gstreamer1 gstreamer1-plugin-libav iputils iperf3 zenity)
-  [ "$with_tests" = 1 ] && pkgs+=(srt ffmpeg-free tcpdump iproute xorg-x11-server-Xvfb golang-github-prometheus nginx nginx-mod-rtmp)
+  [ "$with_tests" = 1 ] && pkgs+=(srt ffmpeg-free tcpdump iproute xorg-x11-server-Xvfb golang-github-prometheus)
   [ "$with_package" = 1 ] && pkgs+=(squashfs-tools desktop-file-utils appstream rpm-build rpmlint librsvg2-tools util-linux gnupg2)
   $SUDO dnf install -y -q "${pkgs[@]}"
 else
