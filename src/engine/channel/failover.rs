@@ -12,12 +12,18 @@
 //! source's last time minus the new one's first; 0 when they go forward).
 //! Stamping with "now" instead would throw away the SRT publisher's timing
 //! (its jitter would reach the receivers); the constant keeps it.
+//!
+//! Before anything is on air, the inputs' datagrams are held (the last
+//! 100 ms, [`HELD_US`]): when the switch first puts a source on air, its held
+//! datagrams go out first, so the start of a file (its PAT, PMT and first
+//! key frame, judged before sync was acquired) is not lost.
 
 use super::{Datagram, MAX_MESSAGE};
 use crate::engine::config::LoopMode;
 use crate::engine::switch::{
     Health, InputHealth, Live, Switch, SwitchEvent, SwitchSettings, TimelineRepair,
 };
+use std::collections::VecDeque;
 
 /// The failover state of one channel (behind the channel's lock).
 pub(crate) struct Failover {
@@ -29,7 +35,18 @@ pub(crate) struct Failover {
     shift_us: i64,
     last_sched_us: Option<i64>,
     sched_source: Option<Live>,
+    /// Datagrams that came while nothing was on air: (source, payload,
+    /// schedule time), the last [`HELD_MAX`].
+    held: VecDeque<(Live, Vec<u8>, i64)>,
 }
+
+/// Most datagrams held while nothing is on air (a tenth of a second of a
+/// 40 Mbit/s stream): enough for the switch's first judgement (sync is
+/// acquired after 5 packets).
+const HELD_MAX: usize = 400;
+/// Nor older than this behind the newest (µs): a backup held while the
+/// primary is waited for goes on air without a burst of stale data.
+const HELD_US: i64 = 100_000;
 
 impl Failover {
     pub(crate) fn new(
@@ -46,6 +63,7 @@ impl Failover {
             shift_us: 0,
             last_sched_us: None,
             sched_source: None,
+            held: VecDeque::new(),
         }
     }
 
@@ -107,9 +125,32 @@ impl Failover {
         send: &mut Vec<Datagram>,
     ) -> Option<SwitchEvent> {
         let event = self.judge(now_us, source, payload);
-        if self.switch.live() != source {
+        let live = self.switch.live();
+        if live == Live::Nothing {
+            while self.held.len() >= HELD_MAX
+                || self
+                    .held
+                    .front()
+                    .is_some_and(|(_, _, at)| sched_us.saturating_sub(*at) > HELD_US)
+            {
+                self.held.pop_front();
+            }
+            self.held.push_back((source, payload.to_vec(), sched_us));
             return event;
         }
+        for (held_source, bytes, at) in std::mem::take(&mut self.held) {
+            if held_source == live {
+                self.pass(held_source, &bytes, at, send);
+            }
+        }
+        if live == source {
+            self.pass(source, payload, sched_us, send);
+        }
+        event
+    }
+
+    /// A datagram of the source on air through the repair, appended to `send`.
+    fn pass(&mut self, source: Live, payload: &[u8], sched_us: i64, send: &mut Vec<Datagram>) {
         self.out.clear();
         // The repair's clock is the datagrams' schedule (arrival, the SRT
         // sender's time, the slate's pacer), not when this thread got to
@@ -123,7 +164,6 @@ impl Failover {
                 sched_us,
             }));
         }
-        event
     }
 
     /// The output schedule time of a datagram of `source` due at `sched_us`.
@@ -231,5 +271,30 @@ mod tests {
             "the output PCR never steps back: {:?}",
             &pcrs[95..105]
         );
+    }
+
+    /// A file's first datagram is cut at its first PCR: four packets (SDT,
+    /// PAT, PMT, the first video packet), too few to acquire sync. It is
+    /// held, and sent first when the input goes on air with the next.
+    #[test]
+    fn what_came_before_the_first_judgement_is_sent_first() {
+        let mut f = Failover::new(&SwitchSettings::default(), 1, false, LoopMode::Seamless);
+        let mut send = Vec::new();
+        let first = datagram(5, 0, 5_000_000);
+        f.datagram(0, Live::Input(0), &first[..4 * 188], 0, &mut send);
+        assert_eq!(f.live(), Live::Nothing);
+        assert!(send.is_empty());
+        f.datagram(1000, Live::Input(0), &first[4 * 188..], 1000, &mut send);
+        f.datagram(
+            2000,
+            Live::Input(0),
+            &datagram(5, 1, 5_027_000),
+            2000,
+            &mut send,
+        );
+        assert_eq!(f.live(), Live::Input(0));
+        let out: Vec<u8> = send.iter().flat_map(|d| d.payload.to_vec()).collect();
+        assert_eq!(&out[..7 * 188], &first[..], "the first packets, in order");
+        assert_eq!(out.len(), 14 * 188);
     }
 }
