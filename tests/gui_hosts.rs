@@ -261,3 +261,117 @@ fn a_wrong_token_a_host_down_and_a_host_that_never_answers_leave_the_window_work
         "the frames above were drawn while the hung host's call was still waiting"
     );
 }
+
+/// A self-signed certificate for 127.0.0.1 (openssl's default: CA:TRUE,
+/// as most users make one) and its key; its SHA-256 fingerprint.
+fn self_signed(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, String) {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("openssl");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let (c, k) = (cert.display().to_string(), key.display().to_string());
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+        "-keyout",
+        &k,
+        "-out",
+        &c,
+    ]);
+    let printed = openssl(&["x509", "-noout", "-fingerprint", "-sha256", "-in", &c]);
+    (cert, key, printed.trim().to_string())
+}
+
+/// Settings → Hosts with a certificate file or fingerprint typed too.
+fn add_tls_host(h: &mut H<'_>, name: &str, url: &str, token: &str, file: &str, pin: &str) {
+    tab(h, "Settings");
+    set_field(h, "Host certificate file", file);
+    set_field(h, "or its SHA-256", pin);
+    add_host(h, name, url, token);
+}
+
+/// A real `serve --tls-cert --tls-key` with a self-signed certificate:
+/// refused as untrusted (in words that say what to give) without it,
+/// connected with its certificate file or its pinned fingerprint, and
+/// refused with another fingerprint; the token never shown.
+#[test]
+fn an_https_host_with_a_self_signed_certificate_is_trusted_only_as_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key, printed) = self_signed(dir.path());
+    let port = free_port();
+    let token_file = dir.path().join("token");
+    let serve = srt_streamer()
+        .args(["serve", "--config"])
+        .arg(dir.path().join("s.toml"))
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--token-file"])
+        .arg(&token_file)
+        .arg("--tls-cert")
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve");
+    let _serve = Killed(serve);
+    let up = wait_until(Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && token_file.exists()
+    });
+    assert!(up, "serve listens over HTTPS");
+    let token = std::fs::read_to_string(&token_file)
+        .unwrap()
+        .trim()
+        .to_string();
+    let url = format!("https://127.0.0.1:{port}");
+
+    let mut h = harness();
+    add_host(&mut h, "rack-tls", &url, &token);
+    wait_for(&mut h, "certificate not trusted");
+    wait_for(
+        &mut h,
+        "give the host's certificate file or its SHA-256 fingerprint",
+    );
+
+    let file = cert.display().to_string();
+    add_tls_host(&mut h, "rack-file", &url, &token, &file, "");
+    let pin = printed.rsplit('=').next().unwrap().to_string();
+    add_tls_host(&mut h, "rack-pin", &url, &token, "", &pin);
+    let connected = |h: &H<'_>| h.query_all_by_label("connected").count();
+    assert!(
+        step_until(&mut h, T, |h| connected(h) == 2),
+        "both trusted hosts connect"
+    );
+    let other = "AB:".repeat(31) + "AB";
+    add_tls_host(&mut h, "rack-other", &url, &token, "", &other);
+    wait_for(&mut h, "is not the one given for it");
+    assert!(!shows(&h, &token), "the token is never shown in clear");
+}
+
+/// A child process killed when the test ends, passed or not.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

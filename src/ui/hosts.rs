@@ -49,6 +49,13 @@ pub struct HostEntry {
     /// `http(s)://host:port`
     pub url: String,
     pub token: Token,
+    /// HTTPS with a certificate no public authority signed: the host's
+    /// certificate (or its CA's), a PEM file on this computer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_file: Option<std::path::PathBuf>,
+    /// … or its SHA-256 fingerprint, pinned (`AB:CD:…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_sha256: Option<String>,
 }
 
 /// How a host answers, in words for the user.
@@ -65,6 +72,9 @@ pub enum HostState {
     TokenRefused,
     /// The URL cannot be used (scheme, host, port).
     BadUrl(String),
+    /// HTTPS: the host's certificate is not trusted (or what was given
+    /// to trust it cannot be read).
+    Untrusted(String),
     /// Any other answer than the channel list.
     Answered {
         status: u16,
@@ -82,6 +92,9 @@ impl HostState {
             }
             Self::TokenRefused => "token refused".into(),
             Self::BadUrl(why) => format!("bad URL: {why}"),
+            Self::Untrusted(why) => format!(
+                "certificate not trusted: {why} — give the host's certificate file or its SHA-256 fingerprint in Settings (Hosts)"
+            ),
             Self::Answered { status, message } => format!("answered {status}: {message}"),
         }
     }
@@ -246,6 +259,8 @@ mod tests {
             name: "rack".into(),
             url: "http://rack:8080".into(),
             token: Token::new("s3cr3t"),
+            cert_file: None,
+            cert_sha256: Some("AB:CD".into()),
         }];
         save(&path, &hosts).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
@@ -259,6 +274,8 @@ mod tests {
             name: "rack".into(),
             url: "http://rack:8080".into(),
             token: Token::new("s3cr3t-token"),
+            cert_file: None,
+            cert_sha256: None,
         };
         assert!(!format!("{h:?}").contains("s3cr3t"), "{h:?}");
     }

@@ -8,6 +8,8 @@ use crate::engine::channel::ChannelSnapshot;
 use crate::engine::StreamId;
 use serde_json::Value;
 use std::time::Duration;
+use tokio_rustls::rustls;
+use ureq::unversioned::transport::Connector;
 
 /// An action on a remote host, run by its worker.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +46,8 @@ pub enum HostError {
     Unreachable(String),
     #[error("token refused")]
     TokenRefused,
+    #[error("certificate not trusted: {0}")]
+    Untrusted(String),
     /// Another status, with the engine's words.
     #[error("{message}")]
     Answered { status: u16, message: String },
@@ -61,6 +65,7 @@ impl HostError {
                 retry_secs,
             },
             Self::TokenRefused => HostState::TokenRefused,
+            Self::Untrusted(why) => HostState::Untrusted(why.clone()),
             Self::Answered { status, message } => HostState::Answered {
                 status: *status,
                 message: message.clone(),
@@ -88,11 +93,34 @@ pub fn check_url(url: &str) -> Result<String, HostError> {
     Ok(url.to_string())
 }
 
+/// The TLS step for a host given a certificate file or fingerprint
+/// (None: the public authorities, as any HTTPS client).
+fn trusting(entry: &HostEntry) -> Result<Option<super::hosts_tls::TrustConnector>, String> {
+    use super::hosts_tls::{Trust, TrustConnector};
+    let pin = entry
+        .cert_sha256
+        .as_deref()
+        .filter(|p| !p.trim().is_empty());
+    let file = entry
+        .cert_file
+        .as_deref()
+        .filter(|f| !f.as_os_str().is_empty());
+    if pin.is_none() && file.is_none() {
+        return Ok(None);
+    }
+    let trust = Trust::new(file, pin).map_err(|e| e.to_string())?;
+    TrustConnector::new(trust)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
 /// A host's HTTP client (blocking: used on its worker thread only).
 pub(crate) struct Client {
     agent: ureq::Agent,
     base: Result<String, String>,
     token: Token,
+    /// What was given to trust the host's certificate, unreadable.
+    trust: Option<String>,
 }
 
 /// What a failed call was, in words (never with the request's headers).
@@ -100,6 +128,10 @@ fn transport(e: ureq::Error) -> HostError {
     use std::io::ErrorKind;
     let reason = match e {
         ureq::Error::BadUri(why) => return HostError::BadUrl(why),
+        ureq::Error::Rustls(tls) => return HostError::Untrusted(tls.to_string()),
+        ureq::Error::Io(io) if io.get_ref().is_some_and(|e| e.is::<rustls::Error>()) => {
+            return HostError::Untrusted(io.to_string())
+        }
         ureq::Error::Io(io) => match io.kind() {
             ErrorKind::ConnectionRefused => "connection refused".to_string(),
             ErrorKind::TimedOut | ErrorKind::WouldBlock => "no answer (timed out)".to_string(),
@@ -115,17 +147,26 @@ fn transport(e: ureq::Error) -> HostError {
 
 impl Client {
     pub(crate) fn new(entry: &HostEntry) -> Self {
-        let agent = ureq::Agent::config_builder()
+        let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(Duration::from_secs(2)))
             .timeout_recv_response(Some(Duration::from_secs(5)))
             .timeout_recv_body(Some(Duration::from_secs(5)))
-            .build()
-            .into();
+            .build();
+        let (agent, trust) = match trusting(entry) {
+            Ok(None) => (config.into(), None),
+            Ok(Some(tls)) => {
+                let connector = ureq::unversioned::transport::TcpConnector::default().chain(tls);
+                let resolver = ureq::unversioned::resolver::DefaultResolver::default();
+                (ureq::Agent::with_parts(config, connector, resolver), None)
+            }
+            Err(why) => (config.into(), Some(why)),
+        };
         Self {
             agent,
             base: check_url(&entry.url).map_err(|e| e.to_string()),
             token: entry.token.clone(),
+            trust,
         }
     }
 
@@ -135,6 +176,9 @@ impl Client {
             .base
             .as_ref()
             .map_err(|e| HostError::BadUrl(e.trim_start_matches("bad URL: ").into()))?;
+        if let Some(why) = &self.trust {
+            return Err(HostError::Untrusted(why.clone()));
+        }
         let url = format!("{base}/api/v1{path}");
         let auth = self.token.bearer();
         let sent = match (method, body) {

@@ -16,6 +16,10 @@ pub struct NewHost {
     pub name: String,
     pub url: String,
     pub token: String,
+    /// HTTPS with a self-signed certificate: the host's certificate file…
+    pub cert_file: String,
+    /// … or its SHA-256 fingerprint.
+    pub cert_sha256: String,
     pub error: Option<String>,
 }
 
@@ -70,12 +74,21 @@ impl Hosts {
                 Some(format!("a host is already called {name}"))
             }
             Err(e) => Some(e.to_string()),
-            Ok(url) => {
-                let token = Token::new(&self.new.token);
-                self.start(HostEntry { name, url, token });
-                self.new = NewHost::default();
-                self.save()
-            }
+            Ok(url) => match typed_trust(&self.new) {
+                Err(e) => Some(e.to_string()),
+                Ok((cert_file, cert_sha256)) => {
+                    let token = Token::new(&self.new.token);
+                    self.start(HostEntry {
+                        name,
+                        url,
+                        token,
+                        cert_file,
+                        cert_sha256,
+                    });
+                    self.new = NewHost::default();
+                    self.save()
+                }
+            },
         };
         self.new.error = refused;
     }
@@ -132,6 +145,12 @@ impl Hosts {
                 } else {
                     "token ••••••"
                 });
+                if let Some(f) = &h.entry.cert_file {
+                    ui.weak(format!("certificate {}", f.display()));
+                }
+                if h.entry.cert_sha256.is_some() {
+                    ui.weak("certificate pinned (SHA-256)");
+                }
                 state_label(ui, &h.view().state);
                 if ui.button(format!("Remove {}", h.entry.name)).clicked() {
                     remove = Some(h.key);
@@ -160,6 +179,30 @@ impl Hosts {
             }
             if ui.button("Add host").clicked() {
                 self.add_typed();
+            }
+        });
+        ui.horizontal_wrapped(|ui| {
+            ui.weak("HTTPS with a self-signed certificate:");
+            let n = &mut self.new;
+            for (label, text, hint) in [
+                (
+                    "Host certificate file",
+                    &mut n.cert_file,
+                    "/path/to/cert.pem",
+                ),
+                (
+                    "or its SHA-256",
+                    &mut n.cert_sha256,
+                    "AB:CD:… (openssl x509 -fingerprint -sha256)",
+                ),
+            ] {
+                let l = ui.label(label);
+                ui.add(
+                    egui::TextEdit::singleline(text)
+                        .hint_text(hint)
+                        .desired_width(220.0),
+                )
+                .labelled_by(l.id);
             }
         });
         if let Some(e) = &self.new.error {
@@ -218,13 +261,32 @@ impl Hosts {
     }
 }
 
+/// The certificate file and fingerprint typed for a new host, checked
+/// now (a file that cannot be read, a fingerprint that is not one).
+fn typed_trust(
+    n: &NewHost,
+) -> Result<(Option<PathBuf>, Option<String>), super::hosts_tls::TrustError> {
+    let file = Some(n.cert_file.trim())
+        .filter(|f| !f.is_empty())
+        .map(PathBuf::from);
+    let pin = Some(n.cert_sha256.trim()).filter(|p| !p.is_empty());
+    if let Some(f) = &file {
+        super::hosts_tls::read_certs(f)?;
+    }
+    if let Some(p) = pin {
+        super::hosts_tls::parse_fingerprint(p)?;
+    }
+    Ok((file, pin.map(str::to_string)))
+}
+
 fn state_label(ui: &mut egui::Ui, state: &HostState) {
     let tone = match state {
         HostState::Connected => Tone::Good,
         HostState::Connecting => Tone::Busy,
         _ => Tone::Bad,
     };
-    ui.colored_label(color(ui, tone), state.words());
+    // Words from the network (a TLS library's error) drawn whatever they hold.
+    ui.colored_label(color(ui, tone), super::widgets::drawable(&state.words()));
 }
 
 /// The form as a `[[channel]]` table for a remote host's `POST /channels`
