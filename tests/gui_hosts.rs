@@ -262,46 +262,6 @@ fn a_wrong_token_a_host_down_and_a_host_that_never_answers_leave_the_window_work
     );
 }
 
-/// A self-signed certificate for 127.0.0.1 (openssl's default: CA:TRUE,
-/// as most users make one) and its key; its SHA-256 fingerprint.
-fn self_signed(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, String) {
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let openssl = |args: &[&str]| {
-        let out = std::process::Command::new("openssl")
-            .args(args)
-            .output()
-            .expect("openssl");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).to_string()
-    };
-    let (c, k) = (cert.display().to_string(), key.display().to_string());
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-        "-keyout",
-        &k,
-        "-out",
-        &c,
-    ]);
-    let printed = openssl(&["x509", "-noout", "-fingerprint", "-sha256", "-in", &c]);
-    (cert, key, printed.trim().to_string())
-}
-
 /// Settings → Hosts with a certificate file or fingerprint typed too.
 fn add_tls_host(h: &mut H<'_>, name: &str, url: &str, token: &str, file: &str, pin: &str) {
     tab(h, "Settings");
@@ -317,7 +277,7 @@ fn add_tls_host(h: &mut H<'_>, name: &str, url: &str, token: &str, file: &str, p
 #[test]
 fn an_https_host_with_a_self_signed_certificate_is_trusted_only_as_given() {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key, printed) = self_signed(dir.path());
+    let (cert, key, printed) = common::serve::self_signed(dir.path());
     let port = free_port();
     let token_file = dir.path().join("token");
     let serve = srt_streamer()
