@@ -335,3 +335,37 @@ impl Drop for Killed {
         let _ = self.0.wait();
     }
 }
+
+/// Details of a remote channel show its event log and its analysis
+/// report as the host gives them (`GET …/events`, `GET …/report`).
+#[test]
+fn a_remote_channels_details_show_its_event_log_and_analysis_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = Serve::start(dir.path());
+    let body = json!({
+        "name": "rack-analysed",
+        "input": sample().display().to_string(),
+        "outputs": ["analyze:"],
+    });
+    let (status, v) = serve.json("POST", "/channels", Some(&body.to_string()));
+    assert_eq!(status, 201, "{v}");
+    let id = v["id"].as_u64().unwrap();
+    let report = |serve: &Serve| serve.json("GET", &format!("/channels/{id}/report"), None);
+    let reported = wait_until(T, || report(&serve).0 == 200);
+    assert!(reported, "the host has a report: {:?}", report(&serve));
+    let verdict = report(&serve).1["report"]["verdict"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let mut h = harness();
+    add_host(&mut h, "rack-c", &serve.url(""), &serve.token());
+    tab(&mut h, "Streams (");
+    wait_for(&mut h, "rack-analysed");
+    h.get_by_label("Details").click();
+    wait_for(&mut h, "on host rack-c");
+    wait_for(&mut h, "Analysis (output 1)");
+    wait_for(&mut h, &format!("verdict: {verdict}"));
+    // Its event log, as the host keeps it.
+    wait_for(&mut h, "channel 'rack-analysed' started");
+}

@@ -111,17 +111,45 @@ pub struct RemoteChannel {
     pub snap: ChannelSnapshot,
 }
 
+/// The event log and analysis report of the remote channel whose Details
+/// are open, as the host last gave them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RemoteDetails {
+    pub id: StreamId,
+    /// Its event log (the host keeps the last 1000).
+    pub events: Vec<crate::engine::channel::ChannelEvent>,
+    /// Its first `analyze:` output's TR 101 290 report: (output index
+    /// from 0, the report's JSON); None without one.
+    pub report: Option<(u64, serde_json::Value)>,
+}
+
 /// What the UI reads of a host.
 #[derive(Debug, Clone, Default)]
 pub struct HostView {
     pub state: HostState,
     pub channels: Vec<RemoteChannel>,
+    pub details: Option<RemoteDetails>,
 }
+
+/// How long the worker keeps reading a channel's Details after the UI
+/// last asked for them (the Details screen asks every frame).
+const WATCH: Duration = Duration::from_secs(3);
 
 #[derive(Default)]
 struct Shared {
     view: HostView,
     replies: Vec<HostReply>,
+    /// The channel whose Details are open, and when the UI last said so.
+    watch: Option<(StreamId, std::time::Instant)>,
+}
+
+/// The Details of the channel the UI watches, read after each list.
+fn watched_details(client: &Client, shared: &Mutex<Shared>) {
+    let watched = (lock(shared).watch)
+        .filter(|(_, at)| at.elapsed() < WATCH)
+        .map(|(id, _)| id);
+    let details = watched.and_then(|id| client.details(id).ok());
+    lock(shared).view.details = details;
 }
 
 fn lock(m: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
@@ -179,6 +207,7 @@ impl Host {
                             None => s.view.channels.clear(),
                         }
                     }
+                    watched_details(&client, &view);
                     repaint();
                 }
             });
@@ -199,6 +228,12 @@ impl Host {
     /// The host's state and channels as of its last answer.
     pub fn view(&self) -> HostView {
         lock(&self.shared).view.clone()
+    }
+
+    /// The UI shows channel `id`'s Details: its event log and report are
+    /// read with the channel list (for a few seconds after the last call).
+    pub fn watch(&self, id: StreamId) {
+        lock(&self.shared).watch = Some((id, std::time::Instant::now()));
     }
 
     /// The answers to the actions sent since the last call.

@@ -230,6 +230,20 @@ impl Client {
             .collect()
     }
 
+    /// A channel's event log and its analysis report (None without an
+    /// `analyze:` output, or before its first report).
+    pub(crate) fn details(&self, id: StreamId) -> Result<super::hosts::RemoteDetails, HostError> {
+        let v = self.call("GET", &format!("/channels/{id}/events"), None)?;
+        let events = serde_json::from_value(v["events"].clone())
+            .map_err(|e| HostError::Garbled(format!("channel {id}'s events: {e}")))?;
+        let report = match self.call("GET", &format!("/channels/{id}/report"), None) {
+            Ok(v) => Some((v["output"].as_u64().unwrap_or(0), v["report"].clone())),
+            Err(HostError::Answered { status: 404, .. }) => None,
+            Err(e) => return Err(e),
+        };
+        Ok(super::hosts::RemoteDetails { id, events, report })
+    }
+
     /// Runs `cmd`; the answer in words.
     pub(crate) fn run(&self, cmd: HostCommand) -> HostReply {
         let simple = |method: &str, path: String, id: StreamId, what: String| match self

@@ -306,3 +306,31 @@ pub fn form_table(form: &ChannelForm) -> serde_json::Value {
     }
     v
 }
+
+/// A remote channel's analysis report, as its host gave it: the verdict,
+/// the rate, and each TR 101 290 indicator that counted something.
+pub fn remote_report_ui(ui: &mut egui::Ui, report: Option<&(u64, serde_json::Value)>) {
+    let Some((output, r)) = report else {
+        return;
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.strong(format!("Analysis (output {})", output + 1));
+        let verdict = r["verdict"].as_str().unwrap_or("");
+        let tone = if verdict == "ok" {
+            Tone::Good
+        } else {
+            Tone::Warn
+        };
+        ui.colored_label(color(ui, tone), format!("verdict: {verdict}"));
+        if let Some(bps) = r["bitrate_bps"].as_f64() {
+            ui.label(format!("{:.2} Mbit/s", bps / 1e6));
+        }
+    });
+    let counted = (r["tr101290"].as_object().into_iter().flatten())
+        .filter_map(|(name, v)| Some((name, v["count"].as_u64().filter(|n| *n > 0)?)));
+    ui.horizontal_wrapped(|ui| {
+        for (name, n) in counted {
+            ui.colored_label(color(ui, Tone::Bad), format!("{name}: {n}"));
+        }
+    });
+}

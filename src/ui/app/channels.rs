@@ -183,7 +183,8 @@ impl App {
     }
 
     /// Details of the channel chosen, if any (true: drawn): a remote
-    /// channel's from its host's last answer (no event log).
+    /// channel's from its host's last answers (its event log and analysis
+    /// report read by the host's worker while they are shown).
     pub(super) fn channel_details_screen(
         &mut self,
         ui: &mut egui::Ui,
@@ -198,16 +199,17 @@ impl App {
             self.channels.details = None;
             return false;
         };
-        let events = match channels
-            .iter()
-            .find(|c| host.is_none() && c.reader.id() == id)
-        {
-            Some(c) => c.reader.events_since(0).0,
-            None => Vec::new(),
-        };
-        if let Some(key) = host {
-            let name = self.hosts.get(key).map(|h| h.entry.name.clone());
-            ui.weak(format!("on host {}", name.unwrap_or_default()));
+        let local = (channels.iter()).find(|c| host.is_none() && c.reader.id() == id);
+        let mut events = local.map_or_else(Vec::new, |c| c.reader.events_since(0).0);
+        if let Some(h) = host.and_then(|key| self.hosts.get(key)) {
+            // Read by the host's worker with its channel list.
+            h.watch(id);
+            ui.weak(format!("on host {}", h.entry.name));
+            let details = h.view().details.filter(|d| d.id == id);
+            if let Some(d) = details {
+                super::super::hosts_ui::remote_report_ui(ui, d.report.as_ref());
+                events = d.events;
+            }
         }
         match channel_details_ui(ui, id, &row.snap, &events, &mut self.channels.add) {
             ChannelDetailsAction::None => {}
