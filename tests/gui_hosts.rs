@@ -336,8 +336,9 @@ impl Drop for Killed {
     }
 }
 
-/// Details of a remote channel show its event log and its analysis
-/// report as the host gives them (`GET …/events`, `GET …/report`).
+/// A host's live events (`GET /api/v1/events`) under the table, and
+/// Details of a remote channel with its event log and its analysis report
+/// as the host gives them (`GET …/events`, `GET …/report`).
 #[test]
 fn a_remote_channels_details_show_its_event_log_and_analysis_report() {
     let dir = tempfile::tempdir().unwrap();
@@ -362,6 +363,22 @@ fn a_remote_channels_details_show_its_event_log_and_analysis_report() {
     add_host(&mut h, "rack-c", &serve.url(""), &serve.token());
     tab(&mut h, "Streams (");
     wait_for(&mut h, "rack-analysed");
+    // The host's event stream: an API change the channel list cannot show.
+    wait_for(&mut h, "live events:");
+    let (status, v) = serve.json(
+        "POST",
+        "/channels",
+        Some(&udp_channel("rack-second", free_port(), free_port())),
+    );
+    assert_eq!(status, 201, "{v}");
+    wait_for(&mut h, "rack-second: channel created through the API");
+    let second = v["id"].as_u64().unwrap();
+    assert_eq!(
+        serve.call("DELETE", &format!("/channels/{second}"), None).0,
+        204
+    );
+    let one = |h: &H<'_>| h.query_all_by_label("Details").count() == 1;
+    assert!(step_until(&mut h, T, one), "the deleted channel's row goes");
     h.get_by_label("Details").click();
     wait_for(&mut h, "on host rack-c");
     wait_for(&mut h, "Analysis (output 1)");

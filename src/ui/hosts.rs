@@ -5,9 +5,11 @@
 //! on the network.
 
 use super::hosts_client::{Client, HostCommand, HostReply};
+use super::hosts_events::{follow, News};
 use crate::engine::channel::ChannelSnapshot;
 use crate::engine::StreamId;
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -129,7 +131,15 @@ pub struct HostView {
     pub state: HostState,
     pub channels: Vec<RemoteChannel>,
     pub details: Option<RemoteDetails>,
+    /// Its event stream (`GET /api/v1/events`) is open.
+    pub live: bool,
+    /// The last events it told, in words (newest last, at most
+    /// [`LAST_EVENTS`]).
+    pub last_events: Vec<String>,
 }
+
+/// How many of a host's last events the window keeps.
+pub const LAST_EVENTS: usize = 3;
 
 /// How long the worker keeps reading a channel's Details after the UI
 /// last asked for them (the Details screen asks every frame).
@@ -141,6 +151,9 @@ struct Shared {
     replies: Vec<HostReply>,
     /// The channel whose Details are open, and when the UI last said so.
     watch: Option<(StreamId, std::time::Instant)>,
+    /// An event asked the worker for the list, not read yet (a burst of
+    /// events asks once).
+    refresh_asked: bool,
 }
 
 /// The Details of the channel the UI watches, read after each list.
@@ -162,6 +175,38 @@ pub struct Host {
     pub entry: HostEntry,
     tx: Sender<HostCommand>,
     shared: Arc<Mutex<Shared>>,
+    /// Ends its worker and its event thread (set when it is dropped).
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// What the host's event thread told, kept for the UI; the worker is
+/// asked to read the channel list at once.
+fn news(shared: &Mutex<Shared>, worker: &Sender<HostCommand>, n: News) {
+    let mut s = lock(shared);
+    match n {
+        News::Open => s.view.live = true,
+        News::Closed => s.view.live = false,
+        News::Event { text, alarm } => {
+            if alarm {
+                s.replies.push(HostReply::Alarm(text.clone()));
+            }
+            let last = &mut s.view.last_events;
+            last.push(text);
+            let extra = last.len().saturating_sub(LAST_EVENTS);
+            last.drain(..extra);
+            if !s.refresh_asked {
+                s.refresh_asked = true;
+                // The worker ends only with the host.
+                let _ = worker.send(HostCommand::Refresh);
+            }
+        }
+    }
 }
 
 impl Host {
@@ -171,13 +216,16 @@ impl Host {
         let shared = Arc::new(Mutex::new(Shared::default()));
         let client = Client::new(&entry);
         let view = shared.clone();
+        let stop = Arc::new(AtomicBool::new(false));
+        let ended = stop.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("host-{key}"))
             .spawn(move || {
                 let mut failures = 0u32;
                 let mut wait = Duration::ZERO;
-                loop {
+                while !ended.load(Ordering::SeqCst) {
                     match rx.recv_timeout(wait) {
+                        Ok(HostCommand::Refresh) => {}
                         Ok(cmd) => {
                             let reply = client.run(cmd);
                             lock(&view).replies.push(reply);
@@ -200,6 +248,7 @@ impl Host {
                     };
                     {
                         let mut s = lock(&view);
+                        s.refresh_asked = false;
                         s.view.state = state;
                         match channels {
                             Some(list) => s.view.channels = list,
@@ -217,11 +266,24 @@ impl Host {
                 retry_secs: 0,
             };
         }
+        let (events, live, ended, worker) = (
+            Client::streaming(&entry),
+            shared.clone(),
+            stop.clone(),
+            tx.clone(),
+        );
+        let spawned = std::thread::Builder::new()
+            .name(format!("host-{key}-events"))
+            .spawn(move || follow(&events, &ended, |n| news(&live, &worker, n)));
+        if let Err(e) = spawned {
+            tracing::warn!("host {}: no event thread: {e}", entry.name);
+        }
         Self {
             key,
             entry,
             tx,
             shared,
+            stop,
         }
     }
 

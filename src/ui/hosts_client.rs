@@ -24,6 +24,8 @@ pub enum HostCommand {
     RemoveOutput(StreamId, usize),
     /// A new channel: its `[[channel]]` table as JSON.
     Create(Value),
+    /// Read the channel list now (an event came from the host).
+    Refresh,
 }
 
 /// The worker's answer to a [`HostCommand`], for the UI.
@@ -31,10 +33,21 @@ pub enum HostCommand {
 pub enum HostReply {
     Done(String),
     Failed(String),
-    Created { name: String, id: StreamId },
+    Created {
+        name: String,
+        id: StreamId,
+    },
     CreateRefused(String),
-    OutputAdded { id: StreamId, number: u64 },
-    OutputRefused { id: StreamId, message: String },
+    OutputAdded {
+        id: StreamId,
+        number: u64,
+    },
+    OutputRefused {
+        id: StreamId,
+        message: String,
+    },
+    /// An alarm the host's event stream told: `#id name: text`.
+    Alarm(String),
 }
 
 /// Why a call did not give what was asked.
@@ -147,11 +160,21 @@ fn transport(e: ureq::Error) -> HostError {
 
 impl Client {
     pub(crate) fn new(entry: &HostEntry) -> Self {
+        Self::with_body_timeout(entry, Some(Duration::from_secs(5)))
+    }
+
+    /// For the endless `GET /api/v1/events`: no limit on reading its body
+    /// (the host sends a keep-alive every 15 s).
+    pub(crate) fn streaming(entry: &HostEntry) -> Self {
+        Self::with_body_timeout(entry, None)
+    }
+
+    fn with_body_timeout(entry: &HostEntry, body: Option<Duration>) -> Self {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(Duration::from_secs(2)))
             .timeout_recv_response(Some(Duration::from_secs(5)))
-            .timeout_recv_body(Some(Duration::from_secs(5)))
+            .timeout_recv_body(body)
             .build();
         let (agent, trust) = match trusting(entry) {
             Ok(None) => (config.into(), None),
@@ -170,8 +193,8 @@ impl Client {
         }
     }
 
-    /// `METHOD /api/v1PATH` (with `body` as JSON): the answer's JSON.
-    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, HostError> {
+    /// The URL of `/api/v1PATH`, or why the host cannot be called.
+    fn url(&self, path: &str) -> Result<String, HostError> {
         let base = self
             .base
             .as_ref()
@@ -179,7 +202,46 @@ impl Client {
         if let Some(why) = &self.trust {
             return Err(HostError::Untrusted(why.clone()));
         }
-        let url = format!("{base}/api/v1{path}");
+        Ok(format!("{base}/api/v1{path}"))
+    }
+
+    /// Follows `GET /api/v1/events` (server-sent events): `on_open` once
+    /// it answers, then `on_line` with each event's JSON text (`None` for
+    /// a keep-alive or another line) until it returns false or the stream
+    /// ends.
+    pub(crate) fn follow_events(
+        &self,
+        on_open: impl FnOnce(),
+        mut on_line: impl FnMut(Option<&str>) -> bool,
+    ) -> Result<(), HostError> {
+        use std::io::BufRead;
+        let sent = (self.agent.get(self.url("/events")?))
+            .header("Authorization", &self.token.bearer())
+            .header("Accept", "text/event-stream")
+            .call();
+        let resp = sent.map_err(transport)?;
+        match resp.status().as_u16() {
+            200..=299 => {}
+            401 => return Err(HostError::TokenRefused),
+            status => {
+                let message = format!("HTTP {status}");
+                return Err(HostError::Answered { status, message });
+            }
+        }
+        on_open();
+        let reader = std::io::BufReader::new(resp.into_body().into_reader());
+        for line in reader.lines() {
+            let line = line.map_err(|e| HostError::Unreachable(e.to_string()))?;
+            if !on_line(line.strip_prefix("data:").map(str::trim)) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// `METHOD /api/v1PATH` (with `body` as JSON): the answer's JSON.
+    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, HostError> {
+        let url = self.url(path)?;
         let auth = self.token.bearer();
         let sent = match (method, body) {
             ("GET", _) => self.agent.get(&url).header("Authorization", &auth).call(),
@@ -279,6 +341,7 @@ impl Client {
                     },
                 }
             }
+            HostCommand::Refresh => HostReply::Done(String::new()),
             HostCommand::Create(table) => match self.call("POST", "/channels", Some(&table)) {
                 Ok(v) => HostReply::Created {
                     name: v["name"].as_str().unwrap_or("").to_string(),

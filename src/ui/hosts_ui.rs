@@ -227,6 +227,12 @@ impl Hosts {
                 if view.state.is_connected() {
                     ui.weak(format!("{} channels", view.channels.len()));
                 }
+                if view.live {
+                    ui.weak("live events:");
+                    for e in view.last_events.iter().rev() {
+                        ui.weak(super::widgets::drawable(e));
+                    }
+                }
             });
         }
     }

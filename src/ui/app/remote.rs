@@ -12,6 +12,7 @@ impl App {
         for (host, reply) in self.hosts.replies() {
             match reply {
                 HostReply::Done(text) => self.toasts.info(format!("{host} {text}")),
+                HostReply::Alarm(text) => self.toasts.error(format!("{host} {text}")),
                 HostReply::Failed(text) => self.toasts.error(format!("{host} {text}")),
                 HostReply::Created { name, id } => {
                     self.toasts
