@@ -386,3 +386,55 @@ fn a_remote_channels_details_show_its_event_log_and_analysis_report() {
     // Its event log, as the host keeps it.
     wait_for(&mut h, "channel 'rack-analysed' started");
 }
+
+/// A remote channel's settings edited in the channel form: Details →
+/// Edit settings fills the form from the host, Start channel sends them
+/// back (`PUT`): the same channel, its new output.
+#[test]
+fn a_remote_channel_is_edited_from_the_channel_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = Serve::start(dir.path());
+    let (status, v) = serve.json(
+        "POST",
+        "/channels",
+        Some(&udp_channel("rack-edit", free_port(), free_port())),
+    );
+    assert_eq!(status, 201, "{v}");
+    let id = v["id"].clone();
+    let mut h = harness();
+    add_host(&mut h, "rack-d", &serve.url(""), &serve.token());
+    tab(&mut h, "Streams (");
+    wait_for(&mut h, "rack-edit");
+    h.get_by_label("Details").click();
+    wait_for(&mut h, "Edit settings");
+    h.get_by_label("Edit settings").click();
+    let name = |h: &H<'_>| {
+        h.query_by_role_and_label(Role::TextInput, "Channel name")
+            .and_then(|n| n.value())
+    };
+    let filled = step_until(&mut h, T, |h| name(h).as_deref() == Some("rack-edit"));
+    assert!(filled, "the form holds the host's settings: {:?}", name(&h));
+    assert!(shows(&h, "Edit channel"), "the tab says what the form does");
+    let output = format!("udp://127.0.0.1:{}", free_port());
+    set_field(&mut h, "Output 1", &output);
+    h.get_by_label("Start channel").click();
+    let outputs = |serve: &Serve| remote(serve, "rack-edit").map(|c| c["outputs"].clone());
+    let changed = step_until(&mut h, T, |_| outputs(&serve) == Some(json!([output])));
+    assert!(
+        changed,
+        "the host has the new output: {:?}",
+        outputs(&serve)
+    );
+    assert_eq!(
+        remote(&serve, "rack-edit").unwrap()["id"],
+        id,
+        "the same channel"
+    );
+    let (_, list) = serve.json("GET", "/channels", None);
+    assert_eq!(
+        list.as_array().map(Vec::len),
+        Some(1),
+        "no channel added: {list}"
+    );
+    wait_for(&mut h, "new settings applied");
+}

@@ -26,6 +26,11 @@ pub enum HostCommand {
     Create(Value),
     /// Read the channel list now (an event came from the host).
     Refresh,
+    /// Fetch a channel's table (passphrases masked) to edit it.
+    Fetch(StreamId),
+    /// A channel's new settings: its whole table as JSON (`PUT`; a
+    /// masked passphrase keeps the stored one).
+    Replace(StreamId, Value),
 }
 
 /// The worker's answer to a [`HostCommand`], for the UI.
@@ -48,6 +53,16 @@ pub enum HostReply {
     },
     /// An alarm the host's event stream told: `#id name: text`.
     Alarm(String),
+    /// A channel's table, to edit.
+    Fetched {
+        id: StreamId,
+        table: Value,
+    },
+    Replaced {
+        id: StreamId,
+        name: String,
+    },
+    ReplaceRefused(String),
 }
 
 /// Why a call did not give what was asked.
@@ -250,6 +265,12 @@ impl Client {
                 .delete(&url)
                 .header("Authorization", &auth)
                 .call(),
+            ("PUT", b) => self
+                .agent
+                .put(&url)
+                .header("Authorization", &auth)
+                .header("Content-Type", "application/json")
+                .send(b.map(Value::to_string).unwrap_or_default()),
             (_, b) => self
                 .agent
                 .post(&url)
@@ -290,6 +311,11 @@ impl Client {
                 Ok(RemoteChannel { id, snap })
             })
             .collect()
+    }
+
+    /// `PUT /api/v1PATH` with `body`.
+    fn put(&self, path: &str, body: &Value) -> Result<Value, HostError> {
+        self.call("PUT", path, Some(body))
     }
 
     /// A channel's event log and its analysis report (None without an
@@ -342,6 +368,17 @@ impl Client {
                 }
             }
             HostCommand::Refresh => HostReply::Done(String::new()),
+            HostCommand::Fetch(id) => match self.call("GET", &format!("/channels/{id}"), None) {
+                Ok(table) => HostReply::Fetched { id, table },
+                Err(e) => HostReply::Failed(format!("#{id}: cannot read its settings: {e}")),
+            },
+            HostCommand::Replace(id, table) => match self.put(&format!("/channels/{id}"), &table) {
+                Ok(v) => HostReply::Replaced {
+                    id,
+                    name: v["name"].as_str().unwrap_or("").to_string(),
+                },
+                Err(e) => HostReply::ReplaceRefused(e.to_string()),
+            },
             HostCommand::Create(table) => match self.call("POST", "/channels", Some(&table)) {
                 Ok(v) => HostReply::Created {
                     name: v["name"].as_str().unwrap_or("").to_string(),

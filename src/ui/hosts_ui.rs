@@ -340,3 +340,34 @@ pub fn remote_report_ui(ui: &mut egui::Ui, report: Option<&(u64, serde_json::Val
         }
     });
 }
+
+/// A remote channel's table (its GET's JSON) in the channel form, to edit
+/// and send back with `PUT` (masked passphrases stay `***`: the host keeps
+/// the stored ones).
+pub fn table_form(v: &serde_json::Value) -> ChannelForm {
+    let strings = |v: &serde_json::Value| -> Vec<String> {
+        (v.as_array().into_iter().flatten())
+            .filter_map(|s| s.as_str().map(str::to_string))
+            .collect()
+    };
+    let mut inputs = strings(&v["inputs"]);
+    if let Some(one) = v["input"].as_str() {
+        inputs.insert(0, one.to_string());
+    }
+    let d = ChannelForm::default();
+    let number =
+        |key: &str, or: u32| (v[key].as_u64()).map_or(or, |n| u32::try_from(n).unwrap_or(or));
+    ChannelForm {
+        name: v["name"].as_str().unwrap_or("").to_string(),
+        inputs: if inputs.is_empty() {
+            d.inputs.clone()
+        } else {
+            inputs
+        },
+        slate: v["slate"].as_str().unwrap_or("").to_string(),
+        switch_after_ms: number("switch_after_ms", d.switch_after_ms),
+        return_after_secs: number("return_after_secs", d.return_after_secs),
+        repair: serde_json::from_value(v["repair"].clone()).unwrap_or(d.repair),
+        outputs: strings(&v["outputs"]),
+    }
+}
