@@ -211,11 +211,10 @@ async fn act(state: AppState, id: StreamId, action: Action) -> ApiResult<Json<Va
         let running = reader.snapshot().state != ChannelState::Stopped;
         let wanted = match action {
             Action::Start if running => true,
-            // Its ports checked first, against other programs too: a port
-            // taken elsewhere is refused (409) and it stays as it was.
+            // A port another program holds is a conflict (409); the
+            // channel stays stopped.
             Action::Start | Action::Restart if inner.manager.is_channel(id) => {
-                let cfg = (inner.manager.channel_config(id)).ok_or(ApiError::NotFound(id))?;
-                inner.manager.replace_channel(id, cfg)?;
+                inner.manager.start_channel_in_place(id)?;
                 true
             }
             // A player of a `[[stream]]` table: its own restart.
