@@ -4,7 +4,11 @@
 //! from the window (the API says so), a channel made with the New channel
 //! form lands on the host; a wrong token shows "token refused", a host with
 //! nothing on its port shows unreachable, and a host that never answers
-//! does not hold up the window.
+//! does not hold up the window. A remote channel's Details show its event
+//! log and analysis report, its settings are edited from the channel form
+//! (PUT), the host's live events (SSE) show under the table, and an HTTPS
+//! host with a self-signed certificate is trusted only by its certificate
+//! file or pinned fingerprint.
 
 mod common;
 

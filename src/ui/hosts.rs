@@ -1,8 +1,10 @@
 //! Remote hosts: `srt-streamer serve` instances the desktop app drives.
 //! Each host has a worker thread (blocking HTTP, timeouts, backoff) that
-//! polls its channels about once a second and runs the user's actions; the
-//! UI reads the latest [`HostView`] from a shared snapshot and never waits
-//! on the network.
+//! polls its channels about once a second (at once when the host's event
+//! stream tells something, `hosts_events`), reads the Details the UI
+//! watches, and runs the user's actions; the UI reads the latest
+//! [`HostView`] from a shared snapshot and never waits on the network.
+//! HTTPS hosts with a self-signed certificate: `hosts_tls`.
 
 use super::hosts_client::{Client, HostCommand, HostReply};
 use super::hosts_events::{follow, News};
