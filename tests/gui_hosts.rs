@@ -4,7 +4,11 @@
 //! from the window (the API says so), a channel made with the New channel
 //! form lands on the host; a wrong token shows "token refused", a host with
 //! nothing on its port shows unreachable, and a host that never answers
-//! does not hold up the window.
+//! does not hold up the window. A remote channel's Details show its event
+//! log and analysis report, its settings are edited from the channel form
+//! (PUT), the host's live events (SSE) show under the table, and an HTTPS
+//! host with a self-signed certificate is trusted only by its certificate
+//! file or pinned fingerprint.
 
 mod common;
 
@@ -260,4 +264,181 @@ fn a_wrong_token_a_host_down_and_a_host_that_never_answers_leave_the_window_work
         open,
         "the frames above were drawn while the hung host's call was still waiting"
     );
+}
+
+/// Settings → Hosts with a certificate file or fingerprint typed too.
+fn add_tls_host(h: &mut H<'_>, name: &str, url: &str, token: &str, file: &str, pin: &str) {
+    tab(h, "Settings");
+    set_field(h, "Host certificate file", file);
+    set_field(h, "or its SHA-256", pin);
+    add_host(h, name, url, token);
+}
+
+/// A real `serve --tls-cert --tls-key` with a self-signed certificate:
+/// refused as untrusted (in words that say what to give) without it,
+/// connected with its certificate file or its pinned fingerprint, and
+/// refused with another fingerprint; the token never shown.
+#[test]
+fn an_https_host_with_a_self_signed_certificate_is_trusted_only_as_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key, printed) = common::serve::self_signed(dir.path());
+    let port = free_port();
+    let token_file = dir.path().join("token");
+    let serve = srt_streamer()
+        .args(["serve", "--config"])
+        .arg(dir.path().join("s.toml"))
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--token-file"])
+        .arg(&token_file)
+        .arg("--tls-cert")
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve");
+    let _serve = Killed(serve);
+    let up = wait_until(Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && token_file.exists()
+    });
+    assert!(up, "serve listens over HTTPS");
+    let token = std::fs::read_to_string(&token_file)
+        .unwrap()
+        .trim()
+        .to_string();
+    let url = format!("https://127.0.0.1:{port}");
+
+    let mut h = harness();
+    add_host(&mut h, "rack-tls", &url, &token);
+    wait_for(&mut h, "certificate not trusted");
+    wait_for(
+        &mut h,
+        "give the host's certificate file or its SHA-256 fingerprint",
+    );
+
+    let file = cert.display().to_string();
+    add_tls_host(&mut h, "rack-file", &url, &token, &file, "");
+    let pin = printed.rsplit('=').next().unwrap().to_string();
+    add_tls_host(&mut h, "rack-pin", &url, &token, "", &pin);
+    let connected = |h: &H<'_>| h.query_all_by_label("connected").count();
+    assert!(
+        step_until(&mut h, T, |h| connected(h) == 2),
+        "both trusted hosts connect"
+    );
+    let other = "AB:".repeat(31) + "AB";
+    add_tls_host(&mut h, "rack-other", &url, &token, "", &other);
+    wait_for(&mut h, "is not the one given for it");
+    assert!(!shows(&h, &token), "the token is never shown in clear");
+}
+
+/// A child process killed when the test ends, passed or not.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A host's live events (`GET /api/v1/events`) under the table, and
+/// Details of a remote channel with its event log and its analysis report
+/// as the host gives them (`GET …/events`, `GET …/report`).
+#[test]
+fn a_remote_channels_details_show_its_event_log_and_analysis_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = Serve::start(dir.path());
+    let body = json!({
+        "name": "rack-analysed",
+        "input": sample().display().to_string(),
+        "outputs": ["analyze:"],
+    });
+    let (status, v) = serve.json("POST", "/channels", Some(&body.to_string()));
+    assert_eq!(status, 201, "{v}");
+    let id = v["id"].as_u64().unwrap();
+    let report = |serve: &Serve| serve.json("GET", &format!("/channels/{id}/report"), None);
+    let reported = wait_until(T, || report(&serve).0 == 200);
+    assert!(reported, "the host has a report: {:?}", report(&serve));
+    let verdict = report(&serve).1["report"]["verdict"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let mut h = harness();
+    add_host(&mut h, "rack-c", &serve.url(""), &serve.token());
+    tab(&mut h, "Streams (");
+    wait_for(&mut h, "rack-analysed");
+    // The host's event stream: an API change the channel list cannot show.
+    wait_for(&mut h, "live events:");
+    let (status, v) = serve.json(
+        "POST",
+        "/channels",
+        Some(&udp_channel("rack-second", free_port(), free_port())),
+    );
+    assert_eq!(status, 201, "{v}");
+    wait_for(&mut h, "rack-second: channel created through the API");
+    let second = v["id"].as_u64().unwrap();
+    assert_eq!(
+        serve.call("DELETE", &format!("/channels/{second}"), None).0,
+        204
+    );
+    let one = |h: &H<'_>| h.query_all_by_label("Details").count() == 1;
+    assert!(step_until(&mut h, T, one), "the deleted channel's row goes");
+    h.get_by_label("Details").click();
+    wait_for(&mut h, "on host rack-c");
+    wait_for(&mut h, "Analysis (output 1)");
+    wait_for(&mut h, &format!("verdict: {verdict}"));
+    // Its event log, as the host keeps it.
+    wait_for(&mut h, "channel 'rack-analysed' started");
+}
+
+/// A remote channel's settings edited in the channel form: Details →
+/// Edit settings fills the form from the host, Start channel sends them
+/// back (`PUT`): the same channel, its new output.
+#[test]
+fn a_remote_channel_is_edited_from_the_channel_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = Serve::start(dir.path());
+    let (status, v) = serve.json(
+        "POST",
+        "/channels",
+        Some(&udp_channel("rack-edit", free_port(), free_port())),
+    );
+    assert_eq!(status, 201, "{v}");
+    let id = v["id"].clone();
+    let mut h = harness();
+    add_host(&mut h, "rack-d", &serve.url(""), &serve.token());
+    tab(&mut h, "Streams (");
+    wait_for(&mut h, "rack-edit");
+    h.get_by_label("Details").click();
+    wait_for(&mut h, "Edit settings");
+    h.get_by_label("Edit settings").click();
+    let name = |h: &H<'_>| {
+        h.query_by_role_and_label(Role::TextInput, "Channel name")
+            .and_then(|n| n.value())
+    };
+    let filled = step_until(&mut h, T, |h| name(h).as_deref() == Some("rack-edit"));
+    assert!(filled, "the form holds the host's settings: {:?}", name(&h));
+    assert!(shows(&h, "Edit channel"), "the tab says what the form does");
+    let output = format!("udp://127.0.0.1:{}", free_port());
+    set_field(&mut h, "Output 1", &output);
+    h.get_by_label("Start channel").click();
+    let outputs = |serve: &Serve| remote(serve, "rack-edit").map(|c| c["outputs"].clone());
+    let changed = step_until(&mut h, T, |_| outputs(&serve) == Some(json!([output])));
+    assert!(
+        changed,
+        "the host has the new output: {:?}",
+        outputs(&serve)
+    );
+    assert_eq!(
+        remote(&serve, "rack-edit").unwrap()["id"],
+        id,
+        "the same channel"
+    );
+    let (_, list) = serve.json("GET", "/channels", None);
+    assert_eq!(
+        list.as_array().map(Vec::len),
+        Some(1),
+        "no channel added: {list}"
+    );
+    wait_for(&mut h, "new settings applied");
 }

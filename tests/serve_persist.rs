@@ -139,3 +139,148 @@ fn metrics_open_lets_another_host_scrape_without_the_token() {
         serve.log()
     );
 }
+
+/// The id of the entry named `name` in `GET /channels`, and its JSON.
+fn named(serve: &Serve, name: &str) -> (u64, Value) {
+    let (status, list) = serve.json("GET", "/channels", None);
+    assert_eq!(status, 200, "{list}");
+    let v = (list.as_array().expect("a list").iter())
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("{name} listed: {list}"))
+        .clone();
+    (v["id"].as_u64().expect("id"), v)
+}
+
+/// A player of a `[[stream]]` table stopped through the API stays stopped
+/// across a restart of `serve` (`enabled = false` in its table, its port
+/// free), `play --streams` leaves it out and says so, and started through
+/// the API it plays to a real receiver.
+#[test]
+fn a_stopped_player_of_a_stream_table_stays_stopped_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, other) = (free_port(), free_port());
+    let config = dir.path().join("streams.toml");
+    let sample = sample().display().to_string();
+    std::fs::write(
+        &config,
+        format!("[[stream]]\nname = 'ird'\nfile = '{sample}'\nuri = 'srt://:{port}'\n"),
+    )
+    .unwrap();
+    let mut serve = Serve::start(dir.path());
+    let (id, _) = named(&serve, "ird");
+    assert!(bound(port), "playing: its port is bound");
+    let (status, v) = serve.json("POST", &format!("/channels/{id}/stop"), None);
+    assert_eq!((status, v["state"].as_str()), (200, Some("stopped")), "{v}");
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        text.contains("enabled = false"),
+        "kept in its table: {text}"
+    );
+    assert!(
+        text.contains("[[stream]]"),
+        "still a [[stream]] table: {text}"
+    );
+    assert_eq!(serve.terminate(), Some(0), "{}", serve.log());
+
+    // Restarted: listed, stopped as asked, nothing bound.
+    let mut serve = Serve::start(dir.path());
+    let (id, v) = named(&serve, "ird");
+    assert_eq!(
+        (v["state"].as_str(), v["asked"].as_str()),
+        (Some("stopped"), Some("stopped")),
+        "{v}"
+    );
+    assert!(!bound(port), "a stopped player's port is free");
+    let health = agent().get(serve.url("/health")).call().unwrap();
+    assert_eq!(health.status().as_u16(), 200, "stopped as asked");
+
+    // `play --streams` with one more stream: the stopped one left out, said so.
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "\n[[stream]]\nname = 'spare'\nfile = '{sample}'\nuri = 'srt://:{other}'\n"
+    ));
+    let both = dir.path().join("both.toml");
+    std::fs::write(&both, text).unwrap();
+    let log = dir.path().join("play.log");
+    let mut play = srt_streamer()
+        .args(["play", "--streams"])
+        .arg(&both)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("play");
+    let up = wait_until(Duration::from_secs(20), || bound(other));
+    let port_bound = bound(port);
+    let _ = play.kill();
+    let _ = play.wait();
+    let said = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(up, "the enabled stream plays: {said}");
+    assert!(!port_bound, "the disabled stream's port is free: {said}");
+    assert!(
+        said.contains("ird") && said.contains("disabled"),
+        "play says it left the stream out: {said}"
+    );
+
+    // Started through the API: it plays, and the mark leaves its table.
+    let (status, v) = serve.json("POST", &format!("/channels/{id}/start"), None);
+    assert_eq!(status, 200, "{v}");
+    let rx = Receiver::slt(&format!("srt://127.0.0.1:{port}"), dir.path().join("rx.ts"));
+    assert!(
+        rx.wait_bytes(188 * 1000, Duration::from_secs(20)),
+        "{}",
+        serve.log()
+    );
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(!text.contains("enabled"), "{text}");
+    assert_eq!(serve.terminate(), Some(0), "{}", serve.log());
+}
+
+/// A disabled `[[channel]]` binds nothing when `serve` starts: another
+/// program holding its port does not stop `serve` nor the channel's
+/// neighbours; starting it meanwhile is refused (409) and leaves it
+/// stopped; once the port is free it starts.
+#[test]
+fn a_disabled_channel_binds_nothing_when_serve_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (held, on, out) = (free_port(), free_port(), free_port());
+    let config = dir.path().join("streams.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[channel]]\nname = 'on air'\ninput = 'udp://127.0.0.1:{on}'\noutputs = ['udp://127.0.0.1:{out}']\n\n\
+             [[channel]]\nname = 'spare'\ninput = 'udp://127.0.0.1:{held}'\noutputs = ['udp://127.0.0.1:{out}']\nenabled = false\n"
+        ),
+    )
+    .unwrap();
+    // Another program on the disabled channel's port, all along.
+    let other = std::net::UdpSocket::bind(("127.0.0.1", held)).expect("hold the port");
+    let serve = Serve::start(dir.path());
+    let (_, v) = named(&serve, "on air");
+    assert_ne!(v["state"], "stopped", "{v}");
+    let (id, v) = named(&serve, "spare");
+    assert_eq!(
+        (v["state"].as_str(), v["asked"].as_str()),
+        (Some("stopped"), Some("stopped")),
+        "{v}"
+    );
+    let (status, v) = serve.json("GET", &format!("/channels/{id}/events"), None);
+    assert_eq!(status, 200, "{v}");
+    assert!(v.to_string().contains("listed, not started"), "{v}");
+
+    let (status, v) = serve.json("POST", &format!("/channels/{id}/start"), None);
+    assert_eq!(status, 409, "the port is another program's: {v}");
+    assert!(
+        v["error"]
+            .as_str()
+            .is_some_and(|e| e.contains(&held.to_string())),
+        "{v}"
+    );
+    let (_, v) = named(&serve, "spare");
+    assert_eq!(v["state"], "stopped", "{v}");
+
+    drop(other);
+    let (status, v) = serve.json("POST", &format!("/channels/{id}/start"), None);
+    assert_eq!(status, 200, "{v}");
+    assert_ne!(v["state"], "stopped", "{v}");
+    assert!(bound(held), "started: its port is bound");
+}

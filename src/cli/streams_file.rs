@@ -6,6 +6,7 @@
 //! file = "media/sample.ts"
 //! uri = "srt://:9000?latency=200&passphrase=0123456789&pbkeylen=16"
 //! loop = "seamless"
+//! # enabled = false               # listed, not started (as for a channel)
 //!
 //! [[stream]]
 //! file = "media/sample.ts"
@@ -37,41 +38,83 @@ use std::path::Path;
 /// the manager checks them as one set and starts all or nothing. A
 /// `[[stream]]` with a `udp://` uri is played through a channel (file
 /// input → UDP output), started with the others.
-/// A `[[channel]]` table with `enabled = false` is left out, and said so
-/// on the terminal.
+/// A table with `enabled = false` is left out, and said so on the terminal.
 pub fn load_lineup(path: &Path) -> anyhow::Result<Lineup> {
-    let (mut lineup, enabled) = load_lineup_all(path)?;
-    let first = lineup.channels.len() - enabled.len();
-    let mut n = 0;
-    lineup.channels.retain(|cfg| {
-        n += 1;
-        let on = n <= first || enabled[n - 1 - first];
-        if !on {
-            say!(
-                "{}: channel {} is disabled (enabled = false): listed, not started",
-                path.display(),
-                cfg.display_name()
-            );
+    let FileLineup {
+        mut lineup,
+        origins,
+    } = load_lineup_all(path)?;
+    let say_off = |what: &str, name: String| {
+        say!(
+            "{}: {what} {name} is disabled (enabled = false): listed, not started",
+            path.display()
+        );
+    };
+    let mut on = origins.iter().map(|o| o.enabled);
+    lineup.streams.retain(|cfg| {
+        let keep = on.next().unwrap_or(true);
+        if !keep {
+            say_off("stream", cfg.display_name());
         }
-        on
+        keep
+    });
+    lineup.channels.retain(|cfg| {
+        let keep = on.next().unwrap_or(true);
+        if !keep {
+            say_off("channel", cfg.display_name());
+        }
+        keep
     });
     Ok(lineup)
 }
 
-/// Every stream and channel of the file, disabled ones included; and, for
-/// each `[[channel]]` table (the last channels of the line-up, after those
-/// of `[[stream]]` tables with a `udp://` uri), whether it is enabled.
-pub(crate) fn load_lineup_all(path: &Path) -> anyhow::Result<(Lineup, Vec<bool>)> {
+/// Which table of the file an entry of its line-up comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Table {
+    /// The n-th `[[stream]]` table (0-based).
+    Stream(usize),
+    /// The n-th `[[channel]]` table (0-based).
+    Channel(usize),
+}
+
+/// An entry of a file's line-up: its table, and whether it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Origin {
+    pub(crate) table: Table,
+    pub(crate) enabled: bool,
+}
+
+/// Every stream and channel of a file, disabled ones included, and where
+/// each comes from (in the line-up's order: players, then channels).
+#[derive(Debug, Default)]
+pub(crate) struct FileLineup {
+    pub(crate) lineup: Lineup,
+    pub(crate) origins: Vec<Origin>,
+}
+
+/// Every stream and channel of the file, disabled ones included: players
+/// (`[[stream]]` with an `srt://` uri or fields), then channels (first
+/// those of `[[stream]]` tables with a `udp://` uri, then the
+/// `[[channel]]` tables).
+pub(crate) fn load_lineup_all(path: &Path) -> anyhow::Result<FileLineup> {
     let (streams, udp) = load_all(path).map_err(anyhow::Error::msg)?;
-    let mut channels = Vec::new();
+    let mut out = FileLineup::default();
+    for s in streams {
+        out.lineup.streams.push(s.cfg);
+        out.origins.push(s.origin);
+    }
     for u in udp {
         let mut cfg = super::play_udp::channel(&u.file, &u.uri, u.loop_mode, None)?;
         cfg.name = u.name;
-        channels.push(cfg);
+        out.lineup.channels.push(cfg);
+        out.origins.push(u.origin);
     }
-    let (tables, enabled): (Vec<_>, Vec<_>) = load_channels(path)?.into_iter().unzip();
-    channels.extend(tables);
-    Ok((Lineup { streams, channels }, enabled))
+    for (i, (cfg, enabled)) in load_channels(path)?.into_iter().enumerate() {
+        out.lineup.channels.push(cfg);
+        let table = Table::Channel(i);
+        out.origins.push(Origin { table, enabled });
+    }
+    Ok(out)
 }
 
 #[derive(Default, serde::Deserialize, serde::Serialize)]
@@ -244,7 +287,14 @@ struct UriEntry {
 /// The SRT streams of a file's text (its UDP ones: [`load_all`]).
 #[cfg(test)]
 fn parse(text: &str, base: &Path) -> Result<Vec<StreamConfig>, String> {
-    parse_all(text, base).map(|(srt, _)| srt)
+    parse_all(text, base).map(|(srt, _)| srt.into_iter().map(|s| s.cfg).collect())
+}
+
+/// A `[[stream]]` played by a player (an `srt://` uri, or fields).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SrtStream {
+    pub cfg: StreamConfig,
+    pub(crate) origin: Origin,
 }
 
 /// A `[[stream]]` whose `uri` is `udp://…`: played through a channel.
@@ -255,23 +305,40 @@ pub struct UdpStream {
     pub file: String,
     pub uri: String,
     pub loop_mode: LoopMode,
+    pub(crate) origin: Origin,
+}
+
+/// A `[[stream]]` table's `enabled` (taken out of it): true when absent.
+fn take_enabled(table: &mut toml::Table, n: usize) -> Result<bool, String> {
+    match table.remove("enabled") {
+        None => Ok(true),
+        Some(toml::Value::Boolean(b)) => Ok(b),
+        Some(other) => Err(format!(
+            "stream {n}: enabled must be true or false, not {other}"
+        )),
+    }
 }
 
 /// The streams of a file: SRT ones (players) and UDP ones (channels);
 /// relative file paths are taken from the TOML file's folder.
-pub fn load_all(path: &Path) -> Result<(Vec<StreamConfig>, Vec<UdpStream>), String> {
+pub fn load_all(path: &Path) -> Result<(Vec<SrtStream>, Vec<UdpStream>), String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read streams file {}: {e}", path.display()))?;
     parse_all(&text, path.parent().unwrap_or(Path::new(".")))
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn parse_all(text: &str, base: &Path) -> Result<(Vec<StreamConfig>, Vec<UdpStream>), String> {
+fn parse_all(text: &str, base: &Path) -> Result<(Vec<SrtStream>, Vec<UdpStream>), String> {
     let file: StreamsFile = toml::from_str(text).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     let mut udp = Vec::new();
-    for (i, table) in file.stream.into_iter().enumerate() {
+    for (i, mut table) in file.stream.into_iter().enumerate() {
         let n = i + 1;
+        let enabled = take_enabled(&mut table, n)?;
+        let origin = Origin {
+            table: Table::Stream(i),
+            enabled,
+        };
         let mut cfg = if table.contains_key("uri") {
             let e: UriEntry = table.try_into().map_err(|e| format!("stream {n}: {e}"))?;
             if e.uri.starts_with("udp://") {
@@ -286,6 +353,7 @@ fn parse_all(text: &str, base: &Path) -> Result<(Vec<StreamConfig>, Vec<UdpStrea
                     file: file.display().to_string(),
                     uri: e.uri,
                     loop_mode: e.loop_mode,
+                    origin,
                 });
                 continue;
             }
@@ -306,7 +374,7 @@ fn parse_all(text: &str, base: &Path) -> Result<(Vec<StreamConfig>, Vec<UdpStrea
         if cfg.file.is_relative() && !generated {
             cfg.file = base.join(&cfg.file);
         }
-        out.push(cfg);
+        out.push(SrtStream { cfg, origin });
     }
     Ok((out, udp))
 }
@@ -358,6 +426,29 @@ iptos = 184
             cfgs[0].file,
             Path::new("testsrc:bitrate=4000000,name=Lab 1")
         );
+    }
+
+    #[test]
+    fn a_stream_table_may_be_disabled() {
+        let text = "[[stream]]\nfile='a.ts'\nuri='srt://:9000'\nenabled=false\n\n\
+                    [[stream]]\nfile='b.ts'\nmode='listener'\nport=9001\nenabled=true\n\n\
+                    [[stream]]\nfile='c.ts'\nuri='udp://127.0.0.1:5000'\nenabled=false\n";
+        let (srt, udp) = parse_all(text, Path::new("/base")).unwrap();
+        let on: Vec<_> = srt
+            .iter()
+            .map(|s| (s.origin.table, s.origin.enabled))
+            .collect();
+        assert_eq!(on, [(Table::Stream(0), false), (Table::Stream(1), true)]);
+        assert_eq!(
+            (udp[0].origin.table, udp[0].origin.enabled),
+            (Table::Stream(2), false)
+        );
+        let err = parse_all(
+            "[[stream]]\nfile='a.ts'\nuri='srt://:9000'\nenabled='no'\n",
+            Path::new("."),
+        )
+        .unwrap_err();
+        assert!(err.contains("enabled must be true or false"), "{err}");
     }
 
     #[test]

@@ -15,6 +15,9 @@
 //! on the stream's own locks.
 
 pub(crate) mod hub;
+mod reading;
+
+pub use reading::ReceivedTotals;
 
 use super::config::{Mode, StreamConfig};
 use super::secret::Passphrase;
@@ -278,6 +281,8 @@ pub struct Conn {
     /// time may be earlier.
     pub start_us: i64,
     broken: AtomicBool,
+    /// What libsrt counts per interval only, summed ([`Conn::read_stats`]).
+    totals: Mutex<ReceivedTotals>,
 }
 
 impl Conn {
@@ -290,6 +295,7 @@ impl Conn {
             since: Instant::now(),
             start_us,
             broken: AtomicBool::new(false),
+            totals: Mutex::default(),
         }
     }
 

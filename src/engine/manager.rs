@@ -2,6 +2,7 @@
 
 mod api;
 mod channels;
+mod listed;
 
 use super::changes;
 use super::config::StreamConfig;

@@ -111,9 +111,13 @@ pub(super) fn read_links(conns: &ConnSet, listener: bool, elapsed_secs: f64) -> 
             );
             continue;
         }
-        let Ok(st) = c.sock.stats(true) else { continue };
+        let Ok((st, totals)) = c.read_stats(true) else {
+            continue;
+        };
         let peer = listener.then(|| c.peer.clone());
-        links.push(LinkStats::from_srt(peer, c.sock.id(), &st));
+        let mut link = LinkStats::from_srt(peer, c.sock.id(), &st);
+        link.received_totals = Some(totals);
+        links.push(link);
     }
     StatsSample {
         elapsed_secs,

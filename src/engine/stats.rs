@@ -106,6 +106,11 @@ pub struct LinkStats {
     /// interval counters), so scripts written for it read ours.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub live_transmit: Option<LiveTransmitStats>,
+    /// Retransmitted packets received and belated packets since the
+    /// connection began (libsrt counts them per interval only: summed by
+    /// the connection, [`crate::engine::link::Conn::read_stats`]).
+    #[serde(skip)]
+    pub received_totals: Option<crate::engine::link::ReceivedTotals>,
 }
 
 impl LinkStats {

@@ -124,14 +124,15 @@ pub(crate) async fn create(
     let name = table.name.clone();
     let (id, v) = blocking(&state, move |inner| {
         let cfg = table.to_config(inner.store.base())?;
-        let id = inner.manager.start_channel(cfg)?;
         let wanted = table.enabled;
-        if !wanted {
-            // Created stopped (`"enabled": false`): listed, its ports free.
-            inner.manager.stop(id)?;
-        }
+        let id = match wanted {
+            true => inner.manager.start_channel(cfg)?,
+            // Created stopped (`"enabled": false`): listed, nothing bound.
+            false => inner.manager.list_channel(cfg)?,
+        };
         let entry = Entry {
             table: Some(table),
+            stream: None,
             wanted,
         };
         inner.store.channels.insert(id, entry);
@@ -160,10 +161,11 @@ pub(crate) async fn replace(
     let v = blocking(&state, move |inner| {
         let table = secrets::keep_secrets(&sent, inner.store.table(id)?);
         let cfg = table.to_config(inner.store.base())?;
-        inner.manager.replace_channel(id, cfg)?;
         let wanted = table.enabled;
-        if !wanted {
-            inner.manager.stop(id)?;
+        match wanted {
+            true => inner.manager.replace_channel(id, cfg)?,
+            // Changed and stopped (`"enabled": false`): nothing bound.
+            false => inner.manager.relist_channel(id, cfg)?,
         }
         *inner.store.table_mut(id)? = table;
         if let Some(e) = inner.store.channels.get_mut(&id) {
@@ -194,9 +196,9 @@ pub(crate) async fn remove(
 }
 
 /// Start, stop or restart channel `id`. A stop is saved as `enabled =
-/// false` in its `[[channel]]` table, a start or restart takes it out, so
-/// a restart of `serve` brings back what ran and what was stopped (a
-/// channel from a `[[stream]]` table is always started again).
+/// false` in its `[[channel]]` or `[[stream]]` table, a start or restart
+/// takes it out, so a restart of `serve` brings back what ran and what
+/// was stopped.
 async fn act(state: AppState, id: StreamId, action: Action) -> ApiResult<Json<Value>> {
     blocking(&state, move |inner| {
         if !inner.store.channels.contains_key(&id) {
@@ -209,8 +211,10 @@ async fn act(state: AppState, id: StreamId, action: Action) -> ApiResult<Json<Va
         let running = reader.snapshot().state != ChannelState::Stopped;
         let wanted = match action {
             Action::Start if running => true,
+            // A port another program holds is a conflict (409); the
+            // channel stays stopped.
             Action::Start | Action::Restart if inner.manager.is_channel(id) => {
-                inner.manager.restart_channel(id, None)?;
+                inner.manager.start_channel_in_place(id)?;
                 true
             }
             // A player of a `[[stream]]` table: its own restart.
@@ -223,13 +227,7 @@ async fn act(state: AppState, id: StreamId, action: Action) -> ApiResult<Json<Va
                 false
             }
         };
-        if let Some(e) = inner.store.channels.get_mut(&id) {
-            e.wanted = wanted;
-            if let Some(t) = e.table.as_mut().filter(|t| t.enabled != wanted) {
-                t.enabled = wanted;
-                inner.store.save()?;
-            }
-        }
+        inner.store.set_wanted(id, wanted)?;
         describe(inner, id)
     })
     .await

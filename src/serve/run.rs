@@ -63,44 +63,34 @@ pub struct Ready {
 
 /// The file's streams and channels started (all or nothing, as `play
 /// --streams` does): the manager and the store that knows each channel's
-/// table. A channel with `enabled = false` is stopped again at once: it is
-/// listed, its ports free.
+/// table. An entry with `enabled = false` (a `[[channel]]` or a
+/// `[[stream]]` table) is listed, not started: nothing of it is bound.
 fn start_file(config: &std::path::Path) -> Result<Inner, ServeError> {
+    use crate::cli::streams_file::{load_lineup_all, Table};
     let (mut store, tables) = Store::open(config)?;
-    let (lineup, _) = if config.exists() {
-        crate::cli::streams_file::load_lineup_all(config)?
-    } else {
-        Default::default()
+    let file = match config.exists() {
+        true => load_lineup_all(config)?,
+        false => Default::default(),
     };
     let mut manager = StreamManager::without_notify(Duration::from_secs(1))?;
-    let players = lineup.streams.len();
-    // Channels from `[[stream]]` tables with a udp:// uri come first.
-    let from_streams = lineup.channels.len().saturating_sub(tables.len());
-    let ids = manager.start_all(lineup)?;
-    let (player_ids, channel_ids) = ids.split_at(players.min(ids.len()));
-    // Players of `[[stream]]` tables (srt://) run as channels: listed,
-    // started and stopped by the API, changed in the file only.
-    for id in player_ids {
+    let enabled: Vec<bool> = file.origins.iter().map(|o| o.enabled).collect();
+    let ids = manager.start_enabled(file.lineup, &enabled)?;
+    // Players and channels of `[[stream]]` tables: listed, started and
+    // stopped by the API (kept in their table), changed in the file only.
+    for (&id, origin) in ids.iter().zip(&file.origins) {
+        let (table, stream) = match origin.table {
+            Table::Stream(i) => (None, Some(i)),
+            Table::Channel(i) => (tables.get(i).cloned(), None),
+        };
+        let wanted = origin.enabled;
         store.channels.insert(
-            *id,
+            id,
             Entry {
-                table: None,
-                wanted: true,
+                table,
+                stream,
+                wanted,
             },
         );
-    }
-    let mut tables = tables.into_iter();
-    for (i, &id) in channel_ids.iter().enumerate() {
-        let table = if i < from_streams {
-            None
-        } else {
-            tables.next()
-        };
-        let wanted = table.as_ref().is_none_or(|t| t.enabled);
-        if !wanted {
-            manager.stop(id)?;
-        }
-        store.channels.insert(id, Entry { table, wanted });
     }
     Ok(Inner { manager, store })
 }

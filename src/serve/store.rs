@@ -16,6 +16,9 @@ pub(crate) struct Entry {
     /// `None` for a `[[stream]]` with a `udp://` uri (run as a channel,
     /// changed in the file only).
     pub(crate) table: Option<ChannelTable>,
+    /// The `[[stream]]` table it comes from (0-based), when it does: its
+    /// `enabled` is kept there.
+    pub(crate) stream: Option<usize>,
     /// Asked to run (started) or stopped.
     pub(crate) wanted: bool,
 }
@@ -80,6 +83,33 @@ impl Store {
     pub(crate) fn table_mut(&mut self, id: StreamId) -> Result<&mut ChannelTable, ApiError> {
         let entry = self.channels.get_mut(&id).ok_or(ApiError::NotFound(id))?;
         entry.table.as_mut().ok_or(ApiError::FromStreamTable(id))
+    }
+
+    /// Channel `id` asked to run or to stay stopped: `enabled = false` in
+    /// its table (`[[channel]]` or `[[stream]]`) when stopped, taken out
+    /// when started; the file written when that changed it.
+    pub(crate) fn set_wanted(&mut self, id: StreamId, wanted: bool) -> Result<(), ApiError> {
+        let entry = self.channels.get_mut(&id).ok_or(ApiError::NotFound(id))?;
+        entry.wanted = wanted;
+        let mut changed = false;
+        if let Some(t) = entry.table.as_mut().filter(|t| t.enabled != wanted) {
+            t.enabled = wanted;
+            changed = true;
+        }
+        if let Some(table) = entry.stream.and_then(|i| self.streams.get_mut(i)) {
+            let before = table.get("enabled").and_then(toml::Value::as_bool);
+            if before.unwrap_or(true) != wanted {
+                match wanted {
+                    true => table.remove("enabled"),
+                    false => table.insert("enabled".into(), toml::Value::Boolean(false)),
+                };
+                changed = true;
+            }
+        }
+        match changed {
+            true => self.save(),
+            false => Ok(()),
+        }
     }
 
     /// Writes the file: its `[[stream]]` tables, then the channels' tables
@@ -151,6 +181,7 @@ mod tests {
             7,
             Entry {
                 table: Some(tables[0].clone()),
+                stream: None,
                 wanted: true,
             },
         );

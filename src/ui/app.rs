@@ -764,7 +764,11 @@ impl eframe::App for App {
                     (Screen::NewStream, form_tab, Some("Ctrl+N")),
                     (
                         Screen::NewChannel,
-                        "New channel",
+                        // A remote channel's settings in the form (PUT).
+                        match self.channels.editing {
+                            Some(_) => "Edit channel",
+                            None => "New channel",
+                        },
                         Some("Relay live inputs (primary, backups) to many outputs"),
                     ),
                     (Screen::Settings, "Settings", None),

@@ -1,13 +1,17 @@
 //! Remote hosts: `srt-streamer serve` instances the desktop app drives.
 //! Each host has a worker thread (blocking HTTP, timeouts, backoff) that
-//! polls its channels about once a second and runs the user's actions; the
-//! UI reads the latest [`HostView`] from a shared snapshot and never waits
-//! on the network.
+//! polls its channels about once a second (at once when the host's event
+//! stream tells something, `hosts_events`), reads the Details the UI
+//! watches, and runs the user's actions; the UI reads the latest
+//! [`HostView`] from a shared snapshot and never waits on the network.
+//! HTTPS hosts with a self-signed certificate: `hosts_tls`.
 
 use super::hosts_client::{Client, HostCommand, HostReply};
+use super::hosts_events::{follow, News};
 use crate::engine::channel::ChannelSnapshot;
 use crate::engine::StreamId;
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -49,6 +53,13 @@ pub struct HostEntry {
     /// `http(s)://host:port`
     pub url: String,
     pub token: Token,
+    /// HTTPS with a certificate no public authority signed: the host's
+    /// certificate (or its CA's), a PEM file on this computer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_file: Option<std::path::PathBuf>,
+    /// … or its SHA-256 fingerprint, pinned (`AB:CD:…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_sha256: Option<String>,
 }
 
 /// How a host answers, in words for the user.
@@ -65,6 +76,9 @@ pub enum HostState {
     TokenRefused,
     /// The URL cannot be used (scheme, host, port).
     BadUrl(String),
+    /// HTTPS: the host's certificate is not trusted (or what was given
+    /// to trust it cannot be read).
+    Untrusted(String),
     /// Any other answer than the channel list.
     Answered {
         status: u16,
@@ -82,6 +96,9 @@ impl HostState {
             }
             Self::TokenRefused => "token refused".into(),
             Self::BadUrl(why) => format!("bad URL: {why}"),
+            Self::Untrusted(why) => format!(
+                "certificate not trusted: {why} — give the host's certificate file or its SHA-256 fingerprint in Settings (Hosts)"
+            ),
             Self::Answered { status, message } => format!("answered {status}: {message}"),
         }
     }
@@ -98,17 +115,56 @@ pub struct RemoteChannel {
     pub snap: ChannelSnapshot,
 }
 
+/// The event log and analysis report of the remote channel whose Details
+/// are open, as the host last gave them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RemoteDetails {
+    pub id: StreamId,
+    /// Its event log (the host keeps the last 1000).
+    pub events: Vec<crate::engine::channel::ChannelEvent>,
+    /// Its first `analyze:` output's TR 101 290 report: (output index
+    /// from 0, the report's JSON); None without one.
+    pub report: Option<(u64, serde_json::Value)>,
+}
+
 /// What the UI reads of a host.
 #[derive(Debug, Clone, Default)]
 pub struct HostView {
     pub state: HostState,
     pub channels: Vec<RemoteChannel>,
+    pub details: Option<RemoteDetails>,
+    /// Its event stream (`GET /api/v1/events`) is open.
+    pub live: bool,
+    /// The last events it told, in words (newest last, at most
+    /// [`LAST_EVENTS`]).
+    pub last_events: Vec<String>,
 }
+
+/// How many of a host's last events the window keeps.
+pub const LAST_EVENTS: usize = 3;
+
+/// How long the worker keeps reading a channel's Details after the UI
+/// last asked for them (the Details screen asks every frame).
+const WATCH: Duration = Duration::from_secs(3);
 
 #[derive(Default)]
 struct Shared {
     view: HostView,
     replies: Vec<HostReply>,
+    /// The channel whose Details are open, and when the UI last said so.
+    watch: Option<(StreamId, std::time::Instant)>,
+    /// An event asked the worker for the list, not read yet (a burst of
+    /// events asks once).
+    refresh_asked: bool,
+}
+
+/// The Details of the channel the UI watches, read after each list.
+fn watched_details(client: &Client, shared: &Mutex<Shared>) {
+    let watched = (lock(shared).watch)
+        .filter(|(_, at)| at.elapsed() < WATCH)
+        .map(|(id, _)| id);
+    let details = watched.and_then(|id| client.details(id).ok());
+    lock(shared).view.details = details;
 }
 
 fn lock(m: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
@@ -121,6 +177,38 @@ pub struct Host {
     pub entry: HostEntry,
     tx: Sender<HostCommand>,
     shared: Arc<Mutex<Shared>>,
+    /// Ends its worker and its event thread (set when it is dropped).
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// What the host's event thread told, kept for the UI; the worker is
+/// asked to read the channel list at once.
+fn news(shared: &Mutex<Shared>, worker: &Sender<HostCommand>, n: News) {
+    let mut s = lock(shared);
+    match n {
+        News::Open => s.view.live = true,
+        News::Closed => s.view.live = false,
+        News::Event { text, alarm } => {
+            if alarm {
+                s.replies.push(HostReply::Alarm(text.clone()));
+            }
+            let last = &mut s.view.last_events;
+            last.push(text);
+            let extra = last.len().saturating_sub(LAST_EVENTS);
+            last.drain(..extra);
+            if !s.refresh_asked {
+                s.refresh_asked = true;
+                // The worker ends only with the host.
+                let _ = worker.send(HostCommand::Refresh);
+            }
+        }
+    }
 }
 
 impl Host {
@@ -130,13 +218,16 @@ impl Host {
         let shared = Arc::new(Mutex::new(Shared::default()));
         let client = Client::new(&entry);
         let view = shared.clone();
+        let stop = Arc::new(AtomicBool::new(false));
+        let ended = stop.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("host-{key}"))
             .spawn(move || {
                 let mut failures = 0u32;
                 let mut wait = Duration::ZERO;
-                loop {
+                while !ended.load(Ordering::SeqCst) {
                     match rx.recv_timeout(wait) {
+                        Ok(HostCommand::Refresh) => {}
                         Ok(cmd) => {
                             let reply = client.run(cmd);
                             lock(&view).replies.push(reply);
@@ -159,6 +250,7 @@ impl Host {
                     };
                     {
                         let mut s = lock(&view);
+                        s.refresh_asked = false;
                         s.view.state = state;
                         match channels {
                             Some(list) => s.view.channels = list,
@@ -166,6 +258,7 @@ impl Host {
                             None => s.view.channels.clear(),
                         }
                     }
+                    watched_details(&client, &view);
                     repaint();
                 }
             });
@@ -175,17 +268,36 @@ impl Host {
                 retry_secs: 0,
             };
         }
+        let (events, live, ended, worker) = (
+            Client::streaming(&entry),
+            shared.clone(),
+            stop.clone(),
+            tx.clone(),
+        );
+        let spawned = std::thread::Builder::new()
+            .name(format!("host-{key}-events"))
+            .spawn(move || follow(&events, &ended, |n| news(&live, &worker, n)));
+        if let Err(e) = spawned {
+            tracing::warn!("host {}: no event thread: {e}", entry.name);
+        }
         Self {
             key,
             entry,
             tx,
             shared,
+            stop,
         }
     }
 
     /// The host's state and channels as of its last answer.
     pub fn view(&self) -> HostView {
         lock(&self.shared).view.clone()
+    }
+
+    /// The UI shows channel `id`'s Details: its event log and report are
+    /// read with the channel list (for a few seconds after the last call).
+    pub fn watch(&self, id: StreamId) {
+        lock(&self.shared).watch = Some((id, std::time::Instant::now()));
     }
 
     /// The answers to the actions sent since the last call.
@@ -246,6 +358,8 @@ mod tests {
             name: "rack".into(),
             url: "http://rack:8080".into(),
             token: Token::new("s3cr3t"),
+            cert_file: None,
+            cert_sha256: Some("AB:CD".into()),
         }];
         save(&path, &hosts).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
@@ -259,6 +373,8 @@ mod tests {
             name: "rack".into(),
             url: "http://rack:8080".into(),
             token: Token::new("s3cr3t-token"),
+            cert_file: None,
+            cert_sha256: None,
         };
         assert!(!format!("{h:?}").contains("s3cr3t"), "{h:?}");
     }

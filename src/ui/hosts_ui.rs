@@ -16,6 +16,10 @@ pub struct NewHost {
     pub name: String,
     pub url: String,
     pub token: String,
+    /// HTTPS with a self-signed certificate: the host's certificate file…
+    pub cert_file: String,
+    /// … or its SHA-256 fingerprint.
+    pub cert_sha256: String,
     pub error: Option<String>,
 }
 
@@ -70,12 +74,21 @@ impl Hosts {
                 Some(format!("a host is already called {name}"))
             }
             Err(e) => Some(e.to_string()),
-            Ok(url) => {
-                let token = Token::new(&self.new.token);
-                self.start(HostEntry { name, url, token });
-                self.new = NewHost::default();
-                self.save()
-            }
+            Ok(url) => match typed_trust(&self.new) {
+                Err(e) => Some(e.to_string()),
+                Ok((cert_file, cert_sha256)) => {
+                    let token = Token::new(&self.new.token);
+                    self.start(HostEntry {
+                        name,
+                        url,
+                        token,
+                        cert_file,
+                        cert_sha256,
+                    });
+                    self.new = NewHost::default();
+                    self.save()
+                }
+            },
         };
         self.new.error = refused;
     }
@@ -132,6 +145,12 @@ impl Hosts {
                 } else {
                     "token ••••••"
                 });
+                if let Some(f) = &h.entry.cert_file {
+                    ui.weak(format!("certificate {}", f.display()));
+                }
+                if h.entry.cert_sha256.is_some() {
+                    ui.weak("certificate pinned (SHA-256)");
+                }
                 state_label(ui, &h.view().state);
                 if ui.button(format!("Remove {}", h.entry.name)).clicked() {
                     remove = Some(h.key);
@@ -162,6 +181,30 @@ impl Hosts {
                 self.add_typed();
             }
         });
+        ui.horizontal_wrapped(|ui| {
+            ui.weak("HTTPS with a self-signed certificate:");
+            let n = &mut self.new;
+            for (label, text, hint) in [
+                (
+                    "Host certificate file",
+                    &mut n.cert_file,
+                    "/path/to/cert.pem",
+                ),
+                (
+                    "or its SHA-256",
+                    &mut n.cert_sha256,
+                    "AB:CD:… (openssl x509 -fingerprint -sha256)",
+                ),
+            ] {
+                let l = ui.label(label);
+                ui.add(
+                    egui::TextEdit::singleline(text)
+                        .hint_text(hint)
+                        .desired_width(220.0),
+                )
+                .labelled_by(l.id);
+            }
+        });
         if let Some(e) = &self.new.error {
             ui.colored_label(color(ui, Tone::Bad), e);
         }
@@ -183,6 +226,12 @@ impl Hosts {
                 state_label(ui, &view.state);
                 if view.state.is_connected() {
                     ui.weak(format!("{} channels", view.channels.len()));
+                }
+                if view.live {
+                    ui.weak("live events:");
+                    for e in view.last_events.iter().rev() {
+                        ui.weak(super::widgets::drawable(e));
+                    }
                 }
             });
         }
@@ -218,13 +267,32 @@ impl Hosts {
     }
 }
 
+/// The certificate file and fingerprint typed for a new host, checked
+/// now (a file that cannot be read, a fingerprint that is not one).
+fn typed_trust(
+    n: &NewHost,
+) -> Result<(Option<PathBuf>, Option<String>), super::hosts_tls::TrustError> {
+    let file = Some(n.cert_file.trim())
+        .filter(|f| !f.is_empty())
+        .map(PathBuf::from);
+    let pin = Some(n.cert_sha256.trim()).filter(|p| !p.is_empty());
+    if let Some(f) = &file {
+        super::hosts_tls::read_certs(f)?;
+    }
+    if let Some(p) = pin {
+        super::hosts_tls::parse_fingerprint(p)?;
+    }
+    Ok((file, pin.map(str::to_string)))
+}
+
 fn state_label(ui: &mut egui::Ui, state: &HostState) {
     let tone = match state {
         HostState::Connected => Tone::Good,
         HostState::Connecting => Tone::Busy,
         _ => Tone::Bad,
     };
-    ui.colored_label(color(ui, tone), state.words());
+    // Words from the network (a TLS library's error) drawn whatever they hold.
+    ui.colored_label(color(ui, tone), super::widgets::drawable(&state.words()));
 }
 
 /// The form as a `[[channel]]` table for a remote host's `POST /channels`
@@ -243,4 +311,63 @@ pub fn form_table(form: &ChannelForm) -> serde_json::Value {
         v["slate"] = serde_json::json!(form.slate.trim());
     }
     v
+}
+
+/// A remote channel's analysis report, as its host gave it: the verdict,
+/// the rate, and each TR 101 290 indicator that counted something.
+pub fn remote_report_ui(ui: &mut egui::Ui, report: Option<&(u64, serde_json::Value)>) {
+    let Some((output, r)) = report else {
+        return;
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.strong(format!("Analysis (output {})", output + 1));
+        let verdict = r["verdict"].as_str().unwrap_or("");
+        let tone = if verdict == "ok" {
+            Tone::Good
+        } else {
+            Tone::Warn
+        };
+        ui.colored_label(color(ui, tone), format!("verdict: {verdict}"));
+        if let Some(bps) = r["bitrate_bps"].as_f64() {
+            ui.label(format!("{:.2} Mbit/s", bps / 1e6));
+        }
+    });
+    let counted = (r["tr101290"].as_object().into_iter().flatten())
+        .filter_map(|(name, v)| Some((name, v["count"].as_u64().filter(|n| *n > 0)?)));
+    ui.horizontal_wrapped(|ui| {
+        for (name, n) in counted {
+            ui.colored_label(color(ui, Tone::Bad), format!("{name}: {n}"));
+        }
+    });
+}
+
+/// A remote channel's table (its GET's JSON) in the channel form, to edit
+/// and send back with `PUT` (masked passphrases stay `***`: the host keeps
+/// the stored ones).
+pub fn table_form(v: &serde_json::Value) -> ChannelForm {
+    let strings = |v: &serde_json::Value| -> Vec<String> {
+        (v.as_array().into_iter().flatten())
+            .filter_map(|s| s.as_str().map(str::to_string))
+            .collect()
+    };
+    let mut inputs = strings(&v["inputs"]);
+    if let Some(one) = v["input"].as_str() {
+        inputs.insert(0, one.to_string());
+    }
+    let d = ChannelForm::default();
+    let number =
+        |key: &str, or: u32| (v[key].as_u64()).map_or(or, |n| u32::try_from(n).unwrap_or(or));
+    ChannelForm {
+        name: v["name"].as_str().unwrap_or("").to_string(),
+        inputs: if inputs.is_empty() {
+            d.inputs.clone()
+        } else {
+            inputs
+        },
+        slate: v["slate"].as_str().unwrap_or("").to_string(),
+        switch_after_ms: number("switch_after_ms", d.switch_after_ms),
+        return_after_secs: number("return_after_secs", d.return_after_secs),
+        repair: serde_json::from_value(v["repair"].clone()).unwrap_or(d.repair),
+        outputs: strings(&v["outputs"]),
+    }
 }

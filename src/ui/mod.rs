@@ -15,6 +15,8 @@ pub mod form;
 pub mod form_ui;
 pub mod hosts;
 pub mod hosts_client;
+mod hosts_events;
+pub mod hosts_tls;
 pub mod hosts_ui;
 pub mod lifecycle;
 pub mod media_ui;

@@ -205,3 +205,43 @@ pub fn outside_address() -> Option<String> {
         })
         .map(str::to_string)
 }
+
+/// A self-signed certificate for 127.0.0.1 (openssl's default: CA:TRUE,
+/// as most users make one) and its key; its SHA-256 fingerprint.
+pub fn self_signed(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, String) {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("openssl");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let (c, k) = (cert.display().to_string(), key.display().to_string());
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+        "-keyout",
+        &k,
+        "-out",
+        &c,
+    ]);
+    let printed = openssl(&["x509", "-noout", "-fingerprint", "-sha256", "-in", &c]);
+    (cert, key, printed.trim().to_string())
+}

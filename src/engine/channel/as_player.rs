@@ -113,7 +113,7 @@ fn open_source(
 fn new_shared(
     id: StreamId,
     cfg: &StreamConfig,
-    info: &SourceInfo,
+    source: SourceSummary,
     past: &Past,
     notify: Notify,
 ) -> Arc<Shared> {
@@ -124,7 +124,7 @@ fn new_shared(
             name: cfg.display_name(),
             config: cfg.clone(),
             state: StreamState::Starting,
-            source: SourceSummary::of(info),
+            source,
             uptime_secs: 0.0,
             loops: 0,
             datagrams_sent: 0,
@@ -185,7 +185,7 @@ impl PlayerChannel {
         .map_err(|e| StartError::Transport(explain_srt_error(&e, &cfg)))?;
         let conns = link.conns.clone();
         let link = Arc::new(Mutex::new(Some(link)));
-        let shared = new_shared(id, &cfg, &info, &past, notify);
+        let shared = new_shared(id, &cfg, SourceSummary::of(&info), &past, notify);
         shared.event(EventKind::Started {
             uri: cfg.to_uri(false),
         });
@@ -300,6 +300,28 @@ impl PlayerChannel {
             false,
         );
         Ok(player)
+    }
+
+    /// A player listed but not started (`enabled = false` in its
+    /// `[[stream]]` table): its settings, stopped, its file not opened and
+    /// its port not bound; [`StreamManager::restart`] starts it in place.
+    ///
+    /// [`StreamManager::restart`]: crate::engine::StreamManager::restart
+    pub(crate) fn listed(id: StreamId, cfg: StreamConfig, notify: Notify) -> Self {
+        let past = Past::fresh();
+        let shared = new_shared(id, &cfg, SourceSummary::default(), &past, notify);
+        shared.stop.store(true, Ordering::SeqCst);
+        shared.set_state(StreamState::Stopped);
+        let channel = Channel::listed(channel_config(&cfg), Arc::default(), true);
+        let reader = ChannelReader::new(id, channel.view.clone());
+        Self {
+            channel,
+            reader,
+            shared,
+            halt: Arc::new(AtomicBool::new(true)),
+            link: Arc::new(Mutex::new(None)),
+            sender: None,
+        }
     }
 
     /// A cheap handle for reading this player's state from any thread.

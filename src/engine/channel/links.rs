@@ -36,11 +36,13 @@ fn read(conns: Option<&ConnSet>) -> Vec<ConnReading> {
         .filter(|c| !c.is_broken())
         .filter_map(|c| {
             // Not cleared: the totals are what is read here.
-            let st = c.sock.stats(false).ok()?;
+            let (st, totals) = c.read_stats(false).ok()?;
+            let mut stats = LinkStats::from_srt(Some(c.peer.clone()), c.sock.id(), &st);
+            stats.received_totals = Some(totals);
             Some(ConnReading {
                 peer: c.peer.clone(),
                 stream_id: parse_stream_id(&c.stream_id).resource,
-                stats: LinkStats::from_srt(Some(c.peer.clone()), c.sock.id(), &st),
+                stats,
             })
         })
         .collect()

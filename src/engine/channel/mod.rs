@@ -44,6 +44,7 @@ mod input_file;
 mod input_srt;
 mod input_udp;
 mod links;
+mod listed;
 mod output_analyze;
 mod output_monitor;
 mod output_record;

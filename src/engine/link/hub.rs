@@ -419,12 +419,16 @@ fn accept_loop(listener: SrtSocket, table: Arc<Mutex<Table>>, stop: Arc<AtomicBo
         let Ok(route) = t.pick(&req) else {
             continue; // its stream stopped in between: the socket closes
         };
+        let (dir, tuning, conns) = (route.dir, route.tuning.clone(), route.conns.clone());
+        // The table is free again before libsrt is called: the listen
+        // callback (libsrt's receiving thread) waits on it meanwhile.
+        drop(t);
         // Per-stream settings libsrt takes after the handshake.
-        let setup = match route.dir {
+        let setup = match dir {
             Direction::Send => sock
                 .set_maxbw(0)
-                .and_then(|_| sock.set_inputbw(route.tuning.inputbw_bytes_per_sec))
-                .and_then(|_| sock.set_oheadbw(route.tuning.overhead_percent))
+                .and_then(|_| sock.set_inputbw(tuning.inputbw_bytes_per_sec))
+                .and_then(|_| sock.set_oheadbw(tuning.overhead_percent))
                 .and_then(|_| sock.set_sndsyn(false)),
             // Read with a blocking recv, exact to the play time.
             Direction::Receive => sock.set_rcvsyn(true),
@@ -432,8 +436,6 @@ fn accept_loop(listener: SrtSocket, table: Arc<Mutex<Table>>, stop: Arc<AtomicBo
         if let Err(e) = setup {
             tracing::warn!("cannot set up the connection from {peer}: {e}");
         }
-        let conns = route.conns.clone();
-        drop(t);
         let peer_text = peer.to_string();
         conns.add(Arc::new(Conn::new(
             sock,

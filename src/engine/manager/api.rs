@@ -33,4 +33,27 @@ impl StreamManager {
         }
         self.restart_channel(id, Some(cfg))
     }
+
+    /// [`Self::restart_channel`] with its settings as they are; when it
+    /// does not start and a port it binds is held by another program,
+    /// that is the error (a port conflict, not a failure inside).
+    pub fn start_channel_in_place(&mut self, id: StreamId) -> Result<(), ManagerError> {
+        let Err(e) = self.restart_channel(id, None) else {
+            return Ok(());
+        };
+        let cfg = self
+            .channel_config(id)
+            .ok_or(ManagerError::NoSuchStream(id))?;
+        let held = self.running_binds(Some(id));
+        for b in ports::channel_binds(&cfg, (true, id)) {
+            let ours = held.iter().any(|o| o.port == b.port);
+            if !ours && ports::busy_elsewhere(&b) {
+                return Err(ManagerError::PortBusy {
+                    name: b.owner.clone(),
+                    port: b.port,
+                });
+            }
+        }
+        Err(e)
+    }
 }

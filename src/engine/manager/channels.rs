@@ -13,11 +13,11 @@ use crate::engine::status::StreamId;
 
 /// A channel the manager runs, and the reader everyone shares.
 pub(super) struct ChannelEntry {
-    channel: Channel,
-    reader: ChannelReader,
+    pub(super) channel: Channel,
+    pub(super) reader: ChannelReader,
 }
 
-fn channel_error(cfg: &ChannelConfig, source: ChannelError) -> ManagerError {
+pub(super) fn channel_error(cfg: &ChannelConfig, source: ChannelError) -> ManagerError {
     ManagerError::Channel {
         name: cfg.display_name(),
         source: Box::new(source),
@@ -117,27 +117,7 @@ impl StreamManager {
     /// if one still fails to start, those started are removed again. The
     /// ids: the streams', then the channels', in order.
     pub fn start_all(&mut self, lineup: Lineup) -> Result<Vec<StreamId>, ManagerError> {
-        self.check_all(&lineup)?;
-        // Ports listen once every stream of the line-up is on them.
-        let _hold = crate::engine::link::hub::ListenHold::new();
-        let mut ids = Vec::new();
-        let started = (|| {
-            for cfg in lineup.streams {
-                ids.push(self.start(cfg)?);
-            }
-            for cfg in lineup.channels {
-                ids.push(self.launch_channel(cfg)?);
-            }
-            Ok(())
-        })();
-        if let Err(e) = started {
-            for id in ids {
-                // Just started by us: it exists.
-                let _ = self.remove(id);
-            }
-            return Err(e);
-        }
-        Ok(ids)
+        self.start_enabled(lineup, &[])
     }
 
     /// Starts a channel (checked as a line-up of one); other streams and
@@ -150,14 +130,19 @@ impl StreamManager {
         self.launch_channel(cfg)
     }
 
-    fn launch_channel(&mut self, cfg: ChannelConfig) -> Result<StreamId, ManagerError> {
+    pub(super) fn launch_channel(&mut self, cfg: ChannelConfig) -> Result<StreamId, ManagerError> {
         let channel = Channel::start(cfg.clone()).map_err(|e| channel_error(&cfg, e))?;
+        Ok(self.insert_channel(channel))
+    }
+
+    /// `channel` (running or listed) given the next id.
+    pub(super) fn insert_channel(&mut self, channel: Channel) -> StreamId {
         let id = self.next_id;
         self.next_id += 1;
         let reader = channel.reader(id);
         self.channels.insert(id, ChannelEntry { channel, reader });
         (self.notify)();
-        Ok(id)
+        id
     }
 
     /// Restarts a channel in its place (same id, same readers, its events

@@ -69,6 +69,8 @@ families! {
         srt_received_bytes = "srt_received_bytes", "SRT payload bytes received";
         srt_received_lost_packets = "srt_received_lost_packets", "SRT packets detected lost by the receiver";
         srt_received_lost_bytes = "srt_received_lost_bytes", "SRT payload bytes detected lost by the receiver";
+        srt_received_retransmitted_packets = "srt_received_retransmitted_packets", "SRT retransmitted packets received";
+        srt_received_belated_packets = "srt_received_belated_packets", "SRT packets received too late (past their acknowledgement) and ignored";
         srt_received_dropped_packets = "srt_received_dropped_packets", "SRT packets dropped by the receiver, too late to play";
         srt_received_undecrypted_packets = "srt_received_undecrypted_packets", "SRT packets that could not be decrypted (wrong passphrase)";
         srt_fec_recovered_packets = "srt_fec_recovered_packets", "SRT packets rebuilt by FEC";

@@ -35,6 +35,14 @@ pub(crate) fn add(s: &mut Scrape, part: &Labels, peer: &str, stream_id: &str, li
         ),
         (&f.srt_fec_recovered_packets, c.fec_recovered),
         (&f.srt_fec_unrecovered_packets, c.fec_unrecovered),
+        (
+            &f.srt_received_retransmitted_packets,
+            link.received_totals.map(|t| t.retransmitted),
+        ),
+        (
+            &f.srt_received_belated_packets,
+            link.received_totals.map(|t| t.belated),
+        ),
     ];
     for (family, v) in counters {
         if let Some(v) = v {

@@ -41,6 +41,9 @@ pub(crate) struct Channels {
     pub seen: std::collections::HashMap<StreamId, u64>,
     /// Why the form holds a restored channel (its passphrase to type).
     pub note: Option<String>,
+    /// The form edits this remote channel (host key, id): its Start sends
+    /// the new settings (`PUT`) instead of creating a channel.
+    pub editing: Option<(u64, StreamId)>,
     /// The question on screen: the channel's host, what a "yes" does, the
     /// question, the verb.
     pub asking: Option<(Option<u64>, ChannelGuarded, String, &'static str)>,
@@ -123,7 +126,11 @@ impl App {
     pub(super) fn start_channel_from_form(&mut self) {
         if let Some(key) = self.channels.target {
             let table = super::super::hosts_ui::form_table(&self.channels.form);
-            return self.hosts.send(key, HostCommand::Create(table));
+            let cmd = match self.channels.editing {
+                Some((k, id)) if k == key => HostCommand::Replace(id, table),
+                _ => HostCommand::Create(table),
+            };
+            return self.hosts.send(key, cmd);
         }
         match self.channels.form.to_config() {
             Ok(cfg) => self
@@ -144,6 +151,8 @@ impl App {
         let note = self.channels.note.clone();
         let hosts = &self.hosts;
         let target = &mut self.channels.target;
+        let editing = self.channels.editing.is_some();
+        let mut cancel = false;
         let action = egui::ScrollArea::both()
             .show(ui, |ui| {
                 hosts.target_ui(ui, target);
@@ -151,9 +160,15 @@ impl App {
                     let warn = super::super::palette::color(ui, super::super::palette::Tone::Warn);
                     ui.colored_label(warn, n);
                 }
+                cancel = editing && ui.button("Cancel edit").clicked();
                 channel_form_ui(ui, &mut self.channels.form, refused.as_deref(), dialog_open)
             })
             .inner;
+        if cancel {
+            self.channels.editing = None;
+            self.channels.form = ChannelForm::default();
+            self.channels.note = None;
+        }
         match action {
             ChannelFormAction::None => {}
             ChannelFormAction::Start => self.start_channel_from_form(),
@@ -183,7 +198,8 @@ impl App {
     }
 
     /// Details of the channel chosen, if any (true: drawn): a remote
-    /// channel's from its host's last answer (no event log).
+    /// channel's from its host's last answers (its event log and analysis
+    /// report read by the host's worker while they are shown).
     pub(super) fn channel_details_screen(
         &mut self,
         ui: &mut egui::Ui,
@@ -198,16 +214,23 @@ impl App {
             self.channels.details = None;
             return false;
         };
-        let events = match channels
-            .iter()
-            .find(|c| host.is_none() && c.reader.id() == id)
-        {
-            Some(c) => c.reader.events_since(0).0,
-            None => Vec::new(),
-        };
-        if let Some(key) = host {
-            let name = self.hosts.get(key).map(|h| h.entry.name.clone());
-            ui.weak(format!("on host {}", name.unwrap_or_default()));
+        let local = (channels.iter()).find(|c| host.is_none() && c.reader.id() == id);
+        let mut events = local.map_or_else(Vec::new, |c| c.reader.events_since(0).0);
+        if let Some(h) = host.and_then(|key| self.hosts.get(key)) {
+            // Read by the host's worker with its channel list.
+            h.watch(id);
+            ui.horizontal(|ui| {
+                ui.weak(format!("on host {}", h.entry.name));
+                if ui.button("Edit settings").clicked() {
+                    // The form is filled when the host answers.
+                    h.send(HostCommand::Fetch(id));
+                }
+            });
+            let details = h.view().details.filter(|d| d.id == id);
+            if let Some(d) = details {
+                super::super::hosts_ui::remote_report_ui(ui, d.report.as_ref());
+                events = d.events;
+            }
         }
         match channel_details_ui(ui, id, &row.snap, &events, &mut self.channels.add) {
             ChannelDetailsAction::None => {}
