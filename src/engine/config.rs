@@ -562,6 +562,7 @@ pub enum ConfigError {
     },
 }
 
+pub(crate) mod rtmp_text;
 mod uri;
 pub(crate) use uri::parse_number;
 use uri::percent_encode;

@@ -3,6 +3,7 @@
 //! what it publishes and judges in `status`), and the test-signal source.
 
 pub mod confidence;
+pub mod rtmp;
 pub mod status;
 pub mod testsignal;
 

@@ -6,6 +6,7 @@
 use super::session::needs_passphrase;
 use crate::engine::channel::config::ChannelConfigError;
 use crate::engine::channel::{ChannelConfig, InputConfig, OutputConfig};
+use crate::engine::config::rtmp_text::RtmpText;
 use crate::engine::{LoopMode, Passphrase, StreamConfig};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -30,6 +31,13 @@ pub enum SavedEndpoint {
     /// A file input (its path) or the test signal (`testsrc:…`).
     Source {
         uri: String,
+    },
+    /// An RTMP output: its URI with the key masked, and the key only when
+    /// the user allowed secrets to be stored.
+    Rtmp {
+        uri: String,
+        #[serde(default)]
+        key: Option<String>,
     },
 }
 
@@ -78,6 +86,10 @@ impl SavedEndpoint {
             OutputConfig::Record(_) | OutputConfig::Analyze(_) | OutputConfig::Monitor(_) => {
                 SavedEndpoint::Sink { uri: o.display() }
             }
+            OutputConfig::Rtmp(r) => SavedEndpoint::Rtmp {
+                uri: r.display(),
+                key: keep.then(|| r.key.expose().to_string()),
+            },
         }
     }
 
@@ -93,6 +105,7 @@ impl SavedEndpoint {
             SavedEndpoint::Srt { config, passphrase } => {
                 needs_passphrase(&Self::srt_config(config, passphrase))
             }
+            SavedEndpoint::Rtmp { key, .. } => key.is_none(),
             SavedEndpoint::Udp { .. }
             | SavedEndpoint::Sink { .. }
             | SavedEndpoint::Source { .. } => false,
@@ -106,6 +119,11 @@ impl SavedEndpoint {
             SavedEndpoint::Srt { config, passphrase } => {
                 Self::srt_config(config, passphrase).to_uri(true)
             }
+            // Without a stored key the form shows `***` for the user to replace.
+            SavedEndpoint::Rtmp { uri, key } => key
+                .as_ref()
+                .and_then(|k| RtmpText::split(uri).map(|t| t.join(k)))
+                .unwrap_or_else(|| uri.clone()),
             SavedEndpoint::Udp { uri }
             | SavedEndpoint::Sink { uri }
             | SavedEndpoint::Source { uri } => uri.clone(),
@@ -157,7 +175,8 @@ impl SavedChannel {
                 }
                 SavedEndpoint::Udp { uri }
                 | SavedEndpoint::Sink { uri }
-                | SavedEndpoint::Source { uri } => {
+                | SavedEndpoint::Source { uri }
+                | SavedEndpoint::Rtmp { uri, .. } => {
                     InputConfig::parse(uri).map_err(|source| ChannelConfigError::Input {
                         index: i + 1,
                         uri: uri.clone(),
@@ -171,6 +190,13 @@ impl SavedChannel {
                 SavedEndpoint::Srt { config, passphrase } => {
                     OutputConfig::Srt(Box::new(SavedEndpoint::srt_config(config, passphrase)))
                 }
+                SavedEndpoint::Rtmp { uri, .. } => OutputConfig::parse(&e.uri()).map_err(
+                    |source| ChannelConfigError::Output {
+                        index: i + 1,
+                        uri: uri.clone(),
+                        source,
+                    },
+                )?,
                 SavedEndpoint::Udp { uri }
                 | SavedEndpoint::Sink { uri }
                 | SavedEndpoint::Source { uri } => {

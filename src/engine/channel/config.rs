@@ -4,6 +4,7 @@
 //! here, by the engine, before anything starts.
 
 use super::sink_uri::{self, SinkKind};
+use super::rtmp_uri::{is_rtmp, parse_rtmp, RtmpOutput};
 use super::udp_uri::{parse_udp_input, parse_udp_output, UdpInput, UdpOutput};
 use crate::engine::config::{parse_uri, ConfigError, LoopMode, Mode, StreamConfig};
 use crate::engine::recorder::RecordConfig;
@@ -50,6 +51,9 @@ pub enum OutputConfig {
     Analyze(AnalyzerConfig),
     /// The confidence monitor (`monitor:`): pictures, audio levels, alarms.
     Monitor(MonitorSettings),
+    /// Published to an RTMP/RTMPS server (`rtmp://host/app/KEY`): H.264 +
+    /// AAC remuxed into FLV; the stream key is a secret.
+    Rtmp(RtmpOutput),
 }
 
 /// One channel: inputs → (switch) → fan-out → outputs.
@@ -91,7 +95,7 @@ pub enum ChannelConfigError {
     #[error("no input: give at least one input URI (srt://… or udp://…)")]
     NoInput(String),
     #[error(
-        "no output: give at least one output URI (srt://…, udp://…, file://…, analyze:, monitor:)"
+        "no output: give at least one output URI (srt://…, udp://…, rtmp://…, file://…, analyze:, monitor:)"
     )]
     NoOutput(String),
     #[error("{count} {what}: at most {max}")]
@@ -117,7 +121,7 @@ pub enum ChannelConfigError {
     Switch { name: String, source: SettingsError },
     #[error("slate '{0}': no such file")]
     Slate(String),
-    #[error("'{0}' is not an input or output URI: use srt://… or udp://… (outputs also file://…, analyze:, monitor:)")]
+    #[error("'{0}' is not an input or output URI: use srt://… or udp://… (outputs also rtmp://…, file://…, analyze:, monitor:)")]
     Scheme(String),
     #[error("input {index}: '{path}': no such file (give a .ts file, srt://… or udp://…)")]
     InputFile { index: usize, path: String },
@@ -182,6 +186,7 @@ impl InputConfig {
         // A bare path (`/x.ts`) is a file input here; `file://…`,
         // `analyze:` and `monitor:` are outputs only.
         if uri.starts_with("file:")
+            || is_rtmp(uri)
             || matches!(
                 SinkKind::of(uri),
                 Some(SinkKind::Analyze | SinkKind::Monitor)
@@ -190,7 +195,7 @@ impl InputConfig {
             return Err(ConfigError::OptionValue {
                 key: "input".into(),
                 value: uri.to_string(),
-                why: "record (file://), analyze: and monitor: are outputs; an input is srt://…, udp://…, testsrc:… or a .ts file path".into(),
+                why: "record (file://), rtmp://, analyze: and monitor: are outputs; an input is srt://…, udp://…, testsrc:… or a .ts file path".into(),
             });
         }
         if crate::media::testsignal::is_test_signal(uri) {
@@ -243,11 +248,16 @@ impl InputConfig {
 }
 
 impl OutputConfig {
-    /// `srt://…`, `udp://…`, `file://PATH` (or `/PATH`), `analyze:`, `monitor:`.
+    /// `srt://…`, `udp://…`, `rtmp[s]://…`, `file://PATH` (or `/PATH`),
+    /// `analyze:`, `monitor:`.
     pub fn parse(uri: &str) -> Result<Self, ConfigError> {
         if uri.starts_with("udp://") {
             check_duplicate_keys(uri)?;
             return parse_udp_output(uri).map(OutputConfig::Udp);
+        }
+        if is_rtmp(uri) {
+            check_duplicate_keys(uri)?;
+            return parse_rtmp(uri).map(OutputConfig::Rtmp);
         }
         if let Some(kind) = SinkKind::of(uri) {
             check_duplicate_keys(uri)?;
@@ -267,6 +277,7 @@ impl OutputConfig {
             OutputConfig::Record(r) => sink_uri::record_uri(r),
             OutputConfig::Analyze(a) => sink_uri::analyze_uri(a),
             OutputConfig::Monitor(m) => sink_uri::monitor_uri(m),
+            OutputConfig::Rtmp(r) => r.display(),
         }
     }
 
@@ -279,6 +290,7 @@ impl OutputConfig {
             OutputConfig::Record(r) => sink_uri::validate_record(r),
             OutputConfig::Analyze(a) => sink_uri::validate_analyze(a),
             OutputConfig::Monitor(m) => sink_uri::validate_monitor(m),
+            OutputConfig::Rtmp(r) => r.validate(),
         }
     }
 }

@@ -9,7 +9,7 @@ use super::fanout::{OutputQueue, QUEUE_DATAGRAMS};
 use super::running::Core;
 use super::running::{Channel, ChannelError, OutputCounters, Part};
 use super::view::OutputView;
-use super::{output_analyze, output_monitor, output_record, output_srt, output_udp};
+use super::{output_analyze, output_monitor, output_record, output_rtmp, output_srt, output_udp};
 use crate::engine::link::LinkEvent;
 use crate::engine::ports;
 use crate::engine::shared::lock;
@@ -70,6 +70,7 @@ pub(crate) fn start_output(
         OutputConfig::Record(o) => output_record::start(o, index, q, c, s, core.clone()),
         OutputConfig::Analyze(o) => output_analyze::start(o, index, q, c, s, core.clone()),
         OutputConfig::Monitor(o) => output_monitor::start(o, index, q, c, s, core.clone()),
+        OutputConfig::Rtmp(o) => output_rtmp::start(o, index, q, c, s, core.clone()),
     }
 }
 

@@ -55,8 +55,9 @@ pub enum OutputState {
     Waiting,
     /// Connected (SRT), open (UDP), recording, analysing or decoding.
     Ready,
-    /// A record or monitor output that cannot work (disk full, folder
-    /// missing, no decoder): its `error` says why; the others go on.
+    /// A record, monitor or RTMP output that cannot work (disk full, folder
+    /// missing, no decoder, a codec RTMP cannot carry): its `error` says
+    /// why; the others go on.
     Failed,
 }
 
@@ -76,6 +77,38 @@ pub struct RecordingStatus {
     pub lost_bytes: u64,
     /// Why the recording stopped (it tries again every few seconds).
     pub error: Option<String>,
+}
+
+/// Where an RTMP output's connection is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RtmpState {
+    /// Connecting, or waiting (the backoff) to connect again.
+    #[default]
+    Connecting,
+    /// The server answered; the stream goes out.
+    Connected,
+    /// It cannot publish this stream (a codec FLV cannot carry, GStreamer
+    /// missing): `error` says why; it does not retry.
+    Failed,
+}
+
+/// An RTMP output's connection.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RtmpStatus {
+    pub state: RtmpState,
+    /// Connection attempts since the output started.
+    pub attempts: u64,
+    /// Times it connected again after losing the server.
+    pub reconnects: u64,
+    /// The codecs published ("H.264 video", "AAC audio").
+    pub codecs: Vec<String>,
+    /// Bytes sent to the server on this connection (FLV, RTMP framing).
+    pub server_bytes: u64,
+    /// The last failure (the stream key masked).
+    pub error: Option<String>,
+    /// Seconds until the next attempt, while backing off.
+    pub retry_in_secs: Option<f64>,
 }
 
 /// Read back (a remote host's JSON) without `analysis` and `monitor`.
@@ -108,6 +141,9 @@ pub struct OutputSnapshot {
     /// `receive --monitor`); else null.
     #[serde(skip_deserializing)]
     pub monitor: Option<crate::media::MonitorStatus>,
+    /// RTMP outputs: the connection's state, attempts, codecs, error; else null.
+    #[serde(default)]
+    pub rtmp: Option<RtmpStatus>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

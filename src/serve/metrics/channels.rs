@@ -28,6 +28,7 @@ fn output_type(o: Option<&OutputConfig>) -> &'static str {
         Some(OutputConfig::Record(_)) => "record",
         Some(OutputConfig::Analyze(_)) => "analyze",
         Some(OutputConfig::Monitor(_)) => "monitor",
+        Some(OutputConfig::Rtmp(_)) => "rtmp",
         None => "unknown",
     }
 }

@@ -1,0 +1,234 @@
+//! An RTMP/RTMPS output: the channel's transport stream remuxed to FLV
+//! and published by GStreamer (`media::rtmp`). It reads its own fan-out
+//! queue, so a slow or absent server never delays the channel: while the
+//! server is away (or too slow) the output's datagrams are dropped and
+//! counted (`send_drops`). When publishing fails (the server refuses,
+//! closes or cannot be reached) the publisher is rebuilt after the links'
+//! backoff (1, 2, 4 … 30 s; reset by a connection held 30 s). A stream
+//! whose codecs FLV cannot carry is the output's `failed` state.
+
+use super::fanout::OutputQueue;
+use super::rtmp_uri::RtmpOutput;
+use super::running::{spawn, ChannelError, Core, OutputCounters, Part};
+use super::sink::{SinkView, TICK};
+use super::status::{OutputSnapshot, OutputState, RtmpState, RtmpStatus};
+use super::Datagram;
+use crate::engine::link::{backoff, BACKOFF_RESET_AFTER};
+use crate::engine::shared::lock;
+use crate::media::rtmp::{RtmpError, RtmpPublisher, RtmpTarget};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(Default)]
+struct Shared {
+    status: Mutex<RtmpStatus>,
+}
+
+impl SinkView for Shared {
+    fn fill(&self, snap: &mut OutputSnapshot) {
+        let s = lock(&self.status).clone();
+        snap.state = match s.state {
+            RtmpState::Connecting => OutputState::Waiting,
+            RtmpState::Connected => OutputState::Ready,
+            RtmpState::Failed => OutputState::Failed,
+        };
+        snap.rtmp = Some(s);
+    }
+}
+
+/// The output's thread and what it tells.
+struct Publisher {
+    label: String,
+    uri: String,
+    target: RtmpTarget,
+    queue: Arc<OutputQueue>,
+    counters: Arc<OutputCounters>,
+    stop: Arc<AtomicBool>,
+    core: Arc<Core>,
+    shared: Arc<Shared>,
+    batch: Vec<Arc<Datagram>>,
+}
+
+/// How one connection ended.
+enum Ended {
+    Stopped,
+    Failed { error: RtmpError, held: Duration },
+}
+
+pub(crate) fn start(
+    cfg: &RtmpOutput,
+    index: usize,
+    queue: Arc<OutputQueue>,
+    counters: Arc<OutputCounters>,
+    stop: Arc<AtomicBool>,
+    core: Arc<Core>,
+) -> Result<Part, ChannelError> {
+    let shared = Arc::new(Shared::default());
+    let mut p = Publisher {
+        label: format!("output {} (rtmp)", index + 1),
+        uri: cfg.display(),
+        target: RtmpTarget {
+            secure: cfg.secure,
+            host: cfg.host.clone(),
+            port: cfg.port,
+            app: cfg.app.clone(),
+            key: cfg.key.expose().to_string(),
+        },
+        queue,
+        counters,
+        stop,
+        core,
+        shared: shared.clone(),
+        batch: Vec::new(),
+    };
+    let thread = spawn(&format!("relay-rtmp-{}", index + 1), move || p.run())?;
+    let mut part = Part::thread(thread);
+    part.sink = Some(shared);
+    Ok(part)
+}
+
+impl Publisher {
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    fn event(&self, text: String, alarm: bool) {
+        self.core.event(format!("{}: {text}", self.label), alarm);
+    }
+
+    fn run(&mut self) {
+        let mut failures: u32 = 0;
+        let mut last_error: Option<String> = None;
+        while !self.stopping() {
+            lock(&self.shared.status).attempts += 1;
+            let error = match self.connection(failures > 0) {
+                Ended::Stopped => return,
+                Ended::Failed { error, held } => {
+                    if held >= BACKOFF_RESET_AFTER {
+                        failures = 0;
+                    }
+                    error
+                }
+            };
+            if matches!(error, RtmpError::Unfit { .. } | RtmpError::Gst(_)) {
+                return self.failed(&error);
+            }
+            failures += 1;
+            let retry_in = backoff(failures);
+            let text = error.to_string();
+            let attempts = lock(&self.shared.status).attempts;
+            // An alarm when the reason changes; a plain line for each retry.
+            let alarm = last_error.as_deref() != Some(text.as_str());
+            self.event(
+                format!(
+                    "{}: {text}; trying again in {} s (attempt {attempts})",
+                    self.uri,
+                    retry_in.as_secs()
+                ),
+                alarm,
+            );
+            last_error = Some(text.clone());
+            {
+                let mut s = lock(&self.shared.status);
+                s.state = RtmpState::Connecting;
+                s.error = Some(text);
+                s.retry_in_secs = Some(retry_in.as_secs_f64());
+            }
+            self.discard_for(retry_in);
+            lock(&self.shared.status).retry_in_secs = None;
+        }
+    }
+
+    /// One publisher, from its start to its end.
+    fn connection(&mut self, again: bool) -> Ended {
+        let p = match RtmpPublisher::start(&self.target) {
+            Ok(p) => p,
+            Err(error) => {
+                return Ended::Failed {
+                    error,
+                    held: Duration::ZERO,
+                }
+            }
+        };
+        let mut connected: Option<Instant> = None;
+        let mut next_tick = Instant::now();
+        loop {
+            self.queue.take(&mut self.batch, Duration::from_millis(100));
+            if self.stopping() {
+                self.batch.clear();
+                return Ended::Stopped;
+            }
+            for d in self.batch.drain(..) {
+                let c = &self.counters;
+                if p.push(&d.payload) {
+                    c.datagrams.fetch_add(1, Ordering::Relaxed);
+                    c.bytes.fetch_add(d.payload.len() as u64, Ordering::Relaxed);
+                } else {
+                    c.send_drops.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            if let Some(error) = p.failure() {
+                let held = connected.map_or(Duration::ZERO, |t| t.elapsed());
+                return Ended::Failed { error, held };
+            }
+            if connected.is_none() && p.connected() {
+                connected = Some(Instant::now());
+                self.on_connected(&p, again);
+            }
+            if Instant::now() >= next_tick {
+                next_tick = Instant::now() + TICK;
+                let mut s = lock(&self.shared.status);
+                s.codecs = p.codecs();
+                s.server_bytes = p.server_bytes().1;
+            }
+        }
+    }
+
+    fn on_connected(&self, p: &RtmpPublisher, again: bool) {
+        let attempts = {
+            let mut s = lock(&self.shared.status);
+            s.state = RtmpState::Connected;
+            s.error = None;
+            s.reconnects += u64::from(again);
+            s.attempts
+        };
+        let verb = if again { "reconnected" } else { "connected" };
+        let codecs = p.codecs();
+        let what = if codecs.is_empty() {
+            String::new()
+        } else {
+            format!(", publishing {}", codecs.join(" + "))
+        };
+        self.event(
+            format!("{verb} to {} (attempt {attempts}){what}", self.uri),
+            false,
+        );
+    }
+
+    /// Drops what the channel sends for `d` (counted), unless stopped.
+    fn discard_for(&mut self, d: Duration) {
+        let until = Instant::now() + d;
+        while !self.stopping() && Instant::now() < until {
+            self.queue.take(&mut self.batch, Duration::from_millis(100));
+            let n = self.batch.len() as u64;
+            self.batch.clear();
+            self.counters.send_drops.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    /// Cannot publish this stream: said once; the output's data is dropped
+    /// (counted) until it is removed or the channel stops.
+    fn failed(&mut self, error: &RtmpError) {
+        let text = error.to_string();
+        self.event(format!("{}: {text}; the other outputs go on", self.uri), true);
+        {
+            let mut s = lock(&self.shared.status);
+            s.state = RtmpState::Failed;
+            s.error = Some(text);
+        }
+        while !self.stopping() {
+            self.discard_for(Duration::from_secs(1));
+        }
+    }
+}
