@@ -21,9 +21,9 @@ pub enum PlayUdpError {
     Channel(#[from] ChannelConfigError),
 }
 
-/// True when `uri` is a UDP output (played through a channel).
+/// A `FILE URI` pair played as a channel: UDP and RTMP outputs.
 pub fn is_udp(uri: &str) -> bool {
-    uri.starts_with("udp://")
+    uri.starts_with("udp://") || crate::engine::channel::rtmp_uri::is_rtmp(uri)
 }
 
 /// The channel that plays `file` (a path or `testsrc:…`) to `uri`.

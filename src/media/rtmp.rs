@@ -45,6 +45,9 @@ pub enum RtmpError {
 /// slower than the stream).
 const QUEUE_BYTES: u64 = 4 << 20;
 
+/// How long the muxer waits for the stream that lags (see [`RtmpPublisher::start`]).
+const MUX_LATENCY_NS: u64 = 2_000_000_000;
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -159,6 +162,10 @@ impl RtmpPublisher {
         let demux = make("tsdemux")?;
         let mux = make("flvmux")?;
         mux.set_property("streamable", true);
+        // A live aggregator stops waiting for a stream after its latency:
+        // a TS muxer sends video up to a second after audio of the same
+        // time, so wait that long (or the first video is dropped as late).
+        mux.set_property("latency", MUX_LATENCY_NS);
         let sink = make("rtmp2sink")?;
         sink.set_property_from_str("scheme", if target.secure { "rtmps" } else { "rtmp" });
         sink.set_property("host", &target.host);
@@ -217,6 +224,18 @@ impl RtmpPublisher {
         !full
     }
 
+    /// No more input: what is queued goes out, then the stream is closed
+    /// on the server (rtmp2sink's stop commands). Returns once that is
+    /// done or `timeout` passed.
+    pub fn finish(&self, timeout: std::time::Duration) {
+        // Refused only when the pipeline has already stopped.
+        let _ = self.src.end_of_stream();
+        let end = std::time::Instant::now() + timeout;
+        while self.failure().is_none() && std::time::Instant::now() < end {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// Why publishing stopped, once it has.
     pub fn failure(&self) -> Option<RtmpError> {
         lock(&self.shared.failure).clone()
@@ -263,7 +282,12 @@ impl Drop for RtmpPublisher {
 
 /// Links each audio/video stream the demuxer finds to the muxer through
 /// its parser; the first of each kind only (FLV has one of each).
-fn on_streams(demux: &gst::Element, pipeline: &gst::Pipeline, mux: &gst::Element, shared: &Arc<Shared>) {
+fn on_streams(
+    demux: &gst::Element,
+    pipeline: &gst::Pipeline,
+    mux: &gst::Element,
+    shared: &Arc<Shared>,
+) {
     let pipeline = pipeline.downgrade();
     let mux = mux.downgrade();
     let shared = shared.clone();
@@ -313,7 +337,8 @@ fn branch(
     let src = parse
         .static_pad("src")
         .ok_or_else(|| RtmpError::Gst(format!("{parser} has no src pad")))?;
-    src.link(&sink).map_err(|e| RtmpError::Gst(format!("{parser} to flvmux: {e:?}")))?;
+    src.link(&sink)
+        .map_err(|e| RtmpError::Gst(format!("{parser} to flvmux: {e:?}")))?;
     queue.sync_state_with_parent().map_err(gst_err)?;
     parse.sync_state_with_parent().map_err(gst_err)?;
     let qsink = queue
@@ -363,14 +388,20 @@ mod tests {
             ("video/x-h264, stream-format=byte-stream", true),
             ("audio/mpeg, mpegversion=(int)4, stream-format=adts", true),
             ("audio/mpeg, mpegversion=(int)1, layer=(int)3", true),
-            ("video/mpeg, mpegversion=(int)2, systemstream=(boolean)false", false),
+            (
+                "video/mpeg, mpegversion=(int)2, systemstream=(boolean)false",
+                false,
+            ),
             ("audio/mpeg, mpegversion=(int)1, layer=(int)2", false),
             ("video/x-h265", false),
             ("audio/x-ac3", false),
         ] {
             assert_eq!(fit(&caps(c)).is_ok(), ok, "{c}");
         }
-        let e = fit(&caps("video/mpeg, mpegversion=(int)2")).err().unwrap().to_string();
+        let e = fit(&caps("video/mpeg, mpegversion=(int)2"))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("MPEG-2 video") && e.contains("?profile="), "{e}");
     }
 }

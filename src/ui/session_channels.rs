@@ -190,13 +190,13 @@ impl SavedChannel {
                 SavedEndpoint::Srt { config, passphrase } => {
                     OutputConfig::Srt(Box::new(SavedEndpoint::srt_config(config, passphrase)))
                 }
-                SavedEndpoint::Rtmp { uri, .. } => OutputConfig::parse(&e.uri()).map_err(
-                    |source| ChannelConfigError::Output {
+                SavedEndpoint::Rtmp { uri, .. } => {
+                    OutputConfig::parse(&e.uri()).map_err(|source| ChannelConfigError::Output {
                         index: i + 1,
                         uri: uri.clone(),
                         source,
-                    },
-                )?,
+                    })?
+                }
                 SavedEndpoint::Udp { uri }
                 | SavedEndpoint::Sink { uri }
                 | SavedEndpoint::Source { uri } => {

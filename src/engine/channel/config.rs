@@ -3,8 +3,8 @@
 //! from URIs (the CLI, the TOML file's `[[channel]]` tables) and checked
 //! here, by the engine, before anything starts.
 
-use super::sink_uri::{self, SinkKind};
 use super::rtmp_uri::{is_rtmp, parse_rtmp, RtmpOutput};
+use super::sink_uri::{self, SinkKind};
 use super::udp_uri::{parse_udp_input, parse_udp_output, UdpInput, UdpOutput};
 use crate::engine::config::{parse_uri, ConfigError, LoopMode, Mode, StreamConfig};
 use crate::engine::recorder::RecordConfig;

@@ -20,6 +20,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// How long a stopping output may take to send what it holds and close
+/// the stream on the server.
+const FINISH_TIMEOUT: Duration = Duration::from_secs(2);
+
 #[derive(Default)]
 struct Shared {
     status: Mutex<RtmpStatus>,
@@ -154,11 +158,8 @@ impl Publisher {
         let mut connected: Option<Instant> = None;
         let mut next_tick = Instant::now();
         loop {
+            let stopping = self.stopping();
             self.queue.take(&mut self.batch, Duration::from_millis(100));
-            if self.stopping() {
-                self.batch.clear();
-                return Ended::Stopped;
-            }
             for d in self.batch.drain(..) {
                 let c = &self.counters;
                 if p.push(&d.payload) {
@@ -167,6 +168,11 @@ impl Publisher {
                 } else {
                     c.send_drops.fetch_add(1, Ordering::Relaxed);
                 }
+            }
+            if stopping {
+                // What was queued went out above: close the stream cleanly.
+                p.finish(FINISH_TIMEOUT);
+                return Ended::Stopped;
             }
             if let Some(error) = p.failure() {
                 let held = connected.map_or(Duration::ZERO, |t| t.elapsed());
@@ -221,7 +227,10 @@ impl Publisher {
     /// (counted) until it is removed or the channel stops.
     fn failed(&mut self, error: &RtmpError) {
         let text = error.to_string();
-        self.event(format!("{}: {text}; the other outputs go on", self.uri), true);
+        self.event(
+            format!("{}: {text}; the other outputs go on", self.uri),
+            true,
+        );
         {
             let mut s = lock(&self.shared.status);
             s.state = RtmpState::Failed;

@@ -70,13 +70,25 @@ impl RtmpOutput {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |key: &str, value: &str, why: &str| Err(value_error(key, value, why));
         if self.host.is_empty() || self.host.chars().any(|c| c.is_whitespace() || c == '/') {
-            return bad("host", &self.host, "give the server's host name or address, e.g. rtmp://a.rtmp.youtube.com/live2/KEY");
+            return bad(
+                "host",
+                &self.host,
+                "give the server's host name or address, e.g. rtmp://a.rtmp.youtube.com/live2/KEY",
+            );
         }
         if self.port == 0 {
-            return bad("port", "0", "give a port from 1 to 65535 (default 1935, rtmps 443)");
+            return bad(
+                "port",
+                "0",
+                "give a port from 1 to 65535 (default 1935, rtmps 443)",
+            );
         }
         if self.app.is_empty() {
-            return bad("app", "", "give the application and the stream key: rtmp://host/APP/KEY");
+            return bad(
+                "app",
+                "",
+                "give the application and the stream key: rtmp://host/APP/KEY",
+            );
         }
         if self.key.is_empty() {
             return bad(
@@ -92,8 +104,17 @@ impl RtmpOutput {
                 "the stream key is masked: type the key itself in its place",
             );
         }
-        if self.key.expose().chars().any(|c| c.is_control() || c == ' ') {
-            return bad("key", "***", "the stream key has spaces or control characters: copy it again from the platform");
+        if self
+            .key
+            .expose()
+            .chars()
+            .any(|c| c.is_control() || c == ' ')
+        {
+            return bad(
+                "key",
+                "***",
+                "the stream key has spaces or control characters: copy it again from the platform",
+            );
         }
         Ok(())
     }
@@ -141,9 +162,13 @@ pub(crate) fn parse_rtmp(uri: &str) -> Result<RtmpOutput, ConfigError> {
                 RTMP_PORT
             }
         }
-        Some(p) => p
-            .parse::<u16>()
-            .map_err(|_| value_error("port", p, "give a port from 1 to 65535 (default 1935, rtmps 443)"))?,
+        Some(p) => p.parse::<u16>().map_err(|_| {
+            value_error(
+                "port",
+                p,
+                "give a port from 1 to 65535 (default 1935, rtmps 443)",
+            )
+        })?,
     };
     Ok(RtmpOutput {
         secure,
@@ -179,10 +204,16 @@ mod tests {
     #[test]
     fn default_ports_and_the_key_masked() {
         let o = checked("rtmp://a.rtmp.youtube.com/live2/abcd-1234").unwrap();
-        assert_eq!((o.host.as_str(), o.port, o.app.as_str()), ("a.rtmp.youtube.com", 1935, "live2"));
+        assert_eq!(
+            (o.host.as_str(), o.port, o.app.as_str()),
+            ("a.rtmp.youtube.com", 1935, "live2")
+        );
         assert_eq!(o.key.expose(), "abcd-1234");
         assert_eq!(o.display(), "rtmp://a.rtmp.youtube.com/live2/***");
-        assert_eq!(o.to_uri_with_key(), "rtmp://a.rtmp.youtube.com/live2/abcd-1234");
+        assert_eq!(
+            o.to_uri_with_key(),
+            "rtmp://a.rtmp.youtube.com/live2/abcd-1234"
+        );
         let s = checked("rtmps://live-api-s.facebook.com/rtmp/FB-1-0?s_bl=1&s_psm=1").unwrap();
         assert!(s.secure);
         assert_eq!(s.port, 443);

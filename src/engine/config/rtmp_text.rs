@@ -72,7 +72,11 @@ impl<'a> RtmpText<'a> {
     pub(crate) fn join(&self, key: &str) -> String {
         let mut out = format!("{}://{}/{}/{key}", self.scheme, self.authority, self.app);
         for (i, (k, v)) in self.own.iter().enumerate() {
-            let sep = if i == 0 && !key.contains('?') { '?' } else { '&' };
+            let sep = if i == 0 && !key.contains('?') {
+                '?'
+            } else {
+                '&'
+            };
             out.push(sep);
             out.push_str(&format!("{k}={v}"));
         }
@@ -108,14 +112,26 @@ mod tests {
 
     #[test]
     fn the_key_and_the_platform_query_are_the_secret() {
-        let t = RtmpText::split("rtmps://live-api-s.facebook.com:443/rtmp/FB-123-0?s_bl=1&s_sc=9&profile=web").unwrap();
+        let t = RtmpText::split(
+            "rtmps://live-api-s.facebook.com:443/rtmp/FB-123-0?s_bl=1&s_sc=9&profile=web",
+        )
+        .unwrap();
         assert_eq!(t.scheme, "rtmps");
-        assert_eq!((t.authority, t.app), ("live-api-s.facebook.com:443", "rtmp"));
+        assert_eq!(
+            (t.authority, t.app),
+            ("live-api-s.facebook.com:443", "rtmp")
+        );
         assert_eq!(t.key, "FB-123-0?s_bl=1&s_sc=9");
         assert_eq!(t.own, vec![("profile", "web")]);
-        assert_eq!(t.masked(), "rtmps://live-api-s.facebook.com:443/rtmp/***?profile=web");
+        assert_eq!(
+            t.masked(),
+            "rtmps://live-api-s.facebook.com:443/rtmp/***?profile=web"
+        );
         let plain = "rtmp://a.rtmp.youtube.com/live2/abcd-efgh";
-        assert_eq!(mask_rtmp(plain).unwrap(), "rtmp://a.rtmp.youtube.com/live2/***");
+        assert_eq!(
+            mask_rtmp(plain).unwrap(),
+            "rtmp://a.rtmp.youtube.com/live2/***"
+        );
         assert_eq!(RtmpText::split(plain).unwrap().join("abcd-efgh"), plain);
         assert_eq!(mask_rtmp("srt://:9000"), None);
     }
@@ -126,6 +142,10 @@ mod tests {
         let shown = mask_rtmp(old).unwrap();
         assert!(!shown.contains("secret"), "{shown}");
         assert_eq!(unmask_rtmp(&shown, old).unwrap(), old);
-        assert_eq!(unmask_rtmp("rtmp://h/live/new-key", old), None, "a new key is kept");
+        assert_eq!(
+            unmask_rtmp("rtmp://h/live/new-key", old),
+            None,
+            "a new key is kept"
+        );
     }
 }
