@@ -63,7 +63,7 @@ pub fn drain_time(channels: &[ChannelConfig]) -> std::time::Duration {
     let most = channels
         .iter()
         .flat_map(|c| c.outputs.iter())
-        .map(|o| match o {
+        .map(|o| match o.base() {
             OutputConfig::Udp(u) => u.delay_ms,
             _ => 0,
         })

@@ -46,11 +46,15 @@ mod input_udp;
 mod links;
 mod output_analyze;
 mod output_monitor;
+mod output_profile;
 mod output_record;
 mod output_srt;
 mod output_udp;
 mod outputs;
 mod player_watch;
+pub mod profile;
+mod profile_uri;
+mod profile_values;
 mod realign;
 mod receiver_face;
 mod repace;
@@ -64,8 +68,9 @@ mod txtime;
 pub mod udp_uri;
 mod view;
 
-pub use config::{ChannelConfig, ChannelConfigError, InputConfig, OutputConfig};
+pub use config::{ChannelConfig, ChannelConfigError, InputConfig, OutputConfig, TranscodeOutput};
 pub use links::{ChannelLinks, ConnReading};
+pub use profile::{Profile, ProfileError, ProfileSet};
 pub use running::{Channel, ChannelError};
 pub(crate) use running::{Core, OutputCounters};
 pub use status::{
