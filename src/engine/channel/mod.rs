@@ -64,6 +64,7 @@ mod sink;
 pub(crate) mod sink_uri;
 mod slate;
 pub mod status;
+mod transcode_watch;
 mod txtime;
 pub mod udp_uri;
 mod view;
@@ -75,6 +76,7 @@ pub use running::{Channel, ChannelError};
 pub(crate) use running::{Core, OutputCounters};
 pub use status::{
     ChannelEvent, ChannelSnapshot, ChannelState, InputSnapshot, OutputSnapshot, RecordingStatus,
+    TranscodeStatus,
 };
 pub use view::ChannelReader;
 

@@ -101,7 +101,7 @@ pub enum ProfileError {
     #[error("[profile.{name}]: {source}")]
     Table {
         name: String,
-        source: toml::de::Error,
+        source: Box<toml::de::Error>,
     },
     #[error("[profile.{0}]: '{0}' is a built-in profile: give the file's profile another name (e.g. '{0}-local')")]
     ShadowsBuiltin(String),
@@ -214,7 +214,7 @@ impl Profile {
         check_name(name)?;
         let mut p: Profile = table.try_into().map_err(|source| ProfileError::Table {
             name: name.to_string(),
-            source,
+            source: Box::new(source),
         })?;
         p.name = name.to_string();
         Ok(p)
