@@ -50,6 +50,8 @@ pub(crate) struct Watch {
     told: Option<String>,
     /// Output behind its pace, µs (arrival + hold − due), latest.
     pub(crate) late_us: i64,
+    /// Something was made since the last failure.
+    made: bool,
 }
 
 impl Watch {
@@ -73,6 +75,7 @@ impl Watch {
             good_since: None,
             told: None,
             late_us: 0,
+            made: false,
         }
     }
 
@@ -101,6 +104,7 @@ impl Watch {
     /// The transcoder made something.
     pub(crate) fn output(&mut self) {
         self.silent_since = Instant::now();
+        self.made = true;
     }
 
     /// Seconds of input waiting in the transcoder.
@@ -132,6 +136,7 @@ impl Watch {
             self.told = Some(why.clone());
         }
         self.status.error = Some(why);
+        self.made = false;
         self.good_since = None;
         self.restart_at =
             retry.then(|| Instant::now() + Duration::from_secs(BACKOFF[self.backoff]));
@@ -178,6 +183,9 @@ impl Watch {
             let why = self.why_silent();
             self.failed(why, true, news);
             return Verdict::Restart;
+        }
+        if !self.made {
+            return Verdict::Fine;
         }
         if self.status.error.take().is_some() {
             news.push(("transcoding again".to_string(), false));
