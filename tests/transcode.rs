@@ -373,3 +373,71 @@ fn garbage_input_is_an_error_of_the_transcoding_output_only() {
     // The other output relayed every byte.
     assert!(std::fs::metadata(&plain).map(|m| m.len()).unwrap_or(0) > 100_000);
 }
+
+#[test]
+fn the_api_lists_profiles_and_takes_them_on_outputs() {
+    use common::serve::Serve;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("streams.toml");
+    std::fs::write(
+        &config,
+        "[profile.lab]\nvideo_bitrate_kbps = 1500\ngop = 25\n",
+    )
+    .unwrap();
+    let serve = Serve::start_with(dir.path(), &config);
+    let (status, list) = serve.json("GET", "/profiles", None);
+    assert_eq!(status, 200, "{list}");
+    let names: Vec<(&str, bool)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| Some((p["name"].as_str()?, p["builtin"].as_bool()?)))
+        .collect();
+    for want in [
+        ("h264-4m", true),
+        ("h264-720p", true),
+        ("h264-1080p", true),
+        ("web", true),
+        ("lab", false),
+    ] {
+        assert!(names.contains(&want), "{want:?} in {names:?}");
+    }
+    let lab = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "lab")
+        .unwrap();
+    assert_eq!(
+        (lab["video_bitrate_kbps"].as_u64(), lab["gop"].as_u64()),
+        (Some(1500), Some(25))
+    );
+    let (input, output) = (free_port(), free_port());
+    let body = |profile: &str| {
+        serde_json::json!({
+            "name": "web",
+            "input": format!("udp://127.0.0.1:{input}"),
+            "outputs": [format!("udp://127.0.0.1:{output}?profile={profile}")],
+        })
+        .to_string()
+    };
+    let (status, v) = serve.json("POST", "/channels", Some(&body("nope")));
+    assert_eq!(status, 400, "{v}");
+    assert!(v.to_string().contains("h264-4m, h264-720p"), "{v}");
+    let (status, v) = serve.json("POST", "/channels", Some(&body("lab")));
+    assert_eq!(status, 201, "{v}");
+    let id = v["id"].as_u64().unwrap();
+    let (_, outs) = serve.json("GET", &format!("/channels/{id}/outputs"), None);
+    assert_eq!(
+        outs[0]["uri"],
+        format!("udp://127.0.0.1:{output}?profile=lab"),
+        "{outs}"
+    );
+    assert_eq!(outs[0]["transcode"]["profile"], "lab", "{outs}");
+    // The file written back keeps its profiles.
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        text.contains("[profile.lab]") && text.contains("profile=lab"),
+        "{text}"
+    );
+}

@@ -71,6 +71,7 @@ impl Store {
             path: path.display().to_string(),
             source,
         })?;
+        profiles.register();
         let store = Store {
             path: path.to_path_buf(),
             streams: file.stream,

@@ -256,9 +256,10 @@ impl InputConfig {
 
 impl OutputConfig {
     /// `srt://…`, `udp://…`, `file://PATH` (or `/PATH`), `analyze:`,
-    /// `monitor:`; `?profile=NAME` (a built-in profile) on any of them.
+    /// `monitor:`; `?profile=NAME` on any of them (a built-in profile or
+    /// one of the file read: [`ProfileSet::current`]).
     pub fn parse(uri: &str) -> Result<Self, ConfigError> {
-        Self::parse_with(uri, &ProfileSet::builtin())
+        Self::parse_with(uri, &ProfileSet::current())
     }
 
     /// As [`OutputConfig::parse`], `profile=NAME` looked up in `profiles`.
@@ -345,7 +346,7 @@ impl ChannelConfig {
         inputs: &[String],
         outputs: &[String],
     ) -> Result<Self, ChannelConfigError> {
-        Self::from_uris_with(name, inputs, outputs, &ProfileSet::builtin())
+        Self::from_uris_with(name, inputs, outputs, &ProfileSet::current())
     }
 
     /// As [`ChannelConfig::from_uris`], output profiles looked up in

@@ -53,7 +53,7 @@ mod output_udp;
 mod outputs;
 mod player_watch;
 pub mod profile;
-mod profile_uri;
+pub(crate) mod profile_uri;
 mod profile_values;
 mod realign;
 mod receiver_face;

@@ -294,6 +294,9 @@ pub fn builtins() -> Vec<Profile> {
     ]
 }
 
+/// The file profiles this process read last ([`ProfileSet::register`]).
+static FILE_PROFILES: std::sync::RwLock<Vec<Profile>> = std::sync::RwLock::new(Vec::new());
+
 /// The profiles an output may name: the built-ins and a file's own.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ProfileSet {
@@ -305,6 +308,20 @@ impl ProfileSet {
     /// The built-ins only.
     pub fn builtin() -> Self {
         Self::default()
+    }
+
+    /// The built-ins and the profiles of the file this process read last
+    /// (`--streams`, `serve --config`): what a URI typed anywhere (the
+    /// form, the API) may name.
+    pub fn current() -> Self {
+        let file = FILE_PROFILES.read().unwrap_or_else(|p| p.into_inner());
+        Self { file: file.clone() }
+    }
+
+    /// Makes these file profiles the ones [`ProfileSet::current`] gives.
+    pub fn register(&self) {
+        let mut file = FILE_PROFILES.write().unwrap_or_else(|p| p.into_inner());
+        *file = self.file.clone();
     }
 
     /// The file's `[profile.NAME]` tables (each checked; none may take a
