@@ -81,7 +81,7 @@ fn h264_aac_is_remuxed_whole_and_in_sync() {
 }
 
 #[test]
-fn mpeg2_mp2_fails_naming_the_codec_while_the_others_go_on() {
+fn mpeg2_mp2_is_transcoded_with_web_and_a_profile_that_does_not_fit_fails() {
     let _one = serial();
     let dir = tempfile::tempdir().unwrap();
     let nginx = Nginx::start(dir.path());
@@ -95,26 +95,46 @@ fn mpeg2_mp2_fails_naming_the_codec_while_the_others_go_on() {
             "--output",
             &nginx.url(KEY),
             "--output",
+            &format!("{}?profile=mpeg2-sd", nginx.url("other-key")),
+            "--output",
             &format!("udp://127.0.0.1:{udp}"),
         ],
     );
-    let failed = wait_until(Duration::from_secs(15), || {
-        relay.last()["outputs"][0]["state"] == "failed"
+    let done = wait_until(Duration::from_secs(30), || {
+        let l = relay.last();
+        l["outputs"][0]["rtmp"]["state"] == "connected" && l["outputs"][1]["state"] == "failed"
     });
     let last = relay.last();
-    assert!(failed, "{last}");
-    let error = last["outputs"][0]["rtmp"]["error"]
+    assert!(done, "{last}\n{}", relay.log());
+    // No profile named: `web` (H.264 + AAC), and the status says why.
+    let auto = &last["outputs"][0];
+    assert_eq!(auto["transcode"]["profile"], "web", "{auto}");
+    let why = auto["rtmp"]["transcoded"].as_str().unwrap_or_default();
+    assert!(why.contains("MPEG-2 video"), "{auto}");
+    assert!(
+        relay.log().contains("transcoding with profile web"),
+        "{}",
+        relay.log()
+    );
+    let (codecs, _) = probe(&nginx.url(KEY));
+    assert_eq!(codecs, ["aac", "h264"], "pulled back from the server");
+    // A profile that makes MPEG-2 again: failed, naming the codec.
+    let error = last["outputs"][1]["rtmp"]["error"]
         .as_str()
         .unwrap_or_default();
     assert!(
         error.contains("MPEG-2 video") && error.contains("?profile="),
-        "{error}"
+        "{}",
+        last["outputs"][1]
     );
-    assert_eq!(last["outputs"][1]["state"], "ready", "{last}");
     assert!(
-        relay.log().contains("ALARM output 1 (rtmp)"),
+        relay.log().contains("ALARM output 2 (rtmp)"),
         "{}",
         relay.log()
+    );
+    assert_eq!(
+        last["outputs"][2]["state"], "ready",
+        "the others go on: {last}"
     );
     relay.stop();
     assert_no_key("relay's stderr", &relay.log());

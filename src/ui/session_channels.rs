@@ -5,6 +5,7 @@
 
 use super::session::needs_passphrase;
 use crate::engine::channel::config::ChannelConfigError;
+use crate::engine::channel::rtmp_uri::RtmpOutput;
 use crate::engine::channel::{ChannelConfig, InputConfig, OutputConfig};
 use crate::engine::config::rtmp_text::RtmpText;
 use crate::engine::{LoopMode, Passphrase, StreamConfig};
@@ -68,6 +69,13 @@ fn srt(c: &StreamConfig, keep: bool) -> SavedEndpoint {
     }
 }
 
+fn rtmp(o: &OutputConfig, r: &RtmpOutput, keep: bool) -> SavedEndpoint {
+    SavedEndpoint::Rtmp {
+        uri: o.display(),
+        key: keep.then(|| r.key.expose().to_string()),
+    }
+}
+
 impl SavedEndpoint {
     fn of_input(i: &InputConfig, keep: bool) -> Self {
         match i {
@@ -86,9 +94,11 @@ impl SavedEndpoint {
             OutputConfig::Record(_) | OutputConfig::Analyze(_) | OutputConfig::Monitor(_) => {
                 SavedEndpoint::Sink { uri: o.display() }
             }
-            OutputConfig::Rtmp(r) => SavedEndpoint::Rtmp {
-                uri: r.display(),
-                key: keep.then(|| r.key.expose().to_string()),
+            // The key apart (as passphrases), the profile in the URI.
+            OutputConfig::Rtmp(r) => rtmp(o, r, keep),
+            OutputConfig::Transcode(t) => match &t.inner {
+                OutputConfig::Rtmp(r) => rtmp(o, r, keep),
+                _ => SavedEndpoint::Sink { uri: o.display() },
             },
         }
     }

@@ -5,9 +5,17 @@
 //! counted (`send_drops`). When publishing fails (the server refuses,
 //! closes or cannot be reached) the publisher is rebuilt after the links'
 //! backoff (1, 2, 4 … 30 s; reset by a connection held 30 s). A stream
-//! whose codecs FLV cannot carry is the output's `failed` state.
+//! whose codecs FLV cannot carry (MPEG-2, HEVC, MP2, AC-3) goes through
+//! the [`FALLBACK_PROFILE`] (H.264 + AAC at the source's size) by the
+//! transcoding output (`output_profile`), which feeds a new RTMP output of
+//! its own; the status says so. An output that names its profile
+//! (`?profile=`) takes what that profile makes; a codec that still does
+//! not fit, or a transcoder that cannot start, is the `failed` state.
 
+use super::config::{OutputConfig, TranscodeOutput};
 use super::fanout::OutputQueue;
+use super::output_profile;
+use super::profile::ProfileSet;
 use super::rtmp_uri::RtmpOutput;
 use super::running::{spawn, ChannelError, Core, OutputCounters, Part};
 use super::sink::{SinkView, TICK};
@@ -24,13 +32,26 @@ use std::time::{Duration, Instant};
 /// the stream on the server.
 const FINISH_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The profile an RTMP output uses when its stream does not fit FLV.
+pub(crate) const FALLBACK_PROFILE: &str = "web";
+
 #[derive(Default)]
 struct Shared {
     status: Mutex<RtmpStatus>,
+    /// Transcoding: the transcoding output (with its own RTMP output) shows.
+    delegate: Mutex<Option<Arc<dyn SinkView>>>,
 }
 
 impl SinkView for Shared {
     fn fill(&self, snap: &mut OutputSnapshot) {
+        if let Some(d) = lock(&self.delegate).clone() {
+            d.fill(snap);
+            let note = lock(&self.status).transcoded.clone();
+            if let Some(r) = snap.rtmp.as_mut() {
+                r.transcoded = note;
+            }
+            return;
+        }
         let s = lock(&self.status).clone();
         snap.state = match s.state {
             RtmpState::Connecting => OutputState::Waiting,
@@ -43,6 +64,10 @@ impl SinkView for Shared {
 
 /// The output's thread and what it tells.
 struct Publisher {
+    index: usize,
+    cfg: RtmpOutput,
+    /// The profile to transcode with when the stream does not fit FLV.
+    fallback: Option<&'static str>,
     label: String,
     uri: String,
     target: RtmpTarget,
@@ -67,9 +92,13 @@ pub(crate) fn start(
     counters: Arc<OutputCounters>,
     stop: Arc<AtomicBool>,
     core: Arc<Core>,
+    fallback: Option<&'static str>,
 ) -> Result<Part, ChannelError> {
     let shared = Arc::new(Shared::default());
     let mut p = Publisher {
+        index,
+        cfg: cfg.clone(),
+        fallback,
         label: format!("output {} (rtmp)", index + 1),
         uri: cfg.display(),
         target: RtmpTarget {
@@ -115,8 +144,14 @@ impl Publisher {
                     error
                 }
             };
-            if matches!(error, RtmpError::Unfit { .. } | RtmpError::Gst(_)) {
-                return self.failed(&error);
+            match (&error, self.fallback) {
+                (RtmpError::Unfit { codec }, Some(profile)) => {
+                    return self.transcode(profile, &codec.clone(), &error)
+                }
+                (RtmpError::Unfit { .. } | RtmpError::Gst(_), _) => {
+                    return self.failed(&error.to_string())
+                }
+                _ => {}
             }
             failures += 1;
             let retry_in = backoff(failures);
@@ -223,10 +258,45 @@ impl Publisher {
         }
     }
 
+    /// The stream does not fit FLV: from now on the transcoding output
+    /// (profile `name`, feeding an RTMP output of its own) reads this
+    /// output's queue until the output stops.
+    fn transcode(&mut self, name: &str, codec: &str, why: &RtmpError) {
+        let profile = match ProfileSet::current().get(name) {
+            Ok(p) => p,
+            Err(e) => return self.failed(&format!("{why}; profile {name}: {e}")),
+        };
+        let note = format!("profile {name}: {codec} cannot go in FLV");
+        self.event(
+            format!(
+                "{}: {codec} cannot go in FLV: transcoding with profile {name} ({})",
+                self.uri,
+                profile.summary()
+            ),
+            false,
+        );
+        let cfg = TranscodeOutput {
+            profile,
+            inner: OutputConfig::Rtmp(self.cfg.clone()),
+        };
+        let (q, c, s) = (self.queue.clone(), self.counters.clone(), self.stop.clone());
+        match output_profile::start(&cfg, self.index, q, c, s, &self.core) {
+            Ok(mut part) => {
+                lock(&self.shared.status).transcoded = Some(note);
+                *lock(&self.shared.delegate) = part.sink.take();
+                // It ends when the output stops (the same flag and queue).
+                if let Some(t) = part.thread.take() {
+                    let _ = t.join();
+                }
+            }
+            Err(e) => self.failed(&format!("{why}; profile {name} could not start: {e}")),
+        }
+    }
+
     /// Cannot publish this stream: said once; the output's data is dropped
     /// (counted) until it is removed or the channel stops.
-    fn failed(&mut self, error: &RtmpError) {
-        let text = error.to_string();
+    fn failed(&mut self, text: &str) {
+        let text = text.to_string();
         self.event(
             format!("{}: {text}; the other outputs go on", self.uri),
             true,

@@ -187,6 +187,7 @@ fn blank() -> OutputSnapshot {
         analysis: None,
         monitor: None,
         rtmp: None,
+        transcode: None,
     }
 }
 

@@ -109,6 +109,10 @@ pub struct RtmpStatus {
     pub error: Option<String>,
     /// Seconds until the next attempt, while backing off.
     pub retry_in_secs: Option<f64>,
+    /// Transcoded because the stream does not fit FLV: the profile and why
+    /// ("profile web: MPEG-2 video cannot go in FLV"); null otherwise.
+    #[serde(default)]
+    pub transcoded: Option<String>,
 }
 
 /// Read back (a remote host's JSON) without `analysis` and `monitor`.
@@ -144,6 +148,33 @@ pub struct OutputSnapshot {
     /// RTMP outputs: the connection's state, attempts, codecs, error; else null.
     #[serde(default)]
     pub rtmp: Option<RtmpStatus>,
+    /// Outputs with a profile (`?profile=NAME`): the transcoder's CPU, how
+    /// far behind real time it is, its error; else null.
+    #[serde(default)]
+    pub transcode: Option<TranscodeStatus>,
+}
+
+/// A transcoding output's transcoder, as of the last second.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TranscodeStatus {
+    pub profile: String,
+    /// The transcoder's threads, % of one core (200 = two cores busy).
+    pub cpu_percent: f64,
+    /// How far the stream made is behind real time (input waiting to be
+    /// transcoded, or output later than its pace); 0 when it keeps up.
+    pub behind_ms: u64,
+    /// Raised while it is more than a second behind (an alarm event says
+    /// so with the CPU figure); cleared when it has caught up.
+    pub too_slow: bool,
+    /// Input bytes dropped because the transcoder was too far behind.
+    pub dropped_input_bytes: u64,
+    /// The input's streams it found (tsdemux's pads: `video_0_0100`…).
+    pub inputs: Vec<String>,
+    /// Transcoder restarts (after an error or no output).
+    pub restarts: u64,
+    /// Why no stream is made now (a missing element, a programme not in
+    /// the input, a GStreamer error); it retries.
+    pub error: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

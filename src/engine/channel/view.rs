@@ -144,6 +144,7 @@ fn output_snapshot(i: usize, o: &OutputView) -> OutputSnapshot {
         analysis: None,
         monitor: None,
         rtmp: None,
+        transcode: None,
     };
     if let Some(sink) = &o.sink {
         sink.fill(&mut snap);
