@@ -11,7 +11,8 @@ use crate::engine::LoopMode;
 use std::path::PathBuf;
 
 const INPUT_HINT: &str = "srt://:9000?streamid=… · udp://@239.1.1.1:5000 · /media/sample.ts";
-const OUTPUT_HINT: &str = "srt://:9001 · udp://239.2.2.2:5001 · file:///rec/cam.ts · analyze:";
+const OUTPUT_HINT: &str =
+    "srt://:9001 · udp://239.2.2.2:5001 · rtmp://host/app/KEY · file:///rec/cam.ts · analyze:";
 
 /// What the channel form holds, as typed.
 #[derive(Debug, Clone, PartialEq)]

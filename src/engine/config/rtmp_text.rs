@@ -106,6 +106,46 @@ pub(crate) fn unmask_rtmp(new: &str, old: &str) -> Option<String> {
     (n.key == MASK).then(|| n.join(&o.key))
 }
 
+/// `uri` with each character of its stream key (path and the platform's
+/// query) replaced by `dot`, our own options left as typed: as many
+/// characters as typed, so a text field's cursor stays where it was.
+pub(crate) fn mask_key_chars(uri: &str, dot: char) -> Option<String> {
+    let t = RtmpText::split(uri)?;
+    let head = t.scheme.len() + 3 + t.authority.len() + 1 + t.app.len();
+    let (prefix, rest) = match uri.get(..head) {
+        Some(p) => (p, &uri[head..]),
+        None => (uri, ""),
+    };
+    let mut out = prefix.to_string();
+    let (path, query) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest, None),
+    };
+    match path.strip_prefix('/') {
+        Some(key) => {
+            out.push('/');
+            out.extend(key.chars().map(|_| dot));
+        }
+        None => out.push_str(path),
+    }
+    if let Some(q) = query {
+        let pairs: Vec<String> = q
+            .split('&')
+            .map(|pair| {
+                let k = pair.split_once('=').map_or(pair, |(k, _)| k);
+                if RTMP_OWN_KEYS.contains(&k) {
+                    pair.to_string()
+                } else {
+                    pair.chars().map(|_| dot).collect()
+                }
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&pairs.join("&"));
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +174,20 @@ mod tests {
         );
         assert_eq!(RtmpText::split(plain).unwrap().join("abcd-efgh"), plain);
         assert_eq!(mask_rtmp("srt://:9000"), None);
+    }
+
+    #[test]
+    fn a_typed_key_is_dots_of_the_same_length() {
+        let typed = "rtmp://h:1935/live/ké-1?s_bl=1&profile=web";
+        let shown = mask_key_chars(typed, '•').unwrap();
+        assert_eq!(shown, "rtmp://h:1935/live/••••?••••••&profile=web");
+        assert_eq!(shown.chars().count(), typed.chars().count());
+        assert_eq!(
+            mask_key_chars("rtmp://h/live", '•').unwrap(),
+            "rtmp://h/live"
+        );
+        assert_eq!(mask_key_chars("rtmp://h", '•').unwrap(), "rtmp://h");
+        assert_eq!(mask_key_chars("srt://:9000", '•'), None);
     }
 
     #[test]
