@@ -26,6 +26,8 @@ pub const MP2_BITRATES_KBPS: [u32; 14] = [
 ];
 /// Frames between key frames.
 pub const GOP_RANGE: (u32, u32) = (1, 1000);
+/// Longest MPEG-2 GOP `mpeg2enc` makes.
+pub const MPEG2_MAX_GOP: u32 = 250;
 /// Largest constant transport-stream rate, kbit/s.
 pub const MAX_MUX_RATE_KBPS: u32 = 200_000;
 /// Longest name (it shows in URIs and lists).
@@ -158,7 +160,10 @@ impl Profile {
                 let why = format!("give {lo} to {hi} kbit/s");
                 return Err(self.value_error("video_bitrate_kbps", self.video_bitrate_kbps, &why));
             }
-            let (lo, hi) = GOP_RANGE;
+            let (lo, mut hi) = GOP_RANGE;
+            if self.video == VideoCodec::Mpeg2 {
+                hi = MPEG2_MAX_GOP;
+            }
             if !(lo..=hi).contains(&self.gop) {
                 let why = format!("give {lo} to {hi} frames (50 = 2 s at 25 fps)");
                 return Err(self.value_error("gop", self.gop, &why));

@@ -72,6 +72,7 @@ fn refusals_name_the_key_and_the_known_names() {
         ("size = '1281x720'", "size"),
         ("fps = 500", "fps"),
         ("gop = 0", "gop"),
+        ("video = 'mpeg2'\ngop = 300", "gop"),
         (
             "audio = 'mp2'\naudio_bitrate_kbps = 100",
             "audio_bitrate_kbps",
