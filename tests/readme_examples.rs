@@ -56,6 +56,8 @@ const RUN: &[(&str, &str)] = &[
     ("sleep 1; curl -sS --fail-with-body -H \"Authorization: Bearer $TOKEN\" $API/channels/1/report", "serve_driven_by_curl (report)"),
     ("curl -sS --fail-with-body -H \"Authorization: Bearer $TOKEN\" -X POST $API/channels/1/stop", "serve_driven_by_curl (stop)"),
     ("curl -sN -H \"Authorization: Bearer $TOKEN\" $API/events", "serve_driven_by_curl (events)"),
+    ("srt-streamer relay --input 'srt://:9000?streamid=%23!::r=cam,m=publish' \\ --output 'srt://:9000?streamid=cam' \\ --output 'rtmp://a.rtmp.youtube.com/live2/xxxx-xxxx-xxxx-xxxx' --stats json", "relay_publishes_to_rtmp"),
+    ("srt-streamer play media/sample.ts 'rtmp://10.0.0.5/live/test-key' --loop off", "play_to_rtmp_transcodes_mp2"),
 ];
 
 /// The README's ```sh command lines (continuations joined, comments
@@ -841,4 +843,75 @@ fn profile_toml_block_transcodes() {
     reader.stop();
     let streams = probe_streams(&reader.out);
     assert!(streams.contains(&("h264".into(), 960, 540)), "{streams:?}");
+}
+
+#[test]
+fn relay_publishes_to_rtmp() {
+    let _one = common::relay::serial();
+    let ex = Example::new();
+    let nginx = common::rtmp::Nginx::start(ex.dir.path());
+    let server = format!("rtmp://127.0.0.1:{}/live/", nginx.port);
+    let mut args: Vec<String> = ex
+        .args("relay_publishes_to_rtmp")
+        .into_iter()
+        .filter(|a| a != "\\")
+        .map(|a| a.replace("rtmp://a.rtmp.youtube.com/live2/", &server))
+        .collect();
+    args.extend(["--duration".into(), "10".into()]);
+    let relay = srt_streamer()
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let reader = ex.read_cam();
+    let publisher = ex.publish_cam("7");
+    let (codecs, _) = common::rtmp::probe(&format!("{server}xxxx-xxxx-xxxx-xxxx"));
+    let out = finish(relay);
+    let _ = finish(publisher);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{log}");
+    assert!(reader.bytes() > 100_000, "bytes at the reader of 'cam'");
+    // The sample's MP2 audio does not fit FLV: the `web` profile.
+    assert_eq!(
+        codecs,
+        ["aac", "h264"],
+        "pulled back from the server: {log}"
+    );
+    assert!(log.contains("transcoding with profile web"), "{log}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("/live/***") && !text.contains("xxxx-xxxx"),
+        "the key masked"
+    );
+}
+
+#[test]
+fn play_to_rtmp_transcodes_mp2() {
+    let _one = common::relay::serial();
+    let ex = Example::new();
+    let nginx = common::rtmp::Nginx::start(ex.dir.path());
+    let args: Vec<String> = ex
+        .args("play_to_rtmp_transcodes_mp2")
+        .into_iter()
+        .map(|a| {
+            a.replace(
+                "rtmp://10.0.0.5/",
+                &format!("rtmp://127.0.0.1:{}/", nginx.port),
+            )
+        })
+        .collect();
+    let out = srt_streamer()
+        .args(&args)
+        .output()
+        .expect("the binary runs");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{log}");
+    assert!(
+        log.contains("MPEG-1 Layer II (MP2) audio cannot go in FLV"),
+        "{log}"
+    );
+    let (codecs, secs) = common::rtmp::probe(&nginx.recording("test-key").display().to_string());
+    assert_eq!(codecs, ["aac", "h264"], "{log}");
+    assert!(secs > 5.0, "the sample recorded by the server: {secs} s");
 }

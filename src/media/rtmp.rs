@@ -356,18 +356,10 @@ fn watch_bus(bus: &gst::Bus, shared: &Shared) {
         };
         match msg.view() {
             gst::MessageView::Error(e) => {
-                let debug = e.debug().map(|d| d.to_string()).unwrap_or_default();
-                // rtmp2sink's own words are in the debug text ("Connection refused").
-                let why = debug
-                    .rsplit_once(": ")
-                    .map(|(_, why)| why.trim().to_string())
-                    .filter(|w| !w.is_empty())
-                    .unwrap_or_default();
-                let text = if why.is_empty() {
-                    e.error().to_string()
-                } else {
-                    format!("{}: {why}", e.error())
-                };
+                // rtmp2sink's message says it all ("Connection refused:
+                // Could not connect to HOST: Connection refused"); its debug
+                // text only adds the source line and the element's path.
+                let text = e.error().to_string();
                 shared.fail(RtmpError::Server(shared.masked(&text)));
             }
             gst::MessageView::Eos(_) => shared.fail(RtmpError::Ended),
