@@ -913,5 +913,6 @@ fn play_to_rtmp_transcodes_mp2() {
     );
     let (codecs, secs) = common::rtmp::probe(&nginx.recording("test-key").display().to_string());
     assert_eq!(codecs, ["aac", "h264"], "{log}");
-    assert!(secs > 5.0, "the sample recorded by the server: {secs} s");
+    // 12 s played; the transcoder's last second or so is not drained at the stop.
+    assert!(secs > 9.0, "the sample recorded by the server: {secs} s");
 }

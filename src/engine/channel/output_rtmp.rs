@@ -269,7 +269,7 @@ impl Publisher {
         let note = format!("profile {name}: {codec} cannot go in FLV");
         self.event(
             format!(
-                "{}: {codec} cannot go in FLV: transcoding with profile {name} ({})",
+                "{}: {codec} cannot go in FLV: transcoding with profile {}",
                 self.uri,
                 profile.summary()
             ),
