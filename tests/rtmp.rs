@@ -292,3 +292,38 @@ fn the_api_never_shows_the_key_and_keeps_it_on_put() {
     assert_no_key("the API's event stream", &streamed);
     assert_no_key("serve's log", &serve.log());
 }
+
+/// RTMPS through a TLS terminator with a self-signed certificate:
+/// rtmp2sink refuses it (the system's CAs do not know it), says so and
+/// retries; with `tls_verify=false` it publishes.
+#[test]
+fn rtmps_checks_the_certificate_unless_told_not_to() {
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let nginx = Nginx::start(dir.path());
+    let (cert, key) = common::rtmp::self_signed(dir.path());
+    let tls = common::rtmp::tls_proxy(&cert, &key, nginx.port);
+    let src = flash_beep_ts(dir.path(), 4, false);
+    let strict = format!("rtmps://127.0.0.1:{tls}/live/{KEY}");
+    let lax = format!("rtmps://127.0.0.1:{tls}/live/lax-key?tls_verify=false");
+    let mut relay = Relay::start(
+        dir.path(),
+        &["--input", &src.display().to_string(), "--output", &strict, "--output", &lax],
+    );
+    let seen = wait_until(Duration::from_secs(20), || {
+        let l = relay.last();
+        l["outputs"][1]["rtmp"]["state"] == "connected"
+            && l["outputs"][0]["rtmp"]["attempts"].as_u64().unwrap_or(0) >= 2
+    });
+    let last = relay.last();
+    assert!(seen, "{last}\n{}", relay.log());
+    assert_eq!(last["outputs"][0]["rtmp"]["state"], "connecting", "{}", relay.log());
+    let why = last["outputs"][0]["rtmp"]["error"].as_str().unwrap_or_default();
+    eprintln!("self-signed, verified: {why}");
+    assert!(why.to_lowercase().contains("certificate"), "{why}");
+    assert_eq!(last["outputs"][1]["uri"], format!("rtmps://127.0.0.1:{tls}/live/***?tls_verify=false"));
+    let (codecs, _) = probe(&nginx.url("lax-key"));
+    assert_eq!(codecs, ["aac", "h264"], "published over TLS: {}", nginx.log());
+    relay.stop();
+    assert_no_key("relay's stderr", &relay.log());
+}

@@ -26,6 +26,8 @@ pub struct RtmpTarget {
     pub port: u16,
     pub app: String,
     pub key: String,
+    /// RTMPS: check the server's certificate (false: accept any).
+    pub verify_tls: bool,
 }
 
 /// Why publishing stopped or could not start.
@@ -172,6 +174,9 @@ impl RtmpPublisher {
         sink.set_property("port", i32::from(target.port));
         sink.set_property("application", &target.app);
         sink.set_property("stream", &target.key);
+        if !target.verify_tls {
+            sink.set_property("tls-validation-flags", gio::TlsCertificateFlags::empty());
+        }
         // The channel paces what it pushes: render as it comes.
         sink.set_property("sync", false);
         sink.set_property("async", false);

@@ -107,6 +107,7 @@ pub(crate) fn start(
             port: cfg.port,
             app: cfg.app.clone(),
             key: cfg.key.expose().to_string(),
+            verify_tls: cfg.tls_verify,
         },
         queue,
         counters,

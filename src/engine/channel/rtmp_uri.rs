@@ -40,6 +40,9 @@ pub struct RtmpOutput {
     /// The application (`live`, `live2`, `app`, `rtmp`…).
     pub app: String,
     pub key: StreamKey,
+    /// RTMPS: check the server's certificate against the system's CAs
+    /// (`tls_verify=false` accepts any: a test server's self-signed one).
+    pub tls_verify: bool,
 }
 
 impl RtmpOutput {
@@ -63,7 +66,12 @@ impl RtmpOutput {
         } else {
             format!(":{}", self.port)
         };
-        format!("{scheme}://{host}{port}/{}/{key}", self.app)
+        let options = if self.tls_verify {
+            ""
+        } else {
+            "?tls_verify=false"
+        };
+        format!("{scheme}://{host}{port}/{}/{key}{options}", self.app)
     }
 
     /// Checks a destination however it was made (URI, form, API).
@@ -95,6 +103,13 @@ impl RtmpOutput {
                 "key",
                 "",
                 "no stream key: give it after the application, rtmp://host/app/KEY (the platform shows it)",
+            );
+        }
+        if !self.tls_verify && !self.secure {
+            return bad(
+                "tls_verify",
+                "false",
+                "applies to rtmps:// only (rtmp:// has no TLS)",
             );
         }
         if self.key.expose() == crate::engine::config::rtmp_text::MASK {
@@ -132,12 +147,13 @@ pub(crate) fn parse_rtmp(uri: &str) -> Result<RtmpOutput, ConfigError> {
         why: "not an RTMP URI: use rtmp://host/app/KEY or rtmps://host/app/KEY".into(),
     })?;
     let secure = text.scheme == "rtmps";
-    if let Some((k, _)) = text.own.first() {
-        return Err(value_error(
-            k,
-            "",
-            "transcoding profiles are not available in this build; give an H.264 + AAC source",
-        ));
+    let mut tls_verify = true;
+    for (k, v) in &text.own {
+        match *k {
+            "tls_verify" => tls_verify = parse_bool(k, v)?,
+            // `profile=` is taken off before (the transcoding output's).
+            _ => return Err(value_error(k, v, "not an option of rtmp:// outputs")),
+        }
     }
     let query = text.key.split_once('?').map_or("", |(_, q)| q);
     for pair in query.split('&') {
@@ -176,7 +192,16 @@ pub(crate) fn parse_rtmp(uri: &str) -> Result<RtmpOutput, ConfigError> {
         port,
         app: text.app.to_string(),
         key: StreamKey::new(text.key),
+        tls_verify,
     })
+}
+
+fn parse_bool(key: &str, v: &str) -> Result<bool, ConfigError> {
+    match v {
+        "true" | "yes" | "1" => Ok(true),
+        "false" | "no" | "0" => Ok(false),
+        _ => Err(value_error(key, v, "give true or false")),
+    }
 }
 
 /// `host[:port]`, IPv6 in brackets.
@@ -219,6 +244,10 @@ mod tests {
         assert_eq!(s.port, 443);
         assert_eq!(s.key.expose(), "FB-1-0?s_bl=1&s_psm=1");
         assert_eq!(s.display(), "rtmps://live-api-s.facebook.com/rtmp/***");
+        let t = checked("rtmps://h/live/k?s_bl=1&tls_verify=false").unwrap();
+        assert!(!t.tls_verify);
+        assert_eq!(t.key.expose(), "k?s_bl=1");
+        assert_eq!(t.display(), "rtmps://h/live/***?tls_verify=false");
         let p = checked("rtmp://[::1]:1936/live/k").unwrap();
         assert_eq!((p.host.as_str(), p.port), ("::1", 1936));
         assert_eq!(p.display(), "rtmp://[::1]:1936/live/***");
@@ -236,6 +265,8 @@ mod tests {
             ("rtmp:///live/secret-k", "host"),
             ("rtmp://h/live/secret-k?latency=200", "latency"),
             ("rtmp://h/live/secret-k?ttl=4", "ttl"),
+            ("rtmp://h/live/secret-k?tls_verify=false", "tls_verify"),
+            ("rtmps://h/live/secret-k?tls_verify=maybe", "tls_verify"),
         ] {
             let e = checked(uri).unwrap_err().to_string();
             assert!(e.starts_with(key), "{uri}: {e}");

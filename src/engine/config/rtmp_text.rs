@@ -5,7 +5,7 @@
 //! ([`RTMP_OWN_KEYS`]): platforms put parameters in keys (`?s_bl=…`).
 
 /// The query keys of an RTMP URI that are ours, not the platform's.
-pub const RTMP_OWN_KEYS: &[&str] = &["profile"];
+pub const RTMP_OWN_KEYS: &[&str] = &["profile", "tls_verify"];
 
 /// What a masked stream key reads as.
 pub const MASK: &str = "***";
