@@ -301,6 +301,36 @@ mod tests {
     }
 
     #[test]
+    fn an_rtmp_key_is_saved_only_if_allowed_and_the_profile_kept() {
+        let cfg = ChannelConfig::from_uris(
+            "web",
+            &["udp://:5000".into()],
+            &[
+                "rtmp://h/live2/key-4711?s_bl=1".into(),
+                "rtmp://h/live/key-0815?profile=web".into(),
+            ],
+        )
+        .unwrap();
+        let kept = SavedChannel::of(&cfg, true);
+        let text = serde_json::to_string(&kept).unwrap();
+        let back: SavedChannel = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.restored().unwrap(), cfg);
+        let dropped = SavedChannel::of(&cfg, false);
+        let text = serde_json::to_string(&dropped).unwrap();
+        assert!(!text.contains("4711") && !text.contains("0815"), "{text}");
+        assert!(dropped.needs_passphrase(), "the key is to be typed");
+        assert_eq!(dropped.form().outputs[1], "rtmp://h/live/***?profile=web");
+        // Started without its key anyway: the engine refuses the mask.
+        let e = dropped
+            .restored()
+            .unwrap()
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("masked"), "{e}");
+    }
+
+    #[test]
     fn file_and_test_signal_inputs_come_back_as_typed() {
         let cfg = ChannelConfig::from_uris(
             "lab",
