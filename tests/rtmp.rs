@@ -353,3 +353,57 @@ fn rtmps_checks_the_certificate_unless_told_not_to() {
     relay.stop();
     assert_no_key("relay's stderr", &relay.log());
 }
+
+/// A server that takes the connection and never answers (a hung ingest):
+/// the RTMP output times out and retries, dropping its own data
+/// (counted), while a UDP output of the same channel gets every byte.
+#[test]
+fn a_hung_server_never_delays_the_other_outputs() {
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let hung = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let port = hung.local_addr().unwrap().port();
+    // Accepts and holds every connection, reading nothing.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = hung.accept() {
+            held.push(s);
+        }
+    });
+    let src = flash_beep_ts(dir.path(), 30, false);
+    let udp = common::free_port();
+    let sink = common::relay::udp_sink(udp, dir.path().join("udp.ts"));
+    let mut relay = Relay::start(
+        dir.path(),
+        &[
+            "--input",
+            &src.display().to_string(),
+            "--output",
+            &format!("rtmp://127.0.0.1:{port}/live/{KEY}"),
+            "--output",
+            &format!("udp://127.0.0.1:{udp}"),
+        ],
+    );
+    let timed_out = wait_until(Duration::from_secs(30), || {
+        relay.last()["outputs"][0]["send_drops"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0
+    });
+    let last = relay.last();
+    assert!(timed_out, "{last}\n{}", relay.log());
+    relay.stop();
+    sink.join().unwrap();
+    let last = relay.last();
+    let (rtmp, udp_out) = (&last["outputs"][0], &last["outputs"][1]);
+    assert_ne!(rtmp["rtmp"]["state"], "connected", "{rtmp}");
+    eprintln!("hung server: {}", rtmp["rtmp"]["error"]);
+    let input = last["inputs"][0]["bytes"].as_u64().unwrap();
+    let got = std::fs::metadata(dir.path().join("udp.ts")).unwrap().len();
+    assert_eq!(udp_out["queue_drops"], 0, "{udp_out}");
+    // All but the last datagrams, held for their departure time when the
+    // relay stopped (at this low rate one datagram spans half a second).
+    eprintln!("UDP got {got} of the {input} bytes the input read");
+    assert!(got >= input * 95 / 100, "UDP got {got} of {input} bytes");
+    assert_no_key("relay's stderr", &relay.log());
+}
