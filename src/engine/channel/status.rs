@@ -131,6 +131,7 @@ pub struct OutputSnapshot {
     /// Oldest datagrams dropped because this output fell behind.
     pub queue_drops: u64,
     /// SRT: sends refused by a full send buffer (a receiver too slow).
+    /// RTMP: datagrams not published (the server away, or too slow).
     pub send_drops: u64,
     /// UDP: datagrams sent more than 1 ms after their departure time.
     pub late: u64,
