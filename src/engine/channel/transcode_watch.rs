@@ -10,8 +10,11 @@ use std::time::{Duration, Instant};
 
 /// Behind real time by more than this raises the alarm…
 pub(crate) const ALARM_BEHIND: Duration = Duration::from_secs(1);
-/// …cleared once back under this.
+/// …cleared once back under this…
 const CLEAR_BEHIND: Duration = Duration::from_millis(500);
+/// …either for this many ticks (seconds) in a row: a passing stall of the
+/// machine is not an alarm.
+const TICKS_TO_CHANGE: u32 = 3;
 /// Input waiting longer than this is dropped, not queued.
 pub(crate) const MAX_QUEUED_SECS: f64 = 3.0;
 /// Input for this long and nothing made: started again.
@@ -52,6 +55,8 @@ pub(crate) struct Watch {
     pub(crate) late_us: i64,
     /// Something was made since the last failure.
     made: bool,
+    /// Ticks in a row the alarm's state was not what it shows.
+    against: u32,
 }
 
 impl Watch {
@@ -76,6 +81,7 @@ impl Watch {
             told: None,
             late_us: 0,
             made: false,
+            against: 0,
         }
     }
 
@@ -201,7 +207,17 @@ impl Watch {
     fn alarm(&mut self, behind: Duration, news: &mut News) {
         let cpu = self.status.cpu_percent;
         let secs = behind.as_secs_f64();
-        if !self.status.too_slow && behind > ALARM_BEHIND {
+        let change = if self.status.too_slow {
+            behind < CLEAR_BEHIND
+        } else {
+            behind > ALARM_BEHIND
+        };
+        self.against = if change { self.against + 1 } else { 0 };
+        if self.against < TICKS_TO_CHANGE {
+            return;
+        }
+        self.against = 0;
+        if !self.status.too_slow {
             self.status.too_slow = true;
             news.push((
                 format!(
@@ -210,7 +226,7 @@ impl Watch {
                 ),
                 true,
             ));
-        } else if self.status.too_slow && behind < CLEAR_BEHIND {
+        } else {
             self.status.too_slow = false;
             news.push((
                 format!("transcoding caught up: {secs:.1} s behind, {cpu:.0} % CPU"),
