@@ -476,7 +476,10 @@ fn a_stalled_input_that_comes_back_is_transcoded_again() {
     assert!(!log.contains("transcoding stopped"), "{log}");
     assert!(first > 500_000, "first feed transcoded: {first} bytes");
     let total = std::fs::metadata(&rec).map(|m| m.len()).unwrap_or(0);
-    assert!(total > first + 1_000_000, "the second feed transcoded too: {first} → {total}");
+    assert!(
+        total > first + 1_000_000,
+        "the second feed transcoded too: {first} → {total}"
+    );
     assert!(last["outputs"][0]["transcode"]["error"].is_null(), "{last}");
     assert_clean("the transcoded recording", &rec);
     // The plain output beside it relayed the first feed whole (its sink
