@@ -37,6 +37,10 @@ use std::time::{Duration, Instant};
 /// hands it out in bursts (a picture at a time, audio and video
 /// interleaved by the mux).
 pub(crate) const HOLD_US: i64 = 300_000;
+/// The longest hold: output later than this behind its pace is sent late.
+const MAX_HOLD_US: i64 = 2_000_000;
+/// Added to the hold beyond the lateness seen, when it grows.
+const HOLD_MARGIN_US: i64 = 100_000;
 /// Most input bytes GStreamer's own input queue holds (the output thread
 /// drops first, at [`MAX_QUEUED_SECS`]).
 const MAX_QUEUED_BYTES: u64 = 64 << 20;
@@ -264,6 +268,9 @@ impl Run {
             if live.is_none() && watch.restart_due() {
                 live = self.start_transcoder(&mut watch, &mut news);
             }
+            watch.status.hold_ms = live
+                .as_ref()
+                .map_or(0, |l| (l.repacer.hold_us() / 1000) as u64);
             *lock(&self.shared.status) = watch.status.clone();
             self.tell(&mut news);
         }
@@ -280,10 +287,17 @@ fn pass_on(l: &mut Live, watch: &mut Watch, made: &mut Vec<(Box<[u8]>, i64)>, fa
         for piece in chunk.chunks(super::MAX_MESSAGE) {
             let before = made.len();
             l.repacer.push(piece, arrival_us, made);
-            if made.len() > before {
-                if let Some((_, due)) = made.last() {
-                    watch.late_us = arrival_us + HOLD_US - due;
-                }
+            let Some((_, due)) = made.last().filter(|_| made.len() > before) else {
+                continue;
+            };
+            let hold = l.repacer.hold_us();
+            watch.late_us = arrival_us + hold - due;
+            // Later than its time: hold longer from now on, so the next
+            // ones leave on their schedule (an SRT receiver drops what
+            // comes later than its latency).
+            if arrival_us > *due && hold < MAX_HOLD_US {
+                let longer = (hold + arrival_us - due + HOLD_MARGIN_US).min(MAX_HOLD_US);
+                l.repacer.set_hold(longer);
             }
         }
     }

@@ -60,6 +60,16 @@ impl Default for Repacer {
 }
 
 impl Repacer {
+    /// The hold in use, µs.
+    pub(crate) fn hold_us(&self) -> i64 {
+        self.hold_us
+    }
+
+    /// A longer (or shorter) hold from the next PCR on.
+    pub(crate) fn set_hold(&mut self, hold_us: i64) {
+        self.hold_us = hold_us;
+    }
+
     pub(crate) fn with_hold(hold_us: i64) -> Self {
         Self {
             hold_us,

@@ -164,6 +164,11 @@ pub struct TranscodeStatus {
     /// How far the stream made is behind real time (input waiting to be
     /// transcoded, or output later than its pace); 0 when it keeps up.
     pub behind_ms: u64,
+    /// How long the stream made is held before it leaves, so that it
+    /// leaves on its PCR schedule (starts at 300 ms; grows, up to 2 s, when
+    /// the transcoder's output comes later than that): the delay the
+    /// pacing adds, beside the transcoder's own.
+    pub hold_ms: u64,
     /// Raised while it is more than a second behind (an alarm event says
     /// so with the CPU figure); cleared when it has caught up.
     pub too_slow: bool,
