@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 pub struct PlayArgs {
     /// Pairs of FILE and URI, e.g. `media/sample.ts 'srt://:9000?latency=200'`
     /// or `media/sample.ts 'udp://239.1.1.1:5000?ttl=4'` (UDP: departure on the
-    /// file's PCR schedule).
+    /// file's PCR schedule) or `media/sample.ts 'rtmp://HOST/APP/KEY'` (RTMP).
     #[arg(value_name = "FILE URI")]
     pub pairs: Vec<String>,
     /// A TOML file of streams and channels (`[[stream]]` and `[[channel]]`
