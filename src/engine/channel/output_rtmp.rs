@@ -77,6 +77,8 @@ struct Publisher {
     core: Arc<Core>,
     shared: Arc<Shared>,
     batch: Vec<Arc<Datagram>>,
+    /// It has published before: connecting again is a reconnection.
+    published: bool,
 }
 
 /// How one connection ended.
@@ -115,6 +117,7 @@ pub(crate) fn start(
         core,
         shared: shared.clone(),
         batch: Vec::new(),
+        published: false,
     };
     let thread = spawn(&format!("relay-rtmp-{}", index + 1), move || p.run())?;
     let mut part = Part::thread(thread);
@@ -136,7 +139,7 @@ impl Publisher {
         let mut last_error: Option<String> = None;
         while !self.stopping() {
             lock(&self.shared.status).attempts += 1;
-            let error = match self.connection(failures > 0) {
+            let error = match self.connection() {
                 Ended::Stopped => return,
                 Ended::Failed { error, held } => {
                     if held >= BACKOFF_RESET_AFTER {
@@ -181,7 +184,7 @@ impl Publisher {
     }
 
     /// One publisher, from its start to its end.
-    fn connection(&mut self, again: bool) -> Ended {
+    fn connection(&mut self) -> Ended {
         let p = match RtmpPublisher::start(&self.target) {
             Ok(p) => p,
             Err(error) => {
@@ -216,7 +219,7 @@ impl Publisher {
             }
             if connected.is_none() && p.connected() {
                 connected = Some(Instant::now());
-                self.on_connected(&p, again);
+                self.on_connected(&p);
             }
             if Instant::now() >= next_tick {
                 next_tick = Instant::now() + TICK;
@@ -227,7 +230,8 @@ impl Publisher {
         }
     }
 
-    fn on_connected(&self, p: &RtmpPublisher, again: bool) {
+    fn on_connected(&mut self, p: &RtmpPublisher) {
+        let again = std::mem::replace(&mut self.published, true);
         let attempts = {
             let mut s = lock(&self.shared.status);
             s.state = RtmpState::Connected;
