@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 pub struct PlayArgs {
     /// Pairs of FILE and URI, e.g. `media/sample.ts 'srt://:9000?latency=200'`
     /// or `media/sample.ts 'udp://239.1.1.1:5000?ttl=4'` (UDP: departure on the
-    /// file's PCR schedule).
+    /// file's PCR schedule) or `media/sample.ts 'rtmp://HOST/APP/KEY'` (RTMP).
     #[arg(value_name = "FILE URI")]
     pub pairs: Vec<String>,
     /// A TOML file of streams and channels (`[[stream]]` and `[[channel]]`
@@ -89,6 +89,12 @@ fn configs(args: &PlayArgs) -> anyhow::Result<Lineup> {
             args.pairs.last().map(String::as_str).unwrap_or_default()
         );
     }
+    // Read first: its `[profile.NAME]` tables may be named by the pairs.
+    let file = args
+        .streams
+        .as_ref()
+        .map(|p| streams_file::load_lineup(p))
+        .transpose()?;
     let mut out = Lineup::default();
     for pair in args.pairs.chunks(2) {
         if play_udp::is_udp(&pair[1]) {
@@ -108,8 +114,7 @@ fn configs(args: &PlayArgs) -> anyhow::Result<Lineup> {
         }
         out.streams.push(cfg);
     }
-    if let Some(path) = &args.streams {
-        let file = streams_file::load_lineup(path)?;
+    if let Some(file) = file {
         out.streams.extend(file.streams);
         out.channels.extend(file.channels);
     }

@@ -560,8 +560,12 @@ pub enum ConfigError {
         value: String,
         why: String,
     },
+    /// `profile=NAME` names no profile, or the profile is out of range.
+    #[error(transparent)]
+    Profile(#[from] Box<crate::engine::channel::ProfileError>),
 }
 
+pub(crate) mod rtmp_text;
 mod uri;
 pub(crate) use uri::parse_number;
 use uri::percent_encode;

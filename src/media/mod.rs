@@ -3,8 +3,10 @@
 //! what it publishes and judges in `status`), and the test-signal source.
 
 pub mod confidence;
+pub mod rtmp;
 pub mod status;
 pub mod testsignal;
+pub mod transcode;
 
 pub use confidence::{ConfidenceMonitor, MonitorSettings, MonitorSlot};
 pub use status::{AlarmWatch, AudioLevel, Frame, MonitorAlarm, MonitorStatus, SILENCE_DB};

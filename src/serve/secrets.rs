@@ -1,9 +1,10 @@
-//! Passphrases in a channel's JSON: masked as the rest of the product
+//! Passphrases and RTMP stream keys in a channel's JSON: masked as the rest of the product
 //! masks them (`passphrase=***`), and a masked value sent back (a GET
 //! edited and PUT) keeps the secret the channel has.
 
 use crate::cli::streams_file::ChannelTable;
 use crate::engine::config::mask_uri;
+use crate::engine::config::rtmp_text::unmask_rtmp;
 
 /// The table as the API shows it: every URI's passphrase masked.
 pub(crate) fn masked(t: &ChannelTable) -> ChannelTable {
@@ -23,8 +24,12 @@ fn passphrase_of(uri: &str) -> Option<&str> {
         .find_map(|pair| pair.strip_prefix("passphrase="))
 }
 
-/// `uri` with a masked passphrase replaced by the one of `old`, when it has one.
+/// `uri` with a masked passphrase (or RTMP stream key) replaced by the
+/// one of `old`, when it has one.
 fn unmask(uri: &str, old: Option<&String>) -> String {
+    if let Some(kept) = old.and_then(|o| unmask_rtmp(uri, o)) {
+        return kept;
+    }
     let secret = old.and_then(|o| passphrase_of(o));
     match (passphrase_of(uri), secret) {
         (Some("***"), Some(secret)) => {
@@ -59,7 +64,10 @@ mod tests {
     fn masked_then_sent_back_keeps_the_secret() {
         let old = ChannelTable {
             input: Some("srt://:9000?passphrase=contrib-secret-1".into()),
-            outputs: vec!["srt://:9001?latency=200&passphrase=readers-secret-2".into()],
+            outputs: vec![
+                "srt://:9001?latency=200&passphrase=readers-secret-2".into(),
+                "rtmp://a.rtmp.youtube.com/live2/key-secret-3?s_bl=1".into(),
+            ],
             ..serde_json::from_str("{}").unwrap()
         };
         let shown = masked(&old);

@@ -11,7 +11,8 @@ use crate::engine::LoopMode;
 use std::path::PathBuf;
 
 const INPUT_HINT: &str = "srt://:9000?streamid=… · udp://@239.1.1.1:5000 · /media/sample.ts";
-const OUTPUT_HINT: &str = "srt://:9001 · udp://239.2.2.2:5001 · file:///rec/cam.ts · analyze:";
+const OUTPUT_HINT: &str =
+    "srt://:9001 · udp://239.2.2.2:5001 · rtmp://host/app/KEY · file:///rec/cam.ts · analyze:";
 
 /// What the channel form holds, as typed.
 #[derive(Debug, Clone, PartialEq)]
@@ -254,6 +255,7 @@ fn outputs_ui(ui: &mut egui::Ui, form: &mut ChannelForm) {
             let l = row_label(ui, format!("Output {}", i + 1));
             super::widgets::uri_edit(ui, &mut form.outputs[i], OUTPUT_HINT, 420.0)
                 .labelled_by(l.id);
+            super::profile_chooser::profile_ui(ui, i, &mut form.outputs[i]);
             if ui
                 .add_enabled(n > 1, egui::Button::new("Remove"))
                 .on_hover_text("Take this output out of the form")

@@ -5,7 +5,9 @@
 
 use super::session::needs_passphrase;
 use crate::engine::channel::config::ChannelConfigError;
+use crate::engine::channel::rtmp_uri::RtmpOutput;
 use crate::engine::channel::{ChannelConfig, InputConfig, OutputConfig};
+use crate::engine::config::rtmp_text::RtmpText;
 use crate::engine::{LoopMode, Passphrase, StreamConfig};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -30,6 +32,13 @@ pub enum SavedEndpoint {
     /// A file input (its path) or the test signal (`testsrc:…`).
     Source {
         uri: String,
+    },
+    /// An RTMP output: its URI with the key masked, and the key only when
+    /// the user allowed secrets to be stored.
+    Rtmp {
+        uri: String,
+        #[serde(default)]
+        key: Option<String>,
     },
 }
 
@@ -60,6 +69,13 @@ fn srt(c: &StreamConfig, keep: bool) -> SavedEndpoint {
     }
 }
 
+fn rtmp(o: &OutputConfig, r: &RtmpOutput, keep: bool) -> SavedEndpoint {
+    SavedEndpoint::Rtmp {
+        uri: o.display(),
+        key: keep.then(|| r.key.expose().to_string()),
+    }
+}
+
 impl SavedEndpoint {
     fn of_input(i: &InputConfig, keep: bool) -> Self {
         match i {
@@ -78,6 +94,12 @@ impl SavedEndpoint {
             OutputConfig::Record(_) | OutputConfig::Analyze(_) | OutputConfig::Monitor(_) => {
                 SavedEndpoint::Sink { uri: o.display() }
             }
+            // The key apart (as passphrases), the profile in the URI.
+            OutputConfig::Rtmp(r) => rtmp(o, r, keep),
+            OutputConfig::Transcode(t) => match &t.inner {
+                OutputConfig::Rtmp(r) => rtmp(o, r, keep),
+                _ => SavedEndpoint::Sink { uri: o.display() },
+            },
         }
     }
 
@@ -93,6 +115,7 @@ impl SavedEndpoint {
             SavedEndpoint::Srt { config, passphrase } => {
                 needs_passphrase(&Self::srt_config(config, passphrase))
             }
+            SavedEndpoint::Rtmp { key, .. } => key.is_none(),
             SavedEndpoint::Udp { .. }
             | SavedEndpoint::Sink { .. }
             | SavedEndpoint::Source { .. } => false,
@@ -106,6 +129,11 @@ impl SavedEndpoint {
             SavedEndpoint::Srt { config, passphrase } => {
                 Self::srt_config(config, passphrase).to_uri(true)
             }
+            // Without a stored key the form shows `***` for the user to replace.
+            SavedEndpoint::Rtmp { uri, key } => key
+                .as_ref()
+                .and_then(|k| RtmpText::split(uri).map(|t| t.join(k)))
+                .unwrap_or_else(|| uri.clone()),
             SavedEndpoint::Udp { uri }
             | SavedEndpoint::Sink { uri }
             | SavedEndpoint::Source { uri } => uri.clone(),
@@ -157,7 +185,8 @@ impl SavedChannel {
                 }
                 SavedEndpoint::Udp { uri }
                 | SavedEndpoint::Sink { uri }
-                | SavedEndpoint::Source { uri } => {
+                | SavedEndpoint::Source { uri }
+                | SavedEndpoint::Rtmp { uri, .. } => {
                     InputConfig::parse(uri).map_err(|source| ChannelConfigError::Input {
                         index: i + 1,
                         uri: uri.clone(),
@@ -170,6 +199,13 @@ impl SavedChannel {
             cfg.outputs.push(match e {
                 SavedEndpoint::Srt { config, passphrase } => {
                     OutputConfig::Srt(Box::new(SavedEndpoint::srt_config(config, passphrase)))
+                }
+                SavedEndpoint::Rtmp { uri, .. } => {
+                    OutputConfig::parse(&e.uri()).map_err(|source| ChannelConfigError::Output {
+                        index: i + 1,
+                        uri: uri.clone(),
+                        source,
+                    })?
                 }
                 SavedEndpoint::Udp { uri }
                 | SavedEndpoint::Sink { uri }
@@ -262,6 +298,36 @@ mod tests {
         assert!(!text.contains("0123456789ab"), "{text}");
         assert!(dropped.needs_passphrase());
         assert!(!dropped.form().inputs[0].contains("passphrase"));
+    }
+
+    #[test]
+    fn an_rtmp_key_is_saved_only_if_allowed_and_the_profile_kept() {
+        let cfg = ChannelConfig::from_uris(
+            "web",
+            &["udp://:5000".into()],
+            &[
+                "rtmp://h/live2/key-4711?s_bl=1".into(),
+                "rtmp://h/live/key-0815?profile=web".into(),
+            ],
+        )
+        .unwrap();
+        let kept = SavedChannel::of(&cfg, true);
+        let text = serde_json::to_string(&kept).unwrap();
+        let back: SavedChannel = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.restored().unwrap(), cfg);
+        let dropped = SavedChannel::of(&cfg, false);
+        let text = serde_json::to_string(&dropped).unwrap();
+        assert!(!text.contains("4711") && !text.contains("0815"), "{text}");
+        assert!(dropped.needs_passphrase(), "the key is to be typed");
+        assert_eq!(dropped.form().outputs[1], "rtmp://h/live/***?profile=web");
+        // Started without its key anyway: the engine refuses the mask.
+        let e = dropped
+            .restored()
+            .unwrap()
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("masked"), "{e}");
     }
 
     #[test]

@@ -24,8 +24,9 @@ pub fn passphrase_edit(
     .inner
 }
 
-/// A one-line field for an SRT URI whose `passphrase=` value is drawn as
-/// dots while it is typed (the text itself is kept as typed, for parsing).
+/// A one-line field for a URI whose secret (an SRT `passphrase=` value, an
+/// RTMP stream key) is drawn as dots while it is typed (the text itself is
+/// kept as typed, for parsing).
 pub fn uri_edit(ui: &mut egui::Ui, value: &mut String, hint: &str, width: f32) -> egui::Response {
     let mut layouter = |ui: &egui::Ui, buf: &dyn egui::TextBuffer, _wrap_width: f32| {
         let font = egui::TextStyle::Body.resolve(ui.style());
@@ -34,7 +35,8 @@ pub fn uri_edit(ui: &mut egui::Ui, value: &mut String, hint: &str, width: f32) -
             .override_text_color
             .unwrap_or_else(|| ui.visuals().widgets.inactive.text_color());
         let mut job = egui::text::LayoutJob::simple_singleline(
-            mask_passphrase_chars(buf.as_str()),
+            crate::engine::config::rtmp_text::mask_key_chars(buf.as_str(), '\u{2022}')
+                .unwrap_or_else(|| mask_passphrase_chars(buf.as_str())),
             font,
             color,
         );

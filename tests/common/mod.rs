@@ -10,6 +10,7 @@ pub mod netns;
 pub mod pcap;
 pub mod prom;
 pub mod relay;
+pub mod rtmp;
 pub mod serve;
 
 use srt_streamer::engine::{StreamConfig, StreamId, StreamManager, StreamSnapshot};

@@ -9,7 +9,10 @@ use super::fanout::{OutputQueue, QUEUE_DATAGRAMS};
 use super::running::Core;
 use super::running::{Channel, ChannelError, OutputCounters, Part};
 use super::view::OutputView;
-use super::{output_analyze, output_monitor, output_record, output_srt, output_udp};
+use super::{
+    output_analyze, output_monitor, output_profile, output_record, output_rtmp, output_srt,
+    output_udp,
+};
 use crate::engine::link::LinkEvent;
 use crate::engine::ports;
 use crate::engine::shared::lock;
@@ -70,6 +73,30 @@ pub(crate) fn start_output(
         OutputConfig::Record(o) => output_record::start(o, index, q, c, s, core.clone()),
         OutputConfig::Analyze(o) => output_analyze::start(o, index, q, c, s, core.clone()),
         OutputConfig::Monitor(o) => output_monitor::start(o, index, q, c, s, core.clone()),
+        OutputConfig::Rtmp(o) => {
+            let fallback = Some(output_rtmp::FALLBACK_PROFILE);
+            output_rtmp::start(o, index, q, c, s, core.clone(), fallback)
+        }
+        OutputConfig::Transcode(o) => output_profile::start(o, index, q, c, s, core),
+    }
+}
+
+/// Starts the output a transcoding output feeds (`?profile=NAME`): as
+/// [`start_output`], but an RTMP output there takes the stream as it is
+/// made (it does not pick a profile of its own).
+pub(crate) fn start_inner_output(
+    cfg: &OutputConfig,
+    index: usize,
+    queue: Arc<OutputQueue>,
+    counters: Arc<OutputCounters>,
+    stop: Arc<AtomicBool>,
+    core: &Arc<Core>,
+) -> Result<Part, ChannelError> {
+    match cfg {
+        OutputConfig::Rtmp(o) => {
+            output_rtmp::start(o, index, queue, counters, stop, core.clone(), None)
+        }
+        other => start_output(other, index, queue, counters, stop, core),
     }
 }
 
@@ -114,7 +141,7 @@ impl Channel {
                 queue: queue.clone(),
                 counters,
                 conns,
-                udp: matches!(cfg, OutputConfig::Udp(_)),
+                udp: matches!(cfg.base(), OutputConfig::Udp(_)),
                 sink: part.sink.clone(),
             });
             lock(&self.view.cfg).outputs.push(cfg.clone());

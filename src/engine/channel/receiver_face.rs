@@ -186,6 +186,8 @@ fn blank() -> OutputSnapshot {
         recording: None,
         analysis: None,
         monitor: None,
+        rtmp: None,
+        transcode: None,
     }
 }
 

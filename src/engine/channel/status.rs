@@ -55,8 +55,9 @@ pub enum OutputState {
     Waiting,
     /// Connected (SRT), open (UDP), recording, analysing or decoding.
     Ready,
-    /// A record or monitor output that cannot work (disk full, folder
-    /// missing, no decoder): its `error` says why; the others go on.
+    /// A record, monitor or RTMP output that cannot work (disk full, folder
+    /// missing, no decoder, a codec RTMP cannot carry): its `error` says
+    /// why; the others go on.
     Failed,
 }
 
@@ -78,6 +79,42 @@ pub struct RecordingStatus {
     pub error: Option<String>,
 }
 
+/// Where an RTMP output's connection is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RtmpState {
+    /// Connecting, or waiting (the backoff) to connect again.
+    #[default]
+    Connecting,
+    /// The server answered; the stream goes out.
+    Connected,
+    /// It cannot publish this stream (a codec FLV cannot carry, GStreamer
+    /// missing): `error` says why; it does not retry.
+    Failed,
+}
+
+/// An RTMP output's connection.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RtmpStatus {
+    pub state: RtmpState,
+    /// Connection attempts since the output started.
+    pub attempts: u64,
+    /// Times it connected again after losing the server.
+    pub reconnects: u64,
+    /// The codecs published ("H.264 video", "AAC audio").
+    pub codecs: Vec<String>,
+    /// Bytes sent to the server on this connection (FLV, RTMP framing).
+    pub server_bytes: u64,
+    /// The last failure (the stream key masked).
+    pub error: Option<String>,
+    /// Seconds until the next attempt, while backing off.
+    pub retry_in_secs: Option<f64>,
+    /// Transcoded because the stream does not fit FLV: the profile and why
+    /// ("profile web: MPEG-2 video cannot go in FLV"); null otherwise.
+    #[serde(default)]
+    pub transcoded: Option<String>,
+}
+
 /// Read back (a remote host's JSON) without `analysis` and `monitor`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OutputSnapshot {
@@ -94,6 +131,7 @@ pub struct OutputSnapshot {
     /// Oldest datagrams dropped because this output fell behind.
     pub queue_drops: u64,
     /// SRT: sends refused by a full send buffer (a receiver too slow).
+    /// RTMP: datagrams not published (the server away, or too slow).
     pub send_drops: u64,
     /// UDP: datagrams sent more than 1 ms after their departure time.
     pub late: u64,
@@ -108,6 +146,41 @@ pub struct OutputSnapshot {
     /// `receive --monitor`); else null.
     #[serde(skip_deserializing)]
     pub monitor: Option<crate::media::MonitorStatus>,
+    /// RTMP outputs: the connection's state, attempts, codecs, error; else null.
+    #[serde(default)]
+    pub rtmp: Option<RtmpStatus>,
+    /// Outputs with a profile (`?profile=NAME`): the transcoder's CPU, how
+    /// far behind real time it is, its error; else null.
+    #[serde(default)]
+    pub transcode: Option<TranscodeStatus>,
+}
+
+/// A transcoding output's transcoder, as of the last second.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TranscodeStatus {
+    pub profile: String,
+    /// The transcoder's threads, % of one core (200 = two cores busy).
+    pub cpu_percent: f64,
+    /// How far the stream made is behind real time (input waiting to be
+    /// transcoded, or output later than its pace); 0 when it keeps up.
+    pub behind_ms: u64,
+    /// How long the stream made is held before it leaves, so that it
+    /// leaves on its PCR schedule (starts at 300 ms; grows, up to 2 s, when
+    /// the transcoder's output comes later than that): the delay the
+    /// pacing adds, beside the transcoder's own.
+    pub hold_ms: u64,
+    /// Raised while it is more than a second behind (an alarm event says
+    /// so with the CPU figure); cleared when it has caught up.
+    pub too_slow: bool,
+    /// Input bytes dropped because the transcoder was too far behind.
+    pub dropped_input_bytes: u64,
+    /// The input's streams it found (tsdemux's pads: `video_0_0100`…).
+    pub inputs: Vec<String>,
+    /// Transcoder restarts (after an error or no output).
+    pub restarts: u64,
+    /// Why no stream is made now (a missing element, a programme not in
+    /// the input, a GStreamer error); it retries.
+    pub error: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

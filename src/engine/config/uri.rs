@@ -263,8 +263,12 @@ fn is_any_address(host: &str) -> bool {
         .is_ok_and(|ip| ip.is_unspecified())
 }
 
-/// Replaces the value of any `passphrase=` in a URI-like text with `***`.
+/// Replaces the value of any `passphrase=` in a URI-like text with `***`,
+/// and an RTMP URI's stream key (with the platform's query) with `***`.
 pub fn mask_uri(uri: &str) -> String {
+    if let Some(masked) = super::rtmp_text::mask_rtmp(uri) {
+        return masked;
+    }
     let Some((head, query)) = uri.split_once('?') else {
         return uri.to_string();
     };
