@@ -159,7 +159,17 @@ fn mpeg2_sd_becomes_h264_720p_on_an_srt_output() {
         (Some(1280), Some(720))
     );
     assert_eq!(v["r_frame_rate"], "25/1");
-    assert_eq!(stream(&p, "audio")["codec_name"], "aac");
+    let a = stream(&p, "audio");
+    assert_eq!(a["codec_name"], "aac");
+    // A/V sync kept: audio and video start together, as in the source.
+    let start = |s: &serde_json::Value| {
+        s["start_time"]
+            .as_str()
+            .and_then(|t| t.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    let skew = (start(v) - start(a)).abs();
+    assert!(skew <= 0.1, "audio/video start {skew} s apart");
     let secs: f64 = p["format"]["duration"]
         .as_str()
         .unwrap_or("0")
