@@ -1,0 +1,302 @@
+//! The peers of the transcoding bench: our relay (with or without the
+//! profile output), ffmpeg doing the same transcode, srt-live-transmit as
+//! a plain hop, and the tone receivers; one measured run of one side.
+
+use crate::relay_peers::{cpu_secs, port, Reader, LATENCY_MS};
+use crate::timestamps::{spawn, Proc};
+use crate::tone::{ToneReceiver, BURST_EVERY_SECS};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_srt-streamer");
+/// How long the first burst may take to arrive on every path.
+const FIRST_BURST_SECS: u64 = 30;
+/// A delay that grows by more than this over the window: not keeping up.
+const DRIFT_MS: f64 = 100.0;
+
+/// What the bench needs to know of a profile, to ask ffmpeg for the same.
+pub struct BenchProfile {
+    pub name: String,
+    width: u32,
+    height: u32,
+    fps: u32,
+    video_kbps: u32,
+    /// x264's VBV buffer, ms (GStreamer x264enc's `vbv-buf-capacity`).
+    vbv_ms: u32,
+    gop: u32,
+    preset: String,
+    zerolatency: bool,
+    audio_kbps: u32,
+    mux_kbps: u32,
+}
+
+impl BenchProfile {
+    /// The built-in profile `name` as the engine defines it.
+    pub fn named(name: &str) -> Result<BenchProfile, String> {
+        // Until the engine's profiles land: the transcode helper's
+        // built-ins (h264-720p, h264-1080p), written out.
+        let (width, height, video_kbps, audio_kbps) = match name {
+            "h264-720p" => (1280, 720, 3500, 128),
+            "h264-1080p" => (1920, 1080, 6000, 192),
+            _ => return Err(format!("no profile {name}")),
+        };
+        Ok(BenchProfile {
+            name: name.to_string(),
+            width,
+            height,
+            fps: 25,
+            video_kbps,
+            vbv_ms: 600,
+            gop: 50,
+            preset: "veryfast".into(),
+            zerolatency: true,
+            audio_kbps,
+            mux_kbps: (video_kbps + audio_kbps) * 110 / 100 + 200,
+        })
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "H.264 {} kbit/s (VBV {} ms) {}×{} {} fps GOP {} {}{}, AAC {} kbit/s, TS {} kbit/s; ffmpeg: `{}`",
+            self.video_kbps,
+            self.vbv_ms,
+            self.width,
+            self.height,
+            self.fps,
+            self.gop,
+            self.preset,
+            if self.zerolatency { " zerolatency" } else { "" },
+            self.audio_kbps,
+            self.mux_kbps,
+            self.ffmpeg_args().join(" ")
+        )
+    }
+
+    /// ffmpeg's encoding arguments for the same transcode.
+    fn ffmpeg_args(&self) -> Vec<String> {
+        let k = |v: u32| format!("{v}k");
+        let mut a: Vec<String> = vec![
+            "-map".into(),
+            "0:v:0".into(),
+            "-map".into(),
+            "0:a:0".into(),
+            "-vf".into(),
+            format!("scale={}:{}", self.width, self.height),
+            "-r".into(),
+            self.fps.to_string(),
+            "-c:v".into(),
+            "libx264".into(),
+            "-preset".into(),
+            self.preset.clone(),
+        ];
+        if self.zerolatency {
+            a.extend(["-tune".into(), "zerolatency".into()]);
+        }
+        a.extend([
+            "-b:v".into(),
+            k(self.video_kbps),
+            "-maxrate".into(),
+            k(self.video_kbps),
+            "-bufsize".into(),
+            k(self.video_kbps * self.vbv_ms / 1000),
+            "-g".into(),
+            self.gop.to_string(),
+            "-pix_fmt".into(),
+            "yuv420p".into(),
+            "-c:a".into(),
+            "aac".into(),
+            "-b:a".into(),
+            k(self.audio_kbps),
+            "-ar".into(),
+            "48000".into(),
+            "-f".into(),
+            "mpegts".into(),
+            "-muxrate".into(),
+            k(self.mux_kbps),
+            "-pcr_period".into(),
+            "40".into(),
+        ]);
+        a
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+pub enum Side {
+    /// The relay transcodes (an output with `?profile=`).
+    Ours,
+    /// ffmpeg transcodes what a plain output of the relay gives it.
+    Ffmpeg,
+}
+
+/// What one run measured.
+pub struct Run {
+    /// The relay's CPU, % of a core.
+    pub relay_cpu: f64,
+    /// ffmpeg's CPU, % of a core (the ffmpeg side).
+    pub transcoder_cpu: Option<f64>,
+    /// Added delay of each burst in the window, ms.
+    pub delays: Vec<f64>,
+    /// One plain SRT hop (srt-live-transmit's path − the direct one), ms.
+    pub hop: Vec<f64>,
+    /// Bursts of the reference in the window that never came through.
+    pub missing: usize,
+}
+
+impl Run {
+    /// As many bursts as the reference and no growing delay.
+    pub fn kept_up(&self) -> bool {
+        let third = self.delays.len() / 3;
+        let drift = match third {
+            0 => 0.0,
+            n => {
+                let m = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+                m(&self.delays[self.delays.len() - n..]) - m(&self.delays[..n])
+            }
+        };
+        self.missing <= 1 && drift < DRIFT_MS
+    }
+
+    pub fn measure(side: Side, p: &BenchProfile, file: &Path, secs: f64) -> Result<Run, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let [a, b, c, d, e, f] = [port(), port(), port(), port(), port(), port()];
+        let log = dir.path().join("relay.log");
+        let mut relay = relay(
+            file,
+            &[a, b, c],
+            (side == Side::Ours).then_some((d, p)),
+            &log,
+        )?;
+        std::thread::sleep(Duration::from_millis(500));
+        let _hop = slt(c, f)?;
+        let (direct, via_hop) = (
+            ToneReceiver::start(a, LATENCY_MS),
+            ToneReceiver::start(f, LATENCY_MS),
+        );
+        let ffmpeg_log = dir.path().join("ffmpeg.log");
+        let (_reader, ffmpeg, test) = match side {
+            Side::Ours => (
+                Some(Reader::start(b)),
+                None,
+                ToneReceiver::start(d, LATENCY_MS),
+            ),
+            Side::Ffmpeg => (
+                None,
+                Some(ffmpeg(p, b, e, &ffmpeg_log)?),
+                ToneReceiver::start(e, LATENCY_MS),
+            ),
+        };
+        let end = Instant::now() + Duration::from_secs(FIRST_BURST_SECS);
+        let all = [&direct, &via_hop, &test];
+        while all.iter().any(|r| r.onsets().is_empty()) {
+            if !relay.running() {
+                return Err(format!("the relay stopped: {}", tail(&log)));
+            }
+            if Instant::now() > end {
+                let what = if test.onsets().is_empty() {
+                    match side {
+                        Side::Ours => format!("the profile output: {}", tail(&log)),
+                        Side::Ffmpeg => format!("ffmpeg's output: {}", tail(&ffmpeg_log)),
+                    }
+                } else {
+                    let n = |r: &ToneReceiver| r.onsets().len();
+                    format!("a plain path ({} / {} bursts)", n(&direct), n(&via_hop))
+                };
+                return Err(format!("no burst in {FIRST_BURST_SECS} s on {what}"));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        std::thread::sleep(Duration::from_secs(1));
+        let ff: Vec<Proc> = ffmpeg.into_iter().collect();
+        let relays = std::slice::from_ref(&relay);
+        let (t0, r0, f0) = (Instant::now(), cpu_secs(relays), cpu_secs(&ff));
+        std::thread::sleep(Duration::from_secs_f64(secs));
+        let (r1, f1, t1) = (cpu_secs(relays), cpu_secs(&ff), Instant::now());
+        let window = t1.duration_since(t0).as_secs_f64();
+        // The window's last bursts may still be on their way.
+        std::thread::sleep(Duration::from_secs_f64(BURST_EVERY_SECS));
+        let in_window = |v: Vec<Instant>| -> Vec<Instant> {
+            v.into_iter().filter(|t| *t >= t0 && *t <= t1).collect()
+        };
+        let (reference, direct_all) = match side {
+            Side::Ours => (in_window(direct.onsets()), direct.onsets()),
+            Side::Ffmpeg => (in_window(via_hop.onsets()), direct.onsets()),
+        };
+        let delays = crate::tone::delays_ms(&reference, &test.onsets());
+        let hop = crate::tone::delays_ms(&in_window(direct_all), &via_hop.onsets());
+        Ok(Run {
+            relay_cpu: (r1 - r0) / window * 100.0,
+            transcoder_cpu: (side == Side::Ffmpeg).then(|| (f1 - f0) / window * 100.0),
+            missing: reference.len().saturating_sub(delays.len()),
+            delays,
+            hop,
+        })
+    }
+}
+
+fn srt_listen(port: u16) -> String {
+    format!("srt://:{port}?mode=listener&latency={LATENCY_MS}")
+}
+
+/// The last lines of a log (what a failed peer said).
+fn tail(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().rev().take(3).collect();
+    lines.into_iter().rev().collect::<Vec<_>>().join(" / ")
+}
+
+fn log_file(log: &PathBuf) -> Result<std::fs::File, String> {
+    std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))
+}
+
+/// Our relay: the file looped as its input, a plain SRT listener output on
+/// each of `plain`, and the profile output if asked.
+fn relay(
+    file: &Path,
+    plain: &[u16],
+    profile: Option<(u16, &BenchProfile)>,
+    log: &PathBuf,
+) -> Result<Proc, String> {
+    let mut c = Command::new(BIN);
+    c.args(["relay", "--input"]).arg(file);
+    for p in plain {
+        c.arg("--output").arg(srt_listen(*p));
+    }
+    if let Some((port, p)) = profile {
+        c.arg("--output")
+            .arg(format!("{}&profile={}", srt_listen(port), p.name));
+    }
+    c.stdout(Stdio::null()).stderr(log_file(log)?);
+    spawn("srt-streamer relay", c)
+}
+
+/// srt-live-transmit: a plain SRT hop from the relay's output `from` to a
+/// listener on `to`.
+fn slt(from: u16, to: u16) -> Result<Proc, String> {
+    let mut c = Command::new("srt-live-transmit");
+    c.args([
+        "-q",
+        &format!("srt://127.0.0.1:{from}?latency={LATENCY_MS}"),
+    ])
+    .arg(srt_listen(to))
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    spawn("srt-live-transmit", c)
+}
+
+/// ffmpeg reading the relay's output `from`, transcoding as `p` does and
+/// serving the result on an SRT listener on `to` (ffmpeg's SRT latency is
+/// in µs).
+fn ffmpeg(p: &BenchProfile, from: u16, to: u16, log: &PathBuf) -> Result<Proc, String> {
+    let us = LATENCY_MS * 1000;
+    let mut c = Command::new("ffmpeg");
+    c.args(["-hide_banner", "-loglevel", "error", "-nostdin", "-i"])
+        .arg(format!("srt://127.0.0.1:{from}?mode=caller&latency={us}"))
+        .args(p.ffmpeg_args())
+        .arg(format!(
+            "srt://:{to}?mode=listener&latency={us}&pkt_size=1316"
+        ))
+        .stdout(Stdio::null())
+        .stderr(log_file(log)?);
+    spawn("ffmpeg", c)
+}
