@@ -32,6 +32,7 @@ const SKIPPED: &[(&str, &str)] = &[
     ("BENCH_ONLY=cpu BENCH_RUNS=5 BENCH_VERBOSE=1 cargo bench --bench relay", "a benchmark: minutes of real-time peers, as root (too slow for the tests; it asserts nothing)"),
     ("srt-streamer play media/sample.ts udp://10.0.0.5:5000", "the same on loopback: tests/udp_play.rs a_file_played_to_udp_arrives_byte_identical_and_loops_seamlessly"),
     ("srt-streamer play media/sample.ts 'udp://239.1.1.1:5000?ttl=4&iface=10.0.0.2&iptos=EF'", "multicast needs a namespace with a multicast route: tests/udp_play.rs multicast_leaves_with_the_ttl_asked_for"),
+    ("srt-streamer relay --input 'srt://:9000?streamid=%23!::r=cam,m=publish' \\ --output 'srt://:9001?profile=h264-720p' --stats json", "the same output fed by a file (MPEG-2 SD made by ffmpeg) and read by srt-live-transmit: tests/transcode.rs mpeg2_sd_becomes_h264_720p_on_an_srt_output"),
 ];
 
 /// Command lines run by a test below (the test's name after the line).
@@ -47,6 +48,7 @@ const RUN: &[(&str, &str)] = &[
     ("srt-streamer play media/sample.ts 'srt://10.0.0.5:7001?mode=caller&iptos=EF' --stats json", "caller_with_json_stats"),
     ("srt-streamer play news.ts 'srt://:9000?streamid=news' sport.ts 'srt://:9000?streamid=sport&passphrase=sport-secret-1'", "two_streams_on_one_port"),
     ("srt-streamer relay --input 'srt://:9000?streamid=%23!::r=cam,m=publish' \\ --output 'srt://:9000?streamid=cam' \\ --output 'file:///var/rec/cam.ts?rotate_secs=600' \\ --output analyze: --output monitor: --stats json", "relay_records_analyzes_and_monitors"),
+    ("srt-streamer play media/sample.ts 'udp://10.0.0.5:5000?profile=h264-4m'", "play_with_a_profile"),
     ("srt-streamer serve --config /etc/srt-streamer/streams.toml --listen 127.0.0.1:8080 --token-file /var/lib/srt-streamer/api-token", "serve_driven_by_curl"),
     ("TOKEN=$(cat /var/lib/srt-streamer/api-token)", "serve_driven_by_curl (each curl line after it)"),
     ("API=http://127.0.0.1:8080/api/v1", "serve_driven_by_curl (each curl line after it)"),
@@ -160,8 +162,8 @@ fn every_example_is_run_or_skipped() {
     }
     assert_eq!(
         tomls.len(),
-        3,
-        "a new TOML block: load it in toml_block_plays, channel_toml_block_relays or failover_toml_block_plays_the_slate"
+        4,
+        "a new TOML block: load it in toml_block_plays, channel_toml_block_relays, failover_toml_block_plays_the_slate or profile_toml_block_transcodes"
     );
 }
 
@@ -751,4 +753,92 @@ fn serve_driven_by_curl() {
         stream.contains("data:") && stream.contains("started"),
         "{stream}"
     );
+}
+
+/// What ffprobe finds in `path`: (codec, width, height) of each stream.
+fn probe_streams(path: &Path) -> Vec<(String, u64, u64)> {
+    let out = std::process::Command::new("ffprobe")
+        .args(["-v", "quiet", "-of", "json", "-show_streams"])
+        .arg(path)
+        .output()
+        .expect("ffprobe");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let list = v["streams"].as_array().cloned().unwrap_or_default();
+    list.iter()
+        .map(|s| {
+            (
+                s["codec_name"].as_str().unwrap_or("").to_string(),
+                s["width"].as_u64().unwrap_or(0),
+                s["height"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+/// The transcoding section's `play … ?profile=h264-4m` to a UDP receiver
+/// here: H.264 at the sample's size with AAC arrives.
+#[test]
+fn play_with_a_profile() {
+    let ex = Example::new();
+    let out = ex.path("udp.ts");
+    let sink = common::relay::udp_sink(ex.peer, out.clone());
+    let mut args: Vec<String> = ex
+        .args("play_with_a_profile")
+        .into_iter()
+        .map(|a| a.replace("10.0.0.5:5000", &format!("127.0.0.1:{}", ex.peer)))
+        .collect();
+    args.extend(["--duration".into(), "4".into()]);
+    let run = srt_streamer().args(&args).output().unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    sink.join().unwrap();
+    let streams = probe_streams(&out);
+    assert!(streams.contains(&("h264".into(), 1280, 720)), "{streams:?}");
+    assert!(streams.iter().any(|s| s.0 == "aac"), "{streams:?}");
+}
+
+/// The transcoding section's `[profile.lab-540p]` block through
+/// `relay --streams`: the SRT output's reader gets H.264 960×540.
+#[test]
+fn profile_toml_block_transcodes() {
+    let ex = Example::new();
+    let (_, tomls) = readme_examples();
+    let block = tomls
+        .iter()
+        .find(|t| t.contains("[profile.lab-540p]"))
+        .expect("the transcoding section's block");
+    let text = block
+        .replace("srt://:9001", &format!("srt://:{}", ex.port))
+        .replace(
+            "udp://239.2.2.2:5000?ttl=4",
+            &format!("udp://127.0.0.1:{}", ex.peer),
+        );
+    std::fs::copy(cut_sample(ex.dir.path(), 3.0), ex.path("sample.ts")).unwrap();
+    let file = ex.path("lab.toml");
+    std::fs::write(&file, text).unwrap();
+    let mut reader = Receiver::slt_retrying(
+        &format!("srt://127.0.0.1:{}", ex.port),
+        ex.path("reader.ts"),
+    );
+    let relay = srt_streamer()
+        .args(["relay", "--duration", "8", "--streams"])
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = relay.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    reader.stop();
+    let streams = probe_streams(&reader.out);
+    assert!(streams.contains(&("h264".into(), 960, 540)), "{streams:?}");
 }

@@ -50,6 +50,21 @@ fn local_output(o: &OutputSnapshot) -> String {
     String::new()
 }
 
+/// A transcoding output's figures: ` [h264-720p 28 % CPU, 0.04 s behind]`.
+fn transcode_figures(t: &crate::engine::channel::TranscodeStatus) -> String {
+    let state = match (&t.error, t.too_slow) {
+        (Some(_), _) => " FAILED",
+        (None, true) => " TOO SLOW",
+        (None, false) => "",
+    };
+    format!(
+        " [{} {:.0} % CPU, {:.2} s behind{state}]",
+        t.profile,
+        t.cpu_percent,
+        t.behind_ms as f64 / 1000.0
+    )
+}
+
 /// One line of a channel's state and rates, for a terminal.
 pub(crate) fn status_line(s: &ChannelSnapshot) -> String {
     let outs: Vec<String> = s
@@ -57,7 +72,7 @@ pub(crate) fn status_line(s: &ChannelSnapshot) -> String {
         .iter()
         .map(|o| {
             format!(
-                "out{} {:.2} Mbit/s{}{}",
+                "out{} {:.2} Mbit/s{}{}{}",
                 o.index + 1,
                 o.rate_bps / 1e6,
                 if o.queue_drops > 0 {
@@ -65,7 +80,11 @@ pub(crate) fn status_line(s: &ChannelSnapshot) -> String {
                 } else {
                     String::new()
                 },
-                local_output(o)
+                local_output(o),
+                o.transcode
+                    .as_ref()
+                    .map(transcode_figures)
+                    .unwrap_or_default()
             )
         })
         .collect();

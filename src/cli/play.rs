@@ -89,6 +89,12 @@ fn configs(args: &PlayArgs) -> anyhow::Result<Lineup> {
             args.pairs.last().map(String::as_str).unwrap_or_default()
         );
     }
+    // Read first: its `[profile.NAME]` tables may be named by the pairs.
+    let file = args
+        .streams
+        .as_ref()
+        .map(|p| streams_file::load_lineup(p))
+        .transpose()?;
     let mut out = Lineup::default();
     for pair in args.pairs.chunks(2) {
         if play_udp::is_udp(&pair[1]) {
@@ -108,8 +114,7 @@ fn configs(args: &PlayArgs) -> anyhow::Result<Lineup> {
         }
         out.streams.push(cfg);
     }
-    if let Some(path) = &args.streams {
-        let file = streams_file::load_lineup(path)?;
+    if let Some(file) = file {
         out.streams.extend(file.streams);
         out.channels.extend(file.channels);
     }

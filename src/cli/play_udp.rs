@@ -1,6 +1,7 @@
 //! `play FILE udp://HOST:PORT…`: a file to UDP goes through a channel (file
 //! input → UDP output), so departure follows the PCR schedule as a relay's
-//! UDP output does; `play FILE srt://…` stays on the player path. The
+//! UDP output does; so does any output with a transcoding profile
+//! (`srt://…?profile=h264-4m`); `play FILE srt://…` stays on the player path. The
 //! channel is started by the manager with the rest of the line-up (one
 //! port check for all).
 
@@ -21,9 +22,18 @@ pub enum PlayUdpError {
     Channel(#[from] ChannelConfigError),
 }
 
-/// True when `uri` is a UDP output (played through a channel).
+/// True when `uri` is played through a channel: a UDP output, or any
+/// output with a transcoding profile (`?profile=NAME`).
 pub fn is_udp(uri: &str) -> bool {
-    uri.starts_with("udp://")
+    uri.starts_with("udp://") || has_profile(uri)
+}
+
+/// `?profile=NAME` (or `&profile=`) in the URI's query.
+fn has_profile(uri: &str) -> bool {
+    uri.split_once('?').is_some_and(|(_, q)| {
+        q.split('&')
+            .any(|kv| kv.split_once('=').map_or(kv, |(k, _)| k) == "profile")
+    })
 }
 
 /// The channel that plays `file` (a path or `testsrc:…`) to `uri`.
@@ -63,9 +73,14 @@ pub fn drain_time(channels: &[ChannelConfig]) -> std::time::Duration {
     let most = channels
         .iter()
         .flat_map(|c| c.outputs.iter())
-        .map(|o| match o {
-            OutputConfig::Udp(u) => u.delay_ms,
-            _ => 0,
+        .map(|o| {
+            let delay = match o.base() {
+                OutputConfig::Udp(u) => u.delay_ms,
+                _ => 0,
+            };
+            // A transcoder holds its last pictures and the PCR schedule's hold.
+            let transcoding = if o.profile().is_some() { 1500 } else { 0 };
+            delay + transcoding
         })
         .max()
         .unwrap_or(0);

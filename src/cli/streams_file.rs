@@ -26,11 +26,18 @@
 //! slate = "slate.ts"
 //! enabled = false                  # listed, not started (what `serve`'s API
 //!                                  # writes when it stops a channel)
+//!
+//! [profile.lab-720p]               # a transcoding profile: `?profile=lab-720p`
+//! video = "h264"                   # on any output of this file's channels
+//! video_bitrate_kbps = 3000
+//! size = "1280x720"
+//! fps = 25
 //! ```
 
-use crate::engine::channel::ChannelConfig;
+use crate::engine::channel::{ChannelConfig, ProfileError, ProfileSet};
 use crate::engine::config::{parse_uri, LoopMode, StreamConfig};
 use crate::engine::Lineup;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Everything a file starts, `[[stream]]` and `[[channel]]` tables alike:
@@ -81,6 +88,17 @@ pub(crate) struct StreamsFile {
     pub(crate) stream: Vec<toml::Table>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) channel: Vec<ChannelTable>,
+    /// `[profile.NAME]` tables, kept as written (the engine reads them:
+    /// [`ProfileSet::from_tables`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) profile: BTreeMap<String, toml::Table>,
+}
+
+impl StreamsFile {
+    /// The file's transcoding profiles beside the built-ins.
+    pub(crate) fn profiles(&self) -> Result<ProfileSet, ProfileError> {
+        ProfileSet::from_tables(&self.profile)
+    }
 }
 
 /// A `[[channel]]` table: `input` (one URI) or `inputs` (primary first).
@@ -138,8 +156,13 @@ impl ChannelTable {
     }
 
     /// The channel's settings; relative file inputs and slate are taken
-    /// from `base` (the file's folder). Validation is the engine's, at start.
-    pub(crate) fn to_config(&self, base: &Path) -> Result<ChannelConfig, ChannelTableError> {
+    /// from `base` (the file's folder); output profiles are the built-ins
+    /// and `profiles`. Validation is the engine's, at start.
+    pub(crate) fn to_config(
+        &self,
+        base: &Path,
+        profiles: &ProfileSet,
+    ) -> Result<ChannelConfig, ChannelTableError> {
         // A file input (a path, not a URI) is taken from the file's folder.
         let inputs: Vec<String> = self
             .input_list()?
@@ -155,8 +178,8 @@ impl ChannelTable {
                 }
             })
             .collect();
-        let mut cfg =
-            ChannelConfig::from_uris(&self.name, &inputs, &self.outputs).map_err(Box::new)?;
+        let mut cfg = ChannelConfig::from_uris_with(&self.name, &inputs, &self.outputs, profiles)
+            .map_err(Box::new)?;
         cfg.slate = self
             .slate
             .clone()
@@ -184,6 +207,8 @@ pub enum ChannelsFileError {
     },
     #[error("{path}: channel {n}: give either `input` or `inputs`, not both")]
     InputAndInputs { path: String, n: usize },
+    #[error("{path}: {source}")]
+    Profile { path: String, source: ProfileError },
     #[error("{path}: channel {n}: {source}")]
     Channel {
         path: String,
@@ -207,10 +232,16 @@ pub fn load_channels(path: &Path) -> Result<Vec<(ChannelConfig, bool)>, Channels
         source,
     })?;
     let base = path.parent().unwrap_or(Path::new("."));
+    let profiles = file
+        .profiles()
+        .map_err(|source| ChannelsFileError::Profile {
+            path: shown.clone(),
+            source,
+        })?;
     let mut out = Vec::new();
     for (i, t) in file.channel.into_iter().enumerate() {
         let n = i + 1;
-        let cfg = t.to_config(base).map_err(|e| match e {
+        let cfg = t.to_config(base, &profiles).map_err(|e| match e {
             ChannelTableError::InputAndInputs => ChannelsFileError::InputAndInputs {
                 path: shown.clone(),
                 n,

@@ -560,6 +560,9 @@ pub enum ConfigError {
         value: String,
         why: String,
     },
+    /// `profile=NAME` names no profile, or the profile is out of range.
+    #[error(transparent)]
+    Profile(#[from] Box<crate::engine::channel::ProfileError>),
 }
 
 mod uri;

@@ -96,7 +96,7 @@ pub(crate) fn channel_binds(cfg: &ChannelConfig, tag: ChannelTag) -> Vec<Bind> {
         }
     }
     for (i, output) in cfg.outputs.iter().enumerate() {
-        if let OutputConfig::Srt(c) = output {
+        if let OutputConfig::Srt(c) = output.base() {
             let owner = format!("output {} of channel '{name}'", i + 1);
             out.extend(srt_bind(owner, c, false, Some(tag)));
         }

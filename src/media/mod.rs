@@ -5,6 +5,7 @@
 pub mod confidence;
 pub mod status;
 pub mod testsignal;
+pub mod transcode;
 
 pub use confidence::{ConfidenceMonitor, MonitorSettings, MonitorSlot};
 pub use status::{AlarmWatch, AudioLevel, Frame, MonitorAlarm, MonitorStatus, SILENCE_DB};

@@ -123,7 +123,7 @@ pub(crate) async fn create(
     let table = parse_table(&body)?;
     let name = table.name.clone();
     let (id, v) = blocking(&state, move |inner| {
-        let cfg = table.to_config(inner.store.base())?;
+        let cfg = table.to_config(inner.store.base(), &inner.store.profiles)?;
         let id = inner.manager.start_channel(cfg)?;
         let wanted = table.enabled;
         if !wanted {
@@ -159,7 +159,7 @@ pub(crate) async fn replace(
     let name = sent.name.clone();
     let v = blocking(&state, move |inner| {
         let table = secrets::keep_secrets(&sent, inner.store.table(id)?);
-        let cfg = table.to_config(inner.store.base())?;
+        let cfg = table.to_config(inner.store.base(), &inner.store.profiles)?;
         inner.manager.replace_channel(id, cfg)?;
         let wanted = table.enabled;
         if !wanted {

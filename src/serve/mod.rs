@@ -13,6 +13,7 @@
 
 mod api;
 mod api_outputs;
+mod api_profiles;
 mod auth;
 mod error;
 mod events;
@@ -53,6 +54,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/channels/{id}/report", get(api_outputs::report))
         .route("/channels/{id}/events", get(api_outputs::events))
         .route("/events", get(events::stream))
+        .route("/profiles", get(api_profiles::list))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,

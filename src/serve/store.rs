@@ -23,6 +23,10 @@ pub(crate) struct Entry {
 pub(crate) struct Store {
     path: PathBuf,
     streams: Vec<toml::Table>,
+    /// `[profile.NAME]` tables, kept as written.
+    profile: BTreeMap<String, toml::Table>,
+    /// The same, read by the engine (built-ins beside them).
+    pub(crate) profiles: crate::engine::channel::ProfileSet,
     pub(crate) channels: BTreeMap<StreamId, Entry>,
 }
 
@@ -38,6 +42,11 @@ pub enum StoreError {
     Toml {
         path: String,
         source: toml::de::Error,
+    },
+    #[error("{path}: {source}")]
+    Profile {
+        path: String,
+        source: crate::engine::channel::ProfileError,
     },
 }
 
@@ -58,9 +67,16 @@ impl Store {
                 })
             }
         };
+        let profiles = file.profiles().map_err(|source| StoreError::Profile {
+            path: path.display().to_string(),
+            source,
+        })?;
+        profiles.register();
         let store = Store {
             path: path.to_path_buf(),
             streams: file.stream,
+            profile: file.profile,
+            profiles,
             channels: BTreeMap::new(),
         };
         Ok((store, file.channel))
@@ -90,6 +106,7 @@ impl Store {
             channel: (self.channels.values())
                 .filter_map(|e| e.table.clone())
                 .collect(),
+            profile: self.profile.clone(),
         };
         let text = toml::to_string(&file)?;
         let save = |source| ApiError::Save {

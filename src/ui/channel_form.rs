@@ -254,6 +254,7 @@ fn outputs_ui(ui: &mut egui::Ui, form: &mut ChannelForm) {
             let l = row_label(ui, format!("Output {}", i + 1));
             super::widgets::uri_edit(ui, &mut form.outputs[i], OUTPUT_HINT, 420.0)
                 .labelled_by(l.id);
+            super::profile_chooser::profile_ui(ui, i, &mut form.outputs[i]);
             if ui
                 .add_enabled(n > 1, egui::Button::new("Remove"))
                 .on_hover_text("Take this output out of the form")

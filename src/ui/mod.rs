@@ -23,6 +23,7 @@ pub mod nettest_ui;
 pub mod on_air;
 pub mod palette;
 pub mod plots;
+pub mod profile_chooser;
 pub mod receive_form;
 pub mod receive_ui;
 pub mod restore_ui;

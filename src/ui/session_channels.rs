@@ -75,9 +75,10 @@ impl SavedEndpoint {
         match o {
             OutputConfig::Srt(c) => srt(c, keep),
             OutputConfig::Udp(u) => SavedEndpoint::Udp { uri: u.to_uri() },
-            OutputConfig::Record(_) | OutputConfig::Analyze(_) | OutputConfig::Monitor(_) => {
-                SavedEndpoint::Sink { uri: o.display() }
-            }
+            OutputConfig::Record(_)
+            | OutputConfig::Analyze(_)
+            | OutputConfig::Monitor(_)
+            | OutputConfig::Transcode(_) => SavedEndpoint::Sink { uri: o.display() },
         }
     }
 

@@ -3,6 +3,8 @@
 //! from URIs (the CLI, the TOML file's `[[channel]]` tables) and checked
 //! here, by the engine, before anything starts.
 
+use super::profile::{Profile, ProfileSet};
+use super::profile_uri;
 use super::sink_uri::{self, SinkKind};
 use super::udp_uri::{parse_udp_input, parse_udp_output, UdpInput, UdpOutput};
 use crate::engine::config::{parse_uri, ConfigError, LoopMode, Mode, StreamConfig};
@@ -50,6 +52,16 @@ pub enum OutputConfig {
     Analyze(AnalyzerConfig),
     /// The confidence monitor (`monitor:`): pictures, audio levels, alarms.
     Monitor(MonitorSettings),
+    /// Any of the others, its stream transcoded first (`?profile=NAME`).
+    Transcode(Box<TranscodeOutput>),
+}
+
+/// An output whose stream goes through a transcoding profile before it
+/// leaves by `inner` (never itself a `Transcode`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TranscodeOutput {
+    pub profile: Profile,
+    pub inner: OutputConfig,
 }
 
 /// One channel: inputs → (switch) → fan-out → outputs.
@@ -243,8 +255,44 @@ impl InputConfig {
 }
 
 impl OutputConfig {
-    /// `srt://…`, `udp://…`, `file://PATH` (or `/PATH`), `analyze:`, `monitor:`.
+    /// `srt://…`, `udp://…`, `file://PATH` (or `/PATH`), `analyze:`,
+    /// `monitor:`; `?profile=NAME` on any of them (a built-in profile or
+    /// one of the file read: [`ProfileSet::current`]).
     pub fn parse(uri: &str) -> Result<Self, ConfigError> {
+        Self::parse_with(uri, &ProfileSet::current())
+    }
+
+    /// As [`OutputConfig::parse`], `profile=NAME` looked up in `profiles`.
+    pub fn parse_with(uri: &str, profiles: &ProfileSet) -> Result<Self, ConfigError> {
+        check_duplicate_keys(uri)?;
+        let (rest, name) = profile_uri::take_profile(uri)?;
+        let inner = Self::parse_kind(&rest)?;
+        match name {
+            None => Ok(inner),
+            Some(name) => Ok(OutputConfig::Transcode(Box::new(TranscodeOutput {
+                profile: profiles.get(&name).map_err(Box::new)?,
+                inner,
+            }))),
+        }
+    }
+
+    /// The output the data leaves by: a transcoded output's inner one.
+    pub fn base(&self) -> &OutputConfig {
+        match self {
+            OutputConfig::Transcode(t) => &t.inner,
+            other => other,
+        }
+    }
+
+    /// The transcoding profile, if any.
+    pub fn profile(&self) -> Option<&Profile> {
+        match self {
+            OutputConfig::Transcode(t) => Some(&t.profile),
+            _ => None,
+        }
+    }
+
+    fn parse_kind(uri: &str) -> Result<Self, ConfigError> {
         if uri.starts_with("udp://") {
             check_duplicate_keys(uri)?;
             return parse_udp_output(uri).map(OutputConfig::Udp);
@@ -267,6 +315,9 @@ impl OutputConfig {
             OutputConfig::Record(r) => sink_uri::record_uri(r),
             OutputConfig::Analyze(a) => sink_uri::analyze_uri(a),
             OutputConfig::Monitor(m) => sink_uri::monitor_uri(m),
+            OutputConfig::Transcode(t) => {
+                profile_uri::with_profile(t.inner.display(), &t.profile.name)
+            }
         }
     }
 
@@ -279,6 +330,10 @@ impl OutputConfig {
             OutputConfig::Record(r) => sink_uri::validate_record(r),
             OutputConfig::Analyze(a) => sink_uri::validate_analyze(a),
             OutputConfig::Monitor(m) => sink_uri::validate_monitor(m),
+            OutputConfig::Transcode(t) => {
+                t.profile.validate().map_err(Box::new)?;
+                t.inner.validate()
+            }
         }
     }
 }
@@ -290,6 +345,17 @@ impl ChannelConfig {
         name: &str,
         inputs: &[String],
         outputs: &[String],
+    ) -> Result<Self, ChannelConfigError> {
+        Self::from_uris_with(name, inputs, outputs, &ProfileSet::current())
+    }
+
+    /// As [`ChannelConfig::from_uris`], output profiles looked up in
+    /// `profiles` (the file's own beside the built-ins).
+    pub fn from_uris_with(
+        name: &str,
+        inputs: &[String],
+        outputs: &[String],
+        profiles: &ProfileSet,
     ) -> Result<Self, ChannelConfigError> {
         let mut cfg = ChannelConfig {
             name: name.to_string(),
@@ -304,10 +370,12 @@ impl ChannelConfig {
             cfg.inputs.push(input);
         }
         for (i, uri) in outputs.iter().enumerate() {
-            let output = OutputConfig::parse(uri).map_err(|source| ChannelConfigError::Output {
-                index: i + 1,
-                uri: crate::engine::config::mask_uri(uri),
-                source,
+            let output = OutputConfig::parse_with(uri, profiles).map_err(|source| {
+                ChannelConfigError::Output {
+                    index: i + 1,
+                    uri: crate::engine::config::mask_uri(uri),
+                    source,
+                }
             })?;
             cfg.outputs.push(output);
         }
@@ -369,7 +437,7 @@ impl ChannelConfig {
                 })?;
         }
         let records: Vec<(usize, &RecordConfig)> = (self.outputs.iter().enumerate())
-            .filter_map(|(i, o)| match o {
+            .filter_map(|(i, o)| match o.base() {
                 OutputConfig::Record(r) => Some((i, r)),
                 _ => None,
             })
@@ -415,7 +483,7 @@ impl ChannelConfig {
             || self
                 .outputs
                 .iter()
-                .any(|o| matches!(o, OutputConfig::Srt(c) if srt_listener(c)))
+                .any(|o| matches!(o.base(), OutputConfig::Srt(c) if srt_listener(c)))
     }
 }
 

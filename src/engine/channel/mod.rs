@@ -46,11 +46,15 @@ mod input_udp;
 mod links;
 mod output_analyze;
 mod output_monitor;
+mod output_profile;
 mod output_record;
 mod output_srt;
 mod output_udp;
 mod outputs;
 mod player_watch;
+pub mod profile;
+pub(crate) mod profile_uri;
+mod profile_values;
 mod realign;
 mod receiver_face;
 mod repace;
@@ -60,16 +64,19 @@ mod sink;
 pub(crate) mod sink_uri;
 mod slate;
 pub mod status;
+mod transcode_watch;
 mod txtime;
 pub mod udp_uri;
 mod view;
 
-pub use config::{ChannelConfig, ChannelConfigError, InputConfig, OutputConfig};
+pub use config::{ChannelConfig, ChannelConfigError, InputConfig, OutputConfig, TranscodeOutput};
 pub use links::{ChannelLinks, ConnReading};
+pub use profile::{Profile, ProfileError, ProfileSet};
 pub use running::{Channel, ChannelError};
 pub(crate) use running::{Core, OutputCounters};
 pub use status::{
     ChannelEvent, ChannelSnapshot, ChannelState, InputSnapshot, OutputSnapshot, RecordingStatus,
+    TranscodeStatus,
 };
 pub use view::ChannelReader;
 

@@ -9,7 +9,9 @@ use super::fanout::{OutputQueue, QUEUE_DATAGRAMS};
 use super::running::Core;
 use super::running::{Channel, ChannelError, OutputCounters, Part};
 use super::view::OutputView;
-use super::{output_analyze, output_monitor, output_record, output_srt, output_udp};
+use super::{
+    output_analyze, output_monitor, output_profile, output_record, output_srt, output_udp,
+};
 use crate::engine::link::LinkEvent;
 use crate::engine::ports;
 use crate::engine::shared::lock;
@@ -70,6 +72,7 @@ pub(crate) fn start_output(
         OutputConfig::Record(o) => output_record::start(o, index, q, c, s, core.clone()),
         OutputConfig::Analyze(o) => output_analyze::start(o, index, q, c, s, core.clone()),
         OutputConfig::Monitor(o) => output_monitor::start(o, index, q, c, s, core.clone()),
+        OutputConfig::Transcode(o) => output_profile::start(o, index, q, c, s, core),
     }
 }
 
@@ -114,7 +117,7 @@ impl Channel {
                 queue: queue.clone(),
                 counters,
                 conns,
-                udp: matches!(cfg, OutputConfig::Udp(_)),
+                udp: matches!(cfg.base(), OutputConfig::Udp(_)),
                 sink: part.sink.clone(),
             });
             lock(&self.view.cfg).outputs.push(cfg.clone());

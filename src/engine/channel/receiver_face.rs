@@ -186,6 +186,7 @@ fn blank() -> OutputSnapshot {
         recording: None,
         analysis: None,
         monitor: None,
+        transcode: None,
     }
 }
 

@@ -37,8 +37,11 @@ struct Anchor {
 }
 
 /// Re-paces one input's datagrams by its PCRs.
-#[derive(Default)]
 pub(crate) struct Repacer {
+    /// How long datagrams are held behind their PCR time ([`HOLD_US`]
+    /// for a UDP input; longer behind a transcoder, whose output comes in
+    /// bursts).
+    hold_us: i64,
     pid: Option<u16>,
     anchor: Option<Anchor>,
     /// Datagrams since the last PCR: bytes, end byte position, arrival.
@@ -50,7 +53,36 @@ pub(crate) struct Repacer {
     window_start: f64,
 }
 
+impl Default for Repacer {
+    fn default() -> Self {
+        Self::with_hold(HOLD_US)
+    }
+}
+
 impl Repacer {
+    /// The hold in use, µs.
+    pub(crate) fn hold_us(&self) -> i64 {
+        self.hold_us
+    }
+
+    /// A longer (or shorter) hold from the next PCR on.
+    pub(crate) fn set_hold(&mut self, hold_us: i64) {
+        self.hold_us = hold_us;
+    }
+
+    pub(crate) fn with_hold(hold_us: i64) -> Self {
+        Self {
+            hold_us,
+            pid: None,
+            anchor: None,
+            pending: Vec::new(),
+            bytes: 0,
+            offset: None,
+            least: [0.0; 2],
+            window_start: 0.0,
+        }
+    }
+
     /// Takes one datagram that arrived at `arrival_us`; pushes into `out`
     /// every datagram now scheduled, in order, with its due time.
     pub(crate) fn push(
@@ -88,7 +120,7 @@ impl Repacer {
             Some(t) => (t, self.track_offset(arrival_us as f64 - t, t)),
             None => self.restart(arrival_us as f64),
         };
-        let due_us = pcr_us + offset + HOLD_US as f64;
+        let due_us = pcr_us + offset + self.hold_us as f64;
         let prev = self.anchor.replace(Anchor {
             byte,
             pcr_us,
@@ -101,7 +133,7 @@ impl Repacer {
                     let f = (end.saturating_sub(a.byte)) as f64 / (byte - a.byte) as f64;
                     a.due_us + f.min(1.0) * (due_us - a.due_us)
                 }
-                _ => (at + HOLD_US) as f64,
+                _ => (at + self.hold_us) as f64,
             };
             out.push((d, due.round() as i64));
         }
@@ -116,7 +148,7 @@ impl Repacer {
         }
         self.anchor = None;
         for (d, _, at) in self.pending.drain(..) {
-            out.push((d, at + HOLD_US));
+            out.push((d, at + self.hold_us));
         }
     }
 

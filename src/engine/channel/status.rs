@@ -108,6 +108,38 @@ pub struct OutputSnapshot {
     /// `receive --monitor`); else null.
     #[serde(skip_deserializing)]
     pub monitor: Option<crate::media::MonitorStatus>,
+    /// Outputs with a profile (`?profile=NAME`): the transcoder's CPU, how
+    /// far behind real time it is, its error; else null.
+    #[serde(default)]
+    pub transcode: Option<TranscodeStatus>,
+}
+
+/// A transcoding output's transcoder, as of the last second.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TranscodeStatus {
+    pub profile: String,
+    /// The transcoder's threads, % of one core (200 = two cores busy).
+    pub cpu_percent: f64,
+    /// How far the stream made is behind real time (input waiting to be
+    /// transcoded, or output later than its pace); 0 when it keeps up.
+    pub behind_ms: u64,
+    /// How long the stream made is held before it leaves, so that it
+    /// leaves on its PCR schedule (starts at 300 ms; grows, up to 2 s, when
+    /// the transcoder's output comes later than that): the delay the
+    /// pacing adds, beside the transcoder's own.
+    pub hold_ms: u64,
+    /// Raised while it is more than a second behind (an alarm event says
+    /// so with the CPU figure); cleared when it has caught up.
+    pub too_slow: bool,
+    /// Input bytes dropped because the transcoder was too far behind.
+    pub dropped_input_bytes: u64,
+    /// The input's streams it found (tsdemux's pads: `video_0_0100`…).
+    pub inputs: Vec<String>,
+    /// Transcoder restarts (after an error or no output).
+    pub restarts: u64,
+    /// Why no stream is made now (a missing element, a programme not in
+    /// the input, a GStreamer error); it retries.
+    pub error: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -143,6 +143,7 @@ fn output_snapshot(i: usize, o: &OutputView) -> OutputSnapshot {
         recording: None,
         analysis: None,
         monitor: None,
+        transcode: None,
     };
     if let Some(sink) = &o.sink {
         sink.fill(&mut snap);

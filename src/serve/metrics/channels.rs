@@ -22,12 +22,14 @@ fn input_type(i: Option<&InputConfig>) -> &'static str {
 }
 
 fn output_type(o: Option<&OutputConfig>) -> &'static str {
-    match o {
+    match o.map(OutputConfig::base) {
         Some(OutputConfig::Srt(_)) => "srt",
         Some(OutputConfig::Udp(_)) => "udp",
         Some(OutputConfig::Record(_)) => "record",
         Some(OutputConfig::Analyze(_)) => "analyze",
         Some(OutputConfig::Monitor(_)) => "monitor",
+        // `base` never answers a transcoded output.
+        Some(OutputConfig::Transcode(_)) => "transcode",
         None => "unknown",
     }
 }
