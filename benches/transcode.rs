@@ -131,6 +131,7 @@ struct Cells {
     ffmpeg_kept: Vec<bool>,
     hop: Vec<f64>,
     ours_missing: Option<String>,
+    engine: Vec<transcode_peers::EngineFigures>,
 }
 
 fn row_runs(row: &Row, file: &Path, secs: f64) -> Cells {
@@ -151,6 +152,7 @@ fn row_runs(row: &Row, file: &Path, secs: f64) -> Cells {
         }
         if let Ok(o) = ours {
             c.ours_kept.push(o.kept_up());
+            c.engine.extend(o.engine);
             c.ours_delays.extend(o.delays);
             c.hop.extend(o.hop);
         }
@@ -198,6 +200,30 @@ fn print_row(row: &Row, c: &Cells) {
     );
 }
 
+fn print_engine(row: &Row, e: &[transcode_peers::EngineFigures]) {
+    if e.is_empty() {
+        println!(
+            "| {} | {} | not available | | | | |",
+            row.profile.name, row.source.name
+        );
+        return;
+    }
+    println!(
+        "| {} | {} | {} | {} | {} | {} | {} |",
+        row.profile.name,
+        row.source.name,
+        cell(median(e.iter().map(|f| f.cpu_percent).collect()), 0),
+        e.iter().map(|f| f.behind_ms_max).max().unwrap_or(0),
+        e.iter().map(|f| f.hold_ms_max).max().unwrap_or(0),
+        if e.iter().any(|f| f.too_slow) {
+            "yes"
+        } else {
+            "no"
+        },
+        e.iter().map(|f| f.dropped_input_bytes).max().unwrap_or(0),
+    );
+}
+
 fn main() {
     // SAFETY: geteuid only reads the process's credentials.
     if unsafe { libc::geteuid() } != 0 || !timestamps::have("ffmpeg", "-version") {
@@ -233,6 +259,12 @@ fn main() {
     println!("|---|---|---|---|---|---|---|---|");
     for (row, c) in rows.iter().zip(&all) {
         print_row(row, c);
+    }
+    println!("\n## Ours as the relay reports its transcoder (`--stats json`, the profile output's `transcode` field, over the same windows)\n");
+    println!("| profile | source | transcoder CPU % (median of the seconds, median of runs) | behind ms (max) | pacing hold ms (max) | too slow (any second) | input dropped (bytes) |");
+    println!("|---|---|---|---|---|---|---|");
+    for (row, c) in rows.iter().zip(&all) {
+        print_engine(row, &c.engine);
     }
     for (row, c) in rows.iter().zip(&all) {
         if let (Some(e), true) = (&c.ours_missing, c.ours_cpu.is_empty()) {

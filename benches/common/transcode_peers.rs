@@ -20,9 +20,11 @@ pub struct BenchProfile {
     pub name: String,
     width: u32,
     height: u32,
-    fps: u32,
+    /// Frames a second, as ffmpeg's `-r` takes it (`25`, `30000/1001`).
+    fps: String,
     video_kbps: u32,
-    /// x264's VBV buffer, ms (GStreamer x264enc's `vbv-buf-capacity`).
+    /// x264's VBV buffer, ms: the engine sets x264enc's
+    /// `vbv-buf-capacity` to 1000 (src/media/transcode_chain.rs).
     vbv_ms: u32,
     gop: u32,
     preset: String,
@@ -32,27 +34,35 @@ pub struct BenchProfile {
 }
 
 impl BenchProfile {
-    /// The built-in profile `name` as the engine defines it.
+    /// The built-in H.264 + AAC profile `name` as the engine defines it
+    /// (sized and rated: the bench's rows are 720p25 and 1080p25).
     pub fn named(name: &str) -> Result<BenchProfile, String> {
-        // Until the engine's profiles land: the transcode helper's
-        // built-ins (h264-720p, h264-1080p), written out.
-        let (width, height, video_kbps, audio_kbps) = match name {
-            "h264-720p" => (1280, 720, 3500, 128),
-            "h264-1080p" => (1920, 1080, 6000, 192),
-            _ => return Err(format!("no profile {name}")),
+        use srt_streamer::engine::channel::profile::{builtins, AudioCodec, VideoCodec};
+        let p = builtins()
+            .into_iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| format!("no built-in profile {name}"))?;
+        let (Some(size), Some(fps)) = (p.size, p.fps) else {
+            return Err(format!("{name}: the bench wants a size and a rate"));
         };
+        if p.video != VideoCodec::H264 || p.audio != AudioCodec::Aac {
+            return Err(format!("{name}: the bench compares H.264 + AAC"));
+        }
         Ok(BenchProfile {
-            name: name.to_string(),
-            width,
-            height,
-            fps: 25,
-            video_kbps,
-            vbv_ms: 600,
-            gop: 50,
-            preset: "veryfast".into(),
-            zerolatency: true,
-            audio_kbps,
-            mux_kbps: (video_kbps + audio_kbps) * 110 / 100 + 200,
+            name: p.name.clone(),
+            width: size.width,
+            height: size.height,
+            fps: match fps.den {
+                1 => fps.num.to_string(),
+                d => format!("{}/{d}", fps.num),
+            },
+            video_kbps: p.video_bitrate_kbps,
+            vbv_ms: 1000,
+            gop: p.gop,
+            preset: p.preset.as_str().to_string(),
+            zerolatency: p.zerolatency,
+            audio_kbps: p.audio_bitrate_kbps,
+            mux_kbps: p.mux_rate_kbps(),
         })
     }
 
@@ -82,9 +92,9 @@ impl BenchProfile {
             "-map".into(),
             "0:a:0".into(),
             "-vf".into(),
-            format!("scale={}:{}", self.width, self.height),
+            format!("scale={}:{},setsar=1", self.width, self.height),
             "-r".into(),
-            self.fps.to_string(),
+            self.fps.clone(),
             "-c:v".into(),
             "libx264".into(),
             "-preset".into(),
@@ -115,7 +125,7 @@ impl BenchProfile {
             "-muxrate".into(),
             k(self.mux_kbps),
             "-pcr_period".into(),
-            "40".into(),
+            "30".into(),
         ]);
         a
     }
@@ -141,6 +151,52 @@ pub struct Run {
     pub hop: Vec<f64>,
     /// Bursts of the reference in the window that never came through.
     pub missing: usize,
+    /// The profile output's transcoder as the relay reports it (ours).
+    pub engine: Option<EngineFigures>,
+}
+
+/// The relay's own figures for its transcoder over the window (`--stats
+/// json`, once a second: the `transcode` field of the profile output).
+pub struct EngineFigures {
+    /// Median of the seconds' `cpu_percent`.
+    pub cpu_percent: f64,
+    pub behind_ms_max: u64,
+    pub hold_ms_max: u64,
+    pub too_slow: bool,
+    pub dropped_input_bytes: u64,
+}
+
+impl EngineFigures {
+    fn from_lines(lines: &[serde_json::Value]) -> Option<EngineFigures> {
+        let t: Vec<&serde_json::Value> = lines
+            .iter()
+            .filter_map(|l| l.pointer("/channel/outputs")?.as_array())
+            .flatten()
+            .filter_map(|o| o.get("transcode").filter(|t| !t.is_null()))
+            .collect();
+        let u = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_u64()).unwrap_or(0);
+        let mut cpu: Vec<f64> = t
+            .iter()
+            .filter_map(|v| v.get("cpu_percent")?.as_f64())
+            .collect();
+        cpu.sort_by(f64::total_cmp);
+        Some(EngineFigures {
+            cpu_percent: *cpu.get(cpu.len() / 2)?,
+            behind_ms_max: t.iter().map(|v| u(v, "behind_ms")).max()?,
+            hold_ms_max: t.iter().map(|v| u(v, "hold_ms")).max()?,
+            too_slow: t.iter().any(|v| v.get("too_slow") == Some(&true.into())),
+            dropped_input_bytes: t.iter().map(|v| u(v, "dropped_input_bytes")).max()?,
+        })
+    }
+}
+
+/// The relay's `--stats json` lines so far.
+fn stats_lines(json: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(json)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
 }
 
 impl Run {
@@ -161,12 +217,9 @@ impl Run {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let [a, b, c, d, e, f] = [port(), port(), port(), port(), port(), port()];
         let log = dir.path().join("relay.log");
-        let mut relay = relay(
-            file,
-            &[a, b, c],
-            (side == Side::Ours).then_some((d, p)),
-            &log,
-        )?;
+        let json = dir.path().join("relay.json");
+        let profile = (side == Side::Ours).then_some((d, p));
+        let mut relay = relay(file, &[a, b, c], profile, &log, &json)?;
         std::thread::sleep(Duration::from_millis(500));
         let _hop = slt(c, f)?;
         let (direct, via_hop) = (
@@ -210,8 +263,10 @@ impl Run {
         let ff: Vec<Proc> = ffmpeg.into_iter().collect();
         let relays = std::slice::from_ref(&relay);
         let (t0, r0, f0) = (Instant::now(), cpu_secs(relays), cpu_secs(&ff));
+        let lines0 = stats_lines(&json).len();
         std::thread::sleep(Duration::from_secs_f64(secs));
         let (r1, f1, t1) = (cpu_secs(relays), cpu_secs(&ff), Instant::now());
+        let engine = EngineFigures::from_lines(&stats_lines(&json)[lines0..]);
         let window = t1.duration_since(t0).as_secs_f64();
         // The window's last bursts may still be on their way.
         std::thread::sleep(Duration::from_secs_f64(BURST_EVERY_SECS));
@@ -230,6 +285,7 @@ impl Run {
             missing: reference.len().saturating_sub(delays.len()),
             delays,
             hop,
+            engine,
         })
     }
 }
@@ -256,9 +312,10 @@ fn relay(
     plain: &[u16],
     profile: Option<(u16, &BenchProfile)>,
     log: &PathBuf,
+    json: &PathBuf,
 ) -> Result<Proc, String> {
     let mut c = Command::new(BIN);
-    c.args(["relay", "--input"]).arg(file);
+    c.args(["relay", "--stats", "json", "--input"]).arg(file);
     for p in plain {
         c.arg("--output").arg(srt_listen(*p));
     }
@@ -266,7 +323,7 @@ fn relay(
         c.arg("--output")
             .arg(format!("{}&profile={}", srt_listen(port), p.name));
     }
-    c.stdout(Stdio::null()).stderr(log_file(log)?);
+    c.stdout(log_file(json)?).stderr(log_file(log)?);
     spawn("srt-streamer relay", c)
 }
 
