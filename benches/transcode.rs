@@ -127,8 +127,9 @@ struct Cells {
     ffmpeg_cpu: Vec<f64>,
     ours_delays: Vec<f64>,
     ffmpeg_delays: Vec<f64>,
-    ours_kept: Vec<bool>,
-    ffmpeg_kept: Vec<bool>,
+    /// Per run: (kept up, missing bursts, delay growth ms).
+    ours_kept: Vec<(bool, usize, f64)>,
+    ffmpeg_kept: Vec<(bool, usize, f64)>,
     hop: Vec<f64>,
     ours_missing: Option<String>,
     engine: Vec<transcode_peers::EngineFigures>,
@@ -151,14 +152,14 @@ fn row_runs(row: &Row, file: &Path, secs: f64) -> Cells {
             c.ours_cpu.push(o.relay_cpu - f.relay_cpu);
         }
         if let Ok(o) = ours {
-            c.ours_kept.push(o.kept_up());
+            c.ours_kept.push((o.kept_up(), o.missing, o.drift_ms()));
             c.engine.extend(o.engine);
             c.ours_delays.extend(o.delays);
             c.hop.extend(o.hop);
         }
         if let Ok(f) = ffmpeg {
             c.ffmpeg_cpu.extend(f.transcoder_cpu);
-            c.ffmpeg_kept.push(f.kept_up());
+            c.ffmpeg_kept.push((f.kept_up(), f.missing, f.drift_ms()));
             c.ffmpeg_delays.extend(f.delays);
             c.hop.extend(f.hop);
         }
@@ -166,12 +167,22 @@ fn row_runs(row: &Row, file: &Path, secs: f64) -> Cells {
     c
 }
 
-fn kept(v: &[bool]) -> String {
-    match v.iter().filter(|k| **k).count() {
-        _ if v.is_empty() => "–".into(),
-        n if n == v.len() => "yes".into(),
-        n => format!("no ({n} of {} runs)", v.len()),
+/// "yes" when every run kept up; else how many did, the bursts missing
+/// and the largest growth of the delay over a window.
+fn kept(v: &[(bool, usize, f64)]) -> String {
+    let ok = v.iter().filter(|k| k.0).count();
+    if v.is_empty() {
+        return "–".into();
     }
+    if ok == v.len() {
+        return "yes".into();
+    }
+    let missing: usize = v.iter().map(|k| k.1).sum();
+    let grew = v.iter().map(|k| k.2).fold(f64::MIN, f64::max);
+    format!(
+        "{ok} of {} runs (bursts missing: {missing}; delay grew up to {grew:.0} ms in a window)",
+        v.len()
+    )
 }
 
 fn delay_cell(v: &[f64]) -> String {
@@ -244,8 +255,12 @@ fn main() {
     let started = Instant::now();
     let load0 = loadavg();
     println!("# Transcoding benchmark: srt-streamer relay profiles vs ffmpeg, side by side (2-core VM shared with other work: load averages printed)\n");
+    let mut described = Vec::new();
     for r in &rows {
-        println!("- {}: {}", r.profile.name, r.profile.describe());
+        if !described.contains(&r.profile.name) {
+            println!("- {}: {}", r.profile.name, r.profile.describe());
+            described.push(r.profile.name.clone());
+        }
     }
     let mut all = Vec::new();
     for (row, file) in rows.iter().zip(&files) {
