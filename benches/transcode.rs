@@ -28,9 +28,13 @@
 //! CPU (% of one core, utime + stime from /proc/PID/stat over the window):
 //! ours = the relay in the ours run − the relay in the ffmpeg run of the
 //! same repetition (the same channel without the profile output);
-//! ffmpeg's = its process. Kept up: as many bursts arrived on the
-//! transcoded path as on the reference and its delay did not grow by more
-//! than 100 ms over the window.
+//! ffmpeg's = its process. Kept real time: as many bursts arrived on the
+//! transcoded path as on the reference and its delay did not grow
+//! steadily (by more than 50 ms from each third of the window to the
+//! next); the delay's growth over a window is shown beside it (our pacing
+//! hold may step up once under load: delay, not falling behind). For ours
+//! the relay's own transcoder figures (`--stats json`: CPU, behind, hold,
+//! too slow, input dropped) are printed in a second table.
 //!
 //! Repetitions alternate ours / ffmpeg; cells are medians over
 //! `BENCH_RUNS` repetitions (default 3). `BENCH_SECS` (default 30) is the
@@ -167,22 +171,21 @@ fn row_runs(row: &Row, file: &Path, secs: f64) -> Cells {
     c
 }
 
-/// "yes" when every run kept up; else how many did, the bursts missing
-/// and the largest growth of the delay over a window.
+/// "yes" when every run kept real time; else how many did and the
+/// bursts that never came.
 fn kept(v: &[(bool, usize, f64)]) -> String {
     let ok = v.iter().filter(|k| k.0).count();
-    if v.is_empty() {
-        return "–".into();
-    }
-    if ok == v.len() {
-        return "yes".into();
-    }
     let missing: usize = v.iter().map(|k| k.1).sum();
-    let grew = v.iter().map(|k| k.2).fold(f64::MIN, f64::max);
-    format!(
-        "{ok} of {} runs (bursts missing: {missing}; delay grew up to {grew:.0} ms in a window)",
-        v.len()
-    )
+    match ok {
+        _ if v.is_empty() => "–".into(),
+        n if n == v.len() => "yes".into(),
+        n => format!("no: {n} of {} runs ({missing} bursts missing)", v.len()),
+    }
+}
+
+/// The largest growth of the delay over one window (ms).
+fn grew(v: &[(bool, usize, f64)]) -> String {
+    cell(v.iter().map(|k| k.2).reduce(f64::max), 0)
 }
 
 fn delay_cell(v: &[f64]) -> String {
@@ -199,7 +202,7 @@ fn print_row(row: &Row, c: &Cells) {
         _ => cell(median(c.ours_cpu.clone()), 0),
     };
     println!(
-        "| {} | {} | {ours_cpu} | {} | {} | {} | {} / {} | {} |",
+        "| {} | {} | {ours_cpu} | {} | {} | {} | {} / {} | {} / {} | {} |",
         row.profile.name,
         row.source.name,
         cell(median(c.ffmpeg_cpu.clone()), 0),
@@ -207,6 +210,8 @@ fn print_row(row: &Row, c: &Cells) {
         delay_cell(&c.ffmpeg_delays),
         kept(&c.ours_kept),
         kept(&c.ffmpeg_kept),
+        grew(&c.ours_kept),
+        grew(&c.ffmpeg_kept),
         cell(median(c.hop.clone()), 0),
     );
 }
@@ -270,8 +275,8 @@ fn main() {
         "\n## CPU (% of a core) and added delay (ms, median / p95 over the bursts), {secs:.0} s window per run, median of {} repetitions alternated ours / ffmpeg, SRT latency {LATENCY_MS} ms\n",
         env_or("BENCH_RUNS", 3usize).max(1)
     );
-    println!("| profile | source | ours CPU % | ffmpeg CPU % | ours delay ms (median / p95) | ffmpeg delay ms (median / p95) | kept up? ours / ffmpeg | one plain SRT hop, ms |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("| profile | source | ours CPU % | ffmpeg CPU % | ours delay ms (median / p95) | ffmpeg delay ms (median / p95) | kept real time? ours / ffmpeg | delay growth in a window, ms (max) ours / ffmpeg | one plain SRT hop, ms |");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for (row, c) in rows.iter().zip(&all) {
         print_row(row, c);
     }
