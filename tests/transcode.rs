@@ -159,7 +159,17 @@ fn mpeg2_sd_becomes_h264_720p_on_an_srt_output() {
         (Some(1280), Some(720))
     );
     assert_eq!(v["r_frame_rate"], "25/1");
-    assert_eq!(stream(&p, "audio")["codec_name"], "aac");
+    let a = stream(&p, "audio");
+    assert_eq!(a["codec_name"], "aac");
+    // A/V sync kept: audio and video start together, as in the source.
+    let start = |s: &serde_json::Value| {
+        s["start_time"]
+            .as_str()
+            .and_then(|t| t.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    let skew = (start(v) - start(a)).abs();
+    assert!(skew <= 0.1, "audio/video start {skew} s apart");
     let secs: f64 = p["format"]["duration"]
         .as_str()
         .unwrap_or("0")
@@ -440,4 +450,49 @@ fn the_api_lists_profiles_and_takes_them_on_outputs() {
         text.contains("[profile.lab]") && text.contains("profile=lab"),
         "{text}"
     );
+}
+
+#[test]
+fn a_stalled_input_that_comes_back_is_transcoded_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let sd = mpeg2_sd(dir.path(), 4);
+    let (input, port) = (free_port(), free_port());
+    let plain = dir.path().join("plain.ts");
+    let sink = udp_sink(port, plain.clone());
+    let rec = dir.path().join("x.ts");
+    let mut relay = Relay::start(
+        dir.path(),
+        &[
+            "--input",
+            &format!("udp://:{input}"),
+            "--output",
+            &format!("file://{}?profile=h264-4m", rec.display()),
+            "--output",
+            &format!("udp://127.0.0.1:{port}"),
+        ],
+    );
+    let feed = format!("udp://127.0.0.1:{input}");
+    play_once(&sd, &feed);
+    let first = std::fs::metadata(&rec).map(|m| m.len()).unwrap_or(0);
+    // Silent for 7 s (a stalled contribution), then the encoder comes back
+    // (its timeline starts again).
+    std::thread::sleep(Duration::from_secs(7));
+    play_once(&sd, &feed);
+    std::thread::sleep(Duration::from_secs(2));
+    let last = relay.last();
+    relay.stop();
+    sink.join().expect("UDP sink");
+    let log = relay.log();
+    assert!(!log.contains("transcoding stopped"), "{log}");
+    assert!(first > 500_000, "first feed transcoded: {first} bytes");
+    let total = std::fs::metadata(&rec).map(|m| m.len()).unwrap_or(0);
+    assert!(
+        total > first + 1_000_000,
+        "the second feed transcoded too: {first} → {total}"
+    );
+    assert!(last["outputs"][0]["transcode"]["error"].is_null(), "{last}");
+    assert_clean("the transcoded recording", &rec);
+    // The plain output beside it relayed the first feed whole (its sink
+    // ends at the stall).
+    assert!(std::fs::metadata(&plain).map(|m| m.len()).unwrap_or(0) > 2_900_000);
 }

@@ -58,7 +58,8 @@ pub enum Command {
     /// udp://@GROUP:PORT?source=S&iface=ADDR&repace=pcr, a TS file path,
     /// testsrc:…. Outputs: srt://… (listener for any number of callers,
     /// caller, rendezvous), udp://HOST:PORT?ttl=N&iface=ADDR&iptos=EF&delay=MS&pacing=spin,
-    /// file:///PATH.ts (record), analyze:, monitor:.
+    /// file:///PATH.ts (record), analyze:, monitor:; ?profile=NAME on any
+    /// output transcodes it first.
     #[command(after_help = crate::engine::config::uri_help())]
     Relay(relay::RelayArgs),
     /// Run the channels of a config file headless, driven over HTTP:

@@ -24,7 +24,9 @@ pub struct RelayArgs {
     /// rendezvous), udp://HOST:PORT?ttl=N&iface=ADDR&iptos=EF&delay=MS,
     /// file:///PATH.ts?rotate_secs=S&rotate_mb=MB (or a plain /PATH.ts:
     /// record), analyze: (TR 101 290 report in --stats json) or monitor:
-    /// (decoded: picture, audio levels, black/frozen/silence alarms).
+    /// (decoded: picture, audio levels, black/frozen/silence alarms). Any
+    /// of them with ?profile=NAME is transcoded first (built-ins h264-4m,
+    /// h264-720p, h264-1080p, web, mpeg2-sd, or a [profile.NAME] of --streams).
     #[arg(long = "output", value_name = "URI")]
     pub outputs: Vec<String>,
     /// A TS file to play when every input is down.

@@ -167,8 +167,11 @@ fn outputs_ui(
                     OutputState::Waiting => Tone::Busy,
                     OutputState::Failed => Tone::Bad,
                 };
-                let state = ui.colored_label(color(ui, tone), output_state_label(o.state));
-                if let Some(e) = o.recording.as_ref().and_then(|r| r.error.as_ref()) {
+                let label = super::profile_chooser::state_text(output_state_label(o.state), o);
+                let state = ui.colored_label(color(ui, tone), label);
+                let error = (o.recording.as_ref()).and_then(|r| r.error.as_ref());
+                let error = error.or(o.transcode.as_ref().and_then(|t| t.error.as_ref()));
+                if let Some(e) = error {
                     state.on_hover_text(e);
                 }
                 let conns = ui.label(o.connections.len().to_string());

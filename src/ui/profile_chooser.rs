@@ -41,3 +41,20 @@ pub fn profile_ui(ui: &mut egui::Ui, index: usize, uri: &mut String) {
         };
     }
 }
+
+/// An output's state as the details table shows it: with a profile, its
+/// transcoder's figures (`ready · h264-720p 28 % CPU, 0.1 s behind`).
+pub fn state_text(state: &str, o: &crate::engine::channel::OutputSnapshot) -> String {
+    match &o.transcode {
+        None => state.to_string(),
+        Some(t) => {
+            let slow = if t.too_slow { ", TOO SLOW" } else { "" };
+            format!(
+                "{state} · {} {:.0} % CPU, {:.1} s behind{slow}",
+                t.profile,
+                t.cpu_percent,
+                t.behind_ms as f64 / 1000.0
+            )
+        }
+    }
+}

@@ -257,3 +257,65 @@ impl Watch {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn behind(w: &mut Watch, ms: u64) -> News {
+        let mut news = News::new();
+        w.alarm(Duration::from_millis(ms), &mut news);
+        news
+    }
+
+    #[test]
+    fn the_alarm_takes_three_seconds_behind_and_three_caught_up() {
+        let mut w = Watch::new("heavy", None);
+        w.status.cpu_percent = 187.0;
+        assert!(behind(&mut w, 1500).is_empty());
+        assert!(behind(&mut w, 200).is_empty(), "a passing stall");
+        assert!(behind(&mut w, 1500).is_empty());
+        assert!(behind(&mut w, 1600).is_empty());
+        let news = behind(&mut w, 1700);
+        assert_eq!(news.len(), 1);
+        assert!(news[0].1, "an alarm");
+        assert!(
+            news[0].0.contains("1.7 s behind") && news[0].0.contains("187 % CPU"),
+            "{news:?}"
+        );
+        assert!(w.status.too_slow);
+        assert!(behind(&mut w, 2500).is_empty(), "told once");
+        for _ in 0..2 {
+            assert!(behind(&mut w, 100).is_empty());
+        }
+        let news = behind(&mut w, 100);
+        assert!(!news[0].1 && news[0].0.contains("caught up"), "{news:?}");
+        assert!(!w.status.too_slow);
+    }
+
+    #[test]
+    fn a_missing_programme_is_named_with_those_there_are() {
+        let mut w = Watch::new("p7", Some(7));
+        // A PAT with programmes 1 and 2.
+        let mut p = [0xFFu8; PACKET_SIZE];
+        let section = [
+            0x00, 0xB0, 0x11, 0x00, 0x01, 0xC1, 0x00, 0x00, 0x00, 0x01, 0xE1, 0x00, 0x00, 0x02,
+            0xE1, 0x01,
+        ];
+        let crc = psi::crc32_mpeg2(&section);
+        p[..5].copy_from_slice(&[0x47, 0x40, 0x00, 0x10, 0x00]);
+        p[5..5 + section.len()].copy_from_slice(&section);
+        p[5 + section.len()..9 + section.len()].copy_from_slice(&crc.to_be_bytes());
+        w.input(&p);
+        let why = w.why_silent();
+        assert!(
+            why.contains("programme 7 is not in the input (its programmes: 1, 2)"),
+            "{why}"
+        );
+        let mut news = News::new();
+        w.failed(why, true, &mut news);
+        w.failed(w.status.error.clone().unwrap_or_default(), true, &mut news);
+        assert_eq!(news.len(), 1, "told once while it stays the same");
+        assert!(news[0].0.contains("trying again in 1 s"), "{news:?}");
+    }
+}
