@@ -30,6 +30,8 @@ const SKIPPED: &[(&str, &str)] = &[
     ("srt-streamer relay --input 'udp://@239.1.1.1:5000?source=10.1.1.9&iface=10.0.0.2' \\ --output 'srt://:9001'", "multicast needs a namespace with a multicast route: tests/relay.rs multicast_in_any_source_and_source_specific_out_to_a_group"),
     ("cargo bench --bench relay", "a benchmark: minutes of real-time peers, as root (too slow for the tests; it asserts nothing)"),
     ("BENCH_ONLY=cpu BENCH_RUNS=5 BENCH_VERBOSE=1 cargo bench --bench relay", "a benchmark: minutes of real-time peers, as root (too slow for the tests; it asserts nothing)"),
+    ("cargo bench --bench transcode", "a benchmark: minutes of real-time transcoding beside ffmpeg, as root (too slow for the tests; it asserts nothing)"),
+    ("BENCH_ROWS=hd-1080p BENCH_RUNS=1 BENCH_SECS=10 cargo bench --bench transcode", "a benchmark: minutes of real-time transcoding beside ffmpeg, as root (too slow for the tests; it asserts nothing)"),
     ("srt-streamer play media/sample.ts udp://10.0.0.5:5000", "the same on loopback: tests/udp_play.rs a_file_played_to_udp_arrives_byte_identical_and_loops_seamlessly"),
     ("srt-streamer play media/sample.ts 'udp://239.1.1.1:5000?ttl=4&iface=10.0.0.2&iptos=EF'", "multicast needs a namespace with a multicast route: tests/udp_play.rs multicast_leaves_with_the_ttl_asked_for"),
     ("srt-streamer relay --input 'srt://:9000?streamid=%23!::r=cam,m=publish' \\ --output 'srt://:9001?profile=h264-720p' --stats json", "the same output fed by a file (MPEG-2 SD made by ffmpeg) and read by srt-live-transmit: tests/transcode.rs mpeg2_sd_becomes_h264_720p_on_an_srt_output"),
