@@ -248,12 +248,7 @@ impl ConfidenceMonitor {
         gst::init().map_err(|e| MonitorError::Gst(e.to_string()))?;
         let pipeline = gst::Pipeline::new();
         let src = gst_app::AppSrc::builder()
-            .caps(
-                &gst::Caps::builder("video/mpegts")
-                    .field("systemstream", true)
-                    .field("packetsize", 188i32)
-                    .build(),
-            )
+            .caps(&super::ts_caps())
             .format(gst::Format::Bytes)
             .is_live(settings.live)
             .block(!settings.live)

@@ -148,12 +148,7 @@ impl RtmpPublisher {
         gst::init().map_err(gst_err)?;
         let pipeline = gst::Pipeline::new();
         let src = gst_app::AppSrc::builder()
-            .caps(
-                &gst::Caps::builder("video/mpegts")
-                    .field("systemstream", true)
-                    .field("packetsize", 188i32)
-                    .build(),
-            )
+            .caps(&super::ts_caps())
             .format(gst::Format::Time)
             .is_live(true)
             .do_timestamp(true)

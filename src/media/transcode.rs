@@ -185,12 +185,7 @@ impl Transcoder {
         let pipeline = gst::Pipeline::with_name(&prefix);
         let src = gst_app::AppSrc::builder()
             .name(format!("{prefix}src"))
-            .caps(
-                &gst::Caps::builder("video/mpegts")
-                    .field("systemstream", true)
-                    .field("packetsize", 188i32)
-                    .build(),
-            )
+            .caps(&super::ts_caps())
             .format(gst::Format::Bytes)
             .is_live(false)
             .block(false)
