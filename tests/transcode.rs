@@ -232,12 +232,16 @@ fn a_toml_profile_picks_a_programme_of_an_mpts() {
         "{}",
         relay.log()
     );
-    let last = relay.last();
+    // The stats record after the log line says so (records come once a second).
+    let failed = |last: &serde_json::Value| {
+        last["outputs"][1]["transcode"]["error"].is_string()
+            && last["outputs"][1]["state"] == "failed"
+    };
     assert!(
-        last["outputs"][1]["transcode"]["error"].is_string(),
-        "{last}"
+        wait_until(Duration::from_secs(10), || failed(&relay.last())),
+        "{}",
+        relay.last()
     );
-    assert_eq!(last["outputs"][1]["state"], "failed");
     relay.stop();
     assert_clean("programme 2", &rec);
     let p = probe(&rec);
