@@ -21,16 +21,7 @@ impl StreamManager {
         if !self.is_channel(id) {
             return Err(ManagerError::NoSuchStream(id));
         }
-        let held = self.running_binds(None);
-        for b in ports::channel_binds(&cfg, (true, id)) {
-            let ours = held.iter().any(|o| o.port == b.port);
-            if !ours && ports::busy_elsewhere(&b) {
-                return Err(ManagerError::PortBusy {
-                    name: b.owner.clone(),
-                    port: b.port,
-                });
-            }
-        }
+        self.no_port_held_elsewhere(&cfg, id, None)?;
         self.restart_channel(id, Some(cfg))
     }
 
@@ -44,8 +35,20 @@ impl StreamManager {
         let cfg = self
             .channel_config(id)
             .ok_or(ManagerError::NoSuchStream(id))?;
-        let held = self.running_binds(Some(id));
-        for b in ports::channel_binds(&cfg, (true, id)) {
+        self.no_port_held_elsewhere(&cfg, id, Some(id))?;
+        Err(e)
+    }
+
+    /// A port `cfg` (channel `id`) binds that another program holds, as the
+    /// error; ports of our running channels (but `except`) are ours.
+    fn no_port_held_elsewhere(
+        &self,
+        cfg: &ChannelConfig,
+        id: StreamId,
+        except: Option<StreamId>,
+    ) -> Result<(), ManagerError> {
+        let held = self.running_binds(except);
+        for b in ports::channel_binds(cfg, (true, id)) {
             let ours = held.iter().any(|o| o.port == b.port);
             if !ours && ports::busy_elsewhere(&b) {
                 return Err(ManagerError::PortBusy {
@@ -54,6 +57,6 @@ impl StreamManager {
                 });
             }
         }
-        Err(e)
+        Ok(())
     }
 }
